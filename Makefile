@@ -1,0 +1,12 @@
+# The two commands of the README, and a token for trying the local API.
+.PHONY: run test token
+
+run: ## Serve the API on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
+	tests/stack/run.sh
+
+test: ## Run every check and test (starts and stops its own local servers)
+	tests/stack/test.sh
+
+token: ## Print a dev token: make token SUB=alice EMAIL=alice@example.com [NAME="Alice"]
+	@cargo run --quiet -p roster-tests --bin dev-token -- --sub "$(SUB)" \
+		$(if $(EMAIL),--email "$(EMAIL)") $(if $(NAME),--name "$(NAME)")

@@ -1,0 +1,108 @@
+//! Deployment settings, read once per cold start from the environment (API.md "Configuration").
+
+use std::env;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table_name: String,
+    /// Base of the accept link in invitation emails: `{app_url}/invite?token=...`.
+    pub app_url: String,
+    /// SES sender identity; only the functions that send mail need it.
+    pub from_email: Option<String>,
+    /// Default invitation lifetime, 1–720 hours.
+    pub invite_ttl_hours: u32,
+    /// Active members plus pending invitations may not exceed this.
+    pub max_members: Option<u32>,
+    /// A user belongs to at most one organization.
+    pub one_org_per_user: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+pub const MAX_INVITE_HOURS: u32 = 720;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup`, so that parsing is testable without touching the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let table_name = get("TABLE_NAME").ok_or_else(|| ConfigError("TABLE_NAME is required".into()))?;
+        let app_url = get("ROSTER_APP_URL")
+            .unwrap_or_else(|| "http://localhost:5173".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        let invite_ttl_hours = match get("ROSTER_INVITE_TTL_HOURS") {
+            None => 72,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|h| (1..=MAX_INVITE_HOURS).contains(h))
+                .ok_or_else(|| ConfigError(format!("ROSTER_INVITE_TTL_HOURS must be 1–720, got {v:?}")))?,
+        };
+        let max_members = match get("ROSTER_MAX_MEMBERS") {
+            None => None,
+            Some(v) => Some(v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ConfigError(format!("ROSTER_MAX_MEMBERS must be a positive number, got {v:?}"))
+            })?),
+        };
+        let one_org_per_user = match get("ROSTER_ONE_ORG_PER_USER").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ROSTER_ONE_ORG_PER_USER must be true or false, got {other:?}"
+                )));
+            }
+        };
+        Ok(Self {
+            table_name,
+            app_url,
+            from_email: get("ROSTER_FROM_EMAIL"),
+            invite_ttl_hours,
+            max_members,
+            one_org_per_user,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Config::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[("TABLE_NAME", "t")]).unwrap();
+        assert_eq!(c.invite_ttl_hours, 72);
+        assert_eq!(c.max_members, None);
+        assert!(!c.one_org_per_user);
+    }
+
+    #[test]
+    fn parses_and_rejects() {
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ROSTER_APP_URL", "https://app.example.com/"),
+            ("ROSTER_MAX_MEMBERS", "5"),
+            ("ROSTER_ONE_ORG_PER_USER", "true"),
+            ("ROSTER_INVITE_TTL_HOURS", "24"),
+        ])
+        .unwrap();
+        assert_eq!(c.app_url, "https://app.example.com");
+        assert_eq!((c.max_members, c.one_org_per_user, c.invite_ttl_hours), (Some(5), true, 24));
+        assert!(config(&[]).is_err());
+        assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_INVITE_TTL_HOURS", "0")]).is_err());
+        assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_MAX_MEMBERS", "-1")]).is_err());
+        assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_ONE_ORG_PER_USER", "yes")]).is_err());
+    }
+}

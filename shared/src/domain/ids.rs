@@ -1,0 +1,149 @@
+//! Identifiers. Ids Roster mints are a type prefix and a UUIDv7 (time-ordered, so audit
+//! events sort by time); user ids are the identity provider's `sub`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! minted_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn new() -> Self {
+                Self(format!("{}{}", $prefix, Uuid::now_v7().simple()))
+            }
+
+            /// `None` for anything Roster could not have minted: such an id names nothing.
+            pub fn parse(raw: &str) -> Option<Self> {
+                let hex = raw.strip_prefix($prefix)?;
+                let canonical = hex.len() == 32
+                    && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                canonical.then(|| Self(raw.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value).ok_or_else(|| format!("not a {} id", stringify!($name)))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+minted_id!(
+    /// An organization.
+    OrgId, "org_"
+);
+minted_id!(
+    /// An email invitation.
+    InvitationId, "inv_"
+);
+minted_id!(
+    /// A multi-use invite link.
+    LinkId, "lnk_"
+);
+minted_id!(
+    /// An audit event; sorts by creation time.
+    EventId, "evt_"
+);
+
+/// A user, as the identity provider's `sub` claim names them: 1–128 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserId(String);
+
+impl UserId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && !raw.chars().any(|c| c.is_control() || c.is_whitespace());
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| "not a user id".to_owned())
+    }
+}
+
+impl From<UserId> for String {
+    fn from(id: UserId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_ids_round_trip_and_sort_by_time() {
+        let a = EventId::new();
+        let b = EventId::new();
+        assert_eq!(EventId::parse(a.as_str()), Some(a.clone()));
+        assert!(a < b, "UUIDv7 ids sort in creation order");
+    }
+
+    #[test]
+    fn rejects_foreign_or_malformed_ids() {
+        let org = OrgId::new();
+        assert!(InvitationId::parse(org.as_str()).is_none(), "wrong prefix");
+        assert!(OrgId::parse("org_").is_none());
+        assert!(OrgId::parse(&org.as_str().to_uppercase()).is_none());
+        assert!(OrgId::parse(&format!("{org}0")).is_none());
+        assert!(OrgId::parse("org_../../etc/passwd00000000000000000").is_none());
+    }
+
+    #[test]
+    fn user_ids_are_printable_and_bounded() {
+        assert!(UserId::parse("5f1c-auth0|abc").is_some());
+        assert!(UserId::parse("").is_none());
+        assert!(UserId::parse("a b").is_none());
+        assert!(UserId::parse("a\nb").is_none());
+        assert!(UserId::parse(&"x".repeat(129)).is_none());
+    }
+}

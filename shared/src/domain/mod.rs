@@ -1,0 +1,19 @@
+//! Pure domain: types that can only hold valid values, and the rules over them.
+
+pub mod access;
+pub mod cursor;
+pub mod email;
+pub mod identity;
+pub mod ids;
+pub mod model;
+pub mod role;
+pub mod text;
+pub mod time;
+
+pub use email::Email;
+pub use identity::Caller;
+pub use ids::{EventId, InvitationId, LinkId, OrgId, UserId};
+pub use model::{AuditAction, AuditEvent, Member, Org};
+pub use role::{Role, Status};
+pub use text::{DisplayName, OrgName};
+pub use time::Timestamp;

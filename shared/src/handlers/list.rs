@@ -1,0 +1,88 @@
+//! The read routes: my organizations, an organization, its members, one member, its audit
+//! trail (and, with the invitations feature, its pending invitations and invite links).
+
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use super::{active_member, org_id, serve};
+use crate::App;
+use crate::domain::{Caller, Role, Status, UserId, access, cursor};
+use crate::error::Error;
+use crate::http::request::{page_limit, path_param, query_param};
+use crate::http::response::ok;
+use crate::store::members::MemberFilter;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    serve(app, req, |app, caller, route, req| async move {
+        match route.as_str() {
+            "GET /orgs" => my_orgs(app, &caller, &req).await,
+            "GET /orgs/{orgId}" => org(app, &caller, &req).await,
+            "GET /orgs/{orgId}/members" => members(app, &caller, &req).await,
+            "GET /orgs/{orgId}/members/{userId}" => member(app, &caller, &req).await,
+            "GET /orgs/{orgId}/audit" => audit(app, &caller, &req).await,
+            _ => Err(Error::NotFound),
+        }
+    })
+    .await
+}
+
+/// The cursor's key, if the request has a cursor, checked against the list it must come from.
+fn after(req: &Request, scope: &str) -> Result<Option<String>, Error> {
+    query_param(req, "cursor").map(|c| cursor::decode(&c, scope)).transpose()
+}
+
+fn next_cursor(scope: &str, last_key: Option<String>) -> Option<String> {
+    last_key.map(|k| cursor::encode(scope, &k))
+}
+
+async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let scope = format!("orgs:{}", caller.user_id);
+    let page = app.store.user_orgs(&caller.user_id, page_limit(req)?, after(req, &scope)?).await?;
+    ok(&json!({ "orgs": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+}
+
+async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let (org, membership) = app.store.org_and_membership(&id, &caller.user_id).await?;
+    let membership = access::active(membership)?;
+    let org = org.ok_or(Error::NotFound)?;
+    ok(&json!({ "org": org, "membership": membership }))
+}
+
+async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let filter = MemberFilter {
+        role: query_param(req, "role")
+            .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
+            .transpose()?,
+        status: query_param(req, "status")
+            .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
+            .transpose()?,
+    };
+    let scope = format!(
+        "members:{id}:{}:{}",
+        filter.role.map_or("", Role::as_str),
+        filter.status.map_or("", Status::as_str)
+    );
+    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
+    active_member(app, caller, &id).await?;
+    let page = app.store.members(&id, filter, limit, start).await?;
+    ok(&json!({ "members": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+}
+
+async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let target = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
+    let (me, them) = app.store.membership_pair(&id, &caller.user_id, &target).await?;
+    access::active(me)?;
+    ok(&json!({ "member": them.ok_or(Error::NotFound)? }))
+}
+
+async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let scope = format!("audit:{id}");
+    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
+    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let page = app.store.audit_events(&id, limit, start).await?;
+    ok(&json!({ "events": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+}

@@ -1,0 +1,39 @@
+//! One module per Lambda function. Each `handle` reads the caller, dispatches on the route
+//! key, and maps the outcome to a response once.
+
+pub mod create_org;
+pub mod list;
+
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::App;
+use crate::domain::{Caller, Member, OrgId, access};
+use crate::error::Error;
+use crate::http::request::{path_param, route_key};
+use crate::http::response::respond;
+
+/// Shared frame of every handler: identity first (401 before anything else), then the
+/// function's own routes.
+pub(crate) async fn serve<'a, F, Fut>(app: &'a App, req: Request, dispatch: F) -> Response<Body>
+where
+    F: FnOnce(&'a App, Caller, String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
+    let route = route_key(&req);
+    let outcome = match (Caller::from_context(req.request_context_ref()), route.clone()) {
+        (Err(e), _) => Err(e),
+        (Ok(_), None) => Err(Error::NotFound),
+        (Ok(caller), Some(route)) => dispatch(app, caller, route, req).await,
+    };
+    respond(route.as_deref(), outcome)
+}
+
+/// The `{orgId}` of the path. An id Roster could not have minted names nothing: 404.
+pub(crate) fn org_id(req: &Request) -> Result<OrgId, Error> {
+    OrgId::parse(&path_param(req, "orgId")?).ok_or(Error::NotFound)
+}
+
+/// The caller's active membership of the organization in the path (404 / 403 otherwise).
+pub(crate) async fn active_member(app: &App, caller: &Caller, org: &OrgId) -> Result<Member, Error> {
+    access::active(app.store.membership(org, &caller.user_id).await?)
+}

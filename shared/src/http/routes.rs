@@ -1,0 +1,157 @@
+//! The one route list of the product. The local gateway serves it, each function dispatches
+//! on its keys, and the tests hold the deployment template and the OpenAPI document to it.
+
+/// The Lambda functions, one binary each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    CreateOrg,
+    Invite,
+    Accept,
+    ChangeRole,
+    Remove,
+    List,
+}
+
+impl Function {
+    pub const ALL: [Function; 6] = [
+        Function::CreateOrg,
+        Function::Invite,
+        Function::Accept,
+        Function::ChangeRole,
+        Function::Remove,
+        Function::List,
+    ];
+
+    /// The binary's (and the crate's) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::CreateOrg => "create-org",
+            Function::Invite => "invite",
+            Function::Accept => "accept",
+            Function::ChangeRole => "change-role",
+            Function::Remove => "remove",
+            Function::List => "list",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway's path template, parameters in braces.
+    pub path: &'static str,
+    pub function: Function,
+}
+
+impl Route {
+    /// API Gateway's route key, `"METHOD /path/{param}"`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The path parameters, when `path` (no query string) fits this route's template.
+    pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
+        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if template.len() != actual.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (t, a) in template.iter().zip(&actual) {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) if !a.is_empty() => params.push((name.to_owned(), (*a).to_owned())),
+                Some(_) => return None,
+                None if t == a => {}
+                None => return None,
+            }
+        }
+        Some(params)
+    }
+}
+
+const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route { method, path, function }
+}
+
+use Function::*;
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "/orgs", CreateOrg),
+    route("GET", "/orgs", List),
+    route("GET", "/orgs/{orgId}", List),
+    route("GET", "/orgs/{orgId}/members", List),
+    route("GET", "/orgs/{orgId}/members/{userId}", List),
+    route("GET", "/orgs/{orgId}/invitations", List),
+    route("GET", "/orgs/{orgId}/invite-links", List),
+    route("GET", "/orgs/{orgId}/audit", List),
+    route("POST", "/orgs/{orgId}/invitations", Invite),
+    route("POST", "/orgs/{orgId}/invitations/{invitationId}/resend", Invite),
+    route("POST", "/orgs/{orgId}/invite-links", Invite),
+    route("POST", "/invitations/preview", Accept),
+    route("POST", "/invitations/accept", Accept),
+    route("POST", "/invitations/decline", Accept),
+    route("PATCH", "/orgs/{orgId}/members/{userId}", ChangeRole),
+    route("POST", "/orgs/{orgId}/transfer-ownership", ChangeRole),
+    route("DELETE", "/orgs/{orgId}/members/{userId}", Remove),
+    route("POST", "/orgs/{orgId}/members/remove", Remove),
+    route("DELETE", "/orgs/{orgId}/invitations/{invitationId}", Remove),
+    route("DELETE", "/orgs/{orgId}/invite-links/{linkId}", Remove),
+];
+
+/// Path parameters, by name, in path order.
+pub type Params = Vec<(String, String)>;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    Found(&'static Route, Params),
+    /// The path exists under another method: 405.
+    WrongMethod,
+    /// No route has this path: 404.
+    Unknown,
+}
+
+/// The route for a request. A literal segment beats a parameter
+/// (`/orgs/{orgId}/members/remove` before `/orgs/{orgId}/members/{userId}`), as in API
+/// Gateway: candidates with fewer parameters are tried first.
+pub fn find(method: &str, path: &str) -> RouteMatch {
+    let mut candidates: Vec<(&'static Route, Params)> =
+        ROUTES.iter().filter_map(|r| r.match_path(path).map(|p| (r, p))).collect();
+    if candidates.is_empty() {
+        return RouteMatch::Unknown;
+    }
+    candidates.sort_by_key(|(_, params)| params.len());
+    candidates
+        .into_iter()
+        .find(|(route, _)| route.method == method)
+        .map_or(RouteMatch::WrongMethod, |(route, params)| RouteMatch::Found(route, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_templates() {
+        let found = |m, p| match find(m, p) {
+            RouteMatch::Found(route, params) => (route, params),
+            other => panic!("{m} {p}: {other:?}"),
+        };
+        let (r, p) = found("GET", "/orgs/org_1/members/u-2");
+        assert_eq!(r.key(), "GET /orgs/{orgId}/members/{userId}");
+        assert_eq!(p, vec![("orgId".into(), "org_1".into()), ("userId".into(), "u-2".into())]);
+        assert_eq!(found("POST", "/orgs/o/members/remove").0.function, Remove);
+        assert_eq!(found("GET", "/orgs/o/members/remove").0.key(), "GET /orgs/{orgId}/members/{userId}");
+        assert_eq!(find("PUT", "/orgs"), RouteMatch::WrongMethod);
+        assert_eq!(find("GET", "/nope"), RouteMatch::Unknown);
+        assert_eq!(find("GET", "/orgs//members"), RouteMatch::Unknown, "empty parameter");
+    }
+
+    #[test]
+    fn keys_are_unique_and_every_function_has_routes() {
+        let keys: std::collections::HashSet<String> = ROUTES.iter().map(Route::key).collect();
+        assert_eq!(keys.len(), ROUTES.len());
+        for f in Function::ALL {
+            assert!(ROUTES.iter().any(|r| r.function == f), "{f:?}");
+        }
+    }
+}

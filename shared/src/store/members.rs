@@ -1,0 +1,122 @@
+//! Membership items and their reads.
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::{Item, Page, Store, decode, encode, keys, s, start_key};
+use crate::domain::{Email, Member, OrgId, Role, Status, UserId};
+use crate::error::Error;
+
+/// Filters of `GET /orgs/{orgId}/members`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub role: Option<Role>,
+    pub status: Option<Status>,
+}
+
+pub(crate) fn member_item(org: &OrgId, member: &Member) -> Item {
+    encode(
+        member,
+        &[
+            (keys::PK, s(keys::org(org))),
+            (keys::SK, s(keys::member(&member.user_id))),
+            (keys::GSI1PK, s(keys::user(&member.user_id))),
+            (keys::GSI1SK, s(keys::org(org))),
+            ("type", s("member")),
+            ("orgId", s(org.as_str())),
+        ],
+    )
+}
+
+/// The per-organization address slot of a member: while it exists, that address is "already
+/// a member" and no invitation can be created for it.
+pub(crate) fn member_email_slot(org: &OrgId, email: &Email, user: &UserId) -> Item {
+    Item::from([
+        (keys::PK.to_owned(), s(keys::org(org))),
+        (keys::SK.to_owned(), s(keys::email(email))),
+        ("type".to_owned(), s("email_slot")),
+        ("holder".to_owned(), s("member")),
+        ("userId".to_owned(), s(user.as_str())),
+    ])
+}
+
+/// A `Put` that fails unless no item with this key exists yet.
+pub(crate) fn put_new(table: &str, item: Item) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+impl Store {
+    pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Member>, Error> {
+        self.get("get_membership", keys::org(org), keys::member(user)).await?.map(decode).transpose()
+    }
+
+    /// Both memberships in one round trip (the caller's and a target's).
+    pub async fn membership_pair(
+        &self,
+        org: &OrgId,
+        first: &UserId,
+        second: &UserId,
+    ) -> Result<(Option<Member>, Option<Member>), Error> {
+        let mut keys = vec![(keys::org(org), keys::member(first))];
+        if second != first {
+            keys.push((keys::org(org), keys::member(second)));
+        }
+        let mut found: Vec<Member> = self
+            .get_many("get_memberships", keys)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        let take = |found: &mut Vec<Member>, user: &UserId| {
+            found.iter().position(|m| &m.user_id == user).map(|i| found.swap_remove(i))
+        };
+        let first_member = take(&mut found, first);
+        let second_member = if second == first { first_member.clone() } else { take(&mut found, second) };
+        Ok((first_member, second_member))
+    }
+
+    pub async fn members(
+        &self,
+        org: &OrgId,
+        filter: MemberFilter,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<Member>, Error> {
+        if after.as_deref().is_some_and(|k| !k.starts_with(keys::MEMBER_PREFIX)) {
+            return Err(Error::InvalidCursor);
+        }
+        let mut query = self
+            .client()
+            .query()
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
+            .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k)));
+        let mut conditions = Vec::new();
+        if let Some(role) = filter.role {
+            conditions.push("#role = :role");
+            query = query
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()));
+        }
+        if let Some(status) = filter.status {
+            conditions.push("#status = :status");
+            query = query
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
+        }
+        let page = self.query_page("list_members", query, limit, keys::SK).await?;
+        Ok(Page {
+            items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,
+            last_key: page.last_key,
+        })
+    }
+}

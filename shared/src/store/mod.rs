@@ -1,0 +1,201 @@
+//! Roster's single DynamoDB table. Every invariant is enforced by a condition or a
+//! transaction here; nothing reads a value to decide whether a write is allowed.
+
+mod audit;
+mod codec;
+mod errors;
+pub mod keys;
+pub mod members;
+mod orgs;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
+
+pub(crate) use codec::{decode, encode, n, s, string_attr};
+pub(crate) use errors::{Cancelled, Item, classify};
+
+use crate::error::Error;
+
+pub use orgs::UserOrg;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// One page of a list, and the sort key to continue after (None on the last page).
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub last_key: Option<String>,
+}
+
+/// A transaction that did not happen: either conditions failed (which, is for the caller to
+/// interpret) or the table failed.
+#[derive(Debug)]
+pub(crate) enum TransactError {
+    Cancelled(Cancelled),
+    Failed(Error),
+}
+
+impl From<Error> for TransactError {
+    fn from(value: Error) -> Self {
+        Self::Failed(value)
+    }
+}
+
+const CONFLICT_ATTEMPTS: u32 = 6;
+const BATCH_GET_ATTEMPTS: u32 = 5;
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn key(pk: String, sk: impl Into<String>) -> Item {
+        Item::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+    }
+
+    /// A strongly consistent read of one item: authorization decisions rest on these.
+    pub(crate) async fn get(
+        &self,
+        operation: &'static str,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<Item>, Error> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|out| out.item)
+            .map_err(|e| classify(operation, e))
+    }
+
+    /// A strongly consistent read of up to 100 items in one round trip. Items that do not
+    /// exist are absent from the result; order is not kept.
+    pub(crate) async fn get_many(
+        &self,
+        operation: &'static str,
+        keys: Vec<(String, String)>,
+    ) -> Result<Vec<Item>, Error> {
+        let mut found = Vec::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let keys = keys.into_iter().map(|(pk, sk)| Self::key(pk, sk)).collect();
+        let mut request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|_| Error::Internal)?;
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| classify(operation, e))?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(rest) if !rest.keys().is_empty() => {
+                    request = rest;
+                    backoff(attempt).await;
+                }
+                _ => return Ok(found),
+            }
+        }
+        tracing::error!(operation, "BatchGetItem left keys unprocessed after retries");
+        Err(Error::Unavailable)
+    }
+
+    /// Runs a transaction. A `TransactionConflict` (another transaction touching the same
+    /// items at that instant) is retried with jittered back-off: the conditions are evaluated
+    /// afresh on every attempt, so a retry can never bypass them.
+    pub(crate) async fn transact(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<(), TransactError> {
+        for attempt in 0..CONFLICT_ATTEMPTS {
+            let result =
+                self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            if let SdkError::ServiceError(service) = &err
+                && let TransactWriteItemsError::TransactionCanceledException(cancel) = service.err()
+            {
+                let cancelled = Cancelled::new(cancel.cancellation_reasons().to_vec());
+                if cancelled.is_conflict() {
+                    backoff(attempt).await;
+                    continue;
+                }
+                return Err(TransactError::Cancelled(cancelled));
+            }
+            return Err(TransactError::Failed(classify(operation, err)));
+        }
+        tracing::warn!(operation, "transaction kept conflicting; giving up");
+        Err(TransactError::Failed(Error::Conflict(
+            "the resource is being changed by another request; retry".to_owned(),
+        )))
+    }
+
+    /// One page of a query, `limit` items at most. One more item than asked for is read so
+    /// that the last page says so (no empty trailing page) whenever no filter is in play.
+    pub(crate) async fn query_page(
+        &self,
+        operation: &'static str,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+        cursor_attribute: &str,
+    ) -> Result<Page<Item>, Error> {
+        let out = query
+            .table_name(&self.table)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify(operation, e))?;
+        let mut items = out.items.unwrap_or_default();
+        let last_key = if items.len() > limit {
+            items.truncate(limit);
+            items.last().and_then(|i| string_attr(i, cursor_attribute)).map(str::to_owned)
+        } else {
+            out.last_evaluated_key.as_ref().and_then(|k| string_attr(k, cursor_attribute)).map(str::to_owned)
+        };
+        Ok(Page { items, last_key })
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 10u64 << attempt.min(5);
+    let jitter = u64::from(getrandom::u32().unwrap_or(0)) % base;
+    tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+}
+
+/// `ExclusiveStartKey` for a base-table query that resumes after `sort_key` in `pk`.
+pub(crate) fn start_key(pk: String, sort_key: String) -> Item {
+    Item::from([
+        (keys::PK.to_owned(), AttributeValue::S(pk)),
+        (keys::SK.to_owned(), AttributeValue::S(sort_key)),
+    ])
+}

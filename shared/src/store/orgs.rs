@@ -1,0 +1,165 @@
+//! Organization items: creation, reads, and the organizations of a user (through GSI1).
+
+use serde::Serialize;
+
+use super::members::{member_email_slot, member_item, put_new};
+use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
+use crate::domain::{AuditEvent, Member, Org, OrgId, UserId};
+use crate::error::Error;
+
+/// Counters kept on the organization item. They change only inside the transaction that
+/// changes what they count, so conditions on them (the last active owner, the seat limit)
+/// hold under concurrent requests.
+pub(crate) mod counters {
+    pub const ACTIVE_MEMBERS: &str = "activeMembers";
+    pub const ACTIVE_OWNERS: &str = "activeOwners";
+    pub const PENDING_INVITATIONS: &str = "pendingInvitations";
+}
+
+/// An organization the caller belongs to, with the caller's membership of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserOrg {
+    pub org: Org,
+    pub membership: Member,
+}
+
+fn org_item(org: &Org) -> Item {
+    encode(
+        org,
+        &[
+            (keys::PK, s(keys::org(&org.id))),
+            (keys::SK, s(keys::ORG_SK)),
+            ("type", s("org")),
+            (counters::ACTIVE_MEMBERS, n(1)),
+            (counters::ACTIVE_OWNERS, n(1)),
+            (counters::PENDING_INVITATIONS, n(0)),
+        ],
+    )
+}
+
+pub(crate) fn org_lock_item(user: &UserId, org: &OrgId) -> Item {
+    Item::from([
+        (keys::PK.to_owned(), s(keys::user(user))),
+        (keys::SK.to_owned(), s(keys::ORG_LOCK_SK)),
+        ("type".to_owned(), s("org_lock")),
+        ("orgId".to_owned(), s(org.as_str())),
+    ])
+}
+
+impl Store {
+    /// Creates the organization with its first owner, in one transaction.
+    pub async fn create_org(
+        &self,
+        org: &Org,
+        owner: &Member,
+        event: &AuditEvent,
+        one_org_per_user: bool,
+    ) -> Result<(), Error> {
+        let table = self.table();
+        let mut items = vec![
+            put_new(table, org_item(org)),
+            put_new(table, member_item(&org.id, owner)),
+            self.audit_put(&org.id, event),
+        ];
+        if let Some(email) = &owner.email {
+            items.push(put_new(table, member_email_slot(&org.id, email, &owner.user_id)));
+        }
+        let lock_index = items.len();
+        if one_org_per_user {
+            items.push(put_new(table, org_lock_item(&owner.user_id, &org.id)));
+        }
+        match self.transact("create_org", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if one_org_per_user && c.failed(lock_index) => {
+                Err(Error::AlreadyInOrg)
+            }
+            Err(TransactError::Cancelled(c)) => {
+                tracing::error!(reasons = ?c, "create_org cancelled on fresh keys");
+                Err(Error::Internal)
+            }
+            Err(TransactError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// The organization and the caller's membership of it, in one consistent round trip.
+    pub async fn org_and_membership(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<(Option<Org>, Option<Member>), Error> {
+        let items = self
+            .get_many(
+                "get_org_and_membership",
+                vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::member(user))],
+            )
+            .await?;
+        let (mut found_org, mut found_member) = (None, None);
+        for item in items {
+            if super::string_attr(&item, keys::SK) == Some(keys::ORG_SK) {
+                found_org = Some(decode(item)?);
+            } else {
+                found_member = Some(decode(item)?);
+            }
+        }
+        Ok((found_org, found_member))
+    }
+
+    /// The caller's organizations, oldest first: one query of GSI1 and one batch read of
+    /// the organizations on the page. The index is eventually consistent, which is fine for
+    /// a listing; every authorization reads the table itself.
+    pub async fn user_orgs(
+        &self,
+        user: &UserId,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<UserOrg>, Error> {
+        let start = match after {
+            None => None,
+            Some(org_key) => {
+                let org = org_key
+                    .strip_prefix(keys::ORG_PREFIX)
+                    .and_then(OrgId::parse)
+                    .ok_or(Error::InvalidCursor)?;
+                Some(Item::from([
+                    (keys::PK.to_owned(), s(keys::org(&org))),
+                    (keys::SK.to_owned(), s(keys::member(user))),
+                    (keys::GSI1PK.to_owned(), s(keys::user(user))),
+                    (keys::GSI1SK.to_owned(), s(keys::org(&org))),
+                ]))
+            }
+        };
+        let query = self
+            .client()
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :user")
+            .expression_attribute_values(":user", s(keys::user(user)))
+            .set_exclusive_start_key(start);
+        let page = self.query_page("list_user_orgs", query, limit, keys::GSI1SK).await?;
+        let memberships: Vec<(String, Member)> = page
+            .items
+            .into_iter()
+            .map(|item| {
+                let pk = super::string_attr(&item, keys::PK).unwrap_or_default().to_owned();
+                decode(item).map(|m| (pk, m))
+            })
+            .collect::<Result<_, _>>()?;
+        let orgs: Vec<Org> = self
+            .get_many(
+                "get_orgs",
+                memberships.iter().map(|(pk, _)| (pk.clone(), keys::ORG_SK.to_owned())).collect(),
+            )
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        let items = memberships
+            .into_iter()
+            .filter_map(|(pk, membership)| {
+                let org = orgs.iter().find(|o| keys::org(&o.id) == pk)?.clone();
+                Some(UserOrg { org, membership })
+            })
+            .collect();
+        Ok(Page { items, last_key: page.last_key })
+    }
+}

@@ -1,0 +1,29 @@
+//! The local API: API Gateway and its JWT authorizer played on 127.0.0.1, every route handed
+//! to its function's handler, against DynamoDB Local and the SES emulator.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use roster::{App, Config};
+use roster_tests::gateway::{Gateway, bind};
+use roster_tests::{table, token};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let port: u16 = std::env::var("ROSTER_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let sdk = roster::app::load_sdk_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    if table::ensure(&dynamo, &config.table_name).await? {
+        eprintln!("created table {}", config.table_name);
+    }
+    let gateway = Arc::new(Gateway { app: App::new(config, &sdk), secret: token::secret() });
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = bind(addr).await?;
+    eprintln!("Roster API on http://{addr}  (get a token: make token SUB=alice EMAIL=alice@example.com)");
+    tokio::select! {
+        served = gateway.serve(listener) => served?,
+        _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+    }
+    Ok(())
+}

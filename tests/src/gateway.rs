@@ -1,0 +1,139 @@
+//! The local API Gateway: an HTTP server on loopback that plays the HTTP API and its JWT
+//! authorizer, and hands each route to its function's handler as a v2 event.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use lambda_http::Body;
+use roster::http::routes::{self, Function, RouteMatch};
+use roster::{App, Error};
+use tokio::net::TcpListener;
+
+use crate::event::{self, EventInput};
+use crate::token;
+
+/// API Gateway's own payload limit; the functions enforce the product's 64 KiB.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Calls `function`'s handler, as its Lambda binary would.
+pub async fn invoke(
+    app: &App,
+    function: Function,
+    request: lambda_http::Request,
+) -> lambda_http::Response<Body> {
+    use roster::handlers::*;
+    match function {
+        Function::CreateOrg => create_org::handle(app, request).await,
+        Function::List => list::handle(app, request).await,
+        Function::Invite | Function::Accept | Function::ChangeRole | Function::Remove => not_built(),
+    }
+}
+
+fn not_built() -> lambda_http::Response<Body> {
+    Error::NotFound.to_response()
+}
+
+pub struct Gateway {
+    pub app: App,
+    pub secret: String,
+}
+
+impl Gateway {
+    /// Routes, authenticates and invokes one request.
+    pub async fn handle(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> lambda_http::Response<Body> {
+        let (route, params) = match routes::find(method, path) {
+            RouteMatch::Found(route, params) => (route, params),
+            RouteMatch::WrongMethod => return Error::MethodNotAllowed.to_response(),
+            RouteMatch::Unknown => return Error::NotFound.to_response(),
+        };
+        let claims = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, value)| token::bearer(value))
+            .and_then(|t| token::verify(&self.secret, t));
+        let Some(claims) = claims else {
+            return Error::Unauthenticated.to_response();
+        };
+        let event = event::build(&EventInput {
+            route,
+            path,
+            path_params: &params,
+            query,
+            headers,
+            body,
+            claims: Some(&claims),
+        });
+        invoke(&self.app, route.function, event::to_request(&event)).await
+    }
+
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let gateway = Arc::clone(&self);
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let gateway = Arc::clone(&gateway);
+                    async move { Ok::<_, Infallible>(gateway.http(req).await) }
+                });
+                if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                    eprintln!("connection error: {e}");
+                }
+            });
+        }
+    }
+
+    async fn http(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let started = std::time::Instant::now();
+        let (parts, body) = req.into_parts();
+        let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return to_hyper(Error::PayloadTooLarge.to_response()),
+        };
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let path = parts.uri.path();
+        let query = parts.uri.query().unwrap_or("");
+        let response = self.handle(parts.method.as_str(), path, query, &headers, &body).await;
+        eprintln!(
+            "{} {} -> {} ({:.1} ms)",
+            parts.method,
+            path,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        to_hyper(response)
+    }
+}
+
+fn to_hyper(response: lambda_http::Response<Body>) -> Response<Full<Bytes>> {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    Response::from_parts(parts, Full::new(bytes))
+}
+
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}

@@ -1,0 +1,8 @@
+//! Roster's development and test support: the local API gateway, dev tokens, API Gateway
+//! events, the table schema for local use, and the integration-test harness.
+
+pub mod event;
+pub mod gateway;
+pub mod harness;
+pub mod table;
+pub mod token;

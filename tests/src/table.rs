@@ -1,0 +1,61 @@
+//! Creating the table locally, with the same schema as `infra/template.yaml`.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use roster::store::keys;
+
+/// Creates `name` unless it exists, and turns TTL on. Returns whether it was created.
+pub async fn ensure(client: &Client, name: &str) -> Result<bool, aws_sdk_dynamodb::Error> {
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("complete")
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("complete")
+    };
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(keys::PK))
+        .attribute_definitions(attr(keys::SK))
+        .attribute_definitions(attr(keys::GSI1PK))
+        .attribute_definitions(attr(keys::GSI1SK))
+        .key_schema(key(keys::PK, KeyType::Hash))
+        .key_schema(key(keys::SK, KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(keys::GSI1)
+                .key_schema(key(keys::GSI1PK, KeyType::Hash))
+                .key_schema(key(keys::GSI1SK, KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .expect("complete"),
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(keys::TTL)
+                .enabled(true)
+                .build()
+                .expect("complete"),
+        )
+        .send()
+        .await?;
+    Ok(true)
+}

