@@ -9,17 +9,20 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::store::Store;
 
 pub struct App {
     pub config: Config,
     pub store: Store,
+    pub mailer: Mailer,
 }
 
 impl App {
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
-        Self { config, store }
+        let mailer = Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.from_email.clone());
+        Self { config, store, mailer }
     }
 
     pub async fn from_env() -> Result<Self, lambda_http::Error> {

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod mail;
 pub mod store;
 
 pub use app::App;

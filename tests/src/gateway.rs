@@ -33,12 +33,11 @@ pub async fn invoke(
     match function {
         Function::CreateOrg => create_org::handle(app, request).await,
         Function::List => list::handle(app, request).await,
-        Function::Invite | Function::Accept | Function::ChangeRole | Function::Remove => not_built(),
+        Function::Invite => invite::handle(app, request).await,
+        Function::Accept => accept::handle(app, request).await,
+        Function::ChangeRole => change_role::handle(app, request).await,
+        Function::Remove => remove::handle(app, request).await,
     }
-}
-
-fn not_built() -> lambda_http::Response<Body> {
-    Error::NotFound.to_response()
 }
 
 pub struct Gateway {

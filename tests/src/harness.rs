@@ -4,7 +4,7 @@
 use lambda_http::Body;
 use roster::http::routes;
 use roster::{App, Config};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::event::{self, Claims, EventInput};
 use crate::gateway::invoke;
@@ -73,6 +73,8 @@ impl TestResponse {
 pub struct TestApp {
     pub app: App,
     pub dynamo: aws_sdk_dynamodb::Client,
+    /// Unique per test app, so that tests sharing the SES emulator read only their own mail.
+    pub id: String,
 }
 
 impl TestApp {
@@ -88,7 +90,8 @@ impl TestApp {
         );
         let sdk = roster::app::load_sdk_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-        let table_name = format!("roster-test-{}", uuid::Uuid::new_v4().simple());
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let table_name = format!("roster-test-{id}");
         table::ensure(&dynamo, &table_name).await.expect("creating a test table in DynamoDB Local");
         let mut config = Config {
             table_name,
@@ -99,11 +102,35 @@ impl TestApp {
             one_org_per_user: false,
         };
         configure(&mut config);
-        Self { app: App::new(config, &sdk), dynamo }
+        Self { app: App::new(config, &sdk), dynamo, id }
+    }
+
+    /// The same table and settings, but mail goes to `ses_endpoint` (e.g. a closed port).
+    pub async fn with_ses_endpoint(&self, ses_endpoint: &str) -> App {
+        let sdk = roster::app::load_sdk_config().await;
+        let ses = aws_sdk_sesv2::config::Builder::from(&sdk).endpoint_url(ses_endpoint).build();
+        App {
+            config: self.app.config.clone(),
+            store: roster::store::Store::new(self.dynamo.clone(), self.table()),
+            mailer: roster::mail::Mailer::new(
+                aws_sdk_sesv2::Client::from_conf(ses),
+                self.app.config.from_email.clone(),
+            ),
+        }
     }
 
     pub fn table(&self) -> &str {
         &self.app.config.table_name
+    }
+
+    /// An address no other test uses.
+    pub fn email(&self, local: &str) -> String {
+        format!("{local}@t{}.example.com", self.id)
+    }
+
+    /// A user whose address is unique to this test.
+    pub fn user(&self, sub: &str) -> User {
+        User::new(sub).with_email(&self.email(sub))
     }
 
     /// A JSON request (or none) as `user` (or with no authorizer claims).
@@ -114,14 +141,7 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> TestResponse {
-        let (headers, bytes) = match body {
-            Some(json) => (
-                vec![("content-type".to_owned(), "application/json".to_owned())],
-                json.to_string().into_bytes(),
-            ),
-            None => (vec![], vec![]),
-        };
-        self.call_raw(user, method, path, &headers, &bytes).await
+        call_app(&self.app, user, method, path, body).await
     }
 
     /// A request with exactly these headers and body bytes. `path` may carry a query string.
@@ -133,38 +153,58 @@ impl TestApp {
         headers: &[(String, String)],
         body: &[u8],
     ) -> TestResponse {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let routes::RouteMatch::Found(route, params) = routes::find(method, path) else {
-            panic!("no route for {method} {path}");
-        };
-        let claims = user.map(User::claims);
-        let event = event::build(&EventInput {
-            route,
-            path,
-            path_params: &params,
-            query,
-            headers,
-            body,
-            claims: claims.as_ref(),
-        });
-        let response = invoke(&self.app, route.function, event::to_request(&event)).await;
-        let status = response.status().as_u16();
-        let content_type =
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = match response.body() {
-            Body::Text(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())),
-            Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
-        TestResponse { status, content_type, body }
+        call_raw(&self.app, user, method, path, headers, body).await
     }
 
     /// Creates an organization owned by `owner` and returns its id.
     pub async fn create_org(&self, owner: &User, name: &str) -> String {
-        let response =
-            self.call(Some(owner), "POST", "/orgs", Some(serde_json::json!({ "name": name }))).await;
+        let response = self.call(Some(owner), "POST", "/orgs", Some(json!({ "name": name }))).await;
         assert_eq!(response.status, 201, "create org: {:?}", response.body);
         response.body["org"]["id"].as_str().expect("org id").to_owned()
+    }
+
+    /// Adds `user` to `org` with `role` through a fresh single-use invite link made by `owner`.
+    pub async fn add_member(&self, owner: &User, org: &str, user: &User, role: &str) {
+        let link = self
+            .call(
+                Some(owner),
+                "POST",
+                &format!("/orgs/{org}/invite-links"),
+                Some(json!({ "role": role, "maxUses": 1 })),
+            )
+            .await;
+        assert_eq!(link.status, 201, "create link: {:?}", link.body);
+        let token = link.body["link"]["token"].as_str().unwrap().to_owned();
+        let joined =
+            self.call(Some(user), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
+        assert_eq!(joined.status, 200, "join: {:?}", joined.body);
+    }
+
+    /// The messages the SES emulator received for `address`, oldest first.
+    pub async fn mailbox(&self, address: &str) -> Vec<Value> {
+        let url =
+            std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set by the test command");
+        let store = http_get_json(&url).await;
+        store["emails"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|m| {
+                        m["destination"]["to"].as_array().is_some_and(|to| to.iter().any(|a| a == address))
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The token of the accept link in the latest email to `address`.
+    pub async fn token_mailed_to(&self, address: &str) -> String {
+        let mail = self.mailbox(address).await;
+        let last = mail.last().unwrap_or_else(|| panic!("no email to {address}"));
+        let text = last["body"]["text"].as_str().expect("text part");
+        let start = text.find("token=").expect("accept link in the email") + "token=".len();
+        text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
     /// Every item of the table, for checks that nothing was half-written.
@@ -189,4 +229,66 @@ impl TestApp {
             }
         }
     }
+}
+
+/// A JSON request to any app (e.g. one whose mail goes elsewhere), as [`TestApp::call`].
+pub async fn call_app(
+    app: &App,
+    user: Option<&User>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> TestResponse {
+    let (headers, bytes) = match body {
+        Some(json) => {
+            (vec![("content-type".to_owned(), "application/json".to_owned())], json.to_string().into_bytes())
+        }
+        None => (vec![], vec![]),
+    };
+    call_raw(app, user, method, path, &headers, &bytes).await
+}
+
+async fn call_raw(
+    app: &App,
+    user: Option<&User>,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> TestResponse {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let routes::RouteMatch::Found(route, params) = routes::find(method, path) else {
+        panic!("no route for {method} {path}");
+    };
+    let claims = user.map(User::claims);
+    let event = event::build(&EventInput {
+        route,
+        path,
+        path_params: &params,
+        query,
+        headers,
+        body,
+        claims: claims.as_ref(),
+    });
+    let response = invoke(app, route.function, event::to_request(&event)).await;
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())),
+        Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    TestResponse { status, content_type, body }
+}
+
+/// GET a JSON document over plain HTTP (the local emulators).
+pub async fn http_get_json(url: &str) -> Value {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let response = client.get(url.parse().expect("a valid URL")).await.expect("GET");
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    serde_json::from_slice(&body).expect("JSON")
 }

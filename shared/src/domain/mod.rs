@@ -5,10 +5,12 @@ pub mod cursor;
 pub mod email;
 pub mod identity;
 pub mod ids;
+pub mod invitation;
 pub mod model;
 pub mod role;
 pub mod text;
 pub mod time;
+pub mod token;
 
 pub use email::Email;
 pub use identity::Caller;

@@ -1,5 +1,5 @@
 //! The read routes: my organizations, an organization, its members, one member, its audit
-//! trail (and, with the invitations feature, its pending invitations and invite links).
+//! trail, its pending invitations and its invite links.
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -20,6 +20,8 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             "GET /orgs/{orgId}/members" => members(app, &caller, &req).await,
             "GET /orgs/{orgId}/members/{userId}" => member(app, &caller, &req).await,
             "GET /orgs/{orgId}/audit" => audit(app, &caller, &req).await,
+            "GET /orgs/{orgId}/invitations" => invitations(app, &caller, &req).await,
+            "GET /orgs/{orgId}/invite-links" => links(app, &caller, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -85,4 +87,24 @@ async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     access::require_admin(&active_member(app, caller, &id).await?)?;
     let page = app.store.audit_events(&id, limit, start).await?;
     ok(&json!({ "events": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+}
+
+/// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`).
+async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let scope = format!("invitations:{id}");
+    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
+    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let page = app.store.invitations(&id, limit, start).await?;
+    let items: Vec<_> = page.items.iter().map(|i| i.view()).collect();
+    ok(&json!({ "invitations": items, "nextCursor": next_cursor(&scope, page.last_key) }))
+}
+
+async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let id = org_id(req)?;
+    let scope = format!("links:{id}");
+    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
+    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let page = app.store.links(&id, limit, start).await?;
+    ok(&json!({ "links": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
 }

@@ -1,8 +1,12 @@
 //! One module per Lambda function. Each `handle` reads the caller, dispatches on the route
 //! key, and maps the outcome to a response once.
 
+pub mod accept;
+pub mod change_role;
 pub mod create_org;
+pub mod invite;
 pub mod list;
+pub mod remove;
 
 use lambda_http::{Body, Request, RequestExt, Response};
 

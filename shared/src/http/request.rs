@@ -58,6 +58,17 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| json_error(&e))
 }
 
+/// Like [`json_body`], but an absent body means `T::default()` (every field optional).
+pub fn optional_json_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, Error> {
+    let empty = match req.body() {
+        Body::Empty => true,
+        Body::Text(text) => text.trim().is_empty(),
+        Body::Binary(bytes) => bytes.iter().all(u8::is_ascii_whitespace),
+        _ => true,
+    };
+    if empty { Ok(T::default()) } else { json_body(req) }
+}
+
 /// Malformed JSON is `invalid_json`; well-formed JSON of the wrong shape (a missing or
 /// unknown field, a wrong type) is `invalid_request`, with serde's message cut short.
 fn json_error(err: &serde_json::Error) -> Error {

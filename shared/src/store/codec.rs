@@ -37,3 +37,7 @@ pub(crate) fn decode<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
 pub(crate) fn string_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
+
+pub(crate) fn number_attr(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}

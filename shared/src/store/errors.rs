@@ -58,6 +58,11 @@ impl Cancelled {
         self.reasons.get(index).and_then(|r| r.code()).is_some_and(|code| code == "ConditionalCheckFailed")
     }
 
+    /// The item as it was when its condition failed (needs `ALL_OLD` on that item).
+    pub(crate) fn old_item(&self, index: usize) -> Option<&Item> {
+        self.reasons.get(index).and_then(|r| r.item())
+    }
+
     pub(crate) fn is_conflict(&self) -> bool {
         let code = |c: &str| self.reasons.iter().any(|r| r.code() == Some(c));
         code("TransactionConflict") && !code("ConditionalCheckFailed")

@@ -4,8 +4,13 @@
 mod audit;
 mod codec;
 mod errors;
+mod invitations;
 pub mod keys;
+mod links;
+mod member_changes;
 pub mod members;
+mod ops;
+mod org_update;
 mod orgs;
 
 use std::time::Duration;
@@ -15,11 +20,15 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
-pub(crate) use codec::{decode, encode, n, s, string_attr};
+pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
 pub(crate) use errors::{Cancelled, Item, classify};
 
 use crate::error::Error;
 
+pub use invitations::{
+    AcceptContext, AcceptOutcome, InviteOutcome, StoredInvitation, TokenKind, TokenRecord,
+};
+pub use member_changes::ChangeError;
 pub use orgs::UserOrg;
 
 #[derive(Clone, Debug)]

@@ -3,18 +3,10 @@
 use serde::Serialize;
 
 use super::members::{member_email_slot, member_item, put_new};
+use super::org_update::counters;
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::{AuditEvent, Member, Org, OrgId, UserId};
 use crate::error::Error;
-
-/// Counters kept on the organization item. They change only inside the transaction that
-/// changes what they count, so conditions on them (the last active owner, the seat limit)
-/// hold under concurrent requests.
-pub(crate) mod counters {
-    pub const ACTIVE_MEMBERS: &str = "activeMembers";
-    pub const ACTIVE_OWNERS: &str = "activeOwners";
-    pub const PENDING_INVITATIONS: &str = "pendingInvitations";
-}
 
 /// An organization the caller belongs to, with the caller's membership of it.
 #[derive(Debug, Clone, Serialize)]
@@ -30,9 +22,11 @@ fn org_item(org: &Org) -> Item {
             (keys::PK, s(keys::org(&org.id))),
             (keys::SK, s(keys::ORG_SK)),
             ("type", s("org")),
+            // Counters change only inside the transaction that changes what they count, so
+            // conditions on them (the last active owner) hold under concurrent requests.
             (counters::ACTIVE_MEMBERS, n(1)),
             (counters::ACTIVE_OWNERS, n(1)),
-            (counters::PENDING_INVITATIONS, n(0)),
+            (counters::SEAT_VERSION, n(0)),
         ],
     )
 }

@@ -1,0 +1,86 @@
+//! Email invitations and invite links, as stored and as shown.
+
+use serde::{Deserialize, Serialize};
+
+use super::email::Email;
+use super::ids::{InvitationId, LinkId, UserId};
+use super::role::Role;
+use super::time::Timestamp;
+use crate::config::MAX_INVITE_HOURS;
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Sent,
+    Failed,
+}
+
+/// A pending email invitation. Its `status` is derived from the clock when shown, because
+/// DynamoDB deletes expired items only eventually.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub email: Email,
+    pub role: Role,
+    pub invited_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_sent_at: Timestamp,
+    pub email_delivery: Delivery,
+}
+
+impl Invitation {
+    pub fn is_expired(&self) -> bool {
+        self.expires_at.is_past()
+    }
+
+    /// The API object: the stored fields plus `status`.
+    pub fn view(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        value["status"] = serde_json::json!(if self.is_expired() { "expired" } else { "pending" });
+        value
+    }
+}
+
+/// A multi-use invite link. `max_uses: None` means unlimited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteLink {
+    pub id: LinkId,
+    pub role: Role,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+}
+
+pub const MAX_LINK_USES: u32 = 100_000;
+
+/// `expiresInHours` of a request: 1–720, or the deployment's default.
+pub fn lifetime_hours(requested: Option<i64>, default: u32) -> Result<u32, Error> {
+    match requested {
+        None => Ok(default),
+        Some(h) => u32::try_from(h)
+            .ok()
+            .filter(|h| (1..=MAX_INVITE_HOURS).contains(h))
+            .ok_or_else(|| Error::invalid_request("expiresInHours must be a whole number from 1 to 720")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetime_bounds() {
+        assert_eq!(lifetime_hours(None, 72), Ok(72));
+        assert_eq!(lifetime_hours(Some(1), 72), Ok(1));
+        assert_eq!(lifetime_hours(Some(720), 72), Ok(720));
+        for bad in [0, 721, -5, i64::MAX] {
+            assert!(lifetime_hours(Some(bad), 72).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Changing a member's role or status, and transferring ownership.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{org_id, serve};
+use crate::App;
+use crate::domain::{
+    AuditAction, AuditEvent, Caller, Member, OrgId, Role, Status, Timestamp, UserId, access,
+};
+use crate::error::Error;
+use crate::http::request::{json_body, path_param};
+use crate::http::response::ok;
+use crate::store::ChangeError;
+
+/// A membership write that found the membership changed is decided again on fresh reads.
+pub(crate) const ATTEMPTS: usize = 4;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    serve(app, req, |app, caller, route, req| async move {
+        match route.as_str() {
+            "PATCH /orgs/{orgId}/members/{userId}" => change(app, &caller, &req).await,
+            "POST /orgs/{orgId}/transfer-ownership" => transfer(app, &caller, &req).await,
+            _ => Err(Error::NotFound),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeRequest {
+    role: Option<String>,
+    status: Option<String>,
+}
+
+/// The rules of API.md for changing `target` to (`role`, `status`). Self-changes are allowed
+/// only to an owner stepping down; the last-owner guard is the store's condition.
+pub(crate) fn authorize_change(
+    actor: &Member,
+    target: &Member,
+    role: Role,
+    status: Status,
+) -> Result<(), Error> {
+    if actor.user_id == target.user_id {
+        let stepping_down = actor.role == Role::Owner && status == target.status && role <= Role::Owner;
+        return if stepping_down || (role == target.role && status == target.status) {
+            Ok(())
+        } else {
+            Err(Error::forbidden("you cannot change your own role or status, except an owner stepping down"))
+        };
+    }
+    access::require_act_on(actor, target)?;
+    if role != target.role {
+        access::require_grant(actor, role)?;
+    }
+    Ok(())
+}
+
+async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let body: ChangeRequest = json_body(req)?;
+    let role = body.role.as_deref().map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole)).transpose()?;
+    let status = body
+        .status
+        .as_deref()
+        .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
+        .transpose()?;
+    let org = org_id(req)?;
+    let target_id = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
+    for _ in 0..ATTEMPTS {
+        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
+        let actor = access::active(me)?;
+        let before = them.ok_or(Error::NotFound)?;
+        let (role, status) = (role.unwrap_or(before.role), status.unwrap_or(before.status));
+        authorize_change(&actor, &before, role, status)?;
+        if role == before.role && status == before.status {
+            return ok(&json!({ "member": before }));
+        }
+        let after = Member { role, status, updated_at: Timestamp::now(), ..before.clone() };
+        let events = change_events(&actor.user_id, &before, &after);
+        let seat_version = reactivation_seat_version(app, &org, &before, &after).await?;
+        match app.store.change_member(&org, &actor, &before, &after, &events, seat_version).await {
+            Ok(()) => return ok(&json!({ "member": after })),
+            Err(ChangeError::Stale) => continue,
+            Err(ChangeError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(Error::Conflict("the member keeps changing; retry".into()))
+}
+
+fn change_events(actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEvent> {
+    let target = Some(after.user_id.to_string());
+    let mut events = Vec::new();
+    if before.role != after.role {
+        events.push(AuditEvent::new(
+            actor,
+            AuditAction::MemberRoleChanged,
+            target.clone(),
+            json!({ "from": before.role, "to": after.role }),
+        ));
+    }
+    if before.status != after.status {
+        let action = match after.status {
+            Status::Suspended => AuditAction::MemberSuspended,
+            Status::Active => AuditAction::MemberReactivated,
+        };
+        events.push(AuditEvent::new(actor, action, target, json!({ "role": after.role })));
+    }
+    events
+}
+
+/// Reactivating takes a seat: with a seat limit, count and condition the write on the count.
+async fn reactivation_seat_version(
+    app: &App,
+    org: &OrgId,
+    before: &Member,
+    after: &Member,
+) -> Result<Option<i64>, Error> {
+    let (Some(max), true) = (app.config.max_members, !before.is_active() && after.is_active()) else {
+        return Ok(None);
+    };
+    let (used, version) = app.store.seats(org).await?;
+    if used >= max {
+        return Err(Error::SeatLimit);
+    }
+    Ok(Some(version))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TransferRequest {
+    user_id: String,
+}
+
+async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let body: TransferRequest = json_body(req)?;
+    let org = org_id(req)?;
+    let target_id = UserId::parse(&body.user_id).ok_or(Error::NotFound)?;
+    for _ in 0..ATTEMPTS {
+        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
+        let from = access::active(me)?;
+        if from.role != Role::Owner {
+            return Err(Error::forbidden("only an owner may transfer ownership"));
+        }
+        if target_id == from.user_id {
+            return Err(Error::invalid_request("you cannot transfer ownership to yourself"));
+        }
+        let to = them.ok_or(Error::NotFound)?;
+        if !to.is_active() {
+            return Err(Error::Conflict("ownership can only go to an active member".into()));
+        }
+        let now = Timestamp::now();
+        let from_after = Member { role: Role::Admin, updated_at: now, ..from.clone() };
+        let to_after = Member { role: Role::Owner, updated_at: now, ..to.clone() };
+        let event = AuditEvent::new(
+            &from.user_id,
+            AuditAction::OwnershipTransferred,
+            Some(to.user_id.to_string()),
+            json!({ "from": from.user_id, "to": to.user_id, "previousRole": to.role }),
+        );
+        match app.store.transfer_ownership(&org, (&from, &from_after), (&to, &to_after), &event).await {
+            Ok(()) => return ok(&json!({ "from": from_after, "to": to_after })),
+            Err(ChangeError::Stale) => continue,
+            Err(ChangeError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(Error::Conflict("the members keep changing; retry".into()))
+}
