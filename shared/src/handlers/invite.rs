@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
 use crate::http::response::{created, ok};
 use crate::mail::compose::{InvitationEmail, compose};
-use crate::store::{InviteOutcome, TokenKind, TokenRecord};
+use crate::store::{InviteOutcome, IssuedInvitation, TokenKind, TokenRecord};
 
 /// Invitation emails of one batch in flight at once: enough to keep a batch of 100 within a
 /// few round trips, few enough to stay near SES's default sending rate.
@@ -194,10 +194,9 @@ async fn invite_one(
         Some(invitation.id.to_string()),
         json!({ "email": invitation.email, "role": invitation.role, "expiresAt": invitation.expires_at }),
     );
-    let outcome = app
-        .store
-        .create_invitation(&org.id, actor, &invitation, &token.hash(), &record, &event, seat_version)
-        .await?;
+    let issued =
+        IssuedInvitation { invitation: &invitation, hash: &token.hash(), record: &record, event: &event };
+    let outcome = app.store.create_invitation(&org.id, actor, &issued, seat_version).await?;
     let status = match outcome {
         InviteOutcome::Invited => None,
         InviteOutcome::AlreadyMember => Some("already_member"),
@@ -297,9 +296,9 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         Some(invitation.id.to_string()),
         json!({ "email": invitation.email, "expiresAt": invitation.expires_at }),
     );
-    app.store
-        .rotate_invitation(&org.id, &actor, &stored.token_hash, &invitation, &token.hash(), &record, &event)
-        .await?;
+    let issued =
+        IssuedInvitation { invitation: &invitation, hash: &token.hash(), record: &record, event: &event };
+    app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued).await?;
     if !send_invitation(app, &org, &actor, &invitation, &token).await {
         invitation.email_delivery = Delivery::Failed;
         return Err(Error::EmailDeliveryFailed);

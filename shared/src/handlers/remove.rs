@@ -78,6 +78,7 @@ async fn remove_many(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     }
     let org = org_id(req)?;
     let actor = active_member(app, caller, &org).await?;
+    access::require_admin(&actor)?;
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<&String> = body.user_ids.iter().filter(|id| seen.insert(id.as_str())).collect();
     let users: Vec<UserId> = ids.iter().filter_map(|id| UserId::parse(id)).collect();

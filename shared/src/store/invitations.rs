@@ -110,6 +110,14 @@ fn invitation_slot(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> It
     ])
 }
 
+/// An invitation about to be written with its (new) token, and the audit event saying so.
+pub struct IssuedInvitation<'a> {
+    pub invitation: &'a Invitation,
+    pub hash: &'a TokenHash,
+    pub record: &'a TokenRecord,
+    pub event: &'a AuditEvent,
+}
+
 /// A stored invitation with the hash of its current token.
 pub struct StoredInvitation {
     pub invitation: Invitation,
@@ -139,12 +147,10 @@ impl Store {
         &self,
         org: &OrgId,
         actor: &Member,
-        invitation: &Invitation,
-        hash: &TokenHash,
-        record: &TokenRecord,
-        event: &AuditEvent,
+        issued: &IssuedInvitation<'_>,
         seat_version: Option<i64>,
     ) -> Result<InviteOutcome, Error> {
+        let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
         let org_delta = OrgDelta::default().with_seat_version(seat_version);
         // The slot to replace, once an expired invitation is found holding it.
@@ -269,17 +275,14 @@ impl Store {
     }
 
     /// Replaces the invitation's token and expiry (the old token stops working at once).
-    #[allow(clippy::too_many_arguments)]
     pub async fn rotate_invitation(
         &self,
         org: &OrgId,
         actor: &Member,
         old_hash: &TokenHash,
-        invitation: &Invitation,
-        hash: &TokenHash,
-        record: &TokenRecord,
-        event: &AuditEvent,
+        issued: &IssuedInvitation<'_>,
     ) -> Result<(), Error> {
+        let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
         let (slot_condition, slot_values) = slot_condition_for(&invitation.id);
         let slot_values: Vec<(&str, &str)> = slot_values.iter().map(|(k, v)| (*k, v.as_str())).collect();

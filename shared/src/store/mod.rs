@@ -26,7 +26,7 @@ pub(crate) use errors::{Cancelled, Item, classify};
 use crate::error::Error;
 
 pub use invitations::{
-    AcceptContext, AcceptOutcome, InviteOutcome, StoredInvitation, TokenKind, TokenRecord,
+    AcceptContext, AcceptOutcome, InviteOutcome, IssuedInvitation, StoredInvitation, TokenKind, TokenRecord,
 };
 pub use member_changes::ChangeError;
 pub use orgs::UserOrg;
