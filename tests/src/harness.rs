@@ -6,6 +6,7 @@ use roster::http::routes;
 use roster::{App, Config};
 use serde_json::{Value, json};
 
+use crate::counting::CallCounter;
 use crate::event::{self, Claims, EventInput};
 use crate::gateway::invoke;
 use crate::table;
@@ -75,6 +76,8 @@ pub struct TestApp {
     pub dynamo: aws_sdk_dynamodb::Client,
     /// Unique per test app, so that tests sharing the SES emulator read only their own mail.
     pub id: String,
+    /// Every DynamoDB and SES request the app sends.
+    pub calls: CallCounter,
 }
 
 impl TestApp {
@@ -102,7 +105,21 @@ impl TestApp {
             one_org_per_user: false,
         };
         configure(&mut config);
-        Self { app: App::new(config, &sdk), dynamo, id }
+        let calls = CallCounter::default();
+        let counted_dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(calls.clone()).build();
+        let counted_ses = aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(calls.clone()).build();
+        let app = App {
+            store: roster::store::Store::new(
+                aws_sdk_dynamodb::Client::from_conf(counted_dynamo),
+                config.table_name.clone(),
+            ),
+            mailer: roster::mail::Mailer::new(
+                aws_sdk_sesv2::Client::from_conf(counted_ses),
+                config.from_email.clone(),
+            ),
+            config,
+        };
+        Self { app, dynamo, id, calls }
     }
 
     /// The same table and settings, but mail goes to `ses_endpoint` (e.g. a closed port).

@@ -1,8 +1,10 @@
 //! Roster's development and test support: the local API gateway, dev tokens, API Gateway
 //! events, the table schema for local use, and the integration-test harness.
 
+pub mod counting;
 pub mod event;
 pub mod gateway;
 pub mod harness;
+pub mod round_trips;
 pub mod table;
 pub mod token;

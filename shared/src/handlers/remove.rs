@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::change_role::ATTEMPTS;
-use super::{active_member, org_id, serve};
+use super::{org_id, serve};
 use crate::App;
 use crate::domain::{AuditAction, AuditEvent, Caller, InvitationId, LinkId, Member, OrgId, UserId, access};
 use crate::error::Error;
@@ -77,12 +77,14 @@ async fn remove_many(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         return Err(Error::invalid_request("userIds must hold 1 to 100 entries"));
     }
     let org = org_id(req)?;
-    let actor = active_member(app, caller, &org).await?;
-    access::require_admin(&actor)?;
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<&String> = body.user_ids.iter().filter(|id| seen.insert(id.as_str())).collect();
-    let users: Vec<UserId> = ids.iter().filter_map(|id| UserId::parse(id)).collect();
+    // The caller and every target in one batch read.
+    let mut users: Vec<UserId> = ids.iter().filter_map(|id| UserId::parse(id)).collect();
+    users.push(caller.user_id.clone());
     let mut members = app.store.memberships(&org, &users).await?;
+    let actor = access::active(members.get(caller.user_id.as_str()).cloned())?;
+    access::require_admin(&actor)?;
     let mut results = Vec::with_capacity(ids.len());
     // One after another: every removal updates the organization's counters.
     for id in ids {

@@ -1,0 +1,185 @@
+//! DynamoDB and SES requests per route, measured by counting what the SDK clients send.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, TestResponse, User};
+
+pub struct Measured {
+    pub route: String,
+    pub case: &'static str,
+    pub status: u16,
+    pub dynamodb: usize,
+    pub ses: usize,
+    /// The most DynamoDB round trips the route may take.
+    pub budget: usize,
+}
+
+struct Meter<'a> {
+    app: &'a TestApp,
+    rows: Vec<Measured>,
+}
+
+impl Meter<'_> {
+    async fn run(
+        &mut self,
+        route: &str,
+        case: &'static str,
+        budget: usize,
+        user: &User,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.app.calls.take();
+        let response = self.app.call(Some(user), method, path, body).await;
+        let calls = self.app.calls.take();
+        let dynamodb = calls.iter().filter(|c| c.starts_with("DynamoDB.")).count();
+        let ses = calls.iter().filter(|c| c.starts_with("SESv2.")).count();
+        self.rows.push(Measured {
+            route: route.to_owned(),
+            case,
+            status: response.status,
+            dynamodb,
+            ses,
+            budget,
+        });
+        response
+    }
+}
+
+/// Exercises every route once on the success path (and invite at two batch sizes).
+pub async fn measure(app: &TestApp) -> Vec<Measured> {
+    let mut m = Meter { app, rows: Vec::new() };
+    let owner = app.user("owner");
+    let created = m.run("POST /orgs", "", 1, &owner, "POST", "/orgs", Some(json!({ "name": "Bench" }))).await;
+    let org = created.body["org"]["id"].as_str().expect("org").to_owned();
+    let o = |p: &str| format!("/orgs/{org}{p}");
+    for (name, role) in [
+        ("admin", "admin"),
+        ("member", "member"),
+        ("viewer", "viewer"),
+        ("gone1", "member"),
+        ("gone2", "member"),
+    ] {
+        app.add_member(&owner, &org, &app.user(name), role).await;
+    }
+
+    m.run("GET /orgs", "", 2, &owner, "GET", "/orgs", None).await;
+    m.run("GET /orgs/{orgId}", "", 2, &owner, "GET", &o(""), None).await;
+    m.run("GET /orgs/{orgId}/members", "", 2, &owner, "GET", &o("/members"), None).await;
+    m.run("GET /orgs/{orgId}/members/{userId}", "", 2, &owner, "GET", &o("/members/member"), None).await;
+    m.run("GET /orgs/{orgId}/audit", "", 2, &owner, "GET", &o("/audit"), None).await;
+
+    let one = json!({ "invitations": [{ "email": app.email("ann") }] });
+    let invited = m
+        .run("POST /orgs/{orgId}/invitations", "1 address", 2, &owner, "POST", &o("/invitations"), Some(one))
+        .await;
+    let invitation = invited.body["results"][0]["invitation"]["id"].as_str().expect("invitation").to_owned();
+    let ten: Vec<Value> = (0..10).map(|i| json!({ "email": app.email(&format!("batch{i}")) })).collect();
+    let batch = m
+        .run(
+            "POST /orgs/{orgId}/invitations",
+            "10 addresses",
+            11,
+            &owner,
+            "POST",
+            &o("/invitations"),
+            Some(json!({ "invitations": ten })),
+        )
+        .await;
+    let revocable = batch.body["results"][1]["invitation"]["id"].as_str().expect("invitation").to_owned();
+    m.run("GET /orgs/{orgId}/invitations", "", 2, &owner, "GET", &o("/invitations"), None).await;
+    let resend = format!("/invitations/{invitation}/resend");
+    m.run("POST /orgs/{orgId}/invitations/{invitationId}/resend", "", 2, &owner, "POST", &o(&resend), None)
+        .await;
+    let link =
+        m.run("POST /orgs/{orgId}/invite-links", "", 2, &owner, "POST", &o("/invite-links"), None).await;
+    let (link_id, link_token) = (
+        link.body["link"]["id"].as_str().unwrap().to_owned(),
+        link.body["link"]["token"].as_str().unwrap().to_owned(),
+    );
+    m.run("GET /orgs/{orgId}/invite-links", "", 2, &owner, "GET", &o("/invite-links"), None).await;
+
+    let ann = app.user("ann");
+    let token = app.token_mailed_to(ann.email.as_deref().unwrap()).await;
+    let t = |token: &str| Some(json!({ "token": token }));
+    m.run("POST /invitations/preview", "", 1, &ann, "POST", "/invitations/preview", t(&token)).await;
+    m.run("POST /invitations/accept", "email invitation", 2, &ann, "POST", "/invitations/accept", t(&token))
+        .await;
+    m.run(
+        "POST /invitations/accept",
+        "invite link",
+        2,
+        &app.user("linked"),
+        "POST",
+        "/invitations/accept",
+        t(&link_token),
+    )
+    .await;
+    let declining = app.user("batch0");
+    let batch_token = app.token_mailed_to(declining.email.as_deref().unwrap()).await;
+    m.run("POST /invitations/decline", "", 2, &declining, "POST", "/invitations/decline", t(&batch_token))
+        .await;
+
+    m.run(
+        "PATCH /orgs/{orgId}/members/{userId}",
+        "",
+        2,
+        &owner,
+        "PATCH",
+        &o("/members/member"),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    m.run(
+        "POST /orgs/{orgId}/transfer-ownership",
+        "",
+        2,
+        &owner,
+        "POST",
+        &o("/transfer-ownership"),
+        Some(json!({ "userId": "admin" })),
+    )
+    .await;
+    let new_owner = app.user("admin");
+    m.run("DELETE /orgs/{orgId}/members/{userId}", "", 2, &new_owner, "DELETE", &o("/members/viewer"), None)
+        .await;
+    m.run(
+        "POST /orgs/{orgId}/members/remove",
+        "2 members",
+        3,
+        &new_owner,
+        "POST",
+        &o("/members/remove"),
+        Some(json!({ "userIds": ["gone1", "gone2"] })),
+    )
+    .await;
+    let invitation_path = format!("/invitations/{revocable}");
+    m.run(
+        "DELETE /orgs/{orgId}/invitations/{invitationId}",
+        "",
+        2,
+        &new_owner,
+        "DELETE",
+        &o(&invitation_path),
+        None,
+    )
+    .await;
+    let link_path = format!("/invite-links/{link_id}");
+    m.run("DELETE /orgs/{orgId}/invite-links/{linkId}", "", 2, &new_owner, "DELETE", &o(&link_path), None)
+        .await;
+    m.rows
+}
+
+/// The table as Markdown.
+pub fn markdown(rows: &[Measured]) -> String {
+    let mut out =
+        String::from("| Route | Case | Status | DynamoDB | SES | Budget |\n|---|---|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            r.route, r.case, r.status, r.dynamodb, r.ses, r.budget
+        ));
+    }
+    out
+}

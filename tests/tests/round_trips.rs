@@ -1,0 +1,28 @@
+//! Every route stays within its DynamoDB round-trip budget (counted, not guessed).
+
+use roster::http::routes::ROUTES;
+use roster_tests::harness::TestApp;
+use roster_tests::round_trips::{markdown, measure};
+
+#[tokio::test]
+async fn every_route_is_within_its_round_trip_budget() {
+    let app = TestApp::spawn().await;
+    let rows = measure(&app).await;
+    println!("{}", markdown(&rows));
+    for route in ROUTES {
+        assert!(rows.iter().any(|r| r.route == route.key()), "{} is not measured", route.key());
+    }
+    for r in &rows {
+        assert!(r.status < 300, "{} ({}) failed with {}", r.route, r.case, r.status);
+        assert!(
+            r.dynamodb <= r.budget,
+            "{} ({}): {} round trips, budget {}",
+            r.route,
+            r.case,
+            r.dynamodb,
+            r.budget
+        );
+    }
+    let sends: usize = rows.iter().filter(|r| r.route.ends_with("/invitations")).map(|r| r.ses).sum();
+    assert_eq!(sends, 11, "one email per invited address");
+}
