@@ -1,5 +1,6 @@
 //! DynamoDB and SES requests per route, measured by counting what the SDK clients send.
 
+use roster::http::routes;
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, TestResponse, User};
@@ -20,9 +21,9 @@ struct Meter<'a> {
 }
 
 impl Meter<'_> {
+    /// Calls the route `method path` resolves to, as the route table resolves it.
     async fn run(
         &mut self,
-        route: &str,
         case: &'static str,
         budget: usize,
         user: &User,
@@ -35,14 +36,11 @@ impl Meter<'_> {
         let calls = self.app.calls.take();
         let dynamodb = calls.iter().filter(|c| c.starts_with("DynamoDB.")).count();
         let ses = calls.iter().filter(|c| c.starts_with("SESv2.")).count();
-        self.rows.push(Measured {
-            route: route.to_owned(),
-            case,
-            status: response.status,
-            dynamodb,
-            ses,
-            budget,
-        });
+        let route = match routes::find(method, path.split('?').next().unwrap_or(path)) {
+            routes::RouteMatch::Found(route, _) => route.key(),
+            _ => panic!("no route for {method} {path}"),
+        };
+        self.rows.push(Measured { route, case, status: response.status, dynamodb, ses, budget });
         response
     }
 }
@@ -51,7 +49,7 @@ impl Meter<'_> {
 pub async fn measure(app: &TestApp) -> Vec<Measured> {
     let mut m = Meter { app, rows: Vec::new() };
     let owner = app.user("owner");
-    let created = m.run("POST /orgs", "", 1, &owner, "POST", "/orgs", Some(json!({ "name": "Bench" }))).await;
+    let created = m.run("", 1, &owner, "POST", "/orgs", Some(json!({ "name": "Bench" }))).await;
     let org = created.body["org"]["id"].as_str().expect("org").to_owned();
     let o = |p: &str| format!("/orgs/{org}{p}");
     for (name, role) in [
@@ -64,88 +62,45 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
         app.add_member(&owner, &org, &app.user(name), role).await;
     }
 
-    m.run("GET /orgs", "", 2, &owner, "GET", "/orgs", None).await;
-    m.run("GET /orgs/{orgId}", "", 2, &owner, "GET", &o(""), None).await;
-    m.run("GET /orgs/{orgId}/members", "", 2, &owner, "GET", &o("/members"), None).await;
-    m.run("GET /orgs/{orgId}/members/{userId}", "", 2, &owner, "GET", &o("/members/member"), None).await;
-    m.run("GET /orgs/{orgId}/audit", "", 2, &owner, "GET", &o("/audit"), None).await;
+    m.run("", 2, &owner, "GET", "/orgs", None).await;
+    m.run("", 2, &owner, "GET", &o(""), None).await;
+    m.run("", 2, &owner, "GET", &o("/members"), None).await;
+    m.run("", 2, &owner, "GET", &o("/members/member"), None).await;
+    m.run("", 2, &owner, "GET", &o("/audit"), None).await;
 
     let one = json!({ "invitations": [{ "email": app.email("ann") }] });
-    let invited = m
-        .run("POST /orgs/{orgId}/invitations", "1 address", 2, &owner, "POST", &o("/invitations"), Some(one))
-        .await;
+    let invited = m.run("1 address", 2, &owner, "POST", &o("/invitations"), Some(one)).await;
     let invitation = invited.body["results"][0]["invitation"]["id"].as_str().expect("invitation").to_owned();
     let ten: Vec<Value> = (0..10).map(|i| json!({ "email": app.email(&format!("batch{i}")) })).collect();
     let batch = m
-        .run(
-            "POST /orgs/{orgId}/invitations",
-            "10 addresses",
-            11,
-            &owner,
-            "POST",
-            &o("/invitations"),
-            Some(json!({ "invitations": ten })),
-        )
+        .run("10 addresses", 11, &owner, "POST", &o("/invitations"), Some(json!({ "invitations": ten })))
         .await;
     let revocable = batch.body["results"][1]["invitation"]["id"].as_str().expect("invitation").to_owned();
-    m.run("GET /orgs/{orgId}/invitations", "", 2, &owner, "GET", &o("/invitations"), None).await;
+    m.run("", 2, &owner, "GET", &o("/invitations"), None).await;
     let resend = format!("/invitations/{invitation}/resend");
-    m.run("POST /orgs/{orgId}/invitations/{invitationId}/resend", "", 2, &owner, "POST", &o(&resend), None)
-        .await;
-    let link =
-        m.run("POST /orgs/{orgId}/invite-links", "", 2, &owner, "POST", &o("/invite-links"), None).await;
+    m.run("", 2, &owner, "POST", &o(&resend), None).await;
+    let link = m.run("", 2, &owner, "POST", &o("/invite-links"), None).await;
     let (link_id, link_token) = (
         link.body["link"]["id"].as_str().unwrap().to_owned(),
         link.body["link"]["token"].as_str().unwrap().to_owned(),
     );
-    m.run("GET /orgs/{orgId}/invite-links", "", 2, &owner, "GET", &o("/invite-links"), None).await;
+    m.run("", 2, &owner, "GET", &o("/invite-links"), None).await;
 
     let ann = app.user("ann");
     let token = app.token_mailed_to(ann.email.as_deref().unwrap()).await;
     let t = |token: &str| Some(json!({ "token": token }));
-    m.run("POST /invitations/preview", "", 1, &ann, "POST", "/invitations/preview", t(&token)).await;
-    m.run("POST /invitations/accept", "email invitation", 2, &ann, "POST", "/invitations/accept", t(&token))
-        .await;
-    m.run(
-        "POST /invitations/accept",
-        "invite link",
-        2,
-        &app.user("linked"),
-        "POST",
-        "/invitations/accept",
-        t(&link_token),
-    )
-    .await;
+    m.run("", 1, &ann, "POST", "/invitations/preview", t(&token)).await;
+    m.run("email invitation", 2, &ann, "POST", "/invitations/accept", t(&token)).await;
+    m.run("invite link", 2, &app.user("linked"), "POST", "/invitations/accept", t(&link_token)).await;
     let declining = app.user("batch0");
     let batch_token = app.token_mailed_to(declining.email.as_deref().unwrap()).await;
-    m.run("POST /invitations/decline", "", 2, &declining, "POST", "/invitations/decline", t(&batch_token))
-        .await;
+    m.run("", 2, &declining, "POST", "/invitations/decline", t(&batch_token)).await;
 
-    m.run(
-        "PATCH /orgs/{orgId}/members/{userId}",
-        "",
-        2,
-        &owner,
-        "PATCH",
-        &o("/members/member"),
-        Some(json!({ "role": "admin" })),
-    )
-    .await;
-    m.run(
-        "POST /orgs/{orgId}/transfer-ownership",
-        "",
-        2,
-        &owner,
-        "POST",
-        &o("/transfer-ownership"),
-        Some(json!({ "userId": "admin" })),
-    )
-    .await;
+    m.run("", 2, &owner, "PATCH", &o("/members/member"), Some(json!({ "role": "admin" }))).await;
+    m.run("", 2, &owner, "POST", &o("/transfer-ownership"), Some(json!({ "userId": "admin" }))).await;
     let new_owner = app.user("admin");
-    m.run("DELETE /orgs/{orgId}/members/{userId}", "", 2, &new_owner, "DELETE", &o("/members/viewer"), None)
-        .await;
+    m.run("", 2, &new_owner, "DELETE", &o("/members/viewer"), None).await;
     m.run(
-        "POST /orgs/{orgId}/members/remove",
         "2 members",
         3,
         &new_owner,
@@ -155,19 +110,9 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     )
     .await;
     let invitation_path = format!("/invitations/{revocable}");
-    m.run(
-        "DELETE /orgs/{orgId}/invitations/{invitationId}",
-        "",
-        2,
-        &new_owner,
-        "DELETE",
-        &o(&invitation_path),
-        None,
-    )
-    .await;
+    m.run("", 2, &new_owner, "DELETE", &o(&invitation_path), None).await;
     let link_path = format!("/invite-links/{link_id}");
-    m.run("DELETE /orgs/{orgId}/invite-links/{linkId}", "", 2, &new_owner, "DELETE", &o(&link_path), None)
-        .await;
+    m.run("", 2, &new_owner, "DELETE", &o(&link_path), None).await;
     m.rows
 }
 
