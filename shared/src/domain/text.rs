@@ -73,9 +73,11 @@ impl DisplayName {
 
     pub fn clean(raw: &str) -> Option<Self> {
         let spaced: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        let name: String =
+        let cut: String =
             spaced.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(Self::MAX_CHARS).collect();
-        (!name.is_empty()).then_some(Self(name))
+        // The cut may end on a space.
+        let name = cut.trim_end();
+        (!name.is_empty()).then(|| Self(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
