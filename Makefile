@@ -1,5 +1,5 @@
 # The two commands of the README, and a token for trying the local API.
-.PHONY: run test token
+.PHONY: run test token bench
 
 run: ## Serve the API on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
 	tests/stack/run.sh
@@ -10,3 +10,6 @@ test: ## Run every check and test (starts and stops its own local servers)
 token: ## Print a dev token: make token SUB=alice EMAIL=alice@example.com [NAME="Alice"]
 	@cargo run --quiet -p roster-tests --bin dev-token -- --sub "$(SUB)" \
 		$(if $(EMAIL),--email "$(EMAIL)") $(if $(NAME),--name "$(NAME)")
+
+bench: ## Measure round trips, latency, cold starts, sizes and scale into BENCHMARKS.md
+	tests/stack/bench.sh

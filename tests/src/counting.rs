@@ -1,22 +1,42 @@
-//! Counts the requests the SDK clients send, per operation (retries included), so round
-//! trips per route are measured rather than guessed.
+//! Counts the requests the SDK clients send, per operation (retries included), and the time
+//! they spend on the wire, so round trips per route are measured rather than guessed and a
+//! handler's own overhead is its total time less the time spent waiting for AWS.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<Mutex<Vec<String>>>);
+pub struct CallCounter {
+    calls: Arc<Mutex<Vec<String>>>,
+    wire_nanos: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Clone)]
+struct SentAt(Instant);
+
+impl Storable for SentAt {
+    type Storer = StoreReplace<Self>;
+}
 
 impl CallCounter {
     /// The operations sent since the last call (`"DynamoDB.GetItem"`, `"SESv2.SendEmail"`...).
     pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().expect("counter lock"))
+        std::mem::take(&mut *self.calls.lock().expect("counter lock"))
+    }
+
+    /// Time spent between sending requests and receiving their responses since the last call.
+    pub fn take_wire_time(&self) -> Duration {
+        Duration::from_nanos(self.wire_nanos.swap(0, Ordering::SeqCst))
     }
 }
 
@@ -34,7 +54,21 @@ impl Intercept for CallCounter {
         let operation = cfg
             .load::<Metadata>()
             .map_or_else(|| "unknown".to_owned(), |m| format!("{}.{}", m.service(), m.name()));
-        self.0.lock().expect("counter lock").push(operation);
+        self.calls.lock().expect("counter lock").push(operation);
+        cfg.interceptor_state().store_put(SentAt(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(SentAt(sent)) = cfg.load::<SentAt>() {
+            let nanos = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.wire_nanos.fetch_add(nanos, Ordering::SeqCst);
+        }
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Roster's development and test support: the local API gateway, dev tokens, API Gateway
 //! events, the table schema for local use, and the integration-test harness.
 
+pub mod bench;
 pub mod counting;
 pub mod event;
 pub mod gateway;

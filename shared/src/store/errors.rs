@@ -40,7 +40,7 @@ where
     }
 }
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// Why a transaction was cancelled, item by item, in the order the items were sent.
 #[derive(Debug, Default)]

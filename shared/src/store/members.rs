@@ -13,7 +13,7 @@ pub struct MemberFilter {
     pub status: Option<Status>,
 }
 
-pub(crate) fn member_item(org: &OrgId, member: &Member) -> Item {
+pub fn member_item(org: &OrgId, member: &Member) -> Item {
     encode(
         member,
         &[

@@ -21,7 +21,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
-pub(crate) use errors::{Cancelled, Item, classify};
+pub use errors::Item;
+pub(crate) use errors::{Cancelled, classify};
 
 use crate::error::Error;
 

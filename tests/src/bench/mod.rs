@@ -1,0 +1,44 @@
+//! The benchmark behind `make bench`: latency per route, cold starts, sizes and scale,
+//! written to `BENCHMARKS.md`.
+
+pub mod cold_start;
+pub mod latency;
+pub mod scale;
+pub mod size;
+
+use std::time::Duration;
+
+/// The `q`-quantile (0–1) of `samples`.
+pub fn quantile(samples: &[Duration], q: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index]
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// Where the benchmark ran, for the report.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or_else(|| "?".into(), |kb| format!("{} GiB", kb / 1024 / 1024));
+    format!("{cpu}, {cores} cores, {memory} memory, {}", std::env::consts::ARCH)
+}
