@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::{Page, Store, decode, encode, keys, s, start_key};
+use super::{Page, Store, decode, encode, keys, s};
 use crate::domain::{AuditEvent, OrgId};
 use crate::error::Error;
 
@@ -28,17 +28,7 @@ impl Store {
         limit: usize,
         after: Option<String>,
     ) -> Result<Page<AuditEvent>, Error> {
-        if after.as_deref().is_some_and(|k| !k.starts_with(keys::AUDIT_PREFIX)) {
-            return Err(Error::InvalidCursor);
-        }
-        let query = self
-            .client()
-            .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":prefix", s(keys::AUDIT_PREFIX))
-            .scan_index_forward(false)
-            .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k)));
+        let query = self.org_query(org, keys::AUDIT_PREFIX, after)?.scan_index_forward(false);
         let page = self.query_page("list_audit", query, limit, keys::SK).await?;
         Ok(Page {
             items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,

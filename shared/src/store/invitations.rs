@@ -11,8 +11,7 @@ use super::members::member_item;
 use super::ops::{EXISTS, NEW, delete_if, put_if};
 use super::org_update::{OrgDelta, actor_check};
 use super::{
-    Cancelled, Item, Page, Store, TransactError, decode, encode, keys, n, number_attr, s, start_key,
-    string_attr,
+    Cancelled, Item, Page, Store, TransactError, decode, encode, keys, n, number_attr, s, string_attr,
 };
 use crate::domain::invitation::{Delivery, Invitation};
 use crate::domain::token::TokenHash;
@@ -299,15 +298,8 @@ impl Store {
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        match self.transact("rotate_invitation", items).await {
-            Ok(()) => Ok(()),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed(4) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
-            // Revoked, accepted or resent by another request meanwhile.
-            Err(TransactError::Cancelled(_)) => Err(Error::NotFound),
-        }
+        // Otherwise revoked, accepted or resent by another request meanwhile.
+        self.admin_transact("rotate_invitation", items, 4, Error::NotFound).await
     }
 
     /// Deletes the invitation, its token and its slot (revoke, by an admin).
@@ -326,14 +318,7 @@ impl Store {
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        match self.transact("revoke_invitation", items).await {
-            Ok(()) => Ok(()),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed(3) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
-            Err(TransactError::Cancelled(_)) => Err(Error::NotFound),
-        }
+        self.admin_transact("revoke_invitation", items, 3, Error::NotFound).await
     }
 
     /// The invited user declines: the invitation, its token and its slot go.
@@ -445,17 +430,7 @@ impl Store {
         limit: usize,
         after: Option<String>,
     ) -> Result<Page<Item>, Error> {
-        if after.as_deref().is_some_and(|k| !k.starts_with(prefix)) {
-            return Err(Error::InvalidCursor);
-        }
-        let query = self
-            .client()
-            .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true)
-            .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k)));
+        let query = self.org_query(org, prefix, after)?.consistent_read(true);
         self.query_page(operation, query, limit, keys::SK).await
     }
 

@@ -59,13 +59,8 @@ impl Store {
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        match self.transact("create_link", items).await {
-            Ok(()) => Ok(()),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(_)) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
-        }
+        // The link and token keys are fresh: only the actor check (item 2) can fail.
+        self.admin_transact("create_link", items, 2, Error::Internal).await
     }
 
     /// The caller's membership and one link with its token hash, in one round trip.
@@ -108,14 +103,7 @@ impl Store {
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        match self.transact("revoke_link", items).await {
-            Ok(()) => Ok(()),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed(2) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
-            Err(TransactError::Cancelled(_)) => Err(Error::NotFound),
-        }
+        self.admin_transact("revoke_link", items, 2, Error::NotFound).await
     }
 
     /// Joins through a link: the membership, one counted use (refused past `maxUses`), the

@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::{Item, Page, Store, decode, encode, keys, s, start_key};
+use super::{Item, Page, Store, decode, encode, keys, s};
 use crate::domain::{Email, Member, OrgId, Role, Status, UserId};
 use crate::error::Error;
 
@@ -87,16 +87,7 @@ impl Store {
         limit: usize,
         after: Option<String>,
     ) -> Result<Page<Member>, Error> {
-        if after.as_deref().is_some_and(|k| !k.starts_with(keys::MEMBER_PREFIX)) {
-            return Err(Error::InvalidCursor);
-        }
-        let mut query = self
-            .client()
-            .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":prefix", s(keys::MEMBER_PREFIX))
-            .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k)));
+        let mut query = self.org_query(org, keys::MEMBER_PREFIX, after)?;
         let mut conditions = Vec::new();
         if let Some(role) = filter.role {
             conditions.push("#role = :role");

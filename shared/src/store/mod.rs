@@ -24,6 +24,7 @@ pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
 pub use errors::Item;
 pub(crate) use errors::{Cancelled, classify};
 
+use crate::domain::OrgId;
 use crate::error::Error;
 
 pub use invitations::{
@@ -97,14 +98,17 @@ impl Store {
             .map_err(|e| classify(operation, e))
     }
 
-    /// A strongly consistent read of up to 100 items in one round trip. Items that do not
-    /// exist are absent from the result; order is not kept.
+    /// A strongly consistent read of up to 100 distinct items in one round trip. Items that
+    /// do not exist are absent from the result; order is not kept.
     pub(crate) async fn get_many(
         &self,
         operation: &'static str,
-        keys: Vec<(String, String)>,
+        mut keys: Vec<(String, String)>,
     ) -> Result<Vec<Item>, Error> {
         let mut found = Vec::with_capacity(keys.len());
+        // BatchGetItem refuses a request that names one key twice.
+        keys.sort();
+        keys.dedup();
         if keys.is_empty() {
             return Ok(found);
         }
@@ -168,6 +172,46 @@ impl Store {
         Err(TransactError::Failed(Error::Conflict(
             "the resource is being changed by another request; retry".to_owned(),
         )))
+    }
+
+    /// Runs a transaction made on an admin's authority, whose item `actor_index` checks that
+    /// the admin still holds the membership the decision rested on. A failed check is 403;
+    /// any other failed condition means the target changed or went meanwhile: `otherwise`.
+    pub(crate) async fn admin_transact(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+        actor_index: usize,
+        otherwise: Error,
+    ) -> Result<(), Error> {
+        match self.transact(operation, items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(e),
+            Err(TransactError::Cancelled(c)) if c.failed(actor_index) => {
+                Err(Error::forbidden("your membership changed while the request ran"))
+            }
+            Err(TransactError::Cancelled(_)) => Err(otherwise),
+        }
+    }
+
+    /// The organization's items whose sort key starts with `prefix`, after the cursor's key
+    /// (which must lie in that range).
+    pub(crate) fn org_query(
+        &self,
+        org: &OrgId,
+        prefix: &str,
+        after: Option<String>,
+    ) -> Result<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder, Error> {
+        if after.as_deref().is_some_and(|k| !k.starts_with(prefix)) {
+            return Err(Error::InvalidCursor);
+        }
+        Ok(self
+            .client
+            .query()
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k))))
     }
 
     /// One page of a query, `limit` items at most. One more item than asked for is read so
