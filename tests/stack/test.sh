@@ -10,6 +10,7 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+log "infrastructure checks"; bash infra/check.sh
 
 install_stack
 LOG_DIR=$(mktemp -d)

@@ -1,0 +1,598 @@
+//! The deployment files agree with the code: `infra/template.yaml` serves exactly the routes
+//! of `roster::http::routes::ROUTES` with the right functions, its table has the key layout
+//! of `roster::store::keys`, and every function's IAM policy grants no more (and no less)
+//! than its planned DynamoDB actions; `infra/openapi.yaml` documents exactly those routes.
+//! Needs no local servers: it only reads files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use roster::http::routes::{Function, ROUTES};
+use roster::store::keys;
+use serde_yaml_ng::{Mapping, Value};
+
+/// The DynamoDB actions each function performs: (on the table, on the `GSI1` index).
+/// TransactWriteItems is authorized per item action (Put/Update/Delete/ConditionCheck).
+/// Changing what a function does to the table means changing this plan and the template's
+/// `TableAccess` mapping together.
+fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'static [&'static str]) {
+    match function {
+        Function::CreateOrg => (&["PutItem", "ConditionCheckItem"], &[]),
+        Function::List => (&["GetItem", "BatchGetItem", "Query"], &["Query"]),
+        Function::Invite => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
+        Function::Accept => {
+            (&["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"], &[])
+        }
+        Function::ChangeRole => {
+            (&["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "ConditionCheckItem"], &[])
+        }
+        Function::Remove => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "UpdateItem",
+                "PutItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
+    }
+}
+
+/// The only function that sends email.
+const SENDS_EMAIL: Function = Function::Invite;
+
+/// X-Ray has no resource-level permissions: these two actions may (must) use `"*"`.
+const XRAY_ACTIONS: [&str; 2] = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
+const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+// ------------------------------------------------------------------ reading the files
+
+fn infra_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra")
+}
+
+fn load(name: &str) -> Value {
+    let path = infra_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+fn mapping<'a>(value: &'a Value, what: &str) -> &'a Mapping {
+    value.as_mapping().unwrap_or_else(|| panic!("{what} is not a mapping: {value:?}"))
+}
+
+fn string<'a>(value: &'a Value, what: &str) -> &'a str {
+    value.as_str().unwrap_or_else(|| panic!("{what} is not a string: {value:?}"))
+}
+
+/// A CloudFormation intrinsic function, in either form (`!Ref X` or `{Ref: X}`), as its long
+/// name (`Ref`, `Fn::GetAtt`, `Fn::Sub`, ...) and argument. `!GetAtt A.B` becomes `[A, B]`.
+fn intrinsic(value: &Value) -> Option<(String, Value)> {
+    match value {
+        Value::Tagged(tagged) => {
+            let short = tagged.tag.to_string();
+            let short = short.trim_start_matches('!');
+            let name = if short == "Ref" || short == "Condition" {
+                short.to_owned()
+            } else {
+                format!("Fn::{short}")
+            };
+            let argument = match (&*name, &tagged.value) {
+                ("Fn::GetAtt", Value::String(dotted)) => {
+                    let (resource, attribute) = dotted.split_once('.').unwrap_or((dotted, ""));
+                    Value::Sequence(vec![resource.into(), attribute.into()])
+                }
+                (_, other) => other.clone(),
+            };
+            Some((name, argument))
+        }
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            let key = key.as_str()?;
+            (key == "Ref" || key == "Condition" || key.starts_with("Fn::"))
+                .then(|| (key.to_owned(), argument.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// The logical id that `!Ref X` or `!GetAtt X.Arn` names.
+fn referenced_resource(value: &Value) -> Option<String> {
+    match intrinsic(value)? {
+        (name, Value::String(id)) if name == "Ref" => Some(id),
+        (name, Value::Sequence(parts)) if name == "Fn::GetAtt" => parts.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The text of a `!Sub "..."` (the one-argument form).
+fn sub_text(value: &Value) -> Option<String> {
+    match intrinsic(value)? {
+        (name, Value::String(text)) if name == "Fn::Sub" => Some(text),
+        _ => None,
+    }
+}
+
+struct Template {
+    root: Value,
+}
+
+impl Template {
+    fn load() -> Self {
+        Self { root: load("template.yaml") }
+    }
+
+    fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
+        mapping(&self.root["Resources"], "Resources").iter().map(|(k, v)| (string(k, "a logical id"), v))
+    }
+
+    fn resource(&self, id: &str) -> &Value {
+        let found = &self.root["Resources"][id];
+        assert!(!found.is_null(), "the template references a resource `{id}` it does not define");
+        found
+    }
+
+    fn of_type(&self, kind: &str) -> Vec<(&str, &Value)> {
+        self.resources().filter(|(_, r)| r["Type"].as_str() == Some(kind)).collect()
+    }
+
+    /// The functions, by their Rust binary. Each must be built by cargo-lambda from the
+    /// workspace root, one per function of `Function::ALL`.
+    fn functions(&self) -> BTreeMap<&'static str, (&str, &Value)> {
+        let workspace = infra_dir().join("..").canonicalize().expect("workspace root");
+        let mut found = BTreeMap::new();
+        for (id, resource) in self.of_type("AWS::Serverless::Function") {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| {
+                panic!("function {id} has no Metadata.BuildProperties.Binary naming the Rust binary it runs")
+            });
+            assert_eq!(
+                resource["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda"),
+                "function {id} ({binary}) is not built with BuildMethod rust-cargolambda"
+            );
+            let function = Function::ALL.into_iter().find(|f| f.name() == binary).unwrap_or_else(|| {
+                panic!(
+                    "function {id} runs binary `{binary}`, which is no function of routes.rs (Function::ALL)"
+                )
+            });
+            let code_uri = string(&resource["Properties"]["CodeUri"], &format!("{id}.CodeUri"));
+            let code_dir = infra_dir().join(code_uri).canonicalize();
+            assert!(
+                code_dir.as_ref().is_ok_and(|dir| *dir == workspace),
+                "function {id} ({binary}): CodeUri `{code_uri}` is not the workspace root"
+            );
+            assert!(
+                workspace.join("functions").join(binary).join("Cargo.toml").exists(),
+                "function {id}: there is no crate functions/{binary}"
+            );
+            if let Some((other, _)) = found.insert(function.name(), (id, resource)) {
+                panic!("binary `{binary}` is deployed twice: by {other} and by {id}");
+            }
+        }
+        for function in Function::ALL {
+            assert!(
+                found.contains_key(function.name()),
+                "the template deploys no function for binary `{}`",
+                function.name()
+            );
+        }
+        found
+    }
+
+    fn find_in_map(&self, argument: &Value) -> Value {
+        let path: Vec<&str> = argument
+            .as_sequence()
+            .expect("FindInMap takes a list")
+            .iter()
+            .map(|p| string(p, "a FindInMap key"))
+            .collect();
+        assert_eq!(path.len(), 3, "FindInMap with literal keys expected, got {path:?}");
+        let found = &self.root["Mappings"][path[0]][path[1]][path[2]];
+        assert!(!found.is_null(), "FindInMap {path:?} names nothing in Mappings");
+        found.clone()
+    }
+
+    /// A policy's `Action` as plain strings (a string, a list, or a `!FindInMap` into
+    /// Mappings).
+    fn actions(&self, action: &Value, what: &str) -> Vec<String> {
+        let resolved = match intrinsic(action) {
+            Some((name, argument)) if name == "Fn::FindInMap" => self.find_in_map(&argument),
+            Some((name, _)) => panic!("{what}: Action uses {name}, which this test cannot check"),
+            None => action.clone(),
+        };
+        match resolved {
+            Value::String(one) => vec![one],
+            Value::Sequence(many) => many.iter().map(|a| string(a, what).to_owned()).collect(),
+            other => panic!("{what}: unexpected Action {other:?}"),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ routes
+
+type RouteSet = BTreeSet<(String, String, String)>;
+
+fn expected_routes() -> RouteSet {
+    ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.name().to_owned())).collect()
+}
+
+fn describe(routes: &RouteSet, other: &RouteSet) -> Vec<String> {
+    routes.difference(other).map(|(m, p, f)| format!("{m} {p} -> {f}")).collect()
+}
+
+#[test]
+fn template_serves_exactly_the_route_list() {
+    let template = Template::load();
+    let apis = template.of_type("AWS::Serverless::HttpApi");
+    assert_eq!(apis.len(), 1, "the template must define exactly one AWS::Serverless::HttpApi");
+    let (api_id, api) = apis[0];
+    assert!(
+        !api["Properties"]["Auth"]["DefaultAuthorizer"].is_null(),
+        "the HTTP API has no default authorizer: routes would be open"
+    );
+
+    let mut served = RouteSet::new();
+    for (binary, (id, function)) in template.functions() {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else { continue };
+        for (name, event) in events {
+            let name = string(name, "an event name");
+            let properties = &event["Properties"];
+            match event["Type"].as_str() {
+                Some("HttpApi") => {}
+                other => panic!(
+                    "function {id}: event {name} is of type {other:?}; only HttpApi events are expected"
+                ),
+            }
+            assert_eq!(
+                referenced_resource(&properties["ApiId"]).as_deref(),
+                Some(api_id),
+                "function {id}: event {name} is not attached to the HTTP API {api_id}"
+            );
+            assert!(
+                properties["Auth"].is_null(),
+                "function {id}: event {name} overrides the authorizer; every route must use the default JWT authorizer"
+            );
+            let method = string(&properties["Method"], &format!("{id}.{name}.Method")).to_ascii_uppercase();
+            let path = string(&properties["Path"], &format!("{id}.{name}.Path")).to_owned();
+            assert!(
+                served.insert((method.clone(), path.clone(), binary.to_owned())),
+                "{method} {path} is declared twice for {binary}"
+            );
+        }
+    }
+
+    let expected = expected_routes();
+    let missing = describe(&expected, &served);
+    let extra = describe(&served, &expected);
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "infra/template.yaml's HttpApi events differ from shared/src/http/routes.rs:\n  \
+         in routes.rs but not in the template: {missing:#?}\n  \
+         in the template but not in routes.rs: {extra:#?}"
+    );
+}
+
+#[test]
+fn openapi_documents_exactly_the_route_list() {
+    let openapi = load("openapi.yaml");
+    assert_eq!(openapi["openapi"].as_str(), Some("3.1.0"), "infra/openapi.yaml must be OpenAPI 3.1.0");
+    let template = Template::load();
+    // The template's event name of each route doubles as the operationId.
+    let mut event_names = BTreeMap::new();
+    for (_, (_, function)) in template.functions() {
+        for (name, event) in mapping(&function["Properties"]["Events"], "Events") {
+            let method = string(&event["Properties"]["Method"], "Method").to_ascii_uppercase();
+            let path = string(&event["Properties"]["Path"], "Path").to_owned();
+            event_names.insert((method, path), string(name, "an event name").to_owned());
+        }
+    }
+
+    let mut documented = BTreeSet::new();
+    for (path, item) in mapping(&openapi["paths"], "paths") {
+        let path = string(path, "a path");
+        let item = mapping(item, path);
+        let shared_params = item.get("parameters");
+        for (method, operation) in item {
+            let method = string(method, "a key of a path item");
+            if !HTTP_METHODS.contains(&method) {
+                continue;
+            }
+            let upper = method.to_ascii_uppercase();
+            documented.insert((upper.clone(), path.to_owned()));
+
+            // Its path parameters are exactly the template's braces.
+            let in_path: BTreeSet<String> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect();
+            let declared: BTreeSet<String> = shared_params
+                .into_iter()
+                .chain(operation.get("parameters"))
+                .flat_map(|list| list.as_sequence().into_iter().flatten())
+                .map(|p| resolve(&openapi, p))
+                .filter(|p| p["in"].as_str() == Some("path"))
+                .map(|p| string(&p["name"], "a parameter name").to_owned())
+                .collect();
+            assert_eq!(
+                declared, in_path,
+                "infra/openapi.yaml {upper} {path}: declared path parameters differ from the path"
+            );
+
+            if let Some(event) = event_names.get(&(upper.clone(), path.to_owned())) {
+                assert_eq!(
+                    operation["operationId"].as_str(),
+                    Some(event.as_str()),
+                    "infra/openapi.yaml {upper} {path}: operationId should be the template's event name `{event}`"
+                );
+            }
+        }
+    }
+
+    let expected: BTreeSet<(String, String)> =
+        ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect();
+    let missing: Vec<String> = expected.difference(&documented).map(|(m, p)| format!("{m} {p}")).collect();
+    let extra: Vec<String> = documented.difference(&expected).map(|(m, p)| format!("{m} {p}")).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "infra/openapi.yaml's operations differ from shared/src/http/routes.rs:\n  \
+         in routes.rs but not documented: {missing:#?}\n  \
+         documented but not in routes.rs: {extra:#?}"
+    );
+}
+
+/// Follows a local `$ref` of the OpenAPI document.
+fn resolve<'a>(document: &'a Value, node: &'a Value) -> &'a Value {
+    let Some(reference) = node["$ref"].as_str() else { return node };
+    let target = reference
+        .strip_prefix("#/")
+        .unwrap_or_else(|| panic!("only local references are expected, got {reference}"))
+        .split('/')
+        .fold(document, |at, part| &at[part]);
+    assert!(!target.is_null(), "infra/openapi.yaml: {reference} resolves to nothing");
+    resolve(document, target)
+}
+
+// ------------------------------------------------------------------ table
+
+#[test]
+fn table_has_the_key_layout_of_the_code() {
+    let template = Template::load();
+    let tables = template.of_type("AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "the template must define exactly one DynamoDB table");
+    let table = &tables[0].1["Properties"];
+
+    let key_schema = |schema: &Value, what: &str| -> Vec<(String, String)> {
+        schema
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{what} is not a list"))
+            .iter()
+            .map(|k| (string(&k["AttributeName"], what).to_owned(), string(&k["KeyType"], what).to_owned()))
+            .collect()
+    };
+    let pair = |name: &str, kind: &str| (name.to_owned(), kind.to_owned());
+
+    assert_eq!(
+        key_schema(&table["KeySchema"], "KeySchema"),
+        vec![pair(keys::PK, "HASH"), pair(keys::SK, "RANGE")],
+        "the table's primary key differs from roster::store::keys (PK, SK)"
+    );
+    let attributes: BTreeSet<(String, String)> = table["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| {
+            pair(string(&a["AttributeName"], "AttributeName"), string(&a["AttributeType"], "AttributeType"))
+        })
+        .collect();
+    let expected: BTreeSet<_> =
+        [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK].iter().map(|k| pair(k, "S")).collect();
+    assert_eq!(
+        attributes, expected,
+        "the table's AttributeDefinitions differ from roster::store::keys (all strings)"
+    );
+
+    let indexes = table["GlobalSecondaryIndexes"].as_sequence().expect("GlobalSecondaryIndexes");
+    let names: Vec<&str> = indexes.iter().map(|i| string(&i["IndexName"], "IndexName")).collect();
+    assert_eq!(
+        names,
+        vec![keys::GSI1],
+        "the table's global secondary indexes differ from roster::store::keys"
+    );
+    assert_eq!(
+        key_schema(&indexes[0]["KeySchema"], "GSI1 KeySchema"),
+        vec![pair(keys::GSI1PK, "HASH"), pair(keys::GSI1SK, "RANGE")],
+        "index {}'s keys differ from roster::store::keys",
+        keys::GSI1
+    );
+    assert_eq!(
+        indexes[0]["Projection"]["ProjectionType"].as_str(),
+        Some("ALL"),
+        "index {} must project ALL attributes (memberships are read from it whole)",
+        keys::GSI1
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(keys::TTL),
+        "the table's TTL attribute differs from roster::store::keys::TTL"
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true),
+        "the table's TTL is not enabled"
+    );
+    assert_eq!(
+        table["BillingMode"].as_str(),
+        Some("PAY_PER_REQUEST"),
+        "the table must be on-demand (PAY_PER_REQUEST)"
+    );
+}
+
+// ------------------------------------------------------------------ IAM
+
+/// What a policy statement's resource is, as far as this product is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Table,
+    Index(String),
+    SesIdentity,
+    /// A log group by name (`/aws/lambda/${AWS::StackName}-<binary>`), all its streams.
+    LogGroup(String),
+    Any,
+    Other(String),
+}
+
+fn target(template: &Template, resource: &Value) -> Target {
+    if resource.as_str() == Some("*") {
+        return Target::Any;
+    }
+    let table_id = template.of_type("AWS::DynamoDB::Table")[0].0;
+    if let Some((name, argument)) = intrinsic(resource)
+        && name == "Fn::GetAtt"
+        && argument
+            .as_sequence()
+            .is_some_and(|p| p.len() == 2 && p[0].as_str() == Some(table_id) && p[1].as_str() == Some("Arn"))
+    {
+        return Target::Table;
+    }
+    if let Some(text) = sub_text(resource) {
+        if let Some(index) = text.strip_prefix(&format!("${{{table_id}.Arn}}/index/")) {
+            return Target::Index(index.to_owned());
+        }
+        if text == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}" {
+            return Target::SesIdentity;
+        }
+        if let Some(group) = text
+            .strip_prefix("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:")
+            .and_then(|rest| rest.strip_suffix(":*"))
+            .filter(|group| !group.contains('*'))
+        {
+            return Target::LogGroup(group.to_owned());
+        }
+        return Target::Other(text);
+    }
+    Target::Other(format!("{resource:?}"))
+}
+
+#[test]
+fn every_function_has_least_privilege() {
+    let template = Template::load();
+    for (binary, (id, function)) in template.functions() {
+        let function_kind = Function::ALL.into_iter().find(|f| f.name() == binary).expect("known");
+        let properties = &function["Properties"];
+        assert!(
+            properties["Policies"].is_null(),
+            "function {id} ({binary}) has SAM Policies; its permissions belong in its own role"
+        );
+        let role_id = referenced_resource(&properties["Role"]).unwrap_or_else(|| {
+            panic!("function {id} ({binary}) has no Role of the template (SAM would add a broad one)")
+        });
+        let role = template.resource(&role_id);
+        assert_eq!(role["Type"].as_str(), Some("AWS::IAM::Role"), "{id}'s Role {role_id} is not an IAM role");
+        assert!(
+            role["Properties"]["ManagedPolicyArns"].is_null(),
+            "role {role_id} ({binary}) attaches managed policies; only its inline policy is reviewed"
+        );
+        let own_log_group = format!("/aws/lambda/${{AWS::StackName}}-{binary}");
+        assert_eq!(
+            sub_text(&properties["LoggingConfig"]["LogGroup"]).as_deref(),
+            Some(own_log_group.as_str()),
+            "function {id} ({binary}) does not log to its own group {own_log_group}"
+        );
+
+        let mut dynamodb: BTreeMap<Target, BTreeSet<String>> = BTreeMap::new();
+        for policy in role["Properties"]["Policies"].as_sequence().expect("the role's Policies") {
+            let statements = &policy["PolicyDocument"]["Statement"];
+            for (n, statement) in statements.as_sequence().expect("Statement list").iter().enumerate() {
+                let what = format!("role {role_id} ({binary}) statement {n}");
+                assert_eq!(
+                    statement["Effect"].as_str(),
+                    Some("Allow"),
+                    "{what}: only Allow statements are expected"
+                );
+                assert!(
+                    statement["NotAction"].is_null() && statement["NotResource"].is_null(),
+                    "{what}: NotAction/NotResource"
+                );
+                let actions = template.actions(&statement["Action"], &what);
+                for action in &actions {
+                    assert!(!action.contains('*'), "{what}: wildcard action `{action}`");
+                }
+                let resources: Vec<Target> = match &statement["Resource"] {
+                    Value::Sequence(many) => many.iter().map(|r| target(&template, r)).collect(),
+                    one => vec![target(&template, one)],
+                };
+                for resource in &resources {
+                    for action in &actions {
+                        let (service, name) = action.split_once(':').unwrap_or(("", action));
+                        match (service, resource) {
+                            ("dynamodb", Target::Table | Target::Index(_)) => {
+                                dynamodb.entry(resource.clone()).or_default().insert(name.to_owned());
+                            }
+                            ("ses", Target::SesIdentity) if name == "SendEmail" => assert_eq!(
+                                function_kind,
+                                SENDS_EMAIL,
+                                "{what}: ses:SendEmail is granted to `{binary}`; only `{}` sends email",
+                                SENDS_EMAIL.name()
+                            ),
+                            ("logs", Target::LogGroup(group))
+                                if name == "CreateLogStream" || name == "PutLogEvents" =>
+                            {
+                                assert_eq!(
+                                    group, &own_log_group,
+                                    "{what}: writes to another function's log group"
+                                );
+                            }
+                            ("xray", Target::Any) if XRAY_ACTIONS.contains(&action.as_str()) => {}
+                            (_, Target::Any) => {
+                                panic!("{what}: `{action}` is granted on every resource (\"*\")")
+                            }
+                            _ => panic!(
+                                "{what}: `{action}` on {resource:?} is not part of this function's plan"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+
+        let (table_plan, index_plan) = planned_dynamodb_actions(function_kind);
+        let plan = |actions: &[&str]| actions.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<String>>();
+        let mut expected = BTreeMap::new();
+        expected.insert(Target::Table, plan(table_plan));
+        if !index_plan.is_empty() {
+            expected.insert(Target::Index(keys::GSI1.to_owned()), plan(index_plan));
+        }
+        for (resource, granted) in &dynamodb {
+            let planned = expected.get(resource).cloned().unwrap_or_default();
+            let beyond: Vec<_> = granted.difference(&planned).collect();
+            assert!(
+                beyond.is_empty(),
+                "`{binary}` is granted DynamoDB actions beyond its plan on {resource:?}: {beyond:?}"
+            );
+        }
+        for (resource, planned) in &expected {
+            let granted = dynamodb.get(resource).cloned().unwrap_or_default();
+            let lacking: Vec<_> = planned.difference(&granted).collect();
+            assert!(
+                lacking.is_empty(),
+                "`{binary}` lacks planned DynamoDB actions on {resource:?}: {lacking:?}"
+            );
+        }
+    }
+}
