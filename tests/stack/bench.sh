@@ -7,10 +7,13 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-log "building release binaries"
-cargo build --release --quiet -p create-org -p invite -p accept -p change-role -p remove -p list -p roster-tests --bin bench
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list)
+log "building release binaries (x86-64, for cold starts)"
+cargo build --release --quiet "${FUNCTIONS[@]}"
+cargo build --release --quiet -p roster-tests --bin bench
 if [ ! -f target/lambda/list/bootstrap ]; then
-  log "no arm64 bootstraps yet (infra/check.sh builds them): sizes will say 'not built'"
+  log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
+  bash infra/check.sh
 fi
 LOG_DIR=$(mktemp -d)
 start_dynamodb "${BENCH_DYNAMODB_PORT:-38000}" memory
