@@ -20,3 +20,6 @@ export ROSTER_TEST_SES_STORE="$AWS_ENDPOINT_URL_SESV2/store"
 
 log "cargo test"
 cargo test --workspace --quiet --no-fail-fast
+
+log "schemathesis against infra/openapi.yaml and the local gateway"
+bash tests/fuzz/api.sh
