@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -34,7 +34,8 @@ impl CallCounter {
         std::mem::take(&mut *self.calls.lock().expect("counter lock"))
     }
 
-    /// Time spent between sending requests and receiving their responses since the last call.
+    /// Time from sending each request to having its response read and parsed, summed, since
+    /// the last call.
     pub fn take_wire_time(&self) -> Duration {
         Duration::from_nanos(self.wire_nanos.swap(0, Ordering::SeqCst))
     }
@@ -59,9 +60,12 @@ impl Intercept for CallCounter {
         Ok(())
     }
 
-    fn read_after_transmit(
+    // Ends after the response body is read and parsed: DynamoDB Local streams the body after
+    // the headers, so stopping at `read_after_transmit` would count a large page's download
+    // as our overhead.
+    fn read_after_deserialization(
         &self,
-        _context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _context: &AfterDeserializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {

@@ -18,6 +18,70 @@ pub struct Scale {
     pub big_first_page: Duration,
     pub big_late_page: Duration,
     pub late_page_offset: usize,
+    /// The same shapes without Roster: bare transactions, 16 in flight as invite sends them,
+    /// and bare queries of the first and the late page.
+    pub raw_tx_10: Duration,
+    pub raw_tx_100: Duration,
+    pub raw_first_query: Duration,
+    pub raw_late_query: Duration,
+}
+
+/// `count` bare TransactWriteItems of four fresh puts each, 16 in flight at a time.
+async fn raw_transactions(app: &TestApp, count: usize, round: usize) -> Duration {
+    use aws_sdk_dynamodb::types::{AttributeValue::S, Put, TransactWriteItem};
+    let started = Instant::now();
+    futures::stream::iter(0..count)
+        .for_each_concurrent(16, |i| async move {
+            let items = (0..4)
+                .map(|k| {
+                    let put = Put::builder()
+                        .table_name(app.table())
+                        .item("PK", S(format!("RAW#{round}#{count}#{i}")))
+                        .item("SK", S(format!("K{k}")))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .build()
+                        .expect("put");
+                    TransactWriteItem::builder().put(put).build()
+                })
+                .collect();
+            app.dynamo
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+                .expect("transaction");
+        })
+        .await;
+    started.elapsed()
+}
+
+/// p50 of a bare Query of 51 members of `org`, from the start or after `after`.
+async fn raw_query(app: &TestApp, org: &str, after: Option<&str>, n: usize) -> Duration {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = after.map(|sk| {
+            std::collections::HashMap::from([
+                ("PK".to_owned(), S(format!("ORG#{org}"))),
+                ("SK".to_owned(), S(sk.to_owned())),
+            ])
+        });
+        let started = Instant::now();
+        app.dynamo
+            .query()
+            .table_name(app.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", S(format!("ORG#{org}")))
+            .expression_attribute_values(":p", S("MEMBER#".into()))
+            .consistent_read(true)
+            .limit(51)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("query");
+        samples.push(started.elapsed());
+    }
+    quantile(&samples, 0.5)
 }
 
 async fn seed_members(app: &TestApp, org: &str, count: usize) {
@@ -103,7 +167,16 @@ pub async fn run(app: &TestApp, reps: usize) -> Scale {
         offset += 100;
     }
     let n = reps * 20;
+    let (mut raw_10, mut raw_100) = (Vec::new(), Vec::new());
+    for round in 0..reps {
+        raw_10.push(raw_transactions(app, 10, round).await);
+        raw_100.push(raw_transactions(app, 100, round).await);
+    }
     Scale {
+        raw_tx_10: quantile(&raw_10, 0.5),
+        raw_tx_100: quantile(&raw_100, 0.5),
+        raw_first_query: raw_query(app, &big, None, n).await,
+        raw_late_query: raw_query(app, &big, Some("MEMBER#seed09900"), n).await,
         invite_10: quantile(&tens, 0.5),
         invite_100: quantile(&hundreds, 0.5),
         small_first_page: time_get(app, &owner, &format!("/orgs/{small}/members?limit=50"), n).await,
@@ -120,7 +193,13 @@ pub fn markdown(s: &Scale) -> String {
          | invite, batch of 100 | {} | {:.1}× the batch of 10 (target ≤ 3×) |\n\
          | members, first page of 50, 10-member org | {} | 1.0× |\n\
          | members, first page of 50, 10,000-member org | {} | {:.2}× |\n\
-         | members, page of 50 after {} members, 10,000-member org | {} | {:.2}× |\n",
+         | members, page of 50 after {} members, 10,000-member org | {} | {:.2}× |\n\n\
+         The same shapes against DynamoDB Local without Roster, to tell its behaviour from ours:\n\n\
+         | Bare DynamoDB Local | p50 ms | Ratio |\n|---|---|---|\n\
+         | 10 transactions of 4 puts, 16 in flight | {} | 1.0× |\n\
+         | 100 transactions of 4 puts, 16 in flight | {} | {:.1}× |\n\
+         | Query of 51 members, first page, 10,000-member org | {} | 1.0× |\n\
+         | Query of 51 members after member 9,900 | {} | {:.2}× |\n",
         ms(s.invite_10),
         ms(s.invite_100),
         s.invite_100.as_secs_f64() / s.invite_10.as_secs_f64(),
@@ -130,5 +209,11 @@ pub fn markdown(s: &Scale) -> String {
         s.late_page_offset,
         ms(s.big_late_page),
         s.big_late_page.as_secs_f64() / s.small_first_page.as_secs_f64(),
+        ms(s.raw_tx_10),
+        ms(s.raw_tx_100),
+        s.raw_tx_100.as_secs_f64() / s.raw_tx_10.as_secs_f64(),
+        ms(s.raw_first_query),
+        ms(s.raw_late_query),
+        s.raw_late_query.as_secs_f64() / s.raw_first_query.as_secs_f64(),
     )
 }
