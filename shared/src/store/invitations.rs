@@ -295,11 +295,9 @@ impl Store {
             delete_if(table, keys::token(old_hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
             put_if(table, token_item(hash, record), NEW, &[]),
             put_if(table, invitation_slot(org, invitation, hash), slot_condition, &slot_values),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
         // Otherwise revoked, accepted or resent by another request meanwhile.
-        self.admin_transact("rotate_invitation", items, 4, Error::NotFound).await
+        self.admin_transact("rotate_invitation", (org, actor, event), items, Error::NotFound).await
     }
 
     /// Deletes the invitation, its token and its slot (revoke, by an admin).
@@ -315,10 +313,8 @@ impl Store {
             self.invitation_delete(org, &stored.invitation.id),
             delete_if(table, keys::token(stored.token_hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
             self.slot_release(org, &stored.invitation.email, &stored.invitation.id),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
-        self.admin_transact("revoke_invitation", items, 3, Error::NotFound).await
+        self.admin_transact("revoke_invitation", (org, actor, event), items, Error::NotFound).await
     }
 
     /// The invited user declines: the invitation, its token and its slot go.

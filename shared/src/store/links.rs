@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWrite
 use super::invitations::{AcceptOutcome, TokenRecord, joined_refusal, token_item};
 use super::members::{member_email_slot, member_item};
 use super::ops::{EXISTS, NEW, delete_if, put_if};
-use super::org_update::{OrgDelta, actor_check};
+use super::org_update::OrgDelta;
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
 use crate::domain::invitation::InviteLink;
 use crate::domain::token::TokenHash;
@@ -56,11 +56,9 @@ impl Store {
         let items = vec![
             put_if(table, link_item(org, link, hash), NEW, &[]),
             put_if(table, token_item(hash, record), NEW, &[]),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
-        // The link and token keys are fresh: only the actor check (item 2) can fail.
-        self.admin_transact("create_link", items, 2, Error::Internal).await
+        // The link and token keys are fresh: only the actor check can fail.
+        self.admin_transact("create_link", (org, actor, event), items, Error::Internal).await
     }
 
     /// The caller's membership and one link with its token hash, in one round trip.
@@ -100,10 +98,8 @@ impl Store {
         let items = vec![
             delete_if(table, keys::org(org), keys::link(&link.id), EXISTS, &[]),
             delete_if(table, keys::token(hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
-        self.admin_transact("revoke_link", items, 2, Error::NotFound).await
+        self.admin_transact("revoke_link", (org, actor, event), items, Error::NotFound).await
     }
 
     /// Joins through a link: the membership, one counted use (refused past `maxUses`), the

@@ -24,7 +24,7 @@ pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
 pub use errors::Item;
 pub(crate) use errors::{Cancelled, classify};
 
-use crate::domain::OrgId;
+use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
 
 pub use invitations::{
@@ -174,16 +174,19 @@ impl Store {
         )))
     }
 
-    /// Runs a transaction made on an admin's authority, whose item `actor_index` checks that
-    /// the admin still holds the membership the decision rested on. A failed check is 403;
-    /// any other failed condition means the target changed or went meanwhile: `otherwise`.
+    /// Runs `items` on an admin's authority: appends a check that `actor` still holds the
+    /// membership the decision rested on (a failed check is 403) and the audit event. Any
+    /// other failed condition means the target changed or went meanwhile: `otherwise`.
     pub(crate) async fn admin_transact(
         &self,
         operation: &'static str,
-        items: Vec<TransactWriteItem>,
-        actor_index: usize,
+        (org, actor, event): (&OrgId, &Member, &AuditEvent),
+        mut items: Vec<TransactWriteItem>,
         otherwise: Error,
     ) -> Result<(), Error> {
+        let actor_index = items.len();
+        items.push(org_update::actor_check(&self.table, org, actor));
+        items.push(self.audit_put(org, event));
         match self.transact(operation, items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
