@@ -70,7 +70,7 @@ pub enum AcceptOutcome {
 }
 
 const HOLDER_INVITATION: &str = "invitation";
-const TOKEN_HASH: &str = "tokenHash";
+pub(crate) const TOKEN_HASH: &str = "tokenHash";
 
 pub(crate) fn token_item(hash: &TokenHash, record: &TokenRecord) -> Item {
     encode(
@@ -84,16 +84,32 @@ pub(crate) fn token_item(hash: &TokenHash, record: &TokenRecord) -> Item {
     )
 }
 
-fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> Item {
+/// An invitation or invite link item: the value, its keys, its current token's hash, and a
+/// TTL at its expiry.
+pub(crate) fn token_bearing_item<T: Serialize>(
+    value: &T,
+    (org, sk, kind): (&OrgId, String, &str),
+    hash: &TokenHash,
+    expires_at: Timestamp,
+) -> Item {
     encode(
-        invitation,
+        value,
         &[
             (keys::PK, s(keys::org(org))),
-            (keys::SK, s(keys::invitation(&invitation.id))),
-            ("type", s("invitation")),
+            (keys::SK, s(sk)),
+            ("type", s(kind)),
             (TOKEN_HASH, s(hash.as_str())),
-            (keys::TTL, n(invitation.expires_at.epoch_seconds())),
+            (keys::TTL, n(expires_at.epoch_seconds())),
         ],
+    )
+}
+
+fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> Item {
+    token_bearing_item(
+        invitation,
+        (org, keys::invitation(&invitation.id), "invitation"),
+        hash,
+        invitation.expires_at,
     )
 }
 
@@ -128,9 +144,8 @@ pub(crate) fn decode_invitation(item: Item) -> Result<StoredInvitation, Error> {
     Ok(StoredInvitation { invitation: decode(item)?, token_hash: TokenHash::from_stored(hash) })
 }
 
-fn slot_condition_for(invitation: &InvitationId) -> (Option<&'static str>, [(&'static str, String); 1]) {
-    (Some("attribute_not_exists(PK) OR invitationId = :inv"), [(":inv", invitation.as_str().to_owned())])
-}
+/// The address slot is free, or held by this invitation (`:inv`).
+const SLOT_FREE_OR_HELD: &str = "attribute_not_exists(PK) OR invitationId = :inv";
 
 impl Store {
     pub async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, Error> {
@@ -283,8 +298,6 @@ impl Store {
     ) -> Result<(), Error> {
         let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
-        let (slot_condition, slot_values) = slot_condition_for(&invitation.id);
-        let slot_values: Vec<(&str, &str)> = slot_values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let items = vec![
             put_if(
                 table,
@@ -294,7 +307,12 @@ impl Store {
             ),
             delete_if(table, keys::token(old_hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
             put_if(table, token_item(hash, record), NEW, &[]),
-            put_if(table, invitation_slot(org, invitation, hash), slot_condition, &slot_values),
+            put_if(
+                table,
+                invitation_slot(org, invitation, hash),
+                Some(SLOT_FREE_OR_HELD),
+                &[(":inv", invitation.id.as_str())],
+            ),
         ];
         // Otherwise revoked, accepted or resent by another request meanwhile.
         self.admin_transact("rotate_invitation", (org, actor, event), items, Error::NotFound).await
@@ -358,8 +376,6 @@ impl Store {
         let org = &record.org_id;
         let table = self.table();
         let delta = OrgDelta::between(None, Some(member)).with_seat_version(seat_version);
-        let (slot_condition, slot_values) = slot_condition_for(id);
-        let slot_values: Vec<(&str, &str)> = slot_values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut items = vec![
             put_if(table, member_item(org, member), NEW, &[]),
             delete_if(table, keys::token(hash.as_str()), keys::TOKEN_SK.to_owned(), EXISTS, &[]),
@@ -367,8 +383,8 @@ impl Store {
             put_if(
                 table,
                 super::members::member_email_slot(org, email, &member.user_id),
-                slot_condition,
-                &slot_values,
+                Some(SLOT_FREE_OR_HELD),
+                &[(":inv", id.as_str())],
             ),
             delta.build(table, org),
             self.audit_put(org, event),
@@ -398,9 +414,13 @@ impl Store {
         email: &Email,
         id: &InvitationId,
     ) -> aws_sdk_dynamodb::types::TransactWriteItem {
-        let (condition, values) = slot_condition_for(id);
-        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        delete_if(self.table(), keys::org(org), keys::email(email), condition, &values)
+        delete_if(
+            self.table(),
+            keys::org(org),
+            keys::email(email),
+            Some(SLOT_FREE_OR_HELD),
+            &[(":inv", id.as_str())],
+        )
     }
 
     pub async fn invitations(

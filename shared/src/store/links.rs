@@ -3,29 +3,20 @@
 
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
-use super::invitations::{AcceptOutcome, TokenRecord, joined_refusal, token_item};
+use super::invitations::{
+    AcceptOutcome, TOKEN_HASH, TokenRecord, joined_refusal, token_bearing_item, token_item,
+};
 use super::members::{member_email_slot, member_item};
 use super::ops::{EXISTS, NEW, delete_if, put_if};
 use super::org_update::OrgDelta;
-use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
+use super::{Item, Page, Store, TransactError, decode, keys, n, s, string_attr};
 use crate::domain::invitation::InviteLink;
 use crate::domain::token::TokenHash;
 use crate::domain::{AuditEvent, LinkId, Member, OrgId, UserId};
 use crate::error::Error;
 
-const TOKEN_HASH: &str = "tokenHash";
-
 fn link_item(org: &OrgId, link: &InviteLink, hash: &TokenHash) -> Item {
-    encode(
-        link,
-        &[
-            (keys::PK, s(keys::org(org))),
-            (keys::SK, s(keys::link(&link.id))),
-            ("type", s("invite_link")),
-            (TOKEN_HASH, s(hash.as_str())),
-            (keys::TTL, n(link.expires_at.epoch_seconds())),
-        ],
-    )
+    token_bearing_item(link, (org, keys::link(&link.id), "invite_link"), hash, link.expires_at)
 }
 
 fn add_use(table: &str, pk: String, sk: String, condition: &str) -> TransactWriteItem {
