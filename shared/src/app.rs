@@ -2,10 +2,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::config::Config;
@@ -21,30 +19,14 @@ pub struct App {
 impl App {
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
-        let mailer = Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.from_email.clone());
+        let mailer = Mailer::new(sdk.into(), config.from_email.clone());
         Self { config, store, mailer }
     }
 
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let config = Config::from_env()?;
-        Ok(Self::new(config, &load_sdk_config().await))
+        Ok(Self::new(config, &crate::sdk::load_config().await))
     }
-}
-
-/// The AWS SDK configuration from the environment (region, credentials, and endpoint
-/// overrides such as `AWS_ENDPOINT_URL_DYNAMODB` for the local stack), with timeouts short
-/// enough that an unreachable table becomes a prompt `503` rather than a Lambda timeout.
-pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .load()
-        .await
 }
 
 /// The whole `main` of a function: logging, clients built once, then the Lambda loop.
@@ -53,7 +35,7 @@ where
     F: Fn(&'static App, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send,
 {
-    lambda_http::tracing::init_default_subscriber();
+    crate::logging::init();
     // The app lives as long as the process; leaking it gives handlers a plain `&'static`.
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     lambda_http::run(service_fn(move |req| {

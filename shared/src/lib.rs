@@ -7,7 +7,9 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod logging;
 pub mod mail;
+pub mod sdk;
 pub mod store;
 
 pub use app::App;

@@ -91,7 +91,7 @@ impl TestApp {
             std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
             "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts DynamoDB Local"
         );
-        let sdk = roster::app::load_sdk_config().await;
+        let sdk = roster::sdk::load_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let table_name = format!("roster-test-{id}");
@@ -113,10 +113,7 @@ impl TestApp {
                 aws_sdk_dynamodb::Client::from_conf(counted_dynamo),
                 config.table_name.clone(),
             ),
-            mailer: roster::mail::Mailer::new(
-                aws_sdk_sesv2::Client::from_conf(counted_ses),
-                config.from_email.clone(),
-            ),
+            mailer: roster::mail::Mailer::new(counted_ses, config.from_email.clone()),
             config,
         };
         Self { app, dynamo, id, calls }
@@ -124,15 +121,12 @@ impl TestApp {
 
     /// The same table and settings, but mail goes to `ses_endpoint` (e.g. a closed port).
     pub async fn with_ses_endpoint(&self, ses_endpoint: &str) -> App {
-        let sdk = roster::app::load_sdk_config().await;
+        let sdk = roster::sdk::load_config().await;
         let ses = aws_sdk_sesv2::config::Builder::from(&sdk).endpoint_url(ses_endpoint).build();
         App {
             config: self.app.config.clone(),
             store: roster::store::Store::new(self.dynamo.clone(), self.table()),
-            mailer: roster::mail::Mailer::new(
-                aws_sdk_sesv2::Client::from_conf(ses),
-                self.app.config.from_email.clone(),
-            ),
+            mailer: roster::mail::Mailer::new(ses, self.app.config.from_email.clone()),
         }
     }
 

@@ -53,7 +53,7 @@ async fn throttling_endpoint(throttled: usize) -> (String, Arc<AtomicUsize>) {
 }
 
 async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
-    let sdk = roster::app::load_sdk_config().await;
+    let sdk = roster::sdk::load_config().await;
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(endpoint).build();
     let config = Config {
         table_name: table_name.to_owned(),
@@ -65,7 +65,7 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
     };
     App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table_name),
-        mailer: roster::mail::Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config.from_email.clone()),
+        mailer: roster::mail::Mailer::new((&sdk).into(), config.from_email.clone()),
         config,
     }
 }
@@ -161,7 +161,7 @@ async fn dynamodb_stopping_mid_run_is_503_and_leaves_nothing_half_written() {
     let mut dynamo = OwnDynamo::start(port, &dir);
     let app = app_with_dynamodb_at(&dynamo.endpoint(), "roster").await;
     let admin_client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&roster::app::load_sdk_config().await)
+        aws_sdk_dynamodb::config::Builder::from(&roster::sdk::load_config().await)
             .endpoint_url(dynamo.endpoint())
             .build(),
     );

@@ -2,14 +2,19 @@
 
 pub mod compose;
 
+use std::sync::OnceLock;
+
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::domain::Email;
 use compose::Composed;
 
+/// The SES client is built on the first email: five of the six functions never send one,
+/// and building a client costs them part of a cold start (its TLS setup).
 pub struct Mailer {
-    client: aws_sdk_sesv2::Client,
+    config: aws_sdk_sesv2::Config,
+    client: OnceLock<aws_sdk_sesv2::Client>,
     from: Option<String>,
 }
 
@@ -18,8 +23,12 @@ pub struct Mailer {
 pub struct NotSent;
 
 impl Mailer {
-    pub fn new(client: aws_sdk_sesv2::Client, from: Option<String>) -> Self {
-        Self { client, from }
+    pub fn new(config: aws_sdk_sesv2::Config, from: Option<String>) -> Self {
+        Self { config, client: OnceLock::new(), from }
+    }
+
+    fn client(&self) -> &aws_sdk_sesv2::Client {
+        self.client.get_or_init(|| aws_sdk_sesv2::Client::from_conf(self.config.clone()))
     }
 
     pub async fn send(&self, to: &Email, mail: &Composed) -> Result<(), NotSent> {
@@ -33,7 +42,7 @@ impl Mailer {
             .subject(content(&mail.subject)?)
             .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())
             .build();
-        self.client
+        self.client()
             .send_email()
             .from_email_address(from)
             .destination(Destination::builder().to_addresses(to.as_str()).build())

@@ -12,7 +12,7 @@ use roster_tests::{table, token};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let port: u16 = std::env::var("ROSTER_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let sdk = roster::app::load_sdk_config().await;
+    let sdk = roster::sdk::load_config().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     if table::ensure(&dynamo, &config.table_name).await? {
         eprintln!("created table {}", config.table_name);

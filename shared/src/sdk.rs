@@ -1,0 +1,80 @@
+//! The AWS SDK's configuration and its HTTPS client, built once per cold start.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// System CA bundles, one file each: Amazon Linux 2023 (Lambda's `provided.al2023`), then
+/// Debian and Ubuntu.
+const CA_BUNDLES: [&str; 2] = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"];
+
+/// The SDK configuration from the environment (region, credentials, and endpoint overrides
+/// such as `AWS_ENDPOINT_URL_DYNAMODB` for the local stack), with timeouts short enough that
+/// an unreachable table becomes a prompt `503` rather than a Lambda timeout.
+pub async fn load_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// hyper and rustls over `ring`: a smaller binary than the SDK's default (aws-lc), with the
+/// same TLS 1.2/1.3 suites towards AWS endpoints.
+pub fn https_client() -> SharedHttpClient {
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
+    match TlsContext::builder().with_trust_store(trust_store()).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        Err(_) => builder.build_https(),
+    }
+}
+
+/// The system's CA bundle file. The SDK's default also reads every file of the certificate
+/// directory (about 290 on Debian, each root two or three times over), which was most of a
+/// cold start. `SSL_CERT_FILE`/`SSL_CERT_DIR`, when set, are honoured by that default.
+fn trust_store() -> TrustStore {
+    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+        return TrustStore::default();
+    }
+    match CA_BUNDLES.iter().find_map(|path| std::fs::read(path).ok()) {
+        // The SDK panics on a certificate it cannot parse in a custom store, where the
+        // default store skips it: only a bundle that parses whole is handed over.
+        Some(pem) if parses_whole(&pem) => TrustStore::empty().with_pem_certificate(pem),
+        _ => TrustStore::default(),
+    }
+}
+
+fn parses_whole(pem: &[u8]) -> bool {
+    let mut roots = RootCertStore::empty();
+    CertificateDer::pem_slice_iter(pem).all(|cert| cert.is_ok_and(|der| roots.add(der).is_ok()))
+        && !roots.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real root (Let's Encrypt's ISRG Root X2), so the test needs no system bundle.
+    const ROOT: &[u8] = include_bytes!("../testdata/isrg-root-x2.pem");
+
+    #[test]
+    fn only_a_bundle_that_parses_whole_is_used() {
+        assert!(parses_whole(ROOT));
+        let broken = [ROOT, b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"].concat();
+        assert!(!parses_whole(&broken));
+        assert!(!parses_whole(b""));
+    }
+}
