@@ -9,7 +9,7 @@ use crate::App;
 use crate::domain::{Caller, Role, Status, UserId, access, cursor};
 use crate::error::Error;
 use crate::http::request::{page_limit, path_param, query_param};
-use crate::http::response::ok;
+use crate::http::response::{list, ok};
 use crate::store::members::MemberFilter;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -40,7 +40,7 @@ fn next_cursor(scope: &str, last_key: Option<String>) -> Option<String> {
 async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let scope = format!("orgs:{}", caller.user_id);
     let page = app.store.user_orgs(&caller.user_id, page_limit(req)?, after(req, &scope)?).await?;
-    ok(&json!({ "orgs": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+    list("orgs", &page.items, next_cursor(&scope, page.last_key))
 }
 
 async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -69,7 +69,7 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     active_member(app, caller, &id).await?;
     let page = app.store.members(&id, filter, limit, start).await?;
-    ok(&json!({ "members": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+    list("members", &page.items, next_cursor(&scope, page.last_key))
 }
 
 async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -86,7 +86,7 @@ async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     access::require_admin(&active_member(app, caller, &id).await?)?;
     let page = app.store.audit_events(&id, limit, start).await?;
-    ok(&json!({ "events": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+    list("events", &page.items, next_cursor(&scope, page.last_key))
 }
 
 /// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`).
@@ -97,7 +97,7 @@ async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     access::require_admin(&active_member(app, caller, &id).await?)?;
     let page = app.store.invitations(&id, limit, start).await?;
     let items: Vec<_> = page.items.iter().map(|i| i.view()).collect();
-    ok(&json!({ "invitations": items, "nextCursor": next_cursor(&scope, page.last_key) }))
+    list("invitations", &items, next_cursor(&scope, page.last_key))
 }
 
 async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -106,5 +106,5 @@ async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     access::require_admin(&active_member(app, caller, &id).await?)?;
     let page = app.store.links(&id, limit, start).await?;
-    ok(&json!({ "links": page.items, "nextCursor": next_cursor(&scope, page.last_key) }))
+    list("links", &page.items, next_cursor(&scope, page.last_key))
 }

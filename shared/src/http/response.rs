@@ -2,7 +2,8 @@
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::error::Error;
 
@@ -24,6 +25,29 @@ pub fn ok<T: Serialize>(body: &T) -> Result<Response<Body>, Error> {
 
 pub fn created<T: Serialize>(body: &T) -> Result<Response<Body>, Error> {
     json(StatusCode::CREATED, body)
+}
+
+/// A list page, `{"<name>": [...], "nextCursor": ...}`, written straight from the items
+/// rather than through an intermediate JSON tree (a page holds up to 100 of them).
+pub fn list<T: Serialize>(
+    name: &'static str,
+    items: &[T],
+    next_cursor: Option<String>,
+) -> Result<Response<Body>, Error> {
+    struct Page<'a, T> {
+        name: &'static str,
+        items: &'a [T],
+        next_cursor: Option<String>,
+    }
+    impl<T: Serialize> Serialize for Page<'_, T> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(2))?;
+            map.serialize_entry(self.name, self.items)?;
+            map.serialize_entry("nextCursor", &self.next_cursor)?;
+            map.end()
+        }
+    }
+    ok(&Page { name, items, next_cursor })
 }
 
 pub fn no_content() -> Result<Response<Body>, Error> {

@@ -96,13 +96,28 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Taken from the bench's environment: credentials, region and the local endpoints.
+const PASSED_THROUGH: [&str; 6] = [
+    "PATH",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SESV2",
+];
+
 pub async fn measure(binary: &Path, event: &str, table: &str, runs: usize) -> ColdStart {
     let (mut polls, mut responses, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     let function = binary.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_owned();
     for _ in 0..runs {
         let (port, mut seen) = runtime_api(event.to_owned()).await;
         let started = Instant::now();
+        // Only what Lambda would set: this shell's variables (SSL_CERT_DIR, say) change
+        // what a function reads at start-up.
+        let passed = PASSED_THROUGH.iter().filter_map(|k| std::env::var_os(k).map(|v| (*k, v)));
         let mut child = Command::new(binary)
+            .env_clear()
+            .envs(passed)
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
             .env("AWS_LAMBDA_FUNCTION_NAME", &function)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

@@ -13,7 +13,7 @@ use roster_tests::table;
 #[tokio::main]
 async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(400);
+    let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let starts: usize = std::env::var("BENCH_STARTS").ok().and_then(|n| n.parse().ok()).unwrap_or(30);
     let functions: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
 
@@ -53,7 +53,7 @@ async fn main() {
          Made by `make bench` (`tests/src/bin/bench.rs`) on {date}, on {machine}, against DynamoDB \
          Local (in memory) and the SES v2 emulator on loopback. Handlers run in process through \
          real API Gateway v2 events; cold starts run the x86-64 release binaries against a local \
-         Lambda Runtime API. Figures from a machine where a build was running at the same time are \
+         Lambda Runtime API, with only the environment variables Lambda would set. Figures from a machine where a build was running at the same time are \
          not comparable; run it idle.\n\n\
          ## Round trips per route\n\nCounted by an interceptor on the SDK clients. Over budget: {over}.\n\n{trips}\n\
          ## Latency\n\n{latency}\n\
