@@ -7,9 +7,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
 /// System CA bundles, one file each: Amazon Linux 2023 (Lambda's `provided.al2023`), then
 /// Debian and Ubuntu.
@@ -57,10 +58,25 @@ fn trust_store() -> TrustStore {
     }
 }
 
+/// Whether every certificate of `pem` makes a trust anchor, as the SDK will require. The
+/// base64 is decoded with the ordinary decoder: rustls's constant-time one, meant for secrets,
+/// costs about a millisecond per pass over a bundle of public certificates.
 fn parses_whole(pem: &[u8]) -> bool {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let Ok(mut rest) = std::str::from_utf8(pem) else { return false };
     let mut roots = RootCertStore::empty();
-    CertificateDer::pem_slice_iter(pem).all(|cert| cert.is_ok_and(|der| roots.add(der).is_ok()))
-        && !roots.is_empty()
+    while let Some(start) = rest.find(BEGIN) {
+        let body = &rest[start + BEGIN.len()..];
+        let Some(end) = body.find(END) else { return false };
+        let base64: String = body[..end].split_ascii_whitespace().collect();
+        let Ok(der) = STANDARD.decode(base64) else { return false };
+        if roots.add(CertificateDer::from(der)).is_err() {
+            return false;
+        }
+        rest = &body[end + END.len()..];
+    }
+    !roots.is_empty()
 }
 
 #[cfg(test)]
@@ -76,5 +92,7 @@ mod tests {
         let broken = [ROOT, b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"].concat();
         assert!(!parses_whole(&broken));
         assert!(!parses_whole(b""));
+        let unterminated = [ROOT, b"-----BEGIN CERTIFICATE-----\nMIIB"].concat();
+        assert!(!parses_whole(&unterminated));
     }
 }
