@@ -187,7 +187,7 @@ impl Store {
                         None,
                         &[],
                     ));
-                    items.push(delete_if(table, keys::token(old_hash), keys::TOKEN_SK.to_owned(), None, &[]));
+                    items.push(token_delete(table, old_hash, None));
                 }
             }
             items.push(put_if(table, invitation_item(org, invitation, hash), NEW, &[]));
@@ -305,7 +305,7 @@ impl Store {
                 Some("tokenHash = :old"),
                 &[(":old", old_hash.as_str())],
             ),
-            delete_if(table, keys::token(old_hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
+            token_delete(table, old_hash.as_str(), None),
             put_if(table, token_item(hash, record), NEW, &[]),
             put_if(
                 table,
@@ -329,7 +329,7 @@ impl Store {
         let table = self.table();
         let items = vec![
             self.invitation_delete(org, &stored.invitation.id),
-            delete_if(table, keys::token(stored.token_hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
+            token_delete(table, stored.token_hash.as_str(), None),
             self.slot_release(org, &stored.invitation.email, &stored.invitation.id),
         ];
         self.admin_transact("revoke_invitation", (org, actor, event), items, Error::NotFound).await
@@ -347,7 +347,7 @@ impl Store {
         };
         let table = self.table();
         let items = vec![
-            delete_if(table, keys::token(hash.as_str()), keys::TOKEN_SK.to_owned(), EXISTS, &[]),
+            token_delete(table, hash.as_str(), EXISTS),
             self.invitation_delete(&record.org_id, id),
             self.slot_release(&record.org_id, email, id),
             self.audit_put(&record.org_id, event),
@@ -378,8 +378,8 @@ impl Store {
         let delta = OrgDelta::between(None, Some(member)).with_seat_version(seat_version);
         let mut items = vec![
             put_if(table, member_item(org, member), NEW, &[]),
-            delete_if(table, keys::token(hash.as_str()), keys::TOKEN_SK.to_owned(), EXISTS, &[]),
-            delete_if(table, keys::org(org), keys::invitation(id), EXISTS, &[]),
+            token_delete(table, hash.as_str(), EXISTS),
+            self.invitation_delete(org, id),
             put_if(
                 table,
                 super::members::member_email_slot(org, email, &member.user_id),
@@ -553,4 +553,14 @@ impl Store {
         }
         Ok(context)
     }
+}
+
+/// Deletes the token item of `hash`; with `EXISTS` the transaction fails if the token was
+/// already used or revoked.
+pub(crate) fn token_delete(
+    table: &str,
+    hash: &str,
+    condition: Option<&str>,
+) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    delete_if(table, keys::token(hash), keys::TOKEN_SK.to_owned(), condition, &[])
 }

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::invitations::{
-    AcceptOutcome, TOKEN_HASH, TokenRecord, joined_refusal, token_bearing_item, token_item,
+    AcceptOutcome, TOKEN_HASH, TokenRecord, joined_refusal, token_bearing_item, token_delete, token_item,
 };
 use super::members::{member_email_slot, member_item};
 use super::ops::{EXISTS, NEW, delete_if, put_if};
@@ -88,7 +88,7 @@ impl Store {
         let table = self.table();
         let items = vec![
             delete_if(table, keys::org(org), keys::link(&link.id), EXISTS, &[]),
-            delete_if(table, keys::token(hash.as_str()), keys::TOKEN_SK.to_owned(), None, &[]),
+            token_delete(table, hash.as_str(), None),
         ];
         self.admin_transact("revoke_link", (org, actor, event), items, Error::NotFound).await
     }
