@@ -69,6 +69,12 @@ impl TestResponse {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
+
+    /// The `action` of each event of an audit page, newest first. Panics on another body.
+    pub fn audit_actions(&self) -> Vec<&str> {
+        let events = self.body["events"].as_array().expect("an audit page");
+        events.iter().map(|e| e["action"].as_str().expect("an action")).collect()
+    }
 }
 
 pub struct TestApp {

@@ -397,9 +397,7 @@ async fn suspension_blocks_every_route_and_reactivation_restores_the_role() {
     );
     assert_eq!(app.call(Some(&sam), "GET", &format!("/orgs/{org}/audit"), None).await.status, 200);
     let audit = app.call(Some(&owner), "GET", &format!("/orgs/{org}/audit?limit=2"), None).await;
-    let actions: Vec<&str> =
-        audit.body["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["member.reactivated", "member.suspended"]);
+    assert_eq!(audit.audit_actions(), ["member.reactivated", "member.suspended"]);
 }
 
 #[tokio::test]
