@@ -10,6 +10,11 @@ async fn invite(app: &TestApp, by: &User, org: &str, entries: Value) -> Value {
     response.body["results"].clone()
 }
 
+/// Invites one address with the default role.
+async fn invite_one(app: &TestApp, by: &User, org: &str, address: &str) -> Value {
+    invite(app, by, org, json!({ "invitations": [{ "email": address }] })).await
+}
+
 async fn accept(app: &TestApp, user: &User, token: &str) -> roster_tests::harness::TestResponse {
     app.call(Some(user), "POST", "/invitations/accept", Some(json!({ "token": token }))).await
 }
@@ -184,7 +189,7 @@ async fn resend_and_revoke_kill_the_old_token() {
     let org = app.create_org(&alice, "Acme").await;
     let ann = app.user("ann");
     let address = ann.email.clone().unwrap();
-    let results = invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    let results = invite_one(&app, &alice, &org, &address).await;
     let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
     let first = app.token_mailed_to(&address).await;
 
@@ -205,7 +210,7 @@ async fn resend_and_revoke_kill_the_old_token() {
     }
     assert!(pending(&app, &alice, &org).await.is_empty());
     // The address is free again.
-    let again = invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    let again = invite_one(&app, &alice, &org, &address).await;
     assert_eq!(again[0]["status"], "invited");
 }
 
@@ -216,16 +221,16 @@ async fn a_removed_member_can_be_invited_again() {
     let org = app.create_org(&alice, "Acme").await;
     let ann = app.user("ann");
     let address = ann.email.clone().unwrap();
-    invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    invite_one(&app, &alice, &org, &address).await;
     assert_eq!(accept(&app, &ann, &app.token_mailed_to(&address).await).await.status, 200);
-    let member = invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    let member = invite_one(&app, &alice, &org, &address).await;
     assert_eq!(member[0]["status"], "already_member");
 
     let removed = app.call(Some(&alice), "DELETE", &format!("/orgs/{org}/members/ann"), None).await;
     assert_eq!(removed.status, 204);
     let gone = app.call(Some(&ann), "GET", &format!("/orgs/{org}"), None).await;
     assert_eq!(gone.status, 404, "access is lost at once");
-    let again = invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    let again = invite_one(&app, &alice, &org, &address).await;
     assert_eq!(again[0]["status"], "invited");
     assert_eq!(accept(&app, &ann, &app.token_mailed_to(&address).await).await.status, 200);
 }
@@ -332,7 +337,7 @@ async fn expired_invitations_are_refused_listed_as_expired_and_replaced() {
     let listed = pending(&app, &alice, &org).await;
     assert_eq!(listed[0]["status"], "expired");
 
-    let replaced = invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    let replaced = invite_one(&app, &alice, &org, &address).await;
     assert_eq!(replaced[0]["status"], "invited");
     let listed = pending(&app, &alice, &org).await;
     assert_eq!(listed.len(), 1, "the expired one was replaced");
@@ -347,7 +352,7 @@ async fn decline_and_preview_change_what_they_should() {
     let org = app.create_org(&alice, "Acme").await;
     let ann = app.user("ann");
     let address = ann.email.clone().unwrap();
-    invite(&app, &alice, &org, json!({ "invitations": [{ "email": address }] })).await;
+    invite_one(&app, &alice, &org, &address).await;
     let token = app.token_mailed_to(&address).await;
     for _ in 0..2 {
         let preview = app
