@@ -35,7 +35,7 @@ pub async fn load_config() -> SdkConfig {
 
 /// hyper and rustls over `ring`: a smaller binary than the SDK's default (aws-lc), with the
 /// same TLS 1.2/1.3 suites towards AWS endpoints.
-pub fn https_client() -> SharedHttpClient {
+fn https_client() -> SharedHttpClient {
     let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
     match TlsContext::builder().with_trust_store(trust_store()).build() {
         Ok(context) => builder.tls_context(context).build_https(),
