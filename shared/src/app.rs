@@ -6,7 +6,8 @@ use std::future::Future;
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response, service_fn};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
+use crate::domain::{Clock, Timestamp};
 use crate::mail::Mailer;
 use crate::store::Store;
 
@@ -14,13 +15,19 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
+    pub clock: Clock,
 }
 
 impl App {
     pub fn new(config: Config, sdk: &SdkConfig) -> Self {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = Mailer::new(sdk.into(), config.from_email.clone());
-        Self { config, store, mailer }
+        Self { config, store, mailer, clock: Clock::system() }
+    }
+
+    /// The instant a request is decided at; read once per request.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
@@ -35,9 +42,23 @@ where
     F: Fn(&'static App, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send,
 {
+    run_requiring(|_| Ok(()), handle).await
+}
+
+/// [`run`] for a function that needs settings the others go without: `require` checks them
+/// at cold start, so a missing one stops the function there, named, rather than failing
+/// its requests.
+pub async fn run_requiring<R, F, Fut>(require: R, handle: F) -> Result<(), lambda_http::Error>
+where
+    R: FnOnce(&Config) -> Result<(), ConfigError>,
+    F: Fn(&'static App, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
     crate::logging::init();
+    let app = App::from_env().await?;
+    require(&app.config)?;
     // The app lives as long as the process; leaking it gives handlers a plain `&'static`.
-    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(service_fn(move |req| {
         let response = handle(app, req);
         async move { Ok::<_, Infallible>(response.await) }

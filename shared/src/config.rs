@@ -2,6 +2,8 @@
 
 use std::env;
 
+use crate::domain::cursor::CursorKeys;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
@@ -15,6 +17,9 @@ pub struct Config {
     pub max_members: Option<u32>,
     /// A user belongs to at most one organization.
     pub one_org_per_user: bool,
+    /// Keys that sign list cursors: the first signs, all verify. Only `list` needs them, and
+    /// it does not start without them ([`Config::require_cursor_keys`]).
+    pub cursor_keys: Option<CursorKeys>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -60,6 +65,10 @@ impl Config {
                 )));
             }
         };
+        // The error names the variable but never repeats its value: it is a secret.
+        let cursor_keys = get("ROSTER_CURSOR_KEYS")
+            .map(|v| CursorKeys::parse(&v).map_err(|e| ConfigError(format!("ROSTER_CURSOR_KEYS: {e}"))))
+            .transpose()?;
         Ok(Self {
             table_name,
             app_url,
@@ -67,7 +76,23 @@ impl Config {
             invite_ttl_hours,
             max_members,
             one_org_per_user,
+            cursor_keys,
         })
+    }
+
+    /// For the functions that hand out cursors: no built-in or per-process fallback key, since
+    /// a well-known key would make cursors forgeable and a random one would break them across
+    /// instances. Checked at cold start.
+    pub fn require_cursor_keys(&self) -> Result<(), ConfigError> {
+        match self.cursor_keys {
+            Some(_) => Ok(()),
+            None => Err(ConfigError(
+                "ROSTER_CURSOR_KEYS is required: the keys that sign list cursors (one or more, \
+                 comma-separated, each hex or base64 of at least 32 random bytes, e.g. \
+                 `head -c 32 /dev/urandom | base64`)"
+                    .into(),
+            )),
+        }
     }
 }
 
@@ -86,6 +111,19 @@ mod tests {
         assert_eq!(c.invite_ttl_hours, 72);
         assert_eq!(c.max_members, None);
         assert!(!c.one_org_per_user);
+        assert_eq!(c.cursor_keys, None);
+        assert!(c.require_cursor_keys().unwrap_err().to_string().contains("ROSTER_CURSOR_KEYS"));
+    }
+
+    #[test]
+    fn cursor_keys() {
+        let hex = "ab".repeat(32);
+        let c = config(&[("TABLE_NAME", "t"), ("ROSTER_CURSOR_KEYS", &format!("{hex}, {hex}"))]).unwrap();
+        assert!(c.require_cursor_keys().is_ok());
+        let short = "ab".repeat(16);
+        let error = config(&[("TABLE_NAME", "t"), ("ROSTER_CURSOR_KEYS", &short)]).unwrap_err().to_string();
+        assert!(error.contains("ROSTER_CURSOR_KEYS") && !error.contains(&short), "{error}");
+        assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_CURSOR_KEYS", "x,")]).is_err());
     }
 
     #[test]

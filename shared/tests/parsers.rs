@@ -64,10 +64,19 @@ proptest! {
 
     #[test]
     fn cursors(raw in "\\PC{0,200}", scope in "\\PC{0,40}", key in "\\PC{1,60}") {
-        let _ = cursor::decode(&raw, &scope);
-        prop_assert_eq!(cursor::decode(&cursor::encode(&scope, &key), &scope), Ok(key.clone()));
+        let keys = cursor::CursorKeys::parse(&"5a".repeat(32)).unwrap();
+        let _ = cursor::decode(&keys, &raw, &scope);
+        prop_assert_eq!(cursor::decode(&keys, &cursor::encode(&keys, &scope, &key), &scope), Ok(key.clone()));
         let other = format!("{scope}x");
-        prop_assert!(cursor::decode(&cursor::encode(&scope, &key), &other).is_err());
+        prop_assert!(cursor::decode(&keys, &cursor::encode(&keys, &scope, &key), &other).is_err());
+    }
+
+    #[test]
+    fn cursor_keys(raw in "\\PC{0,200}|[A-Za-z0-9+/=,]{0,200}") {
+        // Any input: parsed or refused, never a panic, and an error never repeats a key.
+        if let Err(error) = cursor::CursorKeys::parse(&raw) {
+            prop_assert!(raw.len() < 8 || !error.contains(raw.as_str()));
+        }
     }
 
     #[test]

@@ -20,7 +20,9 @@ if [ ! -x "$VENV/bin/st" ] || [ "$REQUIREMENTS" -nt "$VENV/.stamp" ]; then
 fi
 
 cargo build --quiet -p roster-tests --bin roster-local --bin dev-token
+# A fresh cursor key per run (the gateway, like the list function, does not start without one).
 TABLE_NAME="roster-fuzz-$$" ROSTER_PORT=$PORT ROSTER_FROM_EMAIL=roster@example.test RUST_LOG=warn \
+  ROSTER_CURSOR_KEYS="$(head -c 32 /dev/urandom | base64)" \
   target/debug/roster-local 2>"${LOG_DIR:-/tmp}/fuzz-gateway.log" &
 GATEWAY=$!
 trap 'kill $GATEWAY 2>/dev/null || true' EXIT

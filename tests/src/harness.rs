@@ -1,11 +1,15 @@
 //! Test helpers: a fresh table per test in DynamoDB Local, callers with chosen claims, and
 //! requests that go through the route table and a real v2 event, as in AWS.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use lambda_http::Body;
 use roster::http::routes;
 use roster::{App, Config};
 use serde_json::{Value, json};
 
+use crate::conflicts::{self, ConflictProxy, ConflictStats};
 use crate::counting::CallCounter;
 use crate::event::{self, Claims, EventInput};
 use crate::gateway::invoke;
@@ -84,6 +88,8 @@ pub struct TestApp {
     pub id: String,
     /// Every DynamoDB and SES request the app sends.
     pub calls: CallCounter,
+    /// How far the app's clock runs ahead of the real one, in milliseconds.
+    pub clock_offset: Arc<AtomicI64>,
 }
 
 impl TestApp {
@@ -109,10 +115,16 @@ impl TestApp {
             invite_ttl_hours: 72,
             max_members: None,
             one_org_per_user: false,
+            // Per test app, as per deployment: nothing may depend on a well-known key.
+            cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
         };
         configure(&mut config);
         let calls = CallCounter::default();
-        let counted_dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(calls.clone()).build();
+        let clock_offset = Arc::new(AtomicI64::new(0));
+        // Through the conflict proxy, so races meet DynamoDB's TransactionConflict as in AWS.
+        let counted_dynamo = conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
+            .interceptor(calls.clone())
+            .build();
         let counted_ses = aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(calls.clone()).build();
         let app = App {
             store: roster::store::Store::new(
@@ -121,8 +133,9 @@ impl TestApp {
             ),
             mailer: roster::mail::Mailer::new(counted_ses, config.from_email.clone()),
             config,
+            clock: offset_clock(&clock_offset),
         };
-        Self { app, dynamo, id, calls }
+        Self { app, dynamo, id, calls, clock_offset }
     }
 
     /// The same table and settings, but mail goes to `ses_endpoint` (e.g. a closed port).
@@ -133,7 +146,20 @@ impl TestApp {
             config: self.app.config.clone(),
             store: roster::store::Store::new(self.dynamo.clone(), self.table()),
             mailer: roster::mail::Mailer::new(ses, self.app.config.from_email.clone()),
+            clock: offset_clock(&self.clock_offset),
         }
+    }
+
+    /// Moves the app's clock forward (expiry without sleeping). DynamoDB's TTL keeps running
+    /// on real time, so items that expire this way stay in the table, as they may in AWS.
+    pub fn advance(&self, by: std::time::Duration) {
+        let millis = i64::try_from(by.as_millis()).expect("a sane duration");
+        self.clock_offset.fetch_add(millis, Ordering::SeqCst);
+    }
+
+    /// The app's current time.
+    pub fn now(&self) -> roster::domain::Timestamp {
+        self.app.now()
     }
 
     pub fn table(&self) -> &str {
@@ -248,6 +274,14 @@ impl TestApp {
     }
 }
 
+/// The real clock plus a shared, adjustable offset.
+fn offset_clock(offset: &Arc<AtomicI64>) -> roster::domain::Clock {
+    let offset = Arc::clone(offset);
+    roster::domain::Clock::from_fn(move || {
+        roster::domain::Timestamp::now().plus_millis(offset.load(Ordering::SeqCst))
+    })
+}
+
 /// A JSON request to any app (e.g. one whose mail goes elsewhere), as [`TestApp::call`].
 pub async fn call_app(
     app: &App,
@@ -308,4 +342,32 @@ pub async fn http_get_json(url: &str) -> Value {
     let response = client.get(url.parse().expect("a valid URL")).await.expect("GET");
     let body = response.into_body().collect().await.expect("body").to_bytes();
     serde_json::from_slice(&body).expect("JSON")
+}
+
+/// Conflict emulation ([`crate::conflicts`]): on for every test app unless `ROSTER_TEST_CONFLICTS=off`.
+impl TestApp {
+    /// What the conflict proxy did for this app's table so far (zero when emulation is off).
+    pub fn conflict_stats(&self) -> ConflictStats {
+        ConflictProxy::shared().map(|p| p.table_stats(self.table())).unwrap_or_default()
+    }
+
+    /// Another function instance: the same table, settings and clock, through the same
+    /// conflict proxy, with clients of its own that `calls` does not count.
+    pub async fn second_instance(&self) -> App {
+        let sdk = roster::sdk::load_config().await;
+        let dynamo = conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk)).build();
+        App {
+            config: self.app.config.clone(),
+            store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), self.table()),
+            mailer: roster::mail::Mailer::new((&sdk).into(), self.app.config.from_email.clone()),
+            clock: offset_clock(&self.clock_offset),
+        }
+    }
+
+    /// The same app with its DynamoDB client straight on DynamoDB Local (still counted).
+    pub fn without_conflict_emulation(mut self) -> Self {
+        let direct = self.dynamo.config().to_builder().interceptor(self.calls.clone()).build();
+        self.app.store = roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(direct), self.table());
+        self
+    }
 }

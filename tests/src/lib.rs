@@ -2,10 +2,12 @@
 //! events, the table schema for local use, and the integration-test harness.
 
 pub mod bench;
+pub mod conflicts;
 pub mod counting;
 pub mod event;
 pub mod gateway;
 pub mod harness;
 pub mod round_trips;
+pub mod runtime_api;
 pub mod table;
 pub mod token;

@@ -16,6 +16,13 @@ export TABLE_NAME=${TABLE_NAME:-roster}
 export ROSTER_APP_URL=${ROSTER_APP_URL:-http://localhost:5173}
 export ROSTER_FROM_EMAIL=${ROSTER_FROM_EMAIL:-Roster <roster@example.com>}
 export RUST_LOG=${RUST_LOG:-info}
+# The key that signs list cursors: made once per checkout and kept beside the data (cursors
+# survive a restart), never a well-known value.
+if [ -z "${ROSTER_CURSOR_KEYS:-}" ]; then
+  [ -s "$ROOT/.local/cursor-keys" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$ROOT/.local/cursor-keys")
+  ROSTER_CURSOR_KEYS=$(cat "$ROOT/.local/cursor-keys")
+fi
+export ROSTER_CURSOR_KEYS
 "$ROOT/target/debug/roster-local" &
 PIDS+=($!)
 wait "${PIDS[-1]}"

@@ -62,11 +62,13 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         invite_ttl_hours: 72,
         max_members: None,
         one_org_per_user: false,
+        cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
     };
     App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table_name),
         mailer: roster::mail::Mailer::new((&sdk).into(), config.from_email.clone()),
         config,
+        clock: roster::domain::Clock::system(),
     }
 }
 

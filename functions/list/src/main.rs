@@ -2,5 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    roster::app::run(roster::handlers::list::handle).await
+    // The one function that hands out cursors: it does not start without keys to sign them.
+    roster::app::run_requiring(roster::Config::require_cursor_keys, roster::handlers::list::handle).await
 }

@@ -12,6 +12,20 @@ pub fn active(membership: Option<Member>) -> Result<Member, Error> {
     if member.is_active() { Ok(member) } else { Err(Error::Suspended) }
 }
 
+/// Reading the organization and its members is for every active member.
+pub fn require_member(_: &Member) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Only an owner hands ownership over.
+pub fn require_owner(caller: &Member) -> Result<(), Error> {
+    if caller.role == Role::Owner {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only an owner may transfer ownership"))
+    }
+}
+
 /// Invitations, invite links and the audit trail are for admins and owners.
 pub fn require_admin(caller: &Member) -> Result<(), Error> {
     if caller.role.can_administer() {

@@ -32,14 +32,14 @@ pub struct Invitation {
 }
 
 impl Invitation {
-    pub fn is_expired(&self) -> bool {
-        self.expires_at.is_past()
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_reached_at(now)
     }
 
-    /// The API object: the stored fields plus `status`.
-    pub fn view(&self) -> serde_json::Value {
+    /// The API object at `now`: the stored fields plus `status`.
+    pub fn view(&self, now: Timestamp) -> serde_json::Value {
         let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["status"] = serde_json::json!(if self.is_expired() { "expired" } else { "pending" });
+        value["status"] = serde_json::json!(if self.is_expired_at(now) { "expired" } else { "pending" });
         value
     }
 }

@@ -18,4 +18,4 @@ pub use ids::{EventId, InvitationId, LinkId, OrgId, UserId};
 pub use model::{AuditAction, AuditEvent, Member, Org};
 pub use role::{Role, Status};
 pub use text::{DisplayName, OrgName};
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp};

@@ -87,7 +87,13 @@ pub enum AuditAction {
 }
 
 impl AuditEvent {
-    pub fn new(actor: &UserId, action: AuditAction, target: Option<String>, details: Value) -> Self {
-        Self { id: EventId::new(), at: Timestamp::now(), actor: actor.clone(), action, target, details }
+    pub fn new(
+        at: Timestamp,
+        actor: &UserId,
+        action: AuditAction,
+        target: Option<String>,
+        details: Value,
+    ) -> Self {
+        Self { id: EventId::new(), at, actor: actor.clone(), action, target, details }
     }
 }

@@ -2,6 +2,7 @@
 //! `2026-11-23T10:50:09.123Z`). The same text is stored, so stored times sort correctly.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -24,17 +25,52 @@ impl Timestamp {
         Self(self.0 + Duration::hours(i64::from(hours)))
     }
 
+    pub fn plus_millis(self, millis: i64) -> Self {
+        Self(self.0 + Duration::milliseconds(millis))
+    }
+
+    pub fn epoch_millis(self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
     /// Seconds since the epoch, as DynamoDB's TTL attribute wants them.
     pub fn epoch_seconds(self) -> i64 {
         self.0.timestamp()
     }
 
-    pub fn is_past(self) -> bool {
-        self <= Self::now()
+    /// Expiry as the API means it: an instant is past once `now` has reached it.
+    pub fn is_reached_at(self, now: Timestamp) -> bool {
+        self <= now
     }
 
     pub fn as_datetime(self) -> DateTime<Utc> {
         self.0
+    }
+}
+
+/// Where "now" comes from. A handler reads it once per request and passes that instant down,
+/// so one request decides every expiry against one instant, and tests move time without
+/// sleeping.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(Timestamp::now))
+    }
+
+    pub fn from_fn(now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
     }
 }
 

@@ -6,12 +6,12 @@ use serde_json::json;
 
 use super::serve;
 use crate::App;
-use crate::domain::token::{Token, TokenHash};
+use crate::domain::token::Token;
 use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp};
 use crate::error::Error;
 use crate::http::request::json_body;
 use crate::http::response::{no_content, ok};
-use crate::store::{AcceptOutcome, TokenKind, TokenRecord};
+use crate::store::{AcceptOutcome, Slot, TokenKind, TokenRecord};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     serve(app, req, |app, caller, route, req| async move {
@@ -38,8 +38,8 @@ fn token(req: &Request) -> Result<Token, Error> {
 }
 
 /// Expiry is checked on every read: DynamoDB's TTL deletes expired items only eventually.
-fn usable(record: &TokenRecord) -> Result<(), Error> {
-    if record.expires_at.is_past() {
+fn usable(record: &TokenRecord, now: Timestamp) -> Result<(), Error> {
+    if record.expires_at.is_reached_at(now) {
         return Err(Error::InvitationExpired);
     }
     if record.max_uses.is_some_and(|max| record.uses >= max) {
@@ -59,7 +59,7 @@ fn require_invitee(caller: &Caller, record: &TokenRecord) -> Result<(), Error> {
 async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let token = token(req)?;
     let record = app.store.token(&token.hash()).await?.ok_or(Error::InvitationNotFound)?;
-    usable(&record)?;
+    usable(&record, app.now())?;
     let mut body = json!({
         "kind": record.kind,
         "org": { "id": record.org_id, "name": record.org_name },
@@ -74,12 +74,14 @@ async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
 }
 
 async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let token = token(req)?;
     let hash = token.hash();
+    let email = caller.verified_email();
     for _ in 0..3 {
-        let context = app.store.accept_context(token.org(), &hash, &caller.user_id).await?;
+        let context = app.store.accept_context(token.org(), &hash, &caller.user_id, email, now).await?;
         let record = context.token.ok_or(Error::InvitationNotFound)?;
-        usable(&record)?;
+        usable(&record, now)?;
         if record.kind == TokenKind::Email {
             require_invitee(caller, &record)?;
         }
@@ -90,19 +92,19 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         let seat_version = match app.config.max_members {
             None => None,
             Some(max) => {
-                let (used, version) = app.store.seats(&org.id).await?;
-                // An email invitation already holds its seat; a link takes a new one.
-                let needed = if record.kind == TokenKind::Email { used } else { used + 1 };
-                if needed > max {
+                let (used, version) = app.store.seats(&org.id, now).await?;
+                // A pending invitation to the caller's address already holds their seat (an
+                // email invitation, or one a link join takes over); otherwise joining takes one.
+                let holds_seat = record.kind == TokenKind::Email || matches!(context.slot, Slot::Pending(_));
+                if used + u32::from(!holds_seat) > max {
                     return Err(Error::SeatLimit);
                 }
                 Some(version)
             }
         };
-        let now = Timestamp::now();
         let member = Member {
             user_id: caller.user_id.clone(),
-            email: caller.verified_email().cloned(),
+            email: email.cloned(),
             name: caller.name.clone(),
             role: record.role,
             status: Status::Active,
@@ -110,43 +112,32 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             invited_by: Some(record.invited_by.clone()),
             updated_at: now,
         };
-        let outcome = join(app, &record, &hash, &member, seat_version).await?;
-        match outcome {
+        let event = joined_event(now, &record, &member);
+        let one_org = app.config.one_org_per_user;
+        match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_version).await? {
             AcceptOutcome::Joined => {
                 org.member_count += 1;
                 return ok(&json!({ "org": org, "membership": member }));
             }
             AcceptOutcome::Existing(existing) => return already_member(org, existing),
-            AcceptOutcome::SeatsChanged => continue,
+            AcceptOutcome::Retry => continue,
         }
     }
-    Err(Error::Conflict("the organization's seats keep changing; retry".into()))
+    Err(Error::Conflict("the organization keeps changing; retry".into()))
 }
 
-async fn join(
-    app: &App,
-    record: &TokenRecord,
-    hash: &TokenHash,
-    member: &Member,
-    seat_version: Option<i64>,
-) -> Result<AcceptOutcome, Error> {
+fn joined_event(now: Timestamp, record: &TokenRecord, member: &Member) -> AuditEvent {
     let (target, via) = match record.kind {
         TokenKind::Email => (record.invitation_id.as_ref().map(ToString::to_string), "email"),
         TokenKind::Link => (record.link_id.as_ref().map(ToString::to_string), "link"),
     };
-    let event = AuditEvent::new(
+    AuditEvent::new(
+        now,
         &member.user_id,
         AuditAction::InvitationAccepted,
         target,
         json!({ "via": via, "role": member.role, "userId": member.user_id, "email": member.email }),
-    );
-    let one_org = app.config.one_org_per_user;
-    match record.kind {
-        TokenKind::Email => {
-            app.store.accept_invitation(record, hash, member, &event, one_org, seat_version).await
-        }
-        TokenKind::Link => app.store.accept_link(record, hash, member, &event, one_org, seat_version).await,
-    }
+    )
 }
 
 /// An active member gets their membership back unchanged; a suspended one is told so.
@@ -158,6 +149,7 @@ fn already_member(org: Org, existing: Member) -> Result<Response<Body>, Error> {
 }
 
 async fn decline(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let token = token(req)?;
     let hash = token.hash();
     let record = app.store.token(&hash).await?.ok_or(Error::InvitationNotFound)?;
@@ -165,10 +157,11 @@ async fn decline(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
         return Err(Error::invalid_request("only email invitations can be declined"));
     }
     require_invitee(caller, &record)?;
-    if record.expires_at.is_past() {
+    if record.expires_at.is_reached_at(now) {
         return Err(Error::InvitationExpired);
     }
     let event = AuditEvent::new(
+        now,
         &caller.user_id,
         AuditAction::InvitationDeclined,
         record.invitation_id.as_ref().map(ToString::to_string),

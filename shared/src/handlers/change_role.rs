@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{org_id, serve};
+use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::{
     AuditAction, AuditEvent, Caller, Member, OrgId, Role, Status, Timestamp, UserId, access,
@@ -58,7 +58,8 @@ pub(crate) fn authorize_change(
     Ok(())
 }
 
-async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+/// The role and status a change asks for (either may be absent).
+fn requested(req: &Request) -> Result<(Option<Role>, Option<Status>), Error> {
     let body: ChangeRequest = json_body(req)?;
     let role = body.role.as_deref().map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole)).transpose()?;
     let status = body
@@ -66,7 +67,13 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         .as_deref()
         .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
         .transpose()?;
+    Ok((role, status))
+}
+
+async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let org = org_id(req)?;
+    let (role, status) = authorized_input(app, caller, &org, requested(req), access::require_member).await?;
     let target_id = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
         let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
@@ -77,9 +84,9 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if role == before.role && status == before.status {
             return ok(&json!({ "member": before }));
         }
-        let after = Member { role, status, updated_at: Timestamp::now(), ..before.clone() };
-        let events = change_events(&actor.user_id, &before, &after);
-        let seat_version = reactivation_seat_version(app, &org, &before, &after).await?;
+        let after = Member { role, status, updated_at: now, ..before.clone() };
+        let events = change_events(now, &actor.user_id, &before, &after);
+        let seat_version = reactivation_seat_version(app, &org, (&before, &after), now).await?;
         match app.store.change_member(&org, &actor, &before, &after, &events, seat_version).await {
             Ok(()) => return ok(&json!({ "member": after })),
             Err(ChangeError::Stale) => continue,
@@ -89,11 +96,12 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     Err(Error::Conflict("the member keeps changing; retry".into()))
 }
 
-fn change_events(actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEvent> {
+fn change_events(now: Timestamp, actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEvent> {
     let target = Some(after.user_id.to_string());
     let mut events = Vec::new();
     if before.role != after.role {
         events.push(AuditEvent::new(
+            now,
             actor,
             AuditAction::MemberRoleChanged,
             target.clone(),
@@ -105,7 +113,7 @@ fn change_events(actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEv
             Status::Suspended => AuditAction::MemberSuspended,
             Status::Active => AuditAction::MemberReactivated,
         };
-        events.push(AuditEvent::new(actor, action, target, json!({ "role": after.role })));
+        events.push(AuditEvent::new(now, actor, action, target, json!({ "role": after.role })));
     }
     events
 }
@@ -114,13 +122,13 @@ fn change_events(actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEv
 async fn reactivation_seat_version(
     app: &App,
     org: &OrgId,
-    before: &Member,
-    after: &Member,
+    (before, after): (&Member, &Member),
+    now: Timestamp,
 ) -> Result<Option<i64>, Error> {
     let (Some(max), true) = (app.config.max_members, !before.is_active() && after.is_active()) else {
         return Ok(None);
     };
-    let (used, version) = app.store.seats(org).await?;
+    let (used, version) = app.store.seats(org, now).await?;
     if used >= max {
         return Err(Error::SeatLimit);
     }
@@ -134,15 +142,15 @@ struct TransferRequest {
 }
 
 async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
-    let body: TransferRequest = json_body(req)?;
+    let now = app.now();
     let org = org_id(req)?;
+    let body: TransferRequest =
+        authorized_input(app, caller, &org, json_body(req), access::require_owner).await?;
     let target_id = UserId::parse(&body.user_id).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
         let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
         let from = access::active(me)?;
-        if from.role != Role::Owner {
-            return Err(Error::forbidden("only an owner may transfer ownership"));
-        }
+        access::require_owner(&from)?;
         if target_id == from.user_id {
             return Err(Error::invalid_request("you cannot transfer ownership to yourself"));
         }
@@ -150,10 +158,10 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         if !to.is_active() {
             return Err(Error::Conflict("ownership can only go to an active member".into()));
         }
-        let now = Timestamp::now();
         let from_after = Member { role: Role::Admin, updated_at: now, ..from.clone() };
         let to_after = Member { role: Role::Owner, updated_at: now, ..to.clone() };
         let event = AuditEvent::new(
+            now,
             &from.user_id,
             AuditAction::OwnershipTransferred,
             Some(to.user_id.to_string()),

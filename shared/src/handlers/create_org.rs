@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::serve;
 use crate::App;
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, OrgId, OrgName, Role, Status, Timestamp};
+use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, OrgId, OrgName, Role, Status};
 use crate::error::Error;
 use crate::http::request::json_body;
 use crate::http::response::created;
@@ -30,7 +30,7 @@ struct CreateOrg {
 async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let body: CreateOrg = json_body(req)?;
     let name = OrgName::parse(&body.name).map_err(|e| Error::invalid_request(e.to_string()))?;
-    let now = Timestamp::now();
+    let now = app.now();
     let org = Org { id: OrgId::new(), name, created_at: now, member_count: 1 };
     let owner = Member {
         user_id: caller.user_id.clone(),
@@ -44,6 +44,7 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         updated_at: now,
     };
     let event = AuditEvent::new(
+        now,
         &caller.user_id,
         AuditAction::OrgCreated,
         Some(org.id.to_string()),

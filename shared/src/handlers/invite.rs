@@ -5,10 +5,10 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{org_id, serve};
+use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
-use crate::domain::token::Token;
+use crate::domain::token::{Token, TokenHash};
 use crate::domain::{
     AuditAction, AuditEvent, Caller, Email, InvitationId, LinkId, Member, Org, OrgId, Role, Timestamp, access,
 };
@@ -16,7 +16,9 @@ use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
 use crate::http::response::{created, ok};
 use crate::mail::compose::{InvitationEmail, compose};
-use crate::store::{InviteOutcome, IssuedInvitation, TokenKind, TokenRecord};
+use crate::store::{
+    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, Slot, TokenKind, TokenRecord,
+};
 
 /// Invitation emails of one batch in flight at once: enough to keep a batch of 100 within a
 /// few round trips, few enough to stay near SES's default sending rate.
@@ -53,166 +55,242 @@ struct InviteEntry {
 struct InviteResult {
     email: String,
     status: &'static str,
+    /// With `failed`: the problem code of what stopped this address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation: Option<Value>,
 }
 
 impl InviteResult {
     fn status(email: impl Into<String>, status: &'static str) -> Self {
-        Self { email: email.into(), status, invitation: None }
+        Self { email: email.into(), status, code: None, invitation: None }
     }
 }
 
-/// One address of the batch that may be invited.
-struct Candidate {
-    index: usize,
-    email: Email,
-    role: Role,
+/// A batch as requested: one entry per distinct address, in request order.
+struct Batch {
+    entries: Vec<(String, Result<Email, Error>, Role)>,
+    hours: u32,
 }
 
-async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
     let body: InviteRequest = json_body(req)?;
     if body.invitations.is_empty() || body.invitations.len() > MAX_BATCH {
         return Err(Error::invalid_request("invitations must hold 1 to 100 entries"));
     }
     let hours = lifetime_hours(body.expires_in_hours, app.config.invite_ttl_hours)?;
-    let roles = body
-        .invitations
-        .iter()
-        .map(|e| e.role.as_deref().map_or(Ok(Role::Member), |r| r.parse().map_err(|_| Error::InvalidRole)))
-        .collect::<Result<Vec<Role>, Error>>()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut entries = Vec::with_capacity(body.invitations.len());
+    for entry in &body.invitations {
+        let role =
+            entry.role.as_deref().map_or(Ok(Role::Member), |r| r.parse().map_err(|_| Error::InvalidRole))?;
+        let trimmed = entry.email.trim();
+        // Repeats collapse into the first.
+        if seen.insert(trimmed.to_lowercase()) {
+            entries.push((
+                trimmed.to_lowercase(),
+                Email::parse(trimmed).map_err(|_| Error::InvalidEmail),
+                role,
+            ));
+        }
+    }
+    Ok(Batch { entries, hours })
+}
+
+/// An invitation of the batch, owned, for the store to borrow.
+struct Drafted {
+    index: usize,
+    invitation: Invitation,
+    token: Token,
+    hash: TokenHash,
+    record: TokenRecord,
+    event: AuditEvent,
+}
+
+async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let org_id = org_id(req)?;
-    let (org, membership) = app.store.org_and_membership(&org_id, &caller.user_id).await?;
+    let batch = authorized_input(app, caller, &org_id, batch(app, req), access::require_admin).await?;
+    let emails: Vec<Email> = batch.entries.iter().filter_map(|(_, e, _)| e.as_ref().ok().cloned()).collect();
+    let (org, membership, slots) = app.store.invite_context(&org_id, &caller.user_id, &emails, now).await?;
     let actor = access::active(membership)?;
     access::require_admin(&actor)?;
     let org = org.ok_or(Error::NotFound)?;
 
-    // One result per distinct address, in request order; repeats collapse into the first.
-    let mut results: Vec<InviteResult> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut candidates = Vec::new();
-    for (entry, role) in body.invitations.iter().zip(roles) {
-        let trimmed = entry.email.trim();
-        let key = trimmed.to_lowercase();
-        if !seen.insert(key.clone()) {
+    // Decide each address on its slot; draft an invitation for those free to invite.
+    let mut results = Vec::with_capacity(batch.entries.len());
+    let mut drafts = Vec::new();
+    let mut slots = slots.into_iter();
+    let expires_at = now.plus_hours(batch.hours);
+    for (key, email, role) in batch.entries {
+        let Ok(email) = email else {
+            results.push(InviteResult::status(key, "invalid_email"));
             continue;
-        }
-        match Email::parse(trimmed) {
-            Err(_) => results.push(InviteResult::status(key, "invalid_email")),
-            Ok(email) if !actor.role.can_grant(role) => {
-                results.push(InviteResult::status(email, "forbidden_role"))
+        };
+        let slot = slots.next().unwrap_or(Slot::Free);
+        let status = if !actor.role.can_grant(role) {
+            "forbidden_role"
+        } else {
+            match slot {
+                Slot::Members => "already_member",
+                Slot::Pending(_) => "already_invited",
+                Slot::Free | Slot::Expired(_) => {
+                    drafts.push((
+                        draft(&org, &actor, results.len(), email.clone(), role, (now, expires_at))?,
+                        slot,
+                    ));
+                    "invited"
+                }
             }
-            Ok(email) => {
-                candidates.push(Candidate { index: results.len(), email: email.clone(), role });
-                results.push(InviteResult::status(email, "invited"));
-            }
-        }
+        };
+        results.push(InviteResult::status(email, status));
     }
 
-    let expires_at = Timestamp::now().plus_hours(hours);
-    let outcomes: Vec<(usize, Result<InviteResult, Error>)> = match app.config.max_members {
-        None => {
-            let (actor, org) = (&actor, &org);
-            futures::stream::iter(candidates)
-                .map(|c| async move { (c.index, invite_one(app, actor, org, &c, expires_at, None).await) })
-                .buffer_unordered(SEND_CONCURRENCY)
-                .collect::<Vec<_>>()
-                .await
+    let planned: Vec<PlannedInvitation> = drafts
+        .iter()
+        .map(|(d, slot)| PlannedInvitation {
+            issued: IssuedInvitation {
+                invitation: &d.invitation,
+                hash: &d.hash,
+                record: &d.record,
+                event: &d.event,
+            },
+            slot: slot.clone(),
+        })
+        .collect();
+    let outcomes = write_within_seats(app, &actor, &org, planned, now).await?;
+
+    // Email the invitations written, then record which emails SES accepted.
+    let written: Vec<&Drafted> = drafts
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == InviteOutcome::Invited)
+        .map(|((d, _), _)| d)
+        .collect();
+    // Collected first: a lazy `map` closure over borrowed drafts would make this future's
+    // type higher-ranked and not `Send` for the runtime.
+    let mut sends = Vec::with_capacity(written.len());
+    for d in &written {
+        sends.push(send_invitation(app, &org, &actor, &d.invitation, &d.token));
+    }
+    let sent: Vec<bool> = futures::stream::iter(sends).buffered(SEND_CONCURRENCY).collect().await;
+    let accepted: Vec<(InvitationId, TokenHash)> = written
+        .iter()
+        .zip(&sent)
+        .filter(|(_, sent)| **sent)
+        .map(|(d, _)| (d.invitation.id.clone(), d.hash.clone()))
+        .collect();
+    let marked = app.store.mark_sent(&org.id, &accepted).await;
+
+    let mut written = written.into_iter().zip(sent);
+    for ((draft, _), outcome) in drafts.iter().zip(outcomes) {
+        let result = &mut results[draft.index];
+        match outcome {
+            InviteOutcome::Invited => {
+                let (_, sent) = written.next().expect("one send per written invitation");
+                let mut invitation = draft.invitation.clone();
+                if marked.contains(&invitation.id) {
+                    invitation.email_delivery = Delivery::Sent;
+                }
+                result.status = if sent { "invited" } else { "email_failed" };
+                result.invitation = Some(invitation.view(now));
+            }
+            InviteOutcome::AlreadyMember => result.status = "already_member",
+            InviteOutcome::AlreadyInvited => result.status = "already_invited",
+            InviteOutcome::Failed(Error::SeatLimit) => result.status = "seat_limit",
+            InviteOutcome::Failed(e) => {
+                result.status = "failed";
+                result.code = Some(e.code());
+            }
+            InviteOutcome::SeatsChanged => unreachable!("seat changes are settled before answering"),
         }
-        Some(max) => invite_within_seats(app, &actor, &org, candidates, expires_at, max).await?,
-    };
-    for (index, outcome) in outcomes {
-        results[index] = outcome?;
     }
     ok(&json!({ "results": results }))
 }
 
-/// With a seat limit, addresses are invited one after another, each write conditioned on
-/// the seat count it was checked against. A batch that cannot fit is refused whole.
-async fn invite_within_seats(
+/// Writes the planned invitations. With a seat limit, the batch is refused whole when the
+/// addresses that take a new seat do not fit; seats taken elsewhere while it is written make
+/// the remaining addresses count again, and those past the limit answer `seat_limit`.
+async fn write_within_seats(
     app: &App,
     actor: &Member,
     org: &Org,
-    candidates: Vec<Candidate>,
-    expires_at: Timestamp,
-    max: u32,
-) -> Result<Vec<(usize, Result<InviteResult, Error>)>, Error> {
-    let (mut used, mut version) = app.store.seats(&org.id).await?;
-    if !candidates.is_empty() && used.saturating_add(candidates.len() as u32) > max {
+    mut planned: Vec<PlannedInvitation<'_>>,
+    now: Timestamp,
+) -> Result<Vec<InviteOutcome>, Error> {
+    let Some(max) = app.config.max_members else {
+        return Ok(app.store.create_invitations(&org.id, actor, &mut planned, None, now).await);
+    };
+    if planned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (used, version) = app.store.seats(&org.id, now).await?;
+    if used.saturating_add(u32::try_from(planned.len()).unwrap_or(u32::MAX)) > max {
         return Err(Error::SeatLimit);
     }
-    let mut outcomes = Vec::with_capacity(candidates.len());
-    for candidate in candidates {
-        let mut outcome = Err(Error::SeatLimit);
-        for _ in 0..3 {
-            if used >= max {
-                outcome = Ok(InviteResult::status(candidate.email.clone(), "seat_limit"));
+    let mut outcomes = app.store.create_invitations(&org.id, actor, &mut planned, Some(version), now).await;
+    for _ in 0..3 {
+        let waiting: Vec<usize> =
+            (0..outcomes.len()).filter(|&i| outcomes[i] == InviteOutcome::SeatsChanged).collect();
+        if waiting.is_empty() {
+            break;
+        }
+        let (used, version) = match app.store.seats(&org.id, now).await {
+            Ok(seats) => seats,
+            Err(e) => {
+                waiting.iter().for_each(|&i| outcomes[i] = InviteOutcome::Failed(e.clone()));
                 break;
             }
-            outcome = invite_one(app, actor, org, &candidate, expires_at, Some(version)).await;
-            match &outcome {
-                Ok(r) if r.status == "seats_changed" => (used, version) = app.store.seats(&org.id).await?,
-                Ok(r) if r.invitation.is_some() => {
-                    (used, version) = (used + 1, version + 1);
-                    break;
-                }
-                _ => break,
-            }
+        };
+        let free = usize::try_from(max.saturating_sub(used)).unwrap_or(usize::MAX);
+        let (fit, over) = waiting.split_at(free.min(waiting.len()));
+        over.iter().for_each(|&i| outcomes[i] = InviteOutcome::Failed(Error::SeatLimit));
+        let mut retry: Vec<PlannedInvitation> = fit.iter().map(|&i| planned[i].clone()).collect();
+        let again = app.store.create_invitations(&org.id, actor, &mut retry, Some(version), now).await;
+        for (&i, outcome) in fit.iter().zip(again) {
+            outcomes[i] = outcome;
         }
-        if matches!(&outcome, Ok(r) if r.status == "seats_changed") {
-            outcome = Err(Error::Conflict("the organization's seats keep changing; retry".into()));
+    }
+    // Seats that kept changing under the batch: these addresses were not written.
+    for outcome in &mut outcomes {
+        if *outcome == InviteOutcome::SeatsChanged {
+            *outcome =
+                InviteOutcome::Failed(Error::Conflict("the organization's seats keep changing".into()));
         }
-        outcomes.push((candidate.index, outcome));
     }
     Ok(outcomes)
 }
 
-async fn invite_one(
-    app: &App,
-    actor: &Member,
+fn draft(
     org: &Org,
-    candidate: &Candidate,
-    expires_at: Timestamp,
-    seat_version: Option<i64>,
-) -> Result<InviteResult, Error> {
-    let now = Timestamp::now();
-    let mut invitation = Invitation {
+    actor: &Member,
+    index: usize,
+    email: Email,
+    role: Role,
+    (now, expires_at): (Timestamp, Timestamp),
+) -> Result<Drafted, Error> {
+    let invitation = Invitation {
         id: InvitationId::new(),
-        email: candidate.email.clone(),
-        role: candidate.role,
+        email,
+        role,
         invited_by: actor.user_id.clone(),
         created_at: now,
         expires_at,
         last_sent_at: now,
-        email_delivery: Delivery::Sent,
+        // Until SES has accepted the email (see `Store::mark_sent`).
+        email_delivery: Delivery::Failed,
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
     let event = AuditEvent::new(
+        now,
         &actor.user_id,
         AuditAction::InvitationCreated,
         Some(invitation.id.to_string()),
         json!({ "email": invitation.email, "role": invitation.role, "expiresAt": invitation.expires_at }),
     );
-    let issued =
-        IssuedInvitation { invitation: &invitation, hash: &token.hash(), record: &record, event: &event };
-    let outcome = app.store.create_invitation(&org.id, actor, &issued, seat_version).await?;
-    let status = match outcome {
-        InviteOutcome::Invited => None,
-        InviteOutcome::AlreadyMember => Some("already_member"),
-        InviteOutcome::AlreadyInvited => Some("already_invited"),
-        InviteOutcome::SeatsChanged => Some("seats_changed"),
-    };
-    if let Some(status) = status {
-        return Ok(InviteResult::status(invitation.email, status));
-    }
-    let status = if send_invitation(app, org, actor, &invitation, &token).await {
-        "invited"
-    } else {
-        invitation.email_delivery = Delivery::Failed;
-        "email_failed"
-    };
-    Ok(InviteResult { email: invitation.email.to_string(), status, invitation: Some(invitation.view()) })
+    Ok(Drafted { index, hash: token.hash(), invitation, token, record, event })
 }
 
 fn new_token(org: &OrgId) -> Result<Token, Error> {
@@ -243,7 +321,7 @@ fn accept_url(app: &App, token: &Token) -> String {
     format!("{}/invite?token={}", app.config.app_url, token.expose())
 }
 
-/// Sends the invitation email; on refusal the invitation is marked `failed` and kept.
+/// Sends the invitation email. Whether SES accepted it; a refusal is logged where it happens.
 async fn send_invitation(
     app: &App,
     org: &Org,
@@ -263,47 +341,63 @@ async fn send_invitation(
         expires_at: invitation.expires_at,
         accept_url: &url,
     });
-    if app.mailer.send(&invitation.email, &mail).await.is_ok() {
-        return true;
-    }
-    if let Err(e) = app.store.set_delivery(&org.id, &invitation.id, Delivery::Failed).await {
-        tracing::error!(code = e.code(), "could not record a failed delivery");
-    }
-    false
+    app.mailer.send(&invitation.email, &mail).await.is_ok()
 }
 
 async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let org_id = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
-    let (membership, org, stored) = app.store.invitation_with_context(&org_id, &caller.user_id, &id).await?;
-    let actor = access::active(membership)?;
-    access::require_admin(&actor)?;
-    let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
-    access::require_grant(&actor, stored.invitation.role)?;
-
-    let now = Timestamp::now();
-    let mut invitation = Invitation {
-        expires_at: now.plus_hours(app.config.invite_ttl_hours),
-        last_sent_at: now,
-        email_delivery: Delivery::Sent,
-        ..stored.invitation
-    };
-    let token = new_token(&org.id)?;
-    let record = email_token_record(&org, &actor, &invitation);
-    let event = AuditEvent::new(
-        &actor.user_id,
-        AuditAction::InvitationResent,
-        Some(invitation.id.to_string()),
-        json!({ "email": invitation.email, "expiresAt": invitation.expires_at }),
-    );
-    let issued =
-        IssuedInvitation { invitation: &invitation, hash: &token.hash(), record: &record, event: &event };
-    app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued).await?;
-    if !send_invitation(app, &org, &actor, &invitation, &token).await {
-        invitation.email_delivery = Delivery::Failed;
-        return Err(Error::EmailDeliveryFailed);
+    for _ in 0..3 {
+        let (membership, org, stored) =
+            app.store.invitation_with_context(&org_id, &caller.user_id, &id).await?;
+        let actor = access::active(membership)?;
+        access::require_admin(&actor)?;
+        let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
+        access::require_grant(&actor, stored.invitation.role)?;
+        // An expired invitation holds no seat; resending makes it pending, which takes one.
+        let seat_version = match app.config.max_members {
+            Some(max) if stored.invitation.is_expired_at(now) => {
+                let (used, version) = app.store.seats(&org.id, now).await?;
+                if used >= max {
+                    return Err(Error::SeatLimit);
+                }
+                Some(version)
+            }
+            _ => None,
+        };
+        let mut invitation = Invitation {
+            expires_at: now.plus_hours(app.config.invite_ttl_hours),
+            last_sent_at: now,
+            email_delivery: Delivery::Failed,
+            ..stored.invitation
+        };
+        let token = new_token(&org.id)?;
+        let hash = token.hash();
+        let record = email_token_record(&org, &actor, &invitation);
+        let event = AuditEvent::new(
+            now,
+            &actor.user_id,
+            AuditAction::InvitationResent,
+            Some(invitation.id.to_string()),
+            json!({ "email": invitation.email, "expiresAt": invitation.expires_at }),
+        );
+        let issued =
+            IssuedInvitation { invitation: &invitation, hash: &hash, record: &record, event: &event };
+        if app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued, seat_version).await?
+            == Rotation::SeatsChanged
+        {
+            continue;
+        }
+        if !send_invitation(app, &org, &actor, &invitation, &token).await {
+            return Err(Error::EmailDeliveryFailed);
+        }
+        if !app.store.mark_sent(&org.id, &[(invitation.id.clone(), hash)]).await.is_empty() {
+            invitation.email_delivery = Delivery::Sent;
+        }
+        return ok(&json!({ "invitation": invitation.view(now) }));
     }
-    ok(&json!({ "invitation": invitation.view() }))
+    Err(Error::Conflict("the organization's seats keep changing; retry".into()))
 }
 
 #[derive(Deserialize, Default)]
@@ -314,7 +408,8 @@ struct LinkRequest {
     max_uses: Option<i64>,
 }
 
-async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+/// A link request as asked: role, lifetime in hours, and uses.
+fn link_request(app: &App, req: &Request) -> Result<(Role, u32, Option<u32>), Error> {
     let body: LinkRequest = optional_json_body(req)?;
     let role =
         body.role.as_deref().map_or(Ok(Role::Viewer), |r| r.parse().map_err(|_| Error::InvalidRole))?;
@@ -328,13 +423,19 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
                 .ok_or_else(|| Error::invalid_request("maxUses must be a whole number from 1 to 100000"))
         })
         .transpose()?;
+    Ok((role, hours, max_uses))
+}
+
+async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
     let org_id = org_id(req)?;
+    let (role, hours, max_uses) =
+        authorized_input(app, caller, &org_id, link_request(app, req), access::require_admin).await?;
     let (org, membership) = app.store.org_and_membership(&org_id, &caller.user_id).await?;
     let actor = access::active(membership)?;
     access::require_grant(&actor, role)?;
     let org = org.ok_or(Error::NotFound)?;
 
-    let now = Timestamp::now();
     let link = InviteLink {
         id: LinkId::new(),
         role,
@@ -360,6 +461,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         uses: 0,
     };
     let event = AuditEvent::new(
+        now,
         &actor.user_id,
         AuditAction::LinkCreated,
         Some(link.id.to_string()),

@@ -29,18 +29,27 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 /// The cursor's key, if the request has a cursor, checked against the list it must come from.
-fn after(req: &Request, scope: &str) -> Result<Option<String>, Error> {
-    query_param(req, "cursor").map(|c| cursor::decode(&c, scope)).transpose()
+fn after(app: &App, req: &Request, scope: &str) -> Result<Option<String>, Error> {
+    query_param(req, "cursor").map(|c| cursor::decode(cursor_keys(app)?, &c, scope)).transpose()
 }
 
-fn next_cursor(scope: &str, last_key: Option<String>) -> Option<String> {
-    last_key.map(|k| cursor::encode(scope, &k))
+fn next_cursor(app: &App, scope: &str, last_key: Option<String>) -> Result<Option<String>, Error> {
+    last_key.map(|k| Ok(cursor::encode(cursor_keys(app)?, scope, &k))).transpose()
+}
+
+/// `list` does not start without keys (`Config::require_cursor_keys`); an app built otherwise
+/// serves first pages only.
+fn cursor_keys(app: &App) -> Result<&cursor::CursorKeys, Error> {
+    app.config.cursor_keys.as_ref().ok_or_else(|| {
+        tracing::error!("ROSTER_CURSOR_KEYS is not set; no cursor can be signed or checked");
+        Error::Internal
+    })
 }
 
 async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let scope = format!("orgs:{}", caller.user_id);
-    let page = app.store.user_orgs(&caller.user_id, page_limit(req)?, after(req, &scope)?).await?;
-    list("orgs", &page.items, next_cursor(&scope, page.last_key))
+    let page = app.store.user_orgs(&caller.user_id, page_limit(req)?, after(app, req, &scope)?).await?;
+    list("orgs", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
 async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -53,6 +62,8 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
 
 async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
+    // Authorization before input: a non-member learns nothing from a bad query (404).
+    active_member(app, caller, &id).await?;
     let filter = MemberFilter {
         role: query_param(req, "role")
             .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
@@ -66,10 +77,9 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
         filter.role.map_or("", Role::as_str),
         filter.status.map_or("", Status::as_str)
     );
-    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
-    active_member(app, caller, &id).await?;
+    let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let page = app.store.members(&id, filter, limit, start).await?;
-    list("members", &page.items, next_cursor(&scope, page.last_key))
+    list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
 async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -82,29 +92,30 @@ async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
 
 async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let scope = format!("audit:{id}");
-    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     access::require_admin(&active_member(app, caller, &id).await?)?;
+    let scope = format!("audit:{id}");
+    let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let page = app.store.audit_events(&id, limit, start).await?;
-    list("events", &page.items, next_cursor(&scope, page.last_key))
+    list("events", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
 /// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`).
 async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let scope = format!("invitations:{id}");
-    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     access::require_admin(&active_member(app, caller, &id).await?)?;
+    let scope = format!("invitations:{id}");
+    let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let page = app.store.invitations(&id, limit, start).await?;
-    let items: Vec<_> = page.items.iter().map(|i| i.view()).collect();
-    list("invitations", &items, next_cursor(&scope, page.last_key))
+    let now = app.now();
+    let items: Vec<_> = page.items.iter().map(|i| i.view(now)).collect();
+    list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
 }
 
 async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let scope = format!("links:{id}");
-    let (limit, start) = (page_limit(req)?, after(req, &scope)?);
     access::require_admin(&active_member(app, caller, &id).await?)?;
+    let scope = format!("links:{id}");
+    let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let page = app.store.links(&id, limit, start).await?;
-    list("links", &page.items, next_cursor(&scope, page.last_key))
+    list("links", &page.items, next_cursor(app, &scope, page.last_key)?)
 }

@@ -41,3 +41,22 @@ pub(crate) fn org_id(req: &Request) -> Result<OrgId, Error> {
 pub(crate) async fn active_member(app: &App, caller: &Caller, org: &OrgId) -> Result<Member, Error> {
     access::active(app.store.membership(org, &caller.user_id).await?)
 }
+
+/// Authorization comes before input: a caller who may not use an organization's route gets
+/// its 404 (or 403) whatever the body, query or cursor. Handlers parse their input before
+/// their one read (to keep to one round trip); when the input was bad, this checks the
+/// caller's standing first: an active member, whom `may_use` lets use the route.
+pub(crate) async fn authorized_input<T>(
+    app: &App,
+    caller: &Caller,
+    org: &OrgId,
+    input: Result<T, Error>,
+    may_use: fn(&Member) -> Result<(), Error>,
+) -> Result<T, Error> {
+    let error = match input {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    may_use(&active_member(app, caller, org).await?)?;
+    Err(error)
+}

@@ -1,22 +1,20 @@
-//! Email invitations, their address slots and their tokens.
-//!
-//! Per organization and address there is one slot item (`EMAIL#<address>`): held by a member
-//! or by one pending invitation. Creating an invitation puts the slot on the condition that it
-//! is free, which is what makes "one pending invitation per address" and "already a member"
-//! hold under concurrent requests.
+//! Email invitations and their tokens. An invitation is written together with its address
+//! slot (see `slots`), its token item and its audit event; a batch is written a chunk of
+//! invitations per transaction.
 
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::members::member_item;
+use super::member_changes::ChangeError;
 use super::ops::{EXISTS, NEW, delete_if, put_if};
-use super::org_update::{OrgDelta, actor_check};
-use super::{
-    Cancelled, Item, Page, Store, TransactError, decode, encode, keys, n, number_attr, s, string_attr,
-};
-use crate::domain::invitation::{Delivery, Invitation};
+use super::org_update::{OrgDelta, OrgRefusal, actor_check};
+use super::slots::{self, Slot, TOKEN_HASH};
+use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
+use crate::domain::invitation::Invitation;
 use crate::domain::token::TokenHash;
 use crate::domain::{
-    AuditEvent, DisplayName, Email, InvitationId, LinkId, Member, OrgId, OrgName, Role, Timestamp, UserId,
+    AuditEvent, DisplayName, Email, InvitationId, LinkId, Member, Org, OrgId, OrgName, Role, Timestamp,
+    UserId,
 };
 use crate::error::Error;
 
@@ -51,6 +49,7 @@ pub struct TokenRecord {
     pub uses: u32,
 }
 
+/// What became of one address of an invite batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteOutcome {
     Invited,
@@ -58,19 +57,9 @@ pub enum InviteOutcome {
     AlreadyInvited,
     /// A seat was taken since the seats were counted: count again.
     SeatsChanged,
+    /// Not written; the batch's other addresses are unaffected.
+    Failed(Error),
 }
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AcceptOutcome {
-    Joined,
-    /// The caller was already a member; nothing changed.
-    Existing(Member),
-    /// A seat was taken since the seats were counted: count again.
-    SeatsChanged,
-}
-
-const HOLDER_INVITATION: &str = "invitation";
-pub(crate) const TOKEN_HASH: &str = "tokenHash";
 
 pub(crate) fn token_item(hash: &TokenHash, record: &TokenRecord) -> Item {
     encode(
@@ -113,24 +102,20 @@ fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> It
     )
 }
 
-fn invitation_slot(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> Item {
-    Item::from([
-        (keys::PK.to_owned(), s(keys::org(org))),
-        (keys::SK.to_owned(), s(keys::email(&invitation.email))),
-        ("type".to_owned(), s("email_slot")),
-        ("holder".to_owned(), s(HOLDER_INVITATION)),
-        ("invitationId".to_owned(), s(invitation.id.as_str())),
-        (TOKEN_HASH.to_owned(), s(hash.as_str())),
-        (keys::TTL.to_owned(), n(invitation.expires_at.epoch_seconds())),
-    ])
-}
-
 /// An invitation about to be written with its (new) token, and the audit event saying so.
+#[derive(Clone, Copy)]
 pub struct IssuedInvitation<'a> {
     pub invitation: &'a Invitation,
     pub hash: &'a TokenHash,
     pub record: &'a TokenRecord,
     pub event: &'a AuditEvent,
+}
+
+/// An invitation of a batch and the state its address slot was read in.
+#[derive(Clone)]
+pub struct PlannedInvitation<'a> {
+    pub issued: IssuedInvitation<'a>,
+    pub slot: Slot,
 }
 
 /// A stored invitation with the hash of its current token.
@@ -144,8 +129,45 @@ pub(crate) fn decode_invitation(item: Item) -> Result<StoredInvitation, Error> {
     Ok(StoredInvitation { invitation: decode(item)?, token_hash: TokenHash::from_stored(hash) })
 }
 
-/// The address slot is free, or held by this invitation (`:inv`).
-const SLOT_FREE_OR_HELD: &str = "attribute_not_exists(PK) OR invitationId = :inv";
+/// What a rotation (resend) became.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// A seat was taken since the seats were counted: count again.
+    SeatsChanged,
+}
+
+/// The transaction items of one planned invitation: the slot first.
+fn invitation_items(
+    table: &str,
+    org: &OrgId,
+    planned: &PlannedInvitation<'_>,
+    store: &Store,
+) -> Vec<TransactWriteItem> {
+    let IssuedInvitation { invitation, hash, record, event } = planned.issued;
+    let mut items = vec![slots::take_for_invitation(table, org, invitation, hash, &planned.slot)];
+    if let Slot::Expired(old) = &planned.slot {
+        // Replacing an expired invitation: it and its token go, unless resent meanwhile
+        // (then the slot's condition fails too, and the address is re-read as pending).
+        items.push(delete_if(
+            table,
+            keys::org(org),
+            keys::invitation(&old.invitation_id),
+            Some("attribute_not_exists(PK) OR tokenHash = :old"),
+            &[(":old", old.token_hash.as_str())],
+        ));
+        items.push(token_delete(table, old.token_hash.as_str(), None));
+    }
+    items.push(put_if(table, invitation_item(org, invitation, hash), NEW, &[]));
+    items.push(put_if(table, token_item(hash, record), NEW, &[]));
+    items.push(store.audit_put(org, event));
+    items
+}
+
+/// Transaction items are limited to 100; two are the actor check and the organization.
+const MAX_ITEMS: usize = 98;
+/// Rounds of re-planning one chunk after slots were found changed.
+const CHUNK_ROUNDS: usize = 4;
 
 impl Store {
     pub async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, Error> {
@@ -155,109 +177,193 @@ impl Store {
             .transpose()
     }
 
-    /// Creates a pending invitation, replacing an expired one for the same address. One
-    /// transaction; two when an expired invitation is replaced.
-    pub async fn create_invitation(
+    /// What an invite batch decides on, in one consistent read pass: the organization, the
+    /// caller's membership, and the slot of each address (in the order of `emails`).
+    pub async fn invite_context(
+        &self,
+        org: &OrgId,
+        caller: &UserId,
+        emails: &[Email],
+        now: Timestamp,
+    ) -> Result<(Option<Org>, Option<Member>, Vec<Slot>), Error> {
+        let mut wanted =
+            vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::member(caller))];
+        wanted.extend(emails.iter().map(|e| slots::slot_key(org, e)));
+        let items = self.get_many("get_invite_context", wanted).await?;
+        let (mut found_org, mut member) = (None, None);
+        let mut slot_items = std::collections::HashMap::new();
+        for item in items {
+            match string_attr(&item, keys::SK) {
+                Some(keys::ORG_SK) => found_org = Some(decode(item)?),
+                Some(sk) if sk.starts_with(keys::MEMBER_PREFIX) => member = Some(decode(item)?),
+                Some(sk) => {
+                    slot_items.insert(sk.to_owned(), item);
+                }
+                None => {}
+            }
+        }
+        let slots = emails.iter().map(|e| Slot::read(slot_items.get(&keys::email(e)), now)).collect();
+        Ok((found_org, member, slots))
+    }
+
+    /// Writes a batch of invitations, each on the slot it was planned on, a chunk per
+    /// transaction, one after another (concurrent chunks would only contend for the actor's
+    /// membership). A slot found changed is read from the cancellation and the address
+    /// decided again. With `seat_version` (a seat limit), every chunk is conditioned on no
+    /// seat having been taken elsewhere since the count; when one was, the addresses not yet
+    /// written answer `SeatsChanged`.
+    pub async fn create_invitations(
         &self,
         org: &OrgId,
         actor: &Member,
-        issued: &IssuedInvitation<'_>,
-        seat_version: Option<i64>,
-    ) -> Result<InviteOutcome, Error> {
-        let IssuedInvitation { invitation, hash, record, event } = *issued;
+        planned: &mut [PlannedInvitation<'_>],
+        mut seat_version: Option<i64>,
+        now: Timestamp,
+    ) -> Vec<InviteOutcome> {
         let table = self.table();
-        let org_delta = OrgDelta::default().with_seat_version(seat_version);
-        // The slot to replace, once an expired invitation is found holding it.
-        let mut replacing: Option<(String, String)> = None;
-        for _ in 0..3 {
-            let mut items = Vec::with_capacity(8);
-            match &replacing {
-                None => items.push(put_if(table, invitation_slot(org, invitation, hash), NEW, &[])),
-                Some((old_id, old_hash)) => {
-                    items.push(put_if(
-                        table,
-                        invitation_slot(org, invitation, hash),
-                        Some("invitationId = :old"),
-                        &[(":old", old_id)],
-                    ));
-                    items.push(delete_if(
-                        table,
-                        keys::org(org),
-                        format!("{}{old_id}", keys::INVITATION_PREFIX),
-                        None,
-                        &[],
-                    ));
-                    items.push(token_delete(table, old_hash, None));
+        let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; planned.len()];
+        let mut next = 0;
+        while next < planned.len() {
+            // A chunk: as many invitations as fit (an invitation replacing another takes six
+            // items, a new one four).
+            let mut chunk = Vec::new();
+            let mut size = 0;
+            while next < planned.len() {
+                let items = if matches!(planned[next].slot, Slot::Expired(_)) { 6 } else { 4 };
+                if size + items > MAX_ITEMS {
+                    break;
+                }
+                size += items;
+                chunk.push(next);
+                next += 1;
+            }
+            for _ in 0..CHUNK_ROUNDS {
+                let live: Vec<usize> = chunk.iter().copied().filter(|&i| outcomes[i].is_none()).collect();
+                if live.is_empty() {
+                    break;
+                }
+                let mut items = Vec::with_capacity(MAX_ITEMS + 2);
+                let mut slot_indices = Vec::with_capacity(live.len());
+                for &i in &live {
+                    slot_indices.push(items.len());
+                    items.extend(invitation_items(table, org, &planned[i], self));
+                }
+                let actor_index = items.len();
+                items.push(actor_check(table, org, actor));
+                let delta = OrgDelta::default().with_seat_version(seat_version);
+                let org_index = delta.build(table, org).map(|update| {
+                    items.push(update);
+                    items.len() - 1
+                });
+                let cancelled = match self.transact("create_invitations", items).await {
+                    Ok(()) => {
+                        live.iter().for_each(|&i| outcomes[i] = Some(InviteOutcome::Invited));
+                        seat_version = seat_version.map(|v| v + 1);
+                        continue;
+                    }
+                    Err(TransactError::Failed(e)) => {
+                        return finish(
+                            outcomes,
+                            &chunk_and_rest(&chunk, planned.len()),
+                            InviteOutcome::Failed(e),
+                        );
+                    }
+                    Err(TransactError::Cancelled(c)) => c,
+                };
+                if cancelled.failed(actor_index) {
+                    let refusal = Error::forbidden("your membership changed while the request ran");
+                    return finish(
+                        outcomes,
+                        &chunk_and_rest(&chunk, planned.len()),
+                        InviteOutcome::Failed(refusal),
+                    );
+                }
+                if let Some(i) = org_index.filter(|&i| cancelled.failed(i)) {
+                    let outcome = match delta.refusal(cancelled.old_item(i)) {
+                        OrgRefusal::SeatsChanged => InviteOutcome::SeatsChanged,
+                        refusal => InviteOutcome::Failed(refusal.into()),
+                    };
+                    return finish(outcomes, &chunk_and_rest(&chunk, planned.len()), outcome);
+                }
+                let mut replanned = false;
+                for (&i, &slot_index) in live.iter().zip(&slot_indices) {
+                    if !cancelled.failed(slot_index) {
+                        continue;
+                    }
+                    replanned = true;
+                    match Slot::read(cancelled.old_item(slot_index), now) {
+                        Slot::Members => outcomes[i] = Some(InviteOutcome::AlreadyMember),
+                        Slot::Pending(_) => outcomes[i] = Some(InviteOutcome::AlreadyInvited),
+                        fresh => planned[i].slot = fresh,
+                    }
+                }
+                if !replanned {
+                    tracing::error!(reasons = ?cancelled, "create_invitations cancelled on fresh keys");
+                    return finish(
+                        outcomes,
+                        &chunk_and_rest(&chunk, planned.len()),
+                        InviteOutcome::Failed(Error::Internal),
+                    );
                 }
             }
-            items.push(put_if(table, invitation_item(org, invitation, hash), NEW, &[]));
-            items.push(put_if(table, token_item(hash, record), NEW, &[]));
-            items.push(actor_check(table, org, actor));
-            items.push(self.audit_put(org, event));
-            let org_index = items.len();
-            if seat_version.is_some() {
-                items.push(org_delta.build(table, org));
+            let contended = Error::Conflict("the address is being invited by another request; retry".into());
+            for &i in &chunk {
+                outcomes[i].get_or_insert_with(|| InviteOutcome::Failed(contended.clone()));
             }
-            let cancelled = match self.transact("create_invitation", items).await {
-                Ok(()) => return Ok(InviteOutcome::Invited),
-                Err(TransactError::Failed(e)) => return Err(e),
-                Err(TransactError::Cancelled(c)) => c,
-            };
-            if seat_version.is_some() && cancelled.failed(org_index) {
-                return match org_delta.refusal(cancelled.old_item(org_index)) {
-                    super::org_update::OrgRefusal::SeatsChanged => Ok(InviteOutcome::SeatsChanged),
-                    other => Err(other.into()),
-                };
-            }
-            if cancelled.failed(org_index - 2) {
-                return Err(Error::forbidden("your membership changed while the request ran"));
-            }
-            if !cancelled.failed(0) {
-                tracing::error!(reasons = ?cancelled, "create_invitation cancelled on fresh keys");
-                return Err(Error::Internal);
-            }
-            // The slot is taken: by a member, a live invitation, or an expired one to replace.
-            let Some(old) = cancelled.old_item(0) else { continue };
-            if string_attr(old, "holder") != Some(HOLDER_INVITATION) {
-                return Ok(InviteOutcome::AlreadyMember);
-            }
-            let expired = number_attr(old, keys::TTL).is_some_and(|t| t <= Timestamp::now().epoch_seconds());
-            if !expired {
-                return Ok(InviteOutcome::AlreadyInvited);
-            }
-            replacing = Some((
-                string_attr(old, "invitationId").unwrap_or_default().to_owned(),
-                string_attr(old, TOKEN_HASH).unwrap_or_default().to_owned(),
-            ));
         }
-        Err(Error::Conflict("the address is being invited by another request; retry".into()))
+        outcomes.into_iter().map(|o| o.unwrap_or(InviteOutcome::Failed(Error::Internal))).collect()
     }
 
-    pub async fn set_delivery(
-        &self,
-        org: &OrgId,
-        id: &InvitationId,
-        delivery: Delivery,
-    ) -> Result<(), Error> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(keys::PK, s(keys::org(org)))
-            .key(keys::SK, s(keys::invitation(id)))
-            .update_expression("SET emailDelivery = :d")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":d", s(if delivery == Delivery::Sent { "sent" } else { "failed" }))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Revoked or accepted meanwhile: nothing left to mark.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(())
+    /// Records that SES accepted the emails of these invitations, each only if it still has
+    /// the token the email carries (a resend, revoke or accept meanwhile wins). Invitations
+    /// are stored as `failed` until then, so a crash between the two never shows a mail as
+    /// sent that SES did not accept. Returns the ids marked.
+    pub async fn mark_sent(&self, org: &OrgId, sent: &[(InvitationId, TokenHash)]) -> Vec<InvitationId> {
+        let mut marked = Vec::with_capacity(sent.len());
+        for chunk in sent.chunks(100) {
+            let mut live: Vec<&(InvitationId, TokenHash)> = chunk.iter().collect();
+            for _ in 0..3 {
+                let items = live
+                    .iter()
+                    .map(|(id, hash)| {
+                        let update = Update::builder()
+                            .table_name(self.table())
+                            .key(keys::PK, s(keys::org(org)))
+                            .key(keys::SK, s(keys::invitation(id)))
+                            .update_expression("SET emailDelivery = :sent")
+                            .condition_expression("tokenHash = :hash")
+                            .expression_attribute_values(":sent", s("sent"))
+                            .expression_attribute_values(":hash", s(hash.as_str()))
+                            .build()
+                            .expect("table, key and expression are set");
+                        TransactWriteItem::builder().update(update).build()
+                    })
+                    .collect();
+                match self.transact("mark_sent", items).await {
+                    Ok(()) => {
+                        marked.extend(live.iter().map(|(id, _)| id.clone()));
+                        break;
+                    }
+                    Err(TransactError::Cancelled(c)) => {
+                        let before = live.len();
+                        live = live
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(i, _)| !c.failed(*i))
+                            .map(|(_, x)| x)
+                            .collect();
+                        if live.is_empty() || live.len() == before {
+                            break;
+                        }
+                    }
+                    Err(TransactError::Failed(e)) => {
+                        tracing::error!(code = e.code(), "could not record sent invitation emails");
+                        break;
+                    }
+                }
             }
-            Err(e) => Err(super::classify("set_delivery", e)),
         }
+        marked
     }
 
     /// The caller's membership, the organization and one invitation, in one round trip.
@@ -266,7 +372,7 @@ impl Store {
         org: &OrgId,
         caller: &UserId,
         id: &InvitationId,
-    ) -> Result<(Option<Member>, Option<crate::domain::Org>, Option<StoredInvitation>), Error> {
+    ) -> Result<(Option<Member>, Option<Org>, Option<StoredInvitation>), Error> {
         let items = self
             .get_many(
                 "get_invitation",
@@ -288,51 +394,90 @@ impl Store {
         Ok((member, found_org, invitation))
     }
 
-    /// Replaces the invitation's token and expiry (the old token stops working at once).
+    /// Replaces the invitation's token and expiry (the old token stops working at once),
+    /// storing its delivery as `failed` until the new email is accepted. With `seat_version`
+    /// the invitation was expired and takes a seat again.
     pub async fn rotate_invitation(
         &self,
         org: &OrgId,
         actor: &Member,
         old_hash: &TokenHash,
         issued: &IssuedInvitation<'_>,
-    ) -> Result<(), Error> {
+        seat_version: Option<i64>,
+    ) -> Result<Rotation, Error> {
         let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
-        let items = vec![
+        let mut items = vec![
             put_if(
                 table,
                 invitation_item(org, invitation, hash),
                 Some("tokenHash = :old"),
                 &[(":old", old_hash.as_str())],
             ),
+            slots::rehold(table, org, invitation, hash),
             token_delete(table, old_hash.as_str(), None),
             put_if(table, token_item(hash, record), NEW, &[]),
-            put_if(
-                table,
-                invitation_slot(org, invitation, hash),
-                Some(SLOT_FREE_OR_HELD),
-                &[(":inv", invitation.id.as_str())],
-            ),
+            actor_check(table, org, actor),
+            self.audit_put(org, event),
         ];
-        // Otherwise revoked, accepted or resent by another request meanwhile.
-        self.admin_transact("rotate_invitation", (org, actor, event), items, Error::NotFound).await
+        let delta = OrgDelta::default().with_seat_version(seat_version);
+        let org_index = delta.build(table, org).map(|update| {
+            items.push(update);
+            items.len() - 1
+        });
+        let cancelled = match self.transact("rotate_invitation", items).await {
+            Ok(()) => return Ok(Rotation::Rotated),
+            Err(TransactError::Failed(e)) => return Err(e),
+            Err(TransactError::Cancelled(c)) => c,
+        };
+        if cancelled.failed(4) {
+            return Err(Error::forbidden("your membership changed while the request ran"));
+        }
+        if cancelled.failed(0) {
+            // Revoked, accepted, declined or resent by another request meanwhile.
+            return Err(Error::NotFound);
+        }
+        if let Some(i) = org_index.filter(|&i| cancelled.failed(i)) {
+            return match delta.refusal(cancelled.old_item(i)) {
+                OrgRefusal::SeatsChanged => Ok(Rotation::SeatsChanged),
+                refusal => Err(refusal.into()),
+            };
+        }
+        // The invitation expired, TTL freed its address, and the address was taken since.
+        Err(Error::Conflict("the address has been invited again or has joined meanwhile".into()))
     }
 
-    /// Deletes the invitation, its token and its slot (revoke, by an admin).
+    /// Deletes the invitation, its token and its slot (revoke, by an admin), if it still has
+    /// the token it was read with: a resend in between must not leave a live token behind.
     pub async fn revoke_invitation(
         &self,
         org: &OrgId,
         actor: &Member,
         stored: &StoredInvitation,
         event: &AuditEvent,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ChangeError> {
         let table = self.table();
         let items = vec![
-            self.invitation_delete(org, &stored.invitation.id),
+            delete_if(
+                table,
+                keys::org(org),
+                keys::invitation(&stored.invitation.id),
+                Some("tokenHash = :hash"),
+                &[(":hash", stored.token_hash.as_str())],
+            ),
             token_delete(table, stored.token_hash.as_str(), None),
-            self.slot_release(org, &stored.invitation.email, &stored.invitation.id),
+            slots::release(table, org, &stored.invitation.email, &stored.invitation.id),
+            actor_check(table, org, actor),
+            self.audit_put(org, event),
         ];
-        self.admin_transact("revoke_invitation", (org, actor, event), items, Error::NotFound).await
+        match self.transact("revoke_invitation", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
+            Err(TransactError::Cancelled(c)) if c.failed(3) => {
+                Err(ChangeError::Refused(Error::forbidden("your membership changed while the request ran")))
+            }
+            Err(TransactError::Cancelled(_)) => Err(ChangeError::Stale),
+        }
     }
 
     /// The invited user declines: the invitation, its token and its slot go.
@@ -349,7 +494,7 @@ impl Store {
         let items = vec![
             token_delete(table, hash.as_str(), EXISTS),
             self.invitation_delete(&record.org_id, id),
-            self.slot_release(&record.org_id, email, id),
+            slots::release(table, &record.org_id, email, id),
             self.audit_put(&record.org_id, event),
         ];
         match self.transact("decline_invitation", items).await {
@@ -359,68 +504,8 @@ impl Store {
         }
     }
 
-    /// Accepts an email invitation: the membership is created and the invitation consumed in
-    /// one transaction, so two concurrent accepts make exactly one membership.
-    pub async fn accept_invitation(
-        &self,
-        record: &TokenRecord,
-        hash: &TokenHash,
-        member: &Member,
-        event: &AuditEvent,
-        one_org_per_user: bool,
-        seat_version: Option<i64>,
-    ) -> Result<AcceptOutcome, Error> {
-        let (Some(id), Some(email)) = (&record.invitation_id, &record.email) else {
-            return Err(Error::InvitationNotFound);
-        };
-        let org = &record.org_id;
-        let table = self.table();
-        let delta = OrgDelta::between(None, Some(member)).with_seat_version(seat_version);
-        let mut items = vec![
-            put_if(table, member_item(org, member), NEW, &[]),
-            token_delete(table, hash.as_str(), EXISTS),
-            self.invitation_delete(org, id),
-            put_if(
-                table,
-                super::members::member_email_slot(org, email, &member.user_id),
-                Some(SLOT_FREE_OR_HELD),
-                &[(":inv", id.as_str())],
-            ),
-            delta.build(table, org),
-            self.audit_put(org, event),
-        ];
-        if one_org_per_user {
-            items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
-        }
-        match self.transact("accept_invitation", items).await {
-            Ok(()) => Ok(AcceptOutcome::Joined),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) => joined_refusal(&c, &delta, 4, one_org_per_user.then_some(6)),
-        }
-    }
-
-    pub(crate) fn invitation_delete(
-        &self,
-        org: &OrgId,
-        id: &InvitationId,
-    ) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    pub(crate) fn invitation_delete(&self, org: &OrgId, id: &InvitationId) -> TransactWriteItem {
         delete_if(self.table(), keys::org(org), keys::invitation(id), EXISTS, &[])
-    }
-
-    /// Frees the address slot held by invitation `id` (already gone to TTL is fine).
-    pub(crate) fn slot_release(
-        &self,
-        org: &OrgId,
-        email: &Email,
-        id: &InvitationId,
-    ) -> aws_sdk_dynamodb::types::TransactWriteItem {
-        delete_if(
-            self.table(),
-            keys::org(org),
-            keys::email(email),
-            Some(SLOT_FREE_OR_HELD),
-            &[(":inv", id.as_str())],
-        )
     }
 
     pub async fn invitations(
@@ -450,28 +535,29 @@ impl Store {
         self.query_page(operation, query, limit, keys::SK).await
     }
 
-    /// Seats in use (active members plus unexpired pending invitations) and the version to
-    /// condition the next seat-taking write on. Two reads; only with a seat limit configured.
-    pub async fn seats(&self, org: &OrgId) -> Result<(u32, i64), Error> {
+    /// Seats in use at `now` (active members plus unexpired pending invitations) and the
+    /// version to condition the next seat-taking write on. Two reads (more for an
+    /// organization with over 1 MB of invitations); only with a seat limit configured.
+    pub async fn seats(&self, org: &OrgId, now: Timestamp) -> Result<(u32, i64), Error> {
         let org_item = self
             .get("get_org_seats", keys::org(org), keys::ORG_SK.to_owned())
             .await?
             .ok_or(Error::NotFound)?;
-        let active = number_attr(&org_item, super::org_update::counters::ACTIVE_MEMBERS).unwrap_or(0);
-        let version = number_attr(&org_item, super::org_update::counters::SEAT_VERSION).unwrap_or(0);
+        let active = super::number_attr(&org_item, super::org_update::counters::ACTIVE_MEMBERS).unwrap_or(0);
+        let version = super::number_attr(&org_item, super::org_update::counters::SEAT_VERSION).unwrap_or(0);
         let mut pending = 0i64;
         let mut start = None;
         loop {
+            // The stored RFC 3339 text sorts as time does, and is exact to the millisecond.
             let out = self
                 .client()
                 .query()
                 .table_name(self.table())
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .filter_expression("#ttl > :now")
-                .expression_attribute_names("#ttl", keys::TTL)
+                .filter_expression("expiresAt > :now")
                 .expression_attribute_values(":pk", s(keys::org(org)))
                 .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
-                .expression_attribute_values(":now", n(Timestamp::now().epoch_seconds()))
+                .expression_attribute_values(":now", s(now.to_string()))
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
@@ -488,79 +574,26 @@ impl Store {
     }
 }
 
-/// The reason a joining transaction (accept by invitation or link) was cancelled. Items 0
-/// (the membership) and `org_index` (the organization) and the optional one-org lock are
-/// read here; anything else that failed means the token was used up, revoked or consumed.
-pub(crate) fn joined_refusal(
-    cancelled: &Cancelled,
-    delta: &OrgDelta,
-    org_index: usize,
-    lock_index: Option<usize>,
-) -> Result<AcceptOutcome, Error> {
-    if cancelled.failed(0) {
-        return match cancelled.old_item(0).cloned().map(decode::<Member>) {
-            Some(Ok(existing)) => Ok(AcceptOutcome::Existing(existing)),
-            _ => Err(Error::Conflict("the membership changed meanwhile; retry".into())),
-        };
-    }
-    if lock_index.is_some_and(|i| cancelled.failed(i)) {
-        return Err(Error::AlreadyInOrg);
-    }
-    if cancelled.failed(org_index) {
-        return match delta.refusal(cancelled.old_item(org_index)) {
-            super::org_update::OrgRefusal::SeatsChanged => Ok(AcceptOutcome::SeatsChanged),
-            _ => Err(Error::InvitationNotFound),
-        };
-    }
-    Err(Error::InvitationNotFound)
+/// The indices of `chunk` and of every invitation after it.
+fn chunk_and_rest(chunk: &[usize], total: usize) -> Vec<usize> {
+    let first = chunk.first().copied().unwrap_or(total);
+    (first..total).collect()
 }
 
-/// What accept needs, read in one consistent round trip.
-pub struct AcceptContext {
-    pub token: Option<TokenRecord>,
-    pub org: Option<crate::domain::Org>,
-    pub membership: Option<Member>,
-}
-
-impl Store {
-    pub async fn accept_context(
-        &self,
-        org: &OrgId,
-        hash: &TokenHash,
-        user: &UserId,
-    ) -> Result<AcceptContext, Error> {
-        let items = self
-            .get_many(
-                "get_accept_context",
-                vec![
-                    (keys::token(hash.as_str()), keys::TOKEN_SK.to_owned()),
-                    (keys::org(org), keys::ORG_SK.to_owned()),
-                    (keys::org(org), keys::member(user)),
-                ],
-            )
-            .await?;
-        let mut context = AcceptContext { token: None, org: None, membership: None };
-        for item in items {
-            match string_attr(&item, keys::SK) {
-                Some(keys::TOKEN_SK) => context.token = Some(decode(item)?),
-                Some(keys::ORG_SK) => context.org = Some(decode(item)?),
-                _ => context.membership = Some(decode(item)?),
-            }
-        }
-        // A token names its organization twice (in its text and its record); both must agree.
-        if context.token.as_ref().is_some_and(|t| &t.org_id != org) {
-            context.token = None;
-        }
-        Ok(context)
+/// Gives every undecided invitation among `indices` the outcome `outcome`.
+fn finish(
+    mut outcomes: Vec<Option<InviteOutcome>>,
+    indices: &[usize],
+    outcome: InviteOutcome,
+) -> Vec<InviteOutcome> {
+    for &i in indices {
+        outcomes[i].get_or_insert_with(|| outcome.clone());
     }
+    outcomes.into_iter().map(|o| o.unwrap_or(InviteOutcome::Failed(Error::Internal))).collect()
 }
 
 /// Deletes the token item of `hash`; with `EXISTS` the transaction fails if the token was
 /// already used or revoked.
-pub(crate) fn token_delete(
-    table: &str,
-    hash: &str,
-    condition: Option<&str>,
-) -> aws_sdk_dynamodb::types::TransactWriteItem {
+pub(crate) fn token_delete(table: &str, hash: &str, condition: Option<&str>) -> TransactWriteItem {
     delete_if(table, keys::token(hash), keys::TOKEN_SK.to_owned(), condition, &[])
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use super::members::member_item;
 use super::ops::{delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, actor_check};
-use super::{Store, TransactError, keys};
+use super::{Cancelled, Store, TransactError, keys};
 use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
 
@@ -62,6 +62,88 @@ fn as_read_values(m: &Member) -> [(String, aws_sdk_dynamodb::types::AttributeVal
     ]
 }
 
+/// Items a removal frees if this member holds them: their address slot (which another
+/// account or an invitation may hold instead) and their one-org lock (which may name another
+/// organization, written while the setting was on). Each is conditioned on being the
+/// member's, and left out of the retry when it is not: it was never theirs to free.
+fn cleanup(table: &str, org: &OrgId, member: &Member) -> Vec<TransactWriteItem> {
+    let mut items = Vec::with_capacity(2);
+    if let Some(email) = &member.email {
+        items.push(super::slots::leave(table, org, email, &member.user_id));
+    }
+    items.push(delete_if(
+        table,
+        keys::user(&member.user_id),
+        keys::ORG_LOCK_SK.to_owned(),
+        Some("attribute_not_exists(PK) OR orgId = :org"),
+        &[(":org", org.as_str())],
+    ));
+    items
+}
+
+/// A removal of one member inside a transaction: where its items sit, so that a cancellation
+/// can be read item by item.
+struct Removal<'a> {
+    member: &'a Member,
+    event: &'a AuditEvent,
+    /// Cleanup items known not to be this member's (their condition failed once).
+    skip_cleanup: Vec<bool>,
+    member_index: usize,
+    cleanup_indices: Vec<usize>,
+}
+
+impl<'a> Removal<'a> {
+    fn new(member: &'a Member, event: &'a AuditEvent) -> Self {
+        Self { member, event, skip_cleanup: vec![false; 2], member_index: 0, cleanup_indices: Vec::new() }
+    }
+
+    fn push(&mut self, table: &str, org: &OrgId, store: &Store, items: &mut Vec<TransactWriteItem>) {
+        self.member_index = items.len();
+        items.push(remove(table, org, self.member));
+        items.push(store.audit_put(org, self.event));
+        self.cleanup_indices.clear();
+        for (i, item) in cleanup(table, org, self.member).into_iter().enumerate() {
+            if !self.skip_cleanup[i] {
+                self.cleanup_indices.push(items.len());
+                items.push(item);
+            } else {
+                self.cleanup_indices.push(usize::MAX);
+            }
+        }
+    }
+
+    /// Marks the cleanup items whose condition failed as not this member's. Whether any did.
+    fn drop_failed_cleanup(&mut self, cancelled: &Cancelled) -> bool {
+        let mut dropped = false;
+        for (i, &index) in self.cleanup_indices.iter().enumerate() {
+            if index != usize::MAX && cancelled.failed(index) {
+                self.skip_cleanup[i] = true;
+                dropped = true;
+            }
+        }
+        dropped
+    }
+
+    fn stale(&self, cancelled: &Cancelled) -> bool {
+        cancelled.failed(self.member_index)
+    }
+}
+
+/// The outcome of one member of a bulk removal.
+#[derive(Debug)]
+pub enum BulkRemoval {
+    Removed,
+    /// The chunk holding this member could not be written as planned (a membership changed,
+    /// the last owner, the actor's rights): decide and remove it on its own.
+    Undecided,
+    /// The table failed; this member was not removed.
+    Failed(Error),
+}
+
+/// Members removed in one transaction: four items each (membership, audit event, address
+/// slot, one-org lock), plus the organization's counters and the actor check.
+const REMOVALS_PER_TRANSACTION: usize = 24;
+
 impl Store {
     /// One membership from `before` to `after` (role and/or status), by `actor`.
     pub async fn change_member(
@@ -74,16 +156,21 @@ impl Store {
         seat_version: Option<i64>,
     ) -> Result<(), ChangeError> {
         let delta = OrgDelta::between(Some(before), Some(after)).with_seat_version(seat_version);
-        let mut items = vec![replace(self.table(), org, before, after), delta.build(self.table(), org)];
+        let mut items = vec![replace(self.table(), org, before, after)];
+        let org_index = push_org(&mut items, self.table(), org, &delta);
         if actor.user_id != before.user_id {
             items.push(actor_check(self.table(), org, actor));
         }
         items.extend(events.iter().map(|event| self.audit_put(org, event)));
-        self.membership_transaction("change_member", items, &delta).await
+        match self.transact("change_member", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
+            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, 0, org_index, &delta)),
+        }
     }
 
     /// Removes `member` (by `actor`, or by themselves when `actor` is `None`). Their address
-    /// slot is freed so they can be invited again.
+    /// slot and one-org lock are freed when they are theirs, so they can be invited again.
     pub async fn remove_member(
         &self,
         org: &OrgId,
@@ -93,29 +180,88 @@ impl Store {
     ) -> Result<(), ChangeError> {
         let table = self.table();
         let delta = OrgDelta::between(Some(member), None);
-        let mut items = vec![remove(table, org, member), delta.build(table, org)];
-        if let Some(actor) = actor {
-            items.push(actor_check(table, org, actor));
+        let mut removal = Removal::new(member, event);
+        // At most one retry per cleanup item: each can only turn out not to be theirs once.
+        for _ in 0..3 {
+            let mut items = Vec::with_capacity(7);
+            removal.push(table, org, self, &mut items);
+            let org_index = push_org(&mut items, table, org, &delta);
+            let actor_index = actor.map(|actor| {
+                items.push(actor_check(table, org, actor));
+                items.len() - 1
+            });
+            let cancelled = match self.transact("remove_member", items).await {
+                Ok(()) => return Ok(()),
+                Err(TransactError::Failed(e)) => return Err(ChangeError::Refused(e)),
+                Err(TransactError::Cancelled(c)) => c,
+            };
+            let others_failed = removal.stale(&cancelled)
+                || org_index.is_some_and(|i| cancelled.failed(i))
+                || actor_index.is_some_and(|i| cancelled.failed(i));
+            if !others_failed && removal.drop_failed_cleanup(&cancelled) {
+                continue;
+            }
+            return Err(membership_refusal(&cancelled, removal.member_index, org_index, &delta));
         }
-        items.push(self.audit_put(org, event));
-        if let Some(email) = &member.email {
-            // Only the member's own slot (another account may hold that address).
-            items.push(delete_if(
-                table,
-                keys::org(org),
-                keys::email(email),
-                Some("attribute_not_exists(PK) OR userId = :user"),
-                &[(":user", member.user_id.as_str())],
-            ));
+        Err(ChangeError::Stale)
+    }
+
+    /// Removes many members by `actor`, a chunk of them per transaction (one counter update
+    /// and one actor check each). A chunk that cannot be written as planned is reported
+    /// `Undecided` member by member, for the caller to decide one at a time.
+    pub async fn remove_members(
+        &self,
+        org: &OrgId,
+        actor: &Member,
+        removals: &[(Member, AuditEvent)],
+    ) -> Vec<BulkRemoval> {
+        let table = self.table();
+        let mut outcomes = Vec::with_capacity(removals.len());
+        for chunk in removals.chunks(REMOVALS_PER_TRANSACTION) {
+            let mut delta = OrgDelta::default();
+            for (member, _) in chunk {
+                let one = OrgDelta::between(Some(member), None);
+                delta.members += one.members;
+                delta.active_members += one.active_members;
+                delta.active_owners += one.active_owners;
+            }
+            let mut planned: Vec<Removal> = chunk.iter().map(|(m, e)| Removal::new(m, e)).collect();
+            let mut done = false;
+            for _ in 0..3 {
+                let mut items = Vec::with_capacity(chunk.len() * 4 + 2);
+                for removal in &mut planned {
+                    removal.push(table, org, self, &mut items);
+                }
+                let org_index = push_org(&mut items, table, org, &delta);
+                let actor_index = items.len();
+                items.push(actor_check(table, org, actor));
+                let cancelled = match self.transact("remove_members", items).await {
+                    Ok(()) => {
+                        done = true;
+                        break;
+                    }
+                    Err(TransactError::Failed(e)) => {
+                        // Earlier chunks stand; this one and the rest were not written.
+                        outcomes.resize_with(removals.len(), || BulkRemoval::Failed(e.clone()));
+                        return outcomes;
+                    }
+                    Err(TransactError::Cancelled(c)) => c,
+                };
+                let planned_wrong = planned.iter().any(|r| r.stale(&cancelled))
+                    || org_index.is_some_and(|i| cancelled.failed(i))
+                    || cancelled.failed(actor_index);
+                let mut dropped = false;
+                for removal in &mut planned {
+                    dropped |= removal.drop_failed_cleanup(&cancelled);
+                }
+                if planned_wrong || !dropped {
+                    break;
+                }
+            }
+            let outcome = || if done { BulkRemoval::Removed } else { BulkRemoval::Undecided };
+            outcomes.extend(chunk.iter().map(|_| outcome()));
         }
-        items.push(delete_if(
-            table,
-            keys::user(&member.user_id),
-            keys::ORG_LOCK_SK.to_owned(),
-            Some("attribute_not_exists(PK) OR orgId = :org"),
-            &[(":org", org.as_str())],
-        ));
-        self.membership_transaction("remove_member", items, &delta).await
+        outcomes
     }
 
     /// `from` hands ownership to `to`: both memberships and the counters in one transaction.
@@ -130,33 +276,41 @@ impl Store {
         let mut delta = OrgDelta::between(Some(from_before), Some(from_after));
         let to_delta = OrgDelta::between(Some(to_before), Some(to_after));
         delta.active_owners += to_delta.active_owners;
-        let items = vec![
-            replace(table, org, from_before, from_after),
-            delta.build(table, org),
-            replace(table, org, to_before, to_after),
-            self.audit_put(org, event),
-        ];
-        self.membership_transaction("transfer_ownership", items, &delta).await
-    }
-
-    /// Items 0 (a membership) and 1 (the organization) are what callers interpret; any other
-    /// failed condition (the actor's membership, the other side of a transfer) is staleness.
-    async fn membership_transaction(
-        &self,
-        operation: &'static str,
-        items: Vec<TransactWriteItem>,
-        delta: &OrgDelta,
-    ) -> Result<(), ChangeError> {
-        match self.transact(operation, items).await {
+        let mut items = vec![replace(table, org, from_before, from_after)];
+        let org_index = push_org(&mut items, table, org, &delta);
+        items.push(replace(table, org, to_before, to_after));
+        items.push(self.audit_put(org, event));
+        match self.transact("transfer_ownership", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) if c.failed(1) && !c.failed(0) => {
-                match delta.refusal(c.old_item(1)) {
-                    OrgRefusal::SeatsChanged => Err(ChangeError::Stale),
-                    refusal => Err(ChangeError::Refused(refusal.into())),
-                }
-            }
-            Err(TransactError::Cancelled(_)) => Err(ChangeError::Stale),
+            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, 0, org_index, &delta)),
         }
+    }
+}
+
+/// Appends the organization's update when the change needs it; its index.
+fn push_org(items: &mut Vec<TransactWriteItem>, table: &str, org: &OrgId, delta: &OrgDelta) -> Option<usize> {
+    let update = delta.build(table, org)?;
+    items.push(update);
+    Some(items.len() - 1)
+}
+
+/// A membership transaction's refusal: the organization's own refusal (the last owner, or
+/// gone) when only it failed; anything else (the membership, the actor, the other side of a
+/// transfer, seats taken meanwhile) is staleness, to be decided again on fresh reads.
+fn membership_refusal(
+    cancelled: &Cancelled,
+    member_index: usize,
+    org_index: Option<usize>,
+    delta: &OrgDelta,
+) -> ChangeError {
+    match org_index {
+        Some(i) if cancelled.failed(i) && !cancelled.failed(member_index) => {
+            match delta.refusal(cancelled.old_item(i)) {
+                OrgRefusal::SeatsChanged => ChangeError::Stale,
+                refusal => ChangeError::Refused(refusal.into()),
+            }
+        }
+        _ => ChangeError::Stale,
     }
 }

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::{Item, Page, Store, decode, encode, keys, s};
-use crate::domain::{Email, Member, OrgId, Role, Status, UserId};
+use crate::domain::{Member, OrgId, Role, Status, UserId};
 use crate::error::Error;
 
 /// Filters of `GET /orgs/{orgId}/members`.
@@ -25,18 +25,6 @@ pub fn member_item(org: &OrgId, member: &Member) -> Item {
             ("orgId", s(org.as_str())),
         ],
     )
-}
-
-/// The per-organization address slot of a member: while it exists, that address is "already
-/// a member" and no invitation can be created for it.
-pub(crate) fn member_email_slot(org: &OrgId, email: &Email, user: &UserId) -> Item {
-    Item::from([
-        (keys::PK.to_owned(), s(keys::org(org))),
-        (keys::SK.to_owned(), s(keys::email(email))),
-        ("type".to_owned(), s("email_slot")),
-        ("holder".to_owned(), s("member")),
-        ("userId".to_owned(), s(user.as_str())),
-    ])
 }
 
 /// A `Put` that fails unless no item with this key exists yet.

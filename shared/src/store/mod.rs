@@ -5,6 +5,7 @@ mod audit;
 mod codec;
 mod errors;
 mod invitations;
+mod joining;
 pub mod keys;
 mod links;
 mod member_changes;
@@ -12,6 +13,7 @@ pub mod members;
 mod ops;
 mod org_update;
 mod orgs;
+pub mod slots;
 
 use std::time::Duration;
 
@@ -28,10 +30,12 @@ use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
 
 pub use invitations::{
-    AcceptContext, AcceptOutcome, InviteOutcome, IssuedInvitation, StoredInvitation, TokenKind, TokenRecord,
+    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, StoredInvitation, TokenKind, TokenRecord,
 };
-pub use member_changes::ChangeError;
+pub use joining::{AcceptContext, AcceptOutcome};
+pub use member_changes::{BulkRemoval, ChangeError};
 pub use orgs::UserOrg;
+pub use slots::Slot;
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -60,7 +64,9 @@ impl From<Error> for TransactError {
     }
 }
 
-const CONFLICT_ATTEMPTS: u32 = 6;
+/// Attempts of a transaction cancelled for conflicts: with the back-off below, about two
+/// seconds of contention before giving up, well inside a function's timeout.
+const CONFLICT_ATTEMPTS: u32 = 12;
 const BATCH_GET_ATTEMPTS: u32 = 5;
 
 impl Store {
@@ -98,17 +104,27 @@ impl Store {
             .map_err(|e| classify(operation, e))
     }
 
-    /// A strongly consistent read of up to 100 distinct items in one round trip. Items that
-    /// do not exist are absent from the result; order is not kept.
+    /// A strongly consistent read of distinct items: one BatchGetItem per 100 keys, sent
+    /// together. Items that do not exist are absent from the result; order is not kept.
     pub(crate) async fn get_many(
         &self,
         operation: &'static str,
         mut keys: Vec<(String, String)>,
     ) -> Result<Vec<Item>, Error> {
-        let mut found = Vec::with_capacity(keys.len());
         // BatchGetItem refuses a request that names one key twice.
         keys.sort();
         keys.dedup();
+        let batches = keys.chunks(100).map(|chunk| self.get_batch(operation, chunk.to_vec()));
+        let found = futures::future::try_join_all(batches).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn get_batch(
+        &self,
+        operation: &'static str,
+        keys: Vec<(String, String)>,
+    ) -> Result<Vec<Item>, Error> {
+        let mut found = Vec::with_capacity(keys.len());
         if keys.is_empty() {
             return Ok(found);
         }
@@ -141,19 +157,29 @@ impl Store {
         Err(Error::Unavailable)
     }
 
-    /// Runs a transaction. A `TransactionConflict` (another transaction touching the same
-    /// items at that instant) is retried with jittered back-off: the conditions are evaluated
-    /// afresh on every attempt, so a retry can never bypass them.
+    /// Runs a transaction. A `TransactionConflict` (another request touching one of its items
+    /// at that instant, which DynamoDB cancels rather than queues) is retried with jittered
+    /// exponential back-off: the conditions are evaluated afresh on every attempt, so a retry
+    /// can never bypass them.
     pub(crate) async fn transact(
         &self,
         operation: &'static str,
         items: Vec<TransactWriteItem>,
     ) -> Result<(), TransactError> {
-        for attempt in 0..CONFLICT_ATTEMPTS {
+        for attempt in 1..=CONFLICT_ATTEMPTS {
             let result =
                 self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
-                Ok(_) => return Ok(()),
+                Ok(_) => {
+                    if attempt > 1 {
+                        tracing::info!(
+                            operation,
+                            attempts = attempt,
+                            "transaction committed after conflicts"
+                        );
+                    }
+                    return Ok(());
+                }
                 Err(err) => err,
             };
             if let SdkError::ServiceError(service) = &err
@@ -164,11 +190,14 @@ impl Store {
                     backoff(attempt).await;
                     continue;
                 }
+                if attempt > 1 {
+                    tracing::info!(operation, attempts = attempt, "transaction refused after conflicts");
+                }
                 return Err(TransactError::Cancelled(cancelled));
             }
             return Err(TransactError::Failed(classify(operation, err)));
         }
-        tracing::warn!(operation, "transaction kept conflicting; giving up");
+        tracing::warn!(operation, attempts = CONFLICT_ATTEMPTS, "transaction kept conflicting; giving up");
         Err(TransactError::Failed(Error::Conflict(
             "the resource is being changed by another request; retry".to_owned(),
         )))
@@ -243,10 +272,12 @@ impl Store {
     }
 }
 
+/// "Full jitter" exponential back-off (5 ms doubling, capped at 320 ms): contenders spread
+/// out instead of colliding again in lock-step.
 async fn backoff(attempt: u32) {
-    let base = 10u64 << attempt.min(5);
-    let jitter = u64::from(getrandom::u32().unwrap_or(0)) % base;
-    tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+    let ceiling = 5u64 << attempt.min(6);
+    let wait = 1 + u64::from(getrandom::u32().unwrap_or(0)) % ceiling;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
 /// `ExclusiveStartKey` for a base-table query that resumes after `sort_key` in `pk`.

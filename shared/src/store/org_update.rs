@@ -15,7 +15,7 @@ pub(crate) mod counters {
     pub const MEMBERS: &str = "memberCount";
     pub const ACTIVE_MEMBERS: &str = "activeMembers";
     pub const ACTIVE_OWNERS: &str = "activeOwners";
-    /// Bumped by every write that may take a seat while a seat limit is configured.
+    /// Bumped by every seat-taking write while a seat limit is configured.
     pub const SEAT_VERSION: &str = "seatVersion";
 }
 
@@ -66,36 +66,54 @@ impl OrgDelta {
         self
     }
 
-    pub fn build(&self, table: &str, org: &OrgId) -> TransactWriteItem {
-        let mut conditions = vec!["attribute_exists(PK)".to_owned()];
+    /// The organization item's update, or `None` when the change moves no counter and takes
+    /// no seat: then the organization item stays out of the transaction, so that changes
+    /// which do not need it (most role changes, invitations without a seat limit) do not
+    /// contend for this one hot item.
+    pub fn build(&self, table: &str, org: &OrgId) -> Option<TransactWriteItem> {
         let mut update = Update::builder()
             .table_name(table)
             .key(keys::PK, s(keys::org(org)))
             .key(keys::SK, s(keys::ORG_SK))
-            .update_expression("ADD #members :members, #active :active, #owners :owners, #seats :one")
-            .expression_attribute_names("#members", counters::MEMBERS)
-            .expression_attribute_names("#active", counters::ACTIVE_MEMBERS)
-            .expression_attribute_names("#owners", counters::ACTIVE_OWNERS)
-            .expression_attribute_names("#seats", counters::SEAT_VERSION)
-            .expression_attribute_values(":members", n(self.members))
-            .expression_attribute_values(":active", n(self.active_members))
-            .expression_attribute_values(":owners", n(self.active_owners))
-            .expression_attribute_values(":one", n(1))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut adds = Vec::new();
+        for (name, placeholder, value) in [
+            (counters::MEMBERS, "members", self.members),
+            (counters::ACTIVE_MEMBERS, "active", self.active_members),
+            (counters::ACTIVE_OWNERS, "owners", self.active_owners),
+        ] {
+            if value != 0 {
+                adds.push(format!("#{placeholder} :{placeholder}"));
+                update = update
+                    .expression_attribute_names(format!("#{placeholder}"), name)
+                    .expression_attribute_values(format!(":{placeholder}"), n(value));
+            }
+        }
+        let mut conditions = vec!["attribute_exists(PK)".to_owned()];
         if self.active_owners < 0 {
             // At least one active owner must remain after the change.
             conditions.push("#owners >= :min_owners".to_owned());
             update = update.expression_attribute_values(":min_owners", n(1 - self.active_owners));
         }
         if let Some(version) = self.seat_version {
+            // A seat-taking write: valid only if no seat was taken since the count, and it
+            // makes every other count taken before it stale.
+            adds.push("#seats :one".to_owned());
             conditions.push("#seats = :seat_version".to_owned());
-            update = update.expression_attribute_values(":seat_version", n(version));
+            update = update
+                .expression_attribute_names("#seats", counters::SEAT_VERSION)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":seat_version", n(version));
+        }
+        if adds.is_empty() {
+            return None;
         }
         let update = update
+            .update_expression(format!("ADD {}", adds.join(", ")))
             .condition_expression(conditions.join(" AND "))
             .build()
             .expect("table, key and expression are set");
-        TransactWriteItem::builder().update(update).build()
+        Some(TransactWriteItem::builder().update(update).build())
     }
 
     /// Which of this update's conditions the organization item, as it was, did not meet.
@@ -134,7 +152,7 @@ mod tests {
     use crate::domain::{Role, Timestamp, UserId};
 
     fn member(role: Role, status: Status) -> Member {
-        let now = Timestamp::now();
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
         Member {
             user_id: UserId::parse("u").unwrap(),
             email: None,
@@ -162,5 +180,19 @@ mod tests {
         assert_eq!((d.members, d.active_members, d.active_owners), (0, 0, 1));
         let d = OrgDelta::between(Some(&suspended_owner), None);
         assert_eq!((d.members, d.active_members, d.active_owners), (-1, 0, 0));
+    }
+
+    #[test]
+    fn the_org_item_joins_only_when_needed() {
+        let org = crate::domain::OrgId::new();
+        let (plain, viewer) = (member(Role::Member, Status::Active), member(Role::Viewer, Status::Active));
+        assert!(OrgDelta::between(Some(&plain), Some(&viewer)).build("t", &org).is_none());
+        let seat = OrgDelta::between(Some(&plain), Some(&viewer)).with_seat_version(Some(3));
+        let update = seat.build("t", &org).expect("a seat-taking write").update.unwrap();
+        assert_eq!(update.update_expression, "ADD #seats :one");
+        assert!(update.condition_expression.unwrap().contains("#seats = :seat_version"));
+        let owner = member(Role::Owner, Status::Active);
+        let leave = OrgDelta::between(Some(&owner), None).build("t", &org).unwrap().update.unwrap();
+        assert!(leave.condition_expression.unwrap().contains("#owners >= :min_owners"));
     }
 }

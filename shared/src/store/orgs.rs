@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::members::{member_email_slot, member_item, put_new};
+use super::members::{member_item, put_new};
 use super::org_update::counters;
+use super::slots::{self, Slot};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::{AuditEvent, Member, Org, OrgId, UserId};
 use crate::error::Error;
@@ -56,7 +57,7 @@ impl Store {
             self.audit_put(&org.id, event),
         ];
         if let Some(email) = &owner.email {
-            items.push(put_new(table, member_email_slot(&org.id, email, &owner.user_id)));
+            items.push(slots::take_for_member(table, &org.id, email, &owner.user_id, &Slot::Free));
         }
         let lock_index = items.len();
         if one_org_per_user {

@@ -14,6 +14,9 @@ use crate::harness::TestApp;
 pub struct Scale {
     pub invite_10: Duration,
     pub invite_100: Duration,
+    /// DynamoDB transactions (attempts included) per batch, the most seen over the rounds.
+    pub tx_10: usize,
+    pub tx_100: usize,
     pub small_first_page: Duration,
     pub big_first_page: Duration,
     pub big_late_page: Duration,
@@ -143,13 +146,17 @@ pub async fn run(app: &TestApp, reps: usize) -> Scale {
     };
     let org = app.create_org(&owner, "Invites").await;
     let (mut tens, mut hundreds) = (Vec::new(), Vec::new());
+    let (mut tx_10, mut tx_100) = (0, 0);
     for round in 0..reps {
-        for (size, samples) in [(10, &mut tens), (100, &mut hundreds)] {
+        for (size, samples, tx) in [(10, &mut tens, &mut tx_10), (100, &mut hundreds, &mut tx_100)] {
             let body = invite(size, round);
+            app.calls.take();
             let started = Instant::now();
             let r = app.call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(body)).await;
             samples.push(started.elapsed());
             assert_eq!(r.status, 200, "{:?}", r.body);
+            let sent = app.calls.take();
+            *tx = (*tx).max(sent.iter().filter(|c| *c == "DynamoDB.TransactWriteItems").count());
         }
     }
 
@@ -179,6 +186,8 @@ pub async fn run(app: &TestApp, reps: usize) -> Scale {
         raw_late_query: raw_query(app, &big, Some("MEMBER#seed09900"), n).await,
         invite_10: quantile(&tens, 0.5),
         invite_100: quantile(&hundreds, 0.5),
+        tx_10,
+        tx_100,
         small_first_page: time_get(app, &owner, &format!("/orgs/{small}/members?limit=50"), n).await,
         big_first_page: time_get(app, &owner, &format!("/orgs/{big}/members?limit=50"), n).await,
         big_late_page: time_get(app, &owner, &format!("/orgs/{big}/members?limit=50{cursor}"), n).await,
@@ -188,12 +197,12 @@ pub async fn run(app: &TestApp, reps: usize) -> Scale {
 
 pub fn markdown(s: &Scale) -> String {
     format!(
-        "| Measure | p50 ms | Ratio |\n|---|---|---|\n\
-         | invite, batch of 10 | {} | 1.0× |\n\
-         | invite, batch of 100 | {} | {:.1}× the batch of 10 (target ≤ 3×) |\n\
-         | members, first page of 50, 10-member org | {} | 1.0× |\n\
-         | members, first page of 50, 10,000-member org | {} | {:.2}× |\n\
-         | members, page of 50 after {} members, 10,000-member org | {} | {:.2}× |\n\n\
+        "| Measure | p50 ms | Ratio | Transactions |\n|---|---|---|---|\n\
+         | invite, batch of 10 | {} | 1.0× | {} |\n\
+         | invite, batch of 100 | {} | {:.1}× the batch of 10 (target ≤ 3×) | {} |\n\
+         | members, first page of 50, 10-member org | {} | 1.0× | |\n\
+         | members, first page of 50, 10,000-member org | {} | {:.2}× | |\n\
+         | members, page of 50 after {} members, 10,000-member org | {} | {:.2}× | |\n\n\
          The same shapes against DynamoDB Local without Roster, to tell its behaviour from ours:\n\n\
          | Bare DynamoDB Local | p50 ms | Ratio |\n|---|---|---|\n\
          | 10 transactions of 4 puts, 16 in flight | {} | 1.0× |\n\
@@ -201,8 +210,10 @@ pub fn markdown(s: &Scale) -> String {
          | Query of 51 members, first page, 10,000-member org | {} | 1.0× |\n\
          | Query of 51 members after member 9,900 | {} | {:.2}× |\n",
         ms(s.invite_10),
+        s.tx_10,
         ms(s.invite_100),
         s.invite_100.as_secs_f64() / s.invite_10.as_secs_f64(),
+        s.tx_100,
         ms(s.small_first_page),
         ms(s.big_first_page),
         s.big_first_page.as_secs_f64() / s.small_first_page.as_secs_f64(),

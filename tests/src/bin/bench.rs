@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use roster::http::routes::Function;
-use roster_tests::bench::{cold_start, latency, machine, scale, size};
+use roster_tests::bench::{cold_start, contention, latency, machine, scale, size};
+use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
 use roster_tests::round_trips;
 use roster_tests::table;
@@ -46,6 +47,21 @@ DynamoDB a Query's cost depends on the items it reads, not on where they sit. Th
 for the first-page difference.
 ";
 
+/// What the conflict proxy did to the scale phase's requests (Roster's own, not the bare rows).
+fn conflict_note(stats: ConflictStats) -> String {
+    if ConflictProxy::shared().is_none() {
+        return "Conflict emulation was off (`ROSTER_TEST_CONFLICTS=off`).\n".to_owned();
+    }
+    format!(
+        "Roster's requests went through the conflict proxy (`tests/src/conflicts.rs`), which cancels \
+         overlapping transactions with `TransactionConflict` as DynamoDB does: {} transaction attempts, \
+         {} cancelled for conflict; {} single-item writes rejected.\n",
+        stats.transaction_attempts(),
+        stats.transactions_cancelled,
+        stats.single_writes_rejected,
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -82,7 +98,11 @@ async fn main() {
     let sizes = size::measure(&root, &functions);
 
     eprintln!("scale");
-    let scaled = scale::run(&TestApp::spawn().await, 5).await;
+    let scale_app = TestApp::spawn().await;
+    let scaled = scale::run(&scale_app, 5).await;
+
+    eprintln!("contention: concurrent accepts of one link");
+    let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
     let report = format!(
         "# Benchmarks\n\n\
@@ -95,16 +115,21 @@ async fn main() {
          ## Latency\n\n{latency}\n{reading_latency}\n\
          ## Cold start\n\nTargets: ≤ 10 ms to the first poll, ≤ 16 MB peak RSS.\n\n{cold}\n\
          ## Size\n\nTarget: zip ≤ 2.5 MB.\n\n{size}\n\
-         ## Scale\n\n{scale}\n{reading}",
+         ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
+         ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
+         transaction on the organization's counters, which DynamoDB cancels while another is in \
+         flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}",
         date = chrono::Utc::now().format("%Y-%m-%d"),
         machine = machine(),
         over = if over_budget.is_empty() { "none".to_owned() } else { over_budget.join(", ") },
         trips = round_trips::markdown(&trips),
+        contention = contention::markdown(&contended),
         latency = latency::markdown(&timings, get_item),
         cold = cold_start::markdown(&colds),
         size = size::markdown(&sizes),
         scale = scale::markdown(&scaled),
         reading = READING_SCALE,
+        conflicts = conflict_note(scale_app.conflict_stats()),
         reading_latency = READING_LATENCY,
     );
     std::fs::write(root.join("BENCHMARKS.md"), &report).expect("write BENCHMARKS.md");

@@ -11,6 +11,8 @@ use roster_tests::{table, token};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
+    // It serves `list` too, so it starts only with cursor keys, as that function does.
+    config.require_cursor_keys()?;
     let port: u16 = std::env::var("ROSTER_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let sdk = roster::sdk::load_config().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);

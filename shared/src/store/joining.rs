@@ -1,0 +1,216 @@
+//! Joining an organization: accepting an email invitation or an invite link. The membership,
+//! the use of the token, the address slot and the counters are one transaction, so two
+//! concurrent accepts make exactly one membership and a link is never used past `maxUses`.
+
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+
+use super::invitations::{TokenKind, TokenRecord, token_delete};
+use super::members::member_item;
+use super::ops::{EXISTS, NEW, delete_if, put_if};
+use super::org_update::{OrgDelta, OrgRefusal};
+use super::slots::{self, HeldBy, Slot};
+use super::{Cancelled, Store, TransactError, decode, keys, n, s, string_attr};
+use crate::domain::token::TokenHash;
+use crate::domain::{AuditEvent, Email, Member, Org, OrgId, Timestamp, UserId};
+use crate::error::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcceptOutcome {
+    Joined,
+    /// The caller was already a member; nothing changed.
+    Existing(Member),
+    /// Seats were taken, or the address slot changed, since they were read: read again.
+    Retry,
+}
+
+/// What accept needs, read in one consistent round trip.
+pub struct AcceptContext {
+    pub token: Option<TokenRecord>,
+    pub org: Option<Org>,
+    pub membership: Option<Member>,
+    /// The slot of the caller's verified address in the token's organization.
+    pub slot: Slot,
+}
+
+/// Where the items of a joining transaction sit, to read its cancellation.
+struct Joining {
+    token_index: usize,
+    slot_indices: Vec<usize>,
+    org_index: Option<usize>,
+    lock_index: Option<usize>,
+}
+
+fn add_use(table: &str, pk: String, sk: String, condition: &str) -> TransactWriteItem {
+    let update = Update::builder()
+        .table_name(table)
+        .key(keys::PK, s(pk))
+        .key(keys::SK, s(sk))
+        .update_expression("ADD uses :one")
+        .condition_expression(condition)
+        .expression_attribute_values(":one", n(1))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .expect("table, key and expression are set");
+    TransactWriteItem::builder().update(update).build()
+}
+
+/// The items that give the new member the slot of their verified address as it was read:
+/// taken when free, shared with the members holding it, and taken over from an invitation to
+/// the same address (which is consumed: its invitee has joined).
+fn slot_items(
+    table: &str,
+    org: &OrgId,
+    member: &Member,
+    slot: &Slot,
+    accepted: Option<&HeldBy>,
+) -> Vec<TransactWriteItem> {
+    let Some(email) = &member.email else { return Vec::new() };
+    match slot {
+        Slot::Members => vec![slots::join_members(table, org, email, &member.user_id)],
+        Slot::Free => vec![slots::take_for_member(table, org, email, &member.user_id, slot)],
+        Slot::Pending(held) | Slot::Expired(held) => {
+            let mut items = vec![slots::take_for_member(table, org, email, &member.user_id, slot)];
+            if accepted != Some(held) {
+                items.push(delete_if(
+                    table,
+                    keys::org(org),
+                    keys::invitation(&held.invitation_id),
+                    Some("attribute_not_exists(PK) OR tokenHash = :hash"),
+                    &[(":hash", held.token_hash.as_str())],
+                ));
+                items.push(token_delete(table, held.token_hash.as_str(), None));
+            }
+            items
+        }
+    }
+}
+
+impl Store {
+    pub async fn accept_context(
+        &self,
+        org: &OrgId,
+        hash: &TokenHash,
+        user: &UserId,
+        email: Option<&Email>,
+        now: Timestamp,
+    ) -> Result<AcceptContext, Error> {
+        let mut wanted = vec![
+            (keys::token(hash.as_str()), keys::TOKEN_SK.to_owned()),
+            (keys::org(org), keys::ORG_SK.to_owned()),
+            (keys::org(org), keys::member(user)),
+        ];
+        if let Some(email) = email {
+            wanted.push(slots::slot_key(org, email));
+        }
+        let items = self.get_many("get_accept_context", wanted).await?;
+        let mut context = AcceptContext { token: None, org: None, membership: None, slot: Slot::Free };
+        for item in items {
+            match string_attr(&item, keys::SK) {
+                Some(keys::TOKEN_SK) => context.token = Some(decode(item)?),
+                Some(keys::ORG_SK) => context.org = Some(decode(item)?),
+                Some(sk) if sk.starts_with(keys::MEMBER_PREFIX) => context.membership = Some(decode(item)?),
+                Some(_) => context.slot = Slot::read(Some(&item), now),
+                None => {}
+            }
+        }
+        // A token names its organization twice (in its text and its record); both must agree.
+        if context.token.as_ref().is_some_and(|t| &t.org_id != org) {
+            context.token = None;
+        }
+        Ok(context)
+    }
+
+    /// Joins `member` by the token of `record`: an email invitation is consumed, a link's use
+    /// counted (refused past `maxUses`). `slot` is the caller's address slot as read.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn join(
+        &self,
+        (record, hash): (&TokenRecord, &TokenHash),
+        member: &Member,
+        slot: &Slot,
+        event: &AuditEvent,
+        one_org_per_user: bool,
+        seat_version: Option<i64>,
+    ) -> Result<AcceptOutcome, Error> {
+        let org = &record.org_id;
+        let table = self.table();
+        let delta = OrgDelta::between(None, Some(member)).with_seat_version(seat_version);
+        let mut items = vec![put_if(table, member_item(org, member), NEW, &[])];
+        let token_index = items.len();
+        let accepted = match record.kind {
+            TokenKind::Email => {
+                let Some(id) = &record.invitation_id else { return Err(Error::InvitationNotFound) };
+                items.push(token_delete(table, hash.as_str(), EXISTS));
+                items.push(self.invitation_delete(org, id));
+                Some(HeldBy { invitation_id: id.clone(), token_hash: hash.clone() })
+            }
+            TokenKind::Link => {
+                let Some(link_id) = &record.link_id else { return Err(Error::InvitationNotFound) };
+                items.push(add_use(
+                    table,
+                    keys::token(hash.as_str()),
+                    keys::TOKEN_SK.to_owned(),
+                    "attribute_exists(PK) AND (attribute_not_exists(maxUses) OR uses < maxUses)",
+                ));
+                items.push(add_use(table, keys::org(org), keys::link(link_id), "attribute_exists(PK)"));
+                None
+            }
+        };
+        let first_slot = items.len();
+        items.extend(slot_items(table, org, member, slot, accepted.as_ref()));
+        let slot_indices = (first_slot..items.len()).collect();
+        let org_index = delta.build(table, org).map(|update| {
+            items.push(update);
+            items.len() - 1
+        });
+        items.push(self.audit_put(org, event));
+        let lock_index = one_org_per_user.then(|| {
+            items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
+            items.len() - 1
+        });
+        let places = Joining { token_index, slot_indices, org_index, lock_index };
+        match self.transact("join", items).await {
+            Ok(()) => Ok(AcceptOutcome::Joined),
+            Err(TransactError::Failed(e)) => Err(e),
+            Err(TransactError::Cancelled(c)) => refusal(&c, record.kind, &places, &delta),
+        }
+    }
+}
+
+/// Why a joining transaction was cancelled, in order of precedence.
+fn refusal(
+    cancelled: &Cancelled,
+    kind: TokenKind,
+    places: &Joining,
+    delta: &OrgDelta,
+) -> Result<AcceptOutcome, Error> {
+    if cancelled.failed(0) {
+        return match cancelled.old_item(0).cloned().map(decode::<Member>) {
+            Some(Ok(existing)) => Ok(AcceptOutcome::Existing(existing)),
+            _ => Err(Error::Conflict("the membership changed meanwhile; retry".into())),
+        };
+    }
+    let failed = |i: usize| cancelled.failed(i);
+    if failed(places.token_index) || failed(places.token_index + 1) {
+        // A link's token that exists but refused a use is used up; a gone token was revoked
+        // or (email) already used.
+        let exhausted = kind == TokenKind::Link
+            && failed(places.token_index)
+            && cancelled.old_item(places.token_index).is_some();
+        return Err(if exhausted { Error::InvitationExhausted } else { Error::InvitationNotFound });
+    }
+    if places.lock_index.is_some_and(failed) {
+        return Err(Error::AlreadyInOrg);
+    }
+    if let Some(i) = places.org_index.filter(|&i| failed(i)) {
+        return match delta.refusal(cancelled.old_item(i)) {
+            OrgRefusal::SeatsChanged => Ok(AcceptOutcome::Retry),
+            _ => Err(Error::InvitationNotFound),
+        };
+    }
+    if places.slot_indices.iter().any(|&i| failed(i)) {
+        return Ok(AcceptOutcome::Retry);
+    }
+    tracing::error!(reasons = ?cancelled, "join cancelled for no known reason");
+    Err(Error::Internal)
+}
