@@ -65,8 +65,12 @@ impl Gateway {
             .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
             .and_then(|(_, value)| token::bearer(value))
             .and_then(|t| token::verify(&self.secret, t));
-        let Some(claims) = claims else {
-            return Error::Unauthenticated.to_response();
+        // As API Gateway: a public route has no authorizer (any Authorization header is
+        // ignored, and the event carries no claims); every other route needs a valid token.
+        let claims = match (route.public, claims) {
+            (true, _) => None,
+            (false, Some(claims)) => Some(claims),
+            (false, None) => return Error::Unauthenticated.to_response(),
         };
         let event = event::build(&EventInput {
             route,
@@ -75,7 +79,7 @@ impl Gateway {
             query,
             headers,
             body,
-            claims: Some(&claims),
+            claims: claims.as_ref(),
         });
         invoke(&self.app, route.function, event::to_request(&event)).await
     }

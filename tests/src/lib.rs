@@ -7,6 +7,7 @@ pub mod counting;
 pub mod event;
 pub mod gateway;
 pub mod harness;
+pub mod model;
 pub mod round_trips;
 pub mod runtime_api;
 pub mod table;

@@ -9,14 +9,18 @@ use crate::App;
 use crate::domain::token::Token;
 use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp};
 use crate::error::Error;
-use crate::http::request::json_body;
-use crate::http::response::{no_content, ok};
+use crate::http::request::{json_body, route_key};
+use crate::http::response::{no_content, ok, respond};
 use crate::store::{AcceptOutcome, Slot, TokenKind, TokenRecord};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    // Preview needs no sign-in: it answers with or without a caller.
+    const PREVIEW: &str = "POST /invitations/preview";
+    if route_key(&req).as_deref() == Some(PREVIEW) {
+        return respond(Some(PREVIEW), preview(app, &req).await);
+    }
     serve(app, req, |app, caller, route, req| async move {
         match route.as_str() {
-            "POST /invitations/preview" => preview(app, &req).await,
             "POST /invitations/accept" => accept(app, &caller, &req).await,
             "POST /invitations/decline" => decline(app, &caller, &req).await,
             _ => Err(Error::NotFound),

@@ -41,6 +41,8 @@ pub struct Route {
     /// API Gateway's path template, parameters in braces.
     pub path: &'static str,
     pub function: Function,
+    /// Served without sign-in: no authorizer in front, no claims in the event.
+    pub public: bool,
 }
 
 impl Route {
@@ -70,7 +72,12 @@ impl Route {
 }
 
 const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route { method, path, function }
+    Route { method, path, function, public: false }
+}
+
+/// A route anyone may call: the request itself carries its credential.
+const fn public(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route { method, path, function, public: true }
 }
 
 use Function::*;
@@ -87,7 +94,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/orgs/{orgId}/invitations", Invite),
     route("POST", "/orgs/{orgId}/invitations/{invitationId}/resend", Invite),
     route("POST", "/orgs/{orgId}/invite-links", Invite),
-    route("POST", "/invitations/preview", Accept),
+    // The token is the credential, and the facts are those the email already shows.
+    public("POST", "/invitations/preview", Accept),
     route("POST", "/invitations/accept", Accept),
     route("POST", "/invitations/decline", Accept),
     route("PATCH", "/orgs/{orgId}/members/{userId}", ChangeRole),
@@ -144,6 +152,12 @@ mod tests {
         assert_eq!(find("PUT", "/orgs"), RouteMatch::WrongMethod);
         assert_eq!(find("GET", "/nope"), RouteMatch::Unknown);
         assert_eq!(find("GET", "/orgs//members"), RouteMatch::Unknown, "empty parameter");
+    }
+
+    #[test]
+    fn only_preview_is_public() {
+        let public: Vec<String> = ROUTES.iter().filter(|r| r.public).map(Route::key).collect();
+        assert_eq!(public, ["POST /invitations/preview"]);
     }
 
     #[test]

@@ -70,7 +70,10 @@ fn slot_items(
         Slot::Free => vec![slots::take_for_member(table, org, email, &member.user_id, slot)],
         Slot::Pending(held) | Slot::Expired(held) => {
             let mut items = vec![slots::take_for_member(table, org, email, &member.user_id, slot)];
-            if accepted != Some(held) {
+            // Another invitation to the joiner's address is consumed with the join. (The one
+            // being accepted is deleted already; its slot may show a newer token if it was
+            // resent meanwhile, and then the token's own condition refuses the accept.)
+            if accepted.is_none_or(|a| a.invitation_id != held.invitation_id) {
                 items.push(delete_if(
                     table,
                     keys::org(org),

@@ -216,16 +216,18 @@ impl Store {
         removals: &[(Member, AuditEvent)],
     ) -> Vec<BulkRemoval> {
         let table = self.table();
-        let mut outcomes = Vec::with_capacity(removals.len());
-        for chunk in removals.chunks(REMOVALS_PER_TRANSACTION) {
+        let mut outcomes: Vec<Option<BulkRemoval>> = removals.iter().map(|_| None).collect();
+        let chunks = removal_chunks(removals);
+        for (number, chunk) in chunks.iter().enumerate() {
             let mut delta = OrgDelta::default();
-            for (member, _) in chunk {
-                let one = OrgDelta::between(Some(member), None);
+            for &i in chunk {
+                let one = OrgDelta::between(Some(&removals[i].0), None);
                 delta.members += one.members;
                 delta.active_members += one.active_members;
                 delta.active_owners += one.active_owners;
             }
-            let mut planned: Vec<Removal> = chunk.iter().map(|(m, e)| Removal::new(m, e)).collect();
+            let mut planned: Vec<Removal> =
+                chunk.iter().map(|&i| Removal::new(&removals[i].0, &removals[i].1)).collect();
             let mut done = false;
             for _ in 0..3 {
                 let mut items = Vec::with_capacity(chunk.len() * 4 + 2);
@@ -242,8 +244,10 @@ impl Store {
                     }
                     Err(TransactError::Failed(e)) => {
                         // Earlier chunks stand; this one and the rest were not written.
-                        outcomes.resize_with(removals.len(), || BulkRemoval::Failed(e.clone()));
-                        return outcomes;
+                        for &i in chunks[number..].iter().flatten() {
+                            outcomes[i] = Some(BulkRemoval::Failed(e.clone()));
+                        }
+                        return outcomes.into_iter().map(|o| o.unwrap_or(BulkRemoval::Undecided)).collect();
                     }
                     Err(TransactError::Cancelled(c)) => c,
                 };
@@ -258,10 +262,11 @@ impl Store {
                     break;
                 }
             }
-            let outcome = || if done { BulkRemoval::Removed } else { BulkRemoval::Undecided };
-            outcomes.extend(chunk.iter().map(|_| outcome()));
+            for &i in chunk {
+                outcomes[i] = Some(if done { BulkRemoval::Removed } else { BulkRemoval::Undecided });
+            }
         }
-        outcomes
+        outcomes.into_iter().map(|o| o.unwrap_or(BulkRemoval::Undecided)).collect()
     }
 
     /// `from` hands ownership to `to`: both memberships and the counters in one transaction.
@@ -288,6 +293,27 @@ impl Store {
     }
 }
 
+/// The removals grouped into transactions: at most `REMOVALS_PER_TRANSACTION` each, and no
+/// two members sharing an address in one (both would update its slot, and a transaction may
+/// touch an item only once).
+fn removal_chunks(removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
+    let mut chunks: Vec<(Vec<usize>, Vec<&crate::domain::Email>)> = Vec::new();
+    for (i, (member, _)) in removals.iter().enumerate() {
+        let fits = |(chunk, emails): &&mut (Vec<usize>, Vec<&crate::domain::Email>)| {
+            chunk.len() < REMOVALS_PER_TRANSACTION
+                && member.email.as_ref().is_none_or(|e| !emails.contains(&e))
+        };
+        match chunks.iter_mut().find(|c| fits(c)) {
+            Some((chunk, emails)) => {
+                chunk.push(i);
+                emails.extend(member.email.as_ref());
+            }
+            None => chunks.push((vec![i], member.email.iter().collect())),
+        }
+    }
+    chunks.into_iter().map(|(chunk, _)| chunk).collect()
+}
+
 /// Appends the organization's update when the change needs it; its index.
 fn push_org(items: &mut Vec<TransactWriteItem>, table: &str, org: &OrgId, delta: &OrgDelta) -> Option<usize> {
     let update = delta.build(table, org)?;
@@ -312,5 +338,39 @@ fn membership_refusal(
             }
         }
         _ => ChangeError::Stale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AuditAction, Email, Role, Status, Timestamp, UserId};
+
+    fn removal(user: &str, email: Option<&str>) -> (Member, AuditEvent) {
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let user_id = UserId::parse(user).unwrap();
+        let member = Member {
+            user_id: user_id.clone(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            name: None,
+            role: Role::Member,
+            status: Status::Active,
+            joined_at: now,
+            invited_by: None,
+            updated_at: now,
+        };
+        (member, AuditEvent::new(now, &user_id, AuditAction::MemberRemoved, None, serde_json::Value::Null))
+    }
+
+    #[test]
+    fn chunks_never_touch_one_address_twice_and_stay_small() {
+        let mut removals =
+            vec![removal("a", Some("x@y.co")), removal("b", Some("X@y.co")), removal("c", None)];
+        removals.extend((0..30).map(|i| removal(&format!("u{i}"), Some(&format!("u{i}@y.co")))));
+        let chunks = removal_chunks(&removals);
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), removals.len());
+        assert!(chunks.iter().all(|c| c.len() <= REMOVALS_PER_TRANSACTION));
+        let together = chunks.iter().any(|c| c.contains(&0) && c.contains(&1));
+        assert!(!together, "a and b share an address: {chunks:?}");
     }
 }

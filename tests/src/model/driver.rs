@@ -1,0 +1,1089 @@
+//! Runs steps through the real handlers (real API Gateway v2 events, DynamoDB Local, the SES
+//! emulator) and holds every answer, and everything the API shows afterwards, to the model.
+//! Server-made ids, tokens and times are learnt from the answers (mapped, not predicted).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::generate::Pool;
+use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::rng::Rng;
+use super::spec::{HOUR_MS, Model, Outcome, TokenFor, UserInfo};
+use crate::harness::{TestApp, TestResponse, User, call_app, http_get_json};
+
+/// The people of a run. Several share an address; some have it unverified or not at all.
+pub struct World {
+    pub users: Vec<User>,
+    pub infos: Vec<UserInfo>,
+    pub names: Vec<String>,
+    pub pool: Pool,
+}
+
+pub const GHOST: &str = "nobody";
+
+pub fn world(app: &TestApp) -> World {
+    let cat_upper = app.email("cat").to_uppercase();
+    let people: [(&str, &str, Option<String>, Option<bool>); 10] = [
+        ("ann", "Ann", Some(app.email("ann")), Some(true)),
+        ("bob", "Bob", Some(app.email("bob")), Some(true)),
+        ("cat", "Cat", Some(app.email("cat")), Some(true)),
+        // A second account with Cat's address (another identity provider, say).
+        ("cat2", "Cat Two", Some(cat_upper), Some(true)),
+        ("dan", "Dan", Some(app.email("dan")), Some(false)),
+        ("eve", "Eve", Some(app.email("eve")), Some(true)),
+        // Claims Ann's address without having verified it.
+        ("ann2", "Ann Two", Some(app.email("ann")), Some(false)),
+        // No email_verified claim at all: only an explicit false disqualifies.
+        ("fay", "Fay", Some(app.email("fay")), None),
+        ("gus", "Gus", None, Some(true)),
+        ("hal", "Hal", Some(app.email("hal")), Some(true)),
+    ];
+    let mut users = Vec::new();
+    let mut infos = Vec::new();
+    for (sub, name, email, verified) in people {
+        users.push(User {
+            sub: sub.to_owned(),
+            email: email.clone(),
+            name: Some(name.to_owned()),
+            email_verified: verified,
+        });
+        infos.push(UserInfo {
+            sub: sub.to_owned(),
+            name: name.to_owned(),
+            email_claim: email,
+            email_verified: verified,
+        });
+    }
+    let names = infos.iter().map(|u| u.sub.clone()).collect();
+    let addresses = ["ann", "bob", "cat", "dan", "eve", "fay", "hal", "zed", "yan"]
+        .iter()
+        .map(|l| app.email(l))
+        .collect();
+    let invalid = vec![
+        "not-an-address".to_owned(),
+        format!("two@@t{}.example.com", app.id),
+        "nobody@localhost".to_owned(),
+        "  ".to_owned(),
+    ];
+    World { users, infos, names, pool: Pool { addresses, invalid } }
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Raw(&'static str, Vec<u8>),
+}
+
+struct Req {
+    by: Option<UserIx>,
+    method: &'static str,
+    path: String,
+    body: Body,
+    /// Through an app whose SES endpoint is unreachable.
+    ses_down: bool,
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+pub struct Driver<'a> {
+    pub app: &'a TestApp,
+    offline: roster::App,
+    pub world: World,
+    pub model: Model,
+    org_ids: HashMap<Ref, String>,
+    inv_ids: HashMap<Ref, String>,
+    link_ids: HashMap<Ref, String>,
+    tokens: HashMap<Ref, String>,
+    /// Invitations whose expiry the model knows only within a window (a resend answered
+    /// 502 carries no body): adopted from the next listing that shows it.
+    approximate: HashMap<Ref, (i64, i64)>,
+    seen_mail: HashSet<String>,
+    /// The organization each invitation and link was made in (kept after they go).
+    created_in: HashMap<Ref, Ref>,
+    skip: Vec<String>,
+    rng: Rng,
+    pub requests: u64,
+    steps: u64,
+    /// How often each kind of step met each expected outcome (coverage, printed by the test).
+    pub tally: std::collections::BTreeMap<String, u64>,
+}
+
+/// Every this many steps, everything is observed (not only what the step may have changed).
+const FULL_OBSERVATION_EVERY: u64 = 20;
+
+/// The organization a step names in its path, if any.
+fn act_org(act: &Act) -> Option<Ref> {
+    match act {
+        Act::Invite { org, .. }
+        | Act::Resend { org, .. }
+        | Act::RevokeInvitation { org, .. }
+        | Act::CreateLink { org, .. }
+        | Act::RevokeLink { org, .. }
+        | Act::Change { org, .. }
+        | Act::Transfer { org, .. }
+        | Act::Remove { org, .. }
+        | Act::BulkRemove { org, .. }
+        | Act::GetOrg { org, .. }
+        | Act::GetMember { org, .. }
+        | Act::ListMembers { org, .. }
+        | Act::ListInvitations { org, .. }
+        | Act::ListLinks { org, .. } => Some(*org),
+        Act::CreateOrg { .. } | Act::Preview { .. } | Act::Accept { .. } | Act::Decline { .. } => None,
+        Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep => None,
+    }
+}
+
+fn millis(text: &Value) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.as_str()?).ok().map(|t| t.timestamp_millis())
+}
+
+fn real_epoch_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl<'a> Driver<'a> {
+    pub async fn new(app: &'a TestApp, model: Model, world: World, seed: u64) -> Self {
+        // Port 9 (discard) is closed on loopback: SES cannot be reached.
+        let offline = app.with_ses_endpoint("http://127.0.0.1:9").await;
+        Self {
+            app,
+            offline,
+            world,
+            model,
+            org_ids: HashMap::new(),
+            inv_ids: HashMap::new(),
+            link_ids: HashMap::new(),
+            tokens: HashMap::new(),
+            approximate: HashMap::new(),
+            seen_mail: HashSet::new(),
+            created_in: HashMap::new(),
+            skip: super::generate::skip_tags(),
+            rng: Rng::new(seed),
+            requests: 0,
+            steps: 0,
+            tally: std::collections::BTreeMap::new(),
+        }
+    }
+
+    pub fn org_id(&self, org: Ref) -> Option<&String> {
+        self.org_ids.get(&org)
+    }
+
+    pub fn token(&self, token: Ref) -> Option<&String> {
+        self.tokens.get(&token)
+    }
+
+    fn sub(&self, user: UserIx) -> &str {
+        &self.world.infos[user].sub
+    }
+
+    fn target_sub(&self, target: Target) -> String {
+        target.map_or(GHOST.to_owned(), |u| self.sub(u).to_owned())
+    }
+
+    /// The request of a step, or `None` when it names something this run never created
+    /// (a step deleted while shrinking): then the step is skipped.
+    fn request(&self, act: &Act) -> Option<Req> {
+        let org = |o: &Ref| self.org_ids.get(o).cloned();
+        let raw_json = || Body::Raw("application/json", b"{,".to_vec());
+        let with_bad = |bad: &Option<Bad>, json: Value| match bad {
+            Some(Bad::Json) => raw_json(),
+            Some(Bad::MediaType) => Body::Raw("text/plain", b"invite everyone".to_vec()),
+            _ => Body::Json(json),
+        };
+        let req = |by: &Option<UserIx>, method, path: String, body| Req {
+            by: *by,
+            method,
+            path,
+            body,
+            ses_down: false,
+        };
+        Some(match act {
+            Act::CreateOrg { by, name } => {
+                req(&Some(*by), "POST", "/orgs".into(), Body::Json(json!({ "name": name })))
+            }
+            Act::Invite { by, org: o, entries, hours, ses_down, bad } => {
+                let mut list: Vec<Value> = entries
+                    .iter()
+                    .map(|(addr, role)| {
+                        let email = self.world.pool.render(*addr);
+                        match role {
+                            Some(r) => json!({ "email": email, "role": r.as_str() }),
+                            None => json!({ "email": email }),
+                        }
+                    })
+                    .collect();
+                match bad {
+                    Some(Bad::Empty) => list.clear(),
+                    Some(Bad::Role) => list[0]["role"] = json!("root"),
+                    _ => {}
+                }
+                let mut body = json!({ "invitations": list });
+                match (bad, hours) {
+                    (Some(Bad::Hours(h)), _) | (_, Some(h)) => body["expiresInHours"] = json!(h),
+                    _ => {}
+                }
+                let mut r = req(by, "POST", format!("/orgs/{}/invitations", org(o)?), with_bad(bad, body));
+                r.ses_down = *ses_down && bad.is_none();
+                r
+            }
+            Act::Resend { by, org: o, inv, ses_down } => {
+                let path = format!("/orgs/{}/invitations/{}/resend", org(o)?, self.inv_ids.get(inv)?);
+                let mut r = req(by, "POST", path, Body::None);
+                r.ses_down = *ses_down;
+                r
+            }
+            Act::RevokeInvitation { by, org: o, inv } => req(
+                by,
+                "DELETE",
+                format!("/orgs/{}/invitations/{}", org(o)?, self.inv_ids.get(inv)?),
+                Body::None,
+            ),
+            Act::CreateLink { by, org: o, role, hours, max_uses, bad } => {
+                let mut body = json!({});
+                if let Some(r) = role {
+                    body["role"] = json!(r.as_str());
+                }
+                if let Some(h) = hours {
+                    body["expiresInHours"] = json!(h);
+                }
+                if let Some(m) = max_uses {
+                    body["maxUses"] = json!(m);
+                }
+                match bad {
+                    Some(Bad::Hours(h)) => body["expiresInHours"] = json!(h),
+                    Some(Bad::MaxUses(m)) => body["maxUses"] = json!(m),
+                    Some(Bad::Role) => body["role"] = json!("root"),
+                    _ => {}
+                }
+                let path = format!("/orgs/{}/invite-links", org(o)?);
+                let body = match (bad, body.as_object().is_some_and(|b| b.is_empty())) {
+                    (None, true) => Body::None,
+                    _ => with_bad(bad, body),
+                };
+                req(by, "POST", path, body)
+            }
+            Act::RevokeLink { by, org: o, link } => req(
+                by,
+                "DELETE",
+                format!("/orgs/{}/invite-links/{}", org(o)?, self.link_ids.get(link)?),
+                Body::None,
+            ),
+            Act::Preview { by, token } | Act::Accept { by, token } | Act::Decline { by, token } => {
+                let token = match token {
+                    TokArg::Issued(t) => self.tokens.get(t)?.clone(),
+                    TokArg::Garbage => "garbage-token".to_owned(),
+                };
+                let path = match act {
+                    Act::Preview { .. } => "/invitations/preview",
+                    Act::Accept { .. } => "/invitations/accept",
+                    _ => "/invitations/decline",
+                };
+                req(by, "POST", path.into(), Body::Json(json!({ "token": token })))
+            }
+            Act::Change { by, org: o, target, role, status, bad } => {
+                let mut body = json!({});
+                if let Some(r) = role {
+                    body["role"] = json!(r.as_str());
+                }
+                if let Some(s) = status {
+                    body["status"] = json!(s.as_str());
+                }
+                match bad {
+                    Some(Bad::Role) => body["role"] = json!("root"),
+                    Some(Bad::Status) => body["status"] = json!("deleted"),
+                    _ => {}
+                }
+                let path = format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target));
+                req(by, "PATCH", path, with_bad(bad, body))
+            }
+            Act::Transfer { by, org: o, target, bad } => {
+                let body = with_bad(bad, json!({ "userId": self.target_sub(*target) }));
+                req(by, "POST", format!("/orgs/{}/transfer-ownership", org(o)?), body)
+            }
+            Act::Remove { by, org: o, target } => req(
+                by,
+                "DELETE",
+                format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target)),
+                Body::None,
+            ),
+            Act::BulkRemove { by, org: o, targets, bad } => {
+                let ids: Vec<String> = if *bad == Some(Bad::Empty) {
+                    vec![]
+                } else {
+                    targets.iter().map(|t| self.target_sub(*t)).collect()
+                };
+                let body = with_bad(bad, json!({ "userIds": ids }));
+                req(by, "POST", format!("/orgs/{}/members/remove", org(o)?), body)
+            }
+            Act::GetOrg { by, org: o } => req(by, "GET", format!("/orgs/{}", org(o)?), Body::None),
+            Act::GetMember { by, org: o, target } => {
+                req(by, "GET", format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target)), Body::None)
+            }
+            Act::ListMembers { by, org: o, limit, role, status, bad } => {
+                let mut query = vec![];
+                if let (Some(r), false) = (role, *bad == Some(Bad::Role)) {
+                    query.push(format!("role={}", r.as_str()));
+                }
+                if let Some(s) = status {
+                    query.push(format!("status={}", s.as_str()));
+                }
+                let path = list_path(&format!("/orgs/{}/members", org(o)?), query, *limit, bad);
+                req(by, "GET", path, Body::None)
+            }
+            Act::ListInvitations { by, org: o, limit, bad } => req(
+                by,
+                "GET",
+                list_path(&format!("/orgs/{}/invitations", org(o)?), vec![], *limit, bad),
+                Body::None,
+            ),
+            Act::ListLinks { by, org: o, limit, bad } => req(
+                by,
+                "GET",
+                list_path(&format!("/orgs/{}/invite-links", org(o)?), vec![], *limit, bad),
+                Body::None,
+            ),
+            Act::MyOrgs { by, limit } => req(by, "GET", format!("/orgs?limit={limit}"), Body::None),
+            Act::Advance { .. } | Act::Sweep => return None,
+        })
+    }
+
+    async fn send(&mut self, req: &Req) -> TestResponse {
+        self.requests += 1;
+        let user = req.by.map(|u| &self.world.users[u]);
+        match &req.body {
+            _ if req.ses_down => {
+                let body = match &req.body {
+                    Body::Json(v) => Some(v.clone()),
+                    _ => None,
+                };
+                call_app(&self.offline, user, req.method, &req.path, body).await
+            }
+            Body::None => self.app.call(user, req.method, &req.path, None).await,
+            Body::Json(v) => self.app.call(user, req.method, &req.path, Some(v.clone())).await,
+            Body::Raw(content_type, bytes) => {
+                let headers = [("content-type".to_owned(), (*content_type).to_owned())];
+                self.app.call_raw(user, req.method, &req.path, &headers, bytes).await
+            }
+        }
+    }
+
+    async fn get(&mut self, by: UserIx, path: &str) -> TestResponse {
+        self.requests += 1;
+        self.app.call(Some(&self.world.users[by]), "GET", path, None).await
+    }
+
+    /// Moves the app's clock so that no expiry lies near "now": a step is decided at some
+    /// instant between its start and end, and the model must know on which side it falls.
+    fn clear_of_expiries(&self) {
+        for _ in 0..200 {
+            let now = self.app.now().epoch_millis();
+            if !self.model.expiries().any(|e| e > now - 3_000 && e <= now + 20_000) {
+                return;
+            }
+            self.app.advance(Duration::from_secs(30));
+        }
+    }
+
+    /// Runs one step and checks it. `Ok(false)`: skipped (it names something never made).
+    pub async fn step(&mut self, op: &Op) -> Result<bool, String> {
+        match &op.act {
+            Act::Advance { minutes } => {
+                self.app.advance(Duration::from_secs(u64::from(*minutes) * 60));
+                self.clear_of_expiries();
+                self.observe().await?;
+                return Ok(true);
+            }
+            Act::Sweep => {
+                self.clear_of_expiries();
+                let now = self.app.now().epoch_millis();
+                self.sweep(now).await;
+                self.model.apply(op, now);
+                self.observe().await?;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        let Some(req) = self.request(&op.act) else { return Ok(false) };
+        if super::generate::skipped(&self.model, &op.act, &self.skip) {
+            return Ok(false);
+        }
+        let memberships_before = self.memberships();
+        self.clear_of_expiries();
+        let mail_since = real_epoch_seconds() - 2;
+        let before = self.app.now().epoch_millis();
+        let response = self.send(&req).await;
+        let after = self.app.now().epoch_millis();
+        let expected = self.model.apply(op, before);
+        for label in outcome_labels(&expected) {
+            *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+        }
+        if response.status >= 500 && response.status != 502 {
+            return Err(format!("answered {} {}", response.status, response.body));
+        }
+        self.check(op, &req, &expected, response, (before, after), mail_since).await?;
+        self.steps += 1;
+        if self.steps % FULL_OBSERVATION_EVERY == 0 {
+            self.observe().await?;
+        } else {
+            // What this step may have changed: its organization, and the users whose
+            // memberships moved (plus the caller).
+            let orgs: Vec<Ref> = match (act_org(&op.act), &op.act) {
+                (Some(org), _) => vec![org],
+                (
+                    None,
+                    Act::Accept { token: TokArg::Issued(t), .. }
+                    | Act::Decline { token: TokArg::Issued(t), .. },
+                ) => self.model.tokens.get(t).map(|t| self.org_of(t.target)).into_iter().flatten().collect(),
+                (None, Act::CreateOrg { .. }) => vec![Ref { step: op.id, n: 0 }],
+                _ => vec![],
+            };
+            let after = self.memberships();
+            let mut users: BTreeSet<UserIx> =
+                after.symmetric_difference(&memberships_before).map(|(u, ..)| *u).collect();
+            users.extend(req.by);
+            self.observe_some(&orgs, &users).await?;
+        }
+        Ok(true)
+    }
+
+    /// The organization of an invitation or link, even one the model has dropped.
+    fn org_of(&self, target: TokenFor) -> Option<Ref> {
+        let id = match target {
+            TokenFor::Invitation(r) | TokenFor::Link(r) => r,
+        };
+        self.created_in.get(&id).copied()
+    }
+
+    /// `(user, org, role, status)` of every membership in the model.
+    fn memberships(&self) -> BTreeSet<(UserIx, Ref, Role, &'static str)> {
+        self.model
+            .orgs
+            .iter()
+            .flat_map(|(o, org)| org.members.iter().map(move |(u, m)| (*u, *o, m.role, m.status.as_str())))
+            .collect()
+    }
+
+    /// DynamoDB's TTL, all at once: every item whose expiry attribute has passed goes.
+    async fn sweep(&self, now_ms: i64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let now = now_ms.div_euclid(1000);
+        for item in self.app.all_items().await {
+            let Some(AttributeValue::N(epoch)) = item.get(roster::store::keys::TTL) else { continue };
+            if epoch.parse::<i64>().is_ok_and(|e| e <= now) {
+                self.app
+                    .dynamo
+                    .delete_item()
+                    .table_name(self.app.table())
+                    .key("PK", item["PK"].clone())
+                    .key("SK", item["SK"].clone())
+                    .send()
+                    .await
+                    .expect("delete an expired item");
+            }
+        }
+    }
+
+    /// Messages the SES emulator received since `since` (epoch seconds) that this run has
+    /// not seen yet, by recipient.
+    async fn new_mail(&mut self, since: i64) -> HashMap<String, Vec<Value>> {
+        let url = std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set");
+        let store = http_get_json(&format!("{url}?since={since}")).await;
+        let mut by_address: HashMap<String, Vec<Value>> = HashMap::new();
+        let mine: HashSet<&String> = self.world.pool.addresses.iter().collect();
+        for message in store["emails"].as_array().cloned().unwrap_or_default() {
+            let id = message["messageId"].as_str().unwrap_or_default().to_owned();
+            let recipients: Vec<String> = message["destination"]["to"]
+                .as_array()
+                .map(|to| to.iter().filter_map(|a| a.as_str().map(str::to_lowercase)).collect())
+                .unwrap_or_default();
+            if !recipients.iter().any(|a| mine.contains(a)) || !self.seen_mail.insert(id) {
+                continue;
+            }
+            for address in recipients {
+                by_address.entry(address).or_default().push(message.clone());
+            }
+        }
+        by_address
+    }
+
+    /// The one new invitation email to `address`, its accept token, and a check that it names
+    /// the organization and the role.
+    fn mailed_token(
+        &self,
+        mail: &HashMap<String, Vec<Value>>,
+        address: &str,
+        org: Ref,
+        role: Role,
+    ) -> Result<String, String> {
+        let messages = mail.get(address).map(Vec::as_slice).unwrap_or_default();
+        ensure!(messages.len() == 1, "expected one new email to {address}, found {}", messages.len());
+        let text = messages[0]["body"]["text"].as_str().unwrap_or_default();
+        let subject = messages[0]["subject"].as_str().unwrap_or_default();
+        let org_name = &self.model.orgs[&org].name;
+        ensure!(
+            subject.contains(org_name.as_str()) || text.contains(org_name.as_str()),
+            "the email does not name the org: {subject}"
+        );
+        ensure!(text.contains(role.as_str()), "the email does not name the role {}: {text}", role.as_str());
+        let start = text.find("token=").ok_or("no accept link in the email")? + "token=".len();
+        let token = text[start..].split_whitespace().next().unwrap_or_default().to_owned();
+        ensure!(
+            text.contains(&format!("{}/invite?token={token}", self.app.app.config.app_url)),
+            "accept link: {text}"
+        );
+        Ok(token)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn check(
+        &mut self,
+        op: &Op,
+        req: &Req,
+        expected: &Outcome,
+        response: TestResponse,
+        (before, after): (i64, i64),
+        mail_since: i64,
+    ) -> Result<(), String> {
+        let r = &response;
+        let status_is = |want: u16| -> Result<(), String> {
+            ensure!(
+                r.status == want,
+                "answered {} {} but the model says {want} ({expected:?})",
+                r.status,
+                r.body
+            );
+            Ok(())
+        };
+        match expected {
+            Outcome::Error(status, code) => {
+                ensure!(
+                    r.status == *status && r.code() == *code,
+                    "answered {} {} but the model says {status} {code}",
+                    r.status,
+                    r.body
+                );
+                ensure!(
+                    r.content_type.as_deref() == Some("application/problem+json"),
+                    "content type {:?}",
+                    r.content_type
+                );
+            }
+            Outcome::NoContent => status_is(204)?,
+            Outcome::Local => {}
+            Outcome::OrgCreated(org) => {
+                status_is(201)?;
+                let id = r.body["org"]["id"].as_str().ok_or("no org id")?.to_owned();
+                self.org_ids.insert(*org, id);
+                self.check_org(&r.body["org"], *org)?;
+                let Act::CreateOrg { by, .. } = op.act else { unreachable!() };
+                self.check_member(&r.body["membership"], *org, by)?;
+            }
+            Outcome::Invited(items) => {
+                status_is(200)?;
+                let Act::Invite { hours, org, .. } = &op.act else { unreachable!() };
+                let hours = hours.unwrap_or(self.model.cfg.ttl_hours);
+                let results = r.body["results"].as_array().ok_or("no results")?;
+                let shown: Vec<(String, String)> = results
+                    .iter()
+                    .map(|x| {
+                        (
+                            x["email"].as_str().unwrap_or("?").to_owned(),
+                            x["status"].as_str().unwrap_or("?").to_owned(),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(String, String)> =
+                    items.iter().map(|i| (i.email.clone(), i.status.to_owned())).collect();
+                ensure!(shown == want, "results {shown:?} but the model says {want:?}");
+                let mail = if req.ses_down { HashMap::new() } else { self.new_mail(mail_since).await };
+                for (item, actual) in items.iter().zip(results) {
+                    let Some(inv) = item.invitation else {
+                        ensure!(
+                            actual.get("invitation").is_none_or(Value::is_null),
+                            "{}: an invitation in {actual}",
+                            item.email
+                        );
+                        ensure!(
+                            !mail.contains_key(&item.email),
+                            "{} ({}) was emailed",
+                            item.email,
+                            item.status
+                        );
+                        continue;
+                    };
+                    let shown = &actual["invitation"];
+                    let id = shown["id"].as_str().ok_or("no invitation id")?.to_owned();
+                    self.inv_ids.insert(inv, id);
+                    self.created_in.insert(inv, *org);
+                    let expires = millis(&shown["expiresAt"]).ok_or("no expiresAt")?;
+                    let (lo, hi) = (before + hours * HOUR_MS, after + hours * HOUR_MS);
+                    ensure!(
+                        (lo..=hi).contains(&expires),
+                        "expiresAt {} not {hours}h after the request",
+                        shown["expiresAt"]
+                    );
+                    self.model.invitations.get_mut(&inv).expect("invited").expires_at = expires;
+                    self.check_invitation(shown, inv, after)?;
+                    if req.ses_down {
+                        ensure!(!mail.contains_key(&item.email), "{} was emailed with SES down", item.email);
+                    } else {
+                        let role = self.model.invitations[&inv].role;
+                        let token = self.mailed_token(&mail, &item.email, *org, role)?;
+                        self.tokens.insert(inv, token);
+                    }
+                }
+            }
+            Outcome::Resent(inv) => {
+                status_is(200)?;
+                let shown = &r.body["invitation"];
+                let expires = millis(&shown["expiresAt"]).ok_or("no expiresAt")?;
+                let ttl = self.model.cfg.ttl_hours * HOUR_MS;
+                ensure!(
+                    (before + ttl..=after + ttl).contains(&expires),
+                    "expiresAt {} is not a fresh expiry",
+                    shown["expiresAt"]
+                );
+                self.model.invitations.get_mut(inv).expect("resent").expires_at = expires;
+                self.check_invitation(shown, *inv, after)?;
+                let mail = self.new_mail(mail_since).await;
+                let i = &self.model.invitations[inv];
+                let token = self.mailed_token(&mail, &i.email.clone(), i.org, i.role)?;
+                self.tokens.insert(Ref { step: op.id, n: 0 }, token);
+            }
+            Outcome::LinkCreated(link) => {
+                status_is(201)?;
+                let shown = &r.body["link"];
+                let Act::CreateLink { hours, .. } = &op.act else { unreachable!() };
+                let hours = hours.unwrap_or(self.model.cfg.ttl_hours);
+                let id = shown["id"].as_str().ok_or("no link id")?.to_owned();
+                self.link_ids.insert(*link, id);
+                self.created_in.insert(*link, self.model.links[link].org);
+                let expires = millis(&shown["expiresAt"]).ok_or("no expiresAt")?;
+                ensure!(
+                    (before + hours * HOUR_MS..=after + hours * HOUR_MS).contains(&expires),
+                    "expiresAt {} is not {hours}h after the request",
+                    shown["expiresAt"]
+                );
+                self.model.links.get_mut(link).expect("created").expires_at = expires;
+                self.check_link(shown, *link)?;
+                let token = shown["token"].as_str().ok_or("no token")?.to_owned();
+                let url = format!("{}/invite?token={token}", self.app.app.config.app_url);
+                ensure!(shown["url"] == json!(url), "url {} for token {token}", shown["url"]);
+                self.tokens.insert(*link, token);
+            }
+            Outcome::Preview(token) => {
+                status_is(200)?;
+                let target = self.model.live_token(*token).expect("usable");
+                let org = self.model.org_of_token(target);
+                let (kind, role, sender, expires, email) = match target {
+                    TokenFor::Invitation(i) => {
+                        let i = &self.model.invitations[&i];
+                        ("email", i.role, i.sender, i.expires_at, Some(i.email.clone()))
+                    }
+                    TokenFor::Link(l) => {
+                        let l = &self.model.links[&l];
+                        ("link", l.role, l.created_by, l.expires_at, None)
+                    }
+                };
+                let b = &r.body;
+                let want = json!({
+                    "kind": kind,
+                    "org": { "id": self.org_ids[&org], "name": self.model.orgs[&org].name },
+                    "role": role.as_str(),
+                    "invitedBy": { "name": self.world.infos[sender].name },
+                });
+                for key in ["kind", "org", "role", "invitedBy"] {
+                    ensure!(
+                        b[key] == want[key],
+                        "preview {key} is {} but the model says {}",
+                        b[key],
+                        want[key]
+                    );
+                }
+                ensure!(millis(&b["expiresAt"]) == Some(expires), "preview expiresAt {}", b["expiresAt"]);
+                ensure!(
+                    b.get("email").and_then(Value::as_str).map(str::to_owned) == email,
+                    "preview email {}",
+                    b["email"]
+                );
+            }
+            Outcome::Joined { org, user } | Outcome::OrgView { org, user } => {
+                status_is(200)?;
+                self.check_org(&r.body["org"], *org)?;
+                self.check_member(&r.body["membership"], *org, *user)?;
+            }
+            Outcome::Member { org, user } => {
+                status_is(200)?;
+                self.check_member(&r.body["member"], *org, *user)?;
+            }
+            Outcome::Transferred { org, from, to } => {
+                status_is(200)?;
+                self.check_member(&r.body["from"], *org, *from)?;
+                self.check_member(&r.body["to"], *org, *to)?;
+            }
+            Outcome::Bulk(results) => {
+                status_is(200)?;
+                let shown: Vec<(String, String)> = r.body["results"]
+                    .as_array()
+                    .ok_or("no results")?
+                    .iter()
+                    .map(|x| {
+                        (
+                            x["userId"].as_str().unwrap_or("?").to_owned(),
+                            x["status"].as_str().unwrap_or("?").to_owned(),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(String, String)> =
+                    results.iter().map(|(t, s)| (self.target_sub(*t), (*s).to_owned())).collect();
+                ensure!(shown == want, "results {shown:?} but the model says {want:?}");
+            }
+            Outcome::Members { org, role, status } => {
+                let Act::ListMembers { by, limit, .. } = &op.act else { unreachable!() };
+                let items =
+                    self.pages(by.expect("a member"), &req.path, "members", *limit, Some(response)).await?;
+                self.check_members(&items, *org, *role, *status)?;
+            }
+            Outcome::Invitations(org) => {
+                let Act::ListInvitations { by, limit, .. } = &op.act else { unreachable!() };
+                let items = self
+                    .pages(by.expect("a member"), &req.path, "invitations", *limit, Some(response))
+                    .await?;
+                self.check_invitations(&items, *org, after)?;
+            }
+            Outcome::Links(org) => {
+                let Act::ListLinks { by, limit, .. } = &op.act else { unreachable!() };
+                let items =
+                    self.pages(by.expect("a member"), &req.path, "links", *limit, Some(response)).await?;
+                self.check_links(&items, *org)?;
+            }
+            Outcome::MyOrgs(user) => {
+                let Act::MyOrgs { limit, .. } = &op.act else { unreachable!() };
+                let items = self.pages(*user, &req.path, "orgs", *limit, Some(response)).await?;
+                self.check_my_orgs(&items, *user)?;
+            }
+        }
+        // A failed resend rotated the token and expiry, but says nothing of them.
+        if let (Act::Resend { inv, .. }, Outcome::Error(502, _)) = (&op.act, expected) {
+            let ttl = self.model.cfg.ttl_hours * HOUR_MS;
+            self.approximate.insert(*inv, (before + ttl, after + ttl));
+        }
+        Ok(())
+    }
+
+    /// Every page of a list, following `nextCursor`; `first` is the first page if already
+    /// fetched. `path` carries the query of the first page.
+    async fn pages(
+        &mut self,
+        by: UserIx,
+        path: &str,
+        key: &str,
+        limit: u32,
+        first: Option<TestResponse>,
+    ) -> Result<Vec<Value>, String> {
+        let mut items = Vec::new();
+        let mut next = first;
+        let mut cursor: Option<String> = None;
+        for _ in 0..500 {
+            let page = match next.take() {
+                Some(page) => page,
+                None => {
+                    let sep = if path.contains('?') { '&' } else { '?' };
+                    match cursor.as_deref() {
+                        Some(c) => self.get(by, &format!("{path}{sep}cursor={c}")).await,
+                        None => self.get(by, path).await,
+                    }
+                }
+            };
+            ensure!(page.status == 200, "{path} answered {} {}", page.status, page.body);
+            let list =
+                page.body[key].as_array().ok_or_else(|| format!("{path}: no {key} in {}", page.body))?;
+            ensure!(list.len() <= limit as usize, "{path}: {} items on a page of {limit}", list.len());
+            items.extend(list.iter().cloned());
+            match &page.body["nextCursor"] {
+                Value::Null if page.body.get("nextCursor").is_some() => return Ok(items),
+                Value::String(c) => cursor = Some(c.clone()),
+                other => return Err(format!("{path}: nextCursor {other}")),
+            }
+        }
+        Err(format!("{path}: more than 500 pages"))
+    }
+
+    fn check_org(&self, shown: &Value, org: Ref) -> Result<(), String> {
+        let o = &self.model.orgs[&org];
+        let want = json!({ "id": self.org_ids[&org], "name": o.name, "memberCount": o.members.len() });
+        for key in ["id", "name", "memberCount"] {
+            ensure!(shown[key] == want[key], "org {key} is {} but the model says {}", shown[key], want[key]);
+        }
+        Ok(())
+    }
+
+    fn check_member(&self, shown: &Value, org: Ref, user: UserIx) -> Result<(), String> {
+        let m = self
+            .model
+            .member(org, user)
+            .ok_or_else(|| format!("the model has no member {}", self.sub(user)))?;
+        let want = json!({
+            "userId": self.sub(user),
+            "email": m.email,
+            "name": self.world.infos[user].name,
+            "role": m.role.as_str(),
+            "status": m.status.as_str(),
+            "invitedBy": m.invited_by.map(|u| self.sub(u)),
+        });
+        for key in ["userId", "email", "name", "role", "status", "invitedBy"] {
+            ensure!(
+                shown[key] == want[key],
+                "member {}: {key} is {} but the model says {}",
+                self.sub(user),
+                shown[key],
+                want[key]
+            );
+        }
+        Ok(())
+    }
+
+    fn check_invitation(&self, shown: &Value, inv: Ref, now: i64) -> Result<(), String> {
+        let i = &self.model.invitations[&inv];
+        let want = json!({
+            "id": self.inv_ids[&inv],
+            "email": i.email,
+            "role": i.role.as_str(),
+            "status": if i.expires_at <= now { "expired" } else { "pending" },
+            "invitedBy": self.sub(i.invited_by),
+            "emailDelivery": if i.delivered { "sent" } else { "failed" },
+        });
+        for key in ["id", "email", "role", "status", "invitedBy", "emailDelivery"] {
+            ensure!(
+                shown[key] == want[key],
+                "invitation {}: {key} is {} but the model says {}",
+                i.email,
+                shown[key],
+                want[key]
+            );
+        }
+        ensure!(
+            millis(&shown["expiresAt"]) == Some(i.expires_at),
+            "invitation {}: expiresAt {}",
+            i.email,
+            shown["expiresAt"]
+        );
+        Ok(())
+    }
+
+    fn check_link(&self, shown: &Value, link: Ref) -> Result<(), String> {
+        let l = &self.model.links[&link];
+        let want = json!({
+            "id": self.link_ids[&link],
+            "role": l.role.as_str(),
+            "createdBy": self.sub(l.created_by),
+            "maxUses": l.max_uses,
+            "uses": l.uses,
+        });
+        for key in ["id", "role", "createdBy", "maxUses", "uses"] {
+            ensure!(
+                shown[key] == want[key],
+                "link{link}: {key} is {} but the model says {}",
+                shown[key],
+                want[key]
+            );
+        }
+        ensure!(
+            millis(&shown["expiresAt"]) == Some(l.expires_at),
+            "link{link}: expiresAt {}",
+            shown["expiresAt"]
+        );
+        Ok(())
+    }
+
+    fn check_members(
+        &self,
+        items: &[Value],
+        org: Ref,
+        role: Option<Role>,
+        status: Option<Status>,
+    ) -> Result<(), String> {
+        let want: BTreeSet<&str> = self.model.orgs[&org]
+            .members
+            .iter()
+            .filter(|(_, m)| role.is_none_or(|r| m.role == r) && status.is_none_or(|s| m.status == s))
+            .map(|(u, _)| self.sub(*u))
+            .collect();
+        let shown: Vec<&str> = items.iter().map(|m| m["userId"].as_str().unwrap_or("?")).collect();
+        let unique: BTreeSet<&str> = shown.iter().copied().collect();
+        ensure!(unique.len() == shown.len(), "members listed twice: {shown:?}");
+        ensure!(unique == want, "members {unique:?} but the model says {want:?}");
+        for m in items {
+            let user = self.world.infos.iter().position(|u| m["userId"] == json!(u.sub)).expect("known");
+            self.check_member(m, org, user)?;
+        }
+        Ok(())
+    }
+
+    fn check_invitations(&mut self, items: &[Value], org: Ref, now: i64) -> Result<(), String> {
+        let want: BTreeSet<String> =
+            self.model.invitations_of(org, now).iter().map(|(r, _, _)| self.inv_ids[r].clone()).collect();
+        let shown: Vec<String> = items.iter().map(|i| i["id"].as_str().unwrap_or("?").to_owned()).collect();
+        let unique: BTreeSet<String> = shown.iter().cloned().collect();
+        ensure!(unique.len() == shown.len(), "invitations listed twice: {shown:?}");
+        if unique != want {
+            let describe = |ids: &BTreeSet<String>| -> Vec<String> {
+                ids.iter()
+                    .map(|id| {
+                        items
+                            .iter()
+                            .find(|i| i["id"] == json!(id))
+                            .map(|i| format!("{}:{}", i["email"], i["status"]))
+                            .unwrap_or_else(|| {
+                                let r = self.inv_ids.iter().find(|(_, v)| *v == id).map(|(r, _)| *r);
+                                r.and_then(|r| self.model.invitations.get(&r))
+                                    .map(|i| format!("{}(model)", i.email))
+                                    .unwrap_or_else(|| id.clone())
+                            })
+                    })
+                    .collect()
+            };
+            let extra: BTreeSet<String> = unique.difference(&want).cloned().collect();
+            let missing: BTreeSet<String> = want.difference(&unique).cloned().collect();
+            return Err(format!(
+                "invitations listed but not in the model: {:?}; in the model but not listed: {:?}",
+                describe(&extra),
+                describe(&missing)
+            ));
+        }
+        for shown in items {
+            let r = *self.inv_ids.iter().find(|(_, v)| shown["id"] == json!(v)).expect("known").0;
+            if let Some((lo, hi)) = self.approximate.remove(&r) {
+                let expires = millis(&shown["expiresAt"]).ok_or("no expiresAt")?;
+                ensure!(
+                    (lo..=hi).contains(&expires),
+                    "a failed resend left expiresAt {}",
+                    shown["expiresAt"]
+                );
+                self.model.invitations.get_mut(&r).expect("listed").expires_at = expires;
+            }
+            self.check_invitation(shown, r, now)?;
+        }
+        Ok(())
+    }
+
+    fn check_links(&self, items: &[Value], org: Ref) -> Result<(), String> {
+        let want: BTreeSet<String> =
+            self.model.links_of(org).iter().map(|(r, _)| self.link_ids[r].clone()).collect();
+        let shown: Vec<String> = items.iter().map(|i| i["id"].as_str().unwrap_or("?").to_owned()).collect();
+        let unique: BTreeSet<String> = shown.iter().cloned().collect();
+        ensure!(unique.len() == shown.len(), "links listed twice");
+        ensure!(unique == want, "links {unique:?} but the model says {want:?}");
+        for shown in items {
+            let r = *self.link_ids.iter().find(|(_, v)| shown["id"] == json!(v)).expect("known").0;
+            self.check_link(shown, r)?;
+        }
+        Ok(())
+    }
+
+    fn check_my_orgs(&self, items: &[Value], user: UserIx) -> Result<(), String> {
+        // Oldest first (README): in the order the organizations were created.
+        let want: Vec<Ref> =
+            self.model.orgs.iter().filter(|(_, o)| o.members.contains_key(&user)).map(|(r, _)| *r).collect();
+        let want_ids: Vec<&str> = want.iter().map(|r| self.org_ids[r].as_str()).collect();
+        let shown: Vec<&str> = items.iter().map(|i| i["org"]["id"].as_str().unwrap_or("?")).collect();
+        ensure!(shown == want_ids, "{}'s orgs are {shown:?} but the model says {want_ids:?}", self.sub(user));
+        for (item, org) in items.iter().zip(&want) {
+            self.check_org(&item["org"], *org)?;
+            self.check_member(&item["membership"], *org, user)?;
+        }
+        Ok(())
+    }
+
+    fn observation_limit(&mut self) -> u32 {
+        if self.rng.chance(15) { 1 + self.rng.below(3) as u32 } else { 100 }
+    }
+
+    /// Everything the API shows, against the model: each organization (as read by an active
+    /// owner: the org, all members, invitations and links) and each user's organizations.
+    pub async fn observe(&mut self) -> Result<(), String> {
+        let orgs: Vec<Ref> = self.model.orgs.keys().copied().collect();
+        let users: BTreeSet<UserIx> = (0..self.world.users.len()).collect();
+        self.observe_some(&orgs, &users).await
+    }
+
+    async fn observe_some(&mut self, orgs: &[Ref], users: &BTreeSet<UserIx>) -> Result<(), String> {
+        let now = self.app.now().epoch_millis();
+        for &org in orgs {
+            if !self.model.orgs.contains_key(&org) {
+                continue;
+            }
+            let owner = self.model.orgs[&org]
+                .members
+                .iter()
+                .find(|(_, m)| m.role == Role::Owner && m.status == Status::Active)
+                .map(|(u, _)| *u)
+                .ok_or_else(|| format!("the model's org{org} has no active owner"))?;
+            let id = self.org_ids[&org].clone();
+            let view = self.get(owner, &format!("/orgs/{id}")).await;
+            ensure!(
+                view.status == 200,
+                "GET /orgs/{{org{org}}} by its owner answered {} {}",
+                view.status,
+                view.body
+            );
+            self.check_org(&view.body["org"], org).map_err(|e| format!("GET /orgs/{{org{org}}}: {e}"))?;
+            let limit = self.observation_limit();
+            let members = self
+                .pages(owner, &format!("/orgs/{id}/members?limit={limit}"), "members", limit, None)
+                .await?;
+            self.check_members(&members, org, None, None).map_err(|e| format!("org{org} members: {e}"))?;
+            let limit = self.observation_limit();
+            let invitations = self
+                .pages(owner, &format!("/orgs/{id}/invitations?limit={limit}"), "invitations", limit, None)
+                .await?;
+            self.check_invitations(&invitations, org, now)
+                .map_err(|e| format!("org{org} invitations: {e}"))?;
+            let limit = self.observation_limit();
+            let links = self
+                .pages(owner, &format!("/orgs/{id}/invite-links?limit={limit}"), "links", limit, None)
+                .await?;
+            self.check_links(&links, org).map_err(|e| format!("org{org} links: {e}"))?;
+        }
+        for &user in users {
+            let limit = self.observation_limit();
+            let orgs = self.pages(user, &format!("/orgs?limit={limit}"), "orgs", limit, None).await?;
+            self.check_my_orgs(&orgs, user)?;
+        }
+        Ok(())
+    }
+}
+
+fn list_path(base: &str, mut query: Vec<String>, limit: u32, bad: &Option<Bad>) -> String {
+    match bad {
+        Some(Bad::Limit(l)) => query.push(format!("limit={l}")),
+        _ => query.push(format!("limit={limit}")),
+    }
+    match bad {
+        Some(Bad::Cursor) => query.push("cursor=bm90LWEtY3Vyc29y".to_owned()),
+        Some(Bad::Role) => query.push("role=root".to_owned()),
+        _ => {}
+    }
+    format!("{base}?{}", query.join("&"))
+}
+
+/// Short names of an expected outcome, for the coverage tally.
+fn outcome_labels(outcome: &Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::Error(status, code) => vec![format!("{status} {code}")],
+        Outcome::Invited(items) => items.iter().map(|i| format!("item {}", i.status)).collect(),
+        Outcome::Bulk(items) => items.iter().map(|(_, s)| format!("item {s}")).collect(),
+        Outcome::NoContent => vec!["204".into()],
+        Outcome::Local => vec!["done".into()],
+        other => vec![format!("{}", format!("{other:?}").split([' ', '(']).next().unwrap_or("ok"))],
+    }
+}

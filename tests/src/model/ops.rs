@@ -1,0 +1,388 @@
+//! The steps of a model-based run, in terms that survive shrinking: users by index, and
+//! everything the server creates by the step that created it ([`Ref`]), never by server id.
+
+use std::fmt;
+
+/// A user of the run's world, by index.
+pub type UserIx = usize;
+
+/// Something created by step `step` (its `n`-th creation): an organization, an invitation,
+/// a link or a token. Stable when other steps are deleted while shrinking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ref {
+    pub step: u32,
+    pub n: u32,
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.n == 0 { write!(f, "@{}", self.step) } else { write!(f, "@{}.{}", self.step, self.n) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    pub fn administers(self) -> bool {
+        self >= Role::Admin
+    }
+
+    /// API.md: an admin acts on (and grants) member and viewer; an owner on anyone.
+    pub fn can_act_on(self, target: Role) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Admin => target <= Role::Member,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Active,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
+}
+
+/// A token as a step names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokArg {
+    /// The token issued by a step (mailed, or in a link's creation response).
+    Issued(Ref),
+    /// Something Roster never issued.
+    Garbage,
+}
+
+/// Malformed input, one kind per request (so the expected error does not depend on the
+/// order in which the handler reads its input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bad {
+    /// Not JSON at all: `400 invalid_json`.
+    Json,
+    /// A body declared as text/plain: `415`.
+    MediaType,
+    /// An empty `invitations` / `userIds` list: `400 invalid_request`.
+    Empty,
+    /// `expiresInHours` out of 1–720: `400 invalid_request`.
+    Hours(i64),
+    /// `maxUses` out of 1–100000: `400 invalid_request`.
+    MaxUses(i64),
+    /// A role that does not exist (`root`): `400 invalid_role`.
+    Role,
+    /// A status that does not exist: `400 invalid_request`.
+    Status,
+    /// `limit` out of 1–100 or not a number: `400 invalid_request`.
+    Limit(&'static str),
+    /// A cursor Roster never issued: `400 invalid_cursor`.
+    Cursor,
+}
+
+/// An address of an invite entry, by its place in the run's [`Pool`](super::generate::Pool):
+/// a valid one written in one of several ways, or an invalid one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addr {
+    /// `variant`: 0 as is, 1 upper case, 2 padded with spaces, 3 capitalised.
+    Valid {
+        index: usize,
+        variant: u8,
+    },
+    Invalid(usize),
+}
+
+/// A member (by user index) or a user id no one has.
+pub type Target = Option<UserIx>;
+
+#[derive(Debug, Clone)]
+pub enum Act {
+    CreateOrg {
+        by: UserIx,
+        name: String,
+    },
+    Invite {
+        by: Option<UserIx>,
+        org: Ref,
+        entries: Vec<(Addr, Option<Role>)>,
+        hours: Option<i64>,
+        ses_down: bool,
+        bad: Option<Bad>,
+    },
+    Resend {
+        by: Option<UserIx>,
+        org: Ref,
+        inv: Ref,
+        ses_down: bool,
+    },
+    RevokeInvitation {
+        by: Option<UserIx>,
+        org: Ref,
+        inv: Ref,
+    },
+    CreateLink {
+        by: Option<UserIx>,
+        org: Ref,
+        role: Option<Role>,
+        hours: Option<i64>,
+        max_uses: Option<i64>,
+        bad: Option<Bad>,
+    },
+    RevokeLink {
+        by: Option<UserIx>,
+        org: Ref,
+        link: Ref,
+    },
+    Preview {
+        by: Option<UserIx>,
+        token: TokArg,
+    },
+    Accept {
+        by: Option<UserIx>,
+        token: TokArg,
+    },
+    Decline {
+        by: Option<UserIx>,
+        token: TokArg,
+    },
+    Change {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+        role: Option<Role>,
+        status: Option<Status>,
+        bad: Option<Bad>,
+    },
+    Transfer {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+        bad: Option<Bad>,
+    },
+    /// `DELETE /orgs/{orgId}/members/{userId}`; leaving when `by` is the target.
+    Remove {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+    },
+    BulkRemove {
+        by: Option<UserIx>,
+        org: Ref,
+        targets: Vec<Target>,
+        bad: Option<Bad>,
+    },
+    GetOrg {
+        by: Option<UserIx>,
+        org: Ref,
+    },
+    GetMember {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+    },
+    ListMembers {
+        by: Option<UserIx>,
+        org: Ref,
+        limit: u32,
+        role: Option<Role>,
+        status: Option<Status>,
+        bad: Option<Bad>,
+    },
+    ListInvitations {
+        by: Option<UserIx>,
+        org: Ref,
+        limit: u32,
+        bad: Option<Bad>,
+    },
+    ListLinks {
+        by: Option<UserIx>,
+        org: Ref,
+        limit: u32,
+        bad: Option<Bad>,
+    },
+    MyOrgs {
+        by: Option<UserIx>,
+        limit: u32,
+    },
+    /// Moves the app's clock forward.
+    Advance {
+        minutes: u32,
+    },
+    /// DynamoDB's TTL catches up: every item whose expiry has passed is deleted.
+    Sweep,
+}
+
+/// One step: its id (the creation step of whatever it creates) and what it does.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub id: u32,
+    pub act: Act,
+}
+
+impl Act {
+    /// The kind of step, to tell failures apart while shrinking.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Act::CreateOrg { .. } => "create-org",
+            Act::Invite { .. } => "invite",
+            Act::Resend { .. } => "resend",
+            Act::RevokeInvitation { .. } => "revoke-invitation",
+            Act::CreateLink { .. } => "create-link",
+            Act::RevokeLink { .. } => "revoke-link",
+            Act::Preview { .. } => "preview",
+            Act::Accept { .. } => "accept",
+            Act::Decline { .. } => "decline",
+            Act::Change { .. } => "change-role",
+            Act::Transfer { .. } => "transfer",
+            Act::Remove { .. } => "remove",
+            Act::BulkRemove { .. } => "bulk-remove",
+            Act::GetOrg { .. } => "get-org",
+            Act::GetMember { .. } => "get-member",
+            Act::ListMembers { .. } => "list-members",
+            Act::ListInvitations { .. } => "list-invitations",
+            Act::ListLinks { .. } => "list-links",
+            Act::MyOrgs { .. } => "my-orgs",
+            Act::Advance { .. } => "advance",
+            Act::Sweep => "ttl-sweep",
+        }
+    }
+}
+
+/// Renders steps with the users' names, for a failing case a person can replay by hand.
+pub struct Show<'a> {
+    pub op: &'a Op,
+    pub names: &'a [String],
+    pub pool: &'a super::generate::Pool,
+}
+
+impl fmt::Display for Show<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = |u: &Option<UserIx>| u.map_or("anonymous".to_owned(), |u| self.names[u].clone());
+        let target = |t: &Target| t.map_or("nobody".to_owned(), |u| self.names[u].clone());
+        let org = |o: &Ref| format!("org{o}");
+        let bad = |b: &Option<Bad>| b.map_or(String::new(), |b| format!(" with bad input {b:?}"));
+        let tok = |t: &TokArg| match t {
+            TokArg::Issued(r) => format!("token{r}"),
+            TokArg::Garbage => "a garbage token".to_owned(),
+        };
+        write!(f, "#{} ", self.op.id)?;
+        match &self.op.act {
+            Act::CreateOrg { by, name } => write!(f, "{} creates an org named {name:?}", self.names[*by]),
+            Act::Invite { by, org: o, entries, hours, ses_down, bad: b } => {
+                let list: Vec<String> = entries
+                    .iter()
+                    .map(|(a, r)| {
+                        let e = self.pool.render(*a);
+                        match r {
+                            Some(r) => format!("{e:?} as {}", r.as_str()),
+                            None => format!("{e:?}"),
+                        }
+                    })
+                    .collect();
+                write!(f, "{} invites into {} [{}]", who(by), org(o), list.join(", "))?;
+                if let Some(h) = hours {
+                    write!(f, " for {h}h")?;
+                }
+                if *ses_down {
+                    write!(f, " (SES unreachable)")?;
+                }
+                write!(f, "{}", bad(b))
+            }
+            Act::Resend { by, org: o, inv, ses_down } => write!(
+                f,
+                "{} resends invitation{inv} of {}{}",
+                who(by),
+                org(o),
+                if *ses_down { " (SES unreachable)" } else { "" }
+            ),
+            Act::RevokeInvitation { by, org: o, inv } => {
+                write!(f, "{} revokes invitation{inv} of {}", who(by), org(o))
+            }
+            Act::CreateLink { by, org: o, role, hours, max_uses, bad: b } => write!(
+                f,
+                "{} creates a link in {} role={} hours={hours:?} maxUses={max_uses:?}{}",
+                who(by),
+                org(o),
+                role.map_or("default", Role::as_str),
+                bad(b)
+            ),
+            Act::RevokeLink { by, org: o, link } => write!(f, "{} revokes link{link} of {}", who(by), org(o)),
+            Act::Preview { by, token } => write!(f, "{} previews {}", who(by), tok(token)),
+            Act::Accept { by, token } => write!(f, "{} accepts {}", who(by), tok(token)),
+            Act::Decline { by, token } => write!(f, "{} declines {}", who(by), tok(token)),
+            Act::Change { by, org: o, target: t, role, status, bad: b } => write!(
+                f,
+                "{} changes {} in {}: role={} status={}{}",
+                who(by),
+                target(t),
+                org(o),
+                role.map_or("-", Role::as_str),
+                status.map_or("-", Status::as_str),
+                bad(b)
+            ),
+            Act::Transfer { by, org: o, target: t, bad: b } => {
+                write!(f, "{} transfers ownership of {} to {}{}", who(by), org(o), target(t), bad(b))
+            }
+            Act::Remove { by, org: o, target: t } if by.is_some() && *by == *t => {
+                write!(f, "{} leaves {}", who(by), org(o))
+            }
+            Act::Remove { by, org: o, target: t } => {
+                write!(f, "{} removes {} from {}", who(by), target(t), org(o))
+            }
+            Act::BulkRemove { by, org: o, targets, bad: b } => {
+                let list: Vec<String> = targets.iter().map(target).collect();
+                write!(f, "{} bulk-removes [{}] from {}{}", who(by), list.join(", "), org(o), bad(b))
+            }
+            Act::GetOrg { by, org: o } => write!(f, "{} reads {}", who(by), org(o)),
+            Act::GetMember { by, org: o, target: t } => {
+                write!(f, "{} reads member {} of {}", who(by), target(t), org(o))
+            }
+            Act::ListMembers { by, org: o, limit, role, status, bad: b } => write!(
+                f,
+                "{} lists members of {} limit={limit} role={} status={}{}",
+                who(by),
+                org(o),
+                role.map_or("-", Role::as_str),
+                status.map_or("-", Status::as_str),
+                bad(b)
+            ),
+            Act::ListInvitations { by, org: o, limit, bad: b } => {
+                write!(f, "{} lists invitations of {} limit={limit}{}", who(by), org(o), bad(b))
+            }
+            Act::ListLinks { by, org: o, limit, bad: b } => {
+                write!(f, "{} lists links of {} limit={limit}{}", who(by), org(o), bad(b))
+            }
+            Act::MyOrgs { by, limit } => write!(f, "{} lists their orgs limit={limit}", who(by)),
+            Act::Advance { minutes } => {
+                write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)
+            }
+            Act::Sweep => write!(f, "TTL deletes every expired item"),
+        }
+    }
+}

@@ -1,0 +1,741 @@
+//! The reference model of Roster, written from API.md and the README's decisions, not from
+//! the store: organizations, memberships, address slots, email invitations, invite links and
+//! their tokens, counters and seats. `apply` says what a step must answer and how the state
+//! moves; times are the app's clock in epoch milliseconds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::generate::Pool;
+use super::ops::{Act, Addr, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx};
+
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// A user as the authorizer describes them.
+#[derive(Debug, Clone)]
+pub struct UserInfo {
+    pub sub: String,
+    pub name: String,
+    /// The `email` claim as sent (any case).
+    pub email_claim: Option<String>,
+    pub email_verified: Option<bool>,
+}
+
+impl UserInfo {
+    /// The address that may claim an email invitation: only an explicit `false` disqualifies.
+    pub fn verified_email(&self) -> Option<String> {
+        match (self.email_verified, &self.email_claim) {
+            (Some(false), _) | (_, None) => None,
+            (_, Some(e)) => Some(e.trim().to_lowercase()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cfg {
+    pub max_members: Option<u32>,
+    pub one_org_per_user: bool,
+    pub ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub role: Role,
+    pub status: Status,
+    /// The verified address at joining (README: an unverified one is recorded nowhere).
+    pub email: Option<String>,
+    pub invited_by: Option<UserIx>,
+}
+
+impl Member {
+    fn active_owner(&self) -> bool {
+        self.status == Status::Active && self.role == Role::Owner
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub org: Ref,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: UserIx,
+    /// Who sent the current token (the inviter, or whoever resent it): the email, the
+    /// preview and the membership's `invitedBy` name them.
+    pub sender: UserIx,
+    pub expires_at: i64,
+    pub delivered: bool,
+    pub token: Ref,
+}
+
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub org: Ref,
+    pub role: Role,
+    pub created_by: UserIx,
+    pub expires_at: i64,
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+    pub token: Ref,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFor {
+    Invitation(Ref),
+    Link(Ref),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Token {
+    pub target: TokenFor,
+    /// Whether anyone got it (an email SES refused was never delivered).
+    pub delivered: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub name: String,
+    pub members: BTreeMap<UserIx, Member>,
+}
+
+/// One result of an invite batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteItem {
+    pub email: String,
+    pub status: &'static str,
+    pub invitation: Option<Ref>,
+}
+
+/// What a step must answer. Bodies are rendered from the model state after the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Error(u16, &'static str),
+    NoContent,
+    OrgCreated(Ref),
+    Invited(Vec<InviteItem>),
+    Resent(Ref),
+    LinkCreated(Ref),
+    Preview(Ref),
+    /// `200 {org, membership}` of accept.
+    Joined {
+        org: Ref,
+        user: UserIx,
+    },
+    Member {
+        org: Ref,
+        user: UserIx,
+    },
+    Transferred {
+        org: Ref,
+        from: UserIx,
+        to: UserIx,
+    },
+    Bulk(Vec<(Target, &'static str)>),
+    OrgView {
+        org: Ref,
+        user: UserIx,
+    },
+    Members {
+        org: Ref,
+        role: Option<Role>,
+        status: Option<Status>,
+    },
+    Invitations(Ref),
+    Links(Ref),
+    MyOrgs(UserIx),
+    /// A step that sends no request (clock, TTL).
+    Local,
+}
+
+fn err(status: u16, code: &'static str) -> Outcome {
+    Outcome::Error(status, code)
+}
+
+fn bad_input(bad: Bad) -> Outcome {
+    match bad {
+        Bad::Json => err(400, "invalid_json"),
+        Bad::MediaType => err(415, "unsupported_media_type"),
+        Bad::Role => err(400, "invalid_role"),
+        Bad::Cursor => err(400, "invalid_cursor"),
+        Bad::Empty | Bad::Hours(_) | Bad::MaxUses(_) | Bad::Status | Bad::Limit(_) => {
+            err(400, "invalid_request")
+        }
+    }
+}
+
+/// The model's own address check: one `@`, a non-empty local part, a dotted domain of
+/// letter/digit/hyphen labels and an alphabetic top-level label of two or more.
+pub fn valid_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else { return false };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && !domain.contains('@')
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        && labels.len() >= 2
+        && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && labels.last().is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub cfg: Cfg,
+    pub users: Vec<UserInfo>,
+    pub pool: Pool,
+    pub orgs: BTreeMap<Ref, Org>,
+    /// Live invitations and links (revoked, accepted, declined, replaced or swept ones go).
+    pub invitations: BTreeMap<Ref, Invitation>,
+    pub links: BTreeMap<Ref, Link>,
+    /// Every token ever issued; it works while it is the current token of a live target.
+    pub tokens: BTreeMap<Ref, Token>,
+}
+
+type Check<T> = Result<T, Outcome>;
+
+enum AddressState {
+    Free,
+    Member,
+    Invitation(Ref, i64),
+}
+
+impl Model {
+    pub fn new(cfg: Cfg, users: Vec<UserInfo>, pool: Pool) -> Self {
+        Self {
+            cfg,
+            users,
+            pool,
+            orgs: BTreeMap::new(),
+            invitations: BTreeMap::new(),
+            links: BTreeMap::new(),
+            tokens: BTreeMap::new(),
+        }
+    }
+
+    // ---- queries ----
+
+    pub fn member(&self, org: Ref, user: UserIx) -> Option<&Member> {
+        self.orgs.get(&org)?.members.get(&user)
+    }
+
+    fn in_any_org(&self, user: UserIx) -> bool {
+        self.orgs.values().any(|o| o.members.contains_key(&user))
+    }
+
+    /// Seats in use: active members plus unexpired pending invitations.
+    pub fn seats_used(&self, org: Ref, now: i64) -> u32 {
+        let active = self.orgs[&org].members.values().filter(|m| m.status == Status::Active).count();
+        let pending = self.invitations.values().filter(|i| i.org == org && i.expires_at > now).count();
+        (active + pending) as u32
+    }
+
+    pub fn active_owners(&self, org: Ref) -> usize {
+        self.orgs[&org].members.values().filter(|m| m.active_owner()).count()
+    }
+
+    /// The live invitation or link a token is the current token of.
+    pub fn live_token(&self, token: Ref) -> Option<TokenFor> {
+        let t = self.tokens.get(&token)?;
+        let current = match t.target {
+            TokenFor::Invitation(i) => self.invitations.get(&i).map(|i| i.token),
+            TokenFor::Link(l) => self.links.get(&l).map(|l| l.token),
+        };
+        (current == Some(token)).then_some(t.target)
+    }
+
+    pub fn org_of_token(&self, target: TokenFor) -> Ref {
+        match target {
+            TokenFor::Invitation(i) => self.invitations[&i].org,
+            TokenFor::Link(l) => self.links[&l].org,
+        }
+    }
+
+    /// Invitations of an organization, as listed: `(ref, invitation, expired?)`.
+    pub fn invitations_of(&self, org: Ref, now: i64) -> Vec<(Ref, &Invitation, bool)> {
+        self.invitations
+            .iter()
+            .filter(|(_, i)| i.org == org)
+            .map(|(r, i)| (*r, i, i.expires_at <= now))
+            .collect()
+    }
+
+    pub fn links_of(&self, org: Ref) -> Vec<(Ref, &Link)> {
+        self.links.iter().filter(|(_, l)| l.org == org).map(|(r, l)| (*r, l)).collect()
+    }
+
+    /// Every expiry the model tracks (to keep the app's clock clear of them).
+    pub fn expiries(&self) -> impl Iterator<Item = i64> + '_ {
+        self.invitations.values().map(|i| i.expires_at).chain(self.links.values().map(|l| l.expires_at))
+    }
+
+    /// The caller's active membership of `org`: `401` anonymous, `404` not a member (or no
+    /// such organization), `403 suspended`.
+    fn active(&self, org: Ref, by: Option<UserIx>) -> Check<(UserIx, Member)> {
+        let by = by.ok_or(err(401, "unauthenticated"))?;
+        let member = self.member(org, by).ok_or(err(404, "not_found"))?;
+        if member.status == Status::Suspended {
+            return Err(err(403, "suspended"));
+        }
+        Ok((by, member.clone()))
+    }
+
+    fn admin(&self, org: Ref, by: Option<UserIx>) -> Check<(UserIx, Member)> {
+        let (by, me) = self.active(org, by)?;
+        if !me.role.administers() {
+            return Err(err(403, "forbidden"));
+        }
+        Ok((by, me))
+    }
+
+    // ---- changes ----
+
+    fn drop_invitation(&mut self, inv: Ref) {
+        self.invitations.remove(&inv);
+    }
+
+    fn drop_member(&mut self, org: Ref, user: UserIx) {
+        self.orgs.get_mut(&org).expect("org").members.remove(&user);
+    }
+
+    /// README "Address slots": a member's verified address marks it "already a member";
+    /// otherwise the (one) invitation to it, pending or expired, holds it.
+    fn address_state(&self, org: Ref, address: &str) -> AddressState {
+        if self.orgs[&org].members.values().any(|m| m.email.as_deref() == Some(address)) {
+            return AddressState::Member;
+        }
+        match self.invitations.iter().find(|(_, i)| i.org == org && i.email == address) {
+            None => AddressState::Free,
+            Some((r, i)) => AddressState::Invitation(*r, i.expires_at),
+        }
+    }
+
+    /// DynamoDB's TTL: expired invitations (with their slots and tokens) and links go.
+    pub fn sweep(&mut self, now: i64) {
+        let expired: Vec<Ref> =
+            self.invitations.iter().filter(|(_, i)| i.expires_at <= now).map(|(r, _)| *r).collect();
+        for r in expired {
+            self.drop_invitation(r);
+        }
+        self.links.retain(|_, l| l.expires_at > now);
+    }
+
+    /// What `op` must answer at `now`, moving the model to the state after it.
+    pub fn apply(&mut self, op: &Op, now: i64) -> Outcome {
+        match self.try_apply(op, now) {
+            Ok(outcome) | Err(outcome) => outcome,
+        }
+    }
+
+    fn try_apply(&mut self, op: &Op, now: i64) -> Check<Outcome> {
+        let step = op.id;
+        Ok(match &op.act {
+            Act::CreateOrg { by, name } => self.create_org(step, *by, name)?,
+            Act::Invite { by, org, entries, hours, ses_down, bad } => {
+                let (me, member) = self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                let hours = hours.unwrap_or(self.cfg.ttl_hours);
+                self.invite(step, *org, (me, member.role), entries, now + hours * HOUR_MS, *ses_down, now)?
+            }
+            Act::Resend { by, org, inv, ses_down } => {
+                let (me, member) = self.admin(*org, *by)?;
+                let i = self.invitations.get(inv).filter(|i| i.org == *org).ok_or(err(404, "not_found"))?;
+                if !member.role.can_act_on(i.role) {
+                    return Err(err(403, "forbidden"));
+                }
+                let expired = i.expires_at <= now;
+                if let (true, Some(max)) = (expired, self.cfg.max_members) {
+                    if self.seats_used(*org, now) + 1 > max {
+                        return Err(err(409, "seat_limit"));
+                    }
+                }
+                let token = Ref { step, n: 0 };
+                self.tokens.insert(token, Token { target: TokenFor::Invitation(*inv), delivered: !ses_down });
+                let i = self.invitations.get_mut(inv).expect("checked");
+                i.token = token;
+                i.sender = me;
+                i.expires_at = now + self.cfg.ttl_hours * HOUR_MS;
+                i.delivered = !ses_down;
+                if *ses_down {
+                    return Err(err(502, "email_delivery_failed"));
+                }
+                Outcome::Resent(*inv)
+            }
+            Act::RevokeInvitation { by, org, inv } => {
+                let (_, member) = self.admin(*org, *by)?;
+                let i = self.invitations.get(inv).filter(|i| i.org == *org).ok_or(err(404, "not_found"))?;
+                if !member.role.can_act_on(i.role) {
+                    return Err(err(403, "forbidden"));
+                }
+                self.drop_invitation(*inv);
+                Outcome::NoContent
+            }
+            Act::CreateLink { by, org, role, hours, max_uses, bad } => {
+                let (me, member) = self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                let role = role.unwrap_or(Role::Viewer);
+                if !member.role.can_act_on(role) {
+                    return Err(err(403, "forbidden"));
+                }
+                let link = Ref { step, n: 0 };
+                self.tokens.insert(link, Token { target: TokenFor::Link(link), delivered: true });
+                let hours = hours.unwrap_or(self.cfg.ttl_hours);
+                self.links.insert(
+                    link,
+                    Link {
+                        org: *org,
+                        role,
+                        created_by: me,
+                        expires_at: now + hours * HOUR_MS,
+                        max_uses: max_uses.map(|m| m as u32),
+                        uses: 0,
+                        token: link,
+                    },
+                );
+                Outcome::LinkCreated(link)
+            }
+            Act::RevokeLink { by, org, link } => {
+                let (_, member) = self.admin(*org, *by)?;
+                let l = self.links.get(link).filter(|l| l.org == *org).ok_or(err(404, "not_found"))?;
+                if !member.role.can_act_on(l.role) {
+                    return Err(err(403, "forbidden"));
+                }
+                self.links.remove(link);
+                Outcome::NoContent
+            }
+            Act::Preview { token, .. } => {
+                let (token, _) = self.usable(*token, now)?;
+                Outcome::Preview(token)
+            }
+            Act::Accept { by, token } => {
+                let by = by.ok_or(err(401, "unauthenticated"))?;
+                self.accept(by, *token, now)?
+            }
+            Act::Decline { by, token } => {
+                let by = by.ok_or(err(401, "unauthenticated"))?;
+                let TokArg::Issued(token) = token else { return Err(err(404, "invitation_not_found")) };
+                let target = self.live_token(*token).ok_or(err(404, "invitation_not_found"))?;
+                let TokenFor::Invitation(inv) = target else { return Err(err(400, "invalid_request")) };
+                let i = &self.invitations[&inv];
+                if self.users[by].verified_email().as_deref() != Some(i.email.as_str()) {
+                    return Err(err(403, "email_mismatch"));
+                }
+                if i.expires_at <= now {
+                    return Err(err(410, "invitation_expired"));
+                }
+                self.drop_invitation(inv);
+                Outcome::NoContent
+            }
+            Act::Change { by, org, target, role, status, bad } => {
+                let (me, actor) = self.active(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                self.change(*org, (me, &actor), *target, *role, *status, now)?
+            }
+            Act::Transfer { by, org, target, bad } => {
+                // Authorize first (only an owner transfers), then read the body.
+                let (me, actor) = self.active(*org, *by)?;
+                if actor.role != Role::Owner {
+                    return Err(err(403, "forbidden"));
+                }
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                if *target == Some(me) {
+                    return Err(err(400, "invalid_request"));
+                }
+                let to =
+                    target.and_then(|t| self.member(*org, t).map(|m| (t, m))).ok_or(err(404, "not_found"))?;
+                let to_user = to.0;
+                if to.1.status != Status::Active {
+                    return Err(err(409, "conflict"));
+                }
+                let members = &mut self.orgs.get_mut(org).expect("org").members;
+                members.get_mut(&me).expect("actor").role = Role::Admin;
+                members.get_mut(&to_user).expect("target").role = Role::Owner;
+                Outcome::Transferred { org: *org, from: me, to: to_user }
+            }
+            Act::Remove { by, org, target } => {
+                let (me, actor) = self.active(*org, *by)?;
+                let (t, member) = target
+                    .and_then(|t| self.member(*org, t).map(|m| (t, m.clone())))
+                    .ok_or(err(404, "not_found"))?;
+                if t != me && !actor.role.can_act_on(member.role) {
+                    return Err(err(403, "forbidden"));
+                }
+                if member.active_owner() && self.active_owners(*org) == 1 {
+                    return Err(err(409, "last_owner"));
+                }
+                self.drop_member(*org, t);
+                Outcome::NoContent
+            }
+            Act::BulkRemove { by, org, targets, bad } => {
+                let (me, actor) = self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                let mut seen = BTreeSet::new();
+                let mut results = Vec::new();
+                for t in targets {
+                    if !seen.insert(*t) {
+                        continue;
+                    }
+                    let status = match t.and_then(|u| self.member(*org, u).cloned().map(|m| (u, m))) {
+                        None => "not_found",
+                        Some((u, _)) if u == me => "forbidden",
+                        Some((_, m)) if !actor.role.can_act_on(m.role) => "forbidden",
+                        Some((_, m)) if m.active_owner() && self.active_owners(*org) == 1 => "last_owner",
+                        Some((u, _)) => {
+                            self.drop_member(*org, u);
+                            "removed"
+                        }
+                    };
+                    results.push((*t, status));
+                }
+                Outcome::Bulk(results)
+            }
+            Act::GetOrg { by, org } => {
+                let (me, _) = self.active(*org, *by)?;
+                Outcome::OrgView { org: *org, user: me }
+            }
+            Act::GetMember { by, org, target } => {
+                self.active(*org, *by)?;
+                let t = target.filter(|t| self.member(*org, *t).is_some()).ok_or(err(404, "not_found"))?;
+                Outcome::Member { org: *org, user: t }
+            }
+            Act::ListMembers { by, org, role, status, bad, .. } => {
+                self.active(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                Outcome::Members { org: *org, role: *role, status: *status }
+            }
+            Act::ListInvitations { by, org, bad, .. } => {
+                self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                Outcome::Invitations(*org)
+            }
+            Act::ListLinks { by, org, bad, .. } => {
+                self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                Outcome::Links(*org)
+            }
+            Act::MyOrgs { by, .. } => Outcome::MyOrgs(by.ok_or(err(401, "unauthenticated"))?),
+            Act::Advance { .. } => Outcome::Local,
+            Act::Sweep => {
+                self.sweep(now);
+                Outcome::Local
+            }
+        })
+    }
+
+    fn create_org(&mut self, step: u32, by: UserIx, name: &str) -> Check<Outcome> {
+        let trimmed = name.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
+            return Err(err(400, "invalid_request"));
+        }
+        if self.cfg.one_org_per_user && self.in_any_org(by) {
+            return Err(err(409, "already_in_org"));
+        }
+        let id = Ref { step, n: 0 };
+        let email = self.users[by].verified_email();
+        let mut org = Org { name: trimmed.to_owned(), members: BTreeMap::new() };
+        org.members.insert(by, Member { role: Role::Owner, status: Status::Active, email, invited_by: None });
+        self.orgs.insert(id, org);
+        Ok(Outcome::OrgCreated(id))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn invite(
+        &mut self,
+        step: u32,
+        org: Ref,
+        (me, my_role): (UserIx, Role),
+        entries: &[(Addr, Option<Role>)],
+        expires_at: i64,
+        ses_down: bool,
+        now: i64,
+    ) -> Check<Outcome> {
+        let mut seen = BTreeSet::new();
+        let mut results: Vec<InviteItem> = Vec::new();
+        // (result index, address, role) of the addresses that may be invited.
+        let mut candidates = Vec::new();
+        for (addr, role) in entries {
+            let key = self.pool.render(*addr).trim().to_lowercase();
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let role = role.unwrap_or(Role::Member);
+            let status = if !valid_address(&key) {
+                "invalid_email"
+            } else if !my_role.can_act_on(role) {
+                "forbidden_role"
+            } else {
+                candidates.push((results.len(), key.clone(), role));
+                "invited"
+            };
+            results.push(InviteItem { email: key, status, invitation: None });
+        }
+        let takes_seat = |address: &String| match self.address_state(org, address) {
+            AddressState::Free => true,
+            AddressState::Member => false,
+            AddressState::Invitation(_, expires_at) => expires_at <= now,
+        };
+        if let Some(max) = self.cfg.max_members {
+            let new = candidates.iter().filter(|(_, a, _)| takes_seat(a)).count() as u32;
+            if new > max.saturating_sub(self.seats_used(org, now)) {
+                return Err(err(409, "seat_limit"));
+            }
+        }
+        for (index, address, role) in candidates {
+            match self.address_state(org, &address) {
+                AddressState::Member => {
+                    results[index].status = "already_member";
+                    continue;
+                }
+                AddressState::Invitation(_, expires_at) if expires_at > now => {
+                    results[index].status = "already_invited";
+                    continue;
+                }
+                // An expired invitation for the same address is replaced.
+                AddressState::Invitation(old, _) => self.drop_invitation(old),
+                AddressState::Free => {}
+            }
+            let r = Ref { step, n: index as u32 };
+            self.tokens.insert(r, Token { target: TokenFor::Invitation(r), delivered: !ses_down });
+            self.invitations.insert(
+                r,
+                Invitation {
+                    org,
+                    email: address.clone(),
+                    role,
+                    invited_by: me,
+                    sender: me,
+                    expires_at,
+                    delivered: !ses_down,
+                    token: r,
+                },
+            );
+            results[index].status = if ses_down { "email_failed" } else { "invited" };
+            results[index].invitation = Some(r);
+        }
+        Ok(Outcome::Invited(results))
+    }
+
+    /// A token that may be previewed or accepted now: found, unexpired, not used up.
+    fn usable(&self, token: TokArg, now: i64) -> Check<(Ref, TokenFor)> {
+        let TokArg::Issued(token) = token else { return Err(err(404, "invitation_not_found")) };
+        let target = self.live_token(token).ok_or(err(404, "invitation_not_found"))?;
+        let (expires_at, exhausted) = match target {
+            TokenFor::Invitation(i) => (self.invitations[&i].expires_at, false),
+            TokenFor::Link(l) => {
+                let l = &self.links[&l];
+                (l.expires_at, l.max_uses.is_some_and(|m| l.uses >= m))
+            }
+        };
+        if expires_at <= now {
+            return Err(err(410, "invitation_expired"));
+        }
+        if exhausted {
+            return Err(err(410, "invitation_exhausted"));
+        }
+        Ok((token, target))
+    }
+
+    fn accept(&mut self, by: UserIx, token: TokArg, now: i64) -> Check<Outcome> {
+        let (_, target) = self.usable(token, now)?;
+        let org = self.org_of_token(target);
+        let verified = self.users[by].verified_email();
+        if let TokenFor::Invitation(i) = target {
+            if verified.as_deref() != Some(self.invitations[&i].email.as_str()) {
+                return Err(err(403, "email_mismatch"));
+            }
+        }
+        if let Some(existing) = self.member(org, by) {
+            if existing.status == Status::Suspended {
+                return Err(err(403, "suspended"));
+            }
+            return Ok(Outcome::Joined { org, user: by });
+        }
+        // README "Address slots": joining by link while an invitation to one's verified
+        // address is live consumes it; a pending one already holds the joiner's seat.
+        let taken_over = match (target, &verified) {
+            (TokenFor::Link(_), Some(v)) => self
+                .invitations
+                .iter()
+                .find(|(_, i)| i.org == org && &i.email == v)
+                .map(|(r, i)| (*r, i.expires_at > now)),
+            _ => None,
+        };
+        let holds_seat =
+            matches!(target, TokenFor::Invitation(_)) || taken_over.is_some_and(|(_, pending)| pending);
+        if let (false, Some(max)) = (holds_seat, self.cfg.max_members) {
+            if self.seats_used(org, now) + 1 > max {
+                return Err(err(409, "seat_limit"));
+            }
+        }
+        if self.cfg.one_org_per_user && self.in_any_org(by) {
+            return Err(err(409, "already_in_org"));
+        }
+        let (role, sender) = match target {
+            TokenFor::Invitation(i) => {
+                let inv = self.invitations.remove(&i).expect("live");
+                (inv.role, inv.sender)
+            }
+            TokenFor::Link(l) => {
+                if let Some((inv, _)) = taken_over {
+                    self.drop_invitation(inv);
+                }
+                let link = self.links.get_mut(&l).expect("live");
+                link.uses += 1;
+                (link.role, link.created_by)
+            }
+        };
+        let member = Member { role, status: Status::Active, email: verified, invited_by: Some(sender) };
+        self.orgs.get_mut(&org).expect("org").members.insert(by, member);
+        Ok(Outcome::Joined { org, user: by })
+    }
+
+    fn change(
+        &mut self,
+        org: Ref,
+        (me, actor): (UserIx, &Member),
+        target: Target,
+        role: Option<Role>,
+        status: Option<Status>,
+        now: i64,
+    ) -> Check<Outcome> {
+        let (t, before) =
+            target.and_then(|t| self.member(org, t).map(|m| (t, m.clone()))).ok_or(err(404, "not_found"))?;
+        let (role, status) = (role.unwrap_or(before.role), status.unwrap_or(before.status));
+        let unchanged = role == before.role && status == before.status;
+        if t == me {
+            let stepping_down = actor.role == Role::Owner && status == before.status;
+            if !(stepping_down || unchanged) {
+                return Err(err(403, "forbidden"));
+            }
+        } else if !actor.role.can_act_on(before.role) || (role != before.role && !actor.role.can_act_on(role))
+        {
+            return Err(err(403, "forbidden"));
+        }
+        if unchanged {
+            return Ok(Outcome::Member { org, user: t });
+        }
+        let reactivating = before.status == Status::Suspended && status == Status::Active;
+        if let (true, Some(max)) = (reactivating, self.cfg.max_members) {
+            if self.seats_used(org, now) + 1 > max {
+                return Err(err(409, "seat_limit"));
+            }
+        }
+        let after = Member { role, status, ..before.clone() };
+        if before.active_owner() && !after.active_owner() && self.active_owners(org) == 1 {
+            return Err(err(409, "last_owner"));
+        }
+        self.orgs.get_mut(&org).expect("org").members.insert(t, after);
+        Ok(Outcome::Member { org, user: t })
+    }
+}
