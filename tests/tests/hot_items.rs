@@ -148,3 +148,25 @@ async fn concurrent_batches_by_one_admin_do_not_fail_addresses() {
         assert!(results.iter().all(|r| r["status"] == "invited"), "{results:?}");
     }
 }
+
+#[tokio::test]
+async fn concurrent_joins_under_a_seat_limit_take_every_free_seat() {
+    let app = TestApp::spawn_with(|c| c.max_members = Some(41)).await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let link = app.call(Some(&owner), "POST", &format!("/orgs/{org}/invite-links"), None).await;
+    let token = link.body["link"]["token"].as_str().unwrap().to_owned();
+    let users: Vec<User> = (0..50).map(|i| app.user(&format!("seat{i}"))).collect();
+    let answers = join_all(
+        users
+            .iter()
+            .map(|u| app.call(Some(u), "POST", "/invitations/accept", Some(json!({ "token": token })))),
+    )
+    .await;
+    // Joins do not invalidate each other's seat count: all 40 free seats are taken, and only
+    // the 10 past the limit are refused, for the seat limit and nothing else.
+    let joined = answers.iter().filter(|a| a.status == 200).count();
+    let refused = answers.iter().filter(|a| a.status == 409 && a.code() == "seat_limit").count();
+    assert_eq!((joined, refused), (40, 10), "{:?}", answers.iter().map(|a| a.code()).collect::<Vec<_>>());
+    assert_eq!(member_count(&app, &owner, &org).await, (41, 41));
+}

@@ -408,3 +408,36 @@ async fn slow_ses() -> (String, std::sync::Arc<tokio::sync::Notify>) {
     });
     (address, release)
 }
+
+/// Found in review: an expired invitation whose address slot TTL deleted first (DynamoDB
+/// deletes expired items in no set order), and whose address was invited again since, could
+/// not be revoked (409 for as long as it stayed listed).
+#[tokio::test]
+async fn an_expired_invitation_that_lost_its_slot_can_still_be_revoked() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let address = app.email("late");
+    let short = json!({ "invitations": [{ "email": address }], "expiresInHours": 1 });
+    let first = invite(&app, &owner, &org, short).await;
+    let old = first.body["results"][0]["invitation"]["id"].as_str().unwrap().to_owned();
+    app.advance(Duration::from_secs(3601));
+    // TTL takes the slot before the invitation.
+    app.dynamo
+        .delete_item()
+        .table_name(app.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{org}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("EMAIL#{address}")))
+        .send()
+        .await
+        .unwrap();
+    let again = invite(&app, &owner, &org, json!({ "invitations": [{ "email": address }] })).await;
+    assert_eq!(statuses(&again), ["invited"]);
+    let revoked = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/invitations/{old}"), None).await;
+    assert_eq!(revoked.status, 204, "{:?}", revoked.body);
+    let listed = list(&app, &owner, &format!("/orgs/{org}/invitations"), "invitations").await;
+    assert_eq!(listed.len(), 1, "the new invitation stays");
+    assert_eq!(listed[0]["status"], "pending");
+    let repeat = invite(&app, &owner, &org, json!({ "invitations": [{ "email": address }] })).await;
+    assert_eq!(statuses(&repeat), ["already_invited"], "its slot was left alone");
+}

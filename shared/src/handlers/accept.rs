@@ -11,7 +11,7 @@ use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timest
 use crate::error::Error;
 use crate::http::request::{json_body, route_key};
 use crate::http::response::{no_content, ok, respond};
-use crate::store::{AcceptOutcome, Slot, TokenKind, TokenRecord};
+use crate::store::{AcceptOutcome, SeatClaim, Slot, TokenKind, TokenRecord};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     // Preview needs no sign-in: it answers with or without a caller.
@@ -93,17 +93,18 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if let Some(existing) = context.membership {
             return already_member(org, existing);
         }
-        let seat_version = match app.config.max_members {
+        let seat_claim = match app.config.max_members {
             None => None,
             Some(max) => {
-                let (used, version) = app.store.seats(&org.id, now).await?;
+                let seats = app.store.seats(&org.id, now).await?;
                 // A pending invitation to the caller's address already holds their seat (an
-                // email invitation, or one a link join takes over); otherwise joining takes one.
+                // email invitation, or one a link join takes over): the join only moves it,
+                // and is checked but not conditioned. Otherwise joining takes a seat.
                 let holds_seat = record.kind == TokenKind::Email || matches!(context.slot, Slot::Pending(_));
-                if used + u32::from(!holds_seat) > max {
+                if !seats.fit(u32::from(!holds_seat), max) {
                     return Err(Error::SeatLimit);
                 }
-                Some(version)
+                (!holds_seat).then(|| SeatClaim::members(seats, max, 1))
             }
         };
         let member = Member {
@@ -116,9 +117,9 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             invited_by: Some(record.invited_by.clone()),
             updated_at: now,
         };
-        let event = joined_event(now, &record, &member);
+        let event = joined_event(now, &record, &member, &context.slot);
         let one_org = app.config.one_org_per_user;
-        match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_version).await? {
+        match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_claim).await? {
             AcceptOutcome::Joined => {
                 org.member_count += 1;
                 return ok(&json!({ "org": org, "membership": member }));
@@ -130,18 +131,21 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     Err(Error::Conflict("the organization keeps changing; retry".into()))
 }
 
-fn joined_event(now: Timestamp, record: &TokenRecord, member: &Member) -> AuditEvent {
+/// The join's audit event. A join that consumes a pending invitation to the joiner's
+/// address (see `Store::join`) names it, so that its leaving the list is on the record.
+fn joined_event(now: Timestamp, record: &TokenRecord, member: &Member, slot: &Slot) -> AuditEvent {
     let (target, via) = match record.kind {
         TokenKind::Email => (record.invitation_id.as_ref().map(ToString::to_string), "email"),
         TokenKind::Link => (record.link_id.as_ref().map(ToString::to_string), "link"),
     };
-    AuditEvent::new(
-        now,
-        &member.user_id,
-        AuditAction::InvitationAccepted,
-        target,
-        json!({ "via": via, "role": member.role, "userId": member.user_id, "email": member.email }),
-    )
+    let mut details =
+        json!({ "via": via, "role": member.role, "userId": member.user_id, "email": member.email });
+    if let (Slot::Pending(held) | Slot::Expired(held), Some(_)) = (slot, &member.email)
+        && record.invitation_id.as_ref() != Some(&held.invitation_id)
+    {
+        details["consumedInvitation"] = json!(held.invitation_id);
+    }
+    AuditEvent::new(now, &member.user_id, AuditAction::InvitationAccepted, target, details)
 }
 
 /// An active member gets their membership back unchanged; a suspended one is told so.

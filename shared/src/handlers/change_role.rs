@@ -12,7 +12,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::ok;
-use crate::store::ChangeError;
+use crate::store::{ChangeError, SeatClaim};
 
 /// A membership write that found the membership changed is decided again on fresh reads.
 pub(crate) const ATTEMPTS: usize = 4;
@@ -86,8 +86,8 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         }
         let after = Member { role, status, updated_at: now, ..before.clone() };
         let events = change_events(now, &actor.user_id, &before, &after);
-        let seat_version = reactivation_seat_version(app, &org, (&before, &after), now).await?;
-        match app.store.change_member(&org, &actor, &before, &after, &events, seat_version).await {
+        let seats = reactivation_seats(app, &org, (&before, &after), now).await?;
+        match app.store.change_member(&org, &actor, &before, &after, &events, seats).await {
             Ok(()) => return ok(&json!({ "member": after })),
             Err(ChangeError::Stale) => continue,
             Err(ChangeError::Refused(e)) => return Err(e),
@@ -119,20 +119,20 @@ fn change_events(now: Timestamp, actor: &UserId, before: &Member, after: &Member
 }
 
 /// Reactivating takes a seat: with a seat limit, count and condition the write on the count.
-async fn reactivation_seat_version(
+async fn reactivation_seats(
     app: &App,
     org: &OrgId,
     (before, after): (&Member, &Member),
     now: Timestamp,
-) -> Result<Option<i64>, Error> {
+) -> Result<Option<SeatClaim>, Error> {
     let (Some(max), true) = (app.config.max_members, !before.is_active() && after.is_active()) else {
         return Ok(None);
     };
-    let (used, version) = app.store.seats(org, now).await?;
-    if used >= max {
+    let seats = app.store.seats(org, now).await?;
+    if !seats.fit(1, max) {
         return Err(Error::SeatLimit);
     }
-    Ok(Some(version))
+    Ok(Some(SeatClaim::members(seats, max, 1)))
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,7 @@ use crate::http::request::{json_body, optional_json_body, path_param};
 use crate::http::response::{created, ok};
 use crate::mail::compose::{InvitationEmail, compose};
 use crate::store::{
-    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, Slot, TokenKind, TokenRecord,
+    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, SeatClaim, Slot, TokenKind, TokenRecord,
 };
 
 /// Invitation emails of one batch in flight at once: enough to keep a batch of 100 within a
@@ -225,29 +225,30 @@ async fn write_within_seats(
     if planned.is_empty() {
         return Ok(Vec::new());
     }
-    let (used, version) = app.store.seats(&org.id, now).await?;
-    if used.saturating_add(u32::try_from(planned.len()).unwrap_or(u32::MAX)) > max {
+    let seats = app.store.seats(&org.id, now).await?;
+    if !seats.fit(u32::try_from(planned.len()).unwrap_or(u32::MAX), max) {
         return Err(Error::SeatLimit);
     }
-    let mut outcomes = app.store.create_invitations(&org.id, actor, &mut planned, Some(version), now).await;
+    let mut outcomes =
+        app.store.create_invitations(&org.id, actor, &mut planned, Some((seats, max)), now).await;
     for _ in 0..3 {
         let waiting: Vec<usize> =
             (0..outcomes.len()).filter(|&i| outcomes[i] == InviteOutcome::SeatsChanged).collect();
         if waiting.is_empty() {
             break;
         }
-        let (used, version) = match app.store.seats(&org.id, now).await {
+        let seats = match app.store.seats(&org.id, now).await {
             Ok(seats) => seats,
             Err(e) => {
                 waiting.iter().for_each(|&i| outcomes[i] = InviteOutcome::Failed(e.clone()));
                 break;
             }
         };
-        let free = usize::try_from(max.saturating_sub(used)).unwrap_or(usize::MAX);
+        let free = usize::try_from(max.saturating_sub(seats.used())).unwrap_or(usize::MAX);
         let (fit, over) = waiting.split_at(free.min(waiting.len()));
         over.iter().for_each(|&i| outcomes[i] = InviteOutcome::Failed(Error::SeatLimit));
         let mut retry: Vec<PlannedInvitation> = fit.iter().map(|&i| planned[i].clone()).collect();
-        let again = app.store.create_invitations(&org.id, actor, &mut retry, Some(version), now).await;
+        let again = app.store.create_invitations(&org.id, actor, &mut retry, Some((seats, max)), now).await;
         for (&i, outcome) in fit.iter().zip(again) {
             outcomes[i] = outcome;
         }
@@ -356,13 +357,13 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
         access::require_grant(&actor, stored.invitation.role)?;
         // An expired invitation holds no seat; resending makes it pending, which takes one.
-        let seat_version = match app.config.max_members {
+        let seat_claim = match app.config.max_members {
             Some(max) if stored.invitation.is_expired_at(now) => {
-                let (used, version) = app.store.seats(&org.id, now).await?;
-                if used >= max {
+                let seats = app.store.seats(&org.id, now).await?;
+                if !seats.fit(1, max) {
                     return Err(Error::SeatLimit);
                 }
-                Some(version)
+                Some(SeatClaim::invitations(seats, max, 1))
             }
             _ => None,
         };
@@ -384,7 +385,7 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         );
         let issued =
             IssuedInvitation { invitation: &invitation, hash: &hash, record: &record, event: &event };
-        if app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued, seat_version).await?
+        if app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued, seat_claim).await?
             == Rotation::SeatsChanged
         {
             continue;

@@ -63,8 +63,43 @@ impl Cancelled {
         self.reasons.get(index).and_then(|r| r.item())
     }
 
-    pub(crate) fn is_conflict(&self) -> bool {
+    /// Cancelled for a passing reason and for no failed condition: another request touching
+    /// one of its items at that instant, or throttling of the (hot) partition. Retrying can
+    /// only help, and the conditions are evaluated afresh.
+    pub(crate) fn is_transient(&self) -> bool {
         let code = |c: &str| self.reasons.iter().any(|r| r.code() == Some(c));
-        code("TransactionConflict") && !code("ConditionalCheckFailed")
+        !code("ConditionalCheckFailed")
+            && [
+                "TransactionConflict",
+                "ThrottlingError",
+                "ProvisionedThroughputExceeded",
+                "RequestLimitExceeded",
+            ]
+            .into_iter()
+            .any(code)
+    }
+
+    /// Cancelled because the request itself was wrong (a defect, e.g. one item twice).
+    pub(crate) fn is_invalid(&self) -> bool {
+        self.reasons.iter().any(|r| r.code() == Some("ValidationError"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> Cancelled {
+        Cancelled::new(codes.iter().map(|c| CancellationReason::builder().code(*c).build()).collect())
+    }
+
+    #[test]
+    fn passing_reasons_are_retried_failed_conditions_are_not() {
+        assert!(cancelled(&["None", "TransactionConflict"]).is_transient());
+        assert!(cancelled(&["ThrottlingError", "None"]).is_transient(), "a throttled hot partition");
+        assert!(!cancelled(&["ConditionalCheckFailed", "TransactionConflict"]).is_transient());
+        assert!(!cancelled(&["None", "ConditionalCheckFailed"]).is_transient());
+        assert!(cancelled(&["ValidationError", "None"]).is_invalid());
+        assert!(cancelled(&["None", "ConditionalCheckFailed"]).failed(1));
     }
 }

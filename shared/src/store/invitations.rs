@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::member_changes::ChangeError;
 use super::ops::{EXISTS, NEW, delete_if, put_if};
-use super::org_update::{OrgDelta, OrgRefusal, actor_check};
+use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, Seats, actor_check};
 use super::slots::{self, Slot, TOKEN_HASH};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
 use crate::domain::invitation::Invitation;
@@ -209,15 +209,15 @@ impl Store {
     /// Writes a batch of invitations, each on the slot it was planned on, a chunk per
     /// transaction, one after another (concurrent chunks would only contend for the actor's
     /// membership). A slot found changed is read from the cancellation and the address
-    /// decided again. With `seat_version` (a seat limit), every chunk is conditioned on no
-    /// seat having been taken elsewhere since the count; when one was, the addresses not yet
-    /// written answer `SeatsChanged`.
+    /// decided again. With `seats` (as counted, and the limit), every chunk is conditioned on
+    /// the seats being as counted (plus this batch's own earlier chunks) and still leaving
+    /// room; when they are not, the addresses not yet written answer `SeatsChanged`.
     pub async fn create_invitations(
         &self,
         org: &OrgId,
         actor: &Member,
         planned: &mut [PlannedInvitation<'_>],
-        mut seat_version: Option<i64>,
+        mut seats: Option<(Seats, u32)>,
         now: Timestamp,
     ) -> Vec<InviteOutcome> {
         let table = self.table();
@@ -250,7 +250,9 @@ impl Store {
                 }
                 let actor_index = items.len();
                 items.push(actor_check(table, org, actor));
-                let delta = OrgDelta::default().with_seat_version(seat_version);
+                let invited = u32::try_from(live.len()).unwrap_or(u32::MAX);
+                let claim = seats.map(|(counted, max)| SeatClaim::invitations(counted, max, invited));
+                let delta = OrgDelta::default().with_seats(claim);
                 let org_index = delta.build(table, org).map(|update| {
                     items.push(update);
                     items.len() - 1
@@ -258,7 +260,11 @@ impl Store {
                 let cancelled = match self.transact("create_invitations", items).await {
                     Ok(()) => {
                         live.iter().for_each(|&i| outcomes[i] = Some(InviteOutcome::Invited));
-                        seat_version = seat_version.map(|v| v + 1);
+                        // This chunk's invitations are pending now, under the next version.
+                        if let Some((counted, _)) = seats.as_mut() {
+                            counted.pending += invited;
+                            counted.version += 1;
+                        }
                         continue;
                     }
                     Err(TransactError::Failed(e)) => {
@@ -395,15 +401,15 @@ impl Store {
     }
 
     /// Replaces the invitation's token and expiry (the old token stops working at once),
-    /// storing its delivery as `failed` until the new email is accepted. With `seat_version`
-    /// the invitation was expired and takes a seat again.
+    /// storing its delivery as `failed` until the new email is accepted. With `seats` the
+    /// invitation was expired and takes a seat again.
     pub async fn rotate_invitation(
         &self,
         org: &OrgId,
         actor: &Member,
         old_hash: &TokenHash,
         issued: &IssuedInvitation<'_>,
-        seat_version: Option<i64>,
+        seats: Option<SeatClaim>,
     ) -> Result<Rotation, Error> {
         let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
@@ -420,7 +426,7 @@ impl Store {
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        let delta = OrgDelta::default().with_seat_version(seat_version);
+        let delta = OrgDelta::default().with_seats(seats);
         let org_index = delta.build(table, org).map(|update| {
             items.push(update);
             items.len() - 1
@@ -457,23 +463,24 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), ChangeError> {
         let table = self.table();
+        let (id, hash) = (&stored.invitation.id, stored.token_hash.as_str());
         let items = vec![
             delete_if(
                 table,
                 keys::org(org),
-                keys::invitation(&stored.invitation.id),
+                keys::invitation(id),
                 Some("tokenHash = :hash"),
-                &[(":hash", stored.token_hash.as_str())],
+                &[(":hash", hash)],
             ),
-            token_delete(table, stored.token_hash.as_str(), None),
-            slots::release(table, org, &stored.invitation.email, &stored.invitation.id),
+            token_delete(table, hash, None),
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];
-        match self.transact("revoke_invitation", items).await {
+        let release = slots::release(table, org, &stored.invitation.email, id);
+        match self.transact_releasing("revoke_invitation", items, release).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) if c.failed(3) => {
+            Err(TransactError::Cancelled(c)) if c.failed(2) => {
                 Err(ChangeError::Refused(Error::forbidden("your membership changed while the request ran")))
             }
             Err(TransactError::Cancelled(_)) => Err(ChangeError::Stale),
@@ -494,13 +501,36 @@ impl Store {
         let items = vec![
             token_delete(table, hash.as_str(), EXISTS),
             self.invitation_delete(&record.org_id, id),
-            slots::release(table, &record.org_id, email, id),
             self.audit_put(&record.org_id, event),
         ];
-        match self.transact("decline_invitation", items).await {
+        let release = slots::release(table, &record.org_id, email, id);
+        match self.transact_releasing("decline_invitation", items, release).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
             Err(TransactError::Cancelled(_)) => Err(Error::InvitationNotFound),
+        }
+    }
+
+    /// Runs `items` with, last, the release of an invitation's address slot. The slot may no
+    /// longer be the invitation's (an expired invitation whose slot TTL deleted first, and the
+    /// address invited again or joined since): then there is nothing to release, and the
+    /// transaction runs without it rather than failing for good.
+    async fn transact_releasing(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+        release: TransactWriteItem,
+    ) -> Result<(), TransactError> {
+        let slot_index = items.len();
+        let mut with_release = items.clone();
+        with_release.push(release);
+        match self.transact(operation, with_release).await {
+            Err(TransactError::Cancelled(c))
+                if c.failed(slot_index) && (0..slot_index).all(|i| !c.failed(i)) =>
+            {
+                self.transact(operation, items).await
+            }
+            outcome => outcome,
         }
     }
 
@@ -535,10 +565,10 @@ impl Store {
         self.query_page(operation, query, limit, keys::SK).await
     }
 
-    /// Seats in use at `now` (active members plus unexpired pending invitations) and the
+    /// Seats in use at `now`: active members and unexpired pending invitations, with the
     /// version to condition the next seat-taking write on. Two reads (more for an
     /// organization with over 1 MB of invitations); only with a seat limit configured.
-    pub async fn seats(&self, org: &OrgId, now: Timestamp) -> Result<(u32, i64), Error> {
+    pub async fn seats(&self, org: &OrgId, now: Timestamp) -> Result<Seats, Error> {
         let org_item = self
             .get("get_org_seats", keys::org(org), keys::ORG_SK.to_owned())
             .await?
@@ -570,7 +600,8 @@ impl Store {
                 break;
             }
         }
-        Ok((u32::try_from(active + pending).unwrap_or(u32::MAX), version))
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(Seats { active: count(active), pending: count(pending), version })
     }
 }
 

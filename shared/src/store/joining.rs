@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWrite
 use super::invitations::{TokenKind, TokenRecord, token_delete};
 use super::members::member_item;
 use super::ops::{EXISTS, NEW, delete_if, put_if};
-use super::org_update::{OrgDelta, OrgRefusal};
+use super::org_update::{OrgDelta, OrgRefusal, SeatClaim};
 use super::slots::{self, HeldBy, Slot};
 use super::{Cancelled, Store, TransactError, decode, keys, n, s, string_attr};
 use crate::domain::token::TokenHash;
@@ -133,11 +133,11 @@ impl Store {
         slot: &Slot,
         event: &AuditEvent,
         one_org_per_user: bool,
-        seat_version: Option<i64>,
+        seats: Option<SeatClaim>,
     ) -> Result<AcceptOutcome, Error> {
         let org = &record.org_id;
         let table = self.table();
-        let delta = OrgDelta::between(None, Some(member)).with_seat_version(seat_version);
+        let delta = OrgDelta::between(None, Some(member)).with_seats(seats);
         let mut items = vec![put_if(table, member_item(org, member), NEW, &[])];
         let token_index = items.len();
         let accepted = match record.kind {

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::members::member_item;
 use super::ops::{delete_if, put_if};
-use super::org_update::{OrgDelta, OrgRefusal, actor_check};
+use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, actor_check};
 use super::{Cancelled, Store, TransactError, keys};
 use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
@@ -153,9 +153,9 @@ impl Store {
         before: &Member,
         after: &Member,
         events: &[AuditEvent],
-        seat_version: Option<i64>,
+        seats: Option<SeatClaim>,
     ) -> Result<(), ChangeError> {
-        let delta = OrgDelta::between(Some(before), Some(after)).with_seat_version(seat_version);
+        let delta = OrgDelta::between(Some(before), Some(after)).with_seats(seats);
         let mut items = vec![replace(self.table(), org, before, after)];
         let org_index = push_org(&mut items, self.table(), org, &delta);
         if actor.user_id != before.user_id {
@@ -165,7 +165,7 @@ impl Store {
         match self.transact("change_member", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, 0, org_index, &delta)),
+            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, &[0], org_index, &delta)),
         }
     }
 
@@ -201,7 +201,7 @@ impl Store {
             if !others_failed && removal.drop_failed_cleanup(&cancelled) {
                 continue;
             }
-            return Err(membership_refusal(&cancelled, removal.member_index, org_index, &delta));
+            return Err(membership_refusal(&cancelled, &[removal.member_index], org_index, &delta));
         }
         Err(ChangeError::Stale)
     }
@@ -283,12 +283,15 @@ impl Store {
         delta.active_owners += to_delta.active_owners;
         let mut items = vec![replace(table, org, from_before, from_after)];
         let org_index = push_org(&mut items, table, org, &delta);
+        let to_index = items.len();
         items.push(replace(table, org, to_before, to_after));
         items.push(self.audit_put(org, event));
         match self.transact("transfer_ownership", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, 0, org_index, &delta)),
+            Err(TransactError::Cancelled(c)) => {
+                Err(membership_refusal(&c, &[0, to_index], org_index, &delta))
+            }
         }
     }
 }
@@ -322,16 +325,16 @@ fn push_org(items: &mut Vec<TransactWriteItem>, table: &str, org: &OrgId, delta:
 }
 
 /// A membership transaction's refusal: the organization's own refusal (the last owner, or
-/// gone) when only it failed; anything else (the membership, the actor, the other side of a
-/// transfer, seats taken meanwhile) is staleness, to be decided again on fresh reads.
+/// gone) when no membership failed; anything else (a membership changed, the actor, seats
+/// taken meanwhile) is staleness, to be decided again on fresh reads.
 fn membership_refusal(
     cancelled: &Cancelled,
-    member_index: usize,
+    member_indices: &[usize],
     org_index: Option<usize>,
     delta: &OrgDelta,
 ) -> ChangeError {
     match org_index {
-        Some(i) if cancelled.failed(i) && !cancelled.failed(member_index) => {
+        Some(i) if cancelled.failed(i) && !member_indices.iter().any(|&m| cancelled.failed(m)) => {
             match delta.refusal(cancelled.old_item(i)) {
                 OrgRefusal::SeatsChanged => ChangeError::Stale,
                 refusal => ChangeError::Refused(refusal.into()),

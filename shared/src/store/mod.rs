@@ -34,6 +34,7 @@ pub use invitations::{
 };
 pub use joining::{AcceptContext, AcceptOutcome};
 pub use member_changes::{BulkRemoval, ChangeError};
+pub use org_update::{SeatClaim, Seats};
 pub use orgs::UserOrg;
 pub use slots::Slot;
 
@@ -158,9 +159,9 @@ impl Store {
     }
 
     /// Runs a transaction. A `TransactionConflict` (another request touching one of its items
-    /// at that instant, which DynamoDB cancels rather than queues) is retried with jittered
-    /// exponential back-off: the conditions are evaluated afresh on every attempt, so a retry
-    /// can never bypass them.
+    /// at that instant, which DynamoDB cancels rather than queues) or a throttled item is
+    /// retried with jittered exponential back-off: the conditions are evaluated afresh on
+    /// every attempt, so a retry can never bypass them.
     pub(crate) async fn transact(
         &self,
         operation: &'static str,
@@ -186,9 +187,13 @@ impl Store {
                 && let TransactWriteItemsError::TransactionCanceledException(cancel) = service.err()
             {
                 let cancelled = Cancelled::new(cancel.cancellation_reasons().to_vec());
-                if cancelled.is_conflict() {
+                if cancelled.is_transient() {
                     backoff(attempt).await;
                     continue;
+                }
+                if cancelled.is_invalid() {
+                    tracing::error!(operation, reasons = ?cancelled, "DynamoDB rejected a transaction");
+                    return Err(TransactError::Failed(Error::Internal));
                 }
                 if attempt > 1 {
                     tracing::info!(operation, attempts = attempt, "transaction refused after conflicts");
@@ -197,7 +202,11 @@ impl Store {
             }
             return Err(TransactError::Failed(classify(operation, err)));
         }
-        tracing::warn!(operation, attempts = CONFLICT_ATTEMPTS, "transaction kept conflicting; giving up");
+        tracing::warn!(
+            operation,
+            attempts = CONFLICT_ATTEMPTS,
+            "transaction kept being cancelled; giving up"
+        );
         Err(TransactError::Failed(Error::Conflict(
             "the resource is being changed by another request; retry".to_owned(),
         )))

@@ -19,14 +19,61 @@ pub(crate) mod counters {
     pub const SEAT_VERSION: &str = "seatVersion";
 }
 
+/// Seats as counted at one instant (with a seat limit): active members, unexpired pending
+/// invitations, and the version of the organization's invitations when counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seats {
+    pub active: u32,
+    pub pending: u32,
+    pub version: i64,
+}
+
+impl Seats {
+    pub fn used(&self) -> u32 {
+        self.active.saturating_add(self.pending)
+    }
+
+    /// Whether `more` seats fit under `max`.
+    pub fn fit(&self, more: u32, max: u32) -> bool {
+        self.used().saturating_add(more) <= max
+    }
+}
+
+/// The condition a seat-taking write carries, so that active members plus pending
+/// invitations never pass the limit however many requests run at once. Pending invitations
+/// are counted by a query, so their count is pinned by `seatVersion`, which only writes that
+/// add pending invitations bump; active members are a counter on this same item, so the
+/// condition reads them as they are at write time. Concurrent joins and reactivations
+/// therefore never invalidate each other, only a concurrent invitation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatClaim {
+    version: i64,
+    /// Active members the organization may have before this write.
+    max_active_before: i64,
+    adds_invitations: bool,
+}
+
+impl SeatClaim {
+    /// `joining` members become active (a join by link, a reactivation).
+    pub fn members(seats: Seats, max: u32, joining: u32) -> Self {
+        let max_active_before = i64::from(max) - i64::from(seats.pending) - i64::from(joining);
+        Self { version: seats.version, max_active_before, adds_invitations: false }
+    }
+
+    /// `invited` invitations become pending (an invite, the resend of an expired one).
+    pub fn invitations(seats: Seats, max: u32, invited: u32) -> Self {
+        let max_active_before = i64::from(max) - i64::from(seats.pending) - i64::from(invited);
+        Self { version: seats.version, max_active_before, adds_invitations: true }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OrgDelta {
     pub members: i64,
     pub active_members: i64,
     pub active_owners: i64,
-    /// `Some(v)`: the write is valid only if no seat was taken since the seats were counted
-    /// at version `v`.
-    pub seat_version: Option<i64>,
+    /// With a seat limit, for a write that takes seats.
+    pub seats: Option<SeatClaim>,
 }
 
 /// Why the organization item refused a transaction.
@@ -57,12 +104,12 @@ impl OrgDelta {
             active_members: count(after, |m| m.status == Status::Active)
                 - count(before, |m| m.status == Status::Active),
             active_owners: count(after, Member::is_active_owner) - count(before, Member::is_active_owner),
-            seat_version: None,
+            seats: None,
         }
     }
 
-    pub fn with_seat_version(mut self, version: Option<i64>) -> Self {
-        self.seat_version = version;
+    pub fn with_seats(mut self, claim: Option<SeatClaim>) -> Self {
+        self.seats = claim;
         self
     }
 
@@ -95,15 +142,18 @@ impl OrgDelta {
             conditions.push("#owners >= :min_owners".to_owned());
             update = update.expression_attribute_values(":min_owners", n(1 - self.active_owners));
         }
-        if let Some(version) = self.seat_version {
-            // A seat-taking write: valid only if no seat was taken since the count, and it
-            // makes every other count taken before it stale.
-            adds.push("#seats :one".to_owned());
-            conditions.push("#seats = :seat_version".to_owned());
+        if let Some(claim) = self.seats {
+            conditions.push("#seats = :seat_version AND #active <= :max_active".to_owned());
             update = update
                 .expression_attribute_names("#seats", counters::SEAT_VERSION)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":seat_version", n(version));
+                .expression_attribute_names("#active", counters::ACTIVE_MEMBERS)
+                .expression_attribute_values(":seat_version", n(claim.version))
+                .expression_attribute_values(":max_active", n(claim.max_active_before));
+            if claim.adds_invitations {
+                // Every count of pending invitations taken before this write is now stale.
+                adds.push("#seats :one".to_owned());
+                update = update.expression_attribute_values(":one", n(1));
+            }
         }
         if adds.is_empty() {
             return None;
@@ -122,11 +172,11 @@ impl OrgDelta {
             return OrgRefusal::Gone;
         };
         let number = |name| super::number_attr(old, name).unwrap_or(0);
-        if self.seat_version.is_some_and(|v| number(counters::SEAT_VERSION) != v) {
-            OrgRefusal::SeatsChanged
-        } else {
-            OrgRefusal::LastOwner
-        }
+        let seats_changed = self.seats.is_some_and(|claim| {
+            number(counters::SEAT_VERSION) != claim.version
+                || number(counters::ACTIVE_MEMBERS) > claim.max_active_before
+        });
+        if seats_changed { OrgRefusal::SeatsChanged } else { OrgRefusal::LastOwner }
     }
 }
 
@@ -187,10 +237,24 @@ mod tests {
         let org = crate::domain::OrgId::new();
         let (plain, viewer) = (member(Role::Member, Status::Active), member(Role::Viewer, Status::Active));
         assert!(OrgDelta::between(Some(&plain), Some(&viewer)).build("t", &org).is_none());
-        let seat = OrgDelta::between(Some(&plain), Some(&viewer)).with_seat_version(Some(3));
-        let update = seat.build("t", &org).expect("a seat-taking write").update.unwrap();
+        let counted = Seats { active: 2, pending: 3, version: 7 };
+        let invite = OrgDelta::default().with_seats(Some(SeatClaim::invitations(counted, 10, 4)));
+        let update = invite.build("t", &org).expect("a seat-taking write").update.unwrap();
         assert_eq!(update.update_expression, "ADD #seats :one");
-        assert!(update.condition_expression.unwrap().contains("#seats = :seat_version"));
+        assert!(
+            update
+                .condition_expression
+                .unwrap()
+                .contains("#seats = :seat_version AND #active <= :max_active")
+        );
+        assert_eq!(
+            update.expression_attribute_values.unwrap()[":max_active"],
+            n(3),
+            "10 - 3 pending - 4 new"
+        );
+        let join = OrgDelta::between(None, Some(&plain)).with_seats(Some(SeatClaim::members(counted, 10, 1)));
+        let update = join.build("t", &org).unwrap().update.unwrap();
+        assert!(!update.update_expression.contains("#seats"), "joins leave the version alone");
         let owner = member(Role::Owner, Status::Active);
         let leave = OrgDelta::between(Some(&owner), None).build("t", &org).unwrap().update.unwrap();
         assert!(leave.condition_expression.unwrap().contains("#owners >= :min_owners"));
