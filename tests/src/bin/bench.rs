@@ -30,15 +30,20 @@ a few tenths of a millisecond between runs.
 const READING_SCALE: &str = "\
 ### Reading the scale figures
 
-- **Invite 100 against 10.** Each address is one transaction and one email, 16 addresses in \
-flight, so a batch of 100 is at least 7 rounds where a batch of 10 is one: about 7× on any \
-backend before it is slowed at all. DynamoDB Local adds to that: the bare row shows it \
-taking about as much longer for 100 transactions as Roster does, with no Roster code \
-involved. Running more at once is not the fix in AWS either: SES's default sending quota is \
-14 emails a second in production (1 in the sandbox), so 100 emails take about 7 s on a \
-default account whatever the function does. Meeting ≤ 3× needs the emails sent after the \
-response (a queue and a sender function), which changes the contract's per-address \
-`email_failed` result; it is left as a decision, not done here.
+- **Invite 100 against 10.** A batch is one read pass, its invitations a chunk of 24 per \
+transaction (four items each), one after another, the emails 16 in flight, and one \
+transaction recording the emails SES accepted: 2 transactions for 10 addresses, 6 for \
+100 (the *Transactions* column), where it used to be one per address. What is left is \
+linear in the work: 100 invitations are 500 items written where 10 are 50, and DynamoDB \
+Local applies items one after another (the bare row: 10× the items, about 10× the time), \
+and 100 emails are 7 rounds of 16 where 10 are one. The local ratio measures DynamoDB \
+Local's cost per item more than Roster, and is no prediction of AWS's. Running the emails alongside the later \
+chunks, or more of them at once, would shorten the local figure but not an AWS one: \
+SES's default sending quota is 14 emails a second in production (1 in the sandbox), so \
+100 emails take about 7 s on a default account whatever the function does. Meeting ≤ 3× \
+there needs the emails sent after the response (a queue and a sender function), which \
+changes the contract's per-address `email_failed` result; it is left as a decision, not \
+done here.
 - **Late pages.** A late page is one `Query` that starts at its cursor's key \
 (`ExclusiveStartKey`, a seek, not a skip), the same request as the first page. The bare \
 DynamoDB Local rows show its own Query slowing after a deep start key by about as much; in \
