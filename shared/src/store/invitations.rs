@@ -253,10 +253,7 @@ impl Store {
                 let invited = u32::try_from(live.len()).unwrap_or(u32::MAX);
                 let claim = seats.map(|(counted, max)| SeatClaim::invitations(counted, max, invited));
                 let delta = OrgDelta::default().with_seats(claim);
-                let org_index = delta.build(table, org).map(|update| {
-                    items.push(update);
-                    items.len() - 1
-                });
+                let org_index = delta.push_to(&mut items, table, org);
                 let cancelled = match self.transact("create_invitations", items).await {
                     Ok(()) => {
                         live.iter().for_each(|&i| outcomes[i] = Some(InviteOutcome::Invited));
@@ -427,10 +424,7 @@ impl Store {
             self.audit_put(org, event),
         ];
         let delta = OrgDelta::default().with_seats(seats);
-        let org_index = delta.build(table, org).map(|update| {
-            items.push(update);
-            items.len() - 1
-        });
+        let org_index = delta.push_to(&mut items, table, org);
         let cancelled = match self.transact("rotate_invitation", items).await {
             Ok(()) => return Ok(Rotation::Rotated),
             Err(TransactError::Failed(e)) => return Err(e),

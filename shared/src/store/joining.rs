@@ -162,10 +162,7 @@ impl Store {
         let first_slot = items.len();
         items.extend(slot_items(table, org, member, slot, accepted.as_ref()));
         let slot_indices = (first_slot..items.len()).collect();
-        let org_index = delta.build(table, org).map(|update| {
-            items.push(update);
-            items.len() - 1
-        });
+        let org_index = delta.push_to(&mut items, table, org);
         items.push(self.audit_put(org, event));
         let lock_index = one_org_per_user.then(|| {
             items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));

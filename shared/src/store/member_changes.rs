@@ -89,7 +89,8 @@ struct Removal<'a> {
     /// Cleanup items known not to be this member's (their condition failed once).
     skip_cleanup: Vec<bool>,
     member_index: usize,
-    cleanup_indices: Vec<usize>,
+    /// Where each cleanup item sits in the transaction; `None` when left out.
+    cleanup_indices: Vec<Option<usize>>,
 }
 
 impl<'a> Removal<'a> {
@@ -103,20 +104,19 @@ impl<'a> Removal<'a> {
         items.push(store.audit_put(org, self.event));
         self.cleanup_indices.clear();
         for (i, item) in cleanup(table, org, self.member).into_iter().enumerate() {
-            if !self.skip_cleanup[i] {
-                self.cleanup_indices.push(items.len());
+            let index = (!self.skip_cleanup[i]).then(|| {
                 items.push(item);
-            } else {
-                self.cleanup_indices.push(usize::MAX);
-            }
+                items.len() - 1
+            });
+            self.cleanup_indices.push(index);
         }
     }
 
     /// Marks the cleanup items whose condition failed as not this member's. Whether any did.
     fn drop_failed_cleanup(&mut self, cancelled: &Cancelled) -> bool {
         let mut dropped = false;
-        for (i, &index) in self.cleanup_indices.iter().enumerate() {
-            if index != usize::MAX && cancelled.failed(index) {
+        for (i, index) in self.cleanup_indices.iter().enumerate() {
+            if index.is_some_and(|index| cancelled.failed(index)) {
                 self.skip_cleanup[i] = true;
                 dropped = true;
             }
@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<(), ChangeError> {
         let delta = OrgDelta::between(Some(before), Some(after)).with_seats(seats);
         let mut items = vec![replace(self.table(), org, before, after)];
-        let org_index = push_org(&mut items, self.table(), org, &delta);
+        let org_index = delta.push_to(&mut items, self.table(), org);
         if actor.user_id != before.user_id {
             items.push(actor_check(self.table(), org, actor));
         }
@@ -185,7 +185,7 @@ impl Store {
         for _ in 0..3 {
             let mut items = Vec::with_capacity(7);
             removal.push(table, org, self, &mut items);
-            let org_index = push_org(&mut items, table, org, &delta);
+            let org_index = delta.push_to(&mut items, table, org);
             let actor_index = actor.map(|actor| {
                 items.push(actor_check(table, org, actor));
                 items.len() - 1
@@ -219,13 +219,9 @@ impl Store {
         let mut outcomes: Vec<Option<BulkRemoval>> = removals.iter().map(|_| None).collect();
         let chunks = removal_chunks(removals);
         for (number, chunk) in chunks.iter().enumerate() {
-            let mut delta = OrgDelta::default();
-            for &i in chunk {
-                let one = OrgDelta::between(Some(&removals[i].0), None);
-                delta.members += one.members;
-                delta.active_members += one.active_members;
-                delta.active_owners += one.active_owners;
-            }
+            let delta = chunk.iter().fold(OrgDelta::default(), |delta, &i| {
+                delta.and(OrgDelta::between(Some(&removals[i].0), None))
+            });
             let mut planned: Vec<Removal> =
                 chunk.iter().map(|&i| Removal::new(&removals[i].0, &removals[i].1)).collect();
             let mut done = false;
@@ -234,7 +230,7 @@ impl Store {
                 for removal in &mut planned {
                     removal.push(table, org, self, &mut items);
                 }
-                let org_index = push_org(&mut items, table, org, &delta);
+                let org_index = delta.push_to(&mut items, table, org);
                 let actor_index = items.len();
                 items.push(actor_check(table, org, actor));
                 let cancelled = match self.transact("remove_members", items).await {
@@ -278,11 +274,10 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), ChangeError> {
         let table = self.table();
-        let mut delta = OrgDelta::between(Some(from_before), Some(from_after));
-        let to_delta = OrgDelta::between(Some(to_before), Some(to_after));
-        delta.active_owners += to_delta.active_owners;
+        let delta = OrgDelta::between(Some(from_before), Some(from_after))
+            .and(OrgDelta::between(Some(to_before), Some(to_after)));
         let mut items = vec![replace(table, org, from_before, from_after)];
-        let org_index = push_org(&mut items, table, org, &delta);
+        let org_index = delta.push_to(&mut items, table, org);
         let to_index = items.len();
         items.push(replace(table, org, to_before, to_after));
         items.push(self.audit_put(org, event));
@@ -315,13 +310,6 @@ fn removal_chunks(removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
         }
     }
     chunks.into_iter().map(|(chunk, _)| chunk).collect()
-}
-
-/// Appends the organization's update when the change needs it; its index.
-fn push_org(items: &mut Vec<TransactWriteItem>, table: &str, org: &OrgId, delta: &OrgDelta) -> Option<usize> {
-    let update = delta.build(table, org)?;
-    items.push(update);
-    Some(items.len() - 1)
 }
 
 /// A membership transaction's refusal: the organization's own refusal (the last owner, or

@@ -101,19 +101,17 @@ impl Store {
 }
 
 impl Store {
-    /// The memberships of `users` that exist, by user id (BatchGetItem takes 100 keys a call).
+    /// The memberships of `users` that exist, by user id.
     pub async fn memberships(
         &self,
         org: &OrgId,
         users: &[UserId],
     ) -> Result<std::collections::HashMap<String, Member>, Error> {
+        let keys = users.iter().map(|u| (keys::org(org), keys::member(u))).collect();
         let mut found = std::collections::HashMap::with_capacity(users.len());
-        for chunk in users.chunks(100) {
-            let keys = chunk.iter().map(|u| (keys::org(org), keys::member(u))).collect();
-            for item in self.get_many("get_memberships", keys).await? {
-                let member: Member = decode(item)?;
-                found.insert(member.user_id.to_string(), member);
-            }
+        for item in self.get_many("get_memberships", keys).await? {
+            let member: Member = decode(item)?;
+            found.insert(member.user_id.to_string(), member);
         }
         Ok(found)
     }

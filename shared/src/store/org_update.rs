@@ -113,6 +113,24 @@ impl OrgDelta {
         self
     }
 
+    /// The counters of two changes written in one transaction (neither takes seats).
+    pub fn and(self, other: Self) -> Self {
+        debug_assert!(self.seats.is_none() && other.seats.is_none(), "seat claims do not add up");
+        Self {
+            members: self.members + other.members,
+            active_members: self.active_members + other.active_members,
+            active_owners: self.active_owners + other.active_owners,
+            seats: None,
+        }
+    }
+
+    /// Appends the organization's update to `items` when the change needs it (see
+    /// [`OrgDelta::build`]); its index, to read a cancellation by.
+    pub fn push_to(&self, items: &mut Vec<TransactWriteItem>, table: &str, org: &OrgId) -> Option<usize> {
+        items.push(self.build(table, org)?);
+        Some(items.len() - 1)
+    }
+
     /// The organization item's update, or `None` when the change moves no counter and takes
     /// no seat: then the organization item stays out of the transaction, so that changes
     /// which do not need it (most role changes, invitations without a seat limit) do not
