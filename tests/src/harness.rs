@@ -223,6 +223,13 @@ impl TestApp {
         assert_eq!(joined.status, 200, "join: {:?}", joined.body);
     }
 
+    /// Suspends member `sub` of `org`, as `by`.
+    pub async fn suspend(&self, by: &User, org: &str, sub: &str) {
+        let path = format!("/orgs/{org}/members/{sub}");
+        let suspended = self.call(Some(by), "PATCH", &path, Some(json!({ "status": "suspended" }))).await;
+        assert_eq!(suspended.status, 200, "suspend {sub}: {:?}", suspended.body);
+    }
+
     /// The messages the SES emulator received for `address`, oldest first.
     pub async fn mailbox(&self, address: &str) -> Vec<Value> {
         let url =

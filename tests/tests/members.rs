@@ -35,15 +35,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         app.add_member(&owner, &org, &user, role).await;
         users.insert(name, user);
     }
-    let suspended = app
-        .call(
-            Some(&owner),
-            "PATCH",
-            &format!("/orgs/{org}/members/sus"),
-            Some(json!({ "status": "suspended" })),
-        )
-        .await;
-    assert_eq!(suspended.status, 200);
+    app.suspend(&owner, &org, "sus").await;
     users.insert("out", app.user("out"));
     let invited = app
         .call(
@@ -424,13 +416,7 @@ async fn transfer_ownership_swaps_roles_atomically() {
     let (mem, sus) = (app.user("mem"), app.user("sus"));
     app.add_member(&owner, &org, &mem, "member").await;
     app.add_member(&owner, &org, &sus, "member").await;
-    app.call(
-        Some(&owner),
-        "PATCH",
-        &format!("/orgs/{org}/members/sus"),
-        Some(json!({ "status": "suspended" })),
-    )
-    .await;
+    app.suspend(&owner, &org, "sus").await;
     let path = format!("/orgs/{org}/transfer-ownership");
     let to_suspended = app.call(Some(&owner), "POST", &path, Some(json!({ "userId": "sus" }))).await;
     assert_eq!(to_suspended.status, 409);
