@@ -1,7 +1,7 @@
 # The two commands of the README, and a token for trying the local API.
 .PHONY: run test token bench
 
-run: ## Serve the API on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
+run: ## Serve the API and the web app on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
 	tests/stack/run.sh
 
 test: ## Run every check and test (starts and stops its own local servers)

@@ -43,6 +43,9 @@ pub async fn invoke(
 pub struct Gateway {
     pub app: App,
     pub secret: String,
+    /// The built members web app (`web/dist`), served on every path that is not an API
+    /// route; `None` serves the API alone.
+    pub web: Option<WebApp>,
 }
 
 impl Gateway {
@@ -58,7 +61,11 @@ impl Gateway {
         let (route, params) = match routes::find(method, path) {
             RouteMatch::Found(route, params) => (route, params),
             RouteMatch::WrongMethod => return Error::MethodNotAllowed.to_response(),
-            RouteMatch::Unknown => return Error::NotFound.to_response(),
+            RouteMatch::Unknown if path == DEV_TOKEN_PATH => return dev_token(&self.secret, method, body),
+            RouteMatch::Unknown => match (&self.web, method) {
+                (Some(web), "GET" | "HEAD") => return web.serve(path),
+                _ => return Error::NotFound.to_response(),
+            },
         };
         let claims = headers
             .iter()
@@ -123,6 +130,94 @@ impl Gateway {
             started.elapsed().as_secs_f64() * 1e3
         );
         to_hyper(response)
+    }
+}
+
+/// The local sign-in of the web app: a dev token for the claims the form gives. Only this
+/// gateway serves it; the deployed API has no such route (identity comes from the
+/// authorizer).
+pub const DEV_TOKEN_PATH: &str = "/_local/dev-token";
+
+fn dev_token(secret: &str, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Form {
+        sub: String,
+        email: Option<String>,
+        name: Option<String>,
+        #[serde(default = "yes")]
+        email_verified: bool,
+    }
+    fn yes() -> bool {
+        true
+    }
+    if method != "POST" {
+        return Error::MethodNotAllowed.to_response();
+    }
+    let form = match serde_json::from_slice::<Form>(body) {
+        Ok(form) if !form.sub.trim().is_empty() => form,
+        Ok(_) => return Error::invalid_request("sub is required").to_response(),
+        Err(e) => return Error::invalid_request(e.to_string()).to_response(),
+    };
+    let blank_to_none = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let token = token::mint(
+        secret,
+        form.sub.trim(),
+        blank_to_none(form.email).as_deref(),
+        blank_to_none(form.name).as_deref(),
+        form.email_verified,
+        12 * 3600,
+    );
+    lambda_http::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(Body::Text(serde_json::json!({ "token": token }).to_string()))
+        .expect("static response parts")
+}
+
+/// The built web app's files. A path without a file extension is one of the app's own
+/// pages (`/invite`, `/o/...`) and gets `index.html`, as the deployed distribution's
+/// fallback does.
+pub struct WebApp {
+    pub dir: std::path::PathBuf,
+}
+
+impl WebApp {
+    fn serve(&self, path: &str) -> lambda_http::Response<Body> {
+        let relative = path.trim_start_matches('/');
+        let safe = relative.split('/').all(|part| !part.is_empty() && part != ".." && !part.starts_with('.'));
+        let is_asset = relative.rsplit('/').next().is_some_and(|name| name.contains('.'));
+        let file = match (safe && is_asset, is_asset) {
+            (true, _) => relative,
+            (false, true) => return Error::NotFound.to_response(),
+            (false, false) => "index.html",
+        };
+        let Ok(bytes) = std::fs::read(self.dir.join(file)) else {
+            return Error::NotFound.to_response();
+        };
+        let content_type = match file.rsplit('.').next() {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("json") => "application/json",
+            Some("png") => "image/png",
+            Some("svg") => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        lambda_http::Response::builder()
+            .status(200)
+            .header("content-type", content_type)
+            // The app talks only to its own origin: the API shares it.
+            .header(
+                "content-security-policy",
+                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            )
+            .header("x-content-type-options", "nosniff")
+            .header("referrer-policy", "no-referrer")
+            .header("cache-control", "no-cache")
+            .body(Body::Binary(bytes))
+            .expect("static response parts")
     }
 }
 

@@ -28,6 +28,29 @@ install_stack() {
   fi
 }
 
+# The members web app (web/): its packages from web/package-lock.json, and a build when
+# web/dist is missing or older than any source, the lockfile or the API's OpenAPI document
+# (the app's types are generated from it, so a contract change the app does not follow
+# fails here).
+build_web() {
+  local web="$ROOT/web"
+  if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    log "installing the web app's packages (npm ci)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web/index.html" "$web/build.mjs" \
+       "$web/package-lock.json" "$ROOT/infra/openapi.yaml" -newer "$web/dist/index.html" -print -quit)" ]; then
+    log "building the web app"
+    (cd "$web" && npm run --silent build)
+  fi
+  export ROSTER_WEB_DIR="$web/dist"
+}
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
+install_browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 # Dummy credentials: the local servers accept any, and no real AWS account is reachable.
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
 export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
@@ -71,6 +94,15 @@ start_ses() { # port
   wait_port "$port" "SES emulator" 30
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$port"
   log "SES v2 emulator on $AWS_ENDPOINT_URL_SESV2 (sent mail: $AWS_ENDPOINT_URL_SESV2/)"
+}
+
+start_gateway() { # port; the web app too when ROSTER_WEB_DIR is set
+  local port=$1
+  port_free "$port" || { log "port $port is taken: is another Roster gateway running?"; return 1; }
+  ROSTER_PORT=$port "$ROOT/target/debug/roster-local" >"${LOG_DIR:-/tmp}/roster-local-$port.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$port" "The local gateway" 60
+  log "Roster on http://127.0.0.1:$port (log: ${LOG_DIR:-/tmp}/roster-local-$port.log)"
 }
 
 stop_stack() {

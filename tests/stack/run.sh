@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the API locally on http://127.0.0.1:3000: DynamoDB Local on 8000 (data kept in
-# .local/dynamodb), the SES v2 emulator on 8005, and the local gateway. Ctrl-C stops all.
+# Runs the API and the members web app locally on http://127.0.0.1:3000: DynamoDB Local on
+# 8000 (data kept in .local/dynamodb), the SES v2 emulator on 8005, and the local gateway.
+# Ctrl-C stops all.
 source "$(dirname "$0")/lib.sh"
 trap stop_stack EXIT
 trap 'exit 130' INT TERM
@@ -8,12 +9,14 @@ trap 'exit 130' INT TERM
 install_stack
 mkdir -p "$ROOT/.local"
 LOG_DIR="$ROOT/.local"
+build_web
 log "building the local gateway"
 cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p roster-tests --bin roster-local
 start_dynamodb "${DYNAMODB_PORT:-8000}" "$ROOT/.local/dynamodb"
 start_ses "${SES_PORT:-8005}"
 export TABLE_NAME=${TABLE_NAME:-roster}
-export ROSTER_APP_URL=${ROSTER_APP_URL:-http://localhost:5173}
+# Invitation emails link to the web app this gateway serves.
+export ROSTER_APP_URL=${ROSTER_APP_URL:-http://127.0.0.1:${ROSTER_PORT:-3000}}
 export ROSTER_FROM_EMAIL=${ROSTER_FROM_EMAIL:-Roster <roster@example.com>}
 export RUST_LOG=${RUST_LOG:-info}
 # The key that signs list cursors: made once per checkout and kept beside the data (cursors

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use roster::{App, Config};
-use roster_tests::gateway::{Gateway, bind};
+use roster_tests::gateway::{Gateway, WebApp, bind};
 use roster_tests::{table, token};
 
 #[tokio::main]
@@ -19,10 +19,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if table::ensure(&dynamo, &config.table_name).await? {
         eprintln!("created table {}", config.table_name);
     }
-    let gateway = Arc::new(Gateway { app: App::new(config, &sdk), secret: token::secret() });
+    // The members web app, when built (`make run` builds it): web/dist beside the API.
+    let web = std::env::var_os("ROSTER_WEB_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|dir| dir.join("index.html").is_file())
+        .map(|dir| WebApp { dir });
+    let serves_web = web.is_some();
+    let gateway = Arc::new(Gateway { app: App::new(config, &sdk), secret: token::secret(), web });
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = bind(addr).await?;
     eprintln!("Roster API on http://{addr}  (get a token: make token SUB=alice EMAIL=alice@example.com)");
+    if serves_web {
+        eprintln!("Members web app on http://{addr}/");
+    }
     tokio::select! {
         served = gateway.serve(listener) => served?,
         _ = tokio::signal::ctrl_c() => eprintln!("stopping"),

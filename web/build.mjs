@@ -1,0 +1,36 @@
+// Bundles the app into dist/: one minified script, one stylesheet, index.html, and the
+// gzipped size of each against the budget (all JavaScript and CSS ≤ 50 KB gzipped).
+import { build } from "esbuild";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const BUDGET = 50 * 1024;
+rmSync("dist", { recursive: true, force: true });
+mkdirSync("dist");
+await build({
+  entryPoints: ["src/main.tsx", "src/styles.css"],
+  bundle: true,
+  minify: true,
+  format: "esm",
+  target: "es2022",
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  outdir: "dist",
+  entryNames: "[name]",
+  legalComments: "none",
+  logLevel: "warning",
+});
+copyFileSync("index.html", "dist/index.html");
+
+let total = 0;
+for (const file of ["main.js", "styles.css"]) {
+  const gz = gzipSync(readFileSync(`dist/${file}`), { level: 9 }).length;
+  total += gz;
+  console.log(`${file}: ${(gz / 1024).toFixed(1)} KB gzipped`);
+}
+console.log(`total: ${(total / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`);
+writeFileSync("dist/size.json", JSON.stringify({ gzipBytes: total, budgetBytes: BUDGET }) + "\n");
+if (total > BUDGET) {
+  console.error("over budget");
+  process.exit(1);
+}

@@ -1,0 +1,62 @@
+// The typed API client: request and response types come from infra/openapi.yaml (see
+// `npm run types`), so a contract change the app does not follow fails `tsc`.
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+import { session, signOut } from "../session";
+
+type Schemas = components["schemas"];
+export type Org = Schemas["Org"];
+export type Member = Schemas["Member"];
+export type OrgWithMembership = Schemas["OrgWithMembership"];
+export type Invitation = Schemas["Invitation"];
+export type InviteLink = Schemas["InviteLink"];
+export type NewInviteLink = Schemas["NewInviteLink"];
+export type AuditEvent = Schemas["AuditEvent"];
+export type Preview = Schemas["InvitationPreview"];
+export type InviteResult = Schemas["InviteResult"];
+export type RemoveResult = Schemas["RemoveResult"];
+export type Role = Schemas["Role"];
+export type MemberStatus = Schemas["MemberStatus"];
+type Problem = Schemas["Problem"];
+
+/** A refusal of the API: its problem+json `code` (stable) and `detail`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+  ) {
+    super(detail || code);
+  }
+}
+
+export const api = createClient<paths>({ baseUrl: "" });
+
+api.use({
+  onRequest({ request }) {
+    const token = session()?.token;
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ response }) {
+    // An expired or refused token: back to sign-in, returning here afterwards.
+    if (response.status === 401 && session()) signOut(location.pathname + location.search);
+    return response;
+  },
+});
+
+/** The data of a call, or its problem as an `ApiError`. */
+export async function ok<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  let result;
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, "network", "");
+  }
+  const { data, error, response } = result;
+  if (response.ok) return data as T;
+  const problem = (error ?? {}) as Partial<Problem>;
+  throw new ApiError(response.status, problem.code ?? "unknown", problem.detail ?? "");
+}

@@ -1,0 +1,77 @@
+import { render } from "preact";
+import { useEffect } from "preact/hooks";
+import { match, navigate, onLinkClick, useLocation } from "./router";
+import { displayName, session, signOut } from "./session";
+import { SignIn } from "./pages/SignIn";
+import { OrgList } from "./pages/OrgList";
+import { OrgPage, type Tab } from "./pages/OrgPage";
+import { Accept } from "./pages/Accept";
+
+function App() {
+  const { path, query } = useLocation();
+  const me = session();
+
+  const needsSignIn = !me && path !== "/sign-in" && path !== "/invite";
+  useEffect(() => {
+    if (needsSignIn) navigate(`/sign-in?next=${encodeURIComponent(path + location.search)}`, true);
+  }, [needsSignIn, path]);
+
+  // A new page moves focus to its heading, as a page load would for a screen reader.
+  useEffect(() => {
+    const main = document.querySelector("main h1") as HTMLElement | null;
+    main?.focus({ preventScroll: true });
+  }, [path]);
+
+  let page;
+  if (path === "/sign-in") page = <SignIn next={query.get("next")} email={query.get("email")} />;
+  else if (path === "/invite") page = <Accept token={query.get("token") ?? ""} />;
+  else if (needsSignIn) page = null;
+  else if (path === "/") page = <OrgList />;
+  else {
+    const org = match("/o/:orgId/:tab", path) ?? match("/o/:orgId", path);
+    const member = match("/o/:orgId/members/:userId", path);
+    const tab = (org?.tab ?? "members") as Tab;
+    if (member) page = <OrgPage orgId={member.orgId!} tab="members" userId={member.userId!} />;
+    else if (org && ["members", "links", "activity"].includes(tab)) page = <OrgPage orgId={org.orgId!} tab={tab} />;
+    else page = <NotFound />;
+  }
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <a href="/" class="brand" onClick={onLinkClick}>
+          Roster
+        </a>
+        {me && (
+          <div class="who">
+            <span>
+              Signed in as <strong>{displayName(me.user)}</strong>
+            </span>
+            <button type="button" class="secondary small" onClick={() => signOut()}>
+              Sign out
+            </button>
+          </div>
+        )}
+      </header>
+      <main id="main">{page}</main>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section class="narrow">
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        <a href="/" onClick={onLinkClick}>
+          Go to your organizations
+        </a>
+      </p>
+    </section>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

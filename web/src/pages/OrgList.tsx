@@ -1,0 +1,88 @@
+// The caller's organizations with their role, and "Create organization".
+import { useEffect, useState } from "preact/hooks";
+import { api, ok, type OrgWithMembership } from "../api/client";
+import { sentence } from "../api/messages";
+import { navigate, onLinkClick } from "../router";
+import { ROLE_LABEL } from "../roles";
+import { ErrorText } from "../components/Status";
+
+export function OrgList() {
+  const [orgs, setOrgs] = useState<OrgWithMembership[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = async (after?: string) => {
+    try {
+      const page = await ok(api.GET("/orgs", { params: { query: { limit: 50, cursor: after } } }));
+      setOrgs((old) => [...(after ? (old ?? []) : []), ...page.orgs]);
+      setCursor(page.nextCursor);
+    } catch (e) {
+      setError(sentence(e));
+    }
+  };
+  useEffect(() => void load(), []);
+
+  return (
+    <section class="narrow">
+      <h1 tabIndex={-1}>Your organizations</h1>
+      <ErrorText message={error} />
+      {orgs === null ? (
+        !error && <p class="muted">Loading…</p>
+      ) : orgs.length === 0 ? (
+        <p>You don't belong to an organization yet. Create one to get started.</p>
+      ) : (
+        <ul class="orgs">
+          {orgs.map(({ org, membership }) => (
+            <li key={org.id}>
+              <a href={`/o/${org.id}/members`} onClick={onLinkClick}>
+                {org.name}
+              </a>
+              <span class="muted">
+                {ROLE_LABEL[membership.role]}
+                {membership.status === "suspended" ? " · Suspended" : ""} · {org.memberCount}{" "}
+                {org.memberCount === 1 ? "member" : "members"}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {cursor && (
+        <button type="button" class="secondary" onClick={() => load(cursor)}>
+          Load more
+        </button>
+      )}
+      <CreateOrg />
+    </section>
+  );
+}
+
+function CreateOrg() {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const name = String(new FormData(e.currentTarget as HTMLFormElement).get("name") ?? "");
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await ok(api.POST("/orgs", { body: { name } }));
+      navigate(`/o/${created.org.id}/members`);
+    } catch (err) {
+      setError(sentence(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card inline-form" onSubmit={submit}>
+      <h2>Create organization</h2>
+      <label>
+        Organization name
+        <input name="name" required maxLength={100} />
+      </label>
+      <ErrorText message={error} />
+      <button type="submit" class="primary" disabled={busy}>
+        Create organization
+      </button>
+    </form>
+  );
+}
