@@ -52,12 +52,26 @@ async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     list("orgs", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
+/// The organization and the caller's membership; with a seat limit configured, also the
+/// seats in use (`{limit, used}`), counted alongside the authorization read (its answer is
+/// dropped unless the caller turns out to be an active member).
 async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let (org, membership) = app.store.org_and_membership(&id, &caller.user_id).await?;
+    let read = app.store.org_and_membership(&id, &caller.user_id);
+    let ((org, membership), seats) = match app.config.max_members {
+        Some(limit) => {
+            let (read, seats) = tokio::join!(read, app.store.seats(&id, app.now()));
+            (read?, Some((limit, seats)))
+        }
+        None => (read.await?, None),
+    };
     let membership = access::active(membership)?;
     let org = org.ok_or(Error::NotFound)?;
-    ok(&json!({ "org": org, "membership": membership }))
+    let mut body = json!({ "org": org, "membership": membership });
+    if let Some((limit, seats)) = seats {
+        body["seats"] = json!({ "limit": limit, "used": seats?.used() });
+    }
+    ok(&body)
 }
 
 async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {

@@ -716,10 +716,16 @@ impl<'a> Driver<'a> {
                     b["email"]
                 );
             }
-            Outcome::Joined { org, user } | Outcome::OrgView { org, user } => {
+            Outcome::Joined { org, user } => {
                 status_is(200)?;
                 self.check_org(&r.body["org"], *org)?;
                 self.check_member(&r.body["membership"], *org, *user)?;
+            }
+            Outcome::OrgView { org, user } => {
+                status_is(200)?;
+                self.check_org(&r.body["org"], *org)?;
+                self.check_member(&r.body["membership"], *org, *user)?;
+                self.check_seats(&r.body, *org)?;
             }
             Outcome::Member { org, user } => {
                 status_is(200)?;
@@ -823,6 +829,26 @@ impl<'a> Driver<'a> {
         let want = json!({ "id": self.org_ids[&org], "name": o.name, "memberCount": o.members.len() });
         for key in ["id", "name", "memberCount"] {
             ensure!(shown[key] == want[key], "org {key} is {} but the model says {}", shown[key], want[key]);
+        }
+        Ok(())
+    }
+
+    /// `seats` of an organization read: present with a seat limit only, counting what the
+    /// model counts (unless an invitation's expiry is known only within a window).
+    fn check_seats(&self, body: &Value, org: Ref) -> Result<(), String> {
+        let Some(limit) = self.model.cfg.max_members else {
+            ensure!(body.get("seats").is_none(), "seats {} shown without a seat limit", body["seats"]);
+            return Ok(());
+        };
+        ensure!(body["seats"]["limit"] == json!(limit), "seats limit {}", body["seats"]);
+        let uncertain = self.approximate.keys().any(|i| self.created_in.get(i) == Some(&org));
+        if !uncertain {
+            let used = self.model.seats_used(org, self.app.now().epoch_millis());
+            ensure!(
+                body["seats"]["used"] == json!(used),
+                "seats {} but the model counts {used} used",
+                body["seats"]
+            );
         }
         Ok(())
     }
