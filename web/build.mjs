@@ -5,8 +5,9 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { gzipSync } from "node:zlib";
 
 const BUDGET = 50 * 1024;
-rmSync("dist", { recursive: true, force: true });
-mkdirSync("dist");
+const OUT = process.env.ROSTER_WEB_OUT ?? "dist";
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
 await build({
   entryPoints: ["src/main.tsx", "src/styles.css"],
   bundle: true,
@@ -15,21 +16,21 @@ await build({
   target: "es2022",
   jsx: "automatic",
   jsxImportSource: "preact",
-  outdir: "dist",
+  outdir: OUT,
   entryNames: "[name]",
   legalComments: "none",
   logLevel: "warning",
 });
-copyFileSync("index.html", "dist/index.html");
+copyFileSync("index.html", `${OUT}/index.html`);
 
 let total = 0;
 for (const file of ["main.js", "styles.css"]) {
-  const gz = gzipSync(readFileSync(`dist/${file}`), { level: 9 }).length;
+  const gz = gzipSync(readFileSync(`${OUT}/${file}`), { level: 9 }).length;
   total += gz;
   console.log(`${file}: ${(gz / 1024).toFixed(1)} KB gzipped`);
 }
 console.log(`total: ${(total / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`);
-writeFileSync("dist/size.json", JSON.stringify({ gzipBytes: total, budgetBytes: BUDGET }) + "\n");
+writeFileSync(`${OUT}/size.json`, JSON.stringify({ gzipBytes: total, budgetBytes: BUDGET }) + "\n");
 if (total > BUDGET) {
   console.error("over budget");
   process.exit(1);

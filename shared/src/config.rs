@@ -3,6 +3,7 @@
 use std::env;
 
 use crate::domain::cursor::CursorKeys;
+use crate::mail::branding::{AccentColor, Branding, LogoUrl, ProductName};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -20,6 +21,9 @@ pub struct Config {
     /// Keys that sign list cursors: the first signs, all verify. Only `list` needs them, and
     /// it does not start without them ([`Config::require_cursor_keys`]).
     pub cursor_keys: Option<CursorKeys>,
+    /// The product's name, logo and accent colour in invitation emails
+    /// (`ROSTER_PRODUCT_NAME`, `ROSTER_LOGO_URL`, `ROSTER_ACCENT_COLOR`).
+    pub branding: Branding,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -69,6 +73,27 @@ impl Config {
         let cursor_keys = get("ROSTER_CURSOR_KEYS")
             .map(|v| CursorKeys::parse(&v).map_err(|e| ConfigError(format!("ROSTER_CURSOR_KEYS: {e}"))))
             .transpose()?;
+        let branding = Branding {
+            product_name: get("ROSTER_PRODUCT_NAME")
+                .map(|v| {
+                    ProductName::parse(&v)
+                        .map_err(|e| ConfigError(format!("ROSTER_PRODUCT_NAME {e}, got {v:?}")))
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            logo_url: get("ROSTER_LOGO_URL")
+                .map(|v| {
+                    LogoUrl::parse(&v).map_err(|e| ConfigError(format!("ROSTER_LOGO_URL {e}, got {v:?}")))
+                })
+                .transpose()?,
+            accent_color: get("ROSTER_ACCENT_COLOR")
+                .map(|v| {
+                    AccentColor::parse(&v)
+                        .map_err(|e| ConfigError(format!("ROSTER_ACCENT_COLOR {e}, got {v:?}")))
+                })
+                .transpose()?
+                .unwrap_or_default(),
+        };
         Ok(Self {
             table_name,
             app_url,
@@ -77,6 +102,7 @@ impl Config {
             max_members,
             one_org_per_user,
             cursor_keys,
+            branding,
         })
     }
 
@@ -142,5 +168,42 @@ mod tests {
         assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_INVITE_TTL_HOURS", "0")]).is_err());
         assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_MAX_MEMBERS", "-1")]).is_err());
         assert!(config(&[("TABLE_NAME", "t"), ("ROSTER_ONE_ORG_PER_USER", "yes")]).is_err());
+    }
+
+    #[test]
+    fn branding() {
+        let c = config(&[("TABLE_NAME", "t")]).unwrap();
+        assert_eq!(c.branding, Branding::default());
+        assert_eq!(c.branding.product_name.as_str(), "Roster");
+        assert_eq!(c.branding.logo_url, None);
+        assert_eq!(c.branding.accent_color.to_string(), "#2563eb");
+        // Empty, as the template's defaults leave them, means unset.
+        let c =
+            config(&[("TABLE_NAME", "t"), ("ROSTER_LOGO_URL", ""), ("ROSTER_PRODUCT_NAME", " ")]).unwrap();
+        assert_eq!(c.branding, Branding::default());
+
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ROSTER_PRODUCT_NAME", " Acme People "),
+            ("ROSTER_LOGO_URL", "https://cdn.acme.test/logo.png"),
+            ("ROSTER_ACCENT_COLOR", "#0A7"),
+        ])
+        .unwrap();
+        assert_eq!(c.branding.product_name.as_str(), "Acme People");
+        assert_eq!(c.branding.logo_url.as_ref().map(LogoUrl::as_str), Some("https://cdn.acme.test/logo.png"));
+        assert_eq!(c.branding.accent_color.to_string(), "#00aa77");
+
+        for (key, value) in [
+            ("ROSTER_PRODUCT_NAME", "x".repeat(61)),
+            ("ROSTER_PRODUCT_NAME", "Acme\nBcc: evil@example.com".into()),
+            ("ROSTER_LOGO_URL", "http://cdn.acme.test/logo.png".into()),
+            ("ROSTER_LOGO_URL", "cdn.acme.test/logo.png".into()),
+            ("ROSTER_LOGO_URL", "https://cdn.acme.test/logo.png\" onerror=\"x".into()),
+            ("ROSTER_ACCENT_COLOR", "blue".into()),
+            ("ROSTER_ACCENT_COLOR", "#12345".into()),
+        ] {
+            let error = config(&[("TABLE_NAME", "t"), (key, &value)]).unwrap_err().to_string();
+            assert!(error.contains(key), "{key}={value:?}: {error}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -46,6 +47,10 @@ pub struct Gateway {
     /// The built members web app (`web/dist`), served on every path that is not an API
     /// route; `None` serves the API alone.
     pub web: Option<WebApp>,
+    /// With `ROSTER_LOCAL_TIME_TRAVEL=1`: the offset of the app's clock, moved forward by
+    /// `POST /_local/clock`, so that browser tests reach an invitation's expiry without
+    /// sleeping.
+    pub clock_offset: Option<Arc<AtomicI64>>,
 }
 
 impl Gateway {
@@ -62,6 +67,12 @@ impl Gateway {
             RouteMatch::Found(route, params) => (route, params),
             RouteMatch::WrongMethod => return Error::MethodNotAllowed.to_response(),
             RouteMatch::Unknown if path == DEV_TOKEN_PATH => return dev_token(&self.secret, method, body),
+            RouteMatch::Unknown if path == CLOCK_PATH && method == "POST" => {
+                if let Some(offset) = &self.clock_offset {
+                    return advance_clock(offset, body);
+                }
+                return Error::NotFound.to_response();
+            }
             RouteMatch::Unknown => match (&self.web, method) {
                 (Some(web), "GET" | "HEAD") => return web.serve(path),
                 _ => return Error::NotFound.to_response(),
@@ -173,6 +184,26 @@ fn dev_token(secret: &str, method: &str, body: &[u8]) -> lambda_http::Response<B
         .header("content-type", "application/json")
         .header("cache-control", "no-store")
         .body(Body::Text(serde_json::json!({ "token": token }).to_string()))
+        .expect("static response parts")
+}
+
+pub const CLOCK_PATH: &str = "/_local/clock";
+
+fn advance_clock(offset: &AtomicI64, body: &[u8]) -> lambda_http::Response<Body> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Advance {
+        advance_seconds: u32,
+    }
+    let Ok(advance) = serde_json::from_slice::<Advance>(body) else {
+        return Error::invalid_request("expected {\"advanceSeconds\": N}").to_response();
+    };
+    let total = offset.fetch_add(i64::from(advance.advance_seconds) * 1000, Ordering::SeqCst)
+        + i64::from(advance.advance_seconds) * 1000;
+    lambda_http::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(Body::Text(serde_json::json!({ "offsetSeconds": total / 1000 }).to_string()))
         .expect("static response parts")
 }
 

@@ -117,6 +117,7 @@ impl TestApp {
             one_org_per_user: false,
             // Per test app, as per deployment: nothing may depend on a well-known key.
             cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
+            branding: Default::default(),
         };
         configure(&mut config);
         let calls = CallCounter::default();
@@ -282,7 +283,7 @@ impl TestApp {
 }
 
 /// The real clock plus a shared, adjustable offset.
-fn offset_clock(offset: &Arc<AtomicI64>) -> roster::domain::Clock {
+pub fn offset_clock(offset: &Arc<AtomicI64>) -> roster::domain::Clock {
     let offset = Arc::clone(offset);
     roster::domain::Clock::from_fn(move || {
         roster::domain::Timestamp::now().plus_millis(offset.load(Ordering::SeqCst))

@@ -63,6 +63,7 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         max_members: None,
         one_org_per_user: false,
         cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
+        branding: Default::default(),
     };
     App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table_name),

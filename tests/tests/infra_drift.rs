@@ -648,3 +648,59 @@ fn cursor_keys_are_generated_and_reach_only_list() {
         }
     }
 }
+
+// ------------------------------------------------------------------ email branding
+
+/// The invitation email's branding: each variable and the template parameter it comes from.
+const BRANDING: [(&str, &str); 3] = [
+    ("ROSTER_PRODUCT_NAME", "ProductName"),
+    ("ROSTER_LOGO_URL", "LogoUrl"),
+    ("ROSTER_ACCENT_COLOR", "AccentColor"),
+];
+
+/// The branding reaches the function that sends email, and only it, from parameters whose
+/// defaults the code accepts at cold start.
+#[test]
+fn branding_reaches_only_the_function_that_sends_email() {
+    let template = Template::load();
+    let globals = &template.root["Globals"]["Function"]["Environment"]["Variables"];
+    for (variable, parameter) in BRANDING {
+        assert!(
+            globals[variable].is_null(),
+            "{variable} belongs to `{}` alone, not to Globals",
+            SENDS_EMAIL.name()
+        );
+        assert!(!template.root["Parameters"][parameter].is_null(), "no parameter {parameter}");
+        for (binary, (id, function)) in template.functions() {
+            let value = &function["Properties"]["Environment"]["Variables"][variable];
+            if binary == SENDS_EMAIL.name() {
+                assert_eq!(
+                    intrinsic(value),
+                    Some(("Ref".to_owned(), Value::String(parameter.to_owned()))),
+                    "{id}: {variable} must be !Ref {parameter}"
+                );
+            } else {
+                assert!(value.is_null(), "{id} ({binary}) gets {variable} but sends no email");
+            }
+        }
+    }
+    let defaults: Vec<(&str, String)> = BRANDING
+        .iter()
+        .map(|(variable, parameter)| {
+            let default = template.root["Parameters"][*parameter]["Default"].as_str();
+            (*variable, default.unwrap_or_else(|| panic!("{parameter} has no text default")).to_owned())
+        })
+        .collect();
+    let config = roster::Config::from_lookup(|key| {
+        if key == "TABLE_NAME" {
+            return Some("t".to_owned());
+        }
+        defaults.iter().find(|(variable, _)| *variable == key).map(|(_, value)| value.clone())
+    })
+    .unwrap_or_else(|e| panic!("the template's branding defaults: {e}"));
+    assert_eq!(
+        config.branding,
+        roster::mail::branding::Branding::default(),
+        "the template's defaults are the code's"
+    );
+}

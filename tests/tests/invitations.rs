@@ -54,6 +54,7 @@ async fn the_emailed_link_works_and_hostile_text_is_escaped() {
     let html = mail[0]["body"]["html"].as_str().unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"), "{html}");
+    assert_eq!(html.matches(">Accept invitation</a>").count(), 1, "one button: {html}");
     let text = mail[0]["body"]["text"].as_str().unwrap();
     assert!(text.contains("https://app.example.test/invite?token="), "{text}");
     assert!(text.contains("as an admin") && text.contains("expires on"), "{text}");

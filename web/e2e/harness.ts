@@ -155,3 +155,15 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
+
+/** Moves the local stack's clock forward (the gateway runs with ROSTER_LOCAL_TIME_TRAVEL=1):
+ * expiry is reached without sleeping. The offset stays for the rest of the run, so tests
+ * that use it make their own invitations after it. */
+export async function advanceClock(seconds: number): Promise<void> {
+  const response = await fetch(`${BASE}/_local/clock`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ advanceSeconds: seconds }),
+  });
+  assert.equal(response.status, 200, "the local gateway must run with ROSTER_LOCAL_TIME_TRAVEL=1");
+}

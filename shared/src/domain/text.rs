@@ -14,17 +14,7 @@ impl OrgName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidName> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(InvalidName::Blank);
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(InvalidName::TooLong);
-        }
-        if name.chars().any(char::is_control) {
-            return Err(InvalidName::ControlCharacter);
-        }
-        Ok(Self(name.to_owned()))
+        one_line(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -32,12 +22,28 @@ impl OrgName {
     }
 }
 
+/// A name shown on one line (an organization's, the product's): `raw` trimmed, 1 to
+/// `max_chars` characters, no control characters.
+pub(crate) fn one_line(raw: &str, max_chars: usize) -> Result<String, InvalidName> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(InvalidName::Blank);
+    }
+    if name.chars().count() > max_chars {
+        return Err(InvalidName::TooLong(max_chars));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(InvalidName::ControlCharacter);
+    }
+    Ok(name.to_owned())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidName {
     #[error("name must not be blank")]
     Blank,
-    #[error("name must be at most 100 characters")]
-    TooLong,
+    #[error("name must be at most {0} characters")]
+    TooLong(usize),
     #[error("name must not contain control characters or line breaks")]
     ControlCharacter,
 }
@@ -112,7 +118,7 @@ mod tests {
         assert_eq!(OrgName::parse("  Acme  ").unwrap().as_str(), "Acme");
         assert_eq!(OrgName::parse("   "), Err(InvalidName::Blank));
         assert!(OrgName::parse(&"é".repeat(100)).is_ok(), "100 characters, not bytes");
-        assert_eq!(OrgName::parse(&"x".repeat(101)), Err(InvalidName::TooLong));
+        assert_eq!(OrgName::parse(&"x".repeat(101)), Err(InvalidName::TooLong(100)));
         assert_eq!(OrgName::parse("Ac\nme"), Err(InvalidName::ControlCharacter));
         assert_eq!(OrgName::parse("Ac\u{7f}me"), Err(InvalidName::ControlCharacter));
     }

@@ -341,6 +341,7 @@ async fn send_invitation(
         role: invitation.role,
         expires_at: invitation.expires_at,
         accept_url: &url,
+        branding: &app.config.branding,
     });
     app.mailer.send(&invitation.email, &mail).await.is_ok()
 }

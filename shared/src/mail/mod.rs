@@ -1,5 +1,6 @@
 //! Sending invitation email through SES v2.
 
+pub mod branding;
 pub mod compose;
 
 use std::sync::OnceLock;

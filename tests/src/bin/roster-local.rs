@@ -3,9 +3,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 use roster::{App, Config};
 use roster_tests::gateway::{Gateway, WebApp, bind};
+use roster_tests::harness::offset_clock;
 use roster_tests::{table, token};
 
 #[tokio::main]
@@ -25,7 +27,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|dir| dir.join("index.html").is_file())
         .map(|dir| WebApp { dir });
     let serves_web = web.is_some();
-    let gateway = Arc::new(Gateway { app: App::new(config, &sdk), secret: token::secret(), web });
+    let mut app = App::new(config, &sdk);
+    let clock_offset = (std::env::var("ROSTER_LOCAL_TIME_TRAVEL").as_deref() == Ok("1")).then(|| {
+        let offset = Arc::new(AtomicI64::new(0));
+        app.clock = offset_clock(&offset);
+        offset
+    });
+    let gateway = Arc::new(Gateway { app, secret: token::secret(), web, clock_offset });
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = bind(addr).await?;
     eprintln!("Roster API on http://{addr}  (get a token: make token SUB=alice EMAIL=alice@example.com)");

@@ -16,16 +16,17 @@ export type Tab = "members" | "links" | "activity";
 
 /** What every tab of an organization gets: the organization, the viewer's membership, and
  * a way to read both again after a change (counts, the viewer's own role). */
-export type OrgContext = { org: Org; me: Member; reload: () => Promise<void> };
+export type OrgContext = { org: Org; me: Member; seats?: Seats | undefined; reload: () => Promise<void> };
+type Seats = { limit: number; used: number };
 
 export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userId?: string }) {
-  const [ctx, setCtx] = useState<{ org: Org; me: Member } | null>(null);
+  const [ctx, setCtx] = useState<{ org: Org; me: Member; seats?: Seats | undefined } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const reload = async () => {
     try {
-      const { org, membership } = await ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } }));
-      setCtx({ org, me: membership });
+      const { org, membership, seats } = await ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } }));
+      setCtx({ org, me: membership, seats });
       setError(null);
     } catch (e) {
       setCtx(null);
@@ -65,7 +66,16 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
             </a>
           </p>
           <h1 tabIndex={-1}>{ctx.org.name}</h1>
-          <p class="muted">You are {article(ctx.me.role)} {ROLE_LABEL[ctx.me.role].toLowerCase()}.</p>
+          <p class="muted">
+            You are {article(ctx.me.role)} {ROLE_LABEL[ctx.me.role].toLowerCase()}. {ctx.org.memberCount}{" "}
+            {ctx.org.memberCount === 1 ? "member" : "members"}
+            {ctx.seats && (
+              <>
+                {" "}
+                · <span class="seats">{ctx.seats.used} of {ctx.seats.limit} seats used</span>
+              </>
+            )}
+          </p>
         </div>
         <Leave context={context} />
       </div>
