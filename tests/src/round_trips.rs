@@ -67,6 +67,8 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &owner, "GET", &o("/members"), None).await;
     m.run("", 2, &owner, "GET", &o("/members/member"), None).await;
     m.run("", 2, &owner, "GET", &o("/audit"), None).await;
+    let settings = json!({ "name": "Bench Inc.", "metadata": { "plan": "pro" } });
+    m.run("", 2, &owner, "PATCH", &o(""), Some(settings)).await;
 
     let one = json!({ "invitations": [{ "email": app.email("ann") }] });
     // A read pass, the batch's transactions (24 new invitations each), and one write marking

@@ -145,6 +145,32 @@ const MATRIX: &[(&str, &str, &str, [&str; 7])] = &[
         r#"{"role":"viewer"}"#,
         ["200", "403", "403", "200", "403", "404", "401"],
     ),
+    // Metadata by rank, like a role; one's own only as an owner.
+    (
+        "PATCH",
+        "/orgs/{org}/members/mem2",
+        r#"{"metadata":{"projects":["apollo"]}}"#,
+        ["200", "200", "403", "403", "403", "404", "401"],
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/members/adm2",
+        r#"{"metadata":{"projects":["apollo"]}}"#,
+        ["200", "403", "403", "403", "403", "404", "401"],
+    ),
+    (
+        "PATCH",
+        "/orgs/{org}/members/{self}",
+        r#"{"metadata":{"projects":["apollo"]}}"#,
+        ["200", "403", "403", "403", "403", "404", "401"],
+    ),
+    // Organization settings: admins and owners.
+    (
+        "PATCH",
+        "/orgs/{org}",
+        r#"{"name":"Renamed","metadata":{"plan":"pro"}}"#,
+        ["200", "200", "403", "403", "403", "404", "401"],
+    ),
     (
         "POST",
         "/orgs/{org}/transfer-ownership",

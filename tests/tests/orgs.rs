@@ -121,3 +121,99 @@ async fn members_paging_and_cursor_binding() {
     let filtered = app.call(Some(&alice), "GET", &format!("/orgs/{id}/members?role=viewer"), None).await;
     assert_eq!(filtered.body["members"].as_array().unwrap().len(), 0);
 }
+
+/// Organization settings and metadata: a rename with metadata is audited with what changed,
+/// shows everywhere the organization is shown (an invitation's preview included), and bad
+/// settings change nothing.
+#[tokio::test]
+async fn settings_and_metadata_round_trip() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let path = format!("/orgs/{org}");
+
+    let nested = json!({ "": null, "plan": { "tier": 2, "projects": ["apollo", "gemini"] }, "ü": 1.5 });
+    let renamed = app
+        .call(Some(&owner), "PATCH", &path, Some(json!({ "name": " Acme Inc. ", "metadata": nested })))
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(
+        (&renamed.body["org"]["name"], &renamed.body["org"]["metadata"]),
+        (&json!("Acme Inc."), &nested)
+    );
+    let read = app.call(Some(&owner), "GET", &path, None).await;
+    assert_eq!(read.body["org"]["metadata"], nested);
+    let mine = app.call(Some(&owner), "GET", "/orgs", None).await;
+    assert_eq!(mine.body["orgs"][0]["org"]["name"], "Acme Inc.");
+    assert_eq!(mine.body["orgs"][0]["membership"]["metadata"], json!({}));
+
+    let audit = app.call(Some(&owner), "GET", &format!("{path}/audit"), None).await;
+    let event = &audit.body["events"][0];
+    assert_eq!(event["action"], "org.updated");
+    assert_eq!(event["details"]["before"], json!({ "name": "Acme", "metadata": {} }));
+    assert_eq!(event["details"]["after"], json!({ "name": "Acme Inc.", "metadata": nested }));
+
+    // Nothing to change: no write, no event.
+    let same = app.call(Some(&owner), "PATCH", &path, Some(json!({ "name": "Acme Inc." }))).await;
+    assert_eq!(same.status, 200);
+    let audit_again = app.call(Some(&owner), "GET", &format!("{path}/audit"), None).await;
+    assert_eq!(
+        audit_again.body["events"].as_array().unwrap().len(),
+        audit.body["events"].as_array().unwrap().len()
+    );
+
+    // Bad settings: 400, and nothing changes.
+    let too_many: serde_json::Map<String, serde_json::Value> =
+        (0..33).map(|i| (format!("k{i}"), json!(i))).collect();
+    for bad in [
+        json!({ "metadata": too_many }),
+        json!({ "metadata": { "k": "x".repeat(4100) } }),
+        json!({ "metadata": ["not", "an", "object"] }),
+        json!({ "name": "two\nlines" }),
+        json!({ "name": 7 }),
+        json!({ "colour": "red" }),
+    ] {
+        let refused = app.call(Some(&owner), "PATCH", &path, Some(bad.clone())).await;
+        assert_eq!((refused.status, refused.code()), (400, "invalid_request"), "{bad}");
+    }
+    let unchanged = app.call(Some(&owner), "GET", &path, None).await;
+    assert_eq!(
+        (&unchanged.body["org"]["name"], &unchanged.body["org"]["metadata"]),
+        (&json!("Acme Inc."), &nested)
+    );
+
+    // An invitation's metadata becomes the membership's; its preview shows the current name.
+    let bob = app.user("bob");
+    let assigned = json!({ "projects": ["apollo"] });
+    let invited = app
+        .call(
+            Some(&owner),
+            "POST",
+            &format!("{path}/invitations"),
+            Some(json!({ "invitations": [{ "email": bob.email, "metadata": assigned }] })),
+        )
+        .await;
+    assert_eq!(invited.body["results"][0]["invitation"]["metadata"], assigned);
+    let token = app.token_mailed_to(bob.email.as_deref().unwrap()).await;
+    app.call(Some(&owner), "PATCH", &path, Some(json!({ "name": "Acme Group" }))).await;
+    let preview = app.call(None, "POST", "/invitations/preview", Some(json!({ "token": token }))).await;
+    assert_eq!(preview.body["org"]["name"], "Acme Group");
+    let joined = app.call(Some(&bob), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
+    assert_eq!(joined.body["membership"]["metadata"], assigned);
+    let member = app.call(Some(&owner), "GET", &format!("{path}/members/bob"), None).await;
+    assert_eq!(member.body["member"]["metadata"], assigned);
+
+    // A member's metadata by rank: the owner replaces it; the change is audited.
+    let replaced = json!({ "projects": [] });
+    let changed = app
+        .call(Some(&owner), "PATCH", &format!("{path}/members/bob"), Some(json!({ "metadata": replaced })))
+        .await;
+    assert_eq!(changed.body["member"]["metadata"], replaced);
+    let audit = app.call(Some(&owner), "GET", &format!("{path}/audit"), None).await;
+    assert_eq!(audit.body["events"][0]["action"], "member.updated");
+    assert_eq!(audit.body["events"][0]["details"]["before"]["metadata"], assigned);
+    // Bob may not set his own.
+    let own =
+        app.call(Some(&bob), "PATCH", &format!("{path}/members/bob"), Some(json!({ "metadata": {} }))).await;
+    assert_eq!((own.status, own.code()), (403, "forbidden"));
+}

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::email::Email;
 use super::ids::{InvitationId, LinkId, UserId};
+use super::metadata::Metadata;
 use super::role::Role;
 use super::time::Timestamp;
 use crate::config::MAX_INVITE_HOURS;
@@ -29,6 +30,9 @@ pub struct Invitation {
     pub expires_at: Timestamp,
     pub last_sent_at: Timestamp,
     pub email_delivery: Delivery,
+    /// Copied to the membership when the invitation is accepted.
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 impl Invitation {

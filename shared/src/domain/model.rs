@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::email::Email;
 use super::ids::{EventId, OrgId, UserId};
+use super::metadata::Metadata;
 use super::role::{Role, Status};
 use super::text::{DisplayName, OrgName};
 use super::time::Timestamp;
@@ -16,6 +17,8 @@ pub struct Org {
     pub name: OrgName,
     pub created_at: Timestamp,
     pub member_count: u32,
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +32,8 @@ pub struct Member {
     pub joined_at: Timestamp,
     pub invited_by: Option<UserId>,
     pub updated_at: Timestamp,
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 impl Member {
@@ -84,6 +89,10 @@ pub enum AuditAction {
     MemberLeft,
     #[serde(rename = "ownership.transferred")]
     OwnershipTransferred,
+    #[serde(rename = "org.updated")]
+    OrgUpdated,
+    #[serde(rename = "member.updated")]
+    MemberUpdated,
 }
 
 impl AuditEvent {

@@ -62,11 +62,12 @@ fn require_invitee(caller: &Caller, record: &TokenRecord) -> Result<(), Error> {
 
 async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let token = token(req)?;
-    let record = app.store.token(&token.hash()).await?.ok_or(Error::InvitationNotFound)?;
+    let (record, org) =
+        app.store.token_and_org(&token.hash(), token.org()).await?.ok_or(Error::InvitationNotFound)?;
     usable(&record, app.now())?;
     let mut body = json!({
         "kind": record.kind,
-        "org": { "id": record.org_id, "name": record.org_name },
+        "org": { "id": org.id, "name": org.name },
         "role": record.role,
         "invitedBy": { "name": record.inviter_name },
         "expiresAt": record.expires_at,
@@ -116,6 +117,7 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             joined_at: now,
             invited_by: Some(record.invited_by.clone()),
             updated_at: now,
+            metadata: record.metadata.clone(),
         };
         let event = joined_event(now, &record, &member, &context.slot);
         let one_org = app.config.one_org_per_user;

@@ -7,7 +7,8 @@ use serde_json::json;
 use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Member, OrgId, Role, Status, Timestamp, UserId, access,
+    AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
+    access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
@@ -22,6 +23,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         match route.as_str() {
             "PATCH /orgs/{orgId}/members/{userId}" => change(app, &caller, &req).await,
             "POST /orgs/{orgId}/transfer-ownership" => transfer(app, &caller, &req).await,
+            "PATCH /orgs/{orgId}" => update_org(app, &caller, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -33,23 +35,33 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 struct ChangeRequest {
     role: Option<String>,
     status: Option<String>,
+    metadata: Option<Metadata>,
 }
 
-/// The rules of API.md for changing `target` to (`role`, `status`). Self-changes are allowed
-/// only to an owner stepping down; the last-owner guard is the store's condition.
-pub(crate) fn authorize_change(
-    actor: &Member,
-    target: &Member,
-    role: Role,
-    status: Status,
-) -> Result<(), Error> {
+/// What a change asks for; each part may be absent.
+struct Requested {
+    role: Option<Role>,
+    status: Option<Status>,
+    metadata: Option<Metadata>,
+}
+
+/// The rules of API.md for changing `target` to `after` (role, status, metadata).
+/// Self-changes of role or status are allowed only to an owner stepping down, and of
+/// metadata only to an owner (metadata is the product's, set by rank like a role); the
+/// last-owner guard is the store's condition.
+pub(crate) fn authorize_change(actor: &Member, target: &Member, after: &Member) -> Result<(), Error> {
+    let (role, status) = (after.role, after.status);
     if actor.user_id == target.user_id {
         let stepping_down = actor.role == Role::Owner && status == target.status && role <= Role::Owner;
-        return if stepping_down || (role == target.role && status == target.status) {
-            Ok(())
-        } else {
-            Err(Error::forbidden("you cannot change your own role or status, except an owner stepping down"))
-        };
+        if !stepping_down && (role != target.role || status != target.status) {
+            return Err(Error::forbidden(
+                "you cannot change your own role or status, except an owner stepping down",
+            ));
+        }
+        if after.metadata != target.metadata && actor.role != Role::Owner {
+            return Err(Error::forbidden("only an owner may change their own metadata"));
+        }
+        return Ok(());
     }
     access::require_act_on(actor, target)?;
     if role != target.role {
@@ -58,8 +70,7 @@ pub(crate) fn authorize_change(
     Ok(())
 }
 
-/// The role and status a change asks for (either may be absent).
-fn requested(req: &Request) -> Result<(Option<Role>, Option<Status>), Error> {
+fn requested(req: &Request) -> Result<Requested, Error> {
     let body: ChangeRequest = json_body(req)?;
     let role = body.role.as_deref().map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole)).transpose()?;
     let status = body
@@ -67,24 +78,29 @@ fn requested(req: &Request) -> Result<(Option<Role>, Option<Status>), Error> {
         .as_deref()
         .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
         .transpose()?;
-    Ok((role, status))
+    Ok(Requested { role, status, metadata: body.metadata })
 }
 
 async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
-    let (role, status) = authorized_input(app, caller, &org, requested(req), access::require_member).await?;
+    let wanted = authorized_input(app, caller, &org, requested(req), access::require_member).await?;
     let target_id = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
         let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
         let actor = access::active(me)?;
         let before = them.ok_or(Error::NotFound)?;
-        let (role, status) = (role.unwrap_or(before.role), status.unwrap_or(before.status));
-        authorize_change(&actor, &before, role, status)?;
-        if role == before.role && status == before.status {
+        let after = Member {
+            role: wanted.role.unwrap_or(before.role),
+            status: wanted.status.unwrap_or(before.status),
+            metadata: wanted.metadata.clone().unwrap_or_else(|| before.metadata.clone()),
+            ..before.clone()
+        };
+        authorize_change(&actor, &before, &after)?;
+        if after == before {
             return ok(&json!({ "member": before }));
         }
-        let after = Member { role, status, updated_at: now, ..before.clone() };
+        let after = Member { updated_at: now, ..after };
         let events = change_events(now, &actor.user_id, &before, &after);
         let seats = reactivation_seats(app, &org, (&before, &after), now).await?;
         match app.store.change_member(&org, &actor, &before, &after, &events, seats).await {
@@ -113,7 +129,16 @@ fn change_events(now: Timestamp, actor: &UserId, before: &Member, after: &Member
             Status::Suspended => AuditAction::MemberSuspended,
             Status::Active => AuditAction::MemberReactivated,
         };
-        events.push(AuditEvent::new(now, actor, action, target, json!({ "role": after.role })));
+        events.push(AuditEvent::new(now, actor, action, target.clone(), json!({ "role": after.role })));
+    }
+    if before.metadata != after.metadata {
+        events.push(AuditEvent::new(
+            now,
+            actor,
+            AuditAction::MemberUpdated,
+            target,
+            json!({ "before": { "metadata": before.metadata }, "after": { "metadata": after.metadata } }),
+        ));
     }
     events
 }
@@ -133,6 +158,66 @@ async fn reactivation_seats(
         return Err(Error::SeatLimit);
     }
     Ok(Some(SeatClaim::members(seats, max, 1)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgChangeRequest {
+    name: Option<String>,
+    metadata: Option<Metadata>,
+}
+
+fn org_changes(req: &Request) -> Result<(Option<OrgName>, Option<Metadata>), Error> {
+    let body: OrgChangeRequest = json_body(req)?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| OrgName::parse(n).map_err(|e| Error::invalid_request(e.to_string())))
+        .transpose()?;
+    Ok((name, body.metadata))
+}
+
+/// Renames the organization or replaces its metadata (admins and owners). The write is
+/// conditioned on the organization being as read, so its audit event's `before` is exact.
+async fn update_org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
+    let org = org_id(req)?;
+    let (name, metadata) =
+        authorized_input(app, caller, &org, org_changes(req), access::require_admin).await?;
+    for _ in 0..ATTEMPTS {
+        let (found, me) = app.store.org_and_membership(&org, &caller.user_id).await?;
+        let actor = access::active(me)?;
+        access::require_admin(&actor)?;
+        let before = found.ok_or(Error::NotFound)?;
+        let after = Org {
+            name: name.clone().unwrap_or_else(|| before.name.clone()),
+            metadata: metadata.clone().unwrap_or_else(|| before.metadata.clone()),
+            ..before.clone()
+        };
+        if after == before {
+            return ok(&json!({ "org": before }));
+        }
+        let (mut was, mut now_is) = (json!({}), json!({}));
+        if before.name != after.name {
+            (was["name"], now_is["name"]) = (json!(before.name), json!(after.name));
+        }
+        if before.metadata != after.metadata {
+            (was["metadata"], now_is["metadata"]) = (json!(before.metadata), json!(after.metadata));
+        }
+        let event = AuditEvent::new(
+            now,
+            &actor.user_id,
+            AuditAction::OrgUpdated,
+            Some(org.to_string()),
+            json!({ "before": was, "after": now_is }),
+        );
+        match app.store.update_org(&before, &after, &actor, &event).await {
+            Ok(()) => return ok(&json!({ "org": after })),
+            Err(ChangeError::Stale) => continue,
+            Err(ChangeError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(Error::Conflict("the organization keeps changing; retry".into()))
 }
 
 #[derive(Deserialize)]

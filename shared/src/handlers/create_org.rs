@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::serve;
 use crate::App;
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, OrgId, OrgName, Role, Status};
+use crate::domain::{AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status};
 use crate::error::Error;
 use crate::http::request::json_body;
 use crate::http::response::created;
@@ -31,7 +31,7 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let body: CreateOrg = json_body(req)?;
     let name = OrgName::parse(&body.name).map_err(|e| Error::invalid_request(e.to_string()))?;
     let now = app.now();
-    let org = Org { id: OrgId::new(), name, created_at: now, member_count: 1 };
+    let org = Org { id: OrgId::new(), name, created_at: now, member_count: 1, metadata: Metadata::default() };
     let owner = Member {
         user_id: caller.user_id.clone(),
         // Only a verified address is recorded: it marks the address as taken in this org.
@@ -42,6 +42,7 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         joined_at: now,
         invited_by: None,
         updated_at: now,
+        metadata: Metadata::default(),
     };
     let event = AuditEvent::new(
         now,

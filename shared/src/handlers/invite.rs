@@ -10,7 +10,8 @@ use crate::App;
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
 use crate::domain::token::{Token, TokenHash};
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Email, InvitationId, LinkId, Member, Org, OrgId, Role, Timestamp, access,
+    AuditAction, AuditEvent, Caller, Email, InvitationId, LinkId, Member, Metadata, Org, OrgId, Role,
+    Timestamp, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
@@ -49,6 +50,8 @@ struct InviteRequest {
 struct InviteEntry {
     email: String,
     role: Option<String>,
+    #[serde(default)]
+    metadata: Metadata,
 }
 
 #[derive(Serialize)]
@@ -70,8 +73,16 @@ impl InviteResult {
 
 /// A batch as requested: one entry per distinct address, in request order.
 struct Batch {
-    entries: Vec<(String, Result<Email, Error>, Role)>,
+    entries: Vec<Entry>,
     hours: u32,
+}
+
+/// One address of a batch: as given (lowercased), parsed, and what its invitation carries.
+struct Entry {
+    key: String,
+    email: Result<Email, Error>,
+    role: Role,
+    metadata: Metadata,
 }
 
 fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
@@ -88,11 +99,12 @@ fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
         let trimmed = entry.email.trim();
         // Repeats collapse into the first.
         if seen.insert(trimmed.to_lowercase()) {
-            entries.push((
-                trimmed.to_lowercase(),
-                Email::parse(trimmed).map_err(|_| Error::InvalidEmail),
+            entries.push(Entry {
+                key: trimmed.to_lowercase(),
+                email: Email::parse(trimmed).map_err(|_| Error::InvalidEmail),
                 role,
-            ));
+                metadata: entry.metadata.clone(),
+            });
         }
     }
     Ok(Batch { entries, hours })
@@ -112,7 +124,7 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let now = app.now();
     let org_id = org_id(req)?;
     let batch = authorized_input(app, caller, &org_id, batch(app, req), access::require_admin).await?;
-    let emails: Vec<Email> = batch.entries.iter().filter_map(|(_, e, _)| e.as_ref().ok().cloned()).collect();
+    let emails: Vec<Email> = batch.entries.iter().filter_map(|e| e.email.as_ref().ok().cloned()).collect();
     let (org, membership, slots) = app.store.invite_context(&org_id, &caller.user_id, &emails, now).await?;
     let actor = access::active(membership)?;
     access::require_admin(&actor)?;
@@ -123,7 +135,7 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let mut drafts = Vec::new();
     let mut slots = slots.into_iter();
     let expires_at = now.plus_hours(batch.hours);
-    for (key, email, role) in batch.entries {
+    for Entry { key, email, role, metadata } in batch.entries {
         let Ok(email) = email else {
             results.push(InviteResult::status(key, "invalid_email"));
             continue;
@@ -137,7 +149,13 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                 Slot::Pending(_) => "already_invited",
                 Slot::Free | Slot::Expired(_) => {
                     drafts.push((
-                        draft(&org, &actor, results.len(), email.clone(), role, (now, expires_at))?,
+                        draft(
+                            &org,
+                            &actor,
+                            results.len(),
+                            (email.clone(), role, metadata),
+                            (now, expires_at),
+                        )?,
                         slot,
                     ));
                     "invited"
@@ -267,8 +285,7 @@ fn draft(
     org: &Org,
     actor: &Member,
     index: usize,
-    email: Email,
-    role: Role,
+    (email, role, metadata): (Email, Role, Metadata),
     (now, expires_at): (Timestamp, Timestamp),
 ) -> Result<Drafted, Error> {
     let invitation = Invitation {
@@ -281,6 +298,7 @@ fn draft(
         last_sent_at: now,
         // Until SES has accepted the email (see `Store::mark_sent`).
         email_delivery: Delivery::Failed,
+        metadata,
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
@@ -305,7 +323,6 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
     TokenRecord {
         kind: TokenKind::Email,
         org_id: org.id.clone(),
-        org_name: org.name.clone(),
         role: invitation.role,
         invited_by: actor.user_id.clone(),
         inviter_name: actor.name.clone(),
@@ -315,6 +332,7 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         link_id: None,
         max_uses: None,
         uses: 0,
+        metadata: invitation.metadata.clone(),
     }
 }
 
@@ -451,7 +469,6 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     let record = TokenRecord {
         kind: TokenKind::Link,
         org_id: org.id.clone(),
-        org_name: org.name.clone(),
         role,
         invited_by: actor.user_id.clone(),
         inviter_name: actor.name.clone(),
@@ -461,6 +478,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         link_id: Some(link.id.clone()),
         max_uses,
         uses: 0,
+        metadata: Metadata::default(),
     };
     let event = AuditEvent::new(
         now,

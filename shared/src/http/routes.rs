@@ -100,6 +100,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/invitations/decline", Accept),
     route("PATCH", "/orgs/{orgId}/members/{userId}", ChangeRole),
     route("POST", "/orgs/{orgId}/transfer-ownership", ChangeRole),
+    route("PATCH", "/orgs/{orgId}", ChangeRole),
     route("DELETE", "/orgs/{orgId}/members/{userId}", Remove),
     route("POST", "/orgs/{orgId}/members/remove", Remove),
     route("DELETE", "/orgs/{orgId}/invitations/{invitationId}", Remove),

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::errors::Item;
 use crate::error::Error;
@@ -15,19 +16,48 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// Attributes of free-form JSON (the product's metadata, an audit event's details) are
+/// stored as JSON text: JSON allows what a DynamoDB map does not (an empty key, for one).
+/// Metadata is left out when empty; details written before this were maps, read as such.
+pub(crate) const METADATA: &str = "metadata";
+const JSON_TEXT: [&str; 2] = [METADATA, "details"];
+
 /// `value`'s fields as attributes, plus `extra` (keys, type tag, counters).
 pub(crate) fn encode<T: Serialize>(value: &T, extra: &[(&str, AttributeValue)]) -> Item {
     let mut item: Item = serde_dynamo::to_item(value).unwrap_or_else(|e| {
         // Only our own domain types are encoded; they always form a map.
         unreachable!("domain value did not encode as an item: {e}")
     });
+    if JSON_TEXT.iter().any(|name| item.contains_key(*name)) {
+        let json = serde_json::to_value(value).unwrap_or_default();
+        for name in JSON_TEXT {
+            if item.remove(name).is_some() {
+                let text = json.get(name).map(Value::to_string).unwrap_or_default();
+                if !(name == METADATA && text == "{}") {
+                    item.insert(name.to_owned(), s(text));
+                }
+            }
+        }
+    }
     for (name, value) in extra {
         item.insert((*name).to_owned(), value.clone());
     }
     item
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
+pub(crate) fn decode<T: DeserializeOwned>(mut item: Item) -> Result<T, Error> {
+    for name in JSON_TEXT {
+        if let Some(AttributeValue::S(text)) = item.get(name) {
+            let Some(map) = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| serde_dynamo::to_attribute_value(v).ok())
+            else {
+                tracing::error!(attribute = name, "stored JSON text is not JSON");
+                return Err(Error::Internal);
+            };
+            item.insert(name.to_owned(), map);
+        }
+    }
     serde_dynamo::from_item(item).map_err(|e| {
         tracing::error!(error = %e, "stored item does not match its type");
         Error::Internal

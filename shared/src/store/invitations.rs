@@ -13,7 +13,7 @@ use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string
 use crate::domain::invitation::Invitation;
 use crate::domain::token::TokenHash;
 use crate::domain::{
-    AuditEvent, DisplayName, Email, InvitationId, LinkId, Member, Org, OrgId, OrgName, Role, Timestamp,
+    AuditEvent, DisplayName, Email, InvitationId, LinkId, Member, Metadata, Org, OrgId, Role, Timestamp,
     UserId,
 };
 use crate::error::Error;
@@ -31,7 +31,6 @@ pub enum TokenKind {
 pub struct TokenRecord {
     pub kind: TokenKind,
     pub org_id: OrgId,
-    pub org_name: OrgName,
     pub role: Role,
     pub invited_by: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +46,9 @@ pub struct TokenRecord {
     pub max_uses: Option<u32>,
     #[serde(default)]
     pub uses: u32,
+    /// An email invitation's metadata, for the membership its acceptance makes.
+    #[serde(default)]
+    pub metadata: Metadata,
 }
 
 /// What became of one address of an invite batch.
@@ -175,6 +177,29 @@ impl Store {
             .await?
             .map(decode)
             .transpose()
+    }
+
+    /// A token and its organization as it is now (its current name), in one round trip:
+    /// what a preview shows. `None` if either is gone.
+    pub async fn token_and_org(
+        &self,
+        hash: &TokenHash,
+        org: &OrgId,
+    ) -> Result<Option<(TokenRecord, Org)>, Error> {
+        let wanted = vec![
+            (keys::token(hash.as_str()), keys::TOKEN_SK.to_owned()),
+            (keys::org(org), keys::ORG_SK.to_owned()),
+        ];
+        let (mut record, mut found_org) = (None, None);
+        for item in self.get_many("get_token_and_org", wanted).await? {
+            if string_attr(&item, keys::SK) == Some(keys::ORG_SK) {
+                found_org = Some(decode::<Org>(item)?);
+            } else {
+                record = Some(decode::<TokenRecord>(item)?);
+            }
+        }
+        // A token names the organization it was issued for; the two must agree.
+        Ok(record.zip(found_org).filter(|(r, o)| r.org_id == o.id))
     }
 
     /// What an invite batch decides on, in one consistent read pass: the organization, the

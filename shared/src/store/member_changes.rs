@@ -349,6 +349,7 @@ mod tests {
             joined_at: now,
             invited_by: None,
             updated_at: now,
+            metadata: Default::default(),
         };
         (member, AuditEvent::new(now, &user_id, AuditAction::MemberRemoved, None, serde_json::Value::Null))
     }

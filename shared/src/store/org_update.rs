@@ -230,6 +230,7 @@ mod tests {
             joined_at: now,
             invited_by: None,
             updated_at: now,
+            metadata: Default::default(),
         }
     }
 

@@ -2,7 +2,12 @@
 
 use serde::Serialize;
 
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+use super::codec::METADATA;
+use super::member_changes::ChangeError;
 use super::members::{member_item, put_new};
+use super::org_update::actor_check;
 use super::org_update::counters;
 use super::slots::{self, Slot};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
@@ -73,6 +78,54 @@ impl Store {
                 Err(Error::Internal)
             }
             Err(TransactError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// Writes `after` (name, metadata) over `before`, if the organization is still as read
+    /// and `actor` still holds the role the decision rested on, with its audit event.
+    pub async fn update_org(
+        &self,
+        before: &Org,
+        after: &Org,
+        actor: &Member,
+        event: &AuditEvent,
+    ) -> Result<(), ChangeError> {
+        let table = self.table();
+        let mut update = Update::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::org(&before.id)))
+            .key(keys::SK, s(keys::ORG_SK))
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#metadata", METADATA)
+            .expression_attribute_values(":was", s(before.name.as_str()))
+            .expression_attribute_values(":name", s(after.name.as_str()));
+        let was_metadata = if before.metadata.is_empty() {
+            "attribute_not_exists(#metadata)".to_owned()
+        } else {
+            update = update.expression_attribute_values(":wasMetadata", s(before.metadata.to_json()));
+            "#metadata = :wasMetadata".to_owned()
+        };
+        update = if after.metadata.is_empty() {
+            update.update_expression("SET #name = :name REMOVE #metadata")
+        } else {
+            update
+                .update_expression("SET #name = :name, #metadata = :metadata")
+                .expression_attribute_values(":metadata", s(after.metadata.to_json()))
+        };
+        let update = update
+            .condition_expression(format!("#name = :was AND {was_metadata}"))
+            .build()
+            .expect("table, key and expressions are set");
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            actor_check(table, &before.id, actor),
+            self.audit_put(&before.id, event),
+        ];
+        match self.transact("update_org", items).await {
+            Ok(()) => Ok(()),
+            // The organization or the actor changed: read again and decide again.
+            Err(TransactError::Cancelled(_)) => Err(ChangeError::Stale),
+            Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
         }
     }
 

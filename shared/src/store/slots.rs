@@ -224,6 +224,7 @@ mod tests {
             expires_at,
             last_sent_at: expires_at,
             email_delivery: Delivery::Failed,
+            metadata: Default::default(),
         }
     }
 

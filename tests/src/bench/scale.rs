@@ -101,6 +101,7 @@ async fn seed_members(app: &TestApp, org: &str, count: usize) {
                 joined_at: now,
                 invited_by: None,
                 updated_at: now,
+                metadata: Default::default(),
             };
             let item = roster::store::members::member_item(&org, &member);
             WriteRequest::builder()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::generate::Pool;
-use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx, meta_json};
 use super::rng::Rng;
 use super::spec::{HOUR_MS, Model, Outcome, TokenFor, UserInfo};
 use crate::harness::{TestApp, TestResponse, User, call_app, http_get_json};
@@ -116,6 +116,11 @@ pub struct Driver<'a> {
     pub tally: std::collections::BTreeMap<String, u64>,
 }
 
+/// Metadata over the 32-key limit.
+fn oversized_metadata() -> Value {
+    Value::Object((0..33).map(|i| (format!("k{i}"), json!(i))).collect())
+}
+
 /// Every this many steps, everything is observed (not only what the step may have changed).
 const FULL_OBSERVATION_EVERY: u64 = 20;
 
@@ -128,6 +133,7 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::CreateLink { org, .. }
         | Act::RevokeLink { org, .. }
         | Act::Change { org, .. }
+        | Act::UpdateOrg { org, .. }
         | Act::Transfer { org, .. }
         | Act::Remove { org, .. }
         | Act::BulkRemove { org, .. }
@@ -210,20 +216,24 @@ impl<'a> Driver<'a> {
             Act::CreateOrg { by, name } => {
                 req(&Some(*by), "POST", "/orgs".into(), Body::Json(json!({ "name": name })))
             }
-            Act::Invite { by, org: o, entries, hours, ses_down, bad } => {
+            Act::Invite { by, org: o, entries, hours, metadata, ses_down, bad } => {
                 let mut list: Vec<Value> = entries
                     .iter()
                     .map(|(addr, role)| {
-                        let email = self.world.pool.render(*addr);
-                        match role {
-                            Some(r) => json!({ "email": email, "role": r.as_str() }),
-                            None => json!({ "email": email }),
+                        let mut entry = json!({ "email": self.world.pool.render(*addr) });
+                        if let Some(r) = role {
+                            entry["role"] = json!(r.as_str());
                         }
+                        if *metadata != 0 {
+                            entry["metadata"] = meta_json(*metadata);
+                        }
+                        entry
                     })
                     .collect();
                 match bad {
                     Some(Bad::Empty) => list.clear(),
                     Some(Bad::Role) => list[0]["role"] = json!("root"),
+                    Some(Bad::Metadata) => list[0]["metadata"] = oversized_metadata(),
                     _ => {}
                 }
                 let mut body = json!({ "invitations": list });
@@ -289,7 +299,7 @@ impl<'a> Driver<'a> {
                 };
                 req(by, "POST", path.into(), Body::Json(json!({ "token": token })))
             }
-            Act::Change { by, org: o, target, role, status, bad } => {
+            Act::Change { by, org: o, target, role, status, metadata, bad } => {
                 let mut body = json!({});
                 if let Some(r) = role {
                     body["role"] = json!(r.as_str());
@@ -297,13 +307,30 @@ impl<'a> Driver<'a> {
                 if let Some(s) = status {
                     body["status"] = json!(s.as_str());
                 }
+                if let Some(m) = metadata {
+                    body["metadata"] = meta_json(*m);
+                }
                 match bad {
                     Some(Bad::Role) => body["role"] = json!("root"),
                     Some(Bad::Status) => body["status"] = json!("deleted"),
+                    Some(Bad::Metadata) => body["metadata"] = oversized_metadata(),
                     _ => {}
                 }
                 let path = format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target));
                 req(by, "PATCH", path, with_bad(bad, body))
+            }
+            Act::UpdateOrg { by, org: o, name, metadata, bad } => {
+                let mut body = json!({});
+                if let Some(n) = name {
+                    body["name"] = json!(n);
+                }
+                if let Some(m) = metadata {
+                    body["metadata"] = meta_json(*m);
+                }
+                if *bad == Some(Bad::Metadata) {
+                    body["metadata"] = json!(["not", "an", "object"]);
+                }
+                req(by, "PATCH", format!("/orgs/{}", org(o)?), with_bad(bad, body))
             }
             Act::Transfer { by, org: o, target, bad } => {
                 let body = with_bad(bad, json!({ "userId": self.target_sub(*target) }));
@@ -721,6 +748,10 @@ impl<'a> Driver<'a> {
                 self.check_org(&r.body["org"], *org)?;
                 self.check_member(&r.body["membership"], *org, *user)?;
             }
+            Outcome::OrgUpdated(org) => {
+                status_is(200)?;
+                self.check_org(&r.body["org"], *org)?;
+            }
             Outcome::OrgView { org, user } => {
                 status_is(200)?;
                 self.check_org(&r.body["org"], *org)?;
@@ -826,8 +857,13 @@ impl<'a> Driver<'a> {
 
     fn check_org(&self, shown: &Value, org: Ref) -> Result<(), String> {
         let o = &self.model.orgs[&org];
-        let want = json!({ "id": self.org_ids[&org], "name": o.name, "memberCount": o.members.len() });
-        for key in ["id", "name", "memberCount"] {
+        let want = json!({
+            "id": self.org_ids[&org],
+            "name": o.name,
+            "memberCount": o.members.len(),
+            "metadata": meta_json(o.metadata),
+        });
+        for key in ["id", "name", "memberCount", "metadata"] {
             ensure!(shown[key] == want[key], "org {key} is {} but the model says {}", shown[key], want[key]);
         }
         Ok(())
@@ -865,8 +901,9 @@ impl<'a> Driver<'a> {
             "role": m.role.as_str(),
             "status": m.status.as_str(),
             "invitedBy": m.invited_by.map(|u| self.sub(u)),
+            "metadata": meta_json(m.metadata),
         });
-        for key in ["userId", "email", "name", "role", "status", "invitedBy"] {
+        for key in ["userId", "email", "name", "role", "status", "invitedBy", "metadata"] {
             ensure!(
                 shown[key] == want[key],
                 "member {}: {key} is {} but the model says {}",
@@ -887,8 +924,9 @@ impl<'a> Driver<'a> {
             "status": if i.expires_at <= now { "expired" } else { "pending" },
             "invitedBy": self.sub(i.invited_by),
             "emailDelivery": if i.delivered { "sent" } else { "failed" },
+            "metadata": meta_json(i.metadata),
         });
-        for key in ["id", "email", "role", "status", "invitedBy", "emailDelivery"] {
+        for key in ["id", "email", "role", "status", "invitedBy", "emailDelivery", "metadata"] {
             ensure!(
                 shown[key] == want[key],
                 "invitation {}: {key} is {} but the model says {}",

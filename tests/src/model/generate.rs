@@ -1,7 +1,7 @@
 //! Random steps, biased towards ones that do something in the current model state (callers
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
-use super::ops::{Act, Addr, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::ops::{Act, Addr, Bad, METAS, Meta, Op, Ref, Role, Status, Target, TokArg, UserIx};
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
 
@@ -129,6 +129,7 @@ impl Generator {
                 let by = self.joiner(model, token);
                 Act::Decline { by: self.maybe_anonymous(by), token }
             }
+            8 if self.rng.chance(25) => self.update_org(model, org),
             8 => self.change(model, org, now),
             9 => {
                 let by = self.owner_caller(model, org);
@@ -329,9 +330,18 @@ impl Generator {
             model,
             org,
             by,
-            &[Bad::Json, Bad::MediaType, Bad::Empty, Bad::Hours(0), Bad::Hours(721), Bad::Role],
+            &[
+                Bad::Json,
+                Bad::MediaType,
+                Bad::Empty,
+                Bad::Hours(0),
+                Bad::Hours(721),
+                Bad::Role,
+                Bad::Metadata,
+            ],
         );
-        Act::Invite { by, org, entries, hours, ses_down: self.rng.chance(3), bad }
+        let metadata = if self.rng.chance(60) { 0 } else { self.meta() };
+        Act::Invite { by, org, entries, hours, metadata, ses_down: self.rng.chance(3), bad }
     }
 
     fn create_link(&mut self, model: &Model, org: Ref) -> Act {
@@ -418,8 +428,24 @@ impl Generator {
             by.and_then(|u| model.orgs[&org].members.get(&u)).is_some_and(|m| m.status == Status::Active);
         // Any active member may send a malformed change: reading it comes before the rank rules.
         let bad = (self.rng.chance(6) && (active || self.rng.chance(50)))
-            .then(|| *self.rng.pick(&[Bad::Json, Bad::Role, Bad::Status]));
-        Act::Change { by, org, target, role, status, bad }
+            .then(|| *self.rng.pick(&[Bad::Json, Bad::Role, Bad::Status, Bad::Metadata]));
+        let metadata = self.rng.chance(30).then(|| self.meta());
+        Act::Change { by, org, target, role, status, metadata, bad }
+    }
+
+    fn meta(&mut self) -> Meta {
+        self.rng.below(usize::from(METAS)) as Meta
+    }
+
+    fn update_org(&mut self, model: &Model, org: Ref) -> Act {
+        let by = self.admin_caller(model, org);
+        let name = self.rng.chance(60).then(|| {
+            let names = ["Acme", "  Globex  ", "Initech\nInc", "", "Umbrella", "Ünïcödé & <Co>"];
+            self.rng.pick(&names).to_string()
+        });
+        let metadata = self.rng.chance(60).then(|| self.meta());
+        let bad = self.bad_for_admin_route(model, org, by, &[Bad::Json, Bad::MediaType, Bad::Metadata]);
+        Act::UpdateOrg { by, org, name, metadata, bad }
     }
 }
 

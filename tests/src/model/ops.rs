@@ -73,6 +73,22 @@ impl Status {
     }
 }
 
+/// Metadata by number: 0 is none (`{}`), the others distinct objects (one with an empty key
+/// and nested values, which a DynamoDB map could not hold as is).
+pub type Meta = u8;
+
+pub const METAS: Meta = 4;
+
+pub fn meta_json(meta: Meta) -> serde_json::Value {
+    use serde_json::json;
+    match meta {
+        0 => json!({}),
+        1 => json!({ "plan": "pro" }),
+        2 => json!({ "projects": ["apollo", "gemini"], "seat": 3 }),
+        _ => json!({ "": null, "nested": { "a": [1, 2.5, true], "b": "ü" } }),
+    }
+}
+
 /// A token as a step names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokArg {
@@ -104,6 +120,8 @@ pub enum Bad {
     Limit(&'static str),
     /// A cursor Roster never issued: `400 invalid_cursor`.
     Cursor,
+    /// Metadata that is not an object, or has more than 32 keys: `400 invalid_request`.
+    Metadata,
 }
 
 /// An address of an invite entry, by its place in the run's [`Pool`](super::generate::Pool):
@@ -132,6 +150,8 @@ pub enum Act {
         org: Ref,
         entries: Vec<(Addr, Option<Role>)>,
         hours: Option<i64>,
+        /// Every entry of the batch carries this metadata.
+        metadata: Meta,
         ses_down: bool,
         bad: Option<Bad>,
     },
@@ -177,6 +197,15 @@ pub enum Act {
         target: Target,
         role: Option<Role>,
         status: Option<Status>,
+        metadata: Option<Meta>,
+        bad: Option<Bad>,
+    },
+    /// `PATCH /orgs/{orgId}`.
+    UpdateOrg {
+        by: Option<UserIx>,
+        org: Ref,
+        name: Option<String>,
+        metadata: Option<Meta>,
         bad: Option<Bad>,
     },
     Transfer {
@@ -259,6 +288,7 @@ impl Act {
             Act::Accept { .. } => "accept",
             Act::Decline { .. } => "decline",
             Act::Change { .. } => "change-role",
+            Act::UpdateOrg { .. } => "update-org",
             Act::Transfer { .. } => "transfer",
             Act::Remove { .. } => "remove",
             Act::BulkRemove { .. } => "bulk-remove",
@@ -294,7 +324,7 @@ impl fmt::Display for Show<'_> {
         write!(f, "#{} ", self.op.id)?;
         match &self.op.act {
             Act::CreateOrg { by, name } => write!(f, "{} creates an org named {name:?}", self.names[*by]),
-            Act::Invite { by, org: o, entries, hours, ses_down, bad: b } => {
+            Act::Invite { by, org: o, entries, hours, metadata, ses_down, bad: b } => {
                 let list: Vec<String> = entries
                     .iter()
                     .map(|(a, r)| {
@@ -308,6 +338,9 @@ impl fmt::Display for Show<'_> {
                 write!(f, "{} invites into {} [{}]", who(by), org(o), list.join(", "))?;
                 if let Some(h) = hours {
                     write!(f, " for {h}h")?;
+                }
+                if *metadata != 0 {
+                    write!(f, " with metadata {}", meta_json(*metadata))?;
                 }
                 if *ses_down {
                     write!(f, " (SES unreachable)")?;
@@ -336,14 +369,23 @@ impl fmt::Display for Show<'_> {
             Act::Preview { by, token } => write!(f, "{} previews {}", who(by), tok(token)),
             Act::Accept { by, token } => write!(f, "{} accepts {}", who(by), tok(token)),
             Act::Decline { by, token } => write!(f, "{} declines {}", who(by), tok(token)),
-            Act::Change { by, org: o, target: t, role, status, bad: b } => write!(
+            Act::Change { by, org: o, target: t, role, status, metadata, bad: b } => write!(
                 f,
-                "{} changes {} in {}: role={} status={}{}",
+                "{} changes {} in {}: role={} status={} metadata={}{}",
                 who(by),
                 target(t),
                 org(o),
                 role.map_or("-", Role::as_str),
                 status.map_or("-", Status::as_str),
+                metadata.map_or("-".to_owned(), |m| meta_json(m).to_string()),
+                bad(b)
+            ),
+            Act::UpdateOrg { by, org: o, name, metadata, bad: b } => write!(
+                f,
+                "{} updates {}: name={name:?} metadata={}{}",
+                who(by),
+                org(o),
+                metadata.map_or("-".to_owned(), |m| meta_json(m).to_string()),
                 bad(b)
             ),
             Act::Transfer { by, org: o, target: t, bad: b } => {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::generate::Pool;
-use super::ops::{Act, Addr, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::ops::{Act, Addr, Bad, Meta, Op, Ref, Role, Status, Target, TokArg, UserIx};
 
 pub const HOUR_MS: i64 = 3_600_000;
 
@@ -44,6 +44,7 @@ pub struct Member {
     /// The verified address at joining (README: an unverified one is recorded nowhere).
     pub email: Option<String>,
     pub invited_by: Option<UserIx>,
+    pub metadata: Meta,
 }
 
 impl Member {
@@ -64,6 +65,8 @@ pub struct Invitation {
     pub expires_at: i64,
     pub delivered: bool,
     pub token: Ref,
+    /// Copied to the membership on accept.
+    pub metadata: Meta,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +96,7 @@ pub struct Token {
 #[derive(Debug, Clone)]
 pub struct Org {
     pub name: String,
+    pub metadata: Meta,
     pub members: BTreeMap<UserIx, Member>,
 }
 
@@ -129,6 +133,8 @@ pub enum Outcome {
         to: UserIx,
     },
     Bulk(Vec<(Target, &'static str)>),
+    /// `200 {org}` of a settings change.
+    OrgUpdated(Ref),
     OrgView {
         org: Ref,
         user: UserIx,
@@ -155,10 +161,17 @@ fn bad_input(bad: Bad) -> Outcome {
         Bad::MediaType => err(415, "unsupported_media_type"),
         Bad::Role => err(400, "invalid_role"),
         Bad::Cursor => err(400, "invalid_cursor"),
-        Bad::Empty | Bad::Hours(_) | Bad::MaxUses(_) | Bad::Status | Bad::Limit(_) => {
+        Bad::Empty | Bad::Hours(_) | Bad::MaxUses(_) | Bad::Status | Bad::Limit(_) | Bad::Metadata => {
             err(400, "invalid_request")
         }
     }
+}
+
+/// A name as the API keeps it (org names): trimmed, 1–100 characters, no control characters.
+fn valid_name(name: &str) -> Option<String> {
+    let trimmed = name.trim();
+    let ok = !trimmed.is_empty() && trimmed.chars().count() <= 100 && !trimmed.chars().any(char::is_control);
+    ok.then(|| trimmed.to_owned())
 }
 
 /// The model's own address check: one `@`, a non-empty local part, a dotted domain of
@@ -326,13 +339,14 @@ impl Model {
         let step = op.id;
         Ok(match &op.act {
             Act::CreateOrg { by, name } => self.create_org(step, *by, name)?,
-            Act::Invite { by, org, entries, hours, ses_down, bad } => {
+            Act::Invite { by, org, entries, hours, metadata, ses_down, bad } => {
                 let (me, member) = self.admin(*org, *by)?;
                 if let Some(bad) = bad {
                     return Err(bad_input(*bad));
                 }
                 let hours = hours.unwrap_or(self.cfg.ttl_hours);
-                self.invite(step, *org, (me, member.role), entries, now + hours * HOUR_MS, *ses_down, now)?
+                let expiry = (now + hours * HOUR_MS, now);
+                self.invite(step, *org, (me, member.role), (entries, *metadata), expiry, *ses_down)?
             }
             Act::Resend { by, org, inv, ses_down } => {
                 let (me, member) = self.admin(*org, *by)?;
@@ -425,12 +439,30 @@ impl Model {
                 self.drop_invitation(inv);
                 Outcome::NoContent
             }
-            Act::Change { by, org, target, role, status, bad } => {
+            Act::Change { by, org, target, role, status, metadata, bad } => {
                 let (me, actor) = self.active(*org, *by)?;
                 if let Some(bad) = bad {
                     return Err(bad_input(*bad));
                 }
-                self.change(*org, (me, &actor), *target, *role, *status, now)?
+                self.change(*org, (me, &actor), *target, (*role, *status, *metadata), now)?
+            }
+            Act::UpdateOrg { by, org, name, metadata, bad } => {
+                self.admin(*org, *by)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                let name = match name {
+                    None => None,
+                    Some(name) => Some(valid_name(name).ok_or(err(400, "invalid_request"))?),
+                };
+                let o = self.orgs.get_mut(org).expect("org");
+                if let Some(name) = name {
+                    o.name = name;
+                }
+                if let Some(metadata) = metadata {
+                    o.metadata = *metadata;
+                }
+                Outcome::OrgUpdated(*org)
             }
             Act::Transfer { by, org, target, bad } => {
                 // Authorize first (only an owner transfers), then read the body.
@@ -534,31 +566,28 @@ impl Model {
     }
 
     fn create_org(&mut self, step: u32, by: UserIx, name: &str) -> Check<Outcome> {
-        let trimmed = name.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
-            return Err(err(400, "invalid_request"));
-        }
+        let trimmed = valid_name(name).ok_or(err(400, "invalid_request"))?;
         if self.cfg.one_org_per_user && self.in_any_org(by) {
             return Err(err(409, "already_in_org"));
         }
         let id = Ref { step, n: 0 };
         let email = self.users[by].verified_email();
-        let mut org = Org { name: trimmed.to_owned(), members: BTreeMap::new() };
-        org.members.insert(by, Member { role: Role::Owner, status: Status::Active, email, invited_by: None });
+        let mut org = Org { name: trimmed, metadata: 0, members: BTreeMap::new() };
+        let owner =
+            Member { role: Role::Owner, status: Status::Active, email, invited_by: None, metadata: 0 };
+        org.members.insert(by, owner);
         self.orgs.insert(id, org);
         Ok(Outcome::OrgCreated(id))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn invite(
         &mut self,
         step: u32,
         org: Ref,
         (me, my_role): (UserIx, Role),
-        entries: &[(Addr, Option<Role>)],
-        expires_at: i64,
+        (entries, metadata): (&[(Addr, Option<Role>)], Meta),
+        (expires_at, now): (i64, i64),
         ses_down: bool,
-        now: i64,
     ) -> Check<Outcome> {
         let mut seen = BTreeSet::new();
         let mut results: Vec<InviteItem> = Vec::new();
@@ -618,6 +647,7 @@ impl Model {
                     expires_at,
                     delivered: !ses_down,
                     token: r,
+                    metadata,
                 },
             );
             results[index].status = if ses_down { "email_failed" } else { "invited" };
@@ -681,10 +711,10 @@ impl Model {
         if self.cfg.one_org_per_user && self.in_any_org(by) {
             return Err(err(409, "already_in_org"));
         }
-        let (role, sender) = match target {
+        let (role, sender, metadata) = match target {
             TokenFor::Invitation(i) => {
                 let inv = self.invitations.remove(&i).expect("live");
-                (inv.role, inv.sender)
+                (inv.role, inv.sender, inv.metadata)
             }
             TokenFor::Link(l) => {
                 if let Some((inv, _)) = taken_over {
@@ -692,10 +722,11 @@ impl Model {
                 }
                 let link = self.links.get_mut(&l).expect("live");
                 link.uses += 1;
-                (link.role, link.created_by)
+                (link.role, link.created_by, 0)
             }
         };
-        let member = Member { role, status: Status::Active, email: verified, invited_by: Some(sender) };
+        let member =
+            Member { role, status: Status::Active, email: verified, invited_by: Some(sender), metadata };
         self.orgs.get_mut(&org).expect("org").members.insert(by, member);
         Ok(Outcome::Joined { org, user: by })
     }
@@ -705,17 +736,20 @@ impl Model {
         org: Ref,
         (me, actor): (UserIx, &Member),
         target: Target,
-        role: Option<Role>,
-        status: Option<Status>,
+        (role, status, metadata): (Option<Role>, Option<Status>, Option<Meta>),
         now: i64,
     ) -> Check<Outcome> {
         let (t, before) =
             target.and_then(|t| self.member(org, t).map(|m| (t, m.clone()))).ok_or(err(404, "not_found"))?;
         let (role, status) = (role.unwrap_or(before.role), status.unwrap_or(before.status));
-        let unchanged = role == before.role && status == before.status;
+        let metadata = metadata.unwrap_or(before.metadata);
+        let unchanged = role == before.role && status == before.status && metadata == before.metadata;
         if t == me {
+            // Role and status: only an owner stepping down; metadata: only an owner.
             let stepping_down = actor.role == Role::Owner && status == before.status;
-            if !(stepping_down || unchanged) {
+            let same_standing = role == before.role && status == before.status;
+            if !(stepping_down || same_standing) || (metadata != before.metadata && actor.role != Role::Owner)
+            {
                 return Err(err(403, "forbidden"));
             }
         } else if !actor.role.can_act_on(before.role) || (role != before.role && !actor.role.can_act_on(role))
@@ -731,7 +765,7 @@ impl Model {
                 return Err(err(409, "seat_limit"));
             }
         }
-        let after = Member { role, status, ..before.clone() };
+        let after = Member { role, status, metadata, ..before.clone() };
         if before.active_owner() && !after.active_owner() && self.active_owners(org) == 1 {
             return Err(err(409, "last_owner"));
         }

@@ -7,10 +7,11 @@ type Context = { invitedEmail?: string | undefined };
 const SENTENCES: Record<string, string> = {
   last_owner: "An organization needs at least one active owner. Make someone else an owner first.",
   forbidden: "You don't have permission to do that.",
-  suspended: "Your membership in this organization is suspended. Ask an owner to reactivate it.",
+  suspended: "Your membership in this organization is suspended. Ask one of its owners or admins to reactivate it.",
   not_found: "That no longer exists, or you no longer have access to it.",
   invitation_not_found: "This invitation is no longer valid. It may have been revoked, replaced by a newer email, or already used.",
   invitation_expired: "This invitation has expired. Ask the person who invited you to send a new one.",
+  invitation_incomplete: "This link is incomplete. Open the whole link from your email, or ask for a new one.",
   invitation_exhausted: "This invite link has been used as many times as it allows. Ask for a new link.",
   already_in_org: "You already belong to another organization, and this service allows only one.",
   seat_limit: "The organization has no free seats. An admin must remove a member or revoke an invitation first.",

@@ -1,3 +1,179 @@
+// The page an invitation links to (`/invite?token=...`), signed in or not. It shows what the
+// invitation offers (`POST /invitations/preview` never consumes it), then Accept or Decline
+// when signed in, or "Sign in to accept" (returning here, the invited address prefilled).
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, ok, type Preview } from "../api/client";
+import { sentence } from "../api/messages";
+import { dateTime } from "../format";
+import { navigate, onLinkClick } from "../router";
+import { displayName, session, signOut } from "../session";
+import { withArticle } from "../audit";
+import { ErrorText } from "../components/Status";
+
+/** Refusals after which trying again cannot help: the page offers no more buttons. */
+const FINAL = new Set(["invitation_expired", "invitation_exhausted", "invitation_not_found", "suspended", "already_in_org"]);
+
+type Failure = { code: string; text: string };
+
+/** The heading of a page whose invitation cannot be opened. */
+const HEADING: Record<string, string> = {
+  invitation_incomplete: "Incomplete invitation link",
+  invitation_expired: "Invitation expired",
+  invitation_exhausted: "Invite link used up",
+  invitation_not_found: "Invitation no longer valid",
+};
+
 export function Accept({ token }: { token: string }) {
-  return <p>Invitation {token ? "" : "missing"} (to be built)</p>;
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [opening, setOpening] = useState<Failure | null>(null);
+  const [busy, setBusy] = useState<"accept" | "decline" | null>(null);
+  const [declined, setDeclined] = useState(false);
+  const me = session();
+
+  useEffect(() => {
+    setPreview(null);
+    setOpening(null);
+    setFailure(null);
+    if (!token) {
+      setOpening({ code: "invitation_incomplete", text: sentence(new ApiError(0, "invitation_incomplete", "")) });
+      return;
+    }
+    ok(api.POST("/invitations/preview", { body: { token } })).then(setPreview, (e) =>
+      setOpening({ code: e instanceof ApiError ? e.code : "unknown", text: sentence(e) }),
+    );
+  }, [token]);
+
+  const here = `/invite?token=${encodeURIComponent(token)}`;
+  const signInHref = (email?: string) =>
+    `/sign-in?next=${encodeURIComponent(here)}${email ? `&email=${encodeURIComponent(email)}` : ""}`;
+
+  if (opening) {
+    return (
+      <section class="narrow card accept">
+        <h1 tabIndex={-1}>{HEADING[opening.code] ?? "Invitation unavailable"}</h1>
+        <ErrorText message={opening.text} />
+        {me && (
+          <p>
+            <a href="/" onClick={onLinkClick}>
+              Go to your organizations
+            </a>
+          </p>
+        )}
+      </section>
+    );
+  }
+  if (!preview) {
+    return (
+      <section class="narrow card accept">
+        <h1 tabIndex={-1}>Opening invitation…</h1>
+      </section>
+    );
+  }
+
+  const org = preview.org.name;
+  const role = withArticle(preview.role);
+  const inviter = preview.invitedBy.name;
+
+  const act = async (what: "accept" | "decline") => {
+    setBusy(what);
+    setFailure(null);
+    try {
+      if (what === "accept") {
+        const joined = await ok(api.POST("/invitations/accept", { body: { token } }));
+        navigate(`/o/${joined.org.id}/members`);
+        return;
+      }
+      await ok(api.POST("/invitations/decline", { body: { token } }));
+      setDeclined(true);
+    } catch (e) {
+      setFailure({ code: e instanceof ApiError ? e.code : "unknown", text: sentence(e, { invitedEmail: preview.email }) });
+    }
+    setBusy(null);
+  };
+
+  if (declined) {
+    return (
+      <section class="narrow card accept">
+        <h1 tabIndex={-1}>Invitation declined</h1>
+        <p role="status">You declined the invitation. {inviter ? `${inviter} can` : "An admin can"} invite you again later.</p>
+        <p>
+          <a href="/" onClick={onLinkClick}>
+            Go to your organizations
+          </a>
+        </p>
+      </section>
+    );
+  }
+
+  const final = failure && FINAL.has(failure.code);
+  return (
+    <section class="narrow card accept">
+      <p class="eyebrow">{preview.kind === "email" ? "Invitation" : "Invite link"}</p>
+      <h1 tabIndex={-1}>Join {org}</h1>
+      <p class="lead">
+        {inviter ? `${inviter} invited you` : "You have been invited"} to join <strong>{org}</strong> as {role}.
+      </p>
+      <ul class="facts-list">
+        {preview.email && (
+          <li>
+            Sent to <strong>{preview.email}</strong>
+          </li>
+        )}
+        <li>
+          This {preview.kind === "email" ? "invitation" : "invite link"} expires on{" "}
+          <time dateTime={preview.expiresAt}>{dateTime(preview.expiresAt)}</time>.
+        </li>
+      </ul>
+      {me ? (
+        <>
+          <p class="muted signed-in">
+            Signed in as <strong>{displayName(me.user)}</strong>
+            {me.user.email && me.user.name ? ` (${me.user.email})` : ""}.
+          </p>
+          <ErrorText message={failure?.text} />
+          {failure?.code === "email_mismatch" ? (
+            <div class="actions start">
+              <button
+                type="button"
+                class="primary"
+                onClick={() => {
+                  signOut();
+                  navigate(signInHref(preview.email), true);
+                }}
+              >
+                Sign out and use another account
+              </button>
+            </div>
+          ) : final ? (
+            <p>
+              <a href="/" onClick={onLinkClick}>
+                Go to your organizations
+              </a>
+            </p>
+          ) : (
+            <div class="actions start">
+              <button type="button" class="primary" disabled={busy !== null} onClick={() => act("accept")}>
+                {busy === "accept" ? "Joining…" : "Accept"}
+              </button>
+              {preview.kind === "email" && (
+                <button type="button" class="secondary" disabled={busy !== null} onClick={() => act("decline")}>
+                  {busy === "decline" ? "Declining…" : "Decline"}
+                </button>
+              )}
+            </div>
+          )}
+        </>
+      ) : (
+        <>
+          <ErrorText message={failure?.text} />
+          <div class="actions start">
+            <a class="button primary" href={signInHref(preview.email)} onClick={onLinkClick}>
+              Sign in to accept
+            </a>
+          </div>
+        </>
+      )}
+    </section>
+  );
 }

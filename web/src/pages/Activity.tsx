@@ -1,5 +1,80 @@
+// Activity (admins): the organization's audit trail, newest first, each event a sentence.
+import { useEffect, useState } from "preact/hooks";
+import { api, ok, type AuditEvent } from "../api/client";
+import { sentence } from "../api/messages";
+import { dateTime } from "../format";
+import { describeEvent, preloadNames } from "../audit";
+import { useNames } from "./members/names";
+import { ErrorText } from "../components/Status";
 import type { OrgContext } from "./OrgPage";
 
 export function Activity({ context }: { context: OrgContext }) {
-  return <p>{context.org.name}: Activity (to be built)</p>;
+  const orgId = context.org.id;
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [ready, setReady] = useState(false);
+  const names = useNames(orgId);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = async (after?: string) => {
+    setBusy(true);
+    try {
+      const page = await ok(
+        api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: 50, cursor: after } } }),
+      );
+      setEvents((old) => [...(after ? (old ?? []) : []), ...page.events]);
+      setCursor(page.nextCursor);
+      setError(null);
+    } catch (e) {
+      setError(sentence(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => {
+    setReady(false);
+    void Promise.all([load(), preloadNames(orgId)]).then(() => setReady(true));
+  }, [orgId]);
+
+  // People no longer in the members list are known by the address their events recorded.
+  const recorded = new Map<string, string>();
+  for (const e of events ?? []) {
+    const d = e.details as Record<string, unknown>;
+    const email = typeof d?.email === "string" ? d.email : null;
+    if (!email) continue;
+    if (e.action === "invitation.accepted") recorded.set(e.actor, email);
+    else if (e.action === "member.removed" && e.target) recorded.set(e.target, email);
+    else if (e.action === "member.left") recorded.set(e.actor, email);
+  }
+  const name = (id: string) => {
+    const found = names.name(id); // also asks for an unknown id to be looked up
+    return names.known(id) ? found : (recorded.get(id) ?? found);
+  };
+
+  return (
+    <div class="activity">
+      <h2 class="sr-only">Activity</h2>
+      <ErrorText message={error} />
+      {events === null || !ready ? (
+        !error && <p class="muted">Loading…</p>
+      ) : events.length === 0 ? (
+        <p class="muted">Nothing has happened here yet.</p>
+      ) : (
+        <ol class="activity-log" aria-label="Activity, newest first">
+          {events.map((event) => (
+            <li key={event.id}>
+              <span class="what">{describeEvent(event, name)}</span>
+              <time dateTime={event.at}>{dateTime(event.at)}</time>
+            </li>
+          ))}
+        </ol>
+      )}
+      {cursor && (
+        <button type="button" class="secondary more" disabled={busy} onClick={() => load(cursor)}>
+          {busy ? "Loading…" : "Load more"}
+        </button>
+      )}
+    </div>
+  );
 }

@@ -1,5 +1,280 @@
+// Invite links (admins): the organization's links with their uses, "Create invite link"
+// (its URL is shown once, as the API returns it only then), and "Revoke".
+import { useEffect, useId, useState } from "preact/hooks";
+import { api, ok, type InviteLink, type NewInviteLink, type Role } from "../api/client";
+import { sentence } from "../api/messages";
+import { date, dateTime } from "../format";
+import { grantable, ROLE_LABEL } from "../roles";
+import { preloadNames } from "../audit";
+import { useNames } from "./members/names";
+import { Confirm } from "../components/Dialog";
+import { ErrorText, Notice } from "../components/Status";
+import { EXPIRY_CHOICES } from "./InviteDialog";
 import type { OrgContext } from "./OrgPage";
 
 export function Links({ context }: { context: OrgContext }) {
-  return <p>{context.org.name}: Links (to be built)</p>;
+  const orgId = context.org.id;
+  const [links, setLinks] = useState<InviteLink[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const names = useNames(orgId);
+  const [created, setCreated] = useState<NewInviteLink | null>(null);
+  const [revoking, setRevoking] = useState<InviteLink | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const load = async (after?: string) => {
+    try {
+      const page = await ok(
+        api.GET("/orgs/{orgId}/invite-links", { params: { path: { orgId }, query: { limit: 50, cursor: after } } }),
+      );
+      setLinks((old) => [...(after ? (old ?? []) : []), ...page.links]);
+      setCursor(page.nextCursor);
+      setError(null);
+    } catch (e) {
+      setError(sentence(e));
+    }
+  };
+  useEffect(() => {
+    void Promise.all([preloadNames(orgId), load()]);
+  }, [orgId]);
+
+  const nameOf = (id: string) => (id === context.me.userId ? "you" : names.name(id));
+
+  return (
+    <div class="links">
+      <CreateLink
+        context={context}
+        created={created}
+        onCreated={(link) => {
+          setCreated(link);
+          setNotice(null);
+          void load();
+        }}
+      />
+      <h2 class="list-title">Invite links</h2>
+      <Notice message={notice} />
+      <ErrorText message={error} />
+      {links === null ? (
+        !error && <p class="muted">Loading…</p>
+      ) : links.length === 0 ? (
+        <p class="muted empty">No invite links yet. Create one above to let people join without an email invitation.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Role</th>
+              <th scope="col">Uses</th>
+              <th scope="col">Expires</th>
+              <th scope="col" class="optional">
+                Created
+              </th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {links.map((link) => (
+              <tr key={link.id}>
+                <td>{ROLE_LABEL[link.role]}</td>
+                <td>
+                  {link.uses} / {link.maxUses ?? "unlimited"}
+                  {link.maxUses !== null && link.uses >= link.maxUses && <span class="sub">Used up</span>}
+                </td>
+                <td>{dateTime(link.expiresAt)}</td>
+                <td class="optional">
+                  {date(link.createdAt)}
+                  <span class="sub">by {nameOf(link.createdBy)}</span>
+                </td>
+                <td class="row-actions">
+                  {grantable(context.me.role).includes(link.role) && (
+                    <button
+                      type="button"
+                      class="secondary small"
+                      aria-label={`Revoke ${ROLE_LABEL[link.role].toLowerCase()} link created ${dateTime(link.createdAt)}`}
+                      onClick={() => setRevoking(link)}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {cursor && (
+        <button type="button" class="secondary more" onClick={() => load(cursor)}>
+          Load more
+        </button>
+      )}
+      {revoking && (
+        <Revoke
+          orgId={orgId}
+          link={revoking}
+          onClose={(done) => {
+            setRevoking(null);
+            if (done) {
+              setLinks((old) => (old ?? []).filter((l) => l.id !== revoking.id));
+              if (created?.id === revoking.id) setCreated(null);
+              setNotice("Invite link revoked. It no longer works.");
+            }
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function CreateLink({
+  context,
+  created,
+  onCreated,
+}: {
+  context: OrgContext;
+  created: NewInviteLink | null;
+  onCreated: (link: NewInviteLink) => void;
+}) {
+  const roles = grantable(context.me.role);
+  const [role, setRole] = useState<Role>(roles.includes("member") ? "member" : roles[0]!);
+  const [expires, setExpires] = useState("");
+  const [max, setMax] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const uses = max.trim();
+    if (uses && !(Number.isInteger(Number(uses)) && Number(uses) >= 1 && Number(uses) <= 100000)) {
+      setError("Maximum uses must be a whole number from 1 to 100,000, or empty for unlimited.");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const body = {
+        role,
+        ...(expires ? { expiresInHours: Number(expires) } : {}),
+        ...(uses ? { maxUses: Number(uses) } : {}),
+      };
+      const answer = await ok(
+        api.POST("/orgs/{orgId}/invite-links", { params: { path: { orgId: context.org.id } }, body }),
+      );
+      onCreated(answer.link);
+    } catch (err) {
+      setError(sentence(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card create-link" aria-labelledby="create-link-title">
+      <h2 id="create-link-title">Create invite link</h2>
+      <p class="muted">Anyone with the link can join while it is valid. Share it only with people you trust.</p>
+      <form class="link-form" onSubmit={submit} noValidate>
+        <label>
+          Role
+          <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {ROLE_LABEL[r]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Expires in
+          <select value={expires} onChange={(e) => setExpires(e.currentTarget.value)}>
+            {EXPIRY_CHOICES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Maximum uses
+          <input
+            type="number"
+            min={1}
+            max={100000}
+            inputMode="numeric"
+            placeholder="Unlimited"
+            value={max}
+            onInput={(e) => setMax(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Creating…" : "Create invite link"}
+        </button>
+      </form>
+      <ErrorText message={error} />
+      {created && <NewLink link={created} />}
+    </section>
+  );
+}
+
+function NewLink({ link }: { link: NewInviteLink }) {
+  const id = useId();
+  const [copied, setCopied] = useState<string | null>(null);
+  useEffect(() => setCopied(null), [link.id]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(link.url);
+      setCopied("Link copied");
+    } catch {
+      setCopied("Could not copy: select the link and copy it yourself.");
+    }
+  };
+  const uses = link.maxUses === null ? "unlimited uses" : `up to ${link.maxUses} ${link.maxUses === 1 ? "use" : "uses"}`;
+  return (
+    <div class="new-link">
+      <label for={id}>Invite link</label>
+      <div class="copy-row">
+        <input id={id} readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" class="secondary" onClick={copy}>
+          Copy link
+        </button>
+      </div>
+      <p class="muted">
+        {ROLE_LABEL[link.role]} link, {uses}, valid until {dateTime(link.expiresAt)}.{" "}
+        <strong>Copy it now: it won't be shown again.</strong>
+      </p>
+      <Notice message={copied} />
+    </div>
+  );
+}
+
+function Revoke({ orgId, link, onClose }: { orgId: string; link: InviteLink; onClose: (done: boolean) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const revoke = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await ok(api.DELETE("/orgs/{orgId}/invite-links/{linkId}", { params: { path: { orgId, linkId: link.id } } }));
+      onClose(true);
+    } catch (e) {
+      setError(sentence(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Confirm
+      title="Revoke this invite link?"
+      body={
+        <p>
+          Nobody will be able to join with this {ROLE_LABEL[link.role].toLowerCase()} link any more. People who already
+          joined with it stay members.
+        </p>
+      }
+      confirm="Yes, revoke link"
+      danger
+      busy={busy}
+      error={error}
+      onConfirm={revoke}
+      onClose={() => onClose(false)}
+    />
+  );
 }
