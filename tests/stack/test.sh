@@ -29,7 +29,7 @@ install_browser
 build_web
 log "browser tests (Debian's Chromium, playwright-core) against the local stack"
 cargo build --quiet -p roster-tests --bin roster-local
-e2e_port=${TEST_GATEWAY_PORT:-13000}
+e2e_port=${TEST_GATEWAY_PORT:-13100}
 ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_FROM_EMAIL="Roster <roster@example.com>" ROSTER_APP_URL="http://127.0.0.1:$e2e_port" \
   ROSTER_CURSOR_KEYS=$(head -c 32 /dev/urandom | base64) start_gateway "$e2e_port"
 (cd web && ROSTER_E2E_URL="http://127.0.0.1:$e2e_port" ROSTER_E2E_SES_STORE="$ROSTER_TEST_SES_STORE" \
