@@ -6,6 +6,7 @@ import { SignIn } from "./pages/SignIn";
 import { OrgList } from "./pages/OrgList";
 import { OrgPage, type Tab } from "./pages/OrgPage";
 import { Accept } from "./pages/Accept";
+import { HomeLink } from "./components/HomeLink";
 
 function App() {
   const { path, query } = useLocation();
@@ -65,11 +66,7 @@ function NotFound() {
   return (
     <section class="narrow">
       <h1 tabIndex={-1}>Page not found</h1>
-      <p>
-        <a href="/" onClick={onLinkClick}>
-          Go to your organizations
-        </a>
-      </p>
+      <HomeLink />
     </section>
   );
 }

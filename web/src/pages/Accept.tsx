@@ -9,6 +9,7 @@ import { navigate, onLinkClick } from "../router";
 import { displayName, session, signOut } from "../session";
 import { withArticle } from "../audit";
 import { ErrorText } from "../components/Status";
+import { HomeLink } from "../components/HomeLink";
 
 /** Refusals after which trying again cannot help: the page offers no more buttons. */
 const FINAL = new Set(["invitation_expired", "invitation_exhausted", "invitation_not_found", "suspended", "already_in_org"]);
@@ -53,13 +54,7 @@ export function Accept({ token }: { token: string }) {
       <section class="narrow card accept">
         <h1 tabIndex={-1}>{HEADING[opening.code] ?? "Invitation unavailable"}</h1>
         <ErrorText message={opening.text} />
-        {me && (
-          <p>
-            <a href="/" onClick={onLinkClick}>
-              Go to your organizations
-            </a>
-          </p>
-        )}
+        {me && <HomeLink />}
       </section>
     );
   }
@@ -97,11 +92,7 @@ export function Accept({ token }: { token: string }) {
       <section class="narrow card accept">
         <h1 tabIndex={-1}>Invitation declined</h1>
         <p role="status">You declined the invitation. {inviter ? `${inviter} can` : "An admin can"} invite you again later.</p>
-        <p>
-          <a href="/" onClick={onLinkClick}>
-            Go to your organizations
-          </a>
-        </p>
+        <HomeLink />
       </section>
     );
   }
@@ -146,11 +137,7 @@ export function Accept({ token }: { token: string }) {
               </button>
             </div>
           ) : final ? (
-            <p>
-              <a href="/" onClick={onLinkClick}>
-                Go to your organizations
-              </a>
-            </p>
+            <HomeLink />
           ) : (
             <div class="actions start">
               <button type="button" class="primary" disabled={busy !== null} onClick={() => act("accept")}>

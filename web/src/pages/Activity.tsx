@@ -1,11 +1,11 @@
 // Activity (admins): the organization's audit trail, newest first, each event a sentence.
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type AuditEvent } from "../api/client";
-import { sentence } from "../api/messages";
 import { dateTime } from "../format";
 import { describeEvent, preloadNames } from "../audit";
 import { useNames } from "./members/names";
 import { ErrorText } from "../components/Status";
+import { useAction } from "../components/useAction";
 import type { OrgContext } from "./OrgPage";
 
 export function Activity({ context }: { context: OrgContext }) {
@@ -14,24 +14,16 @@ export function Activity({ context }: { context: OrgContext }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const names = useNames(orgId);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const load = async (after?: string) => {
-    setBusy(true);
-    try {
+  const load = (after?: string) =>
+    run(async () => {
       const page = await ok(
         api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: 50, cursor: after } } }),
       );
       setEvents((old) => [...(after ? (old ?? []) : []), ...page.events]);
       setCursor(page.nextCursor);
-      setError(null);
-    } catch (e) {
-      setError(sentence(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   useEffect(() => {
     setReady(false);
     void Promise.all([load(), preloadNames(orgId)]).then(() => setReady(true));

@@ -3,22 +3,16 @@
 // has answered.
 import { useState } from "preact/hooks";
 import { api, ok, type InviteResult, type Role } from "../api/client";
-import { INVITE_RESULT, sentence } from "../api/messages";
+import { INVITE_RESULT } from "../api/messages";
 import { canInvite, grantable, ROLE_LABEL } from "../roles";
 import { Dialog } from "../components/Dialog";
+import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText } from "../components/Status";
+import { useAction } from "../components/useAction";
 import type { OrgContext } from "./OrgPage";
 
 /** At most this many addresses in one request (API.md, "Invite"). */
 const MAX_ADDRESSES = 100;
-
-/** "Expires in" choices, in hours; "" leaves the deployment's default (72 hours). */
-export const EXPIRY_CHOICES: [string, string][] = [
-  ["24", "1 day"],
-  ["", "3 days"],
-  ["168", "7 days"],
-  ["720", "30 days"],
-];
 
 type Group = { key: number; role: Role; text: string };
 
@@ -53,8 +47,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
   const firstRole: Role = roles.includes("member") ? "member" : roles[0]!;
   const [groups, setGroups] = useState<Group[]>([{ key: 0, role: firstRole, text: "" }]);
   const [expires, setExpires] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [results, setResults] = useState<InviteResult[] | null>(null);
 
   const entries = groups.flatMap((g) => addresses(g.text).map((email) => ({ email, role: g.role })));
@@ -67,16 +60,14 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
   const update = (key: number, change: Partial<Group>) =>
     setGroups(groups.map((g) => (g.key === key ? { ...g, ...change } : g)));
 
-  const send = async (e: Event) => {
+  const send = (e: Event) => {
     e.preventDefault();
     if (entries.length === 0) {
       setError("Enter at least one email address.");
       return;
     }
     if (tooMany) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const body = {
         invitations: entries,
         ...(expires ? { expiresInHours: Number(expires) } : {}),
@@ -85,11 +76,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
         api.POST("/orgs/{orgId}/invitations", { params: { path: { orgId: context.org.id } }, body }),
       );
       setResults(answer.results);
-    } catch (err) {
-      setError(sentence(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (results) {
@@ -143,11 +130,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
               <label>
                 Role
                 <select value={g.role} onChange={(e) => update(g.key, { role: e.currentTarget.value as Role })}>
-                  {roles.map((r) => (
-                    <option key={r} value={r}>
-                      {ROLE_LABEL[r]}
-                    </option>
-                  ))}
+                  <RoleOptions roles={roles} />
                 </select>
               </label>
               {groups.length > 1 && (
@@ -172,16 +155,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
           </button>
         )}
         <div class="invite-foot">
-          <label>
-            Expires in
-            <select value={expires} onChange={(e) => setExpires(e.currentTarget.value)}>
-              {EXPIRY_CHOICES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ExpirySelect value={expires} onChange={setExpires} />
           <p class="muted count" aria-live="polite">
             {entries.length === 0 ? "" : `${entries.length} ${entries.length === 1 ? "address" : "addresses"}`}
           </p>

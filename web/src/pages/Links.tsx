@@ -8,8 +8,9 @@ import { grantable, ROLE_LABEL } from "../roles";
 import { preloadNames } from "../audit";
 import { useNames } from "./members/names";
 import { Confirm } from "../components/Dialog";
+import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
-import { EXPIRY_CHOICES } from "./InviteDialog";
+import { useAction } from "../components/useAction";
 import type { OrgContext } from "./OrgPage";
 
 export function Links({ context }: { context: OrgContext }) {
@@ -139,19 +140,16 @@ function CreateLink({
   const [role, setRole] = useState<Role>(roles.includes("member") ? "member" : roles[0]!);
   const [expires, setExpires] = useState("");
   const [max, setMax] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     const uses = max.trim();
     if (uses && !(Number.isInteger(Number(uses)) && Number(uses) >= 1 && Number(uses) <= 100000)) {
       setError("Maximum uses must be a whole number from 1 to 100,000, or empty for unlimited.");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const body = {
         role,
         ...(expires ? { expiresInHours: Number(expires) } : {}),
@@ -161,11 +159,7 @@ function CreateLink({
         api.POST("/orgs/{orgId}/invite-links", { params: { path: { orgId: context.org.id } }, body }),
       );
       onCreated(answer.link);
-    } catch (err) {
-      setError(sentence(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -176,23 +170,10 @@ function CreateLink({
         <label>
           Role
           <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-            {roles.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABEL[r]}
-              </option>
-            ))}
+            <RoleOptions roles={roles} />
           </select>
         </label>
-        <label>
-          Expires in
-          <select value={expires} onChange={(e) => setExpires(e.currentTarget.value)}>
-            {EXPIRY_CHOICES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ExpirySelect value={expires} onChange={setExpires} />
         <label>
           Maximum uses
           <input
@@ -247,19 +228,15 @@ function NewLink({ link }: { link: NewInviteLink }) {
 }
 
 function Revoke({ orgId, link, onClose }: { orgId: string; link: InviteLink; onClose: (done: boolean) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const revoke = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await ok(api.DELETE("/orgs/{orgId}/invite-links/{linkId}", { params: { path: { orgId, linkId: link.id } } }));
-      onClose(true);
-    } catch (e) {
-      setError(sentence(e));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const revoke = () =>
+    run(
+      async () => {
+        await ok(api.DELETE("/orgs/{orgId}/invite-links/{linkId}", { params: { path: { orgId, linkId: link.id } } }));
+        onClose(true);
+      },
+      { leaving: true },
+    );
   return (
     <Confirm
       title="Revoke this invite link?"

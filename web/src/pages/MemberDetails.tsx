@@ -10,6 +10,7 @@ import { onLinkClick } from "../router";
 import { canInvite, ROLE_LABEL } from "../roles";
 import { displayName } from "../session";
 import { ErrorText } from "../components/Status";
+import { useAction } from "../components/useAction";
 import { remember, useNames } from "./members/names";
 import type { OrgContext } from "./OrgPage";
 
@@ -108,20 +109,19 @@ function MemberEvents(props: { context: OrgContext; userId: string; who: string;
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [scanned, setScanned] = useState(0);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   const concerns = (e: AuditEvent) =>
     e.actor === userId || e.target === userId || (e.details as { userId?: unknown }).userId === userId;
 
-  /** Reads pages from `after` until enough of this member's events turned up, or the end. */
-  const read = async (after: string | null, live: () => boolean = () => true) => {
-    setBusy(true);
-    setError(null);
-    let next = after;
-    let found: AuditEvent[] = [];
-    let seen = 0;
-    try {
+  /** Reads pages from `after` until enough of this member's events turned up, or the end.
+   * A failed read shows nothing of what it found: "Load more" (or a reload) reads it again.
+   * A read the effect started again (`live` false) leaves busy and error to the new one. */
+  const read = (after: string | null, live: () => boolean = () => true) =>
+    run(async () => {
+      let next = after;
+      let found: AuditEvent[] = [];
+      let seen = 0;
       for (let page = 0; page < PAGES_PER_READ; page++) {
         const answer = await ok(
           api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: 100, cursor: next ?? undefined } } }),
@@ -132,20 +132,10 @@ function MemberEvents(props: { context: OrgContext; userId: string; who: string;
         next = answer.nextCursor;
         if (!next || found.length >= ENOUGH) break;
       }
-    } catch (e) {
-      // What this read found is dropped: "Load more" (or a reload) reads it again.
-      if (live()) {
-        setError(sentence(e));
-        setBusy(false);
-      }
-      return;
-    }
-    if (!live()) return;
-    setEvents((old) => [...(after ? (old ?? []) : []), ...found]);
-    setScanned((n) => (after ? n : 0) + seen);
-    setCursor(next);
-    setBusy(false);
-  };
+      setEvents((old) => [...(after ? (old ?? []) : []), ...found]);
+      setScanned((n) => (after ? n : 0) + seen);
+      setCursor(next);
+    });
 
   useEffect(() => {
     let live = true;

@@ -11,7 +11,9 @@ import { canInvite, canManage, grantable, ROLE_LABEL, ROLES } from "../roles";
 import { displayName } from "../session";
 import { Confirm } from "../components/Dialog";
 import { Menu, type MenuItem } from "../components/Menu";
+import { RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
+import { useAction } from "../components/useAction";
 import { BulkRemove } from "./members/BulkRemove";
 import { remember } from "./members/names";
 import { InviteButton } from "./InviteDialog";
@@ -64,8 +66,7 @@ export function Members({ context }: { context: OrgContext }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [saving, setSaving] = useState<Set<string>>(new Set());
   const [pending, setPending] = useState<Pending | null>(null);
-  const [dialogBusy, setDialogBusy] = useState(false);
-  const [dialogError, setDialogError] = useState<string | null>(null);
+  const dialog = useAction();
   // Answers to an older request (filters changed meanwhile) are dropped.
   const generation = useRef(0);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -250,11 +251,9 @@ export function Members({ context }: { context: OrgContext }) {
   };
 
   /** Runs the confirmed action of the open dialog; the dialog shows a refusal itself. */
-  const confirm = async () => {
+  const confirm = () => {
     if (!pending || pending.kind === "bulk") return;
-    setDialogBusy(true);
-    setDialogError(null);
-    try {
+    void dialog.run(async () => {
       if (pending.kind === "remove") {
         const { member } = pending;
         await ok(
@@ -284,19 +283,15 @@ export function Members({ context }: { context: OrgContext }) {
         void context.reload();
       }
       closeDialog();
-    } catch (e) {
-      setDialogError(sentence(e));
-    } finally {
-      setDialogBusy(false);
-    }
+    });
   };
   const open = (p: Pending) => {
-    setDialogError(null);
+    dialog.setError(null);
     setPending(p);
   };
   const closeDialog = () => {
     setPending(null);
-    setDialogError(null);
+    dialog.setError(null);
     // The dialog returns focus to what opened it; when that row or button is gone, to the
     // heading of the tab rather than nowhere.
     setTimeout(() => {
@@ -382,11 +377,7 @@ export function Members({ context }: { context: OrgContext }) {
           <label for={roleId}>Role</label>
           <select id={roleId} value={role} onChange={(e) => changeFilter(e.currentTarget.value as Role | "", status)}>
             <option value="">All</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {ROLE_LABEL[r]}
-              </option>
-            ))}
+            <RoleOptions roles={ROLES} />
           </select>
         </div>
         <div class="field">
@@ -514,11 +505,7 @@ export function Members({ context }: { context: OrgContext }) {
                             void changeRole(m, to);
                           }}
                         >
-                          {(choices.includes(m.role) ? choices : [m.role, ...choices]).map((r) => (
-                            <option key={r} value={r}>
-                              {ROLE_LABEL[r]}
-                            </option>
-                          ))}
+                          <RoleOptions roles={choices.includes(m.role) ? choices : [m.role, ...choices]} />
                         </select>
                         {busy && <span class="saving">Saving…</span>}
                       </span>
@@ -566,8 +553,8 @@ export function Members({ context }: { context: OrgContext }) {
           }
           confirm="Yes, remove member"
           danger
-          busy={dialogBusy}
-          error={dialogError}
+          busy={dialog.busy}
+          error={dialog.error}
           onConfirm={confirm}
           onClose={closeDialog}
         />
@@ -582,8 +569,8 @@ export function Members({ context }: { context: OrgContext }) {
             </p>
           }
           confirm="Yes, transfer ownership"
-          busy={dialogBusy}
-          error={dialogError}
+          busy={dialog.busy}
+          error={dialog.error}
           onConfirm={confirm}
           onClose={closeDialog}
         />
@@ -594,8 +581,8 @@ export function Members({ context }: { context: OrgContext }) {
           body={<p>The link in the invitation email stops working at once. You can invite this address again later.</p>}
           confirm="Yes, revoke invitation"
           danger
-          busy={dialogBusy}
-          error={dialogError}
+          busy={dialog.busy}
+          error={dialog.error}
           onConfirm={confirm}
           onClose={closeDialog}
         />

@@ -5,6 +5,7 @@ import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
 import { ErrorText } from "../components/Status";
+import { useAction } from "../components/useAction";
 
 export function OrgList() {
   const [orgs, setOrgs] = useState<OrgWithMembership[] | null>(null);
@@ -57,20 +58,17 @@ export function OrgList() {
 }
 
 function CreateOrg() {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
     const name = String(new FormData(e.currentTarget as HTMLFormElement).get("name") ?? "");
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await ok(api.POST("/orgs", { body: { name } }));
-      navigate(`/o/${created.org.id}/members`);
-    } catch (err) {
-      setError(sentence(err));
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        const created = await ok(api.POST("/orgs", { body: { name } }));
+        navigate(`/o/${created.org.id}/members`);
+      },
+      { leaving: true },
+    );
   };
   return (
     <form class="card inline-form" onSubmit={submit}>

@@ -7,6 +7,8 @@ import { navigate, onLinkClick } from "../router";
 import { canInvite, ROLE_LABEL } from "../roles";
 import { Confirm } from "../components/Dialog";
 import { ErrorText } from "../components/Status";
+import { HomeLink } from "../components/HomeLink";
+import { useAction } from "../components/useAction";
 import { Members } from "./Members";
 import { Links } from "./Links";
 import { Activity } from "./Activity";
@@ -40,13 +42,7 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
       <section>
         <h1 tabIndex={-1}>{error ? "Organization unavailable" : "Loading…"}</h1>
         <ErrorText message={error} />
-        {error && (
-          <p>
-            <a href="/" onClick={onLinkClick}>
-              Back to your organizations
-            </a>
-          </p>
-        )}
+        {error && <HomeLink label="Back to your organizations" />}
       </section>
     );
   }
@@ -110,23 +106,19 @@ function article(role: string) {
 
 function Leave({ context }: { context: OrgContext }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const leave = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await ok(
-        api.DELETE("/orgs/{orgId}/members/{userId}", {
-          params: { path: { orgId: context.org.id, userId: context.me.userId } },
-        }),
-      );
-      navigate("/");
-    } catch (e) {
-      setError(sentence(e));
-      setBusy(false);
-    }
-  };
+  const { busy, error, setError, run } = useAction();
+  const leave = () =>
+    run(
+      async () => {
+        await ok(
+          api.DELETE("/orgs/{orgId}/members/{userId}", {
+            params: { path: { orgId: context.org.id, userId: context.me.userId } },
+          }),
+        );
+        navigate("/");
+      },
+      { leaving: true },
+    );
   return (
     <>
       <button type="button" class="secondary" onClick={() => setOpen(true)}>

@@ -1,33 +1,31 @@
 // Local sign-in: claims typed in, a dev token from the local gateway. The deployed app signs
 // in with the stack's identity provider instead.
-import { useState } from "preact/hooks";
 import { navigate } from "../router";
 import { signIn } from "../session";
 import { ErrorText } from "../components/Status";
+import { useAction } from "../components/useAction";
 
 export function SignIn({ next, email }: { next: string | null; email: string | null }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const text = (name: string) => String(form.get(name) ?? "").trim();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn({
-        sub: text("sub"),
-        email: text("email") || undefined,
-        name: text("name") || undefined,
-        emailVerified: form.get("verified") === "on",
-      });
-      // Only a path of this app: never an address elsewhere.
-      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
-    } catch {
-      setError("Sign-in failed. Is the local gateway running?");
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        await signIn({
+          sub: text("sub"),
+          email: text("email") || undefined,
+          name: text("name") || undefined,
+          emailVerified: form.get("verified") === "on",
+        });
+        // Only a path of this app: never an address elsewhere.
+        navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+      },
+      // Not the API's sentence: what fails here is the local gateway's dev-token route.
+      { message: "Sign-in failed. Is the local gateway running?", leaving: true },
+    );
   };
 
   return (

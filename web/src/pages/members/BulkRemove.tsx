@@ -1,10 +1,11 @@
 // "Remove N members?": one call for the whole selection, then each member's result in words.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type Member, type RemoveResult } from "../../api/client";
-import { REMOVE_RESULT, sentence } from "../../api/messages";
+import { REMOVE_RESULT } from "../../api/messages";
 import { displayName } from "../../session";
 import { Dialog } from "../../components/Dialog";
 import { ErrorText } from "../../components/Status";
+import { useAction } from "../../components/useAction";
 
 const plural = (n: number) => `${n} ${n === 1 ? "member" : "members"}`;
 
@@ -15,8 +16,7 @@ export function BulkRemove(props: {
   onClose: () => void;
 }) {
   const { members } = props;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const [results, setResults] = useState<RemoveResult[] | null>(null);
   const done = useRef<HTMLButtonElement>(null);
 
@@ -25,10 +25,8 @@ export function BulkRemove(props: {
     if (results) done.current?.focus();
   }, [results]);
 
-  const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const remove = () =>
+    run(async () => {
       const answer = await ok(
         api.POST("/orgs/{orgId}/members/remove", {
           params: { path: { orgId: props.orgId } },
@@ -37,12 +35,7 @@ export function BulkRemove(props: {
       );
       setResults(answer.results);
       props.onDone(answer.results);
-    } catch (e) {
-      setError(sentence(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const byId = new Map(members.map((m) => [m.userId, m]));
   const removed = results?.filter((r) => r.status === "removed").length ?? 0;

@@ -1,0 +1,41 @@
+// Form fields more than one page offers: a role's options, and "Expires in" (invitations
+// and invite links).
+import type { Role } from "../api/client";
+import { ROLE_LABEL } from "../roles";
+
+/** The `<option>`s of a role drop-down, each role by its label. */
+export function RoleOptions({ roles }: { roles: readonly Role[] }) {
+  return (
+    <>
+      {roles.map((r) => (
+        <option key={r} value={r}>
+          {ROLE_LABEL[r]}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** "Expires in" choices, in hours; "" leaves the deployment's default (72 hours). */
+const EXPIRY_CHOICES: [string, string][] = [
+  ["24", "1 day"],
+  ["", "3 days"],
+  ["168", "7 days"],
+  ["720", "30 days"],
+];
+
+/** "Expires in": the hours as a string, "" for the default. */
+export function ExpirySelect({ value, onChange }: { value: string; onChange: (hours: string) => void }) {
+  return (
+    <label>
+      Expires in
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {EXPIRY_CHOICES.map(([hours, label]) => (
+          <option key={hours} value={hours}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
