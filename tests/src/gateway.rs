@@ -38,6 +38,8 @@ pub async fn invoke(
         Function::Accept => accept::handle(app, request).await,
         Function::ChangeRole => change_role::handle(app, request).await,
         Function::Remove => remove::handle(app, request).await,
+        // Scheduled, never routed (see `run_purges`).
+        Function::Purge => Error::NotFound.to_response(),
     }
 }
 
@@ -100,6 +102,21 @@ impl Gateway {
             claims: claims.as_ref(),
         });
         invoke(&self.app, route.function, event::to_request(&event)).await
+    }
+
+    /// Plays the `purge` function's schedule: a purge run every `every`.
+    pub async fn run_purges(self: Arc<Self>, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            match roster::handlers::purge::run(&self.app, || true).await {
+                Ok(report) if report.items_deleted > 0 || report.orgs_done > 0 => eprintln!(
+                    "purge: {} items deleted, {} deleted organizations gone",
+                    report.items_deleted, report.orgs_done
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("purge: {}", e.code()),
+            }
+        }
     }
 
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {

@@ -258,6 +258,11 @@ impl TestApp {
         text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
+    /// Deleted organizations still waiting for the purge.
+    pub async fn store_pending_purges(&self) -> Vec<roster::store::purge::PendingPurge> {
+        self.app.store.pending_purges().await.expect("purge list")
+    }
+
     /// Every item of the table, for checks that nothing was half-written.
     pub async fn all_items(
         &self,

@@ -120,6 +120,7 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &new_owner, "DELETE", &o(&invitation_path), None).await;
     let link_path = format!("/invite-links/{link_id}");
     m.run("", 2, &new_owner, "DELETE", &o(&link_path), None).await;
+    m.run("", 2, &new_owner, "DELETE", &o(""), None).await;
     m.rows
 }
 

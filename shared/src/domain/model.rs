@@ -93,6 +93,8 @@ pub enum AuditAction {
     OrgUpdated,
     #[serde(rename = "member.updated")]
     MemberUpdated,
+    #[serde(rename = "org.deleted")]
+    OrgDeleted,
 }
 
 impl AuditEvent {

@@ -162,7 +162,7 @@ async fn decline(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     let now = app.now();
     let token = token(req)?;
     let hash = token.hash();
-    let record = app.store.token(&hash).await?.ok_or(Error::InvitationNotFound)?;
+    let (record, _) = app.store.token_and_org(&hash, token.org()).await?.ok_or(Error::InvitationNotFound)?;
     if record.kind != TokenKind::Email {
         return Err(Error::invalid_request("only email invitations can be declined"));
     }

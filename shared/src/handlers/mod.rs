@@ -6,6 +6,7 @@ pub mod change_role;
 pub mod create_org;
 pub mod invite;
 pub mod list;
+pub mod purge;
 pub mod remove;
 
 use lambda_http::{Body, Request, RequestExt, Response};

@@ -8,7 +8,7 @@ use super::change_role::ATTEMPTS;
 use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, InvitationId, LinkId, Member, OrgId, Timestamp, UserId, access,
+    AuditAction, AuditEvent, Caller, InvitationId, LinkId, Member, OrgId, Role, Timestamp, UserId, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
@@ -22,10 +22,39 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             "POST /orgs/{orgId}/members/remove" => remove_many(app, &caller, &req).await,
             "DELETE /orgs/{orgId}/invitations/{invitationId}" => revoke_invitation(app, &caller, &req).await,
             "DELETE /orgs/{orgId}/invite-links/{linkId}" => revoke_link(app, &caller, &req).await,
+            "DELETE /orgs/{orgId}" => delete_org(app, &caller, &req).await,
             _ => Err(Error::NotFound),
         }
     })
     .await
+}
+
+/// Deletes the organization (owners): from this answer on it is gone for everyone; its
+/// items are removed afterwards (see `store::purge`).
+async fn delete_org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
+    let org = org_id(req)?;
+    for _ in 0..ATTEMPTS {
+        let (found, me) = app.store.org_and_membership(&org, &caller.user_id).await?;
+        let actor = access::active(me)?;
+        if actor.role != Role::Owner {
+            return Err(Error::forbidden("only an owner may delete the organization"));
+        }
+        let found = found.ok_or(Error::NotFound)?;
+        let event = AuditEvent::new(
+            now,
+            &actor.user_id,
+            AuditAction::OrgDeleted,
+            Some(org.to_string()),
+            json!({ "name": found.name, "memberCount": found.member_count }),
+        );
+        match app.store.delete_org(&found, &actor, &event, now).await {
+            Ok(()) => return no_content(),
+            Err(ChangeError::Stale) => continue,
+            Err(ChangeError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(Error::Conflict("the organization keeps changing; retry".into()))
 }
 
 async fn remove_one(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {

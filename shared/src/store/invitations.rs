@@ -172,13 +172,6 @@ const MAX_ITEMS: usize = 98;
 const CHUNK_ROUNDS: usize = 4;
 
 impl Store {
-    pub async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, Error> {
-        self.get("get_token", keys::token(hash.as_str()), keys::TOKEN_SK.to_owned())
-            .await?
-            .map(decode)
-            .transpose()
-    }
-
     /// A token and its organization as it is now (its current name), in one round trip:
     /// what a preview shows. `None` if either is gone.
     pub async fn token_and_org(
@@ -191,7 +184,7 @@ impl Store {
             (keys::org(org), keys::ORG_SK.to_owned()),
         ];
         let (mut record, mut found_org) = (None, None);
-        for item in self.get_many("get_token_and_org", wanted).await? {
+        for item in self.get_in_org("get_token_and_org", org, wanted).await? {
             if string_attr(&item, keys::SK) == Some(keys::ORG_SK) {
                 found_org = Some(decode::<Org>(item)?);
             } else {
@@ -214,7 +207,7 @@ impl Store {
         let mut wanted =
             vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::member(caller))];
         wanted.extend(emails.iter().map(|e| slots::slot_key(org, e)));
-        let items = self.get_many("get_invite_context", wanted).await?;
+        let items = self.get_in_org("get_invite_context", org, wanted).await?;
         let (mut found_org, mut member) = (None, None);
         let mut slot_items = std::collections::HashMap::new();
         for item in items {
@@ -402,8 +395,9 @@ impl Store {
         id: &InvitationId,
     ) -> Result<(Option<Member>, Option<Org>, Option<StoredInvitation>), Error> {
         let items = self
-            .get_many(
+            .get_in_org(
                 "get_invitation",
+                org,
                 vec![
                     (keys::org(org), keys::member(caller)),
                     (keys::org(org), keys::ORG_SK.to_owned()),

@@ -105,7 +105,7 @@ impl Store {
         if let Some(email) = email {
             wanted.push(slots::slot_key(org, email));
         }
-        let items = self.get_many("get_accept_context", wanted).await?;
+        let items = self.get_in_org("get_accept_context", org, wanted).await?;
         let mut context = AcceptContext { token: None, org: None, membership: None, slot: Slot::Free };
         for item in items {
             match string_attr(&item, keys::SK) {

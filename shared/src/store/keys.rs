@@ -10,6 +10,9 @@
 //! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  |               |              |
 //! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |               |              |
 //! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |               |              |
+//! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |               |              |
+//!
+//! A deleted organization's item stays as a tombstone (`deletedAt`, no other attribute).
 
 use crate::domain::{Email, EventId, InvitationId, LinkId, OrgId, UserId};
 
@@ -30,6 +33,8 @@ pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const ORG_PREFIX: &str = "ORG#";
 pub const TOKEN_SK: &str = "TOKEN";
 pub const ORG_LOCK_SK: &str = "ORG_LOCK";
+/// The partition that lists deleted organizations whose items are still being removed.
+pub const PURGE_PK: &str = "PURGE";
 
 pub fn org(org: &OrgId) -> String {
     format!("{ORG_PREFIX}{org}")

@@ -41,8 +41,9 @@ impl Store {
         id: &LinkId,
     ) -> Result<(Option<Member>, Option<(InviteLink, TokenHash)>), Error> {
         let items = self
-            .get_many(
+            .get_in_org(
                 "get_link",
+                org,
                 vec![(keys::org(org), keys::member(caller)), (keys::org(org), keys::link(id))],
             )
             .await?;

@@ -40,7 +40,8 @@ pub(crate) fn put_new(table: &str, item: Item) -> TransactWriteItem {
 
 impl Store {
     pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Member>, Error> {
-        self.get("get_membership", keys::org(org), keys::member(user)).await?.map(decode).transpose()
+        let wanted = vec![(keys::org(org), keys::member(user))];
+        self.get_in_org("get_membership", org, wanted).await?.into_iter().next().map(decode).transpose()
     }
 
     /// Both memberships in one round trip (the caller's and a target's).
@@ -55,7 +56,7 @@ impl Store {
             keys.push((keys::org(org), keys::member(second)));
         }
         let mut found: Vec<Member> = self
-            .get_many("get_memberships", keys)
+            .get_in_org("get_memberships", org, keys)
             .await?
             .into_iter()
             .map(decode)
@@ -109,7 +110,7 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, Member>, Error> {
         let keys = users.iter().map(|u| (keys::org(org), keys::member(u))).collect();
         let mut found = std::collections::HashMap::with_capacity(users.len());
-        for item in self.get_many("get_memberships", keys).await? {
+        for item in self.get_in_org("get_memberships", org, keys).await? {
             let member: Member = decode(item)?;
             found.insert(member.user_id.to_string(), member);
         }

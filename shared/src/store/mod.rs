@@ -13,6 +13,7 @@ pub mod members;
 mod ops;
 mod org_update;
 mod orgs;
+pub mod purge;
 pub mod slots;
 
 use std::time::Duration;
@@ -118,6 +119,37 @@ impl Store {
         let batches = keys.chunks(100).map(|chunk| self.get_batch(operation, chunk.to_vec()));
         let found = futures::future::try_join_all(batches).await?;
         Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Items of `org` (and any others `wanted` names, such as a token), read in one pass
+    /// together with the organization item. When the organization has been deleted (or never
+    /// existed) none of them is returned: every read scoped to an organization sees a deleted
+    /// one as gone, from the write that deleted it on. The organization item is among the
+    /// results only when `wanted` names it.
+    pub(crate) async fn get_in_org(
+        &self,
+        operation: &'static str,
+        org: &OrgId,
+        mut wanted: Vec<(String, String)>,
+    ) -> Result<Vec<Item>, Error> {
+        let org_pk = keys::org(org);
+        let org_key = (org_pk.clone(), keys::ORG_SK.to_owned());
+        let wants_org = wanted.contains(&org_key);
+        if !wants_org {
+            wanted.push(org_key);
+        }
+        let mut items = self.get_many(operation, wanted).await?;
+        let is_org_item = |i: &Item| {
+            string_attr(i, keys::PK) == Some(org_pk.as_str())
+                && string_attr(i, keys::SK) == Some(keys::ORG_SK)
+        };
+        if !items.iter().any(|i| is_org_item(i) && !orgs::is_deleted(i)) {
+            return Ok(Vec::new());
+        }
+        if !wants_org {
+            items.retain(|i| !is_org_item(i));
+        }
+        Ok(items)
     }
 
     async fn get_batch(

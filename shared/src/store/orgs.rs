@@ -37,6 +37,14 @@ fn org_item(org: &Org) -> Item {
     )
 }
 
+/// Set on an organization item when the organization is deleted; the item is then a
+/// tombstone (keys and this), kept so that the id is never reused.
+pub(crate) const DELETED_AT: &str = "deletedAt";
+
+pub(crate) fn is_deleted(item: &Item) -> bool {
+    item.contains_key(DELETED_AT)
+}
+
 pub(crate) fn org_lock_item(user: &UserId, org: &OrgId) -> Item {
     Item::from([
         (keys::PK.to_owned(), s(keys::user(user))),
@@ -136,8 +144,9 @@ impl Store {
         user: &UserId,
     ) -> Result<(Option<Org>, Option<Member>), Error> {
         let items = self
-            .get_many(
+            .get_in_org(
                 "get_org_and_membership",
+                org,
                 vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::member(user))],
             )
             .await?;
@@ -199,6 +208,8 @@ impl Store {
             )
             .await?
             .into_iter()
+            // A deleted organization's memberships are removed after it; it is not listed.
+            .filter(|item| !is_deleted(item))
             .map(decode)
             .collect::<Result<_, _>>()?;
         let items = memberships

@@ -87,7 +87,8 @@ async fn raw_query(app: &TestApp, org: &str, after: Option<&str>, n: usize) -> D
     quantile(&samples, 0.5)
 }
 
-async fn seed_members(app: &TestApp, org: &str, count: usize) {
+/// Writes `count` members (`seed00000`, ...) straight into `org`, 25 to a batch, 8 batches in flight.
+pub async fn seed_members(app: &TestApp, org: &str, count: usize) {
     let org = OrgId::parse(org).expect("org id");
     let now = Timestamp::now();
     let writes: Vec<WriteRequest> = (0..count)

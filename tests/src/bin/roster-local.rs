@@ -40,6 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if serves_web {
         eprintln!("Members web app on http://{addr}/");
     }
+    tokio::spawn(Arc::clone(&gateway).run_purges(std::time::Duration::from_secs(5)));
     tokio::select! {
         served = gateway.serve(listener) => served?,
         _ = tokio::signal::ctrl_c() => eprintln!("stopping"),

@@ -134,6 +134,7 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::RevokeLink { org, .. }
         | Act::Change { org, .. }
         | Act::UpdateOrg { org, .. }
+        | Act::DeleteOrg { org, .. }
         | Act::Transfer { org, .. }
         | Act::Remove { org, .. }
         | Act::BulkRemove { org, .. }
@@ -352,6 +353,7 @@ impl<'a> Driver<'a> {
                 req(by, "POST", format!("/orgs/{}/members/remove", org(o)?), body)
             }
             Act::GetOrg { by, org: o } => req(by, "GET", format!("/orgs/{}", org(o)?), Body::None),
+            Act::DeleteOrg { by, org: o } => req(by, "DELETE", format!("/orgs/{}", org(o)?), Body::None),
             Act::GetMember { by, org: o, target } => {
                 req(by, "GET", format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target)), Body::None)
             }
@@ -517,6 +519,8 @@ impl<'a> Driver<'a> {
                     .expect("delete an expired item");
             }
         }
+        // The scheduled purge catches up too (organizations deleted past its grace period).
+        roster::handlers::purge::run(&self.app.app, || true).await.expect("purge");
     }
 
     /// Messages the SES emulator received since `since` (epoch seconds) that this run has

@@ -68,7 +68,13 @@ impl Generator {
             let by = self.rng.below(users);
             return Act::CreateOrg { by, name: self.org_name() };
         }
+        if !model.deleted.is_empty() && self.rng.chance(3) {
+            return self.on_deleted_org(model);
+        }
         let org = *self.rng.pick(&orgs);
+        if self.rng.chance(1) {
+            return Act::DeleteOrg { by: self.owner_caller(model, org), org };
+        }
         let weights = [
             14, // invite
             5,  // resend
@@ -431,6 +437,20 @@ impl Generator {
             .then(|| *self.rng.pick(&[Bad::Json, Bad::Role, Bad::Status, Bad::Metadata]));
         let metadata = self.rng.chance(30).then(|| self.meta());
         Act::Change { by, org, target, role, status, metadata, bad }
+    }
+
+    /// A step on a deleted organization, by someone who was in it or not: it is gone (404).
+    fn on_deleted_org(&mut self, model: &Model) -> Act {
+        let deleted: Vec<Ref> = model.deleted.keys().copied().collect();
+        let org = *self.rng.pick(&deleted);
+        let by = Some(self.rng.below(model.users.len()));
+        match self.rng.below(5) {
+            0 => Act::GetOrg { by, org },
+            1 => Act::ListMembers { by, org, limit: 50, role: None, status: None, bad: None },
+            2 => Act::DeleteOrg { by, org },
+            3 => Act::UpdateOrg { by, org, name: Some("Back".into()), metadata: None, bad: None },
+            _ => Act::Remove { by, org, target: by },
+        }
     }
 
     fn meta(&mut self) -> Meta {

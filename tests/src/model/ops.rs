@@ -208,6 +208,11 @@ pub enum Act {
         metadata: Option<Meta>,
         bad: Option<Bad>,
     },
+    /// `DELETE /orgs/{orgId}`.
+    DeleteOrg {
+        by: Option<UserIx>,
+        org: Ref,
+    },
     Transfer {
         by: Option<UserIx>,
         org: Ref,
@@ -289,6 +294,7 @@ impl Act {
             Act::Decline { .. } => "decline",
             Act::Change { .. } => "change-role",
             Act::UpdateOrg { .. } => "update-org",
+            Act::DeleteOrg { .. } => "delete-org",
             Act::Transfer { .. } => "transfer",
             Act::Remove { .. } => "remove",
             Act::BulkRemove { .. } => "bulk-remove",
@@ -402,6 +408,7 @@ impl fmt::Display for Show<'_> {
                 write!(f, "{} bulk-removes [{}] from {}{}", who(by), list.join(", "), org(o), bad(b))
             }
             Act::GetOrg { by, org: o } => write!(f, "{} reads {}", who(by), org(o)),
+            Act::DeleteOrg { by, org: o } => write!(f, "{} deletes {}", who(by), org(o)),
             Act::GetMember { by, org: o, target: t } => {
                 write!(f, "{} reads member {} of {}", who(by), target(t), org(o))
             }

@@ -9,6 +9,8 @@ use super::generate::Pool;
 use super::ops::{Act, Addr, Bad, Meta, Op, Ref, Role, Status, Target, TokArg, UserIx};
 
 pub const HOUR_MS: i64 = 3_600_000;
+/// How long after a deletion the purge starts (`store::purge::PURGE_GRACE`).
+pub const PURGE_GRACE_MS: i64 = 60_000;
 
 /// A user as the authorizer describes them.
 #[derive(Debug, Clone)]
@@ -198,6 +200,9 @@ pub struct Model {
     pub links: BTreeMap<Ref, Link>,
     /// Every token ever issued; it works while it is the current token of a live target.
     pub tokens: BTreeMap<Ref, Token>,
+    /// Deleted organizations: when, and who were members. Until the purge removes their
+    /// items, those members' one-org locks still stand.
+    pub deleted: BTreeMap<Ref, (i64, BTreeSet<UserIx>)>,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -218,6 +223,7 @@ impl Model {
             invitations: BTreeMap::new(),
             links: BTreeMap::new(),
             tokens: BTreeMap::new(),
+            deleted: BTreeMap::new(),
         }
     }
 
@@ -227,8 +233,11 @@ impl Model {
         self.orgs.get(&org)?.members.get(&user)
     }
 
+    /// Whether `user` holds a one-org lock: a membership, or one of a deleted organization
+    /// not purged yet.
     fn in_any_org(&self, user: UserIx) -> bool {
         self.orgs.values().any(|o| o.members.contains_key(&user))
+            || self.deleted.values().any(|(_, members)| members.contains(&user))
     }
 
     /// Seats in use: active members plus unexpired pending invitations.
@@ -274,7 +283,11 @@ impl Model {
 
     /// Every expiry the model tracks (to keep the app's clock clear of them).
     pub fn expiries(&self) -> impl Iterator<Item = i64> + '_ {
-        self.invitations.values().map(|i| i.expires_at).chain(self.links.values().map(|l| l.expires_at))
+        self.invitations
+            .values()
+            .map(|i| i.expires_at)
+            .chain(self.links.values().map(|l| l.expires_at))
+            .chain(self.deleted.values().map(|(at, _)| at + PURGE_GRACE_MS))
     }
 
     /// The caller's active membership of `org`: `401` anonymous, `404` not a member (or no
@@ -326,6 +339,12 @@ impl Model {
             self.drop_invitation(r);
         }
         self.links.retain(|_, l| l.expires_at > now);
+        // The purge runs with the sweep: organizations deleted long enough ago are gone.
+        for (at, members) in self.deleted.values_mut() {
+            if *at + PURGE_GRACE_MS <= now {
+                members.clear();
+            }
+        }
     }
 
     /// What `op` must answer at `now`, moving the model to the state after it.
@@ -463,6 +482,17 @@ impl Model {
                     o.metadata = *metadata;
                 }
                 Outcome::OrgUpdated(*org)
+            }
+            Act::DeleteOrg { by, org } => {
+                let (_, actor) = self.active(*org, *by)?;
+                if actor.role != Role::Owner {
+                    return Err(err(403, "forbidden"));
+                }
+                let gone = self.orgs.remove(org).expect("active");
+                self.invitations.retain(|_, i| i.org != *org);
+                self.links.retain(|_, l| l.org != *org);
+                self.deleted.insert(*org, (now, gone.members.into_keys().collect()));
+                Outcome::NoContent
             }
             Act::Transfer { by, org, target, bad } => {
                 // Authorize first (only an owner transfers), then read the body.
