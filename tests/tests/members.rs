@@ -458,3 +458,65 @@ async fn transfer_ownership_swaps_roles_atomically() {
     let again = app.call(Some(&owner), "POST", &path, Some(json!({ "userId": "mem" }))).await;
     assert_eq!(again.status, 403, "the former owner is an admin now");
 }
+
+/// A member's name and address, as others see them, follow the member's current claims from
+/// their next read of the organization on; their old address is freed when they go, and a
+/// new address never opens an invitation meant for the old one.
+#[tokio::test]
+async fn names_and_addresses_follow_the_members_claims() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Names").await;
+    let bob = app.user("bob");
+    app.add_member(&owner, &org, &bob, "member").await;
+    let old_address = bob.email.clone().unwrap();
+    let members = format!("/orgs/{org}/members");
+    let shown = |r: &TestResponse| {
+        let rows = r.body["members"].as_array().unwrap().clone();
+        let bob = rows.into_iter().find(|m| m["userId"] == "bob").expect("bob listed");
+        (bob["name"].as_str().unwrap_or("").to_owned(), bob["email"].as_str().unwrap_or("").to_owned())
+    };
+
+    // Bob's identity provider now says "Robert" with another verified address.
+    let mut robert = bob.clone();
+    robert.name = Some("Robert".into());
+    robert.email = Some(app.email("robert"));
+    let before = app.call(Some(&owner), "GET", &members, None).await;
+    assert_eq!(
+        shown(&before),
+        ("User bob".to_owned(), old_address.clone()),
+        "not refreshed before Bob calls"
+    );
+    let own = app.call(Some(&robert), "GET", &format!("/orgs/{org}"), None).await;
+    assert_eq!(own.body["membership"]["name"], "Robert");
+    assert_eq!(own.body["membership"]["email"], json!(robert.email));
+    assert!(own.body["membership"].get("slotAddress").is_none(), "the slot address is never shown");
+    let after = app.call(Some(&owner), "GET", &members, None).await;
+    assert_eq!(shown(&after), ("Robert".to_owned(), robert.email.clone().unwrap()));
+    let audit = app.call(Some(&owner), "GET", &format!("/orgs/{org}/audit"), None).await;
+    assert_ne!(audit.body["events"][0]["action"], "member.updated", "a refresh is no one's change");
+
+    // An unverified address changes nothing shown.
+    let mut unverified = robert.clone();
+    unverified.email = Some(app.email("mallory"));
+    unverified.email_verified = Some(false);
+    app.call(Some(&unverified), "GET", &members, None).await;
+    let still = app.call(Some(&owner), "GET", &members, None).await;
+    assert_eq!(shown(&still).1, robert.email.clone().unwrap());
+
+    // The old address still counts as taken while Bob is a member, and an invitation to it
+    // is not Bob's to accept with his new address.
+    let invite_old = json!({ "invitations": [{ "email": old_address }] });
+    let invited =
+        app.call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(invite_old.clone())).await;
+    assert_eq!(invited.body["results"][0]["status"], "already_member");
+    // Removing Bob frees the address he joined with: it can be invited again.
+    let removed = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/members/bob"), None).await;
+    assert_eq!(removed.status, 204);
+    let again = app.call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(invite_old)).await;
+    assert_eq!(again.body["results"][0]["status"], "invited", "{:?}", again.body);
+    let token = app.token_mailed_to(&old_address).await;
+    let refused =
+        app.call(Some(&robert), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
+    assert_eq!((refused.status, refused.code()), (403, "email_mismatch"));
+}

@@ -34,9 +34,37 @@ pub struct Member {
     pub updated_at: Timestamp,
     #[serde(default)]
     pub metadata: Metadata,
+    /// The address whose slot this membership holds (the one it joined with), once `email`
+    /// has moved on to the member's current address. Stored, never shown.
+    #[serde(default, skip_serializing, rename = "slotAddress")]
+    pub slot_address: Option<Email>,
 }
 
 impl Member {
+    /// The address this membership marks as taken in its organization (see `store::slots`).
+    pub fn slot_email(&self) -> Option<&Email> {
+        self.slot_address.as_ref().or(self.email.as_ref())
+    }
+
+    /// The membership as its member's current claims describe them (name; verified address),
+    /// if that differs from what is stored. An unverified or absent claim changes nothing.
+    pub fn refreshed(&self, name: Option<&DisplayName>, verified_email: Option<&Email>) -> Option<Member> {
+        let name = name.filter(|n| self.name.as_ref() != Some(*n));
+        let email = verified_email.filter(|e| self.email.as_ref() != Some(*e));
+        if name.is_none() && email.is_none() {
+            return None;
+        }
+        let mut after = self.clone();
+        if let Some(name) = name {
+            after.name = Some(name.clone());
+        }
+        if let Some(email) = email {
+            after.slot_address = self.slot_email().cloned();
+            after.email = Some(email.clone());
+        }
+        Some(after)
+    }
+
     pub fn is_active(&self) -> bool {
         self.status == Status::Active
     }

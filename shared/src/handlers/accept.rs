@@ -118,6 +118,7 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             invited_by: Some(record.invited_by.clone()),
             updated_at: now,
             metadata: record.metadata.clone(),
+            slot_address: None,
         };
         let event = joined_event(now, &record, &member, &context.slot);
         let one_org = app.config.one_org_per_user;

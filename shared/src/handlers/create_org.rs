@@ -43,6 +43,7 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         invited_by: None,
         updated_at: now,
         metadata: Metadata::default(),
+        slot_address: None,
     };
     let event = AuditEvent::new(
         now,

@@ -4,7 +4,7 @@
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{active_member, org_id, serve};
+use super::{active_member, current, org_id, serve};
 use crate::App;
 use crate::domain::{Caller, Role, Status, UserId, access, cursor};
 use crate::error::Error;
@@ -65,7 +65,7 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
         }
         None => (read.await?, None),
     };
-    let membership = access::active(membership)?;
+    let membership = current(app, caller, &id, access::active(membership)?).await;
     let org = org.ok_or(Error::NotFound)?;
     let mut body = json!({ "org": org, "membership": membership });
     if let Some((limit, seats)) = seats {
@@ -77,7 +77,7 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
 async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
     // Authorization before input: a non-member learns nothing from a bad query (404).
-    active_member(app, caller, &id).await?;
+    let me = active_member(app, caller, &id).await?;
     let filter = MemberFilter {
         role: query_param(req, "role")
             .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
@@ -92,7 +92,13 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
         filter.status.map_or("", Status::as_str)
     );
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let page = app.store.members(&id, filter, limit, start).await?;
+    let (me, page) =
+        tokio::join!(current(app, caller, &id, me), app.store.members(&id, filter, limit, start));
+    let mut page = page?;
+    // The caller's own row as just refreshed.
+    if let Some(row) = page.items.iter_mut().find(|m| m.user_id == me.user_id) {
+        *row = me;
+    }
     list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
@@ -100,26 +106,31 @@ async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let id = org_id(req)?;
     let target = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     let (me, them) = app.store.membership_pair(&id, &caller.user_id, &target).await?;
-    access::active(me)?;
-    ok(&json!({ "member": them.ok_or(Error::NotFound)? }))
+    let me = current(app, caller, &id, access::active(me)?).await;
+    let them = them.ok_or(Error::NotFound)?;
+    ok(&json!({ "member": if them.user_id == me.user_id { me } else { them } }))
 }
 
 async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let me = active_member(app, caller, &id).await?;
+    access::require_admin(&me)?;
     let scope = format!("audit:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let page = app.store.audit_events(&id, limit, start).await?;
+    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.audit_events(&id, limit, start));
+    let page = page?;
     list("events", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
 /// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`).
 async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let me = active_member(app, caller, &id).await?;
+    access::require_admin(&me)?;
     let scope = format!("invitations:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let page = app.store.invitations(&id, limit, start).await?;
+    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.invitations(&id, limit, start));
+    let page = page?;
     let now = app.now();
     let items: Vec<_> = page.items.iter().map(|i| i.view(now)).collect();
     list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
@@ -127,9 +138,11 @@ async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Respon
 
 async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    access::require_admin(&active_member(app, caller, &id).await?)?;
+    let me = active_member(app, caller, &id).await?;
+    access::require_admin(&me)?;
     let scope = format!("links:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let page = app.store.links(&id, limit, start).await?;
+    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.links(&id, limit, start));
+    let page = page?;
     list("links", &page.items, next_cursor(app, &scope, page.last_key)?)
 }

@@ -43,6 +43,23 @@ pub(crate) async fn active_member(app: &App, caller: &Caller, org: &OrgId) -> Re
     access::active(app.store.membership(org, &caller.user_id).await?)
 }
 
+/// The caller's membership as their current claims describe them: a name or verified
+/// address that changed since it was stored is written (once; read routes run this beside
+/// their own read, so it adds no round trip). A failed refresh is logged, not the request's
+/// failure: the next call tries again.
+pub(crate) async fn current(app: &App, caller: &Caller, org: &OrgId, member: Member) -> Member {
+    let Some(after) = member.refreshed(caller.name.as_ref(), caller.verified_email()) else {
+        return member;
+    };
+    match app.store.refresh_identity(org, &member, &after).await {
+        Ok(()) => after,
+        Err(e) => {
+            tracing::warn!(error = e.code(), "could not refresh a member's name or address");
+            member
+        }
+    }
+}
+
 /// Authorization comes before input: a caller who may not use an organization's route gets
 /// its 404 (or 403) whatever the body, query or cursor. Handlers parse their input before
 /// their one read (to keep to one round trip); when the input was bad, this checks the

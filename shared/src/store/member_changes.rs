@@ -68,7 +68,7 @@ fn as_read_values(m: &Member) -> [(String, aws_sdk_dynamodb::types::AttributeVal
 /// member's, and left out of the retry when it is not: it was never theirs to free.
 fn cleanup(table: &str, org: &OrgId, member: &Member) -> Vec<TransactWriteItem> {
     let mut items = Vec::with_capacity(2);
-    if let Some(email) = &member.email {
+    if let Some(email) = member.slot_email() {
         items.push(super::slots::leave(table, org, email, &member.user_id));
     }
     items.push(delete_if(
@@ -298,15 +298,14 @@ fn removal_chunks(removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
     let mut chunks: Vec<(Vec<usize>, Vec<&crate::domain::Email>)> = Vec::new();
     for (i, (member, _)) in removals.iter().enumerate() {
         let fits = |(chunk, emails): &&mut (Vec<usize>, Vec<&crate::domain::Email>)| {
-            chunk.len() < REMOVALS_PER_TRANSACTION
-                && member.email.as_ref().is_none_or(|e| !emails.contains(&e))
+            chunk.len() < REMOVALS_PER_TRANSACTION && member.slot_email().is_none_or(|e| !emails.contains(&e))
         };
         match chunks.iter_mut().find(|c| fits(c)) {
             Some((chunk, emails)) => {
                 chunk.push(i);
-                emails.extend(member.email.as_ref());
+                emails.extend(member.slot_email());
             }
-            None => chunks.push((vec![i], member.email.iter().collect())),
+            None => chunks.push((vec![i], member.slot_email().into_iter().collect())),
         }
     }
     chunks.into_iter().map(|(chunk, _)| chunk).collect()
@@ -350,6 +349,7 @@ mod tests {
             invited_by: None,
             updated_at: now,
             metadata: Default::default(),
+            slot_address: None,
         };
         (member, AuditEvent::new(now, &user_id, AuditAction::MemberRemoved, None, serde_json::Value::Null))
     }

@@ -14,7 +14,7 @@ pub struct MemberFilter {
 }
 
 pub fn member_item(org: &OrgId, member: &Member) -> Item {
-    encode(
+    let mut item = encode(
         member,
         &[
             (keys::PK, s(keys::org(org))),
@@ -24,7 +24,12 @@ pub fn member_item(org: &OrgId, member: &Member) -> Item {
             ("type", s("member")),
             ("orgId", s(org.as_str())),
         ],
-    )
+    );
+    // Not serialized with the member (the API never shows it): stored beside it.
+    if let Some(address) = &member.slot_address {
+        item.insert("slotAddress".to_owned(), s(address.as_str()));
+    }
+    item
 }
 
 /// A `Put` that fails unless no item with this key exists yet.
@@ -42,6 +47,45 @@ impl Store {
     pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Member>, Error> {
         let wanted = vec![(keys::org(org), keys::member(user))];
         self.get_in_org("get_membership", org, wanted).await?.into_iter().next().map(decode).transpose()
+    }
+
+    /// Writes a member's refreshed name and address (see `Member::refreshed`) over `before`,
+    /// if the membership still exists. Nothing else of it changes, `updatedAt` included: this
+    /// records who the member is, not a change anyone made.
+    pub async fn refresh_identity(&self, org: &OrgId, before: &Member, after: &Member) -> Result<(), Error> {
+        let mut sets = Vec::new();
+        let mut update = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::org(org)))
+            .key(keys::SK, s(keys::member(&before.user_id)))
+            .condition_expression("attribute_exists(PK)");
+        if let (Some(name), true) = (&after.name, after.name != before.name) {
+            sets.push("#name = :name");
+            update = update
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name.as_str()));
+        }
+        if let (Some(email), true) = (&after.email, after.email != before.email) {
+            sets.push("email = :email");
+            update = update.expression_attribute_values(":email", s(email.as_str()));
+            if let Some(slot) = &after.slot_address {
+                sets.push("slotAddress = if_not_exists(slotAddress, :slot)");
+                update = update.expression_attribute_values(":slot", s(slot.as_str()));
+            }
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
+            Ok(_) => Ok(()),
+            // Removed meanwhile: nothing to refresh.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(super::classify("refresh_identity", e)),
+        }
     }
 
     /// Both memberships in one round trip (the caller's and a target's).

@@ -231,6 +231,7 @@ mod tests {
             invited_by: None,
             updated_at: now,
             metadata: Default::default(),
+            slot_address: None,
         }
     }
 

@@ -103,6 +103,7 @@ pub async fn seed_members(app: &TestApp, org: &str, count: usize) {
                 invited_by: None,
                 updated_at: now,
                 metadata: Default::default(),
+                slot_address: None,
             };
             let item = roster::store::members::member_item(&org, &member);
             WriteRequest::builder()
