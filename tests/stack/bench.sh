@@ -7,11 +7,11 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list)
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge)
 log "building release binaries (x86-64, for cold starts)"
 cargo build --release --quiet "${FUNCTIONS[@]}"
 cargo build --release --quiet -p roster-tests --bin bench
-if [ ! -f target/lambda/list/bootstrap ]; then
+if [ ! -f target/lambda/purge/bootstrap ]; then
   log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
   bash infra/check.sh
 fi

@@ -11,6 +11,8 @@ export function withArticle(role: string): string {
 }
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
+const object = (value: unknown): Details =>
+  value && typeof value === "object" && !Array.isArray(value) ? (value as Details) : {};
 
 /** `name` turns a user id into a display name (the id itself when unknown). */
 export function describeEvent(event: AuditEvent, name: (userId: string) => string): string {
@@ -30,8 +32,22 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
   switch (event.action as string) {
     case "org.created":
       return text(d.name) ? `${actor} created the organization “${text(d.name)}”` : `${actor} created the organization`;
-    case "org.updated":
-      return `${actor} updated the organization's settings`;
+    case "org.updated": {
+      // `before` and `after` hold only the fields that changed: name, metadata.
+      const [before, after] = [object(d.before), object(d.after)];
+      const metadata = "metadata" in after || "metadata" in before;
+      const to = text(after.name);
+      if (!to) {
+        return metadata ? `${actor} updated the organization's metadata` : `${actor} updated the organization's settings`;
+      }
+      const from = text(before.name);
+      const renamed = from
+        ? `${actor} renamed the organization from “${from}” to “${to}”`
+        : `${actor} renamed the organization to “${to}”`;
+      return metadata ? `${renamed} and updated its metadata` : renamed;
+    }
+    case "org.deleted":
+      return `${actor} deleted the organization`;
     case "invitation.created":
       return `${actor} invited ${email ?? "someone"}${role ? ` as ${withArticle(role)}` : ""}`;
     case "invitation.resent":
@@ -62,8 +78,12 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
         ? `${actor} changed their own role${change}`
         : `${actor} changed ${possessive(target)} role${change}`;
     }
-    case "member.updated":
-      return `${actor} updated ${possessive(target)} details`;
+    case "member.updated": {
+      const what = "metadata" in object(d.after) || "metadata" in object(d.before) ? "metadata" : "details";
+      return event.target === event.actor
+        ? `${actor} updated their own ${what}`
+        : `${actor} updated ${possessive(target)} ${what}`;
+    }
     case "member.suspended":
       return `${actor} suspended ${target}`;
     case "member.reactivated":

@@ -33,7 +33,7 @@ function App() {
     const member = match("/o/:orgId/members/:userId", path);
     const tab = (org?.tab ?? "members") as Tab;
     if (member) page = <OrgPage orgId={member.orgId!} tab="members" userId={member.userId!} />;
-    else if (org && ["members", "links", "activity"].includes(tab)) page = <OrgPage orgId={org.orgId!} tab={tab} />;
+    else if (org && ["members", "links", "activity", "settings"].includes(tab)) page = <OrgPage orgId={org.orgId!} tab={tab} />;
     else page = <NotFound />;
   }
 

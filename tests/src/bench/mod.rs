@@ -2,6 +2,7 @@
 //! written to `BENCHMARKS.md`.
 
 pub mod cold_start;
+pub mod deletion;
 pub mod contention;
 pub mod latency;
 pub mod scale;

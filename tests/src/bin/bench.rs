@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use roster::http::routes::Function;
-use roster_tests::bench::{cold_start, contention, latency, machine, scale, size};
+use roster_tests::bench::{cold_start, contention, deletion, latency, machine, scale, size};
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
 use roster_tests::round_trips;
@@ -106,6 +106,9 @@ async fn main() {
     let scale_app = TestApp::spawn().await;
     let scaled = scale::run(&scale_app, 5).await;
 
+    eprintln!("deleting an organization of 10,000 members");
+    let deleted = deletion::run(&TestApp::spawn().await, 10_000).await;
+
     eprintln!("contention: concurrent accepts of one link");
     let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
@@ -123,12 +126,15 @@ async fn main() {
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
          transaction on the organization's counters, which DynamoDB cancels while another is in \
-         flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}",
+         flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n         ## Deleting an organization\n\n{deletion}\n         ## Web app\n\nFrom the last `make test` (the build writes `web/dist/size.json`, the \
+         browser tests `target/web-perf.json`).\n\n{web}",
         date = chrono::Utc::now().format("%Y-%m-%d"),
         machine = machine(),
         over = if over_budget.is_empty() { "none".to_owned() } else { over_budget.join(", ") },
         trips = round_trips::markdown(&trips),
         contention = contention::markdown(&contended),
+        deletion = deletion::markdown(&deleted),
+        web = deletion::web_markdown(&root),
         latency = latency::markdown(&timings, get_item),
         cold = cold_start::markdown(&colds),
         size = size::markdown(&sizes),

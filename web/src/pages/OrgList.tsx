@@ -1,10 +1,11 @@
-// The caller's organizations with their role, and "Create organization".
+// The caller's organizations with their role, and "Create organization". Arriving with
+// `?deleted=1` (after deleting an organization in its Settings) says so.
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type OrgWithMembership } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
-import { ErrorText } from "../components/Status";
+import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 
 export function OrgList() {
@@ -23,9 +24,19 @@ export function OrgList() {
   };
   useEffect(() => void load(), []);
 
+  // Set after the first render, so that the status region announces it; the address loses
+  // the flag, so that a reload does not say it again.
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => {
+    if (!new URLSearchParams(location.search).has("deleted")) return;
+    setNotice("The organization was deleted.");
+    history.replaceState(null, "", "/");
+  }, []);
+
   return (
     <section class="narrow">
       <h1 tabIndex={-1}>Your organizations</h1>
+      <Notice message={notice} />
       <ErrorText message={error} />
       {orgs === null ? (
         !error && <p class="muted">Loading…</p>

@@ -1,4 +1,4 @@
-// One organization: its name, the tabs (Members, Invite links and Activity for admins), and
+// One organization: its name, the tabs (Members; Invite links, Activity and Settings for admins), and
 // "Leave organization".
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Member, type Org } from "../api/client";
@@ -13,8 +13,9 @@ import { Members } from "./Members";
 import { Links } from "./Links";
 import { Activity } from "./Activity";
 import { MemberDetails } from "./MemberDetails";
+import { Settings } from "./Settings";
 
-export type Tab = "members" | "links" | "activity";
+export type Tab = "members" | "links" | "activity" | "settings";
 
 /** What every tab of an organization gets: the organization, the viewer's membership, and
  * a way to read both again after a change (counts, the viewer's own role). */
@@ -50,7 +51,7 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
   const context: OrgContext = { ...ctx, reload };
   const admin = canInvite(ctx.me.role);
   const tabs: [Tab, string][] = [["members", "Members"]];
-  if (admin) tabs.push(["links", "Invite links"], ["activity", "Activity"]);
+  if (admin) tabs.push(["links", "Invite links"], ["activity", "Activity"], ["settings", "Settings"]);
 
   return (
     <section>
@@ -93,6 +94,8 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
         <Links context={context} />
       ) : tab === "activity" && admin ? (
         <Activity context={context} />
+      ) : tab === "settings" && admin ? (
+        <Settings context={context} />
       ) : (
         <Members context={context} />
       )}
