@@ -20,7 +20,7 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
     // ROSTER_MAX_MEMBERS is set; `ConditionCheckItem` re-checks an acting admin's membership.
     match function {
         Function::CreateOrg => (&["PutItem"], &[]),
-        Function::List => (&["GetItem", "BatchGetItem", "Query"], &["Query"]),
+        Function::List => (&["GetItem", "BatchGetItem", "Query", "UpdateItem"], &["Query"]),
         Function::Invite => (
             &[
                 "GetItem",
@@ -42,7 +42,7 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         Function::Remove => {
             (&["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], &[])
         }
-        Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem"], &[]),
+        Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem"], &[]),
     }
 }
 
@@ -709,4 +709,23 @@ fn branding_reaches_only_the_function_that_sends_email() {
         roster::mail::branding::Branding::default(),
         "the template's defaults are the code's"
     );
+}
+
+/// The purge starts `PURGE_GRACE` after a deletion so that every request that read the
+/// organization before it has finished: the grace must outlast every API function's
+/// timeout. Purge runs must not overlap either: their timeout stays under the schedule's
+/// minute.
+#[test]
+fn the_purge_grace_outlasts_every_request() {
+    let template = Template::load();
+    let global = template.root["Globals"]["Function"]["Timeout"].as_u64().expect("a global function timeout");
+    let grace = roster::store::purge::PURGE_GRACE.as_secs();
+    for (binary, (id, function)) in template.functions() {
+        let timeout = function["Properties"]["Timeout"].as_u64().unwrap_or(global);
+        if binary == Function::Purge.name() {
+            assert!(timeout < 60, "{id}: a purge run of {timeout} s could overlap the next (rate 1 minute)");
+        } else {
+            assert!(timeout < grace, "{id}: a {timeout} s request could outlast the purge's {grace} s grace");
+        }
+    }
 }

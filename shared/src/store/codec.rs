@@ -45,23 +45,35 @@ pub(crate) fn encode<T: Serialize>(value: &T, extra: &[(&str, AttributeValue)]) 
     item
 }
 
+/// The value of `item`. Its JSON text attributes are parsed by serde_json itself, never
+/// through a DynamoDB map: a number reads back exactly as written (`1.0` stays `1.0`), so the
+/// text of what was read equals the text stored, which conditions compare.
 pub(crate) fn decode<T: DeserializeOwned>(mut item: Item) -> Result<T, Error> {
+    let mut texts = Vec::new();
     for name in JSON_TEXT {
-        if let Some(AttributeValue::S(text)) = item.get(name) {
-            let Some(map) = serde_json::from_str::<Value>(text)
-                .ok()
-                .and_then(|v| serde_dynamo::to_attribute_value(v).ok())
-            else {
+        if let Some(AttributeValue::S(text)) = item.remove(name) {
+            let Ok(json) = serde_json::from_str::<Value>(&text) else {
                 tracing::error!(attribute = name, "stored JSON text is not JSON");
                 return Err(Error::Internal);
             };
+            texts.push((name, json));
+        } else if let Some(map) = item.remove(name) {
+            // Written as a map before JSON text (audit details of older items).
             item.insert(name.to_owned(), map);
         }
     }
-    serde_dynamo::from_item(item).map_err(|e| {
+    let mismatch = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "stored item does not match its type");
         Error::Internal
-    })
+    };
+    if texts.is_empty() {
+        return serde_dynamo::from_item(item).map_err(|e| mismatch(&e));
+    }
+    let mut value: Value = serde_dynamo::from_item(item).map_err(|e| mismatch(&e))?;
+    for (name, json) in texts {
+        value[name] = json;
+    }
+    serde_json::from_value(value).map_err(|e| mismatch(&e))
 }
 
 pub(crate) fn string_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {

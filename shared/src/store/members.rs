@@ -60,7 +60,11 @@ impl Store {
             .table_name(self.table())
             .key(keys::PK, s(keys::org(org)))
             .key(keys::SK, s(keys::member(&before.user_id)))
-            .condition_expression("attribute_exists(PK)");
+            // The membership as read: not one removed and re-created meanwhile (another
+            // address, another slot) nor one changed since.
+            .condition_expression("joinedAt = :joined AND updatedAt = :updated")
+            .expression_attribute_values(":joined", s(before.joined_at.to_string()))
+            .expression_attribute_values(":updated", s(before.updated_at.to_string()));
         if let (Some(name), true) = (&after.name, after.name != before.name) {
             sets.push("#name = :name");
             update = update
@@ -80,7 +84,7 @@ impl Store {
         }
         match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
             Ok(_) => Ok(()),
-            // Removed meanwhile: nothing to refresh.
+            // Removed or changed meanwhile: the member's next read refreshes it.
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Ok(())
             }

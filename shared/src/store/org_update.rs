@@ -154,7 +154,9 @@ impl OrgDelta {
                     .expression_attribute_values(format!(":{placeholder}"), n(value));
             }
         }
-        let mut conditions = vec!["attribute_exists(PK)".to_owned()];
+        // A deleted organization's tombstone takes no change: a request that read it before
+        // the deletion finds it gone.
+        let mut conditions = vec!["attribute_exists(PK) AND attribute_not_exists(deletedAt)".to_owned()];
         if self.active_owners < 0 {
             // At least one active owner must remain after the change.
             conditions.push("#owners >= :min_owners".to_owned());
@@ -186,7 +188,8 @@ impl OrgDelta {
 
     /// Which of this update's conditions the organization item, as it was, did not meet.
     pub fn refusal(&self, old: Option<&Item>) -> OrgRefusal {
-        let Some(old) = old.filter(|o| string_attr(o, keys::SK).is_some()) else {
+        let Some(old) = old.filter(|o| string_attr(o, keys::SK).is_some() && !super::orgs::is_deleted(o))
+        else {
             return OrgRefusal::Gone;
         };
         let number = |name| super::number_attr(old, name).unwrap_or(0);

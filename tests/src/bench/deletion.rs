@@ -38,9 +38,9 @@ pub fn markdown(d: &Deletion) -> String {
          | `DELETE /orgs/{{orgId}}` of a {members}-member organization, until the answer | {answer} |\n\
          | the purge run that removes its {items} items (from the end of the grace period) | {purge} |\n\n\
          Members are written straight into the table (no email, no lock), as in Scale. The purge \
-         reads 500 items a page and deletes them in batches of 25, 8 batches in flight; in AWS \
-         the scheduled function runs it within its 300 s timeout and resumes in the next run \
-         if it is cut short.\n",
+         reads 500 items a page (memberships first) and deletes them in batches of 25, 8 \
+         batches in flight; in AWS the scheduled function runs every minute for up to 55 s, \
+         and a purge cut short resumes in the next run.\n",
         members = d.members,
         answer = ms(d.answer),
         items = d.items,
@@ -52,7 +52,9 @@ pub fn markdown(d: &Deletion) -> String {
 /// present: the gzipped size against its budget, and the members page's time to interactive.
 pub fn web_markdown(root: &std::path::Path) -> String {
     let read = |path: &str| {
-        std::fs::read_to_string(root.join(path)).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        std::fs::read_to_string(root.join(path))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     };
     let size = read("web/dist/size.json").map_or("not built".to_owned(), |s| {
         format!(
@@ -62,7 +64,10 @@ pub fn web_markdown(root: &std::path::Path) -> String {
         )
     });
     let perf = read("target/web-perf.json").map_or("not measured (run `make test`)".to_owned(), |p| {
-        format!("{} ms (target ≤ 300 ms)", p["membersPageInteractiveMs"].as_f64().map_or("?".to_owned(), |v| format!("{v:.0}")))
+        format!(
+            "{} ms (target ≤ 300 ms)",
+            p["membersPageInteractiveMs"].as_f64().map_or("?".to_owned(), |v| format!("{v:.0}"))
+        )
     });
     format!(
         "| Measure | Value |\n|---|---|\n\

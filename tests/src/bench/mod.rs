@@ -2,8 +2,8 @@
 //! written to `BENCHMARKS.md`.
 
 pub mod cold_start;
-pub mod deletion;
 pub mod contention;
+pub mod deletion;
 pub mod latency;
 pub mod scale;
 pub mod size;

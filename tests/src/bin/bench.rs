@@ -126,7 +126,9 @@ async fn main() {
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
          transaction on the organization's counters, which DynamoDB cancels while another is in \
-         flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n         ## Deleting an organization\n\n{deletion}\n         ## Web app\n\nFrom the last `make test` (the build writes `web/dist/size.json`, the \
+         flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n\
+         ## Deleting an organization\n\n{deletion}\n\
+         ## Web app\n\nFrom the last `make test` (the build writes `web/dist/size.json`, the \
          browser tests `target/web-perf.json`).\n\n{web}",
         date = chrono::Utc::now().format("%Y-%m-%d"),
         machine = machine(),
