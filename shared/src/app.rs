@@ -82,3 +82,21 @@ where
     }))
     .await
 }
+
+/// The whole `main` of the `events` function: invoked by the table's stream with a batch of
+/// records, answering which record to retry from (`ReportBatchItemFailures`).
+pub async fn run_stream() -> Result<(), lambda_http::Error> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    crate::logging::init();
+    let bus = std::env::var("ROSTER_EVENT_BUS").map_err(|_| "ROSTER_EVENT_BUS is not set")?;
+    let sdk = crate::sdk::load_config().await;
+    let publisher: &'static crate::handlers::events::Publisher =
+        Box::leak(Box::new(crate::handlers::events::Publisher {
+            client: aws_sdk_eventbridge::Client::new(&sdk),
+            bus,
+        }));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        Ok::<_, Infallible>(crate::handlers::events::handle(publisher, event.payload).await)
+    }))
+    .await
+}

@@ -38,8 +38,8 @@ pub async fn invoke(
         Function::Accept => accept::handle(app, request).await,
         Function::ChangeRole => change_role::handle(app, request).await,
         Function::Remove => remove::handle(app, request).await,
-        // Scheduled, never routed (see `run_purges`).
-        Function::Purge => Error::NotFound.to_response(),
+        // Scheduled or stream-fed, never routed (see `run_purges`).
+        Function::Purge | Function::Events => Error::NotFound.to_response(),
     }
 }
 

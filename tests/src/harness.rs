@@ -97,6 +97,14 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// [`TestApp::spawn`] over a table with a stream (new images), as the template's.
+    pub async fn spawn_with_stream() -> Self {
+        let app = Self::spawn().await;
+        app.dynamo.delete_table().table_name(app.table()).send().await.expect("drop the streamless table");
+        table::ensure_with_stream(&app.dynamo, app.table()).await.expect("a table with a stream");
+        app
+    }
+
     /// A new, empty table and an app over it; `configure` adjusts the settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         assert!(

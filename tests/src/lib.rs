@@ -4,11 +4,13 @@
 pub mod bench;
 pub mod conflicts;
 pub mod counting;
+pub mod entry_failures;
 pub mod event;
 pub mod gateway;
 pub mod harness;
 pub mod model;
 pub mod round_trips;
 pub mod runtime_api;
+pub mod streams;
 pub mod table;
 pub mod token;

@@ -3,12 +3,23 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use roster::store::keys;
 
 /// Creates `name` unless it exists, and turns TTL on. Returns whether it was created.
 pub async fn ensure(client: &Client, name: &str) -> Result<bool, aws_sdk_dynamodb::Error> {
+    create(client, name, false).await
+}
+
+/// [`ensure`], with the stream the template's table has (new images, for the `events`
+/// function). Only the tests that read it ask for it: DynamoDB Local slows down markedly
+/// with a stream on each of the many test tables.
+pub async fn ensure_with_stream(client: &Client, name: &str) -> Result<bool, aws_sdk_dynamodb::Error> {
+    create(client, name, true).await
+}
+
+async fn create(client: &Client, name: &str, stream: bool) -> Result<bool, aws_sdk_dynamodb::Error> {
     let attr = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
@@ -29,6 +40,13 @@ pub async fn ensure(client: &Client, name: &str) -> Result<bool, aws_sdk_dynamod
         .attribute_definitions(attr(keys::GSI1SK))
         .key_schema(key(keys::PK, KeyType::Hash))
         .key_schema(key(keys::SK, KeyType::Range))
+        .set_stream_specification(stream.then(|| {
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .expect("complete")
+        }))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(keys::GSI1)

@@ -7,16 +7,17 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge)
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge -p events)
 log "building release binaries (x86-64, for cold starts)"
 cargo build --release --quiet "${FUNCTIONS[@]}"
 cargo build --release --quiet -p roster-tests --bin bench
-if [ ! -f target/lambda/purge/bootstrap ]; then
+if [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ]; then
   log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
   bash infra/check.sh
 fi
 LOG_DIR=$(mktemp -d)
 start_dynamodb "${BENCH_DYNAMODB_PORT:-38000}" memory
 start_ses "${BENCH_SES_PORT:-38005}"
+start_moto "${BENCH_MOTO_PORT:-38010}"
 export ROSTER_TEST_SES_STORE="$AWS_ENDPOINT_URL_SESV2/store"
 target/release/bench

@@ -105,6 +105,24 @@ start_gateway() { # port; the web app too when ROSTER_WEB_DIR is set
   log "Roster on http://127.0.0.1:$port (log: ${LOG_DIR:-/tmp}/roster-local-$port.log)"
 }
 
+# moto's server (PyPI, pinned in tests/stack/requirements-moto.txt): EventBridge and SQS for
+# the events tests.
+start_moto() { # port
+  local port=$1 venv="$ROOT/.venv-moto" requirements="$STACK/requirements-moto.txt"
+  if [ ! -x "$venv/bin/moto_server" ] || [ "$requirements" -nt "$venv/.stamp" ]; then
+    log "installing moto's server into .venv-moto (tests/stack/requirements-moto.txt)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    touch "$venv/.stamp"
+  fi
+  port_free "$port" || { log "port $port is taken: is another moto server running?"; return 1; }
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"${LOG_DIR:-/tmp}/moto-$port.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$port" "moto's server" 60
+  export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$port" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+  log "EventBridge and SQS (moto) on http://127.0.0.1:$port"
+}
+
 stop_stack() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done

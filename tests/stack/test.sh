@@ -16,6 +16,7 @@ install_stack
 LOG_DIR=$(mktemp -d)
 start_dynamodb "${TEST_DYNAMODB_PORT:-18000}" memory
 start_ses "${TEST_SES_PORT:-18005}"
+start_moto "${TEST_MOTO_PORT:-18010}"
 export ROSTER_TEST_SES_STORE="$AWS_ENDPOINT_URL_SESV2/store"
 
 log "cargo test"

@@ -1,7 +1,8 @@
 //! The deployment files agree with the code: `infra/template.yaml` serves exactly the routes
 //! of `roster::http::routes::ROUTES` with the right functions, its table has the key layout
-//! of `roster::store::keys`, and every function's IAM policy grants no more (and no less)
-//! than its planned DynamoDB actions; `infra/openapi.yaml` documents exactly those routes.
+//! of `roster::store::keys`, every function's IAM policy grants no more (and no less) than
+//! its planned DynamoDB actions, and the events function reads the table's stream and
+//! publishes to the stack's bus only; `infra/openapi.yaml` documents exactly those routes.
 //! Needs no local servers: it only reads files.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,11 +44,22 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
             (&["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], &[])
         }
         Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem"], &[]),
+        // Reads the table's stream (through its event source mapping), never the table.
+        Function::Events => (&[], &[]),
     }
 }
 
 /// The only function that sends email.
 const SENDS_EMAIL: Function = Function::Invite;
+
+/// The only function fed by the table's stream, and the only one that publishes events.
+const PUBLISHES_EVENTS: Function = Function::Events;
+
+/// What reading a DynamoDB stream takes (the event source mapping uses the function's role):
+/// these three on the stream itself, and `ListStreams` on the table's streams.
+const STREAM_ACTIONS: [&str; 3] =
+    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"];
+const LIST_STREAMS: &str = "dynamodb:ListStreams";
 
 /// X-Ray has no resource-level permissions: these two actions may (must) use `"*"`.
 const XRAY_ACTIONS: [&str; 2] = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
@@ -110,6 +122,16 @@ fn referenced_resource(value: &Value) -> Option<String> {
     match intrinsic(value)? {
         (name, Value::String(id)) if name == "Ref" => Some(id),
         (name, Value::Sequence(parts)) if name == "Fn::GetAtt" => parts.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The resource and attribute that `!GetAtt X.Y` names.
+fn get_att(value: &Value) -> Option<(String, String)> {
+    match intrinsic(value)? {
+        (name, Value::Sequence(parts)) if name == "Fn::GetAtt" && parts.len() == 2 => {
+            Some((parts[0].as_str()?.to_owned(), parts[1].as_str()?.to_owned()))
+        }
         _ => None,
     }
 }
@@ -248,8 +270,10 @@ fn template_serves_exactly_the_route_list() {
             let properties = &event["Properties"];
             match event["Type"].as_str() {
                 Some("HttpApi") => {}
-                // The purge runs on a schedule, serving no route.
+                // The purge runs on a schedule and the events function on the table's stream,
+                // serving no route.
                 Some("ScheduleV2") if binary == Function::Purge.name() => continue,
+                Some("DynamoDB") if binary == PUBLISHES_EVENTS.name() => continue,
                 other => panic!(
                     "function {id}: event {name} is of type {other:?}; only HttpApi events are expected"
                 ),
@@ -458,6 +482,14 @@ fn table_has_the_key_layout_of_the_code() {
 enum Target {
     Table,
     Index(String),
+    /// The table's stream (`!GetAtt Table.StreamArn`).
+    Stream,
+    /// Every stream of the table (`${Table.Arn}/stream/*`), what `ListStreams` takes.
+    Streams,
+    /// The stack's EventBridge bus (`!GetAtt <bus>.Arn`).
+    EventBus,
+    /// An SQS queue of the template, by logical id (`!GetAtt <queue>.Arn`).
+    Queue(String),
     SesIdentity,
     /// A log group by name (`/aws/lambda/${AWS::StackName}-<binary>`), all its streams.
     LogGroup(String),
@@ -470,17 +502,22 @@ fn target(template: &Template, resource: &Value) -> Target {
         return Target::Any;
     }
     let table_id = template.of_type("AWS::DynamoDB::Table")[0].0;
-    if let Some((name, argument)) = intrinsic(resource)
-        && name == "Fn::GetAtt"
-        && argument
-            .as_sequence()
-            .is_some_and(|p| p.len() == 2 && p[0].as_str() == Some(table_id) && p[1].as_str() == Some("Arn"))
-    {
-        return Target::Table;
+    if let Some((id, attribute)) = get_att(resource) {
+        let kind = template.resource(&id)["Type"].as_str().unwrap_or_default();
+        match (kind, attribute.as_str()) {
+            ("AWS::DynamoDB::Table", "Arn") if id == table_id => return Target::Table,
+            ("AWS::DynamoDB::Table", "StreamArn") if id == table_id => return Target::Stream,
+            ("AWS::Events::EventBus", "Arn") => return Target::EventBus,
+            ("AWS::SQS::Queue", "Arn") => return Target::Queue(id),
+            _ => {}
+        }
     }
     if let Some(text) = sub_text(resource) {
         if let Some(index) = text.strip_prefix(&format!("${{{table_id}.Arn}}/index/")) {
             return Target::Index(index.to_owned());
+        }
+        if text == format!("${{{table_id}.Arn}}/stream/*") {
+            return Target::Streams;
         }
         if text == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}" {
             return Target::SesIdentity;
@@ -567,6 +604,34 @@ fn every_function_has_least_privilege() {
                                 );
                             }
                             ("xray", Target::Any) if XRAY_ACTIONS.contains(&action.as_str()) => {}
+                            ("dynamodb", Target::Stream) if STREAM_ACTIONS.contains(&action.as_str()) => {
+                                assert_eq!(
+                                    function_kind,
+                                    PUBLISHES_EVENTS,
+                                    "{what}: `{action}` on the table's stream is granted to `{binary}`; only `{}` reads it",
+                                    PUBLISHES_EVENTS.name()
+                                )
+                            }
+                            ("dynamodb", Target::Streams) if action == LIST_STREAMS => assert_eq!(
+                                function_kind,
+                                PUBLISHES_EVENTS,
+                                "{what}: `{action}` is granted to `{binary}`; only `{}` reads the stream",
+                                PUBLISHES_EVENTS.name()
+                            ),
+                            ("events", Target::EventBus) if name == "PutEvents" => assert_eq!(
+                                function_kind,
+                                PUBLISHES_EVENTS,
+                                "{what}: events:PutEvents is granted to `{binary}`; only `{}` publishes",
+                                PUBLISHES_EVENTS.name()
+                            ),
+                            // The on-failure destination of the events function's stream
+                            // mapping (checked in full below).
+                            ("sqs", Target::Queue(_)) if name == "SendMessage" => assert_eq!(
+                                function_kind,
+                                PUBLISHES_EVENTS,
+                                "{what}: sqs:SendMessage is granted to `{binary}`; only `{}`'s stream mapping writes a queue",
+                                PUBLISHES_EVENTS.name()
+                            ),
                             (_, Target::Any) => {
                                 panic!("{what}: `{action}` is granted on every resource (\"*\")")
                             }
@@ -603,6 +668,232 @@ fn every_function_has_least_privilege() {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------ events
+
+/// Every (action, resource) a role's inline policies allow.
+fn grants(template: &Template, role_id: &str) -> BTreeSet<(String, Target)> {
+    let role = template.resource(role_id);
+    let mut found = BTreeSet::new();
+    for policy in role["Properties"]["Policies"].as_sequence().expect("the role's Policies") {
+        for (n, statement) in
+            policy["PolicyDocument"]["Statement"].as_sequence().expect("Statement list").iter().enumerate()
+        {
+            let what = format!("role {role_id} statement {n}");
+            assert_eq!(
+                statement["Effect"].as_str(),
+                Some("Allow"),
+                "{what}: only Allow statements are expected"
+            );
+            assert!(statement["Condition"].is_null(), "{what}: a Condition this test does not read");
+            let resources: Vec<Target> = match &statement["Resource"] {
+                Value::Sequence(many) => many.iter().map(|r| target(template, r)).collect(),
+                one => vec![target(template, one)],
+            };
+            for action in template.actions(&statement["Action"], &what) {
+                for resource in &resources {
+                    found.insert((action.clone(), resource.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The events function is fed by the table's stream, filtered to inserted audit items,
+/// reports the first record it could not publish, retries a bounded number of times without
+/// reordering and then hands the record to an on-failure queue; its role reads that stream,
+/// puts events on the stack's bus and writes that queue, and nothing else (nothing on the
+/// table). The bus reaches it alone; the optional webhook forwards Roster's events.
+#[test]
+fn events_function_reads_the_stream_and_publishes_to_the_bus_only() {
+    let template = Template::load();
+    let functions = template.functions();
+    let (id, function) = functions[PUBLISHES_EVENTS.name()];
+    let properties = &function["Properties"];
+
+    // The table has a stream that carries new images (what the function decodes).
+    let (table_id, table) = template.of_type("AWS::DynamoDB::Table")[0];
+    let view = table["Properties"]["StreamSpecification"]["StreamViewType"].as_str();
+    assert!(
+        matches!(view, Some("NEW_IMAGE" | "NEW_AND_OLD_IMAGES")),
+        "{table_id}: the stream must carry new images, has StreamViewType {view:?}"
+    );
+
+    // One bus, named by Ref in ROSTER_EVENT_BUS (Ref of an event bus is its name).
+    let buses = template.of_type("AWS::Events::EventBus");
+    assert_eq!(buses.len(), 1, "the template must define exactly one EventBridge bus");
+    let bus_id = buses[0].0;
+    assert!(
+        template.root["Globals"]["Function"]["Environment"]["Variables"]["ROSTER_EVENT_BUS"].is_null(),
+        "ROSTER_EVENT_BUS belongs to `{}` alone, not to Globals",
+        PUBLISHES_EVENTS.name()
+    );
+    for (binary, (other_id, other)) in &functions {
+        let value = &other["Properties"]["Environment"]["Variables"]["ROSTER_EVENT_BUS"];
+        if *binary == PUBLISHES_EVENTS.name() {
+            assert_eq!(
+                intrinsic(value),
+                Some(("Ref".to_owned(), Value::String(bus_id.to_owned()))),
+                "{other_id}: ROSTER_EVENT_BUS must be !Ref {bus_id} (the bus's name)"
+            );
+        } else {
+            assert!(value.is_null(), "{other_id} ({binary}) gets ROSTER_EVENT_BUS but publishes no events");
+        }
+    }
+
+    // Its one event: the table's stream.
+    let events = mapping(&properties["Events"], &format!("{id}.Events"));
+    assert_eq!(events.len(), 1, "{id}: exactly one event, the table's stream, is expected");
+    let (name, event) = events.iter().next().expect("one event");
+    let what = format!("{id}: event {}", string(name, "an event name"));
+    assert_eq!(event["Type"].as_str(), Some("DynamoDB"), "{what} is not a DynamoDB stream event");
+    let stream = &event["Properties"];
+    assert_eq!(
+        get_att(&stream["Stream"]),
+        Some((table_id.to_owned(), "StreamArn".to_owned())),
+        "{what}: Stream must be !GetAtt {table_id}.StreamArn"
+    );
+    assert_eq!(
+        stream["StartingPosition"].as_str(),
+        Some("TRIM_HORIZON"),
+        "{what}: TRIM_HORIZON, so events written before the mapping is enabled are published"
+    );
+    let response_types: Vec<&str> = stream["FunctionResponseTypes"]
+        .as_sequence()
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        response_types,
+        vec!["ReportBatchItemFailures"],
+        "{what}: the function answers batchItemFailures; without ReportBatchItemFailures Lambda ignores them"
+    );
+    let retries = stream["MaximumRetryAttempts"].as_i64();
+    assert!(
+        retries.is_some_and(|n| (0..=10).contains(&n)),
+        "{what}: MaximumRetryAttempts must be bounded (0-10), not {retries:?}: an unbounded record would hold back its organization's later events until it expires"
+    );
+    let age = stream["MaximumRecordAgeInSeconds"].as_i64();
+    assert!(
+        age.is_some_and(|s| (60..=86_400).contains(&s)),
+        "{what}: MaximumRecordAgeInSeconds must be set within the stream's 24 h retention, not {age:?}"
+    );
+    assert_ne!(
+        stream["BisectBatchOnFunctionError"].as_bool(),
+        Some(true),
+        "{what}: bisecting a batch publishes later records before earlier ones"
+    );
+    assert!(
+        stream["ParallelizationFactor"].is_null() || stream["ParallelizationFactor"].as_u64() == Some(1),
+        "{what}: a parallelization factor above 1 breaks the order per organization"
+    );
+    assert!(
+        stream["TumblingWindowInSeconds"].is_null(),
+        "{what}: a tumbling window is not what the function expects"
+    );
+    let pattern: Vec<serde_json::Value> = stream["FilterCriteria"]["Filters"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{what}: no FilterCriteria.Filters"))
+        .iter()
+        .map(|filter| {
+            let text = string(&filter["Pattern"], &format!("{what}: a filter's Pattern"));
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: filter pattern {text}: {e}"))
+        })
+        .collect();
+    assert_eq!(
+        pattern,
+        vec![serde_json::json!({
+            "eventName": ["INSERT"],
+            "dynamodb": { "NewImage": { "type": { "S": ["audit"] } } }
+        })],
+        "{what}: the filter must pass inserted audit items only"
+    );
+    let on_failure = &stream["DestinationConfig"]["OnFailure"]["Destination"];
+    let queue_id = match get_att(on_failure) {
+        Some((queue, attribute)) if attribute == "Arn" => queue,
+        _ => panic!("{what}: DestinationConfig.OnFailure.Destination must be !GetAtt <an SQS queue>.Arn"),
+    };
+    assert_eq!(
+        template.resource(&queue_id)["Type"].as_str(),
+        Some("AWS::SQS::Queue"),
+        "{what}: the on-failure destination {queue_id} is not an SQS queue"
+    );
+
+    // Its role: the stream, the bus, the failure queue; its logs and traces; nothing more.
+    let role_id = referenced_resource(&properties["Role"]).expect("the events function's Role");
+    let own_log_group = format!("/aws/lambda/${{AWS::StackName}}-{}", PUBLISHES_EVENTS.name());
+    let mut expected: BTreeSet<(String, Target)> = STREAM_ACTIONS
+        .iter()
+        .map(|a| ((*a).to_owned(), Target::Stream))
+        .chain([
+            (LIST_STREAMS.to_owned(), Target::Streams),
+            ("events:PutEvents".to_owned(), Target::EventBus),
+            ("sqs:SendMessage".to_owned(), Target::Queue(queue_id.clone())),
+        ])
+        .collect();
+    for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+        expected.insert((action.to_owned(), Target::LogGroup(own_log_group.clone())));
+    }
+    for action in XRAY_ACTIONS {
+        expected.insert((action.to_owned(), Target::Any));
+    }
+    let granted = grants(&template, &role_id);
+    let beyond: Vec<_> = granted.difference(&expected).collect();
+    let lacking: Vec<_> = expected.difference(&granted).collect();
+    assert!(
+        beyond.is_empty() && lacking.is_empty(),
+        "role {role_id} ({}): granted beyond the plan {beyond:#?}, lacking {lacking:#?}",
+        PUBLISHES_EVENTS.name()
+    );
+
+    // The optional webhook: a rule on the bus forwarding every Roster event to an API
+    // destination of WebhookUrl, with retries and a dead-letter queue.
+    let rules = template.of_type("AWS::Events::Rule");
+    assert_eq!(rules.len(), 1, "exactly one rule, the webhook's, is expected");
+    let (rule_id, rule) = rules[0];
+    let rule_properties = &rule["Properties"];
+    assert!(
+        rule["Condition"].as_str().is_some(),
+        "{rule_id}: the webhook exists only with WebhookUrl (a Condition)"
+    );
+    assert_eq!(
+        referenced_resource(&rule_properties["EventBusName"]).as_deref(),
+        Some(bus_id),
+        "{rule_id}: the webhook's rule must be on the stack's bus {bus_id}"
+    );
+    let sources: Option<Vec<&str>> = rule_properties["EventPattern"]["source"]
+        .as_sequence()
+        .map(|s| s.iter().filter_map(Value::as_str).collect());
+    assert_eq!(
+        sources,
+        Some(vec![roster::events::SOURCE]),
+        "{rule_id}: the pattern's source must be the one the code publishes with"
+    );
+    let targets = rule_properties["Targets"].as_sequence().expect("the rule's Targets");
+    assert_eq!(targets.len(), 1, "{rule_id}: one target, the webhook, is expected");
+    let webhook = &targets[0];
+    let destination = get_att(&webhook["Arn"]).map(|(d, _)| d).unwrap_or_default();
+    assert_eq!(
+        template.resource(&destination)["Type"].as_str(),
+        Some("AWS::Events::ApiDestination"),
+        "{rule_id}: the target is not an API destination of the template"
+    );
+    assert_eq!(
+        intrinsic(&template.resource(&destination)["Properties"]["InvocationEndpoint"]),
+        Some(("Ref".to_owned(), Value::String("WebhookUrl".to_owned()))),
+        "{destination}: the endpoint must be the WebhookUrl parameter"
+    );
+    assert!(
+        webhook["RetryPolicy"]["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0),
+        "{rule_id}: the webhook needs EventBridge's retries (a RetryPolicy)"
+    );
+    let dead_letter = get_att(&webhook["DeadLetterConfig"]["Arn"]).map(|(q, _)| q).unwrap_or_default();
+    assert_eq!(
+        template.resource(&dead_letter)["Type"].as_str(),
+        Some("AWS::SQS::Queue"),
+        "{rule_id}: the webhook needs a dead-letter queue of the template"
+    );
 }
 
 // ------------------------------------------------------------------ cursor keys

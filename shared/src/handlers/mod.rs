@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod change_role;
 pub mod create_org;
+pub mod events;
 pub mod invite;
 pub mod list;
 pub mod purge;

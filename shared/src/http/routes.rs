@@ -12,10 +12,12 @@ pub enum Function {
     List,
     /// Scheduled, no routes: removes deleted organizations' items.
     Purge,
+    /// Fed by the table's stream, no routes: publishes audit events to EventBridge.
+    Events,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -23,6 +25,7 @@ impl Function {
         Function::Remove,
         Function::List,
         Function::Purge,
+        Function::Events,
     ];
 
     /// The binary's (and the crate's) name.
@@ -35,6 +38,7 @@ impl Function {
             Function::Remove => "remove",
             Function::List => "list",
             Function::Purge => "purge",
+            Function::Events => "events",
         }
     }
 }
@@ -167,12 +171,12 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_unique_and_every_function_but_the_purge_has_routes() {
+    fn keys_are_unique_and_every_function_but_purge_and_events_has_routes() {
         let keys: std::collections::HashSet<String> = ROUTES.iter().map(Route::key).collect();
         assert_eq!(keys.len(), ROUTES.len());
         for f in Function::ALL {
             let routed = ROUTES.iter().any(|r| r.function == f);
-            assert_eq!(routed, f != Function::Purge, "{f:?}");
+            assert_eq!(routed, !matches!(f, Function::Purge | Function::Events), "{f:?}");
         }
     }
 }

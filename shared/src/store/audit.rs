@@ -16,6 +16,11 @@ pub(crate) fn put_event(table: &str, org: &OrgId, event: &AuditEvent) -> Transac
     TransactWriteItem::builder().put(put).build()
 }
 
+/// An audit item as the table's stream carries it.
+pub fn decode_audit(item: super::Item) -> Result<AuditEvent, Error> {
+    decode(item)
+}
+
 impl Store {
     pub(crate) fn audit_put(&self, org: &OrgId, event: &AuditEvent) -> TransactWriteItem {
         put_event(self.table(), org, event)

@@ -4,6 +4,7 @@
 pub mod cold_start;
 pub mod contention;
 pub mod deletion;
+pub mod events;
 pub mod latency;
 pub mod scale;
 pub mod size;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use roster::http::routes::Function;
-use roster_tests::bench::{cold_start, contention, deletion, latency, machine, scale, size};
+use roster_tests::bench::{cold_start, contention, deletion, events, latency, machine, scale, size};
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
 use roster_tests::round_trips;
@@ -109,6 +109,9 @@ async fn main() {
     eprintln!("deleting an organization of 10,000 members");
     let deleted = deletion::run(&TestApp::spawn().await, 10_000).await;
 
+    eprintln!("events: a change's response to its event on the queue");
+    let event_latency = events::run(&TestApp::spawn_with_stream().await, 100).await;
+
     eprintln!("contention: concurrent accepts of one link");
     let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
@@ -128,6 +131,7 @@ async fn main() {
          transaction on the organization's counters, which DynamoDB cancels while another is in \
          flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n\
          ## Deleting an organization\n\n{deletion}\n\
+         ## Events\n\n{events}\n\
          ## Web app\n\nFrom the last `make test` (the build writes `web/dist/size.json`, the \
          browser tests `target/web-perf.json`).\n\n{web}",
         date = chrono::Utc::now().format("%Y-%m-%d"),
@@ -136,6 +140,7 @@ async fn main() {
         trips = round_trips::markdown(&trips),
         contention = contention::markdown(&contended),
         deletion = deletion::markdown(&deleted),
+        events = events::markdown(&event_latency),
         web = deletion::web_markdown(&root),
         latency = latency::markdown(&timings, get_item),
         cold = cold_start::markdown(&colds),
