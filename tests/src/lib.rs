@@ -6,6 +6,7 @@ pub mod conflicts;
 pub mod counting;
 pub mod entry_failures;
 pub mod event;
+pub mod event_bus;
 pub mod gateway;
 pub mod harness;
 pub mod model;

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use roster::handlers::events::{Publisher, handle};
+use roster_tests::event_bus::{self, BusToQueue};
 use roster_tests::harness::TestApp;
 use roster_tests::streams;
 use serde_json::{Value, json};
@@ -19,50 +20,9 @@ struct Bus {
 }
 
 async fn bus() -> Bus {
-    let sdk = roster::sdk::load_config().await;
-    let (events, sqs) = (aws_sdk_eventbridge::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let name = format!("roster-{id}");
-    events
-        .create_event_bus()
-        .name(&name)
-        .send()
-        .await
-        .expect("moto's EventBridge (AWS_ENDPOINT_URL_EVENTBRIDGE)");
-    let queue_for = |n: String| {
-        let sqs = sqs.clone();
-        async move { sqs.create_queue().queue_name(n).send().await.expect("queue").queue_url.expect("url") }
-    };
-    let (queue, failed) = (queue_for(format!("events-{id}")).await, queue_for(format!("failed-{id}")).await);
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue arn");
-    let arn = attributes
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("arn");
-    events
-        .put_rule()
-        .name("all-roster-events")
-        .event_bus_name(&name)
-        .event_pattern(json!({ "source": ["roster"] }).to_string())
-        .send()
-        .await
-        .expect("rule");
-    let target = aws_sdk_eventbridge::types::Target::builder().id("queue").arn(arn).build().expect("target");
-    events
-        .put_targets()
-        .rule("all-roster-events")
-        .event_bus_name(&name)
-        .targets(target)
-        .send()
-        .await
-        .expect("target");
-    Bus { publisher: Publisher { client: events, bus: name }, sqs, queue, failed }
+    let BusToQueue { publisher, sqs, queue } = event_bus::bus_to_queue("roster").await;
+    let failed = event_bus::queue(&sqs, &format!("failed-{}", uuid::Uuid::new_v4().simple())).await;
+    Bus { publisher, sqs, queue, failed }
 }
 
 impl Bus {

@@ -4,10 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use roster::handlers::events::{Publisher, handle};
+use roster::handlers::events::handle;
 use serde_json::json;
 
 use super::{ms, quantile};
+use crate::event_bus::{BusToQueue, bus_to_queue};
 use crate::harness::TestApp;
 use crate::streams;
 
@@ -16,28 +17,7 @@ pub struct EventLatency {
 }
 
 pub async fn run(app: &TestApp, changes: usize) -> EventLatency {
-    let sdk = roster::sdk::load_config().await;
-    let (events, sqs) = (aws_sdk_eventbridge::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let bus = format!("bench-{id}");
-    events.create_event_bus().name(&bus).send().await.expect("moto's EventBridge");
-    let queue =
-        sqs.create_queue().queue_name(format!("bench-{id}")).send().await.expect("queue").queue_url.unwrap();
-    let arn = format!(
-        "arn:aws:sqs:{}:123456789012:bench-{id}",
-        std::env::var("AWS_REGION").unwrap_or("us-east-1".into())
-    );
-    events
-        .put_rule()
-        .name("all")
-        .event_bus_name(&bus)
-        .event_pattern(json!({ "source": ["roster"] }).to_string())
-        .send()
-        .await
-        .expect("rule");
-    let target = aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().expect("target");
-    events.put_targets().rule("all").event_bus_name(&bus).targets(target).send().await.expect("targets");
-    let publisher = Publisher { client: events, bus };
+    let BusToQueue { publisher, sqs, queue } = bus_to_queue("bench").await;
 
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Events").await;
