@@ -1,5 +1,5 @@
 # The two commands of the README, and a token for trying the local API.
-.PHONY: run test token bench
+.PHONY: run test token bench deploy
 
 run: ## Serve the API and the web app on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
 	tests/stack/run.sh
@@ -13,3 +13,6 @@ token: ## Print a dev token: make token SUB=alice EMAIL=alice@example.com [NAME=
 
 bench: ## Measure round trips, latency, cold starts, sizes and scale into BENCHMARKS.md
 	tests/stack/bench.sh
+
+deploy: ## Deploy to AWS with SAM and upload the web app (first time: make deploy GUIDED=1)
+	GUIDED=$(GUIDED) infra/deploy.sh

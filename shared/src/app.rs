@@ -100,3 +100,24 @@ pub async fn run_stream() -> Result<(), lambda_http::Error> {
     }))
     .await
 }
+
+/// The whole `main` of a Cognito user pool trigger: invoked with the trigger's event, it
+/// answers the event (Cognito reads its `response`) or an error whose message Cognito shows
+/// the visitor (after its own prefix, e.g. "PreSignUp failed with error ").
+pub async fn run_cognito_trigger<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, serde_json::Value) -> Fut,
+    Fut: Future<Output = Result<serde_json::Value, crate::error::Error>> + Send,
+{
+    use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent};
+    crate::logging::init();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let run = handle(app, event.payload);
+        async move {
+            run.await
+                .map_err(|e| Diagnostic { error_type: e.code().to_owned(), error_message: e.to_string() })
+        }
+    }))
+    .await
+}

@@ -38,8 +38,9 @@ pub async fn invoke(
         Function::Accept => accept::handle(app, request).await,
         Function::ChangeRole => change_role::handle(app, request).await,
         Function::Remove => remove::handle(app, request).await,
-        // Scheduled or stream-fed, never routed (see `run_purges`).
-        Function::Purge | Function::Events => Error::NotFound.to_response(),
+        // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges` and
+        // `PRE_SIGN_UP_PATH`).
+        Function::Purge | Function::Events | Function::PreSignUp => Error::NotFound.to_response(),
     }
 }
 
@@ -53,6 +54,9 @@ pub struct Gateway {
     /// `POST /_local/clock`, so that browser tests reach an invitation's expiry without
     /// sleeping.
     pub clock_offset: Option<Arc<AtomicI64>>,
+    /// With `ROSTER_OIDC_ISSUER`: the OpenID Connect issuer whose ID tokens are accepted
+    /// besides the dev tokens, as the deployed JWT authorizer accepts the user pool's.
+    pub oidc: Option<token::Issuer>,
 }
 
 impl Gateway {
@@ -69,6 +73,9 @@ impl Gateway {
             RouteMatch::Found(route, params) => (route, params),
             RouteMatch::WrongMethod => return Error::MethodNotAllowed.to_response(),
             RouteMatch::Unknown if path == DEV_TOKEN_PATH => return dev_token(&self.secret, method, body),
+            RouteMatch::Unknown if path == PRE_SIGN_UP_PATH => {
+                return pre_sign_up(&self.app, method, body).await;
+            }
             RouteMatch::Unknown if path == CLOCK_PATH && method == "POST" => {
                 if let Some(offset) = &self.clock_offset {
                     return advance_clock(offset, body);
@@ -80,17 +87,22 @@ impl Gateway {
                 _ => return Error::NotFound.to_response(),
             },
         };
-        let claims = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            .and_then(|(_, value)| token::bearer(value))
-            .and_then(|t| token::verify(&self.secret, t));
         // As API Gateway: a public route has no authorizer (any Authorization header is
         // ignored, and the event carries no claims); every other route needs a valid token.
-        let claims = match (route.public, claims) {
-            (true, _) => None,
-            (false, Some(claims)) => Some(claims),
-            (false, None) => return Error::Unauthenticated.to_response(),
+        let claims = if route.public {
+            None
+        } else {
+            let bearer = headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+                .and_then(|(_, value)| token::bearer(value));
+            match bearer {
+                Some(t) => match self.authorize(t).await {
+                    Some(claims) => Some(claims),
+                    None => return Error::Unauthenticated.to_response(),
+                },
+                None => return Error::Unauthenticated.to_response(),
+            }
         };
         let event = event::build(&EventInput {
             route,
@@ -102,6 +114,15 @@ impl Gateway {
             claims: claims.as_ref(),
         });
         invoke(&self.app, route.function, event::to_request(&event)).await
+    }
+
+    /// The authorizer: a dev token (HS256, the local secret) or, when an issuer is
+    /// configured, one of its ID tokens (RS256, ES256).
+    async fn authorize(&self, bearer: &str) -> Option<crate::event::Claims> {
+        match token::algorithm(bearer)? {
+            jsonwebtoken::Algorithm::HS256 => token::verify(&self.secret, bearer),
+            _ => self.oidc.as_ref()?.verify(bearer).await,
+        }
     }
 
     /// Plays the `purge` function's schedule: a purge run every `every`.
@@ -204,6 +225,30 @@ fn dev_token(secret: &str, method: &str, body: &[u8]) -> lambda_http::Response<B
         .expect("static response parts")
 }
 
+/// Plays Cognito invoking the `pre-sign-up` trigger (local only, for the local sign-in
+/// provider): the body is the trigger's event exactly as Cognito sends it to Lambda, decided
+/// by the same handler with this gateway's app and clock. `200` with the returned event when
+/// admitted; `403` problem whose `detail` is the message Cognito would show when refused;
+/// `400` problem for a body that is no such event.
+pub const PRE_SIGN_UP_PATH: &str = "/_local/pre-sign-up";
+
+async fn pre_sign_up(app: &App, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
+    if method != "POST" {
+        return Error::MethodNotAllowed.to_response();
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Error::InvalidJson("the body is not JSON".into()).to_response();
+    };
+    match roster::handlers::pre_sign_up::handle(app, event).await {
+        Ok(event) => lambda_http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::Text(event.to_string()))
+            .expect("static response parts"),
+        Err(refused) => refused.to_response(),
+    }
+}
+
 pub const CLOCK_PATH: &str = "/_local/clock";
 
 fn advance_clock(offset: &AtomicI64, body: &[u8]) -> lambda_http::Response<Body> {
@@ -229,9 +274,31 @@ fn advance_clock(offset: &AtomicI64, body: &[u8]) -> lambda_http::Response<Body>
 /// fallback does.
 pub struct WebApp {
     pub dir: std::path::PathBuf,
+    /// `ROSTER_WEB_CONFIG`: the file served as `/config.json`, the app's runtime settings
+    /// (how it signs in). `None`: the built app's own `config.json` if it has one, else `404`
+    /// (the app then uses the local dev sign-in).
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl WebApp {
+    fn config_file(&self) -> std::path::PathBuf {
+        self.config.clone().unwrap_or_else(|| self.dir.join("config.json"))
+    }
+
+    /// The app's pages talk to their own origin (the API shares it) and, when it signs in
+    /// with an OpenID Connect provider, to the origin of that provider's token endpoint
+    /// (the code exchange is a `fetch`): nothing else.
+    fn content_security_policy(&self) -> String {
+        let token_endpoint = std::fs::read(self.config_file())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|config| config["signIn"]["tokenEndpoint"].as_str().and_then(origin));
+        let connect = token_endpoint.map(|o| format!(" {o}")).unwrap_or_default();
+        format!(
+            "default-src 'self'; connect-src 'self'{connect}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        )
+    }
+
     fn serve(&self, path: &str) -> lambda_http::Response<Body> {
         let relative = path.trim_start_matches('/');
         let safe = relative.split('/').all(|part| !part.is_empty() && part != ".." && !part.starts_with('.'));
@@ -241,7 +308,8 @@ impl WebApp {
             (false, true) => return Error::NotFound.to_response(),
             (false, false) => "index.html",
         };
-        let Ok(bytes) = std::fs::read(self.dir.join(file)) else {
+        let full = if file == "config.json" { self.config_file() } else { self.dir.join(file) };
+        let Ok(bytes) = std::fs::read(full) else {
             return Error::NotFound.to_response();
         };
         let content_type = match file.rsplit('.').next() {
@@ -256,17 +324,28 @@ impl WebApp {
         lambda_http::Response::builder()
             .status(200)
             .header("content-type", content_type)
-            // The app talks only to its own origin: the API shares it.
-            .header(
-                "content-security-policy",
-                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-            )
+            .header("content-security-policy", self.content_security_policy())
             .header("x-content-type-options", "nosniff")
             .header("referrer-policy", "no-referrer")
             .header("cache-control", "no-cache")
             .body(Body::Binary(bytes))
             .expect("static response parts")
     }
+}
+
+/// The origin (`scheme://host[:port]`) of an http(s) URL, in a form safe in a CSP source.
+fn origin(url: &str) -> Option<String> {
+    let uri: hyper::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let host = uri.host()?.to_ascii_lowercase();
+    let plain_host = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    if !matches!(scheme.as_str(), "http" | "https") || !plain_host {
+        return None;
+    }
+    Some(match uri.port_u16() {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    })
 }
 
 fn to_hyper(response: lambda_http::Response<Body>) -> Response<Full<Bytes>> {

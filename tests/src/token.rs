@@ -1,5 +1,15 @@
-//! Local stand-in for the JWT authorizer: HS256 tokens signed with a development secret.
+//! Local stand-in for the JWT authorizer: HS256 tokens signed with a development secret, and
+//! (with `ROSTER_OIDC_ISSUER`) the ID tokens of an OpenID Connect issuer, checked as API
+//! Gateway's JWT authorizer checks them.
 
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value, json};
 
@@ -51,6 +61,123 @@ pub fn verify(secret: &str, token: &str) -> Option<Claims> {
     )
     .ok()?;
     Some(claims_from_json(&data.claims))
+}
+
+/// The algorithm a token's header names, if the token has a readable header.
+pub fn algorithm(token: &str) -> Option<Algorithm> {
+    jsonwebtoken::decode_header(token).ok().map(|header| header.alg)
+}
+
+/// An OpenID Connect issuer whose ID tokens are accepted as API Gateway's JWT authorizer
+/// accepts them: signed (RS256 or ES256) by a key of the issuer's JWKS, `iss` equal to the
+/// issuer, `aud` containing the audience (the app's client id), `exp` not passed (no
+/// leeway), `nbf` reached if present, `sub` present. The keys are fetched on first use
+/// (`{issuer}/.well-known/openid-configuration` names `jwks_uri`), kept, and fetched again
+/// when a token names a key id they lack (at most once every few seconds). Plain HTTP only:
+/// the local issuer of the tests.
+pub struct Issuer {
+    issuer: String,
+    audience: String,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    keys: tokio::sync::Mutex<Keys>,
+}
+
+#[derive(Default)]
+struct Keys {
+    set: Option<JwkSet>,
+    fetched: Option<Instant>,
+}
+
+/// How soon an unknown key id may make the keys be fetched again.
+const REFETCH_AFTER: Duration = Duration::from_secs(5);
+
+impl Issuer {
+    pub fn new(issuer: &str, audience: &str) -> Result<Self, String> {
+        if !issuer.starts_with("http://") {
+            return Err(format!(
+                "ROSTER_OIDC_ISSUER must be a plain http:// URL (a local issuer), not {issuer}"
+            ));
+        }
+        if audience.is_empty() {
+            return Err(
+                "ROSTER_OIDC_AUDIENCE (the app's client id) is required with ROSTER_OIDC_ISSUER".into()
+            );
+        }
+        Ok(Self {
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            keys: tokio::sync::Mutex::default(),
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The claims of a valid ID token of this issuer, as API Gateway would pass them on.
+    pub async fn verify(&self, token: &str) -> Option<Claims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
+            return None;
+        }
+        let key = self.key(header.kid.as_deref()?, header.alg).await?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.validate_nbf = true;
+        validation.leeway = 0;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).ok()?;
+        let sub = data.claims.get("sub").and_then(Value::as_str).unwrap_or("");
+        (!sub.is_empty()).then(|| claims_from_json(&data.claims))
+    }
+
+    /// The key `kid` of the issuer's key set, for `alg` (a key that names another algorithm,
+    /// or is for encryption, is not used).
+    async fn key(&self, kid: &str, alg: Algorithm) -> Option<DecodingKey> {
+        let mut keys = self.keys.lock().await;
+        let known = keys.set.as_ref().is_some_and(|set| set.find(kid).is_some());
+        if !known && keys.fetched.is_none_or(|at| at.elapsed() >= REFETCH_AFTER) {
+            keys.fetched = Some(Instant::now());
+            match self.fetch_keys().await {
+                Ok(set) => keys.set = Some(set),
+                Err(e) => eprintln!("OIDC issuer {}: {e}", self.issuer),
+            }
+        }
+        let jwk = keys.set.as_ref()?.find(kid)?;
+        let other_alg = jwk.common.key_algorithm.is_some_and(|a| a.to_string() != format!("{alg:?}"));
+        let not_for_signing =
+            jwk.common.public_key_use.as_ref().is_some_and(|u| *u != PublicKeyUse::Signature);
+        if other_alg || not_for_signing {
+            return None;
+        }
+        DecodingKey::from_jwk(jwk).ok()
+    }
+
+    async fn fetch_keys(&self) -> Result<JwkSet, String> {
+        let discovery = format!("{}/.well-known/openid-configuration", self.issuer.trim_end_matches('/'));
+        let document = self.get_json(&discovery).await?;
+        let jwks_uri = document
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .ok_or("no jwks_uri in the discovery document")?;
+        serde_json::from_value(self.get_json(jwks_uri).await?)
+            .map_err(|e| format!("{jwks_uri}: not a JWK set: {e}"))
+    }
+
+    async fn get_json(&self, url: &str) -> Result<Value, String> {
+        let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+        let response = tokio::time::timeout(Duration::from_secs(5), self.client.get(uri))
+            .await
+            .map_err(|_| format!("{url}: no answer in 5 s"))?
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url}: status {}", response.status()));
+        }
+        let body = response.into_body().collect().await.map_err(|e| format!("{url}: {e}"))?.to_bytes();
+        serde_json::from_slice(&body).map_err(|e| format!("{url}: not JSON: {e}"))
+    }
 }
 
 /// The bearer token of an `Authorization` header value.

@@ -105,6 +105,22 @@ start_gateway() { # port; the web app too when ROSTER_WEB_DIR is set
   log "Roster on http://127.0.0.1:$port (log: ${LOG_DIR:-/tmp}/roster-local-$port.log)"
 }
 
+# A gateway whose web app signs in with an OpenID Connect provider on 127.0.0.1:PROVIDER_PORT
+# (the browser tests start one there: web/e2e/oidc/provider.ts): it accepts that issuer's ID
+# tokens (audience CLIENT_ID) besides dev tokens, and serves a /config.json naming the
+# provider's endpoints. The issuer's keys are fetched on first use, so the provider may
+# start later.
+start_oidc_gateway() { # port, provider port, client id
+  local port=$1 issuer="http://127.0.0.1:$2" client=$3
+  local config="${LOG_DIR:-/tmp}/web-config-$port.json"
+  cat >"$config" <<EOF
+{"signIn": {"kind": "oidc", "clientId": "$client", "scope": "openid email profile",
+  "authorizationEndpoint": "$issuer/auth", "tokenEndpoint": "$issuer/token",
+  "logout": {"endpoint": "$issuer/session/end", "style": "oidc"}}}
+EOF
+  ROSTER_OIDC_ISSUER=$issuer ROSTER_OIDC_AUDIENCE=$client ROSTER_WEB_CONFIG=$config start_gateway "$port"
+}
+
 # moto's server (PyPI, pinned in tests/stack/requirements-moto.txt): EventBridge and SQS for
 # the events tests.
 start_moto() { # port

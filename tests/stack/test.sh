@@ -31,8 +31,14 @@ build_web
 log "browser tests (Debian's Chromium, playwright-core) against the local stack"
 cargo build --quiet -p roster-tests --bin roster-local
 e2e_port=${TEST_GATEWAY_PORT:-13100}
-ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_FROM_EMAIL="Roster <roster@example.com>" ROSTER_APP_URL="http://127.0.0.1:$e2e_port" \
-  ROSTER_CURSOR_KEYS=$(head -c 32 /dev/urandom | base64) start_gateway "$e2e_port"
+# sign-in.test.ts: a second gateway (own table, same DynamoDB Local and SES emulator) whose app
+# signs in with the OpenID Connect provider that the test starts on $oidc_port.
+oidc_app_port=${TEST_OIDC_GATEWAY_PORT:-13110}
+oidc_port=${TEST_OIDC_PORT:-13120}
+export ROSTER_FROM_EMAIL="Roster <roster@example.com>" ROSTER_CURSOR_KEYS=$(head -c 32 /dev/urandom | base64)
+ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_APP_URL="http://127.0.0.1:$e2e_port" start_gateway "$e2e_port"
+TABLE_NAME=roster-e2e-oidc ROSTER_APP_URL="http://127.0.0.1:$oidc_app_port" start_oidc_gateway "$oidc_app_port" "$oidc_port" roster-web
 (cd web && ROSTER_E2E_URL="http://127.0.0.1:$e2e_port" ROSTER_E2E_SES_STORE="$ROSTER_TEST_SES_STORE" \
-  ROSTER_E2E_SHOTS="$ROOT/target/screenshots" npm run --silent e2e)
+  ROSTER_E2E_OIDC_URL="http://127.0.0.1:$oidc_app_port" ROSTER_E2E_OIDC_ISSUER="http://127.0.0.1:$oidc_port" \
+  ROSTER_E2E_OIDC_CLIENT=roster-web ROSTER_E2E_SHOTS="$ROOT/target/screenshots" npm run --silent e2e)
 log "screenshots of every screen: target/screenshots/"

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use roster::http::routes::{Function, ROUTES};
+use roster::http::routes::{self, Function, ROUTES};
 use roster::store::keys;
 use serde_yaml_ng::{Mapping, Value};
 
@@ -46,6 +46,9 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem"], &[]),
         // Reads the table's stream (through its event source mapping), never the table.
         Function::Events => (&[], &[]),
+        // An address's pending invitations on GSI1, then their organizations (deleted ones
+        // do not count).
+        Function::PreSignUp => (&["BatchGetItem"], &["Query"]),
     }
 }
 
@@ -251,68 +254,351 @@ fn describe(routes: &RouteSet, other: &RouteSet) -> Vec<String> {
     routes.difference(other).map(|(m, p, f)| format!("{m} {p} -> {f}")).collect()
 }
 
+/// The one resource of `kind`.
+fn the_one<'a>(template: &'a Template, kind: &str) -> (&'a str, &'a Value) {
+    let found = template.of_type(kind);
+    assert_eq!(found.len(), 1, "the template must define exactly one {kind}");
+    found[0]
+}
+
+/// The template's HTTP API routes, checked resource by resource (the API, its authorizer,
+/// the function behind each integration, API Gateway's permission to invoke it, the stage
+/// deploying them): `(method, path, binary)` and the route's logical id.
+fn template_routes(template: &Template) -> BTreeMap<(String, String, String), String> {
+    assert!(
+        template.of_type("AWS::Serverless::HttpApi").is_empty()
+            && template.functions().values().all(|(_, f)| f["Properties"]["Events"]
+                .as_mapping()
+                .is_none_or(|events| events.values().all(|e| e["Type"].as_str() != Some("HttpApi")))),
+        "routes are written out as AWS::ApiGatewayV2::Route resources, not as SAM HttpApi events"
+    );
+    let (api_id, _) = the_one(template, "AWS::ApiGatewayV2::Api");
+    let on_api = |id: &str, resource: &Value| {
+        assert_eq!(
+            referenced_resource(&resource["Properties"]["ApiId"]).as_deref(),
+            Some(api_id),
+            "{id} is not part of the HTTP API {api_id}"
+        );
+    };
+    let (authorizer_id, authorizer) = the_one(template, "AWS::ApiGatewayV2::Authorizer");
+    on_api(authorizer_id, authorizer);
+    assert_eq!(authorizer["Properties"]["AuthorizerType"].as_str(), Some("JWT"));
+
+    let binaries: BTreeMap<&str, &str> =
+        template.functions().into_iter().map(|(binary, (id, _))| (id, binary)).collect();
+    let mut integrations = BTreeMap::new();
+    for (id, integration) in template.of_type("AWS::ApiGatewayV2::Integration") {
+        on_api(id, integration);
+        let properties = &integration["Properties"];
+        assert_eq!(properties["IntegrationType"].as_str(), Some("AWS_PROXY"), "{id}");
+        assert_eq!(
+            properties["PayloadFormatVersion"].as_str(),
+            Some("2.0"),
+            "{id}: the functions read v2 events"
+        );
+        let function = get_att(&properties["IntegrationUri"])
+            .filter(|(_, attribute)| attribute == "Arn")
+            .map(|(function, _)| function)
+            .unwrap_or_else(|| panic!("{id}: IntegrationUri is not !GetAtt <function>.Arn"));
+        let binary =
+            binaries.get(function.as_str()).unwrap_or_else(|| panic!("{id}: {function} is no function"));
+        let permitted = template.of_type("AWS::Lambda::Permission").into_iter().any(|(_, permission)| {
+            let p = &permission["Properties"];
+            referenced_resource(&p["FunctionName"]).as_deref() == Some(function.as_str())
+                && p["Principal"].as_str() == Some("apigateway.amazonaws.com")
+                && sub_text(&p["SourceArn"]).is_some_and(|arn| arn.contains(&format!(":${{{api_id}}}/")))
+        });
+        assert!(permitted, "{id}: API Gateway has no permission to invoke {function} from {api_id} alone");
+        integrations.insert(id, *binary);
+    }
+
+    let stage_waits_for: BTreeSet<&str> = {
+        let (stage_id, stage) = the_one(template, "AWS::ApiGatewayV2::Stage");
+        on_api(stage_id, stage);
+        assert_eq!(stage["Properties"]["StageName"].as_str(), Some("$default"), "{stage_id}");
+        stage["DependsOn"].as_sequence().into_iter().flatten().filter_map(Value::as_str).collect()
+    };
+
+    let mut served = BTreeMap::new();
+    for (id, route) in template.of_type("AWS::ApiGatewayV2::Route") {
+        on_api(id, route);
+        let properties = &route["Properties"];
+        let key = string(&properties["RouteKey"], &format!("{id}.RouteKey"));
+        let (method, path) = key.split_once(' ').unwrap_or_else(|| panic!("{id}: route key {key:?}"));
+        let integration = sub_text(&properties["Target"])
+            .and_then(|t| t.strip_prefix("integrations/${")?.strip_suffix('}').map(str::to_owned))
+            .unwrap_or_else(|| panic!("{id}: Target is not !Sub \"integrations/${{<integration>}}\""));
+        let binary = integrations
+            .get(integration.as_str())
+            .unwrap_or_else(|| panic!("{id}: no integration {integration}"));
+        let public = ROUTES.iter().any(|r| r.public && r.method == method && r.path == path);
+        if public {
+            assert_eq!(
+                properties["AuthorizationType"].as_str(),
+                Some("NONE"),
+                "{id} is public: no authorizer"
+            );
+            assert!(properties["AuthorizerId"].is_null(), "{id} is public: no authorizer");
+        } else {
+            assert_eq!(properties["AuthorizationType"].as_str(), Some("JWT"), "{id} must require sign-in");
+            assert_eq!(
+                referenced_resource(&properties["AuthorizerId"]).as_deref(),
+                Some(authorizer_id),
+                "{id} must use {authorizer_id}"
+            );
+        }
+        assert!(
+            stage_waits_for.contains(id),
+            "the stage is deployed before {id} exists (add it to DependsOn)"
+        );
+        let previous =
+            served.insert((method.to_owned(), path.to_owned(), (*binary).to_owned()), id.to_owned());
+        assert!(previous.is_none(), "{key} is declared twice");
+    }
+    served
+}
+
 #[test]
 fn template_serves_exactly_the_route_list() {
     let template = Template::load();
-    let apis = template.of_type("AWS::Serverless::HttpApi");
-    assert_eq!(apis.len(), 1, "the template must define exactly one AWS::Serverless::HttpApi");
-    let (api_id, api) = apis[0];
-    assert!(
-        !api["Properties"]["Auth"]["DefaultAuthorizer"].is_null(),
-        "the HTTP API has no default authorizer: routes would be open"
-    );
-
-    let mut served = RouteSet::new();
-    for (binary, (id, function)) in template.functions() {
-        let Some(events) = function["Properties"]["Events"].as_mapping() else { continue };
-        for (name, event) in events {
-            let name = string(name, "an event name");
-            let properties = &event["Properties"];
-            match event["Type"].as_str() {
-                Some("HttpApi") => {}
-                // The purge runs on a schedule and the events function on the table's stream,
-                // serving no route.
-                Some("ScheduleV2") if binary == Function::Purge.name() => continue,
-                Some("DynamoDB") if binary == PUBLISHES_EVENTS.name() => continue,
-                other => panic!(
-                    "function {id}: event {name} is of type {other:?}; only HttpApi events are expected"
-                ),
-            }
-            assert_eq!(
-                referenced_resource(&properties["ApiId"]).as_deref(),
-                Some(api_id),
-                "function {id}: event {name} is not attached to the HTTP API {api_id}"
-            );
-            let method = string(&properties["Method"], &format!("{id}.{name}.Method")).to_ascii_uppercase();
-            let path = string(&properties["Path"], &format!("{id}.{name}.Path")).to_owned();
-            let public = ROUTES.iter().any(|r| r.public && r.method == method && r.path == path);
-            if public {
-                assert_eq!(
-                    properties["Auth"]["Authorizer"].as_str(),
-                    Some("NONE"),
-                    "function {id}: event {name} is a public route and must have no authorizer"
-                );
-            } else {
-                assert!(
-                    properties["Auth"].is_null(),
-                    "function {id}: event {name} overrides the authorizer; every route but the public ones must use the default JWT authorizer"
-                );
-            }
-            assert!(
-                served.insert((method.clone(), path.clone(), binary.to_owned())),
-                "{method} {path} is declared twice for {binary}"
-            );
-        }
-    }
-
+    let served: RouteSet = template_routes(&template).into_keys().collect();
     let expected = expected_routes();
     let missing = describe(&expected, &served);
     let extra = describe(&served, &expected);
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "infra/template.yaml's HttpApi events differ from shared/src/http/routes.rs:\n  \
+        "infra/template.yaml's HTTP API routes differ from shared/src/http/routes.rs:\n  \
          in routes.rs but not in the template: {missing:#?}\n  \
          in the template but not in routes.rs: {extra:#?}"
+    );
+}
+
+// ------------------------------------------------------------------ the app's distribution
+
+/// CloudFront's path patterns: case-sensitive, `*` any characters (`/` included), `?` one.
+fn path_pattern_matches(pattern: &str, path: &str) -> bool {
+    fn matches(pattern: &[u8], path: &[u8]) -> bool {
+        match pattern.split_first() {
+            None => path.is_empty(),
+            Some((b'*', rest)) => (0..=path.len()).any(|skip| matches(rest, &path[skip..])),
+            Some((b'?', rest)) => !path.is_empty() && matches(rest, &path[1..]),
+            Some((c, rest)) => path.first() == Some(c) && matches(rest, &path[1..]),
+        }
+    }
+    matches(pattern.as_bytes(), path.as_bytes())
+}
+
+/// The API's path patterns, from the route list: each first segment, exactly when a route
+/// is that one segment, and with everything below it when a route is longer.
+fn api_path_patterns() -> BTreeSet<String> {
+    ROUTES
+        .iter()
+        .map(|route| {
+            let path = route.path.trim_start_matches('/');
+            match path.split_once('/') {
+                None => format!("/{path}"),
+                Some((first, _)) => format!("/{first}/*"),
+            }
+        })
+        .collect()
+}
+
+/// Paths of the web app (web/src/router.ts and the build's files): all must reach the
+/// bucket. Near misses of API paths are here too.
+const APP_PATHS: [&str; 16] = [
+    "/",
+    "/index.html",
+    "/main.js",
+    "/styles.css",
+    "/config.json",
+    "/sign-in",
+    "/auth/callback",
+    "/invite",
+    "/o/org_1/members",
+    "/o/org_1/members/user-1",
+    "/o/org_1/links",
+    "/o/org_1/activity",
+    "/o/org_1/settings",
+    "/orgsx",
+    "/invitations",
+    "/Orgs",
+];
+
+/// The distribution sends exactly the API's paths (every route of routes.rs, nothing the app
+/// serves) to the HTTP API, uncached and with the caller's Authorization header, and
+/// everything else to the app's bucket, whose extension-less paths become index.html.
+#[test]
+fn the_distribution_routes_exactly_the_api_paths_to_the_api() {
+    let template = Template::load();
+    let (api_id, _) = the_one(&template, "AWS::ApiGatewayV2::Api");
+    let (bucket_id, _) = the_one(&template, "AWS::S3::Bucket");
+    let (id, distribution) = the_one(&template, "AWS::CloudFront::Distribution");
+    let config = &distribution["Properties"]["DistributionConfig"];
+
+    let (mut api_origin, mut app_origin) = (None, None);
+    for origin in config["Origins"].as_sequence().expect("Origins") {
+        let origin_id = string(&origin["Id"], "an origin's Id");
+        let domain = &origin["DomainName"];
+        if sub_text(domain)
+            .is_some_and(|d| d == format!("${{{api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"))
+        {
+            assert_eq!(origin["CustomOriginConfig"]["OriginProtocolPolicy"].as_str(), Some("https-only"));
+            api_origin = Some(origin_id);
+        } else if get_att(domain) == Some((bucket_id.to_owned(), "RegionalDomainName".to_owned())) {
+            assert!(
+                !origin["OriginAccessControlId"].is_null(),
+                "{id}: the bucket is read through origin access control"
+            );
+            app_origin = Some(origin_id);
+        } else {
+            panic!("{id}: origin {origin_id} is neither the HTTP API nor the app bucket");
+        }
+    }
+    let (api_origin, app_origin) = (api_origin.expect("an API origin"), app_origin.expect("an app origin"));
+
+    let default = &config["DefaultCacheBehavior"];
+    assert_eq!(default["TargetOriginId"].as_str(), Some(app_origin), "{id}: everything else is the app");
+    let rewrites = default["FunctionAssociations"].as_sequence().into_iter().flatten().any(|f| {
+        f["EventType"].as_str() == Some("viewer-request")
+            && get_att(&f["FunctionARN"]).is_some_and(|(function, _)| {
+                template.resource(&function)["Type"].as_str() == Some("AWS::CloudFront::Function")
+            })
+    });
+    assert!(rewrites, "{id}: the app's pages need the viewer-request function that serves index.html");
+    assert!(
+        config["CustomErrorResponses"].is_null(),
+        "{id}: custom error pages would rewrite the API's errors too"
+    );
+
+    // Behaviours in order: the first whose pattern matches wins, else the default.
+    let behaviours: Vec<(&str, &Value)> = config["CacheBehaviors"]
+        .as_sequence()
+        .expect("CacheBehaviors")
+        .iter()
+        .map(|b| (string(&b["PathPattern"], "a PathPattern"), b))
+        .collect();
+    let origin_of = |path: &str| {
+        behaviours
+            .iter()
+            .find(|(pattern, _)| path_pattern_matches(pattern, path))
+            .map_or(app_origin, |(_, b)| string(&b["TargetOriginId"], "TargetOriginId"))
+    };
+
+    let to_api: BTreeSet<String> = behaviours
+        .iter()
+        .filter(|(_, b)| b["TargetOriginId"].as_str() == Some(api_origin))
+        .map(|(pattern, _)| (*pattern).to_owned())
+        .collect();
+    assert_eq!(to_api, api_path_patterns(), "{id}: the API behaviours are not the route list's paths");
+    assert_eq!(to_api.len(), behaviours.len(), "{id}: a behaviour other than the API's");
+
+    for (pattern, behaviour) in &behaviours {
+        let methods: BTreeSet<&str> = behaviour["AllowedMethods"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for route in ROUTES.iter().filter(|r| path_pattern_matches(pattern, r.path)) {
+            assert!(methods.contains(route.method), "{id}: {pattern} does not allow {}", route.key());
+        }
+        assert_eq!(
+            behaviour["CachePolicyId"].as_str(),
+            Some(CACHING_DISABLED),
+            "{id}: {pattern}: API answers are per caller, never cached"
+        );
+        assert_eq!(
+            behaviour["OriginRequestPolicyId"].as_str(),
+            Some(ALL_VIEWER_EXCEPT_HOST),
+            "{id}: {pattern}: the API needs the Authorization header and its own Host"
+        );
+    }
+
+    for route in ROUTES {
+        let path = route
+            .path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "id_1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        assert_eq!(origin_of(&path), api_origin, "{id}: {} ({path}) does not reach the API", route.key());
+        assert!(
+            matches!(routes::find(route.method, &path), routes::RouteMatch::Found(..)),
+            "sample path {path} is no route"
+        );
+    }
+    for path in APP_PATHS {
+        assert_eq!(origin_of(path), app_origin, "{id}: the app's {path} goes to the API");
+        assert!(
+            matches!(routes::find("GET", path), routes::RouteMatch::Unknown),
+            "{path} is listed as the app's but is an API path"
+        );
+    }
+}
+
+/// CloudFront's managed policies, by id.
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+#[test]
+fn path_patterns_match_as_cloudfront_does() {
+    assert!(path_pattern_matches("/orgs", "/orgs"));
+    assert!(!path_pattern_matches("/orgs", "/orgs/"));
+    assert!(path_pattern_matches("/orgs/*", "/orgs/o/members"));
+    assert!(path_pattern_matches("/orgs/*", "/orgs/"));
+    assert!(!path_pattern_matches("/orgs/*", "/orgs"));
+    assert!(!path_pattern_matches("/orgs/*", "/Orgs/o"));
+    assert!(path_pattern_matches("/*.js", "/a/b.js"));
+    assert!(path_pattern_matches("/?", "/a") && !path_pattern_matches("/?", "/ab"));
+}
+
+/// Invitation links open the stack's own app unless AppUrl names another, and managed login
+/// returns to the app's callback on the distribution (and on AppUrl, when set).
+#[test]
+fn invitation_links_and_sign_in_return_to_the_app() {
+    let template = Template::load();
+    let (distribution, _) = the_one(&template, "AWS::CloudFront::Distribution");
+    let own = format!("https://${{{distribution}.DomainName}}");
+    assert!(
+        template.root["Globals"]["Function"]["Environment"]["Variables"]["ROSTER_APP_URL"].is_null(),
+        "ROSTER_APP_URL belongs to `{}` alone",
+        SENDS_EMAIL.name()
+    );
+    for (binary, (id, function)) in template.functions() {
+        let value = &function["Properties"]["Environment"]["Variables"]["ROSTER_APP_URL"];
+        if binary != SENDS_EMAIL.name() {
+            assert!(value.is_null(), "{id} ({binary}) gets ROSTER_APP_URL but sends no email");
+            continue;
+        }
+        let (name, argument) =
+            intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_APP_URL is not an !If"));
+        let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [HasAppUrl, ...]");
+        assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
+        assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
+        assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
+    }
+    let (client_id, client) = the_one(&template, "AWS::Cognito::UserPoolClient");
+    let urls = |key: &str| -> Vec<String> {
+        let (name, argument) = intrinsic(&client["Properties"][key]).expect("an !If on HasAppUrl");
+        assert_eq!(name, "Fn::If");
+        argument.as_sequence().expect("If")[1..]
+            .iter()
+            .flat_map(|branch| branch.as_sequence().expect("a list of URLs").iter().filter_map(sub_text))
+            .collect()
+    };
+    let callbacks = urls("CallbackURLs");
+    for expected in [format!("{own}/auth/callback"), "${AppUrl}/auth/callback".to_owned()] {
+        assert!(callbacks.contains(&expected), "{client_id}: no callback {expected}");
+    }
+    assert_eq!(
+        client["Properties"]["AllowedOAuthFlows"].as_sequence().map(Vec::len),
+        Some(1),
+        "{client_id}: the authorization code flow only"
+    );
+    assert_eq!(
+        client["Properties"]["GenerateSecret"].as_bool(),
+        Some(false),
+        "{client_id}: a public client (PKCE)"
     );
 }
 
@@ -321,18 +607,11 @@ fn openapi_documents_exactly_the_route_list() {
     let openapi = load("openapi.yaml");
     assert_eq!(openapi["openapi"].as_str(), Some("3.1.0"), "infra/openapi.yaml must be OpenAPI 3.1.0");
     let template = Template::load();
-    // The template's event name of each route doubles as the operationId.
-    let mut event_names = BTreeMap::new();
-    for (_, (_, function)) in template.functions() {
-        for (name, event) in mapping(&function["Properties"]["Events"], "Events") {
-            if event["Type"].as_str() != Some("HttpApi") {
-                continue;
-            }
-            let method = string(&event["Properties"]["Method"], "Method").to_ascii_uppercase();
-            let path = string(&event["Properties"]["Path"], "Path").to_owned();
-            event_names.insert((method, path), string(name, "an event name").to_owned());
-        }
-    }
+    // The route's logical id, without "Route", doubles as the operationId.
+    let event_names: BTreeMap<(String, String), String> = template_routes(&template)
+        .into_iter()
+        .map(|((method, path, _), id)| ((method, path), id.trim_end_matches("Route").to_owned()))
+        .collect();
 
     let mut documented = BTreeSet::new();
     for (path, item) in mapping(&openapi["paths"], "paths") {
@@ -370,7 +649,7 @@ fn openapi_documents_exactly_the_route_list() {
                 assert_eq!(
                     operation["operationId"].as_str(),
                     Some(event.as_str()),
-                    "infra/openapi.yaml {upper} {path}: operationId should be the template's event name `{event}`"
+                    "infra/openapi.yaml {upper} {path}: operationId should be the template's route id `{event}Route` without \"Route\""
                 );
             }
         }

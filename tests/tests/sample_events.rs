@@ -1,5 +1,6 @@
 //! The sample events under `tests/events/` (for `cargo lambda invoke`) stay valid: each parses
 //! as lambda_http parses it, names a real route, and reaches a handler of that route's function.
+//! The Cognito trigger's samples under `functions/pre-sign-up/events/` reach its handler.
 
 use roster::http::routes::ROUTES;
 use roster_tests::gateway::invoke;
@@ -36,4 +37,25 @@ async fn sample_events_parse_and_route() {
         seen += 1;
     }
     assert!(seen >= 7, "only {seen} sample events");
+}
+
+#[tokio::test]
+async fn pre_sign_up_sample_events_reach_the_handler() {
+    use roster::handlers::pre_sign_up::{INVITATION_ONLY, handle};
+    let app = TestApp::spawn().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/pre-sign-up/events");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let answer = handle(&app.app, event.clone()).await;
+        match path.file_name().unwrap().to_str().unwrap() {
+            "admin-create-user.json" => assert_eq!(answer, Ok(event), "{path:?}"),
+            // Nobody is invited in a fresh table: refused, but read as a pre-sign-up event.
+            _ => assert_eq!(answer, Err(roster::Error::forbidden(INVITATION_ONLY)), "{path:?}"),
+        }
+        seen += 1;
+    }
+    assert!(seen >= 2, "only {seen} pre-sign-up sample events");
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const BASE = process.env.ROSTER_E2E_URL ?? "http://127.0.0.1:3000";
-const SES_STORE = process.env.ROSTER_E2E_SES_STORE ?? "http://127.0.0.1:8005/store";
+export const SES_STORE = process.env.ROSTER_E2E_SES_STORE ?? "http://127.0.0.1:8005/store";
 const here = dirname(fileURLToPath(import.meta.url));
 export const SHOTS = resolve(process.env.ROSTER_E2E_SHOTS ?? join(here, "../../target/screenshots"));
 // Evaluated through the DevTools protocol, which the page's CSP (kept on in these tests)
@@ -52,10 +52,11 @@ export function person(first: string, verified = true): Person {
   return { sub, email: `${sub}@example.com`, name: first[0]!.toUpperCase() + first.slice(1), verified };
 }
 
-/** A new browser context (their own cookies and storage) with a page, not signed in. */
-export async function newPage(browser: Browser, width = 1280): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 860 }, baseURL: BASE });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+/** A new browser context (their own cookies and storage) with a page, not signed in; `base`
+ * is the app's address (another gateway's for the sign-in tests). */
+export async function newPage(browser: Browser, width = 1280, base = BASE): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 860 }, baseURL: base });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
   return page;
@@ -87,13 +88,18 @@ export async function pageFor(browser: Browser, who: Person, next = "/"): Promis
 /** Calls the API as `who` (a dev token from the local gateway): for setting up state that a
  * test is not about. */
 export async function apiAs<T = unknown>(who: Person, method: string, path: string, body?: unknown): Promise<T> {
-  const tokenResponse = await fetch(`${BASE}/_local/dev-token`, {
+  return apiAt<T>(BASE, who, method, path, body);
+}
+
+/** `apiAs` on the gateway at `base`. */
+export async function apiAt<T = unknown>(base: string, who: Person, method: string, path: string, body?: unknown): Promise<T> {
+  const tokenResponse = await fetch(`${base}/_local/dev-token`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ sub: who.sub, email: who.email, name: who.name, emailVerified: who.verified !== false }),
   });
   const { token } = (await tokenResponse.json()) as { token: string };
-  const response = await fetch(`${BASE}${path}`, {
+  const response = await fetch(`${base}${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,

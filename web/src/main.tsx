@@ -1,8 +1,11 @@
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
 import { match, navigate, onLinkClick, useLocation } from "./router";
-import { displayName, session, signOut } from "./session";
+import { displayName, expiresAt, session, signOut } from "./session";
+import { loadConfig } from "./config";
+import { logOut } from "./auth/oidc";
 import { SignIn } from "./pages/SignIn";
+import { Callback } from "./pages/Callback";
 import { OrgList } from "./pages/OrgList";
 import { OrgPage, type Tab } from "./pages/OrgPage";
 import { Accept } from "./pages/Accept";
@@ -12,10 +15,18 @@ function App() {
   const { path, query } = useLocation();
   const me = session();
 
-  const needsSignIn = !me && path !== "/sign-in" && path !== "/invite";
+  const needsSignIn = !me && path !== "/sign-in" && path !== "/invite" && path !== "/auth/callback";
   useEffect(() => {
     if (needsSignIn) navigate(`/sign-in?next=${encodeURIComponent(path + location.search)}`, true);
   }, [needsSignIn, path]);
+
+  // When the token expires, back to signing in, returning to the page the person was on.
+  useEffect(() => {
+    if (!me) return;
+    const wait = Math.min(expiresAt(me.token) - Date.now(), 2 ** 31 - 1);
+    const timer = setTimeout(() => signOut(location.pathname + location.search), wait);
+    return () => clearTimeout(timer);
+  }, [me?.token]);
 
   // A new page moves focus to its heading, as a page load would for a screen reader.
   useEffect(() => {
@@ -25,6 +36,7 @@ function App() {
 
   let page;
   if (path === "/sign-in") page = <SignIn next={query.get("next")} email={query.get("email")} />;
+  else if (path === "/auth/callback") page = <Callback />;
   else if (path === "/invite") page = <Accept token={query.get("token") ?? ""} />;
   else if (needsSignIn) page = null;
   else if (path === "/") page = <OrgList />;
@@ -51,7 +63,7 @@ function App() {
             <span>
               Signed in as <strong>{displayName(me.user)}</strong>
             </span>
-            <button type="button" class="secondary small" onClick={() => signOut()}>
+            <button type="button" class="secondary small" onClick={logOut}>
               Sign out
             </button>
           </div>
@@ -71,4 +83,28 @@ function NotFound() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+/** The page when /config.json is wrong: what is wrong, instead of a blank page. */
+function ConfigProblem({ message }: { message: string }) {
+  return (
+    <>
+      <header class="top">
+        <span class="brand">Roster</span>
+      </header>
+      <main id="main">
+        <section class="narrow card">
+          <h1 tabIndex={-1}>Roster cannot start</h1>
+          <p class="error" role="alert">
+            The app's settings are not valid: {message}
+          </p>
+          <p class="muted">Whoever runs this deployment can fix its /config.json.</p>
+        </section>
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById("app")!;
+loadConfig().then(
+  () => render(<App />, root),
+  (e: Error) => render(<ConfigProblem message={e.message} />, root),
+);

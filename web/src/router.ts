@@ -1,5 +1,5 @@
 // The app's pages live beside the API on one origin, so none of their paths is an API path:
-// `/`, `/sign-in`, `/invite`, and `/o/{orgId}/...`.
+// `/`, `/sign-in`, `/auth/callback`, `/invite`, and `/o/{orgId}/...`.
 import { useEffect, useState } from "preact/hooks";
 
 const listeners = new Set<() => void>();
@@ -21,6 +21,11 @@ export function useLocation(): { path: string; query: URLSearchParams } {
     return () => void listeners.delete(listener);
   }, []);
   return { path: location.pathname, query: new URLSearchParams(location.search) };
+}
+
+/** `next` if it is a path of this app (never an address elsewhere, such as `//host`), else `/`. */
+export function localPath(next: string | null | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
 }
 
 /** Matches `/o/:orgId/members/:userId` style patterns. */

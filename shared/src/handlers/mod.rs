@@ -7,6 +7,7 @@ pub mod create_org;
 pub mod events;
 pub mod invite;
 pub mod list;
+pub mod pre_sign_up;
 pub mod purge;
 pub mod remove;
 

@@ -14,10 +14,12 @@ pub enum Function {
     Purge,
     /// Fed by the table's stream, no routes: publishes audit events to EventBridge.
     Events,
+    /// Cognito's pre-sign-up trigger, no routes: admits a sign-up only for an invited address.
+    PreSignUp,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -26,6 +28,7 @@ impl Function {
         Function::List,
         Function::Purge,
         Function::Events,
+        Function::PreSignUp,
     ];
 
     /// The binary's (and the crate's) name.
@@ -39,6 +42,7 @@ impl Function {
             Function::List => "list",
             Function::Purge => "purge",
             Function::Events => "events",
+            Function::PreSignUp => "pre-sign-up",
         }
     }
 }
@@ -171,12 +175,13 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_unique_and_every_function_but_purge_and_events_has_routes() {
+    fn keys_are_unique_and_every_function_but_purge_events_and_pre_sign_up_has_routes() {
         let keys: std::collections::HashSet<String> = ROUTES.iter().map(Route::key).collect();
         assert_eq!(keys.len(), ROUTES.len());
         for f in Function::ALL {
             let routed = ROUTES.iter().any(|r| r.function == f);
-            assert_eq!(routed, !matches!(f, Function::Purge | Function::Events), "{f:?}");
+            let unrouted = matches!(f, Function::Purge | Function::Events | Function::PreSignUp);
+            assert_eq!(routed, !unrouted, "{f:?}");
         }
     }
 }

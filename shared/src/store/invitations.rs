@@ -95,13 +95,19 @@ pub(crate) fn token_bearing_item<T: Serialize>(
     )
 }
 
+/// Every write of an invitation (invite, re-invite over an expired one, resend) builds its
+/// item here, so each carries its GSI1 keys: the pre-sign-up trigger finds an address's
+/// invitations across organizations by them.
 fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> Item {
-    token_bearing_item(
+    let mut item = token_bearing_item(
         invitation,
         (org, keys::invitation(&invitation.id), "invitation"),
         hash,
         invitation.expires_at,
-    )
+    );
+    item.insert(keys::GSI1PK.to_owned(), s(keys::invitee(&invitation.email)));
+    item.insert(keys::GSI1SK.to_owned(), s(keys::invitee_sort(org, &invitation.id)));
+    item
 }
 
 /// An invitation about to be written with its (new) token, and the audit event saying so.
@@ -640,4 +646,32 @@ fn finish(
 /// already used or revoked.
 pub(crate) fn token_delete(table: &str, hash: &str, condition: Option<&str>) -> TransactWriteItem {
     delete_if(table, keys::token(hash), keys::TOKEN_SK.to_owned(), condition, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::invitation::Delivery;
+
+    #[test]
+    fn invitation_items_are_indexed_by_their_address() {
+        let (org, now) = (OrgId::new(), Timestamp::now());
+        let invitation = Invitation {
+            id: InvitationId::new(),
+            email: Email::parse("Ann@Example.com").unwrap(),
+            role: Role::Member,
+            invited_by: UserId::parse("owner").unwrap(),
+            created_at: now,
+            expires_at: now.plus_hours(72),
+            last_sent_at: now,
+            email_delivery: Delivery::Failed,
+            metadata: Metadata::default(),
+        };
+        let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
+        assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));
+        let sort = format!("ORG#{org}#INV#{}", invitation.id);
+        assert_eq!(string_attr(&item, keys::GSI1SK), Some(sort.as_str()));
+        // The extra attributes do not disturb reading the invitation back.
+        assert_eq!(decode_invitation(item).unwrap().invitation, invitation);
+    }
 }

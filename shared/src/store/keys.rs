@@ -1,16 +1,20 @@
 //! The single-table key layout. Every key Roster writes is built here.
 //!
-//! | item                | PK               | SK                 | GSI1PK        | GSI1SK       |
-//! |---------------------|------------------|--------------------|---------------|--------------|
-//! | organization        | `ORG#<orgId>`    | `ORG`              |               |              |
-//! | membership          | `ORG#<orgId>`    | `MEMBER#<userId>`  | `USER#<userId>` | `ORG#<orgId>` |
-//! | address slot        | `ORG#<orgId>`    | `EMAIL#<email>`    |               |              |
-//! | invitation          | `ORG#<orgId>`    | `INV#<invId>`      |               |              |
-//! | invite link         | `ORG#<orgId>`    | `LINK#<linkId>`    |               |              |
-//! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  |               |              |
-//! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |               |              |
-//! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |               |              |
-//! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |               |              |
+//! | item                | PK               | SK                 | GSI1PK              | GSI1SK                        |
+//! |---------------------|------------------|--------------------|---------------------|-------------------------------|
+//! | organization        | `ORG#<orgId>`    | `ORG`              |                     |                               |
+//! | membership          | `ORG#<orgId>`    | `MEMBER#<userId>`  | `USER#<userId>`     | `ORG#<orgId>`                 |
+//! | address slot        | `ORG#<orgId>`    | `EMAIL#<email>`    |                     |                               |
+//! | invitation          | `ORG#<orgId>`    | `INV#<invId>`      | `INVITEE#<email>`   | `ORG#<orgId>#INV#<invId>`     |
+//! | invite link         | `ORG#<orgId>`    | `LINK#<linkId>`    |                     |                               |
+//! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  |                     |                               |
+//! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |                     |                               |
+//! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |                     |                               |
+//! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |                     |                               |
+//!
+//! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
+//! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
+//! two partitions never meet: each query names its own prefix.
 //!
 //! A deleted organization's item stays as a tombstone (`deletedAt`, no other attribute).
 
@@ -62,6 +66,17 @@ pub fn link(id: &LinkId) -> String {
 
 pub fn audit(id: &EventId) -> String {
     format!("{AUDIT_PREFIX}{id}")
+}
+
+/// GSI1 partition of the invitations to `email`, across organizations.
+pub fn invitee(email: &Email) -> String {
+    format!("INVITEE#{email}")
+}
+
+/// GSI1 sort key of an invitation in its address's partition: one per organization and
+/// invitation, so that two organizations' invitations to one address never share a key.
+pub fn invitee_sort(org: &OrgId, id: &InvitationId) -> String {
+    format!("{ORG_PREFIX}{org}#{INVITATION_PREFIX}{id}")
 }
 
 pub fn token(hash: &str) -> String {

@@ -5,6 +5,7 @@ mod audit;
 mod codec;
 mod errors;
 mod invitations;
+mod invitees;
 mod joining;
 pub mod keys;
 mod links;
@@ -34,6 +35,7 @@ use crate::error::Error;
 pub use invitations::{
     InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, StoredInvitation, TokenKind, TokenRecord,
 };
+pub use invitees::InviteeInvitation;
 pub use joining::{AcceptContext, AcceptOutcome};
 pub use member_changes::{BulkRemoval, ChangeError};
 pub use org_update::{SeatClaim, Seats};

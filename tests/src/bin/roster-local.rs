@@ -22,10 +22,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("created table {}", config.table_name);
     }
     // The members web app, when built (`make run` builds it): web/dist beside the API.
+    // Its runtime settings (`/config.json`: how it signs in) from ROSTER_WEB_CONFIG, else the
+    // build's own config.json if any, else none (the dev sign-in).
+    let web_config = std::env::var_os("ROSTER_WEB_CONFIG").filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    if let Some(file) = &web_config {
+        let bytes = std::fs::read(file).map_err(|e| format!("ROSTER_WEB_CONFIG {}: {e}", file.display()))?;
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .map_err(|e| format!("ROSTER_WEB_CONFIG {}: not JSON: {e}", file.display()))?;
+    }
     let web = std::env::var_os("ROSTER_WEB_DIR")
         .map(std::path::PathBuf::from)
         .filter(|dir| dir.join("index.html").is_file())
-        .map(|dir| WebApp { dir });
+        .map(|dir| WebApp { dir, config: web_config });
+    // The JWT authorizer for an OpenID Connect issuer too (ID tokens whose audience is the
+    // app's client id), besides the dev tokens.
+    let oidc = match std::env::var("ROSTER_OIDC_ISSUER").ok().filter(|v| !v.is_empty()) {
+        Some(issuer) => Some(token::Issuer::new(&issuer, &std::env::var("ROSTER_OIDC_AUDIENCE").unwrap_or_default())?),
+        None => None,
+    };
     let serves_web = web.is_some();
     let mut app = App::new(config, &sdk);
     let clock_offset = (std::env::var("ROSTER_LOCAL_TIME_TRAVEL").as_deref() == Ok("1")).then(|| {
@@ -33,7 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         app.clock = offset_clock(&offset);
         offset
     });
-    let gateway = Arc::new(Gateway { app, secret: token::secret(), web, clock_offset });
+    if let Some(issuer) = &oidc {
+        eprintln!("Accepting ID tokens of {} besides dev tokens", issuer.issuer());
+    }
+    let gateway = Arc::new(Gateway { app, secret: token::secret(), web, clock_offset, oidc });
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = bind(addr).await?;
     eprintln!("Roster API on http://{addr}  (get a token: make token SUB=alice EMAIL=alice@example.com)");

@@ -144,7 +144,45 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::ListInvitations { org, .. }
         | Act::ListLinks { org, .. } => Some(*org),
         Act::CreateOrg { .. } | Act::Preview { .. } | Act::Accept { .. } | Act::Decline { .. } => None,
-        Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep => None,
+        Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => None,
+    }
+}
+
+/// A pre-sign-up event as Cognito sends it to Lambda.
+fn sign_up_event(trigger_source: &str, email: Option<&str>) -> Value {
+    let mut attributes = json!({});
+    if let Some(email) = email {
+        attributes["email"] = json!(email);
+    }
+    json!({
+        "version": "1",
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_MODEL",
+        "userName": "visitor",
+        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "model" },
+        "triggerSource": trigger_source,
+        "request": { "userAttributes": attributes, "validationData": null },
+        "response": { "autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false }
+    })
+}
+
+/// The trigger's answer against the model's: an admitted event comes back untouched (no
+/// auto-confirmation), a refusal carries the one message Cognito shows.
+fn check_sign_up(
+    expected: &Outcome,
+    answer: Result<Value, roster::Error>,
+    sent: &Value,
+) -> Result<(), String> {
+    use roster::handlers::pre_sign_up::INVITATION_ONLY;
+    match (expected, answer) {
+        (Outcome::SignUp(true), Ok(event)) => {
+            ensure!(event == *sent, "the admitted event came back changed: {event}");
+            Ok(())
+        }
+        (Outcome::SignUp(false), Err(roster::Error::Forbidden(message))) if message == INVITATION_ONLY => {
+            Ok(())
+        }
+        (expected, answer) => Err(format!("the trigger answered {answer:?} but the model says {expected:?}")),
     }
 }
 
@@ -381,7 +419,8 @@ impl<'a> Driver<'a> {
                 Body::None,
             ),
             Act::MyOrgs { by, limit } => req(by, "GET", format!("/orgs?limit={limit}"), Body::None),
-            Act::Advance { .. } | Act::Sweep => return None,
+            // Not an API request: Cognito invokes the trigger (see `step`).
+            Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
         })
     }
 
@@ -437,6 +476,22 @@ impl<'a> Driver<'a> {
                 self.sweep(now).await;
                 self.model.apply(op, now);
                 self.observe().await?;
+                return Ok(true);
+            }
+            Act::SignUp { trigger, addr } => {
+                // The handler the `pre-sign-up` function runs, as Cognito would invoke it.
+                self.clear_of_expiries();
+                let address = addr.map(|a| self.world.pool.render(a));
+                let event = sign_up_event(trigger.source(), address.as_deref());
+                let before = self.app.now().epoch_millis();
+                self.requests += 1;
+                let answer = roster::handlers::pre_sign_up::handle(&self.app.app, event.clone()).await;
+                let expected = self.model.apply(op, before);
+                for label in outcome_labels(&expected) {
+                    *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+                }
+                // It changes nothing: no observation follows.
+                check_sign_up(&expected, answer, &event)?;
                 return Ok(true);
             }
             _ => {}
@@ -595,6 +650,7 @@ impl<'a> Driver<'a> {
             Ok(())
         };
         match expected {
+            Outcome::SignUp(_) => return Err("a sign-up is checked where it runs, in `step`".into()),
             Outcome::Error(status, code) => {
                 ensure!(
                     r.status == *status && r.code() == *code,
@@ -1152,6 +1208,7 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         Outcome::Bulk(items) => items.iter().map(|(_, s)| format!("item {s}")).collect(),
         Outcome::NoContent => vec!["204".into()],
         Outcome::Local => vec!["done".into()],
+        Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
         other => vec![format!("{}", format!("{other:?}").split([' ', '(']).next().unwrap_or("ok"))],
     }
 }

@@ -1,7 +1,7 @@
 //! Random steps, biased towards ones that do something in the current model state (callers
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
-use super::ops::{Act, Addr, Bad, METAS, Meta, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::ops::{Act, Addr, Bad, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx};
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
 
@@ -96,6 +96,7 @@ impl Generator {
             2,  // my orgs
             3,  // advance
             1,  // sweep
+            3,  // sign up
         ];
         match self.rng.weighted(&weights) {
             0 => self.invite(model, org),
@@ -204,8 +205,33 @@ impl Generator {
                 Act::MyOrgs { by: self.maybe_anonymous(by), limit: self.limit() }
             }
             18 => Act::Advance { minutes: *self.rng.pick(&ADVANCES) },
-            _ => Act::Sweep,
+            19 => Act::Sweep,
+            _ => self.sign_up(model),
         }
+    }
+
+    /// A sign-up through the pre-sign-up trigger: mostly by an address someone invited
+    /// (pending or expired), written any way; sometimes by anyone, an invalid address or none.
+    fn sign_up(&mut self, model: &Model) -> Act {
+        let trigger = match self.rng.below(20) {
+            0 => SignUpTrigger::AdminCreateUser,
+            1 => SignUpTrigger::Other,
+            2..=4 => SignUpTrigger::ExternalProvider,
+            _ => SignUpTrigger::SignUp,
+        };
+        let invited: Vec<usize> = model
+            .invitations
+            .values()
+            .filter_map(|i| self.pool.addresses.iter().position(|a| *a == i.email))
+            .collect();
+        let variant = self.rng.below(6).min(4) as u8;
+        let addr = match self.rng.below(20) {
+            0 => None,
+            1 => Some(Addr::Invalid(self.rng.below(self.pool.invalid.len()))),
+            2..=13 if !invited.is_empty() => Some(Addr::Valid { index: *self.rng.pick(&invited), variant }),
+            _ => Some(Addr::Valid { index: self.rng.below(self.pool.addresses.len()), variant }),
+        };
+        Act::SignUp { trigger, addr }
     }
 
     fn org_name(&mut self) -> String {
@@ -439,12 +465,18 @@ impl Generator {
         Act::Change { by, org, target, role, status, metadata, bad }
     }
 
-    /// A step on a deleted organization, by someone who was in it or not: it is gone (404).
+    /// A step on a deleted organization, by someone who was in it or not: it is gone (404);
+    /// or a sign-up by an address it may have invited.
     fn on_deleted_org(&mut self, model: &Model) -> Act {
         let deleted: Vec<Ref> = model.deleted.keys().copied().collect();
         let org = *self.rng.pick(&deleted);
         let by = Some(self.rng.below(model.users.len()));
-        match self.rng.below(5) {
+        match self.rng.below(6) {
+            // Its invitations stay in the table until the purge: they must admit no one.
+            5 => {
+                let index = self.rng.below(self.pool.addresses.len());
+                Act::SignUp { trigger: SignUpTrigger::SignUp, addr: Some(Addr::Valid { index, variant: 0 }) }
+            }
             0 => Act::GetOrg { by, org },
             1 => Act::ListMembers { by, org, limit: 50, role: None, status: None, bad: None },
             2 => Act::DeleteOrg { by, org },

@@ -136,6 +136,27 @@ pub enum Addr {
     Invalid(usize),
 }
 
+/// The `triggerSource` of a sign-up step (Cognito's pre-sign-up trigger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpTrigger {
+    SignUp,
+    ExternalProvider,
+    AdminCreateUser,
+    /// A trigger source this trigger never gets (another trigger's, say).
+    Other,
+}
+
+impl SignUpTrigger {
+    pub fn source(self) -> &'static str {
+        match self {
+            SignUpTrigger::SignUp => "PreSignUp_SignUp",
+            SignUpTrigger::ExternalProvider => "PreSignUp_ExternalProvider",
+            SignUpTrigger::AdminCreateUser => "PreSignUp_AdminCreateUser",
+            SignUpTrigger::Other => "PostConfirmation_ConfirmSignUp",
+        }
+    }
+}
+
 /// A member (by user index) or a user id no one has.
 pub type Target = Option<UserIx>;
 
@@ -264,6 +285,12 @@ pub enum Act {
         by: Option<UserIx>,
         limit: u32,
     },
+    /// Cognito asks the pre-sign-up trigger whether someone may sign up with this address
+    /// (`None`: the event carries no `email` attribute). Self sign-up is closed.
+    SignUp {
+        trigger: SignUpTrigger,
+        addr: Option<Addr>,
+    },
     /// Moves the app's clock forward.
     Advance {
         minutes: u32,
@@ -304,6 +331,7 @@ impl Act {
             Act::ListInvitations { .. } => "list-invitations",
             Act::ListLinks { .. } => "list-links",
             Act::MyOrgs { .. } => "my-orgs",
+            Act::SignUp { .. } => "sign-up",
             Act::Advance { .. } => "advance",
             Act::Sweep => "ttl-sweep",
         }
@@ -428,6 +456,12 @@ impl fmt::Display for Show<'_> {
                 write!(f, "{} lists links of {} limit={limit}{}", who(by), org(o), bad(b))
             }
             Act::MyOrgs { by, limit } => write!(f, "{} lists their orgs limit={limit}", who(by)),
+            Act::SignUp { trigger, addr } => match addr {
+                Some(a) => {
+                    write!(f, "a visitor signs up ({}) as {:?}", trigger.source(), self.pool.render(*a))
+                }
+                None => write!(f, "a visitor signs up ({}) with no address", trigger.source()),
+            },
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)
             }

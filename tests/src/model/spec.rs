@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::generate::Pool;
-use super::ops::{Act, Addr, Bad, Meta, Op, Ref, Role, Status, Target, TokArg, UserIx};
+use super::ops::{Act, Addr, Bad, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx};
 
 pub const HOUR_MS: i64 = 3_600_000;
 /// How long after a deletion the purge starts (`store::purge::PURGE_GRACE`).
@@ -149,6 +149,8 @@ pub enum Outcome {
     Invitations(Ref),
     Links(Ref),
     MyOrgs(UserIx),
+    /// The pre-sign-up trigger's answer: admitted (the event handed back) or refused.
+    SignUp(bool),
     /// A step that sends no request (clock, TTL).
     Local,
 }
@@ -288,6 +290,23 @@ impl Model {
             .map(|i| i.expires_at)
             .chain(self.links.values().map(|l| l.expires_at))
             .chain(self.deleted.values().map(|(at, _)| at + PURGE_GRACE_MS))
+    }
+
+    /// Whether the pre-sign-up trigger admits a sign-up (self sign-up closed): always for an
+    /// administrator's AdminCreateUser; for a sign-up of one's own (SignUp, ExternalProvider)
+    /// only if the address, in any case, has an invitation pending at `now`. The model keeps
+    /// no invitation of a deleted organization, so "in a live organization" needs no check.
+    pub fn may_sign_up(&self, trigger: SignUpTrigger, address: Option<&str>, now: i64) -> bool {
+        match trigger {
+            SignUpTrigger::AdminCreateUser => true,
+            SignUpTrigger::Other => false,
+            SignUpTrigger::SignUp | SignUpTrigger::ExternalProvider => {
+                address.map(|a| a.trim().to_lowercase()).is_some_and(|address| {
+                    valid_address(&address)
+                        && self.invitations.values().any(|i| i.email == address && i.expires_at > now)
+                })
+            }
+        }
     }
 
     /// The caller's active membership of `org`: `401` anonymous, `404` not a member (or no
@@ -587,6 +606,10 @@ impl Model {
                 Outcome::Links(*org)
             }
             Act::MyOrgs { by, .. } => Outcome::MyOrgs(by.ok_or(err(401, "unauthenticated"))?),
+            Act::SignUp { trigger, addr } => {
+                let address = addr.map(|a| self.pool.render(a));
+                Outcome::SignUp(self.may_sign_up(*trigger, address.as_deref(), now))
+            }
             Act::Advance { .. } => Outcome::Local,
             Act::Sweep => {
                 self.sweep(now);

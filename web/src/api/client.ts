@@ -39,8 +39,8 @@ api.use({
     return request;
   },
   onResponse({ response }) {
-    // An expired or refused token: back to sign-in, returning here afterwards.
-    if (response.status === 401 && session()) signOut(location.pathname + location.search);
+    // An expired or refused token (or none): back to sign-in, returning here afterwards.
+    if (response.status === 401) signOut(location.pathname + location.search);
     return response;
   },
 });

@@ -1,12 +1,15 @@
 // The page an invitation links to (`/invite?token=...`), signed in or not. It shows what the
 // invitation offers (`POST /invitations/preview` never consumes it), then Accept or Decline
-// when signed in, or "Sign in to accept" (returning here, the invited address prefilled).
+// when signed in, or "Sign in to accept" and "Create account" (returning here, the invited
+// address prefilled: on the provider's pages as its login_hint when one is configured).
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, ok, type Preview } from "../api/client";
 import { sentence } from "../api/messages";
 import { dateTime } from "../format";
 import { navigate, onLinkClick } from "../router";
-import { displayName, session, signOut } from "../session";
+import { clearSession, displayName, session, signOut } from "../session";
+import { oidc } from "../config";
+import { startSignIn } from "../auth/oidc";
 import { withArticle } from "../audit";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
@@ -48,6 +51,15 @@ export function Accept({ token }: { token: string }) {
   const here = `/invite?token=${encodeURIComponent(token)}`;
   const signInHref = (email?: string) =>
     `/sign-in?next=${encodeURIComponent(here)}${email ? `&email=${encodeURIComponent(email)}` : ""}`;
+  const provider = oidc();
+  /** Signing in (or up) from here: straight to the provider's page when there is one, else
+   * the local sign-in form; either way back to this page. */
+  const toSignIn = (how: { create?: boolean; fresh?: boolean }) => (event: MouseEvent) => {
+    if (!provider) return onLinkClick(event);
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    void startSignIn(provider, { next: here, loginHint: preview?.email, ...how });
+  };
 
   if (opening) {
     return (
@@ -128,7 +140,12 @@ export function Accept({ token }: { token: string }) {
               <button
                 type="button"
                 class="primary"
-                onClick={() => {
+                onClick={(event) => {
+                  if (provider) {
+                    clearSession();
+                    toSignIn({ fresh: true })(event);
+                    return;
+                  }
                   signOut();
                   navigate(signInHref(preview.email), true);
                 }}
@@ -154,9 +171,17 @@ export function Accept({ token }: { token: string }) {
       ) : (
         <>
           <ErrorText message={failure?.text} />
+          <p class="muted">
+            {preview.email
+              ? `No account yet? Create one with ${preview.email}, then accept.`
+              : "No account yet? Create one, then accept."}
+          </p>
           <div class="actions start">
-            <a class="button primary" href={signInHref(preview.email)} onClick={onLinkClick}>
+            <a class="button primary" href={signInHref(preview.email)} onClick={toSignIn({})}>
               Sign in to accept
+            </a>
+            <a class="button secondary" href={signInHref(preview.email)} onClick={toSignIn({ create: true })}>
+              Create account
             </a>
           </div>
         </>

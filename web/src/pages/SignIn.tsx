@@ -1,11 +1,46 @@
-// Local sign-in: claims typed in, a dev token from the local gateway. The deployed app signs
-// in with the stack's identity provider instead.
-import { navigate } from "../router";
+// Sign-in. With an OpenID Connect provider configured (`/config.json`): "Sign in" and "Create
+// account" leave for the provider's pages, which return to /auth/callback. Locally (no
+// configuration): claims typed in, a dev token from the local gateway.
+import { oidc, type OidcSignIn } from "../config";
+import { startSignIn } from "../auth/oidc";
+import { localPath, navigate } from "../router";
 import { signIn } from "../session";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 
 export function SignIn({ next, email }: { next: string | null; email: string | null }) {
+  const provider = oidc();
+  return provider ? <ProviderSignIn cfg={provider} next={next} email={email} /> : <LocalSignIn next={next} email={email} />;
+}
+
+function ProviderSignIn({ cfg, next, email }: { cfg: OidcSignIn; next: string | null; email: string | null }) {
+  const { busy, error, run } = useAction();
+  const go = (create: boolean) =>
+    void run(() => startSignIn(cfg, { next: localPath(next), loginHint: email ?? undefined, create }), {
+      message: "The sign-in page could not be opened. Try again.",
+      leaving: true,
+    });
+  return (
+    <section class="narrow card">
+      <h1 tabIndex={-1}>Sign in</h1>
+      <p class="muted">
+        You sign in on your organization's sign-in page, then come back here.
+        {email ? ` Use ${email}.` : ""}
+      </p>
+      <ErrorText message={error} />
+      <div class="actions start">
+        <button type="button" class="primary" disabled={busy} onClick={() => go(false)}>
+          Sign in
+        </button>
+        <button type="button" class="secondary" disabled={busy} onClick={() => go(true)}>
+          Create account
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function LocalSignIn({ next, email }: { next: string | null; email: string | null }) {
   const { busy, error, run } = useAction();
 
   const submit = (e: Event) => {
@@ -20,8 +55,7 @@ export function SignIn({ next, email }: { next: string | null; email: string | n
           name: text("name") || undefined,
           emailVerified: form.get("verified") === "on",
         });
-        // Only a path of this app: never an address elsewhere.
-        navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+        navigate(localPath(next));
       },
       // Not the API's sentence: what fails here is the local gateway's dev-token route.
       { message: "Sign-in failed. Is the local gateway running?", leaving: true },

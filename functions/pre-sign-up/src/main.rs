@@ -1,0 +1,7 @@
+//! The `pre-sign-up` Lambda function, Cognito's pre-sign-up trigger when self sign-up is
+//! closed: see `roster::handlers::pre_sign_up`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    roster::app::run_cognito_trigger(roster::handlers::pre_sign_up::handle).await
+}

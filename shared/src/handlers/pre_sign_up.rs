@@ -1,0 +1,195 @@
+//! The `pre-sign-up` function: Cognito's pre-sign-up trigger, attached when the stack's
+//! `AllowSelfSignUp` is false. The user pool still allows the SignUp API (so an invitee can
+//! create an account from the managed login's sign-up page), and this trigger admits a
+//! sign-up only for an address with a pending, unexpired invitation in a live (not deleted)
+//! organization; everything else is refused. Self sign-up so stays closed to strangers.
+//!
+//! An admitted event is handed back exactly as received: never `autoConfirmUser` or
+//! `autoVerifyEmail`, so Cognito verifies the address itself and nobody gets an account for
+//! an address they cannot read.
+//!
+//! DynamoDB round trips: 2 (a Query of GSI1 by address, then one BatchGetItem of the
+//! organizations with a pending invitation, to drop deleted ones); 1 when the address has
+//! no pending invitation; none for AdminCreateUser or an event refused on its face.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::App;
+use crate::domain::{Email, OrgId, Timestamp};
+use crate::error::Error;
+use crate::store::InviteeInvitation;
+
+/// What Cognito shows the visitor, after its own "PreSignUp failed with error ". The same
+/// for every refusal, so that a stranger learns nothing about which addresses are invited.
+pub const INVITATION_ONLY: &str =
+    "Sign-up is by invitation only. Use the address your invitation was sent to.";
+
+/// Cognito's `triggerSource` values for this trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The SignUp API (the managed login's sign-up page).
+    SignUp,
+    /// A first sign-in through a federated identity provider.
+    ExternalProvider,
+    /// An administrator's AdminCreateUser.
+    AdminCreateUser,
+}
+
+impl Trigger {
+    pub fn parse(source: &str) -> Option<Self> {
+        match source {
+            "PreSignUp_SignUp" => Some(Self::SignUp),
+            "PreSignUp_ExternalProvider" => Some(Self::ExternalProvider),
+            "PreSignUp_AdminCreateUser" => Some(Self::AdminCreateUser),
+            _ => None,
+        }
+    }
+}
+
+/// Why a sign-up was refused: logged, never shown (the visitor sees [`INVITATION_ONLY`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownTrigger,
+    NoEmail,
+    InvalidEmail,
+    NoInvitation,
+}
+
+impl Refusal {
+    fn code(self) -> &'static str {
+        match self {
+            Refusal::UnknownTrigger => "unknown_trigger",
+            Refusal::NoEmail => "no_email",
+            Refusal::InvalidEmail => "invalid_email",
+            Refusal::NoInvitation => "no_invitation",
+        }
+    }
+}
+
+/// What the event settles before anything is read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Screening {
+    Admit,
+    Refuse(Refusal),
+    /// Admitted only if this address has a pending invitation in a live organization.
+    NeedsInvitation(Email),
+}
+
+/// The rule on the event alone: an administrator's AdminCreateUser is admitted; a sign-up
+/// of one's own (SignUp, ExternalProvider) needs an invitation to a valid address.
+pub fn screen(trigger: Option<Trigger>, email: Option<&str>) -> Screening {
+    match trigger {
+        None => Screening::Refuse(Refusal::UnknownTrigger),
+        Some(Trigger::AdminCreateUser) => Screening::Admit,
+        Some(Trigger::SignUp | Trigger::ExternalProvider) => match email.map(Email::parse) {
+            None => Screening::Refuse(Refusal::NoEmail),
+            Some(Err(_)) => Screening::Refuse(Refusal::InvalidEmail),
+            Some(Ok(email)) => Screening::NeedsInvitation(email),
+        },
+    }
+}
+
+/// The organizations (each once) where an invitation is still pending at `now`. Expiry is
+/// checked here, not left to DynamoDB's TTL, which deletes expired items only eventually.
+pub fn pending_orgs(invitations: &[InviteeInvitation], now: Timestamp) -> Vec<OrgId> {
+    let mut orgs: Vec<OrgId> =
+        invitations.iter().filter(|i| !i.expires_at.is_reached_at(now)).map(|i| i.org.clone()).collect();
+    orgs.sort();
+    orgs.dedup();
+    orgs
+}
+
+/// The parts of Cognito's event the rule reads; the rest is handed back untouched.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    trigger_source: String,
+    request: EventRequest,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventRequest {
+    /// Every value a string, as Cognito sends them; absent or null holds no address.
+    #[serde(default)]
+    user_attributes: Option<Map<String, Value>>,
+}
+
+/// Decides one event at the app's clock: `Ok` with the event as received when admitted,
+/// `Forbidden(INVITATION_ONLY)` when refused, `InvalidRequest` for something that is no
+/// pre-sign-up event. The address is never logged.
+pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
+    let parsed =
+        Event::deserialize(&event).map_err(|_| Error::invalid_request("not a Cognito pre-sign-up event"))?;
+    let trigger = Trigger::parse(&parsed.trigger_source);
+    let email = parsed.request.user_attributes.as_ref().and_then(|a| a.get("email")).and_then(Value::as_str);
+    let now = app.now();
+    let refusal = match screen(trigger, email) {
+        Screening::Admit => None,
+        Screening::Refuse(refusal) => Some(refusal),
+        Screening::NeedsInvitation(email) => {
+            (!invited(app, &email, now).await?).then_some(Refusal::NoInvitation)
+        }
+    };
+    match refusal {
+        None => {
+            tracing::info!(trigger = ?trigger, "sign-up admitted");
+            Ok(event)
+        }
+        Some(refusal) => {
+            tracing::info!(trigger = ?trigger, reason = refusal.code(), "sign-up refused");
+            Err(Error::forbidden(INVITATION_ONLY))
+        }
+    }
+}
+
+/// Whether `email` has an invitation pending at `now` in an organization that is not deleted.
+async fn invited(app: &App, email: &Email, now: Timestamp) -> Result<bool, Error> {
+    let pending = pending_orgs(&app.store.invitations_to(email).await?, now);
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    Ok(!app.store.live_orgs(&pending).await?.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers() {
+        assert_eq!(Trigger::parse("PreSignUp_SignUp"), Some(Trigger::SignUp));
+        assert_eq!(Trigger::parse("PreSignUp_ExternalProvider"), Some(Trigger::ExternalProvider));
+        assert_eq!(Trigger::parse("PreSignUp_AdminCreateUser"), Some(Trigger::AdminCreateUser));
+        for other in ["", "PostConfirmation_ConfirmSignUp", "presignup_signup", "PreSignUp_SignUp "] {
+            assert_eq!(Trigger::parse(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn screening() {
+        let ann = Email::parse("ann@example.com").unwrap();
+        assert_eq!(screen(Some(Trigger::AdminCreateUser), None), Screening::Admit);
+        assert_eq!(screen(None, Some("ann@example.com")), Screening::Refuse(Refusal::UnknownTrigger));
+        for trigger in [Trigger::SignUp, Trigger::ExternalProvider] {
+            assert_eq!(screen(Some(trigger), None), Screening::Refuse(Refusal::NoEmail));
+            assert_eq!(screen(Some(trigger), Some("nope")), Screening::Refuse(Refusal::InvalidEmail));
+            assert_eq!(
+                screen(Some(trigger), Some(" Ann@Example.COM")),
+                Screening::NeedsInvitation(ann.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn only_unexpired_invitations_count_each_org_once() {
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let (a, b, c) = (OrgId::new(), OrgId::new(), OrgId::new());
+        let at =
+            |org: &OrgId, millis| InviteeInvitation { org: org.clone(), expires_at: now.plus_millis(millis) };
+        let invitations = [at(&a, 1), at(&b, 0), at(&c, -1), at(&a, 5_000)];
+        assert_eq!(pending_orgs(&invitations, now), vec![a]);
+        assert!(pending_orgs(&[], now).is_empty());
+    }
+}

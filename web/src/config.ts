@@ -1,0 +1,112 @@
+// The app's runtime settings: `/config.json`, served beside index.html and fetched once at
+// start. The deploy script writes it from the stack's outputs; the local gateway serves the
+// file named by ROSTER_WEB_CONFIG. No file (404) means the local gateway's dev sign-in.
+
+export type OidcSignIn = {
+  kind: "oidc";
+  clientId: string;
+  /** For example "openid email profile"; must include "openid" (the app uses the ID token). */
+  scope: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  /** Cognito managed login: "https://<domain>/signup" (takes the authorize parameters).
+   * Absent: the authorization endpoint with prompt=create (OpenID Connect "Initiating User
+   * Registration"). */
+  signUpEndpoint?: string;
+  /** Absent: sign-out only clears the tab's session. "oidc": end_session_endpoint with
+   * id_token_hint, client_id, post_logout_redirect_uri. "cognito": https://<domain>/logout
+   * with client_id and logout_uri. */
+  logout?: { endpoint: string; style: "oidc" | "cognito" };
+};
+
+export type WebConfig = {
+  signIn:
+    | { kind: "local" } // dev tokens from /_local/dev-token (roster-local only)
+    | OidcSignIn;
+};
+
+let current: WebConfig = { signIn: { kind: "local" } };
+
+export function config(): WebConfig {
+  return current;
+}
+
+/** The OpenID Connect settings, or null in local mode. */
+export function oidc(): OidcSignIn | null {
+  return current.signIn.kind === "oidc" ? current.signIn : null;
+}
+
+/** Fetches and checks `/config.json`; throws an Error whose message says what is wrong. */
+export async function loadConfig(): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch("/config.json", { cache: "no-cache" });
+  } catch {
+    throw new Error("/config.json could not be fetched.");
+  }
+  if (response.status === 404) return;
+  if (!response.ok) throw new Error(`/config.json answered ${response.status}.`);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new Error("/config.json is not JSON.");
+  }
+  current = parseConfig(json);
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `json` as a WebConfig, or an Error naming the first field that is wrong. */
+export function parseConfig(json: unknown): WebConfig {
+  const fail = (field: string, what: string): never => {
+    throw new Error(`${field} ${what}.`);
+  };
+  const only = (o: Json, at: string, keys: string[]) => {
+    const extra = Object.keys(o).find((k) => !keys.includes(k));
+    if (extra) fail(at ? `${at}.${extra}` : extra, "is not a known setting");
+  };
+  const text = (o: Json, key: string, at: string): string => {
+    const v = o[key];
+    return typeof v === "string" && v.trim() ? v : fail(`${at}.${key}`, "must be a non-empty string");
+  };
+  const url = (o: Json, key: string, at: string): string => {
+    const v = text(o, key, at);
+    const u = URL.parse(v);
+    const loopback = u && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+    if (!u || !(u.protocol === "https:" || (u.protocol === "http:" && loopback)) || u.hash)
+      fail(`${at}.${key}`, "must be an https URL without a fragment");
+    return v;
+  };
+
+  if (!isObject(json)) fail("The configuration", "must be a JSON object");
+  const root = json as Json;
+  only(root, "", ["signIn"]);
+  const s = root.signIn;
+  if (!isObject(s)) return fail("signIn", "must be an object");
+  if (s.kind === "local") {
+    only(s, "signIn", ["kind"]);
+    return { signIn: { kind: "local" } };
+  }
+  if (s.kind !== "oidc") fail("signIn.kind", 'must be "local" or "oidc"');
+  only(s, "signIn", ["kind", "clientId", "scope", "authorizationEndpoint", "tokenEndpoint", "signUpEndpoint", "logout"]);
+  const scope = text(s, "scope", "signIn");
+  if (!scope.split(" ").includes("openid")) fail("signIn.scope", 'must include "openid"');
+  const signIn: OidcSignIn = {
+    kind: "oidc",
+    clientId: text(s, "clientId", "signIn"),
+    scope,
+    authorizationEndpoint: url(s, "authorizationEndpoint", "signIn"),
+    tokenEndpoint: url(s, "tokenEndpoint", "signIn"),
+  };
+  if (s.signUpEndpoint !== undefined) signIn.signUpEndpoint = url(s, "signUpEndpoint", "signIn");
+  if (s.logout !== undefined) {
+    const l = s.logout;
+    if (!isObject(l)) return fail("signIn.logout", "must be an object");
+    only(l, "signIn.logout", ["endpoint", "style"]);
+    if (l.style !== "oidc" && l.style !== "cognito") fail("signIn.logout.style", 'must be "oidc" or "cognito"');
+    signIn.logout = { endpoint: url(l, "endpoint", "signIn.logout"), style: l.style as "oidc" | "cognito" };
+  }
+  return { signIn };
+}
