@@ -295,7 +295,7 @@ impl WebApp {
             .and_then(|config| config["signIn"]["tokenEndpoint"].as_str().and_then(origin));
         let connect = token_endpoint.map(|o| format!(" {o}")).unwrap_or_default();
         format!(
-            "default-src 'self'; connect-src 'self'{connect}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+            "default-src 'self'; connect-src 'self'{connect}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
         )
     }
 
@@ -338,7 +338,8 @@ fn origin(url: &str) -> Option<String> {
     let uri: hyper::Uri = url.parse().ok()?;
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let host = uri.host()?.to_ascii_lowercase();
-    let plain_host = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
+    let plain_host =
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c));
     if !matches!(scheme.as_str(), "http" | "https") || !plain_host {
         return None;
     }
@@ -361,4 +362,30 @@ fn to_hyper(response: lambda_http::Response<Body>) -> Response<Full<Bytes>> {
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
+}
+
+#[cfg(test)]
+mod csp_tests {
+    #[test]
+    fn origins_of_token_endpoints() {
+        use super::origin;
+        assert_eq!(
+            origin("https://auth.example.com/oauth2/token").as_deref(),
+            Some("https://auth.example.com")
+        );
+        assert_eq!(origin("http://127.0.0.1:13120/token").as_deref(), Some("http://127.0.0.1:13120"));
+        assert_eq!(
+            origin("HTTPS://Auth.Example.com:8443/t?x=1").as_deref(),
+            Some("https://auth.example.com:8443")
+        );
+        assert_eq!(
+            origin("https://user@auth.example.com/token").as_deref(),
+            Some("https://auth.example.com")
+        );
+        for bad in
+            ["javascript:alert(1)", "/token", "", "ftp://example.com/x", "https://a.example.com;script-src *"]
+        {
+            assert_eq!(origin(bad), None, "{bad}");
+        }
+    }
 }

@@ -115,6 +115,14 @@ impl Issuer {
         &self.issuer
     }
 
+    /// An issuer whose keys are already known (and not fetched again for a while).
+    #[cfg(test)]
+    fn with_keys(issuer: &str, audience: &str, set: JwkSet) -> Self {
+        let me = Self::new(issuer, audience).expect("valid settings");
+        *me.keys.try_lock().expect("new") = Keys { set: Some(set), fetched: Some(Instant::now()) };
+        me
+    }
+
     /// The claims of a valid ID token of this issuer, as API Gateway would pass them on.
     pub async fn verify(&self, token: &str) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
@@ -199,5 +207,75 @@ mod tests {
         assert!(verify("other", &token).is_none(), "wrong secret");
         assert!(verify("s", &mint("s", "alice", None, None, true, -120)).is_none(), "expired");
         assert!(verify("s", "garbage").is_none());
+    }
+
+    // A P-256 key for these tests only, and its public half as a JWK.
+    const EC_PKCS8: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSwxF0UYs26CI8a6LM5alMyCMhG4v88qELBVUgOe6OkGhRANCAARRBHVBXVvPdmpuUTjuooBFfjPjKdgfkO7wcbeLcwzcdm3GCzhQqoWFTf86MBzFXfJb7otzFxJUXKgqpY6TfFOy";
+    const ISSUER: &str = "http://127.0.0.1:9/issuer";
+
+    fn issuer() -> Issuer {
+        let set = serde_json::from_value(json!({ "keys": [{
+            "kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
+            "x": "UQR1QV1bz3ZqblE47qKARX4z4ynYH5Du8HG3i3MM3HY", "y": "bcYLOFCqhYVN_zowHMVd8lvui3MXElRcqCqljpN8U7I",
+        }]}))
+        .unwrap();
+        Issuer::with_keys(ISSUER, "app-client", set)
+    }
+
+    fn id_token(kid: &str, claims: Value) -> String {
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.decode(EC_PKCS8).unwrap();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_der(&der)).unwrap()
+    }
+
+    fn claims(changes: Value) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = json!({ "iss": ISSUER, "aud": "app-client", "sub": "u-1", "exp": now + 60, "iat": now,
+                                 "email": "u@example.com", "email_verified": true });
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        claims
+    }
+
+    #[tokio::test]
+    async fn issuer_tokens_are_checked_as_the_jwt_authorizer_does() {
+        let issuer = issuer();
+        let ok = issuer.verify(&id_token("k1", claims(json!({})))).await.expect("a valid ID token");
+        assert_eq!(ok["sub"], "u-1");
+        assert_eq!(ok["email_verified"], "true", "claims passed on as the dev tokens' are");
+        let with_audiences = claims(json!({ "aud": ["other", "app-client"] }));
+        assert!(issuer.verify(&id_token("k1", with_audiences)).await.is_some(), "aud contains the client id");
+
+        let now = chrono::Utc::now().timestamp();
+        for (why, token) in [
+            ("another issuer", id_token("k1", claims(json!({ "iss": format!("{ISSUER}/") })))),
+            ("another audience", id_token("k1", claims(json!({ "aud": "other" })))),
+            ("no audience", id_token("k1", claims(json!({ "aud": null })))),
+            ("expired, no leeway", id_token("k1", claims(json!({ "exp": now - 1 })))),
+            ("not yet valid", id_token("k1", claims(json!({ "nbf": now + 60 })))),
+            ("no sub", id_token("k1", claims(json!({ "sub": null })))),
+            ("an empty sub", id_token("k1", claims(json!({ "sub": "" })))),
+            ("an unknown key", id_token("k2", claims(json!({})))),
+        ] {
+            assert!(issuer.verify(&token).await.is_none(), "{why}");
+        }
+        let token = id_token("k1", claims(json!({})));
+        let (head, rest) = token.split_once('.').unwrap();
+        let (_, signature) = rest.split_once('.').unwrap();
+        use base64::Engine;
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(claims(json!({ "sub": "u-2" })).to_string());
+        assert!(issuer.verify(&format!("{head}.{forged}.{signature}")).await.is_none(), "a changed payload");
+        // A dev token is not the issuer's, whatever its claims.
+        let dev = mint("roster-dev-secret-for-local-use-only", "u-1", None, None, true, 60);
+        assert!(issuer.verify(&dev).await.is_none());
+        assert_eq!(algorithm(&dev), Some(Algorithm::HS256));
     }
 }

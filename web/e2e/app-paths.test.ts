@@ -56,3 +56,32 @@ test("the local gateway serves the app's paths as the deployed CloudFront Functi
     }
   }
 });
+
+/** A Content-Security-Policy as directive → sources, connect-src kept to 'self' (the sign-in
+ * provider's origin, added to it, differs between the stack and the local gateway). */
+function directives(policy: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of policy.split(";").map((p) => p.trim()).filter(Boolean)) {
+    const [name, ...sources] = part.split(/\s+/);
+    map.set(name!, (name === "connect-src" ? sources.filter((s) => s === "'self'") : sources).join(" "));
+  }
+  return map;
+}
+
+test("the local gateway sends the deployed distribution's security headers", async () => {
+  const template = readFileSync(TEMPLATE, "utf8");
+  const deployed = template.match(/"(default-src [^"]*)"/)?.[1];
+  assert.ok(deployed, "AppHeaders' Content-Security-Policy not found in the template");
+  assert.match(template, /ReferrerPolicy: \{ Override: true, ReferrerPolicy: no-referrer \}/);
+  assert.match(template, /ContentTypeOptions: \{ Override: true \}/);
+  const response = await fetch(`${BASE}/`);
+  const local = response.headers.get("content-security-policy");
+  assert.ok(local, "the local gateway sends no Content-Security-Policy");
+  assert.deepEqual(
+    directives(local),
+    directives(deployed.replace("${SignIn}", "")),
+    "the local app's CSP differs from the deployed one",
+  );
+  assert.equal(response.headers.get("referrer-policy"), "no-referrer");
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+});

@@ -24,7 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The members web app, when built (`make run` builds it): web/dist beside the API.
     // Its runtime settings (`/config.json`: how it signs in) from ROSTER_WEB_CONFIG, else the
     // build's own config.json if any, else none (the dev sign-in).
-    let web_config = std::env::var_os("ROSTER_WEB_CONFIG").filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let web_config =
+        std::env::var_os("ROSTER_WEB_CONFIG").filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
     if let Some(file) = &web_config {
         let bytes = std::fs::read(file).map_err(|e| format!("ROSTER_WEB_CONFIG {}: {e}", file.display()))?;
         serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -37,7 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The JWT authorizer for an OpenID Connect issuer too (ID tokens whose audience is the
     // app's client id), besides the dev tokens.
     let oidc = match std::env::var("ROSTER_OIDC_ISSUER").ok().filter(|v| !v.is_empty()) {
-        Some(issuer) => Some(token::Issuer::new(&issuer, &std::env::var("ROSTER_OIDC_AUDIENCE").unwrap_or_default())?),
+        Some(issuer) => {
+            Some(token::Issuer::new(&issuer, &std::env::var("ROSTER_OIDC_AUDIENCE").unwrap_or_default())?)
+        }
         None => None,
     };
     let serves_web = web.is_some();

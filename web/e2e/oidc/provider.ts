@@ -242,7 +242,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
         return provider.interactionFinished(
           req,
           res,
-          { error: "access_denied", error_description: "The sign-in was cancelled." },
+          { error: "access_denied", error_description: "Cancelled at the sign-in page." },
           { mergeWithLastSubmission: false },
         );
       default:
@@ -331,7 +331,7 @@ function verifyPage(uid: string, email: string, error?: string): string {
 }
 
 const cancel = (uid: string) =>
-  `<form method="post" action="/interaction/${uid}/abort"><button type="submit" class="link">Cancel and go back</button></form>`;
+  `<form method="post" action="/interaction/${uid}/abort" class="cancel"><button type="submit" class="link">Cancel and go back</button></form>`;
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -344,7 +344,7 @@ label{display:block;font-weight:500;margin:.85rem 0}input{display:block;width:10
 button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px solid #9ca3af;background:#fff;cursor:pointer}
 button.primary{background:#0f766e;border-color:#0f766e;color:#fff;font-weight:600;width:100%;margin-top:.5rem}
 button.link{border:0;padding:0;background:none;color:#0f5d57;text-decoration:underline}
-.row{display:flex;gap:.5rem}.row button{flex:1;margin-top:0}a{color:#0f5d57}
+.row{display:flex;gap:.5rem}.cancel{margin-top:1rem}.row button{flex:1;margin-top:0}a{color:#0f5d57}
 .error{color:#b91c1c;background:#fef2f2;border:1px solid #fecaca;border-radius:6px;padding:.5rem .75rem}
 </style></head><body><header>Local sign-in</header><main>${body}</main></body></html>`;
 }
