@@ -25,7 +25,8 @@ log "building the web app (web/dist)"
 
 cd "$ROOT/infra"
 log "sam build (cargo lambda build --release --arm64, each function)"
-sam build
+# rust-cargolambda is a beta build method of the SAM CLI: without the flag it asks first.
+sam build --beta-features
 if [ "${GUIDED:-0}" = 1 ] || [ ! -f samconfig.toml ]; then
   log "sam deploy --guided"
   sam deploy --guided
@@ -34,21 +35,19 @@ else
   sam deploy --no-fail-on-empty-changeset
 fi
 
-# The stack and region the deploy used: samconfig.toml's, unless STACK / AWS_REGION say.
+# The stack and region `sam deploy` used: samconfig.toml's (its first `stack_name` and
+# `region`, in whichever section), the region falling back to the CLI's own.
 setting() {
-  python3 - "$1" <<'PY'
-import sys, tomllib
-with open("samconfig.toml", "rb") as f:
-    print(tomllib.load(f).get("default", {}).get("deploy", {}).get("parameters", {}).get(sys.argv[1], ""))
-PY
+  [ -f samconfig.toml ] || return 0
+  sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\\(.*\\)\"[[:space:]]*$/\\1/p" samconfig.toml | head -n 1
 }
-STACK=${STACK:-$(setting stack_name)}
-REGION=${AWS_REGION:-$(setting region)}
-[ -n "$STACK" ] || die "no stack name: set STACK or deploy with GUIDED=1 once"
-REGION_ARGS=()
-if [ -n "$REGION" ]; then REGION_ARGS=(--region "$REGION"); fi
+STACK=$(setting stack_name)
+REGION=$(setting region)
+REGION=${REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region || true)}}}
+[ -n "$STACK" ] || die "infra/samconfig.toml names no stack_name: run make deploy GUIDED=1 and save the answers"
+[ -n "$REGION" ] || die "no region: set it in infra/samconfig.toml or AWS_REGION"
 output() {
-  aws cloudformation describe-stacks "${REGION_ARGS[@]}" --stack-name "$STACK" \
+  aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue | [0]" --output text
 }
 
@@ -80,16 +79,23 @@ print(json.dumps(config))
 PY
 )
 fi
-python3 - "$SIGN_IN" >"$CONFIG" <<'PY'
+# The app fetches the token endpoint, which its Content-Security-Policy must allow.
+python3 - "$SIGN_IN" "$(output SignInOrigin)" >"$CONFIG" <<'PY'
 import json, sys
-print(json.dumps({"signIn": json.loads(sys.argv[1])}, indent=2))
+from urllib.parse import urlsplit
+sign_in, allowed = json.loads(sys.argv[1]), sys.argv[2]
+token = urlsplit(sign_in["tokenEndpoint"])
+if f"{token.scheme}://{token.netloc}" != allowed:
+    sys.exit(f"the token endpoint {sign_in['tokenEndpoint']} is not on {allowed}, the origin the app may "
+             "fetch: deploy with OidcTokenOrigin set to its origin")
+print(json.dumps({"signIn": sign_in}, indent=2))
 PY
 
 log "uploading web/dist and config.json to s3://$BUCKET"
 # no-cache: browsers and CloudFront revalidate (the file names are not content-hashed).
-aws s3 sync "${REGION_ARGS[@]}" "$ROOT/web/dist" "s3://$BUCKET" --delete \
+aws s3 sync --region "$REGION" "$ROOT/web/dist" "s3://$BUCKET" --delete \
   --exclude config.json --exclude size.json --cache-control no-cache
-aws s3 cp "${REGION_ARGS[@]}" "$CONFIG" "s3://$BUCKET/config.json" \
+aws s3 cp --region "$REGION" "$CONFIG" "s3://$BUCKET/config.json" \
   --content-type application/json --cache-control no-cache
 log "invalidating the distribution's cache"
 aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION" --paths '/*' \

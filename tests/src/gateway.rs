@@ -302,7 +302,9 @@ impl WebApp {
     fn serve(&self, path: &str) -> lambda_http::Response<Body> {
         let relative = path.trim_start_matches('/');
         let safe = relative.split('/').all(|part| !part.is_empty() && part != ".." && !part.starts_with('.'));
-        let is_asset = relative.rsplit('/').next().is_some_and(|name| name.contains('.'));
+        // The build's files sit at the root; every other path is a page of the app (user ids
+        // may hold dots), as the deployed distribution's AppPaths function decides.
+        let is_asset = !relative.contains('/') && relative.contains('.');
         let file = match (safe && is_asset, is_asset) {
             (true, _) => relative,
             (false, true) => return Error::NotFound.to_response(),

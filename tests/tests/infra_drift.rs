@@ -405,7 +405,7 @@ fn api_path_patterns() -> BTreeSet<String> {
 
 /// Paths of the web app (web/src/router.ts and the build's files): all must reach the
 /// bucket. Near misses of API paths are here too.
-const APP_PATHS: [&str; 16] = [
+const APP_PATHS: [&str; 17] = [
     "/",
     "/index.html",
     "/main.js",
@@ -416,6 +416,7 @@ const APP_PATHS: [&str; 16] = [
     "/invite",
     "/o/org_1/members",
     "/o/org_1/members/user-1",
+    "/o/org_1/members/apple.001234.abcd",
     "/o/org_1/links",
     "/o/org_1/activity",
     "/o/org_1/settings",

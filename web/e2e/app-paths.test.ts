@@ -32,6 +32,7 @@ const PATHS = [
   "/auth/callback",
   "/o/org_1/members",
   "/o/org_1/members/user-1",
+  "/o/org_1/members/apple.001234.abcd",
   "/o/org_1/settings",
   "/main.js",
   "/styles.css",
