@@ -1,5 +1,5 @@
 # The two commands of the README, and a token for trying the local API.
-.PHONY: run test token bench deploy
+.PHONY: run test token bench deploy deploy-app
 
 run: ## Serve the API and the web app on http://127.0.0.1:3000 with DynamoDB Local and the SES emulator
 	tests/stack/run.sh
@@ -16,3 +16,7 @@ bench: ## Measure round trips, latency, cold starts, sizes and scale into BENCHM
 
 deploy: ## Deploy to AWS with SAM and upload the web app (first time: make deploy GUIDED=1)
 	GUIDED=$(GUIDED) infra/deploy.sh
+
+deploy-app: ## Upload the web app only, after a change to web/ alone (builds web/dist, then infra/deploy-app.sh)
+	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+	infra/deploy-app.sh

@@ -122,7 +122,8 @@ EOF
 }
 
 # moto's server (PyPI, pinned in tests/stack/requirements-moto.txt): EventBridge and SQS for
-# the events tests.
+# the events tests; CloudFormation, S3 and CloudFront for tests/stack/deploy-app-test.sh, with
+# the AWS CLI installed beside it (.venv-moto/bin/aws).
 start_moto() { # port
   local port=$1 venv="$ROOT/.venv-moto" requirements="$STACK/requirements-moto.txt"
   if [ ! -x "$venv/bin/moto_server" ] || [ "$requirements" -nt "$venv/.stamp" ]; then

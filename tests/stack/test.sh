@@ -16,8 +16,12 @@ install_stack
 LOG_DIR=$(mktemp -d)
 start_dynamodb "${TEST_DYNAMODB_PORT:-18000}" memory
 start_ses "${TEST_SES_PORT:-18005}"
-start_moto "${TEST_MOTO_PORT:-18010}"
+moto_port=${TEST_MOTO_PORT:-18010}
+start_moto "$moto_port"
 export ROSTER_TEST_SES_STORE="$AWS_ENDPOINT_URL_SESV2/store"
+
+log "the web app's upload (infra/deploy-app.sh) against moto's CloudFormation, S3 and CloudFront"
+bash tests/stack/deploy-app-test.sh "$moto_port"
 
 log "cargo test"
 cargo test --workspace --quiet --no-fail-fast

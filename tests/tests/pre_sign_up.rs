@@ -164,7 +164,12 @@ async fn administrators_create_users_and_other_events_are_refused() {
     let org = app.create_org(&alice, "Acme").await;
     let ann = app.email("ann");
     invite(&app, &alice, &org, &ann, 72).await;
-    let external = event("PreSignUp_ExternalProvider", Some(&ann));
+    // A federated provider's address counts only when it comes verified.
+    let mut external = event("PreSignUp_ExternalProvider", Some(&ann));
+    assert_eq!(handle(&app.app, external.clone()).await, refused(), "no email_verified");
+    external["request"]["userAttributes"]["email_verified"] = json!("false");
+    assert_eq!(handle(&app.app, external.clone()).await, refused(), "email_verified false");
+    external["request"]["userAttributes"]["email_verified"] = json!("true");
     assert_eq!(handle(&app.app, external.clone()).await, Ok(external));
     for (trigger, email) in [
         ("PreSignUp_SignUp", None),

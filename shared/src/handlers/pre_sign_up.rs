@@ -53,6 +53,8 @@ pub enum Refusal {
     UnknownTrigger,
     NoEmail,
     InvalidEmail,
+    /// A federated provider's address without its `email_verified`: anyone could claim it.
+    UnverifiedEmail,
     NoInvitation,
 }
 
@@ -62,6 +64,7 @@ impl Refusal {
             Refusal::UnknownTrigger => "unknown_trigger",
             Refusal::NoEmail => "no_email",
             Refusal::InvalidEmail => "invalid_email",
+            Refusal::UnverifiedEmail => "unverified_email",
             Refusal::NoInvitation => "no_invitation",
         }
     }
@@ -77,14 +80,19 @@ pub enum Screening {
 }
 
 /// The rule on the event alone: an administrator's AdminCreateUser is admitted; a sign-up
-/// of one's own (SignUp, ExternalProvider) needs an invitation to a valid address.
-pub fn screen(trigger: Option<Trigger>, email: Option<&str>) -> Screening {
+/// of one's own (SignUp, ExternalProvider) needs an invitation to a valid address. A
+/// federated provider's address must also come verified (`email_verified` mapped to "true"):
+/// Cognito verifies a SignUp's address itself afterwards, but not a federated one.
+pub fn screen(trigger: Option<Trigger>, email: Option<&str>, email_verified: bool) -> Screening {
     match trigger {
         None => Screening::Refuse(Refusal::UnknownTrigger),
         Some(Trigger::AdminCreateUser) => Screening::Admit,
-        Some(Trigger::SignUp | Trigger::ExternalProvider) => match email.map(Email::parse) {
+        Some(trigger @ (Trigger::SignUp | Trigger::ExternalProvider)) => match email.map(Email::parse) {
             None => Screening::Refuse(Refusal::NoEmail),
             Some(Err(_)) => Screening::Refuse(Refusal::InvalidEmail),
+            Some(Ok(_)) if trigger == Trigger::ExternalProvider && !email_verified => {
+                Screening::Refuse(Refusal::UnverifiedEmail)
+            }
             Some(Ok(email)) => Screening::NeedsInvitation(email),
         },
     }
@@ -123,9 +131,12 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let parsed =
         Event::deserialize(&event).map_err(|_| Error::invalid_request("not a Cognito pre-sign-up event"))?;
     let trigger = Trigger::parse(&parsed.trigger_source);
-    let email = parsed.request.user_attributes.as_ref().and_then(|a| a.get("email")).and_then(Value::as_str);
+    let attribute = |name: &str| parsed.request.user_attributes.as_ref().and_then(|a| a.get(name));
+    let email = attribute("email").and_then(Value::as_str);
+    // Cognito sends every attribute as a string.
+    let email_verified = attribute("email_verified").and_then(Value::as_str) == Some("true");
     let now = app.now();
-    let refusal = match screen(trigger, email) {
+    let refusal = match screen(trigger, email, email_verified) {
         Screening::Admit => None,
         Screening::Refuse(refusal) => Some(refusal),
         Screening::NeedsInvitation(email) => {
@@ -170,16 +181,25 @@ mod tests {
     #[test]
     fn screening() {
         let ann = Email::parse("ann@example.com").unwrap();
-        assert_eq!(screen(Some(Trigger::AdminCreateUser), None), Screening::Admit);
-        assert_eq!(screen(None, Some("ann@example.com")), Screening::Refuse(Refusal::UnknownTrigger));
+        assert_eq!(screen(Some(Trigger::AdminCreateUser), None, false), Screening::Admit);
+        assert_eq!(screen(None, Some("ann@example.com"), true), Screening::Refuse(Refusal::UnknownTrigger));
         for trigger in [Trigger::SignUp, Trigger::ExternalProvider] {
-            assert_eq!(screen(Some(trigger), None), Screening::Refuse(Refusal::NoEmail));
-            assert_eq!(screen(Some(trigger), Some("nope")), Screening::Refuse(Refusal::InvalidEmail));
+            assert_eq!(screen(Some(trigger), None, true), Screening::Refuse(Refusal::NoEmail));
+            assert_eq!(screen(Some(trigger), Some("nope"), true), Screening::Refuse(Refusal::InvalidEmail));
             assert_eq!(
-                screen(Some(trigger), Some(" Ann@Example.COM")),
+                screen(Some(trigger), Some(" Ann@Example.COM"), true),
                 Screening::NeedsInvitation(ann.clone())
             );
         }
+        // Cognito verifies a SignUp's address after the trigger; a federated one, never.
+        assert_eq!(
+            screen(Some(Trigger::SignUp), Some("ann@example.com"), false),
+            Screening::NeedsInvitation(ann)
+        );
+        assert_eq!(
+            screen(Some(Trigger::ExternalProvider), Some("ann@example.com"), false),
+            Screening::Refuse(Refusal::UnverifiedEmail)
+        );
     }
 
     #[test]

@@ -149,10 +149,13 @@ fn act_org(act: &Act) -> Option<Ref> {
 }
 
 /// A pre-sign-up event as Cognito sends it to Lambda.
-fn sign_up_event(trigger_source: &str, email: Option<&str>) -> Value {
+fn sign_up_event(trigger_source: &str, email: Option<&str>, verified: Option<bool>) -> Value {
     let mut attributes = json!({});
     if let Some(email) = email {
         attributes["email"] = json!(email);
+    }
+    if let Some(verified) = verified {
+        attributes["email_verified"] = json!(verified.to_string()); // a string, as Cognito sends it
     }
     json!({
         "version": "1",
@@ -478,11 +481,11 @@ impl<'a> Driver<'a> {
                 self.observe().await?;
                 return Ok(true);
             }
-            Act::SignUp { trigger, addr } => {
+            Act::SignUp { trigger, addr, verified } => {
                 // The handler the `pre-sign-up` function runs, as Cognito would invoke it.
                 self.clear_of_expiries();
                 let address = addr.map(|a| self.world.pool.render(a));
-                let event = sign_up_event(trigger.source(), address.as_deref());
+                let event = sign_up_event(trigger.source(), address.as_deref(), *verified);
                 let before = self.app.now().epoch_millis();
                 self.requests += 1;
                 let answer = roster::handlers::pre_sign_up::handle(&self.app.app, event.clone()).await;

@@ -231,7 +231,13 @@ impl Generator {
             2..=13 if !invited.is_empty() => Some(Addr::Valid { index: *self.rng.pick(&invited), variant }),
             _ => Some(Addr::Valid { index: self.rng.below(self.pool.addresses.len()), variant }),
         };
-        Act::SignUp { trigger, addr }
+        // Federated providers mostly map a verified address; native sign-ups carry "false".
+        let verified = match self.rng.below(4) {
+            0 => None,
+            1 => Some(false),
+            _ => Some(true),
+        };
+        Act::SignUp { trigger, addr, verified }
     }
 
     fn org_name(&mut self) -> String {
@@ -475,7 +481,8 @@ impl Generator {
             // Its invitations stay in the table until the purge: they must admit no one.
             5 => {
                 let index = self.rng.below(self.pool.addresses.len());
-                Act::SignUp { trigger: SignUpTrigger::SignUp, addr: Some(Addr::Valid { index, variant: 0 }) }
+                let addr = Some(Addr::Valid { index, variant: 0 });
+                Act::SignUp { trigger: SignUpTrigger::SignUp, addr, verified: Some(false) }
             }
             0 => Act::GetOrg { by, org },
             1 => Act::ListMembers { by, org, limit: 50, role: None, status: None, bad: None },

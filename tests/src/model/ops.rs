@@ -290,6 +290,8 @@ pub enum Act {
     SignUp {
         trigger: SignUpTrigger,
         addr: Option<Addr>,
+        /// The event's `email_verified` attribute (`None`: absent).
+        verified: Option<bool>,
     },
     /// Moves the app's clock forward.
     Advance {
@@ -456,12 +458,21 @@ impl fmt::Display for Show<'_> {
                 write!(f, "{} lists links of {} limit={limit}{}", who(by), org(o), bad(b))
             }
             Act::MyOrgs { by, limit } => write!(f, "{} lists their orgs limit={limit}", who(by)),
-            Act::SignUp { trigger, addr } => match addr {
-                Some(a) => {
-                    write!(f, "a visitor signs up ({}) as {:?}", trigger.source(), self.pool.render(*a))
+            Act::SignUp { trigger, addr, verified } => {
+                let verified = match verified {
+                    Some(v) => format!(", email_verified={v}"),
+                    None => String::new(),
+                };
+                match addr {
+                    Some(a) => write!(
+                        f,
+                        "a visitor signs up ({}) as {:?}{verified}",
+                        trigger.source(),
+                        self.pool.render(*a)
+                    ),
+                    None => write!(f, "a visitor signs up ({}) with no address{verified}", trigger.source()),
                 }
-                None => write!(f, "a visitor signs up ({}) with no address", trigger.source()),
-            },
+            }
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)
             }

@@ -294,12 +294,20 @@ impl Model {
 
     /// Whether the pre-sign-up trigger admits a sign-up (self sign-up closed): always for an
     /// administrator's AdminCreateUser; for a sign-up of one's own (SignUp, ExternalProvider)
-    /// only if the address, in any case, has an invitation pending at `now`. The model keeps
-    /// no invitation of a deleted organization, so "in a live organization" needs no check.
-    pub fn may_sign_up(&self, trigger: SignUpTrigger, address: Option<&str>, now: i64) -> bool {
+    /// only if the address, in any case, has an invitation pending at `now`, and a federated
+    /// provider's address only when it comes verified. The model keeps no invitation of a
+    /// deleted organization, so "in a live organization" needs no check.
+    pub fn may_sign_up(
+        &self,
+        trigger: SignUpTrigger,
+        address: Option<&str>,
+        verified: Option<bool>,
+        now: i64,
+    ) -> bool {
         match trigger {
             SignUpTrigger::AdminCreateUser => true,
             SignUpTrigger::Other => false,
+            SignUpTrigger::ExternalProvider if verified != Some(true) => false,
             SignUpTrigger::SignUp | SignUpTrigger::ExternalProvider => {
                 address.map(|a| a.trim().to_lowercase()).is_some_and(|address| {
                     valid_address(&address)
@@ -606,9 +614,9 @@ impl Model {
                 Outcome::Links(*org)
             }
             Act::MyOrgs { by, .. } => Outcome::MyOrgs(by.ok_or(err(401, "unauthenticated"))?),
-            Act::SignUp { trigger, addr } => {
+            Act::SignUp { trigger, addr, verified } => {
                 let address = addr.map(|a| self.pool.render(a));
-                Outcome::SignUp(self.may_sign_up(*trigger, address.as_deref(), now))
+                Outcome::SignUp(self.may_sign_up(*trigger, address.as_deref(), *verified, now))
             }
             Act::Advance { .. } => Outcome::Local,
             Act::Sweep => {
