@@ -2,6 +2,7 @@
 //! events, the table schema for local use, and the integration-test harness.
 
 pub mod bench;
+pub mod cognito;
 pub mod conflicts;
 pub mod counting;
 pub mod entry_failures;

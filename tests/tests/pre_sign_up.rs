@@ -7,26 +7,14 @@ use std::time::Duration;
 
 use roster::Error;
 use roster::handlers::pre_sign_up::{INVITATION_ONLY, handle};
+use roster_tests::cognito::pre_sign_up_event;
 use roster_tests::gateway::{CLOCK_PATH, Gateway, PRE_SIGN_UP_PATH};
 use roster_tests::harness::{TestApp, User};
 use serde_json::{Value, json};
 
 /// A pre-sign-up event as Cognito sends it to Lambda.
 fn event(trigger: &str, email: Option<&str>) -> Value {
-    let mut attributes = json!({});
-    if let Some(email) = email {
-        attributes["email"] = json!(email);
-    }
-    json!({
-        "version": "1",
-        "region": "us-east-1",
-        "userPoolId": "us-east-1_EXAMPLE",
-        "userName": "3f1e6c2a-8b4d-4e0f-9a71-2c5d8e9b0a13",
-        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "client" },
-        "triggerSource": trigger,
-        "request": { "userAttributes": attributes, "validationData": null },
-        "response": { "autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false }
-    })
+    pre_sign_up_event(trigger, email, None)
 }
 
 fn refused() -> Result<Value, Error> {

@@ -148,27 +148,6 @@ fn act_org(act: &Act) -> Option<Ref> {
     }
 }
 
-/// A pre-sign-up event as Cognito sends it to Lambda.
-fn sign_up_event(trigger_source: &str, email: Option<&str>, verified: Option<bool>) -> Value {
-    let mut attributes = json!({});
-    if let Some(email) = email {
-        attributes["email"] = json!(email);
-    }
-    if let Some(verified) = verified {
-        attributes["email_verified"] = json!(verified.to_string()); // a string, as Cognito sends it
-    }
-    json!({
-        "version": "1",
-        "region": "us-east-1",
-        "userPoolId": "us-east-1_MODEL",
-        "userName": "visitor",
-        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "model" },
-        "triggerSource": trigger_source,
-        "request": { "userAttributes": attributes, "validationData": null },
-        "response": { "autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false }
-    })
-}
-
 /// The trigger's answer against the model's: an admitted event comes back untouched (no
 /// auto-confirmation), a refusal carries the one message Cognito shows.
 fn check_sign_up(
@@ -485,7 +464,8 @@ impl<'a> Driver<'a> {
                 // The handler the `pre-sign-up` function runs, as Cognito would invoke it.
                 self.clear_of_expiries();
                 let address = addr.map(|a| self.world.pool.render(a));
-                let event = sign_up_event(trigger.source(), address.as_deref(), *verified);
+                let event =
+                    crate::cognito::pre_sign_up_event(trigger.source(), address.as_deref(), *verified);
                 let before = self.app.now().epoch_millis();
                 self.requests += 1;
                 let answer = roster::handlers::pre_sign_up::handle(&self.app.app, event.clone()).await;
