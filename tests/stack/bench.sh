@@ -7,11 +7,12 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge -p events)
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge -p events -p pre-sign-up)
 log "building release binaries (x86-64, for cold starts)"
 cargo build --release --quiet "${FUNCTIONS[@]}"
 cargo build --release --quiet -p roster-tests --bin bench
-if [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ]; then
+if [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ] \
+   || [ ! -f target/lambda/pre-sign-up/bootstrap ]; then
   log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
   bash infra/check.sh
 fi
