@@ -69,7 +69,8 @@ pub fn algorithm(token: &str) -> Option<Algorithm> {
 }
 
 /// An OpenID Connect issuer whose ID tokens are accepted as API Gateway's JWT authorizer
-/// accepts them: signed (RS256 or ES256) by a key of the issuer's JWKS, `iss` equal to the
+/// accepts them: signed with RSA (RS256, RS384, RS512: the authorizer takes no other
+/// algorithm) by a key of the issuer's JWKS, `iss` equal to the
 /// issuer, `aud` containing the audience (the app's client id), `exp` not passed (no
 /// leeway), `nbf` reached if present, `sub` present. The keys are fetched on first use
 /// (`{issuer}/.well-known/openid-configuration` names `jwks_uri`), kept, and fetched again
@@ -126,7 +127,7 @@ impl Issuer {
     /// The claims of a valid ID token of this issuer, as API Gateway would pass them on.
     pub async fn verify(&self, token: &str) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
+        if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) {
             return None;
         }
         let key = self.key(header.kid.as_deref()?, header.alg).await?;
@@ -209,20 +210,53 @@ mod tests {
         assert!(verify("s", "garbage").is_none());
     }
 
-    // A P-256 key for these tests only, and its public half as a JWK.
+    // An RSA key for these tests only (PKCS#1 DER, base64), and its modulus for the JWK.
+    const RSA_PKCS1: &str = concat!(
+        "MIIEowIBAAKCAQEAyUVTJsRMXT6GhxM8hDnl1J/iaJ2XsA+gV6ssITUlygnUzx4s1ZI/w6ao6IqGFU8rhJlsdav2r3wYXS+U",
+        "yLGVpm+FqdXv42WGKMX4M/qm20ikF0XHZo0leXInTEFTMnvnkmI7TuBgmlqW26rIsVTH6R2W/8tTa0UUcA5GK4v2mBpldLZ1",
+        "wdcuY3WxdUfZ+vIvq1MOkBP589PLPbuaC0PvmkTbrUDEz7BGuM8FLgNaf7zds2DRpoYH3ehDLZIbOw7XPui0+cJnfppaHWUC",
+        "BKTKhIeUXi+arEssUOpKEpjL1Bwbcakh3T2Dyq6/LyFKL0rID50Kvr/g+pYgkvZVLLEgQwIDAQABAoIBAA0t/HVv6j46321N",
+        "7asM7YdgVt+Z3jp5s3q6K0AbbleOEEDlzXLIymMh8TKVC5Wuov9iWo9UDOnN2vyTJo+DzXRiHiMSbsx5s/DMkeW5dp6qYZBi",
+        "kd2dxYPv3THpnyyRn4be5tpR6BGDeBh3VQADuLmDpgUnB9Xg5qc10BN+7U1lYzVervUUlctEw+OtvEJmQxTrCTQmDy5waHiz",
+        "uJCD0CKPwghtZ5iYQvPde0SJVt/H5rkWmuXkAsvRqJP0UyxjLTDGFirNnANqnVf4kyDhPsX75MuuAGt2eqcd76BrfiBntltk",
+        "uPjSg5hkSNI1RdPMVYWJtFW5UybXmYcIUhK/wjECgYEA/E6wfpIkRn5m3PmQ24Vg0xSlndBsZ3xhVzvd/ilaShj2slBwDKrg",
+        "tm/F2t0U9J/wCqyKBf++pIgj6E8P7kt8iJeu/scQgdkEBPspH/B2wWRmLnaQTl056bpfJIimxIlJjy6nYvvfEUj3ebWBCReI",
+        "blZokzyEvs6oFshHJ/goO9MCgYEAzDdrJaPewhVnKphuIbxf2dlF2JfZuG+JqdZeBocRmt1Tfq9RoKuidpjij9+70VTh0mam",
+        "1eHXL1PzRy1QziKGIie7GicitiG/NYM793eRpY0i0CRcZDtUEHlWk/b7zwu4KmzCUBo4CSpcjn2WWYvVet5EA5PolNgaR1DS",
+        "mqJV89ECgYA2016U0mrhipwNjomEujH1DDqE1YKI5kU8sHynuxKsoUoSK1p91i/oVNd4nKvuEEcX+rAvZ4hktlSfKXb7wBl6",
+        "kQNsx5L1tFOkRXOFRjp4AboWhJsM/EMWX/JGvQ8IDBEY9PlYkATD+8gTAXbdo+h4mXw16mOqFrv9311e+RS9EwKBgQC8Z9iL",
+        "hm7qYnKmwrDAoRlRU/nzhM0SMp0wOpzOquhcFxuEAl1tvUuK3SwRDpop24Tn51q+crhjarFElpM5SnKzqjIdQ8PrgqD0ztmR",
+        "SxftQ5O9sf4nXvEErd1pb3ELqMVFJsfyvO27zwBLWaRPgwn2bH8VSe1G/UTpTLCwh1qDMQKBgBkpiBzxJ/TTU0tk2wqk4jex",
+        "CbFnqDDTb9LdffQ2iqo9zxRXBAG48YXn9Xh0OIlNPtBB5AMuSXF5WOM0J91ugfdMumwFn4zxLBeNlVAIBKib2hQwgR0w43Fg",
+        "wBO+3BTrf1WqsZrpmvSoQ1LmBUx7ZtoxL4e3MF18rFlzZuptp+AT",
+    );
+    const RSA_N: &str = "yUVTJsRMXT6GhxM8hDnl1J_iaJ2XsA-gV6ssITUlygnUzx4s1ZI_w6ao6IqGFU8rhJlsdav2r3wYXS-UyLGVpm-FqdXv42WGKMX4M_qm20ikF0XHZo0leXInTEFTMnvnkmI7TuBgmlqW26rIsVTH6R2W_8tTa0UUcA5GK4v2mBpldLZ1wdcuY3WxdUfZ-vIvq1MOkBP589PLPbuaC0PvmkTbrUDEz7BGuM8FLgNaf7zds2DRpoYH3ehDLZIbOw7XPui0-cJnfppaHWUCBKTKhIeUXi-arEssUOpKEpjL1Bwbcakh3T2Dyq6_LyFKL0rID50Kvr_g-pYgkvZVLLEgQw";
+    // A P-256 key, which API Gateway's authorizer would not take.
     const EC_PKCS8: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSwxF0UYs26CI8a6LM5alMyCMhG4v88qELBVUgOe6OkGhRANCAARRBHVBXVvPdmpuUTjuooBFfjPjKdgfkO7wcbeLcwzcdm3GCzhQqoWFTf86MBzFXfJb7otzFxJUXKgqpY6TfFOy";
     const ISSUER: &str = "http://127.0.0.1:9/issuer";
 
     fn issuer() -> Issuer {
-        let set = serde_json::from_value(json!({ "keys": [{
-            "kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
-            "x": "UQR1QV1bz3ZqblE47qKARX4z4ynYH5Du8HG3i3MM3HY", "y": "bcYLOFCqhYVN_zowHMVd8lvui3MXElRcqCqljpN8U7I",
-        }]}))
+        let set = serde_json::from_value(json!({ "keys": [
+            { "kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": RSA_N, "e": "AQAB" },
+            {
+                "kty": "EC", "crv": "P-256", "kid": "ec", "alg": "ES256", "use": "sig",
+                "x": "UQR1QV1bz3ZqblE47qKARX4z4ynYH5Du8HG3i3MM3HY", "y": "bcYLOFCqhYVN_zowHMVd8lvui3MXElRcqCqljpN8U7I",
+            },
+        ]}))
         .unwrap();
         Issuer::with_keys(ISSUER, "app-client", set)
     }
 
     fn id_token(kid: &str, claims: Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.decode(RSA_PKCS1).unwrap();
+        let key = EncodingKey::from_rsa_der(&der);
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    fn es256_token(kid: &str, claims: Value) -> String {
         use base64::Engine;
         let der = base64::engine::general_purpose::STANDARD.decode(EC_PKCS8).unwrap();
         let mut header = Header::new(Algorithm::ES256);
@@ -263,6 +297,7 @@ mod tests {
             ("no sub", id_token("k1", claims(json!({ "sub": null })))),
             ("an empty sub", id_token("k1", claims(json!({ "sub": "" })))),
             ("an unknown key", id_token("k2", claims(json!({})))),
+            ("ES256, which API Gateway's authorizer refuses", es256_token("ec", claims(json!({})))),
         ] {
             assert!(issuer.verify(&token).await.is_none(), "{why}");
         }

@@ -116,7 +116,7 @@ start_oidc_gateway() { # port, provider port, client id
   cat >"$config" <<EOF
 {"signIn": {"kind": "oidc", "clientId": "$client", "scope": "openid email profile",
   "authorizationEndpoint": "$issuer/auth", "tokenEndpoint": "$issuer/token",
-  "logout": {"endpoint": "$issuer/session/end", "style": "oidc"}}}
+  "logout": {"endpoint": "$issuer/session/end", "style": "oidc"}, "selfSignUp": false}}
 EOF
   ROSTER_OIDC_ISSUER=$issuer ROSTER_OIDC_AUDIENCE=$client ROSTER_WEB_CONFIG=$config start_gateway "$port"
 }

@@ -133,7 +133,8 @@ test("signs in with the provider (authorization code + PKCE), calls the API with
   await page.waitForURL(atProvider("/session/end"));
   await shot(page, "oidc-provider-sign-out");
   const endSession = new URL(page.url()).searchParams;
-  assert.equal(endSession.get("id_token_hint"), session.token);
+  assert.equal(endSession.get("id_token_hint"), null, "the bearer token never goes into a URL");
+  assert.equal(endSession.get("client_id"), CLIENT);
   assert.equal(endSession.get("post_logout_redirect_uri"), `${APP}/`);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(atApp("/sign-in"));
@@ -211,8 +212,16 @@ test("a stranger's sign-up is refused (invitation-only) and no account is create
   const stranger = person("rex");
   const page = await newPage(browser(), 1280, APP);
   await page.goto("/sign-in");
-  await page.getByRole("button", { name: "Create account" }).click();
+  // Sign-up is closed to all but invited addresses (selfSignUp: false): the app offers none...
+  await page.getByText("New accounts are by invitation: open the link in your invitation email to create yours.").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Create account" }).count(), 0, "no sign-up offered");
+  await checkA11y(page, "sign-in (invitation-only sign-up)");
+  await shot(page, "oidc-sign-in-invitation-only");
+  // ...but the provider's own sign-in page links to its sign-up, as Cognito's does: the
+  // pre-sign-up check is what refuses.
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(atProvider("/interaction/"));
+  await page.getByRole("link", { name: "Create account" }).click();
   await page.getByRole("heading", { name: "Create account" }).waitFor();
   await page.getByLabel("Email").fill(stranger.email);
   await page.getByLabel("Name").fill(stranger.name);
@@ -232,6 +241,23 @@ test("a stranger's sign-up is refused (invitation-only) and no account is create
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+});
+
+test("an invite link's page offers no new account while sign-up is by invitation only", { skip }, async () => {
+  const owner = person("lena");
+  const orgName = unique("Link Co");
+  const { org } = await apiAt<{ org: { id: string } }>(APP, owner, "POST", "/orgs", { name: orgName });
+  const { link } = await apiAt<{ link: { url: string } }>(APP, owner, "POST", `/orgs/${org.id}/invite-links`, {});
+  const page = await newPage(browser(), 1280, APP);
+  await page.goto(pathOf(link.url));
+  await page.getByRole("heading", { name: `Join ${orgName}` }).waitFor();
+  await page
+    .getByText("New accounts are by email invitation only: sign in with your account, or ask whoever shared this link to invite your address.")
+    .waitFor();
+  assert.equal(await page.getByRole("link", { name: "Create account" }).count(), 0, "a link names no address to sign up");
+  await page.getByRole("link", { name: "Sign in to accept" }).waitFor();
+  await checkA11y(page, "accept a link (signed out, invitation-only sign-up)");
+  await shot(page, "oidc-accept-link-invitation-only");
 });
 
 test("a callback with a wrong state is refused; a sign-in cancelled at the provider says so", { skip }, async () => {

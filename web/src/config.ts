@@ -14,9 +14,13 @@ export type OidcSignIn = {
    * Registration"). */
   signUpEndpoint?: string;
   /** Absent: sign-out only clears the tab's session. "oidc": end_session_endpoint with
-   * id_token_hint, client_id, post_logout_redirect_uri. "cognito": https://<domain>/logout
+   * client_id and post_logout_redirect_uri. "cognito": https://<domain>/logout
    * with client_id and logout_uri. */
   logout?: { endpoint: string; style: "oidc" | "cognito" };
+  /** false: the provider admits sign-ups of invited addresses only (the stack's
+   * AllowSelfSignUp=false), so the app offers "Create account" only on an email
+   * invitation's page. Absent: true. */
+  selfSignUp?: boolean;
 };
 
 export type WebConfig = {
@@ -73,7 +77,12 @@ export function parseConfig(json: unknown): WebConfig {
   };
   const url = (o: Json, key: string, at: string): string => {
     const v = text(o, key, at);
-    const u = URL.parse(v);
+    let u: URL | null = null;
+    try {
+      u = new URL(v); // not URL.parse: Safari before 18 lacks it
+    } catch {
+      // not a URL: refused below
+    }
     const loopback = u && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
     if (!u || !(u.protocol === "https:" || (u.protocol === "http:" && loopback)) || u.hash)
       fail(`${at}.${key}`, "must be an https URL without a fragment");
@@ -90,7 +99,7 @@ export function parseConfig(json: unknown): WebConfig {
     return { signIn: { kind: "local" } };
   }
   if (s.kind !== "oidc") fail("signIn.kind", 'must be "local" or "oidc"');
-  only(s, "signIn", ["kind", "clientId", "scope", "authorizationEndpoint", "tokenEndpoint", "signUpEndpoint", "logout"]);
+  only(s, "signIn", ["kind", "clientId", "scope", "authorizationEndpoint", "tokenEndpoint", "signUpEndpoint", "logout", "selfSignUp"]);
   const scope = text(s, "scope", "signIn");
   if (!scope.split(" ").includes("openid")) fail("signIn.scope", 'must include "openid"');
   const signIn: OidcSignIn = {
@@ -101,6 +110,10 @@ export function parseConfig(json: unknown): WebConfig {
     tokenEndpoint: url(s, "tokenEndpoint", "signIn"),
   };
   if (s.signUpEndpoint !== undefined) signIn.signUpEndpoint = url(s, "signUpEndpoint", "signIn");
+  if (s.selfSignUp !== undefined) {
+    if (typeof s.selfSignUp !== "boolean") fail("signIn.selfSignUp", "must be true or false");
+    signIn.selfSignUp = s.selfSignUp as boolean;
+  }
   if (s.logout !== undefined) {
     const l = s.logout;
     if (!isObject(l)) return fail("signIn.logout", "must be an object");

@@ -23,9 +23,16 @@ export function useLocation(): { path: string; query: URLSearchParams } {
   return { path: location.pathname, query: new URLSearchParams(location.search) };
 }
 
-/** `next` if it is a path of this app (never an address elsewhere, such as `//host`), else `/`. */
+/** `next` if it is a path of this app (never an address elsewhere, such as `//host` or
+ * `/\t/host`), as the browser resolves it, else `/`. */
 export function localPath(next: string | null | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  if (!next || !next.startsWith("/")) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }
 
 /** Matches `/o/:orgId/members/:userId` style patterns. */

@@ -8,7 +8,7 @@
 // its address) stays in this tab's sessionStorage.
 import { oidc, type OidcSignIn } from "../config";
 import { localPath, navigate } from "../router";
-import { claimsOf, clearSession, session, startSession } from "../session";
+import { claimsOf, clearSession, startSession } from "../session";
 
 const PENDING = "roster.oidc";
 type Pending = { state: string; nonce: string; verifier: string; next: string };
@@ -146,7 +146,6 @@ export async function finishSignIn(cfg: OidcSignIn, query: URLSearchParams): Pro
 /** The "Sign out" button: ends this tab's session and, when the deployment says how, the
  * provider's (which then returns to the app's start page). */
 export function logOut(): void {
-  const token = session()?.token;
   clearSession();
   const cfg = oidc();
   if (!cfg?.logout) {
@@ -157,9 +156,8 @@ export function logOut(): void {
   const back = `${location.origin}/`;
   url.searchParams.set("client_id", cfg.clientId);
   if (cfg.logout.style === "cognito") url.searchParams.set("logout_uri", back);
-  else {
-    if (token) url.searchParams.set("id_token_hint", token);
-    url.searchParams.set("post_logout_redirect_uri", back);
-  }
+  // No id_token_hint: the ID token is the API's bearer token until it expires, and would
+  // stay in the history and the provider's logs; client_id names the client instead.
+  else url.searchParams.set("post_logout_redirect_uri", back);
   location.assign(url.href);
 }

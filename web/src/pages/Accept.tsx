@@ -60,6 +60,9 @@ export function Accept({ token }: { token: string }) {
     event.preventDefault();
     void startSignIn(provider, { next: here, loginHint: preview?.email, ...how });
   };
+  // With sign-up closed to all but invited addresses, a link (which names no address)
+  // admits no new account: offering one would end in the provider's refusal.
+  const canCreate = Boolean(preview?.email) || provider?.selfSignUp !== false;
 
   if (opening) {
     return (
@@ -174,15 +177,19 @@ export function Accept({ token }: { token: string }) {
           <p class="muted">
             {preview.email
               ? `No account yet? Create one with ${preview.email}, then accept.`
-              : "No account yet? Create one, then accept."}
+              : canCreate
+                ? "No account yet? Create one, then accept."
+                : "New accounts are by email invitation only: sign in with your account, or ask whoever shared this link to invite your address."}
           </p>
           <div class="actions start">
             <a class="button primary" href={signInHref(preview.email)} onClick={toSignIn({})}>
               Sign in to accept
             </a>
-            <a class="button secondary" href={signInHref(preview.email)} onClick={toSignIn({ create: true })}>
-              Create account
-            </a>
+            {canCreate && (
+              <a class="button secondary" href={signInHref(preview.email)} onClick={toSignIn({ create: true })}>
+                Create account
+              </a>
+            )}
           </div>
         </>
       )}

@@ -20,7 +20,13 @@ export function Callback() {
       return;
     }
     finishSignIn(cfg, query).then(
-      (next) => navigate(next, true),
+      (next) => {
+        try {
+          navigate(next, true);
+        } catch {
+          navigate("/", true); // a return path the browser will not go to: the start page
+        }
+      },
       (e) => setFailure(e instanceof SignInError ? e : new SignInError("The sign-in could not be completed. Try again.", "/")),
     );
   }, []);

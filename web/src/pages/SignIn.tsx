@@ -27,14 +27,19 @@ function ProviderSignIn({ cfg, next, email }: { cfg: OidcSignIn; next: string | 
         You sign in on your organization's sign-in page, then come back here.
         {email ? ` Use ${email}.` : ""}
       </p>
+      {cfg.selfSignUp === false && (
+        <p class="muted">New accounts are by invitation: open the link in your invitation email to create yours.</p>
+      )}
       <ErrorText message={error} />
       <div class="actions start">
         <button type="button" class="primary" disabled={busy} onClick={() => go(false)}>
           Sign in
         </button>
-        <button type="button" class="secondary" disabled={busy} onClick={() => go(true)}>
-          Create account
-        </button>
+        {cfg.selfSignUp !== false && (
+          <button type="button" class="secondary" disabled={busy} onClick={() => go(true)}>
+            Create account
+          </button>
+        )}
       </div>
     </section>
   );
