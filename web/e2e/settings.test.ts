@@ -162,7 +162,11 @@ test("an owner deletes the organization after typing its name; it is gone for ev
   // Escape closes it, focus back on its button; nothing happened.
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "hidden" });
-  assert.ok(await open.evaluate((el) => el === document.activeElement), "focus back on Delete organization");
+  // The dialog leaves the page first, then its cleanup puts focus back: wait for it.
+  const opener = await open.elementHandle();
+  await page
+    .waitForFunction((el) => el === document.activeElement, opener, { timeout: 2000 })
+    .catch(() => assert.fail("focus back on Delete organization"));
   await open.click();
 
   await confirmInput.fill(name.slice(0, Math.ceil(name.length / 2)));
