@@ -242,6 +242,32 @@ impl Template {
     }
 }
 
+/// The value `variable` has in `owner`'s environment (with its logical id), after checking
+/// that no other function gets it (`why`: what the others do not do) and Globals does not
+/// set it.
+fn environment_of_only<'a>(
+    template: &'a Template,
+    variable: &str,
+    owner: Function,
+    why: &str,
+) -> (&'a str, &'a Value) {
+    assert!(
+        template.root["Globals"]["Function"]["Environment"]["Variables"][variable].is_null(),
+        "{variable} belongs to `{}` alone, not to Globals",
+        owner.name()
+    );
+    let mut found = None;
+    for (binary, (id, function)) in template.functions() {
+        let value = &function["Properties"]["Environment"]["Variables"][variable];
+        if binary == owner.name() {
+            found = Some((id, value));
+        } else {
+            assert!(value.is_null(), "{id} ({binary}) gets {variable} but {why}");
+        }
+    }
+    found.expect("every function of Function::ALL is deployed")
+}
+
 // ------------------------------------------------------------------ routes
 
 type RouteSet = BTreeSet<(String, String, String)>;
@@ -560,24 +586,12 @@ fn invitation_links_and_sign_in_return_to_the_app() {
     let template = Template::load();
     let (distribution, _) = the_one(&template, "AWS::CloudFront::Distribution");
     let own = format!("https://${{{distribution}.DomainName}}");
-    assert!(
-        template.root["Globals"]["Function"]["Environment"]["Variables"]["ROSTER_APP_URL"].is_null(),
-        "ROSTER_APP_URL belongs to `{}` alone",
-        SENDS_EMAIL.name()
-    );
-    for (binary, (id, function)) in template.functions() {
-        let value = &function["Properties"]["Environment"]["Variables"]["ROSTER_APP_URL"];
-        if binary != SENDS_EMAIL.name() {
-            assert!(value.is_null(), "{id} ({binary}) gets ROSTER_APP_URL but sends no email");
-            continue;
-        }
-        let (name, argument) =
-            intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_APP_URL is not an !If"));
-        let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [HasAppUrl, ...]");
-        assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
-        assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
-        assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
-    }
+    let (id, value) = environment_of_only(&template, "ROSTER_APP_URL", SENDS_EMAIL, "sends no email");
+    let (name, argument) = intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_APP_URL is not an !If"));
+    let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [HasAppUrl, ...]");
+    assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
+    assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
+    assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
     let (client_id, client) = the_one(&template, "AWS::Cognito::UserPoolClient");
     let urls = |key: &str| -> Vec<String> {
         let (name, argument) = intrinsic(&client["Properties"][key]).expect("an !If on HasAppUrl");
@@ -1005,23 +1019,13 @@ fn events_function_reads_the_stream_and_publishes_to_the_bus_only() {
     let buses = template.of_type("AWS::Events::EventBus");
     assert_eq!(buses.len(), 1, "the template must define exactly one EventBridge bus");
     let bus_id = buses[0].0;
-    assert!(
-        template.root["Globals"]["Function"]["Environment"]["Variables"]["ROSTER_EVENT_BUS"].is_null(),
-        "ROSTER_EVENT_BUS belongs to `{}` alone, not to Globals",
-        PUBLISHES_EVENTS.name()
+    let (events_id, value) =
+        environment_of_only(&template, "ROSTER_EVENT_BUS", PUBLISHES_EVENTS, "publishes no events");
+    assert_eq!(
+        intrinsic(value),
+        Some(("Ref".to_owned(), Value::String(bus_id.to_owned()))),
+        "{events_id}: ROSTER_EVENT_BUS must be !Ref {bus_id} (the bus's name)"
     );
-    for (binary, (other_id, other)) in &functions {
-        let value = &other["Properties"]["Environment"]["Variables"]["ROSTER_EVENT_BUS"];
-        if *binary == PUBLISHES_EVENTS.name() {
-            assert_eq!(
-                intrinsic(value),
-                Some(("Ref".to_owned(), Value::String(bus_id.to_owned()))),
-                "{other_id}: ROSTER_EVENT_BUS must be !Ref {bus_id} (the bus's name)"
-            );
-        } else {
-            assert!(value.is_null(), "{other_id} ({binary}) gets ROSTER_EVENT_BUS but publishes no events");
-        }
-    }
 
     // Its one event: the table's stream.
     let events = mapping(&properties["Events"], &format!("{id}.Events"));
@@ -1207,23 +1211,14 @@ fn cursor_keys_are_generated_and_reach_only_list() {
         });
     }
 
-    assert!(
-        template.root["Globals"]["Function"]["Environment"]["Variables"]["ROSTER_CURSOR_KEYS"].is_null(),
-        "ROSTER_CURSOR_KEYS belongs to the list function alone, not to Globals"
-    );
     let reference = format!("{{{{resolve:secretsmanager:${{{secret_id}}}:SecretString:");
-    for (binary, (id, function)) in template.functions() {
-        let value = &function["Properties"]["Environment"]["Variables"]["ROSTER_CURSOR_KEYS"];
-        if binary == Function::List.name() {
-            let text = sub_text(value).unwrap_or_else(|| panic!("{id}: ROSTER_CURSOR_KEYS is not a !Sub"));
-            assert!(
-                text.starts_with(&reference) && text.ends_with("}}"),
-                "{id}: ROSTER_CURSOR_KEYS must be a dynamic reference to {secret_id}'s string, got {text}"
-            );
-        } else {
-            assert!(value.is_null(), "{id} ({binary}) gets ROSTER_CURSOR_KEYS but hands out no cursors");
-        }
-    }
+    let (id, value) =
+        environment_of_only(&template, "ROSTER_CURSOR_KEYS", Function::List, "hands out no cursors");
+    let text = sub_text(value).unwrap_or_else(|| panic!("{id}: ROSTER_CURSOR_KEYS is not a !Sub"));
+    assert!(
+        text.starts_with(&reference) && text.ends_with("}}"),
+        "{id}: ROSTER_CURSOR_KEYS must be a dynamic reference to {secret_id}'s string, got {text}"
+    );
 }
 
 // ------------------------------------------------------------------ email branding
@@ -1240,26 +1235,14 @@ const BRANDING: [(&str, &str); 3] = [
 #[test]
 fn branding_reaches_only_the_function_that_sends_email() {
     let template = Template::load();
-    let globals = &template.root["Globals"]["Function"]["Environment"]["Variables"];
     for (variable, parameter) in BRANDING {
-        assert!(
-            globals[variable].is_null(),
-            "{variable} belongs to `{}` alone, not to Globals",
-            SENDS_EMAIL.name()
-        );
         assert!(!template.root["Parameters"][parameter].is_null(), "no parameter {parameter}");
-        for (binary, (id, function)) in template.functions() {
-            let value = &function["Properties"]["Environment"]["Variables"][variable];
-            if binary == SENDS_EMAIL.name() {
-                assert_eq!(
-                    intrinsic(value),
-                    Some(("Ref".to_owned(), Value::String(parameter.to_owned()))),
-                    "{id}: {variable} must be !Ref {parameter}"
-                );
-            } else {
-                assert!(value.is_null(), "{id} ({binary}) gets {variable} but sends no email");
-            }
-        }
+        let (id, value) = environment_of_only(&template, variable, SENDS_EMAIL, "sends no email");
+        assert_eq!(
+            intrinsic(value),
+            Some(("Ref".to_owned(), Value::String(parameter.to_owned()))),
+            "{id}: {variable} must be !Ref {parameter}"
+        );
     }
     let defaults: Vec<(&str, String)> = BRANDING
         .iter()
