@@ -7,7 +7,8 @@ import { logOut } from "./auth/oidc";
 import { SignIn } from "./pages/SignIn";
 import { Callback } from "./pages/Callback";
 import { OrgList } from "./pages/OrgList";
-import { OrgPage, type Tab } from "./pages/OrgPage";
+import { OrgPage } from "./pages/OrgPage";
+import type { Tab } from "./pages/orgContext";
 import { Accept } from "./pages/Accept";
 import { HomeLink } from "./components/HomeLink";
 

@@ -6,7 +6,7 @@ import { describeEvent, preloadNames } from "../audit";
 import { useNames } from "./members/names";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 export function Activity({ context }: { context: OrgContext }) {
   const orgId = context.org.id;

@@ -9,7 +9,7 @@ import { Dialog } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 /** At most this many addresses in one request (API.md, "Invite"). */
 const MAX_ADDRESSES = 100;

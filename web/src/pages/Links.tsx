@@ -11,7 +11,7 @@ import { Confirm } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 export function Links({ context }: { context: OrgContext }) {
   const orgId = context.org.id;

@@ -12,7 +12,7 @@ import { displayName } from "../session";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { remember, useNames } from "./members/names";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 /** Audit pages read per "Load more" at most, and the matches that end it early. */
 const PAGES_PER_READ = 5;

@@ -17,7 +17,7 @@ import { useAction } from "../components/useAction";
 import { BulkRemove } from "./members/BulkRemove";
 import { remember } from "./members/names";
 import { InviteButton } from "./InviteDialog";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 type StatusFilter = "" | "joined" | "suspended" | "invited" | "expired";
 type Pending =

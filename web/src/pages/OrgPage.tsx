@@ -14,13 +14,8 @@ import { Links } from "./Links";
 import { Activity } from "./Activity";
 import { MemberDetails } from "./MemberDetails";
 import { Settings } from "./Settings";
+import type { OrgContext, Seats, Tab } from "./orgContext";
 
-export type Tab = "members" | "links" | "activity" | "settings";
-
-/** What every tab of an organization gets: the organization, the viewer's membership, and
- * a way to read both again after a change (counts, the viewer's own role). */
-export type OrgContext = { org: Org; me: Member; seats?: Seats | undefined; reload: () => Promise<void> };
-type Seats = { limit: number; used: number };
 
 export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userId?: string }) {
   const [ctx, setCtx] = useState<{ org: Org; me: Member; seats?: Seats | undefined } | null>(null);

@@ -7,7 +7,7 @@ import { navigate } from "../router";
 import { Dialog } from "../components/Dialog";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
-import type { OrgContext } from "./OrgPage";
+import type { OrgContext } from "./orgContext";
 
 export function Settings({ context }: { context: OrgContext }) {
   return (

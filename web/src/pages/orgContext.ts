@@ -1,0 +1,11 @@
+// What an organization's page hands to each of its tabs, in a module of its own so that the
+// tabs and the page that holds them do not import each other.
+import type { Member, Org } from "../api/client";
+
+export type Tab = "members" | "links" | "activity" | "settings";
+
+export type Seats = { limit: number; used: number };
+
+/** What every tab of an organization gets: the organization, the viewer's membership, and
+ * a way to read both again after a change (counts, the viewer's own role). */
+export type OrgContext = { org: Org; me: Member; seats?: Seats | undefined; reload: () => Promise<void> };
