@@ -7,7 +7,9 @@ import { session, signOut } from "../session";
 type Schemas = components["schemas"];
 export type Org = Schemas["Org"];
 export type Member = Schemas["Member"];
-export type OrgWithMembership = Schemas["OrgWithMembership"];
+/** An entry of `GET /orgs`: the organization and the caller's membership, or (where the
+ * caller is suspended) only its id, name and that status. */
+export type ListedOrg = paths["/orgs"]["get"]["responses"][200]["content"]["application/json"]["orgs"][number];
 export type Invitation = Schemas["Invitation"];
 export type InviteLink = Schemas["InviteLink"];
 export type NewInviteLink = Schemas["NewInviteLink"];

@@ -1,7 +1,7 @@
 // The caller's organizations with their role, and "Create organization". Arriving with
 // `?deleted=1` (after deleting an organization in its Settings) says so.
 import { useEffect, useState } from "preact/hooks";
-import { api, ok, type OrgWithMembership } from "../api/client";
+import { api, ok, type ListedOrg } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
@@ -9,7 +9,7 @@ import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 
 export function OrgList() {
-  const [orgs, setOrgs] = useState<OrgWithMembership[] | null>(null);
+  const [orgs, setOrgs] = useState<ListedOrg[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -50,9 +50,9 @@ export function OrgList() {
                 {org.name}
               </a>
               <span class="muted">
-                {ROLE_LABEL[membership.role]}
-                {membership.status === "suspended" ? " · Suspended" : ""} · {org.memberCount}{" "}
-                {org.memberCount === 1 ? "member" : "members"}
+                {"role" in membership && "memberCount" in org
+                  ? `${ROLE_LABEL[membership.role]}${membership.status === "suspended" ? " · Suspended" : ""} · ${org.memberCount} ${org.memberCount === 1 ? "member" : "members"}`
+                  : "Suspended"}
               </span>
             </li>
           ))}
