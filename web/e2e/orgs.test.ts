@@ -60,3 +60,33 @@ test("an invalid organization name is refused with a sentence, and nothing is cr
   assert.match((await page.getByRole("alert").textContent()) ?? "", /not accepted/);
   assert.equal(await page.getByRole("listitem").count(), 0);
 });
+
+test("a malformed address shows the not-found page, with the way back to the organizations", async () => {
+  const dana = person("dana");
+  const page = await newPage(browser());
+  await page.goto("/sign-in");
+  await fillSignIn(page, dana);
+  await page.getByRole("heading", { name: "Your organizations" }).waitFor();
+  // Percent signs that decode to nothing, as a mistyped or cut-off link has them.
+  for (const path of ["/o/%zz/members", "/o/org_1/members/%E0%A4%A", "/o/%/settings", "/o/abc%2"]) {
+    await page.goto(path);
+    await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor({ timeout: 5000 });
+    await page.getByText("Check the address, or go to your organizations.").waitFor();
+    // The header is there too: the app runs, it is not a blank page.
+    await page.getByText("Signed in as Dana").waitFor();
+  }
+  await checkA11y(page, "page not found");
+  await shot(page, "not-found");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await shot(page, "not-found-mobile");
+  await page.setViewportSize({ width: 1280, height: 860 });
+  // By keyboard: the skip link, then the way back.
+  await page.keyboard.press("Tab");
+  let tabs = 0;
+  while (!(await page.evaluate(() => document.activeElement?.textContent === "Go to your organizations")) && tabs++ < 10) {
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Your organizations" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/");
+});

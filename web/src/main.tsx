@@ -79,6 +79,7 @@ function NotFound() {
   return (
     <section class="narrow">
       <h1 tabIndex={-1}>Page not found</h1>
+      <p>There is no page at this address. Check the address, or go to your organizations.</p>
       <HomeLink />
     </section>
   );

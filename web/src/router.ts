@@ -35,7 +35,8 @@ export function localPath(next: string | null | undefined): string {
   }
 }
 
-/** Matches `/o/:orgId/members/:userId` style patterns. */
+/** Matches `/o/:orgId/members/:userId` style patterns; a path whose parameter does not
+ * decode (`%zz`, a cut-off `%E0%A4`) matches nothing, so it gets the not-found page. */
 export function match(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split("/");
   const got = path.replace(/\/$/, "").split("/");
@@ -44,10 +45,21 @@ export function match(pattern: string, path: string): Record<string, string> | n
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const g = got[i]!;
-    if (w.startsWith(":")) params[w.slice(1)] = decodeURIComponent(g);
-    else if (w !== g) return null;
+    if (w.startsWith(":")) {
+      const value = decoded(g);
+      if (value === null) return null;
+      params[w.slice(1)] = value;
+    } else if (w !== g) return null;
   }
   return params;
+}
+
+function decoded(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 /** Client-side navigation for plain left clicks; the href still works in a new tab. */
