@@ -2,12 +2,17 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// An organization name: 1–100 characters after trimming, no control characters
-/// (which also keeps it to one line wherever it is shown, such as an email subject).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// (which also keeps it to one line wherever it is shown, such as an email subject) and no
+/// invisible or text-direction characters (see [`is_invisible`]).
+///
+/// Request text goes through [`OrgName::parse`]. A name read back (from the table) was
+/// checked when written, but one written before invisible characters were refused may hold
+/// some: reading drops them rather than leave the organization unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct OrgName(String);
 
 impl OrgName {
@@ -23,7 +28,7 @@ impl OrgName {
 }
 
 /// A name shown on one line (an organization's, the product's): `raw` trimmed, 1 to
-/// `max_chars` characters, no control characters.
+/// `max_chars` characters, no control characters, no invisible or text-direction characters.
 pub(crate) fn one_line(raw: &str, max_chars: usize) -> Result<String, InvalidName> {
     let name = raw.trim();
     if name.is_empty() {
@@ -35,7 +40,30 @@ pub(crate) fn one_line(raw: &str, max_chars: usize) -> Result<String, InvalidNam
     if name.chars().any(char::is_control) {
         return Err(InvalidName::ControlCharacter);
     }
+    if name.chars().any(is_invisible) {
+        return Err(InvalidName::InvisibleCharacter);
+    }
     Ok(name.to_owned())
+}
+
+/// A character that shows nothing yet changes the text: one that reorders what follows
+/// (bidi embeddings and overrides U+202A–U+202E, isolates U+2066–U+2069, the marks U+200E,
+/// U+200F and U+061C, the deprecated format controls U+206A–U+206F) or that has no width
+/// (zero-width space and joiners U+200B–U+200D, word joiner and invisible operators
+/// U+2060–U+2064, U+FEFF, soft hyphen U+00AD). In a name it can make `Acme` and `Ac\u{200B}me`
+/// two names that look the same, or turn the rest of an email subject around.
+/// (U+200C and U+200D also shape Persian and Indic text and join emoji: such names lose them.)
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -46,12 +74,22 @@ pub enum InvalidName {
     TooLong(usize),
     #[error("name must not contain control characters or line breaks")]
     ControlCharacter,
+    #[error("name must not contain invisible or text-direction characters")]
+    InvisibleCharacter,
 }
 
 impl TryFrom<String> for OrgName {
     type Error = InvalidName;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
+    }
+}
+
+impl<'de> Deserialize<'de> for OrgName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = String::deserialize(deserializer)?;
+        let visible: String = stored.chars().filter(|c| !is_invisible(*c)).collect();
+        Self::parse(&visible).map_err(serde::de::Error::custom)
     }
 }
 
@@ -68,7 +106,8 @@ impl fmt::Display for OrgName {
 }
 
 /// A person's display name from the identity provider's `name` claim. It is not ours to
-/// reject, so it is cleaned instead: control characters become spaces, runs of white space
+/// reject, so it is cleaned instead: invisible and text-direction characters (see
+/// [`is_invisible`]) are dropped, control characters become spaces, runs of white space
 /// collapse, and it is cut to 200 characters. A name that cleans to nothing is no name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
@@ -78,7 +117,8 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn clean(raw: &str) -> Option<Self> {
-        let spaced: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let spaced: String =
+            raw.chars().filter(|c| !is_invisible(*c)).map(|c| if c.is_control() { ' ' } else { c }).collect();
         let cut: String =
             spaced.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(Self::MAX_CHARS).collect();
         // The cut may end on a space.
@@ -121,6 +161,75 @@ mod tests {
         assert_eq!(OrgName::parse(&"x".repeat(101)), Err(InvalidName::TooLong(100)));
         assert_eq!(OrgName::parse("Ac\nme"), Err(InvalidName::ControlCharacter));
         assert_eq!(OrgName::parse("Ac\u{7f}me"), Err(InvalidName::ControlCharacter));
+    }
+
+    /// Every character [`is_invisible`] names, by group.
+    const BIDI: [char; 12] = [
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+        '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+    ];
+    const ZERO_WIDTH: [char; 6] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'];
+    const OTHER_FORMAT: [char; 10] = [
+        '\u{2061}', '\u{2062}', '\u{2063}', '\u{2064}', '\u{206A}', '\u{206B}', '\u{206C}', '\u{206D}',
+        '\u{206E}', '\u{206F}',
+    ];
+
+    #[test]
+    fn org_names_refuse_invisible_and_text_direction_characters() {
+        for c in BIDI.into_iter().chain(ZERO_WIDTH).chain(OTHER_FORMAT) {
+            for name in [format!("Ac{c}me"), format!("{c}Acme"), format!("Acme{c}"), format!(" {c} Acme ")] {
+                assert_eq!(
+                    OrgName::parse(&name),
+                    Err(InvalidName::InvisibleCharacter),
+                    "U+{:04X} in {name:?}",
+                    c as u32
+                );
+            }
+            assert_eq!(
+                one_line(&format!("Roster{c}"), 60),
+                Err(InvalidName::InvisibleCharacter),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        assert_eq!(
+            OrgName::parse("\u{202E}"),
+            Err(InvalidName::InvisibleCharacter),
+            "not blank: refused for what it is"
+        );
+        assert_eq!(
+            InvalidName::InvisibleCharacter.to_string(),
+            "name must not contain invisible or text-direction characters"
+        );
+        // Visible text of any script and direction is fine, emoji too.
+        for ok in ["Acme GmbH", "Ärzte ohne Grenzen", "שלום", "مرحبا", "東京", "Café ☕", "❤️ Club"]
+        {
+            assert_eq!(OrgName::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn org_name_read_back_drops_what_a_request_may_not_hold() {
+        let read: OrgName = serde_json::from_value(serde_json::json!("Ac\u{200B}me \u{202E}Corp")).unwrap();
+        assert_eq!(read.as_str(), "Acme Corp");
+        let plain: OrgName = serde_json::from_value(serde_json::json!("Acme")).unwrap();
+        assert_eq!(plain.as_str(), "Acme");
+        let blank: Result<OrgName, _> = serde_json::from_value(serde_json::json!(" \u{200B} "));
+        assert!(blank.is_err());
+        assert_eq!(OrgName::try_from("Ac\u{200B}me".to_owned()), Err(InvalidName::InvisibleCharacter));
+    }
+
+    #[test]
+    fn display_names_drop_invisible_and_text_direction_characters() {
+        for c in BIDI.into_iter().chain(ZERO_WIDTH).chain(OTHER_FORMAT) {
+            let name = DisplayName::clean(&format!("{c}A{c}nn {c} Smith{c}")).unwrap();
+            assert_eq!(name.as_str(), "Ann Smith", "U+{:04X}", c as u32);
+            assert_eq!(DisplayName::clean(&format!(" {c} {c}")), None, "U+{:04X}", c as u32);
+        }
+        let hostile = DisplayName::clean("\u{202E}nhoJ\u{202C}\r\n\u{2066}Bcc: x@y.z\u{2069}").unwrap();
+        assert_eq!(hostile.as_str(), "nhoJ Bcc: x@y.z");
+        let read: DisplayName = serde_json::from_value(serde_json::json!("A\u{200D}nn")).unwrap();
+        assert_eq!(read.as_str(), "Ann");
     }
 
     #[test]
