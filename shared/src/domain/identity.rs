@@ -15,7 +15,9 @@ pub struct Caller {
     pub user_id: UserId,
     /// `None` when the token has no usable `email` claim.
     pub email: Option<Email>,
-    /// The `email_verified` claim; `None` when absent. Only an explicit `false` disqualifies.
+    /// The `email_verified` claim; `None` when absent or not a boolean. Only `true` proves
+    /// the address (API.md "Identity"): some issuers omit the claim and let users edit
+    /// `email` (Entra ID's "nOAuth"), and the template accepts any issuer.
     pub email_verified: Option<bool>,
     pub name: Option<DisplayName>,
 }
@@ -47,9 +49,10 @@ impl Caller {
         })
     }
 
-    /// The caller's address if it may be trusted to claim an email invitation.
+    /// The caller's address if the token proves it: what may claim an email invitation or
+    /// an address's slot, and be stored as a member's email.
     pub fn verified_email(&self) -> Option<&Email> {
-        (self.email_verified != Some(false)).then_some(self.email.as_ref()).flatten()
+        (self.email_verified == Some(true)).then_some(self.email.as_ref()).flatten()
     }
 }
 
@@ -88,7 +91,14 @@ mod tests {
             Caller::from_claims(&claims(&[("sub", "u"), ("email", "a@b.co"), ("email_verified", "false")]))
                 .unwrap();
         assert!(caller.verified_email().is_none());
+        // An absent claim proves nothing ("nOAuth"), nor does anything but true.
         let absent = Caller::from_claims(&claims(&[("sub", "u"), ("email", "a@b.co")])).unwrap();
-        assert!(absent.verified_email().is_some(), "absent email_verified is not false");
+        assert!(absent.verified_email().is_none(), "absent email_verified must not count as verified");
+        for odd in ["", "yes", "1", "True ", "null"] {
+            let caller =
+                Caller::from_claims(&claims(&[("sub", "u"), ("email", "a@b.co"), ("email_verified", odd)]))
+                    .unwrap();
+            assert_eq!(caller.verified_email().is_some(), odd.trim().eq_ignore_ascii_case("true"), "{odd:?}");
+        }
     }
 }

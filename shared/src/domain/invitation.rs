@@ -6,6 +6,7 @@ use super::email::Email;
 use super::ids::{InvitationId, LinkId, UserId};
 use super::metadata::Metadata;
 use super::role::Role;
+use super::standing::{RevokedReason, Voucher};
 use super::time::Timestamp;
 use crate::config::MAX_INVITE_HOURS;
 use crate::error::Error;
@@ -33,6 +34,10 @@ pub struct Invitation {
     /// Copied to the membership when the invitation is accepted.
     #[serde(default)]
     pub metadata: Metadata,
+    /// Whose standing admits by it (stored, never shown); `None` on invitations written
+    /// before vouchers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<Voucher>,
 }
 
 impl Invitation {
@@ -40,12 +45,35 @@ impl Invitation {
         self.expires_at.is_reached_at(now)
     }
 
-    /// The API object at `now`: the stored fields plus `status`.
-    pub fn view(&self, now: Timestamp) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        value["status"] = serde_json::json!(if self.is_expired_at(now) { "expired" } else { "pending" });
-        value
+    /// Who vouches for it: the voucher's member, or for an invitation written before
+    /// vouchers, its inviter.
+    pub fn vouched_by(&self) -> &UserId {
+        self.voucher.as_ref().map_or(&self.invited_by, |v| &v.by)
     }
+
+    /// The API object at `now`, given why it no longer admits (see `standing::verdict`): the
+    /// stored fields plus `status` and `revokedReason`.
+    pub fn view(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
+        let status = match revoked {
+            _ if self.is_expired_at(now) => "expired",
+            Some(_) => "revoked",
+            None => "pending",
+        };
+        shown(self, status, revoked.filter(|_| status == "revoked"))
+    }
+}
+
+/// `value` as the API shows it: without its voucher, with `status` and, when revoked, why.
+fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -> serde_json::Value {
+    let mut value = serde_json::to_value(value).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("voucher");
+        fields.insert("status".to_owned(), serde_json::json!(status));
+        if let Some(reason) = revoked {
+            fields.insert("revokedReason".to_owned(), serde_json::json!(reason));
+        }
+    }
+    value
 }
 
 /// A multi-use invite link. `max_uses: None` means unlimited.
@@ -59,6 +87,30 @@ pub struct InviteLink {
     pub expires_at: Timestamp,
     pub max_uses: Option<u32>,
     pub uses: u32,
+    /// As on invitations: stored, never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<Voucher>,
+}
+
+impl InviteLink {
+    pub fn vouched_by(&self) -> &UserId {
+        self.voucher.as_ref().map_or(&self.created_by, |v| &v.by)
+    }
+
+    /// The API object at `now` (see [`Invitation::view`]): `active`, `expired`, `used_up` or
+    /// `revoked`.
+    pub fn view(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
+        let status = if self.expires_at.is_reached_at(now) {
+            "expired"
+        } else if self.max_uses.is_some_and(|max| self.uses >= max) {
+            "used_up"
+        } else if revoked.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        shown(self, status, revoked.filter(|_| status == "revoked"))
+    }
 }
 
 pub const MAX_LINK_USES: u32 = 100_000;

@@ -9,6 +9,7 @@ pub mod invitation;
 pub mod metadata;
 pub mod model;
 pub mod role;
+pub mod standing;
 pub mod text;
 pub mod time;
 pub mod token;

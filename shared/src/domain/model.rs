@@ -7,6 +7,7 @@ use super::email::Email;
 use super::ids::{EventId, OrgId, UserId};
 use super::metadata::Metadata;
 use super::role::{Role, Status};
+use super::standing::{Generation, RevokedReason};
 use super::text::{DisplayName, OrgName};
 use super::time::Timestamp;
 
@@ -38,9 +39,60 @@ pub struct Member {
     /// has moved on to the member's current address. Stored, never shown.
     #[serde(default, skip_serializing, rename = "slotAddress")]
     pub slot_address: Option<Email>,
+    /// Bumped by every write of the membership, and the condition of the next: two writes in
+    /// one millisecond cannot pass for one (a timestamp could). Stored, never shown.
+    #[serde(default, skip_serializing)]
+    pub version: u64,
+    /// New on every join (see `standing`). Stored, never shown; `None` on memberships written
+    /// before it existed.
+    #[serde(default, skip_serializing)]
+    pub generation: Option<Generation>,
+    /// Raised by every demotion and suspension (see `standing`). Stored, never shown.
+    #[serde(default, skip_serializing)]
+    pub standing: u64,
+    /// Why `standing` last moved. Stored, never shown.
+    #[serde(default, skip_serializing, rename = "standingReason")]
+    pub standing_reason: Option<RevokedReason>,
 }
 
 impl Member {
+    /// A membership as it starts: active, of a new generation, at version 0.
+    pub fn joining(
+        user_id: UserId,
+        email: Option<Email>,
+        name: Option<DisplayName>,
+        role: Role,
+        now: Timestamp,
+        invited_by: Option<UserId>,
+        metadata: Metadata,
+    ) -> Self {
+        Self {
+            user_id,
+            email,
+            name,
+            role,
+            status: Status::Active,
+            joined_at: now,
+            invited_by,
+            updated_at: now,
+            metadata,
+            slot_address: None,
+            version: 0,
+            generation: Some(Generation::new()),
+            standing: 0,
+            standing_reason: None,
+        }
+    }
+
+    pub fn with_status(self, status: Status) -> Self {
+        Self { status, ..self }
+    }
+
+    /// `self` as the next write stores it: one version on, at `now`.
+    pub fn next_version(self, now: Timestamp) -> Self {
+        Self { version: self.version + 1, updated_at: now, ..self }
+    }
+
     /// The address this membership marks as taken in its organization (see `store::slots`).
     pub fn slot_email(&self) -> Option<&Email> {
         self.slot_address.as_ref().or(self.email.as_ref())
@@ -62,6 +114,7 @@ impl Member {
             after.slot_address = self.slot_email().cloned();
             after.email = Some(email.clone());
         }
+        after.version += 1;
         Some(after)
     }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::serve;
 use crate::App;
 use crate::domain::token::Token;
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp};
+use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp, standing};
 use crate::error::Error;
 use crate::http::request::{json_body, route_key};
 use crate::http::response::{no_content, ok, respond};
@@ -60,18 +60,34 @@ fn require_invitee(caller: &Caller, record: &TokenRecord) -> Result<(), Error> {
     }
 }
 
+/// What a token's page shows, for every token that exists: the facts its email already
+/// shows, and its `status` (so a page can say expired, used up or revoked, and why). Two
+/// reads: the token with its organization, then the membership that vouches for it.
 async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let token = token(req)?;
     let (record, org) =
         app.store.token_and_org(&token.hash(), token.org()).await?.ok_or(Error::InvitationNotFound)?;
-    usable(&record, app.now())?;
+    let vouched_by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
+    let creator = app.store.membership(&org.id, vouched_by).await?;
+    let revoked = standing::verdict(creator.as_ref(), record.voucher.as_ref(), record.role);
+    let status = match usable(&record, app.now()) {
+        Err(Error::InvitationExpired) => "expired",
+        Err(_) => "used_up",
+        Ok(()) if revoked.is_some() => "revoked",
+        Ok(()) if record.kind == TokenKind::Email => "pending",
+        Ok(()) => "active",
+    };
     let mut body = json!({
         "kind": record.kind,
         "org": { "id": org.id, "name": org.name },
         "role": record.role,
         "invitedBy": { "name": record.inviter_name },
         "expiresAt": record.expires_at,
+        "status": status,
     });
+    if let (Some(reason), "revoked") = (revoked, status) {
+        body["revokedReason"] = json!(reason);
+    }
     if let Some(email) = &record.email {
         body["email"] = json!(email);
     }
@@ -108,18 +124,15 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                 (!holds_seat).then(|| SeatClaim::members(seats, max, 1))
             }
         };
-        let member = Member {
-            user_id: caller.user_id.clone(),
-            email: email.cloned(),
-            name: caller.name.clone(),
-            role: record.role,
-            status: Status::Active,
-            joined_at: now,
-            invited_by: Some(record.invited_by.clone()),
-            updated_at: now,
-            metadata: record.metadata.clone(),
-            slot_address: None,
-        };
+        let member = Member::joining(
+            caller.user_id.clone(),
+            email.cloned(),
+            caller.name.clone(),
+            record.role,
+            now,
+            Some(record.invited_by.clone()),
+            record.metadata.clone(),
+        );
         let event = joined_event(now, &record, &member, &context.slot);
         let one_org = app.config.one_org_per_user;
         match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_claim).await? {
@@ -127,7 +140,7 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                 org.member_count += 1;
                 return ok(&json!({ "org": org, "membership": member }));
             }
-            AcceptOutcome::Existing(existing) => return already_member(org, existing),
+            AcceptOutcome::Existing(existing) => return already_member(org, *existing),
             AcceptOutcome::Retry => continue,
         }
     }

@@ -8,7 +8,7 @@ use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::{
     AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
-    access,
+    access, standing,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
@@ -100,7 +100,7 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if after == before {
             return ok(&json!({ "member": before }));
         }
-        let after = Member { updated_at: now, ..after };
+        let after = standing::after_change(&before, after).next_version(now);
         let events = change_events(now, &actor.user_id, &before, &after);
         let seats = reactivation_seats(app, &org, (&before, &after), now).await?;
         match app.store.change_member(&org, &actor, &before, &after, &events, seats).await {
@@ -233,7 +233,12 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         authorized_input(app, caller, &org, json_body(req), access::require_owner).await?;
     let target_id = UserId::parse(&body.user_id).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
-        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
+        // What the old owner may no longer grant stops admitting with the transfer: counted
+        // for the record, beside the read (as of it; the join's own check enforces it).
+        let ((me, them), ended) = tokio::try_join!(
+            app.store.membership_pair(&org, &caller.user_id, &target_id),
+            app.store.vouched_for(&org, &caller.user_id, &[Role::Owner, Role::Admin], now),
+        )?;
         let from = access::active(me)?;
         access::require_owner(&from)?;
         if target_id == from.user_id {
@@ -243,14 +248,22 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         if !to.is_active() {
             return Err(Error::Conflict("ownership can only go to an active member".into()));
         }
-        let from_after = Member { role: Role::Admin, updated_at: now, ..from.clone() };
-        let to_after = Member { role: Role::Owner, updated_at: now, ..to.clone() };
+        // A handover, not a loss of trust: the old owner's standing stays, and what an admin
+        // may not grant (owner and admin invitations and links) ends by the role rule.
+        let from_after = Member { role: Role::Admin, ..from.clone() }.next_version(now);
+        let to_after = Member { role: Role::Owner, ..to.clone() }.next_version(now);
         let event = AuditEvent::new(
             now,
             &from.user_id,
             AuditAction::OwnershipTransferred,
             Some(to.user_id.to_string()),
-            json!({ "from": from.user_id, "to": to.user_id, "previousRole": to.role }),
+            json!({
+                "from": from.user_id,
+                "to": to.user_id,
+                "previousRole": to.role,
+                "endedInvitations": ended.invitations,
+                "endedLinks": ended.links,
+            }),
         );
         match app.store.transfer_ownership(&org, (&from, &from_after), (&to, &to_after), &event).await {
             Ok(()) => return ok(&json!({ "from": from_after, "to": to_after })),

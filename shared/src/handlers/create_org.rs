@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::serve;
 use crate::App;
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status};
+use crate::domain::{AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role};
 use crate::error::Error;
 use crate::http::request::json_body;
 use crate::http::response::created;
@@ -32,19 +32,16 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let name = OrgName::parse(&body.name).map_err(|e| Error::invalid_request(e.to_string()))?;
     let now = app.now();
     let org = Org { id: OrgId::new(), name, created_at: now, member_count: 1, metadata: Metadata::default() };
-    let owner = Member {
-        user_id: caller.user_id.clone(),
+    let owner = Member::joining(
+        caller.user_id.clone(),
         // Only a verified address is recorded: it marks the address as taken in this org.
-        email: caller.verified_email().cloned(),
-        name: caller.name.clone(),
-        role: Role::Owner,
-        status: Status::Active,
-        joined_at: now,
-        invited_by: None,
-        updated_at: now,
-        metadata: Metadata::default(),
-        slot_address: None,
-    };
+        caller.verified_email().cloned(),
+        caller.name.clone(),
+        Role::Owner,
+        now,
+        None,
+        Metadata::default(),
+    );
     let event = AuditEvent::new(
         now,
         &caller.user_id,

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{authorized_input, org_id, serve};
 use crate::App;
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
+use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
 use crate::domain::{
     AuditAction, AuditEvent, Caller, Email, InvitationId, LinkId, Member, Metadata, Org, OrgId, Role,
@@ -77,7 +78,8 @@ struct Batch {
     hours: u32,
 }
 
-/// One address of a batch: as given (lowercased), parsed, and what its invitation carries.
+/// One address of a batch: as shown in its result (the address it parses to, else as typed),
+/// parsed, and what its invitation carries.
 struct Entry {
     key: String,
     email: Result<Email, Error>,
@@ -97,14 +99,13 @@ fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
         let role =
             entry.role.as_deref().map_or(Ok(Role::Member), |r| r.parse().map_err(|_| Error::InvalidRole))?;
         let trimmed = entry.email.trim();
-        // Repeats collapse into the first.
-        if seen.insert(trimmed.to_lowercase()) {
-            entries.push(Entry {
-                key: trimmed.to_lowercase(),
-                email: Email::parse(trimmed).map_err(|_| Error::InvalidEmail),
-                role,
-                metadata: entry.metadata.clone(),
-            });
+        let email = Email::parse(trimmed).map_err(|_| Error::InvalidEmail);
+        // Repeats collapse into the first, compared as the address they parse to (never by
+        // Unicode case folding: `\u{212A}im@x` is no repeat of `kim@x`, it is invalid), or
+        // as typed when they do not parse.
+        let key = email.as_ref().map_or_else(|_| trimmed.to_owned(), |e| e.as_str().to_owned());
+        if seen.insert(key.clone()) {
+            entries.push(Entry { key, email, role, metadata: entry.metadata.clone() });
         }
     }
     Ok(Batch { entries, hours })
@@ -212,7 +213,7 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                     invitation.email_delivery = Delivery::Sent;
                 }
                 result.status = if sent { "invited" } else { "email_failed" };
-                result.invitation = Some(invitation.view(now));
+                result.invitation = Some(invitation.view(now, None));
             }
             InviteOutcome::AlreadyMember => result.status = "already_member",
             InviteOutcome::AlreadyInvited => result.status = "already_invited",
@@ -299,6 +300,7 @@ fn draft(
         // Until SES has accepted the email (see `Store::mark_sent`).
         email_delivery: Delivery::Failed,
         metadata,
+        voucher: Some(Voucher::of(actor)),
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
@@ -333,6 +335,7 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         max_uses: None,
         uses: 0,
         metadata: invitation.metadata.clone(),
+        voucher: Some(Voucher::of(actor)),
     }
 }
 
@@ -390,6 +393,8 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             expires_at: now.plus_hours(app.config.invite_ttl_hours),
             last_sent_at: now,
             email_delivery: Delivery::Failed,
+            // The resender's standing admits from now on (API.md "Roles and rank").
+            voucher: Some(Voucher::of(&actor)),
             ..stored.invitation
         };
         let token = new_token(&org.id)?;
@@ -415,7 +420,7 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if !app.store.mark_sent(&org.id, &[(invitation.id.clone(), hash)]).await.is_empty() {
             invitation.email_delivery = Delivery::Sent;
         }
-        return ok(&json!({ "invitation": invitation.view(now) }));
+        return ok(&json!({ "invitation": invitation.view(now, None) }));
     }
     Err(Error::Conflict("the organization's seats keep changing; retry".into()))
 }
@@ -464,6 +469,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         expires_at: now.plus_hours(hours),
         max_uses,
         uses: 0,
+        voucher: Some(Voucher::of(&actor)),
     };
     let token = new_token(&org.id)?;
     let record = TokenRecord {
@@ -479,6 +485,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         max_uses,
         uses: 0,
         metadata: Metadata::default(),
+        voucher: link.voucher.clone(),
     };
     let event = AuditEvent::new(
         now,
@@ -488,7 +495,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         json!({ "role": role, "expiresAt": link.expires_at, "maxUses": max_uses }),
     );
     app.store.create_link(&org.id, &actor, &link, &token.hash(), &record, &event).await?;
-    let mut shown = serde_json::to_value(&link).map_err(|_| Error::Internal)?;
+    let mut shown = link.view(now, None);
     shown["token"] = json!(token.expose());
     shown["url"] = json!(accept_url(app, &token));
     created(&json!({ "link": shown }))

@@ -1,12 +1,14 @@
 //! The read routes: my organizations, an organization, its members, one member, its audit
 //! trail, its pending invitations and its invite links.
 
+use std::collections::HashMap;
+
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{active_member, current, org_id, serve};
 use crate::App;
-use crate::domain::{Caller, Role, Status, UserId, access, cursor};
+use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, cursor, standing};
 use crate::error::Error;
 use crate::http::request::{page_limit, path_param, query_param};
 use crate::http::response::{list, ok};
@@ -122,17 +124,26 @@ async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     list("events", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
-/// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`).
+/// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`),
+/// and those whose creator no longer vouches for them (`revoked`, with the reason).
 async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
     let me = active_member(app, caller, &id).await?;
     access::require_admin(&me)?;
     let scope = format!("invitations:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.invitations(&id, limit, start));
+    let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.invitations(&id, limit, start));
     let page = page?;
+    let creators = vouchers(app, &id, &me, page.items.iter().map(|i| i.vouched_by())).await?;
     let now = app.now();
-    let items: Vec<_> = page.items.iter().map(|i| i.view(now)).collect();
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|i| {
+            let creator = creators.get(i.vouched_by().as_str());
+            i.view(now, standing::verdict(creator, i.voucher.as_ref(), i.role))
+        })
+        .collect();
     list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
 }
 
@@ -142,7 +153,34 @@ async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     access::require_admin(&me)?;
     let scope = format!("links:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.links(&id, limit, start));
+    let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.links(&id, limit, start));
     let page = page?;
-    list("links", &page.items, next_cursor(app, &scope, page.last_key)?)
+    let creators = vouchers(app, &id, &me, page.items.iter().map(|l| l.vouched_by())).await?;
+    let now = app.now();
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|l| {
+            let creator = creators.get(l.vouched_by().as_str());
+            l.view(now, standing::verdict(creator, l.voucher.as_ref(), l.role))
+        })
+        .collect();
+    list("links", &items, next_cursor(app, &scope, page.last_key)?)
+}
+
+/// The current memberships of the members who vouch for a page of invitations or links, by
+/// user id: one more consistent read (none when the caller made them all).
+async fn vouchers<'a>(
+    app: &App,
+    org: &OrgId,
+    me: &Member,
+    creators: impl Iterator<Item = &'a UserId>,
+) -> Result<HashMap<String, Member>, Error> {
+    let mut others: Vec<UserId> = creators.filter(|c| **c != me.user_id).cloned().collect();
+    others.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    others.dedup();
+    let mut found =
+        if others.is_empty() { HashMap::new() } else { app.store.memberships(org, &others).await? };
+    found.insert(me.user_id.to_string(), me.clone());
+    Ok(found)
 }

@@ -133,8 +133,9 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let trigger = Trigger::parse(&parsed.trigger_source);
     let attribute = |name: &str| parsed.request.user_attributes.as_ref().and_then(|a| a.get(name));
     let email = attribute("email").and_then(Value::as_str);
-    // Cognito sends every attribute as a string.
-    let email_verified = attribute("email_verified").and_then(Value::as_str) == Some("true");
+    // Cognito passes every attribute as a string; a boolean true proves as much.
+    let email_verified = matches!(attribute("email_verified"), Some(Value::Bool(true)))
+        || attribute("email_verified").and_then(Value::as_str) == Some("true");
     let now = app.now();
     let refusal = match screen(trigger, email, email_verified) {
         Screening::Admit => None,

@@ -11,6 +11,7 @@ use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, Seats, actor_check};
 use super::slots::{self, Slot, TOKEN_HASH};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
 use crate::domain::invitation::Invitation;
+use crate::domain::standing::Voucher;
 use crate::domain::token::TokenHash;
 use crate::domain::{
     AuditEvent, DisplayName, Email, InvitationId, LinkId, Member, Metadata, Org, OrgId, Role, Timestamp,
@@ -49,6 +50,10 @@ pub struct TokenRecord {
     /// An email invitation's metadata, for the membership its acceptance makes.
     #[serde(default)]
     pub metadata: Metadata,
+    /// Whose standing admits by it: the join is conditioned on it. `None` on tokens written
+    /// before vouchers (then the inviter's role and status alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<Voucher>,
 }
 
 /// What became of one address of an invite batch.
@@ -666,6 +671,7 @@ mod tests {
             last_sent_at: now,
             email_delivery: Delivery::Failed,
             metadata: Metadata::default(),
+            voucher: None,
         };
         let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
         assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));

@@ -2,7 +2,9 @@
 //! the use of the token, the address slot and the counters are one transaction, so two
 //! concurrent accepts make exactly one membership and a link is never used past `maxUses`.
 
-use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 use super::invitations::{TokenKind, TokenRecord, token_delete};
 use super::members::member_item;
@@ -11,14 +13,14 @@ use super::org_update::{OrgDelta, OrgRefusal, SeatClaim};
 use super::slots::{self, HeldBy, Slot};
 use super::{Cancelled, Store, TransactError, decode, keys, n, s, string_attr};
 use crate::domain::token::TokenHash;
-use crate::domain::{AuditEvent, Email, Member, Org, OrgId, Timestamp, UserId};
+use crate::domain::{AuditEvent, Email, Member, Org, OrgId, Status, Timestamp, UserId, standing};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AcceptOutcome {
     Joined,
     /// The caller was already a member; nothing changed.
-    Existing(Member),
+    Existing(Box<Member>),
     /// Seats were taken, or the address slot changed, since they were read: read again.
     Retry,
 }
@@ -35,6 +37,7 @@ pub struct AcceptContext {
 /// Where the items of a joining transaction sit, to read its cancellation.
 struct Joining {
     token_index: usize,
+    voucher_index: usize,
     slot_indices: Vec<usize>,
     org_index: Option<usize>,
     lock_index: Option<usize>,
@@ -88,6 +91,51 @@ fn slot_items(
     }
 }
 
+/// The check that whoever vouches for the token still may (see `domain::standing`): the
+/// same membership (generation), its standing not moved since, active, and holding a role
+/// that grants the token's role. Tokens from before vouchers check the inviter's role and
+/// status alone.
+fn voucher_check(table: &str, record: &TokenRecord) -> TransactWriteItem {
+    let by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
+    let mut conditions = vec!["#status = :active".to_owned()];
+    let mut check = ConditionCheck::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::org(&record.org_id)))
+        .key(keys::SK, s(keys::member(by)))
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#role", "role")
+        .expression_attribute_values(":active", s(Status::Active.as_str()));
+    let granting: Vec<String> = standing::roles_granting(record.role)
+        .into_iter()
+        .enumerate()
+        .map(|(i, role)| {
+            check = check.clone().expression_attribute_values(format!(":granting{i}"), s(role.as_str()));
+            format!(":granting{i}")
+        })
+        .collect();
+    conditions.push(format!("#role IN ({})", granting.join(", ")));
+    if let Some(voucher) = &record.voucher {
+        check = check.expression_attribute_values(":standing", n(voucher.standing));
+        conditions.push(if voucher.standing == 0 {
+            "(attribute_not_exists(standing) OR standing = :standing)".to_owned()
+        } else {
+            "standing = :standing".to_owned()
+        });
+        conditions.push(match &voucher.generation {
+            Some(generation) => {
+                check = check.expression_attribute_values(":generation", s(generation.as_str()));
+                "generation = :generation".to_owned()
+            }
+            None => "attribute_not_exists(generation)".to_owned(),
+        });
+    }
+    let check = check
+        .condition_expression(conditions.join(" AND "))
+        .build()
+        .expect("table, key and condition are set");
+    TransactWriteItem::builder().condition_check(check).build()
+}
+
 impl Store {
     pub async fn accept_context(
         &self,
@@ -137,6 +185,11 @@ impl Store {
     ) -> Result<AcceptOutcome, Error> {
         let org = &record.org_id;
         let table = self.table();
+        // One who vouched for a token and has since left cannot come back by it (and a
+        // transaction may not both check and write their membership).
+        if record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by) == &member.user_id {
+            return Err(Error::InvitationNotFound);
+        }
         let delta = OrgDelta::between(None, Some(member)).with_seats(seats);
         let mut items = vec![put_if(table, member_item(org, member), NEW, &[])];
         let token_index = items.len();
@@ -159,6 +212,8 @@ impl Store {
                 None
             }
         };
+        let voucher_index = items.len();
+        items.push(voucher_check(table, record));
         let first_slot = items.len();
         items.extend(slot_items(table, org, member, slot, accepted.as_ref()));
         let slot_indices = (first_slot..items.len()).collect();
@@ -168,7 +223,7 @@ impl Store {
             items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
             items.len() - 1
         });
-        let places = Joining { token_index, slot_indices, org_index, lock_index };
+        let places = Joining { token_index, voucher_index, slot_indices, org_index, lock_index };
         match self.transact("join", items).await {
             Ok(()) => Ok(AcceptOutcome::Joined),
             Err(TransactError::Failed(e)) => Err(e),
@@ -186,7 +241,7 @@ fn refusal(
 ) -> Result<AcceptOutcome, Error> {
     if cancelled.failed(0) {
         return match cancelled.old_item(0).cloned().map(decode::<Member>) {
-            Some(Ok(existing)) => Ok(AcceptOutcome::Existing(existing)),
+            Some(Ok(existing)) => Ok(AcceptOutcome::Existing(Box::new(existing))),
             _ => Err(Error::Conflict("the membership changed meanwhile; retry".into())),
         };
     }
@@ -198,6 +253,10 @@ fn refusal(
             && failed(places.token_index)
             && cancelled.old_item(places.token_index).is_some();
         return Err(if exhausted { Error::InvitationExhausted } else { Error::InvitationNotFound });
+    }
+    if failed(places.voucher_index) {
+        // Its creator left, was suspended or demoted: it admits nobody (API.md).
+        return Err(Error::InvitationNotFound);
     }
     if places.lock_index.is_some_and(failed) {
         return Err(Error::AlreadyInOrg);

@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::members::member_item;
+use super::members::{as_read, member_item};
 use super::ops::{delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, actor_check};
 use super::{Cancelled, Store, TransactError, keys};
@@ -26,40 +26,25 @@ impl From<Error> for ChangeError {
     }
 }
 
-const AS_READ: &str = "#role = :role AND #status = :status AND updatedAt = :updated";
-
-/// Writes `after` over `before` only if the stored membership is still `before`.
+/// Writes `after` over `before` only if the stored membership is still `before` (its
+/// generation and version; `after` carries the next version).
 fn replace(table: &str, org: &OrgId, before: &Member, after: &Member) -> TransactWriteItem {
-    let mut item = put_if(table, member_item(org, after), Some(AS_READ), &[]);
+    debug_assert_eq!(after.version, before.version + 1, "a membership write moves its version by one");
+    let (condition, values) = as_read(before);
+    let mut item = put_if(table, member_item(org, after), Some(&condition), &[]);
     if let Some(put) = item.put.as_mut() {
-        put.expression_attribute_names = Some(names());
-        put.expression_attribute_values.get_or_insert_with(Default::default).extend(as_read_values(before));
+        put.expression_attribute_values.get_or_insert_with(Default::default).extend(values);
     }
     item
 }
 
 fn remove(table: &str, org: &OrgId, before: &Member) -> TransactWriteItem {
-    let mut item = delete_if(table, keys::org(org), keys::member(&before.user_id), Some(AS_READ), &[]);
+    let (condition, values) = as_read(before);
+    let mut item = delete_if(table, keys::org(org), keys::member(&before.user_id), Some(&condition), &[]);
     if let Some(delete) = item.delete.as_mut() {
-        delete.expression_attribute_names = Some(names());
-        delete
-            .expression_attribute_values
-            .get_or_insert_with(Default::default)
-            .extend(as_read_values(before));
+        delete.expression_attribute_values.get_or_insert_with(Default::default).extend(values);
     }
     item
-}
-
-fn names() -> std::collections::HashMap<String, String> {
-    [("#role".to_owned(), "role".to_owned()), ("#status".to_owned(), "status".to_owned())].into()
-}
-
-fn as_read_values(m: &Member) -> [(String, aws_sdk_dynamodb::types::AttributeValue); 3] {
-    [
-        (":role".to_owned(), super::s(m.role.as_str())),
-        (":status".to_owned(), super::s(m.status.as_str())),
-        (":updated".to_owned(), super::s(m.updated_at.to_string())),
-    ]
 }
 
 /// Items a removal frees if this member holds them: their address slot (which another
@@ -334,23 +319,14 @@ fn membership_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AuditAction, Email, Role, Status, Timestamp, UserId};
+    use crate::domain::{AuditAction, Email, Role, Timestamp, UserId};
 
     fn removal(user: &str, email: Option<&str>) -> (Member, AuditEvent) {
         let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
         let user_id = UserId::parse(user).unwrap();
-        let member = Member {
-            user_id: user_id.clone(),
-            email: email.map(|e| Email::parse(e).unwrap()),
-            name: None,
-            role: Role::Member,
-            status: Status::Active,
-            joined_at: now,
-            invited_by: None,
-            updated_at: now,
-            metadata: Default::default(),
-            slot_address: None,
-        };
+        let email = email.map(|e| Email::parse(e).unwrap());
+        let member =
+            Member::joining(user_id.clone(), email, None, Role::Member, now, None, Default::default());
         (member, AuditEvent::new(now, &user_id, AuditAction::MemberRemoved, None, serde_json::Value::Null))
     }
 

@@ -1,8 +1,8 @@
 //! Membership items and their reads.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
-use super::{Item, Page, Store, decode, encode, keys, s};
+use super::{Item, Page, Store, decode, encode, keys, n, s};
 use crate::domain::{Member, OrgId, Role, Status, UserId};
 use crate::error::Error;
 
@@ -25,11 +25,44 @@ pub fn member_item(org: &OrgId, member: &Member) -> Item {
             ("orgId", s(org.as_str())),
         ],
     );
-    // Not serialized with the member (the API never shows it): stored beside it.
+    // Not serialized with the member (the API never shows them): stored beside it.
     if let Some(address) = &member.slot_address {
         item.insert("slotAddress".to_owned(), s(address.as_str()));
     }
+    item.insert(VERSION.to_owned(), n(member.version));
+    item.insert(STANDING.to_owned(), n(member.standing));
+    if let Some(generation) = &member.generation {
+        item.insert(GENERATION.to_owned(), s(generation.as_str()));
+    }
+    if let Some(reason) = member.standing_reason {
+        let text = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_owned));
+        item.insert("standingReason".to_owned(), s(text.unwrap_or_default()));
+    }
     item
+}
+
+pub(crate) const VERSION: &str = "version";
+pub(crate) const GENERATION: &str = "generation";
+pub(crate) const STANDING: &str = "standing";
+
+/// The condition that the stored membership is still `member` as read: the same joining
+/// (generation) at the same version. Versions, never timestamps: two writes in one
+/// millisecond share `updatedAt`. Memberships written before either existed have neither.
+pub(crate) fn as_read(member: &Member) -> (String, Vec<(String, AttributeValue)>) {
+    let mut values = vec![(":asReadVersion".to_owned(), n(member.version))];
+    let version = if member.version == 0 {
+        "(attribute_not_exists(version) OR version = :asReadVersion)"
+    } else {
+        "version = :asReadVersion"
+    };
+    let generation = match &member.generation {
+        Some(g) => {
+            values.push((":asReadGeneration".to_owned(), s(g.as_str())));
+            "generation = :asReadGeneration"
+        }
+        None => "attribute_not_exists(generation)",
+    };
+    (format!("attribute_exists(PK) AND {generation} AND {version}"), values)
 }
 
 /// A `Put` that fails unless no item with this key exists yet.
@@ -50,10 +83,12 @@ impl Store {
     }
 
     /// Writes a member's refreshed name and address (see `Member::refreshed`) over `before`,
-    /// if the membership still exists. Nothing else of it changes, `updatedAt` included: this
-    /// records who the member is, not a change anyone made.
+    /// if the membership is still as read. Nothing else of it changes, `updatedAt` included:
+    /// this records who the member is, not a change anyone made; but the version moves, so a
+    /// write decided on the membership before it cannot put the old name or address back.
     pub async fn refresh_identity(&self, org: &OrgId, before: &Member, after: &Member) -> Result<(), Error> {
-        let mut sets = Vec::new();
+        let (condition, values) = as_read(before);
+        let mut sets = vec!["version = :nextVersion"];
         let mut update = self
             .client()
             .update_item()
@@ -62,9 +97,9 @@ impl Store {
             .key(keys::SK, s(keys::member(&before.user_id)))
             // The membership as read: not one removed and re-created meanwhile (another
             // address, another slot) nor one changed since.
-            .condition_expression("joinedAt = :joined AND updatedAt = :updated")
-            .expression_attribute_values(":joined", s(before.joined_at.to_string()))
-            .expression_attribute_values(":updated", s(before.updated_at.to_string()));
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values.into_iter().collect()))
+            .expression_attribute_values(":nextVersion", n(after.version));
         if let (Some(name), true) = (&after.name, after.name != before.name) {
             sets.push("#name = :name");
             update = update
@@ -79,7 +114,7 @@ impl Store {
                 update = update.expression_attribute_values(":slot", s(slot.as_str()));
             }
         }
-        if sets.is_empty() {
+        if sets.len() == 1 {
             return Ok(());
         }
         match update.update_expression(format!("SET {}", sets.join(", "))).send().await {

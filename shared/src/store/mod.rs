@@ -16,6 +16,7 @@ mod org_update;
 mod orgs;
 pub mod purge;
 pub mod slots;
+mod vouchers;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub use member_changes::{BulkRemoval, ChangeError};
 pub use org_update::{SeatClaim, Seats};
 pub use orgs::UserOrg;
 pub use slots::Slot;
+pub use vouchers::Vouched;
 
 #[derive(Clone, Debug)]
 pub struct Store {

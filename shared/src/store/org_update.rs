@@ -224,18 +224,8 @@ mod tests {
 
     fn member(role: Role, status: Status) -> Member {
         let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
-        Member {
-            user_id: UserId::parse("u").unwrap(),
-            email: None,
-            name: None,
-            role,
-            status,
-            joined_at: now,
-            invited_by: None,
-            updated_at: now,
-            metadata: Default::default(),
-            slot_address: None,
-        }
+        Member::joining(UserId::parse("u").unwrap(), None, None, role, now, None, Default::default())
+            .with_status(status)
     }
 
     #[test]

@@ -14,11 +14,40 @@ use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::{AuditEvent, Member, Org, OrgId, UserId};
 use crate::error::Error;
 
-/// An organization the caller belongs to, with the caller's membership of it.
+/// An organization the caller belongs to, with the caller's membership of it. Of one where
+/// they are suspended, only what lets a page say "your access to X is suspended": every
+/// route under it answers `403 suspended`, so its counts and metadata are not theirs to see.
 #[derive(Debug, Clone, Serialize)]
-pub struct UserOrg {
-    pub org: Org,
-    pub membership: Member,
+#[serde(untagged)]
+pub enum UserOrg {
+    Active { org: Box<Org>, membership: Box<Member> },
+    Suspended { org: OrgName, membership: SuspendedMembership },
+}
+
+/// An organization as a suspended member's list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgName {
+    pub id: OrgId,
+    pub name: crate::domain::OrgName,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuspendedMembership {
+    pub status: crate::domain::Status,
+}
+
+impl UserOrg {
+    fn new(org: Org, membership: Member) -> Self {
+        if membership.is_active() {
+            Self::Active { org: Box::new(org), membership: Box::new(membership) }
+        } else {
+            let status = membership.status;
+            Self::Suspended {
+                org: OrgName { id: org.id, name: org.name },
+                membership: SuspendedMembership { status },
+            }
+        }
+    }
 }
 
 fn org_item(org: &Org) -> Item {
@@ -193,31 +222,34 @@ impl Store {
             .expression_attribute_values(":user", s(keys::user(user)))
             .set_exclusive_start_key(start);
         let page = self.query_page("list_user_orgs", query, limit, keys::GSI1SK).await?;
-        let memberships: Vec<(String, Member)> = page
+        // The index lags the table: each membership it names is read again, consistently,
+        // with its organization, so a removal (or a suspension) shows at once.
+        let listed: Vec<String> = page
             .items
+            .iter()
+            .filter_map(|item| super::string_attr(item, keys::PK).map(str::to_owned))
+            .collect();
+        let wanted = listed
+            .iter()
+            .flat_map(|pk| [(pk.clone(), keys::ORG_SK.to_owned()), (pk.clone(), keys::member(user))])
+            .collect();
+        let found = self.get_many("get_orgs", wanted).await?;
+        let (mut orgs, mut memberships) =
+            (std::collections::HashMap::new(), std::collections::HashMap::new());
+        for item in found {
+            let pk = super::string_attr(&item, keys::PK).unwrap_or_default().to_owned();
+            if super::string_attr(&item, keys::SK) == Some(keys::ORG_SK) {
+                // A deleted organization's memberships are removed after it; it is not listed.
+                if !is_deleted(&item) {
+                    orgs.insert(pk, decode::<Org>(item)?);
+                }
+            } else {
+                memberships.insert(pk, decode::<Member>(item)?);
+            }
+        }
+        let items = listed
             .into_iter()
-            .map(|item| {
-                let pk = super::string_attr(&item, keys::PK).unwrap_or_default().to_owned();
-                decode(item).map(|m| (pk, m))
-            })
-            .collect::<Result<_, _>>()?;
-        let orgs: Vec<Org> = self
-            .get_many(
-                "get_orgs",
-                memberships.iter().map(|(pk, _)| (pk.clone(), keys::ORG_SK.to_owned())).collect(),
-            )
-            .await?
-            .into_iter()
-            // A deleted organization's memberships are removed after it; it is not listed.
-            .filter(|item| !is_deleted(item))
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        let items = memberships
-            .into_iter()
-            .filter_map(|(pk, membership)| {
-                let org = orgs.iter().find(|o| keys::org(&o.id) == pk)?.clone();
-                Some(UserOrg { org, membership })
-            })
+            .filter_map(|pk| Some(UserOrg::new(orgs.remove(&pk)?, memberships.remove(&pk)?)))
             .collect();
         Ok(Page { items, last_key: page.last_key })
     }

@@ -225,6 +225,7 @@ mod tests {
             last_sent_at: expires_at,
             email_delivery: Delivery::Failed,
             metadata: Default::default(),
+            voucher: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use futures::StreamExt;
-use roster::domain::{Member, OrgId, Role, Status, Timestamp, UserId};
+use roster::domain::{Member, OrgId, Role, Timestamp, UserId};
 use serde_json::json;
 
 use super::{ms, quantile};
@@ -93,18 +93,8 @@ pub async fn seed_members(app: &TestApp, org: &str, count: usize) {
     let now = Timestamp::now();
     let writes: Vec<WriteRequest> = (0..count)
         .map(|i| {
-            let member = Member {
-                user_id: UserId::parse(&format!("seed{i:05}")).expect("user id"),
-                email: None,
-                name: None,
-                role: Role::Member,
-                status: Status::Active,
-                joined_at: now,
-                invited_by: None,
-                updated_at: now,
-                metadata: Default::default(),
-                slot_address: None,
-            };
+            let user = UserId::parse(&format!("seed{i:05}")).expect("user id");
+            let member = Member::joining(user, None, None, Role::Member, now, None, Default::default());
             let item = roster::store::members::member_item(&org, &member);
             WriteRequest::builder()
                 .put_request(PutRequest::builder().set_item(Some(item)).build().expect("item"))

@@ -35,7 +35,7 @@ pub fn world(app: &TestApp) -> World {
         ("eve", "Eve", Some(app.email("eve")), Some(true)),
         // Claims Ann's address without having verified it.
         ("ann2", "Ann Two", Some(app.email("ann")), Some(false)),
-        // No email_verified claim at all: only an explicit false disqualifies.
+        // No email_verified claim at all: proves no address (API.md "Identity").
         ("fay", "Fay", Some(app.email("fay")), None),
         ("gus", "Gus", None, Some(true)),
         ("hal", "Hal", Some(app.email("hal")), Some(true)),
@@ -750,9 +750,9 @@ impl<'a> Driver<'a> {
                 ensure!(shown["url"] == json!(url), "url {} for token {token}", shown["url"]);
                 self.tokens.insert(*link, token);
             }
-            Outcome::Preview(token) => {
+            Outcome::Preview(token, status, reason) => {
                 status_is(200)?;
-                let target = self.model.live_token(*token).expect("usable");
+                let target = self.model.live_token(*token).expect("live");
                 let org = self.model.org_of_token(target);
                 let (kind, role, sender, expires, email) = match target {
                     TokenFor::Invitation(i) => {
@@ -780,6 +780,12 @@ impl<'a> Driver<'a> {
                     );
                 }
                 ensure!(millis(&b["expiresAt"]) == Some(expires), "preview expiresAt {}", b["expiresAt"]);
+                ensure!(
+                    b["status"] == json!(status) && b.get("revokedReason").and_then(Value::as_str) == *reason,
+                    "preview status {} ({}) but the model says {status} ({reason:?})",
+                    b["status"],
+                    b["revokedReason"]
+                );
                 ensure!(
                     b.get("email").and_then(Value::as_str).map(str::to_owned) == email,
                     "preview email {}",
@@ -960,11 +966,18 @@ impl<'a> Driver<'a> {
 
     fn check_invitation(&self, shown: &Value, inv: Ref, now: i64) -> Result<(), String> {
         let i = &self.model.invitations[&inv];
+        let (status, reason) = self.model.token_status(TokenFor::Invitation(inv), now);
+        ensure!(
+            shown.get("revokedReason").and_then(Value::as_str) == reason,
+            "invitation {}: revokedReason {} but the model says {reason:?}",
+            i.email,
+            shown["revokedReason"]
+        );
         let want = json!({
             "id": self.inv_ids[&inv],
             "email": i.email,
             "role": i.role.as_str(),
-            "status": if i.expires_at <= now { "expired" } else { "pending" },
+            "status": status,
             "invitedBy": self.sub(i.invited_by),
             "emailDelivery": if i.delivered { "sent" } else { "failed" },
             "metadata": meta_json(i.metadata),
@@ -989,14 +1002,22 @@ impl<'a> Driver<'a> {
 
     fn check_link(&self, shown: &Value, link: Ref) -> Result<(), String> {
         let l = &self.model.links[&link];
+        let (status, reason) = self.model.token_status(TokenFor::Link(link), self.app.now().epoch_millis());
         let want = json!({
             "id": self.link_ids[&link],
             "role": l.role.as_str(),
+            "status": status,
+            "revokedReason": reason,
             "createdBy": self.sub(l.created_by),
             "maxUses": l.max_uses,
             "uses": l.uses,
         });
-        for key in ["id", "role", "createdBy", "maxUses", "uses"] {
+        ensure!(
+            shown.get("revokedReason").is_some() == reason.is_some(),
+            "link{link}: revokedReason {}",
+            shown["revokedReason"]
+        );
+        for key in ["id", "role", "status", "revokedReason", "createdBy", "maxUses", "uses"] {
             ensure!(
                 shown[key] == want[key],
                 "link{link}: {key} is {} but the model says {}",
@@ -1105,6 +1126,19 @@ impl<'a> Driver<'a> {
         let shown: Vec<&str> = items.iter().map(|i| i["org"]["id"].as_str().unwrap_or("?")).collect();
         ensure!(shown == want_ids, "{}'s orgs are {shown:?} but the model says {want_ids:?}", self.sub(user));
         for (item, org) in items.iter().zip(&want) {
+            if self.model.orgs[org].members[&user].status == Status::Suspended {
+                // Of an organization where they are suspended: its id and name, and the status.
+                let want = json!({
+                    "org": { "id": self.org_ids[org], "name": self.model.orgs[org].name },
+                    "membership": { "status": "suspended" },
+                });
+                ensure!(
+                    *item == want,
+                    "{}'s suspended entry is {item} but the model says {want}",
+                    self.sub(user)
+                );
+                continue;
+            }
             self.check_org(&item["org"], *org)?;
             self.check_member(&item["membership"], *org, user)?;
         }

@@ -23,11 +23,12 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// The address that may claim an email invitation: only an explicit `false` disqualifies.
+    /// The address that may claim an email invitation: only `email_verified: true` proves it
+    /// (API.md "Identity"; an absent claim proves nothing).
     pub fn verified_email(&self) -> Option<String> {
         match (self.email_verified, &self.email_claim) {
-            (Some(false), _) | (_, None) => None,
-            (_, Some(e)) => Some(e.trim().to_lowercase()),
+            (Some(true), Some(e)) => Some(e.trim().to_lowercase()),
+            _ => None,
         }
     }
 }
@@ -47,6 +48,19 @@ pub struct Member {
     pub email: Option<String>,
     pub invited_by: Option<UserIx>,
     pub metadata: Meta,
+    /// Which joining this is (new on every join) and its standing number (raised by every
+    /// demotion and suspension), with why it last moved: API.md "Roles and rank".
+    pub generation: u32,
+    pub standing: u32,
+    pub standing_reason: Option<&'static str>,
+}
+
+/// What an invitation or link records of whoever made or last resent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Voucher {
+    pub by: UserIx,
+    pub generation: u32,
+    pub standing: u32,
 }
 
 impl Member {
@@ -69,6 +83,7 @@ pub struct Invitation {
     pub token: Ref,
     /// Copied to the membership on accept.
     pub metadata: Meta,
+    pub voucher: Voucher,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +95,7 @@ pub struct Link {
     pub max_uses: Option<u32>,
     pub uses: u32,
     pub token: Ref,
+    pub voucher: Voucher,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +135,8 @@ pub enum Outcome {
     Invited(Vec<InviteItem>),
     Resent(Ref),
     LinkCreated(Ref),
-    Preview(Ref),
+    /// `200` of a preview: the token, its status and (revoked) why.
+    Preview(Ref, &'static str, Option<&'static str>),
     /// `200 {org, membership}` of accept.
     Joined {
         org: Ref,
@@ -205,6 +222,8 @@ pub struct Model {
     /// Deleted organizations: when, and who were members. Until the purge removes their
     /// items, those members' one-org locks still stand.
     pub deleted: BTreeMap<Ref, (i64, BTreeSet<UserIx>)>,
+    /// The last membership generation handed out.
+    pub generations: u32,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -226,6 +245,78 @@ impl Model {
             links: BTreeMap::new(),
             tokens: BTreeMap::new(),
             deleted: BTreeMap::new(),
+            generations: 0,
+        }
+    }
+
+    /// A new membership as it starts.
+    fn joining(
+        &mut self,
+        role: Role,
+        email: Option<String>,
+        invited_by: Option<UserIx>,
+        metadata: Meta,
+    ) -> Member {
+        self.generations += 1;
+        Member {
+            role,
+            status: Status::Active,
+            email,
+            invited_by,
+            metadata,
+            generation: self.generations,
+            standing: 0,
+            standing_reason: None,
+        }
+    }
+
+    /// `by`'s voucher for a new invitation or link in `org` (an active member).
+    fn voucher(&self, org: Ref, by: UserIx) -> Voucher {
+        let m = &self.orgs[&org].members[&by];
+        Voucher { by, generation: m.generation, standing: m.standing }
+    }
+
+    /// Why an invitation or link of `org` for `role` no longer admits (API.md "Roles and
+    /// rank"): its voucher's membership gone or re-made, its standing moved, suspended, or
+    /// no longer granting the role. `None` while it admits.
+    pub fn revoked(&self, org: Ref, voucher: Voucher, role: Role) -> Option<&'static str> {
+        let Some(m) = self.member(org, voucher.by) else { return Some("creator_left") };
+        if m.generation != voucher.generation {
+            return Some("creator_left");
+        }
+        if m.standing != voucher.standing {
+            return Some(m.standing_reason.unwrap_or("revoked"));
+        }
+        if m.status != Status::Active {
+            return Some("creator_suspended");
+        }
+        if !(m.role.administers() && m.role.can_act_on(role)) {
+            return Some("creator_demoted");
+        }
+        None
+    }
+
+    /// The status a preview or a list shows for a live target at `now`.
+    pub fn token_status(&self, target: TokenFor, now: i64) -> (&'static str, Option<&'static str>) {
+        let (org, role, voucher, expires_at, used_up, live) = match target {
+            TokenFor::Invitation(i) => {
+                let i = &self.invitations[&i];
+                (i.org, i.role, i.voucher, i.expires_at, false, "pending")
+            }
+            TokenFor::Link(l) => {
+                let l = &self.links[&l];
+                (l.org, l.role, l.voucher, l.expires_at, l.max_uses.is_some_and(|m| l.uses >= m), "active")
+            }
+        };
+        let revoked = self.revoked(org, voucher, role);
+        if expires_at <= now {
+            ("expired", None)
+        } else if used_up {
+            ("used_up", None)
+        } else if revoked.is_some() {
+            ("revoked", revoked)
+        } else {
+            (live, None)
         }
     }
 
@@ -408,9 +499,11 @@ impl Model {
                 }
                 let token = Ref { step, n: 0 };
                 self.tokens.insert(token, Token { target: TokenFor::Invitation(*inv), delivered: !ses_down });
+                let voucher = self.voucher(*org, me);
                 let i = self.invitations.get_mut(inv).expect("checked");
                 i.token = token;
                 i.sender = me;
+                i.voucher = voucher;
                 i.expires_at = now + self.cfg.ttl_hours * HOUR_MS;
                 i.delivered = !ses_down;
                 if *ses_down {
@@ -439,6 +532,7 @@ impl Model {
                 let link = Ref { step, n: 0 };
                 self.tokens.insert(link, Token { target: TokenFor::Link(link), delivered: true });
                 let hours = hours.unwrap_or(self.cfg.ttl_hours);
+                let voucher = self.voucher(*org, me);
                 self.links.insert(
                     link,
                     Link {
@@ -449,6 +543,7 @@ impl Model {
                         max_uses: max_uses.map(|m| m as u32),
                         uses: 0,
                         token: link,
+                        voucher,
                     },
                 );
                 Outcome::LinkCreated(link)
@@ -463,8 +558,11 @@ impl Model {
                 Outcome::NoContent
             }
             Act::Preview { token, .. } => {
-                let (token, _) = self.usable(*token, now)?;
-                Outcome::Preview(token)
+                // Every token that exists answers, with its status (API.md "Preview").
+                let TokArg::Issued(token) = token else { return Err(err(404, "invitation_not_found")) };
+                let target = self.live_token(*token).ok_or(err(404, "invitation_not_found"))?;
+                let (status, reason) = self.token_status(target, now);
+                Outcome::Preview(*token, status, reason)
             }
             Act::Accept { by, token } => {
                 let by = by.ok_or(err(401, "unauthenticated"))?;
@@ -634,8 +732,7 @@ impl Model {
         let id = Ref { step, n: 0 };
         let email = self.users[by].verified_email();
         let mut org = Org { name: trimmed, metadata: 0, members: BTreeMap::new() };
-        let owner =
-            Member { role: Role::Owner, status: Status::Active, email, invited_by: None, metadata: 0 };
+        let owner = self.joining(Role::Owner, email, None, 0);
         org.members.insert(by, owner);
         self.orgs.insert(id, org);
         Ok(Outcome::OrgCreated(id))
@@ -696,6 +793,7 @@ impl Model {
                 AddressState::Free => {}
             }
             let r = Ref { step, n: index as u32 };
+            let voucher = self.voucher(org, me);
             self.tokens.insert(r, Token { target: TokenFor::Invitation(r), delivered: !ses_down });
             self.invitations.insert(
                 r,
@@ -709,6 +807,7 @@ impl Model {
                     delivered: !ses_down,
                     token: r,
                     metadata,
+                    voucher,
                 },
             );
             results[index].status = if ses_down { "email_failed" } else { "invited" };
@@ -769,6 +868,15 @@ impl Model {
                 return Err(err(409, "seat_limit"));
             }
         }
+        // Whoever made or last resent it must still vouch for it (checked in the join's
+        // transaction, before the one-org lock).
+        let (org_of, role, voucher) = match target {
+            TokenFor::Invitation(i) => (org, self.invitations[&i].role, self.invitations[&i].voucher),
+            TokenFor::Link(l) => (org, self.links[&l].role, self.links[&l].voucher),
+        };
+        if self.revoked(org_of, voucher, role).is_some() {
+            return Err(err(404, "invitation_not_found"));
+        }
         if self.cfg.one_org_per_user && self.in_any_org(by) {
             return Err(err(409, "already_in_org"));
         }
@@ -786,8 +894,7 @@ impl Model {
                 (link.role, link.created_by, 0)
             }
         };
-        let member =
-            Member { role, status: Status::Active, email: verified, invited_by: Some(sender), metadata };
+        let member = self.joining(role, verified, Some(sender), metadata);
         self.orgs.get_mut(&org).expect("org").members.insert(by, member);
         Ok(Outcome::Joined { org, user: by })
     }
@@ -826,7 +933,19 @@ impl Model {
                 return Err(err(409, "seat_limit"));
             }
         }
-        let after = Member { role, status, metadata, ..before.clone() };
+        let mut after = Member { role, status, metadata, ..before.clone() };
+        // A loss of trust raises the standing: a suspension, or a lower role.
+        let lost = if status == Status::Suspended && before.status != Status::Suspended {
+            Some("creator_suspended")
+        } else if role < before.role {
+            Some("creator_demoted")
+        } else {
+            None
+        };
+        if lost.is_some() {
+            after.standing += 1;
+            after.standing_reason = lost;
+        }
         if before.active_owner() && !after.active_owner() && self.active_owners(org) == 1 {
             return Err(err(409, "last_owner"));
         }
