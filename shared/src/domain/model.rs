@@ -20,6 +20,10 @@ pub struct Org {
     pub member_count: u32,
     #[serde(default)]
     pub metadata: Metadata,
+    /// Bumped by every settings change (name, metadata), and the condition of the next.
+    /// Stored, never shown.
+    #[serde(default, skip_serializing)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -197,6 +197,7 @@ async fn update_org(app: &App, caller: &Caller, req: &Request) -> Result<Respons
         if after == before {
             return ok(&json!({ "org": before }));
         }
+        let after = Org { version: before.version + 1, ..after };
         let (mut was, mut now_is) = (json!({}), json!({}));
         if before.name != after.name {
             (was["name"], now_is["name"]) = (json!(before.name), json!(after.name));

@@ -31,7 +31,14 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let body: CreateOrg = json_body(req)?;
     let name = OrgName::parse(&body.name).map_err(|e| Error::invalid_request(e.to_string()))?;
     let now = app.now();
-    let org = Org { id: OrgId::new(), name, created_at: now, member_count: 1, metadata: Metadata::default() };
+    let org = Org {
+        id: OrgId::new(),
+        name,
+        created_at: now,
+        member_count: 1,
+        metadata: Metadata::default(),
+        version: 0,
+    };
     let owner = Member::joining(
         caller.user_id.clone(),
         // Only a verified address is recorded: it marks the address as taken in this org.

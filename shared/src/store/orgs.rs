@@ -62,9 +62,13 @@ fn org_item(org: &Org) -> Item {
             (counters::ACTIVE_MEMBERS, n(1)),
             (counters::ACTIVE_OWNERS, n(1)),
             (counters::SEAT_VERSION, n(0)),
+            (ORG_VERSION, n(org.version)),
         ],
     )
 }
+
+/// The organization's settings version (see `Org::version`).
+const ORG_VERSION: &str = "version";
 
 /// Set on an organization item when the organization is deleted; the item is then a
 /// tombstone (keys and this), kept so that the id is never reused.
@@ -128,29 +132,34 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), ChangeError> {
         let table = self.table();
+        // The organization as read: its version, never its values (a rename to A, then back,
+        // would pass a condition on the name; two changes in one millisecond share a time).
+        let (was_version, version) = if before.version == 0 {
+            ("(attribute_not_exists(#version) OR #version = :was)", after.version)
+        } else {
+            ("#version = :was", after.version)
+        };
         let mut update = Update::builder()
             .table_name(table)
             .key(keys::PK, s(keys::org(&before.id)))
             .key(keys::SK, s(keys::ORG_SK))
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#metadata", METADATA)
-            .expression_attribute_values(":was", s(before.name.as_str()))
+            .expression_attribute_names("#version", ORG_VERSION)
+            .expression_attribute_values(":was", n(before.version))
+            .expression_attribute_values(":version", n(version))
             .expression_attribute_values(":name", s(after.name.as_str()));
-        let was_metadata = if before.metadata.is_empty() {
-            "attribute_not_exists(#metadata)".to_owned()
-        } else {
-            update = update.expression_attribute_values(":wasMetadata", s(before.metadata.to_json()));
-            "#metadata = :wasMetadata".to_owned()
-        };
         update = if after.metadata.is_empty() {
-            update.update_expression("SET #name = :name REMOVE #metadata")
+            update.update_expression("SET #name = :name, #version = :version REMOVE #metadata")
         } else {
             update
-                .update_expression("SET #name = :name, #metadata = :metadata")
+                .update_expression("SET #name = :name, #version = :version, #metadata = :metadata")
                 .expression_attribute_values(":metadata", s(after.metadata.to_json()))
         };
         let update = update
-            .condition_expression(format!("#name = :was AND {was_metadata}"))
+            .condition_expression(format!(
+                "attribute_exists(PK) AND attribute_not_exists(deletedAt) AND {was_version}"
+            ))
             .build()
             .expect("table, key and expressions are set");
         let items = vec![
