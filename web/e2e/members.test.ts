@@ -93,39 +93,156 @@ async function membersPage(who: Person, orgId: string, width?: number): Promise<
 
 const rowOf = (page: Page, text: string) => page.locator("table.roster tbody tr").filter({ hasText: text });
 
-test("an owner changes a role from the drop-down; the only owner cannot step down", async () => {
+test("choosing a role only proposes it; Save makes it, after a confirmation for admin and owner; arrow keys never write", async () => {
   const [alice, bob] = [person("alice"), person("bob")];
   const org = await orgOf(alice);
   await join(alice, org, "member", [bob]);
   const page = await membersPage(alice, org);
-  await rowOf(page, bob.email).locator("td.optional").getByText("Joined").waitFor();
+  const row = rowOf(page, bob.email);
+  await row.locator("td.optional").getByText("Joined").waitFor();
   await checkA11y(page, "members table");
   await shot(page, "members-table");
+  const writes: string[] = [];
+  page.on("request", (r) => r.method() === "PATCH" && writes.push(r.url()));
+  const role = page.getByLabel("Role of Bob");
+  const roleNow = async () => (await member(alice, org, bob.sub)).body.member.role;
+  const save = row.getByRole("button", { name: "Save Bob's role" });
+  const focusOn = (what: string) =>
+    page
+      .waitForFunction((label) => document.activeElement?.getAttribute("aria-label") === label, what, { timeout: 2000 })
+      .catch(async () => {
+        const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120) ?? "nothing");
+        assert.fail(`focus on ${what}, not on ${at}`);
+      });
 
-  // Held back by the network: the drop-down keeps showing the old role until the API answers.
+  // A keyboard user on the drop-down: ↓ proposes the next role, and nothing is written.
+  await role.focus();
+  await page.keyboard.press("ArrowDown");
+  await save.waitFor();
+  assert.equal(await role.inputValue(), "viewer");
+  await page.waitForTimeout(300);
+  assert.deepEqual(writes, [], "an arrow key writes nothing");
+  assert.equal(await roleNow(), "member");
+  await checkA11y(page, "members table with a proposed role");
+  await shot(page, "members-role-proposed");
+
+  // Cancel puts the role back, and focus back on the drop-down.
+  await page.keyboard.press("Tab");
+  await focusOn("Save Bob's role");
+  await page.keyboard.press("Tab");
+  await focusOn("Cancel Bob's role change");
+  await page.keyboard.press("Enter");
+  await save.waitFor({ state: "detached" });
+  assert.equal(await role.inputValue(), "member");
+  await focusOn("Role of Bob");
+
+  // Member → viewer needs Save alone. Held back by the network, nothing shows as done.
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   await page.route(`**/orgs/${org}/members/${bob.sub}`, async (route) => {
-    await held;
+    if (route.request().method() === "PATCH") await held;
     await route.continue();
   });
-  await page.getByLabel("Role of Bob").selectOption("admin");
-  await rowOf(page, bob.email).getByText("Saving…").waitFor();
-  assert.equal(await page.getByLabel("Role of Bob").inputValue(), "member", "nothing shown as done yet");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Tab");
+  await focusOn("Save Bob's role");
+  await page.keyboard.press("Enter");
+  await row.getByText("Saving…").waitFor();
+  assert.equal(await row.getByRole("status").textContent(), "", "nothing shown as done yet");
   release();
-  await page.getByRole("status").getByText("Bob is now an admin.").waitFor();
+  await row.getByRole("status").getByText("Bob is now a viewer.").waitFor();
   await page.unroute(`**/orgs/${org}/members/${bob.sub}`);
-  assert.equal(await page.getByLabel("Role of Bob").inputValue(), "admin");
-  assert.equal((await member(alice, org, bob.sub)).body.member.role, "admin");
+  // Said next to the row, not above the table.
+  assert.equal(await page.locator(".members > .notice").textContent(), "");
+  assert.equal(await roleNow(), "viewer");
+  assert.equal(writes.length, 1);
+  await focusOn("Role of Bob");
 
-  // Alice is the only owner: stepping down is refused, in words, and the drop-down reverts.
-  await page.getByLabel("Role of Alice").selectOption("admin");
-  await page.getByRole("alert").getByText(LAST_OWNER).waitFor();
-  assert.equal(await page.getByLabel("Role of Alice").inputValue(), "owner");
-  assert.doesNotMatch((await page.getByRole("alert").textContent()) ?? "", /last_owner/);
-  assert.equal((await member(alice, org, alice.sub)).body.member.role, "owner");
-  await checkA11y(page, "members table with a refusal");
-  await shot(page, "members-refusal");
+  // To admin: Save asks first, saying what it means; Escape changes nothing.
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await role.inputValue(), "admin");
+  assert.equal(writes.length, 1, "arrow keys never write");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  const admin = page.getByRole("dialog", { name: "Make Bob an admin?" });
+  await admin.getByText("Bob will be able to invite people, change roles of members and viewers, and remove them.").waitFor();
+  await checkA11y(page, "role change confirmation");
+  await shot(page, "members-role-confirm");
+  await page.keyboard.press("Escape");
+  await admin.waitFor({ state: "detached" });
+  assert.equal(await roleNow(), "viewer");
+  assert.equal(writes.length, 1);
+  // The proposal stays, focus back on Save: Enter, then confirm.
+  await focusOn("Save Bob's role");
+  await page.keyboard.press("Enter");
+  await admin.getByRole("button", { name: "Yes, make admin" }).press("Enter");
+  await row.getByRole("status").getByText("Bob is now an admin.").waitFor();
+  assert.equal(await roleNow(), "admin");
+
+  // Owner: the confirmation says what it means; taking it away says what they lose.
+  await role.selectOption("owner");
+  await save.click();
+  const owner = page.getByRole("dialog", { name: "Make Bob an owner?" });
+  await owner.getByText(/Bob will be able to do everything .*including deleting the organization and managing other owners/).waitFor();
+  await owner.getByRole("button", { name: "Yes, make owner" }).click();
+  await row.getByRole("status").getByText("Bob is now an owner.").waitFor();
+  assert.equal(await roleNow(), "owner");
+  await role.selectOption("member");
+  await save.click();
+  const demote = page.getByRole("dialog", { name: "Make Bob a member?" });
+  await demote.getByText(/Bob will no longer be able to delete the organization, manage owners/).waitFor();
+  await checkA11y(page, "taking owner away");
+  await shot(page, "members-role-demote-confirm");
+  await demote.getByRole("button", { name: "Yes, make member" }).click();
+  await row.getByRole("status").getByText("Bob is now a member.").waitFor();
+  assert.equal(await roleNow(), "member");
+  assert.equal(writes.length, 4);
+  await checkA11y(page, "members table after a role change");
+  await shot(page, "members-role-saved");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await role.selectOption("viewer");
+  await save.waitFor();
+  await shot(page, "members-role-proposed-mobile");
+});
+
+test("the row menu by keyboard: Home and End move, and Enter on Suspend asks first", async () => {
+  const [alma, boris] = [person("alma"), person("boris")];
+  const org = await orgOf(alma);
+  await join(alma, org, "member", [boris]);
+  const page = await membersPage(alma, org);
+  const statusNow = async () => (await member(alma, org, boris.sub)).body.member.status;
+  const focused = () => page.evaluate(() => document.activeElement?.textContent ?? "");
+  const button = page.getByRole("button", { name: "Actions for Boris" });
+
+  await button.focus();
+  await page.keyboard.press("Enter");
+  await page.getByRole("menu").waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "menuitem");
+  assert.equal(await focused(), "Suspend");
+  await page.keyboard.press("End");
+  assert.equal(await focused(), "Remove");
+  await page.keyboard.press("Home");
+  assert.equal(await focused(), "Suspend");
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Suspend Boris?" });
+  await dialog.getByText(/Boris keeps their role, but can do nothing in/).waitFor();
+  assert.equal(await statusNow(), "active", "nothing happens before the confirmation");
+  await checkA11y(page, "suspend confirmation");
+  await shot(page, "members-suspend-confirm");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.equal(await statusNow(), "active");
+  await page
+    .waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Actions for Boris", null, { timeout: 2000 })
+    .catch(() => assert.fail("focus back on the menu button"));
+
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.getAttribute("role") === "menuitem");
+  await page.keyboard.press("Enter");
+  await dialog.getByRole("button", { name: "Yes, suspend" }).press("Enter");
+  await rowOf(page, boris.email).getByRole("status").getByText(/^Boris is suspended/).waitFor();
+  assert.equal(await statusNow(), "suspended");
 });
 
 test("an admin is offered only member and viewer, and nothing on owners or themself", async () => {
@@ -162,6 +279,7 @@ test("an admin is offered only member and viewer, and nothing on owners or thems
 
   // Viewer → member by an admin is allowed.
   await page.getByLabel("Role of Vera").selectOption("member");
+  await page.getByRole("button", { name: "Save Vera's role" }).click();
   await page.getByText("Vera is now a member.").waitFor();
   assert.equal((await member(carl, org, vera.sub)).body.member.role, "member");
 });
@@ -192,6 +310,7 @@ test("suspend and reactivate from the row menu", async () => {
 
   await page.getByRole("button", { name: "Actions for Boris" }).click();
   await page.getByRole("menuitem", { name: "Suspend" }).click();
+  await page.getByRole("dialog", { name: "Suspend Boris?" }).getByRole("button", { name: "Yes, suspend" }).click();
   await page.getByRole("status").getByText(/^Boris is suspended/).waitFor();
   await row.locator("td.optional .badge.suspended").waitFor();
   assert.equal((await member(alma, org, boris.sub)).body.member.status, "suspended");

@@ -1,5 +1,6 @@
 // A menu button (WAI-ARIA menu button pattern): Enter/Space/ArrowDown open it, arrow keys
-// move, Escape closes and returns focus to the button.
+// move, Home and End go to the first and last item, Escape closes and returns focus to the
+// button. An item that changes something asks first (its onSelect opens a confirmation).
 import { useEffect, useRef, useState } from "preact/hooks";
 
 export type MenuItem = { label: string; onSelect: () => void; danger?: boolean };
@@ -28,6 +29,9 @@ export function Menu({ label, items }: { label: string; items: MenuItem[] }) {
       e.preventDefault();
       const next = (at + (e.key === "ArrowDown" ? 1 : entries.length - 1)) % entries.length;
       entries[next]?.focus();
+    } else if (e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      entries[e.key === "Home" ? 0 : entries.length - 1]?.focus();
     } else if (e.key === "Escape" || e.key === "Tab") {
       if (e.key === "Escape") e.preventDefault();
       setOpen(false);

@@ -1,7 +1,8 @@
 // The Members tab: one table of the organization's members and (for admins and owners) its
-// pending and expired invitations, with filters, cursor paging, a role drop-down per member,
-// a row menu, and bulk removal. The rank rules (roles.ts) decide what is offered; the API
-// decides what happens, and every refusal is shown as a sentence.
+// pending and expired invitations, with filters, cursor paging, a role drop-down per member
+// (a choice is only proposed until saved), a row menu, and bulk removal. The rank rules
+// (roles.ts) decide what is offered; the API decides what happens, and every refusal is shown
+// as a sentence; the outcome of a change to a row is said next to that row.
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ApiError, ok, type Invitation, type Member, type RemoveResult, type Role } from "../api/client";
 import { sentence } from "../api/messages";
@@ -16,11 +17,14 @@ import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { BulkRemove } from "./members/BulkRemove";
 import { remember } from "./members/names";
+import { RoleCell, roleChangeWords } from "./members/RoleChange";
 import { InviteButton } from "./InviteDialog";
 import type { OrgContext } from "./orgContext";
 
 type StatusFilter = "" | "joined" | "suspended" | "invited" | "expired";
 type Pending =
+  | { kind: "role"; member: Member; to: Role }
+  | { kind: "suspend"; member: Member }
   | { kind: "remove"; member: Member }
   | { kind: "transfer"; member: Member }
   | { kind: "revoke"; invitation: Invitation }
@@ -65,6 +69,10 @@ export function Members({ context }: { context: OrgContext }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [saving, setSaving] = useState<Set<string>>(new Set());
+  // Roles chosen in a row's drop-down and not saved yet, by user id.
+  const [proposed, setProposed] = useState<Record<string, Role>>({});
+  // The outcome of the latest change to a row, said in that row.
+  const [rowNote, setRowNote] = useState<{ userId: string; text: string; error?: boolean } | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
   const dialog = useAction();
   // Answers to an older request (filters changed meanwhile) are dropped.
@@ -172,6 +180,20 @@ export function Members({ context }: { context: OrgContext }) {
     setNotice(null);
     setError(sentence(e));
   };
+  const sayInRow = (userId: string, text: string, error = false) => {
+    setError(null);
+    setNotice(null);
+    setRowNote({ userId, text, error });
+  };
+  const propose = (userId: string, to: Role | null) => {
+    setProposed((old) => {
+      const next = { ...old };
+      if (to) next[userId] = to;
+      else delete next[userId];
+      return next;
+    });
+    if (rowNote?.userId === userId) setRowNote(null);
+  };
   const replace = (...changed: Member[]) =>
     setMembers((old) => old && old.map((m) => changed.find((c) => c.userId === m.userId) ?? m));
   const mark = (userId: string, on: boolean) =>
@@ -185,50 +207,71 @@ export function Members({ context }: { context: OrgContext }) {
   const isMe = (m: Member) => m.userId === me.userId;
   const nameOf = (m: Member) => displayName(m);
 
-  const changeRole = async (member: Member, to: Role) => {
-    if (to === member.role || saving.has(member.userId)) return;
+  /** Writes a role; throws the API's refusal. The organization is read again: the viewer's
+   * own role, or the owners that remain, may have changed. */
+  const writeRole = async (member: Member, to: Role) => {
+    const { member: changed } = await ok(
+      api.PATCH("/orgs/{orgId}/members/{userId}", {
+        params: { path: { orgId, userId: member.userId } },
+        body: { role: to },
+      }),
+    );
+    replace(changed);
+    propose(member.userId, null);
+    sayInRow(
+      member.userId,
+      isMe(member)
+        ? `You are now ${article(changed.role)} ${changed.role}.`
+        : `${nameOf(changed)} is now ${article(changed.role)} ${changed.role}.`,
+    );
+    if (isMe(member)) await context.reload();
+    else void context.reload();
+  };
+
+  /** Save in a row: a change that grants or takes away owner or admin is confirmed first;
+   * between member and viewer it is made at once, and a refusal is said in the row. */
+  const saveRole = async (member: Member) => {
+    const to = proposed[member.userId];
+    if (!to || saving.has(member.userId)) return;
+    if (roleChangeWords({ name: nameOf(member), you: isMe(member) }, member.role, to, org.name)) {
+      open({ kind: "role", member, to });
+      return;
+    }
     mark(member.userId, true);
-    setError(null);
-    setNotice(null);
     try {
-      const { member: changed } = await ok(
-        api.PATCH("/orgs/{orgId}/members/{userId}", {
-          params: { path: { orgId, userId: member.userId } },
-          body: { role: to },
-        }),
-      );
-      replace(changed);
-      say(
-        isMe(member)
-          ? `You are now ${article(changed.role)} ${changed.role}.`
-          : `${nameOf(changed)} is now ${article(changed.role)} ${changed.role}.`,
-      );
-      if (isMe(member)) await context.reload();
+      await writeRole(member, to);
     } catch (e) {
-      refuse(e);
+      sayInRow(member.userId, sentence(e), true);
     } finally {
       mark(member.userId, false);
     }
   };
 
-  const changeStatus = async (member: Member, to: "active" | "suspended") => {
+  /** Writes a status; throws the API's refusal. */
+  const writeStatus = async (member: Member, to: "active" | "suspended") => {
+    const { member: changed } = await ok(
+      api.PATCH("/orgs/{orgId}/members/{userId}", {
+        params: { path: { orgId, userId: member.userId } },
+        body: { status: to },
+      }),
+    );
+    replace(changed);
+    sayInRow(
+      member.userId,
+      changed.status === "suspended"
+        ? `${nameOf(changed)} is suspended: they keep their role, but can do nothing here until reactivated.`
+        : `${nameOf(changed)} is active again.`,
+    );
+    void context.reload();
+  };
+
+  /** Reactivating gives back what the member had: no confirmation. */
+  const reactivate = async (member: Member) => {
     mark(member.userId, true);
     try {
-      const { member: changed } = await ok(
-        api.PATCH("/orgs/{orgId}/members/{userId}", {
-          params: { path: { orgId, userId: member.userId } },
-          body: { status: to },
-        }),
-      );
-      replace(changed);
-      say(
-        changed.status === "suspended"
-          ? `${nameOf(changed)} is suspended: they keep their role, but can do nothing here until reactivated.`
-          : `${nameOf(changed)} is active again.`,
-      );
-      void context.reload();
+      await writeStatus(member, "active");
     } catch (e) {
-      refuse(e);
+      sayInRow(member.userId, sentence(e), true);
     } finally {
       mark(member.userId, false);
     }
@@ -254,7 +297,11 @@ export function Members({ context }: { context: OrgContext }) {
   const confirm = () => {
     if (!pending || pending.kind === "bulk") return;
     void dialog.run(async () => {
-      if (pending.kind === "remove") {
+      if (pending.kind === "role") {
+        await writeRole(pending.member, pending.to);
+      } else if (pending.kind === "suspend") {
+        await writeStatus(pending.member, "suspended");
+      } else if (pending.kind === "remove") {
         const { member } = pending;
         await ok(
           api.DELETE("/orgs/{orgId}/members/{userId}", { params: { path: { orgId, userId: member.userId } } }),
@@ -319,8 +366,8 @@ export function Members({ context }: { context: OrgContext }) {
     if (!canManage(me, m)) return [];
     const items: MenuItem[] = [
       m.status === "active"
-        ? { label: "Suspend", onSelect: () => void changeStatus(m, "suspended") }
-        : { label: "Reactivate", onSelect: () => void changeStatus(m, "active") },
+        ? { label: "Suspend", onSelect: () => open({ kind: "suspend", member: m }) }
+        : { label: "Reactivate", onSelect: () => void reactivate(m) },
     ];
     if (me.role === "owner" && m.status === "active" && m.role !== "owner") {
       items.push({ label: "Make owner", onSelect: () => open({ kind: "transfer", member: m }) });
@@ -425,7 +472,9 @@ export function Members({ context }: { context: OrgContext }) {
                 </th>
               )}
               <th scope="col">Name</th>
-              <th scope="col">Role</th>
+              <th scope="col" class="role-col">
+                Role
+              </th>
               <th scope="col" class="optional">
                 Status
               </th>
@@ -469,6 +518,7 @@ export function Members({ context }: { context: OrgContext }) {
               const busy = saving.has(m.userId);
               const badge = m.status === "active" ? "joined" : "suspended";
               const label = m.status === "active" ? "Joined" : "Suspended";
+              const note = rowNote?.userId === m.userId ? rowNote : null;
               return (
                 <tr key={m.userId} class={selected.has(m.userId) ? "selected" : undefined}>
                   {selecting && (
@@ -490,25 +540,26 @@ export function Members({ context }: { context: OrgContext }) {
                     {isMe(m) && <span class="muted"> (you)</span>}
                     {m.email && m.email !== name && <span class="sub">{m.email}</span>}
                     <span class={`badge narrow ${badge}`}>{label}</span>
+                    <span class="row-note" role="status">
+                      {note && !note.error ? note.text : ""}
+                    </span>
+                    {note?.error && (
+                      <span class="row-note error" role="alert">
+                        {note.text}
+                      </span>
+                    )}
                   </td>
                   <td>
                     {choices.length > 0 ? (
-                      <span class="role">
-                        <select
-                          aria-label={`Role of ${name}`}
-                          aria-busy={busy}
-                          value={m.role}
-                          onChange={(e) => {
-                            const to = e.currentTarget.value as Role;
-                            // Nothing is shown as done before the API says so.
-                            e.currentTarget.value = m.role;
-                            void changeRole(m, to);
-                          }}
-                        >
-                          <RoleOptions roles={choices.includes(m.role) ? choices : [m.role, ...choices]} />
-                        </select>
-                        {busy && <span class="saving">Saving…</span>}
-                      </span>
+                      <RoleCell
+                        name={name}
+                        current={m.role}
+                        choices={choices}
+                        proposed={proposed[m.userId]}
+                        busy={busy}
+                        onPropose={(to) => propose(m.userId, to)}
+                        onSave={() => void saveRole(m)}
+                      />
                     ) : (
                       ROLE_LABEL[m.role]
                     )}
@@ -542,6 +593,32 @@ export function Members({ context }: { context: OrgContext }) {
         </p>
       )}
 
+      {pending?.kind === "role" && (
+        <RoleConfirm
+          words={roleChangeWords({ name: nameOf(pending.member), you: isMe(pending.member) }, pending.member.role, pending.to, org.name)}
+          busy={dialog.busy}
+          error={dialog.error}
+          onConfirm={confirm}
+          onClose={closeDialog}
+        />
+      )}
+      {pending?.kind === "suspend" && (
+        <Confirm
+          title={`Suspend ${nameOf(pending.member)}?`}
+          body={
+            <p>
+              {nameOf(pending.member)} keeps their role, but can do nothing in {org.name} until an owner or admin
+              reactivates them.
+            </p>
+          }
+          confirm="Yes, suspend"
+          danger
+          busy={dialog.busy}
+          error={dialog.error}
+          onConfirm={confirm}
+          onClose={closeDialog}
+        />
+      )}
       {pending?.kind === "remove" && (
         <Confirm
           title={`Remove ${nameOf(pending.member)}?`}
@@ -591,5 +668,29 @@ export function Members({ context }: { context: OrgContext }) {
         <BulkRemove orgId={orgId} members={pending.members} onDone={bulkDone} onClose={closeDialog} />
       )}
     </div>
+  );
+}
+
+function RoleConfirm(props: {
+  words: ReturnType<typeof roleChangeWords>;
+  busy: boolean;
+  error: string | null;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  const { words } = props;
+  if (!words) return null;
+  return (
+    <Confirm
+      title={words.title}
+      body={words.body.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+      confirm={words.confirm}
+      busy={props.busy}
+      error={props.error}
+      onConfirm={props.onConfirm}
+      onClose={props.onClose}
+    />
   );
 }
