@@ -34,9 +34,19 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
             ],
             &[],
         ),
-        Function::Accept => {
-            (&["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"], &[])
-        }
+        // `ConditionCheckItem`: the join checks the membership vouching for the token.
+        Function::Accept => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
         Function::ChangeRole => {
             (&["GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem", "ConditionCheckItem"], &[])
         }
