@@ -15,6 +15,12 @@ async function openInvite(page: Page) {
   return dialog;
 }
 
+/** Pastes `text` where the focus is, as Ctrl+V does. */
+async function paste(page: Page, text: string) {
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press("ControlOrMeta+V");
+}
+
 test("an owner invites three people in two role groups; each joins from their email", async () => {
   const owner = person("olivia");
   const invitees = [person("mia"), person("noah"), person("ada")];
@@ -33,10 +39,16 @@ test("an owner invites three people in two role groups; each joins from their em
   // An owner may grant every role.
   assert.deepEqual(await dialog.getByLabel("Role").first().locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ["owner", "admin", "member", "viewer"]);
 
-  // Pasted in the ways people paste: a comma and a newline.
-  await dialog.getByLabel("Email addresses").first().fill(`${mia.email},\n${noah.email}`);
+  // Focus starts in the address field: what is typed first is kept. A comma ends an address.
+  await page.keyboard.type(`${mia.email},`);
+  await dialog.getByRole("button", { name: `Remove ${mia.email}`, exact: true }).waitFor();
+  // Pasted as people paste: a comma and a line break.
+  await paste(page, ` ,\n${noah.email}\n`);
+  await dialog.getByRole("button", { name: `Remove ${noah.email}`, exact: true }).waitFor();
   await dialog.getByRole("button", { name: "Add another role group" }).click();
-  await dialog.getByLabel("Email addresses").nth(1).fill(` ${ada.email} ;`);
+  // The new group's field has the focus.
+  await page.keyboard.type(` ${ada.email} ;`);
+  await dialog.getByRole("button", { name: `Remove ${ada.email}`, exact: true }).waitFor();
   await dialog.getByLabel("Role").nth(1).selectOption("admin");
   await dialog.getByLabel("Expires in").selectOption({ label: "7 days" });
   await dialog.getByText("3 addresses").waitFor();
@@ -94,39 +106,128 @@ test("an owner invites three people in two role groups; each joins from their em
   );
 });
 
-test("every address gets its result in words, and over 100 addresses are refused before sending", async () => {
+test("addresses become chips as typed or pasted; mistakes are marked before sending; a refused address stays to fix and send again", async () => {
   const owner = person("owen");
   const orgId = await orgOf(owner);
   const invited = person("ivy");
   await inviteByEmail(owner, orgId, invited);
-  const fresh = person("finn");
+  const [fresh, victor] = [person("finn"), person("victor")];
   const page = await pageFor(browser(), owner, `/o/${orgId}/members`);
   const dialog = await openInvite(page);
+  const field = dialog.getByLabel("Email addresses").first();
+  const chip = (address: string) =>
+    dialog.getByRole("listitem").filter({ has: page.getByRole("button", { name: `Remove ${address}`, exact: true }) });
+  const send = dialog.getByRole("button", { name: /^Send/ });
+  assert.ok(await field.evaluate((el) => el === document.activeElement), "focus starts in the address field");
 
+  // Over 100 addresses are refused before sending.
   const many = Array.from({ length: 101 }, (_, i) => `p${i}-${unique("x")}@example.com`).join("\n");
-  await dialog.getByLabel("Email addresses").fill(many);
+  await paste(page, many);
   await dialog.getByText("You can invite at most 100 addresses at once; you entered 101.").waitFor();
-  assert.equal(await dialog.getByRole("button", { name: "Send invitations" }).isDisabled(), true);
+  assert.equal(await send.isDisabled(), true);
+  for (let i = 0; i < 101; i++) await page.keyboard.press("Backspace");
+  await dialog.getByText("You can invite at most 100").waitFor({ state: "detached" });
+  assert.equal(await dialog.getByRole("button", { name: /^Remove p/ }).count(), 0, "Backspace removed them all");
 
+  // "Name <address>" is one address, ended by Enter.
+  await page.keyboard.type(`Victor Viewer <${victor.email}>`);
+  await page.keyboard.press("Enter");
+  await chip(victor.email).getByText("Victor Viewer").waitFor();
+  // An address ended by a space is checked at once: bob@ is not one, said in words.
+  await page.keyboard.type("bob@ ");
+  await chip("bob@").getByText("Not a valid email address").waitFor();
+  // Likely typos of common domains, each with a one-click fix.
+  await page.keyboard.type("ana@gmial.com;");
+  await chip("ana@gmial.com").getByText("Did you mean gmail.com?").waitFor();
+  await paste(page, "carl@exmaple.con, dee@gmail.con\neve@hotmial.com fay@yahooo.com");
+  for (const [address, domain] of [
+    ["carl@exmaple.con", "example.com"],
+    ["dee@gmail.con", "gmail.com"],
+    ["eve@hotmial.com", "hotmail.com"],
+    ["fay@yahooo.com", "yahoo.com"],
+  ] as const) {
+    await chip(address).getByText(`Did you mean ${domain}?`).waitFor();
+  }
+  await checkA11y(page, "invite dialog (marked addresses)");
+  await shot(page, "invite-dialog-chips");
   await page.setViewportSize({ width: 390, height: 860 });
-  await dialog.getByLabel("Email addresses").fill(`not-an-address, ${invited.email.toUpperCase()} ${owner.email} ${fresh.email}`);
-  await checkA11y(page, "invite dialog (390 px)");
-  await shot(page, "invite-dialog-mobile");
-  await dialog.getByRole("button", { name: "Send invitations" }).click();
+  await checkA11y(page, "invite dialog (marked addresses, 390 px)");
+  await shot(page, "invite-dialog-chips-mobile");
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  // Backspace in the empty field removes the last address.
+  await field.focus();
+  for (const address of ["fay@yahooo.com", "eve@hotmial.com", "dee@gmail.con", "carl@exmaple.con"]) {
+    await page.keyboard.press("Backspace");
+    await chip(address).waitFor({ state: "detached" });
+  }
+  // Nothing is sent while an address is not valid.
+  const requests: string[] = [];
+  page.on("request", (r) => r.method() === "POST" && r.url().endsWith("/invitations") && requests.push(r.url()));
+  await send.click();
+  await dialog.getByRole("alert").getByText("bob@ is not a valid email address: fix or remove it before sending.").waitFor();
+  await dialog.getByRole("button", { name: "Remove bob@", exact: true }).press("Enter");
+  await chip("bob@").waitFor({ state: "detached" });
+  // A likely typo asks once: fix it, or send anyway.
+  await send.click();
+  await dialog.getByRole("alert").getByText("ana@gmial.com may be mistyped: use the suggestion, or send anyway.").waitFor();
+  await dialog.getByRole("button", { name: "Send anyway" }).waitFor();
+  await chip("ana@gmial.com").getByRole("button", { name: "Change to ana@gmail.com" }).click();
+  await chip("ana@gmail.com").waitFor();
+  await dialog.getByRole("button", { name: "Send invitations" }).waitFor();
+  assert.deepEqual(requests, [], "nothing sent yet");
+
+  // The same address in two role groups is pointed out, not silently dropped.
+  await dialog.getByRole("button", { name: "Add another role group" }).click();
+  await page.keyboard.type(`${victor.email.toUpperCase()} `);
+  await dialog.getByRole("listitem").getByText("Also in group 1").waitFor();
+  await dialog.getByRole("listitem").getByText("Also in group 2").waitFor();
+  await send.click();
+  await dialog.getByRole("alert").getByText(`${victor.email} is in two groups: remove it from one of them.`).waitFor();
+  await dialog.getByLabel("Email addresses").nth(1).focus();
+  await page.keyboard.press("Backspace");
+  await dialog.getByRole("listitem").getByText("Also in group 1").waitFor({ state: "detached" });
+  await dialog.getByRole("button", { name: "Remove group" }).last().click();
+
+  // An address already invited (in capitals), one already a member, a fresh one, and one
+  // only the server refuses (two dots in a row).
+  await field.focus();
+  await page.keyboard.type(`${invited.email.toUpperCase()} ${owner.email} ${fresh.email} anne..smith@example.com `);
+  await dialog.getByText("6 addresses").waitFor();
+  await send.click();
   const results = dialog.getByRole("list", { name: "Results" });
   await results.waitFor();
   const said = async (address: string) => (await results.getByRole("listitem").filter({ hasText: address }).textContent()) ?? "";
-  assert.match(await said("not-an-address"), /Not a valid email address$/);
+  assert.match(await said(victor.email), /Invited$/);
+  assert.match(await said("ana@gmail.com"), /Invited$/);
   assert.match(await said(invited.email.toUpperCase()), /Already invited$/);
   assert.match(await said(owner.email), /Already a member$/);
   assert.match(await said(fresh.email), /Invited$/);
-  await dialog.getByText("1 of 4 addresses invited.").waitFor();
-  assert.equal(await results.locator(".bad").count(), 3);
-  await checkA11y(page, "invite dialog (mixed results, 390 px)");
+  assert.equal(await results.getByRole("listitem").count(), 5, "the refused address is not among the results");
+  await dialog.getByText("3 of 6 addresses invited. 1 address was not: fix it below and send again.").waitFor();
+  await chip("anne..smith@example.com").getByText("Not a valid email address").waitFor();
+  await checkA11y(page, "invite dialog (partly sent)");
+  await shot(page, "invite-dialog-partly-sent");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await shot(page, "invite-dialog-partly-sent-mobile");
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  // Its text goes back into the field to be fixed, then it is sent again.
+  await chip("anne..smith@example.com").getByRole("button", { name: "Edit anne..smith@example.com" }).click();
+  assert.equal(await field.inputValue(), "anne..smith@example.com");
+  assert.ok(await field.evaluate((el) => el === document.activeElement), "focus in the field");
+  await field.fill("anne.smith@example.com");
+  await page.keyboard.press("Enter");
+  await dialog.getByRole("button", { name: "Send again" }).click();
+  await dialog.getByText("4 of 6 addresses invited.").waitFor();
+  assert.match(await said("anne.smith@example.com"), /Invited$/);
+  assert.equal(await dialog.getByLabel("Email addresses").count(), 0, "nothing left to fix");
+  await checkA11y(page, "invite dialog (all sent)");
   await shot(page, "invite-dialog-mixed-results");
-  // Escape closes it, as any dialog.
-  await page.keyboard.press("Escape");
+  // Done closes it; the table lists the new invitations.
+  await dialog.getByRole("button", { name: "Done" }).press("Enter");
   await dialog.waitFor({ state: "detached" });
+  await page.locator("table.roster tbody tr").filter({ hasText: "anne.smith@example.com" }).waitFor();
 });
 
 test("an admin is offered only the member and viewer roles; a member gets no invite button", async () => {
