@@ -21,13 +21,14 @@ import {
   shot,
   signIn,
   SHOTS,
+  unique,
   useBrowser,
   type Person,
 } from "./harness";
 
 const browser = useBrowser();
 
-const LAST_OWNER = "An organization needs at least one active owner. Make someone else an owner first.";
+const ONLY_OWNER = "You are the only owner. Make someone else an owner, or delete the organization.";
 
 /** Calls the API as `who` and returns the status and body, whatever they are. */
 async function call(who: Person, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -422,10 +423,10 @@ test("bulk removal sends one request and shows each member's result", async () =
   assert.deepEqual(left.members.map((m) => m.userId), [ann.sub]);
 });
 
-test("a member leaves; the only owner is told why they cannot", async () => {
-  const [abe, beth] = [person("abe"), person("beth")];
+test("a member leaves; the only owner's own role and Leave are disabled, with the reason and the way out", async () => {
+  const [abe, beth, carl] = [person("abe"), person("beth"), person("carl")];
   const org = await orgOf(abe);
-  await join(abe, org, "member", [beth]);
+  await join(abe, org, "member", [beth, carl]);
 
   const page = await membersPage(beth, org);
   await page.getByRole("button", { name: "Leave organization" }).click();
@@ -434,10 +435,63 @@ test("a member leaves; the only owner is told why they cannot", async () => {
   assert.equal((await call(beth, "GET", `/orgs/${org}`)).status, 404);
 
   const owner = await membersPage(abe, org);
-  await owner.getByRole("button", { name: "Leave organization" }).click();
-  await owner.getByRole("dialog").getByRole("button", { name: "Yes, leave" }).click();
-  await owner.getByRole("dialog").getByRole("alert").getByText(LAST_OWNER).waitFor();
-  assert.equal((await call(abe, "GET", `/orgs/${org}`)).status, 200);
+  const leave = owner.getByRole("button", { name: "Leave organization" });
+  const reason = owner.locator(".org-head").getByText(ONLY_OWNER);
+  await reason.waitFor();
+  assert.equal(await leave.getAttribute("aria-disabled"), "true");
+  assert.match((await leave.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby") ?? "")?.textContent)) ?? "", /only owner/);
+  // Pressing it anyway does nothing.
+  await leave.focus();
+  await owner.keyboard.press("Enter");
+  await owner.waitForTimeout(200);
+  assert.equal(await owner.getByRole("dialog").count(), 0);
+  // The own role too, said next to it.
+  const role = owner.getByLabel("Role of Abe");
+  assert.equal(await role.isDisabled(), true);
+  await rowOf(owner, abe.email).getByText("You are the only owner: make someone else an owner first.").waitFor();
+  // The way out: Settings, to delete the organization.
+  assert.equal(await owner.getByRole("link", { name: "delete the organization" }).getAttribute("href"), `/o/${org}/settings`);
+  await checkA11y(owner, "members (the only owner)");
+  await shot(owner, "members-only-owner");
+  await owner.setViewportSize({ width: 390, height: 860 });
+  await shot(owner, "members-only-owner-mobile");
+  await owner.setViewportSize({ width: 1280, height: 860 });
+
+  // Once Carl is an owner too, Abe may step down or leave.
+  await owner.getByLabel("Role of Carl").selectOption("owner");
+  await owner.getByRole("button", { name: "Save Carl's role" }).click();
+  await owner.getByRole("dialog", { name: "Make Carl an owner?" }).getByRole("button", { name: "Yes, make owner" }).click();
+  await rowOf(owner, carl.email).getByRole("status").getByText("Carl is now an owner.").waitFor();
+  await reason.waitFor({ state: "detached" });
+  assert.notEqual(await leave.getAttribute("aria-disabled"), "true");
+  assert.equal(await role.isDisabled(), false);
+});
+
+test("a member removed while the page is open is told so and sent to their organizations; a reload says there is no access", async () => {
+  const [ann, ben] = [person("ann"), person("ben")];
+  const name = unique("Gone Co");
+  const org = await orgOf(ann, name);
+  await join(ann, org, "member", [ben]);
+  const page = await membersPage(ben, org);
+
+  await apiAs(ann, "DELETE", `/orgs/${org}/members/${ben.sub}`);
+  // Ben, by keyboard, narrows the list: the API no longer knows him there.
+  await page.getByLabel("Status", { exact: true }).focus();
+  await page.keyboard.press("ArrowDown");
+  await page.getByRole("heading", { name: "Your organizations" }).waitFor();
+  await page.getByRole("status").getByText(`You were removed from ${name}, or it was deleted.`).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/");
+  await checkA11y(page, "organizations after a removal");
+  await shot(page, "organizations-after-removal");
+
+  // Its address again (as after a reload): no access, in words, and the way back.
+  await page.goto(`/o/${org}/members`);
+  await page.getByRole("heading", { level: 1, name: "Organization unavailable" }).waitFor();
+  await page.getByText("You don't have access to this organization, or it no longer exists.").waitFor();
+  await checkA11y(page, "organization without access");
+  await shot(page, "organization-no-access");
+  await page.getByRole("link", { name: "Go to your organizations" }).press("Enter");
+  await page.getByRole("heading", { name: "Your organizations" }).waitFor();
 });
 
 test("an owner hands ownership over with Make owner", async () => {

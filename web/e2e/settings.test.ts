@@ -9,7 +9,7 @@ import { addMember, inviteByEmail, inviteLink, SAYS } from "./invite-helpers";
 
 const browser = useBrowser();
 
-const NOT_FOUND = "That no longer exists, or you no longer have access to it.";
+const NOT_FOUND = "You don't have access to this organization, or it no longer exists.";
 
 /** Calls the API as `who`; the status and body, whatever they are. */
 async function call(who: Person, method: string, path: string): Promise<{ status: number; body: any }> {
@@ -198,7 +198,7 @@ test("an owner deletes the organization after typing its name; it is gone for ev
   await member.reload();
   await member.getByRole("heading", { level: 1, name: "Organization unavailable" }).waitFor();
   await member.getByRole("alert").getByText(NOT_FOUND).waitFor();
-  await member.getByRole("link", { name: "Back to your organizations" }).waitFor();
+  await member.getByRole("link", { name: "Go to your organizations" }).waitFor();
 
   // Its invite link and its emailed invitation no longer work.
   const visitor = await newPage(browser());

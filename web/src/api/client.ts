@@ -34,15 +34,27 @@ export class ApiError extends Error {
 
 export const api = createClient<paths>({ baseUrl: "" });
 
+type OrgNotFound = (orgId: string, schemaPath: string) => void;
+const orgNotFound = new Set<OrgNotFound>();
+
+/** Calls `listener` whenever a route under `/orgs/{orgId}` answers 404: the caller may have
+ * been removed from that organization (or it was deleted). Returns the way to stop. */
+export function onOrgNotFound(listener: OrgNotFound): () => void {
+  orgNotFound.add(listener);
+  return () => void orgNotFound.delete(listener);
+}
+
 api.use({
   onRequest({ request }) {
     const token = session()?.token;
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   },
-  onResponse({ response }) {
+  onResponse({ response, schemaPath, params }) {
     // An expired or refused token (or none): back to sign-in, returning here afterwards.
     if (response.status === 401) signOut(location.pathname + location.search);
+    const orgId = params.path?.orgId;
+    if (response.status === 404 && typeof orgId === "string") orgNotFound.forEach((l) => l(orgId, schemaPath));
     return response;
   },
 });

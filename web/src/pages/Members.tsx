@@ -557,6 +557,11 @@ export function Members({ context }: { context: OrgContext }) {
                         choices={choices}
                         proposed={proposed[m.userId]}
                         busy={busy}
+                        locked={
+                          isMe(m) && context.onlyOwner
+                            ? "You are the only owner: make someone else an owner first."
+                            : undefined
+                        }
                         onPropose={(to) => propose(m.userId, to)}
                         onSave={() => void saveRole(m)}
                       />

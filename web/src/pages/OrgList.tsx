@@ -1,11 +1,13 @@
 // The caller's organizations with their role, and "Create organization". Arriving with
-// `?deleted=1` (after deleting an organization in its Settings) says so.
+// `?deleted=1` (after deleting an organization in its Settings) says so, as it says what
+// another page left for it (pageNotice.ts: "You were removed from X").
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type ListedOrg } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
 import { ErrorText, Notice } from "../components/Status";
+import { takeNotice } from "../pageNotice";
 import { useAction } from "../components/useAction";
 
 export function OrgList() {
@@ -28,6 +30,8 @@ export function OrgList() {
   // the flag, so that a reload does not say it again.
   const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
+    const left = takeNotice();
+    if (left) setNotice(left);
     if (!new URLSearchParams(location.search).has("deleted")) return;
     setNotice("The organization was deleted.");
     history.replaceState(null, "", "/");

@@ -1,7 +1,8 @@
 // One organization: its name, the tabs (Members; Invite links, Activity and Settings for admins), and
-// "Leave organization".
-import { useEffect, useState } from "preact/hooks";
-import { api, ok, type Member, type Org } from "../api/client";
+// "Leave organization" (held back, with the reason, for its only active owner). A person
+// removed while the page is open is told so and sent to their organizations.
+import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { api, ApiError, ok, onOrgNotFound, type Member, type Org } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { canInvite, ROLE_LABEL } from "../roles";
@@ -9,6 +10,7 @@ import { Confirm } from "../components/Dialog";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
 import { useAction } from "../components/useAction";
+import { leaveNotice } from "../pageNotice";
 import { Members } from "./Members";
 import { Links } from "./Links";
 import { Activity } from "./Activity";
@@ -16,29 +18,85 @@ import { MemberDetails } from "./MemberDetails";
 import { Settings } from "./Settings";
 import type { OrgContext, Seats, Tab } from "./orgContext";
 
+type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean };
+
+/** Active owners of `orgId`, counted up to two; null when a few pages did not tell (the
+ * list filters after paging: a page may hold no owner and still have a next one). */
+async function activeOwners(orgId: string): Promise<number | null> {
+  let cursor: string | undefined;
+  let found = 0;
+  for (let page = 0; page < 20; page++) {
+    const answer = await ok(
+      api.GET("/orgs/{orgId}/members", {
+        params: { path: { orgId }, query: { role: "owner", status: "active", limit: 100, cursor } },
+      }),
+    );
+    found += answer.members.length;
+    if (found >= 2 || !answer.nextCursor) return Math.min(found, 2);
+    cursor = answer.nextCursor;
+  }
+  return null;
+}
 
 export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userId?: string }) {
-  const [ctx, setCtx] = useState<{ org: Org; me: Member; seats?: Seats | undefined } | null>(null);
+  const [ctx, setCtx] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // What the page showed last: once it loaded, a 404 means the person lost access meanwhile.
+  const shown = useRef<Loaded | null>(null);
+  const left = useRef(false);
+
+  const gone = () => {
+    if (left.current || !shown.current) return;
+    left.current = true;
+    leaveNotice(`You were removed from ${shown.current.org.name}, or it was deleted.`);
+    navigate("/");
+  };
 
   const reload = async () => {
+    // The owners are counted alongside when the viewer is (or, at first, may be) an owner.
+    const owners = !shown.current || shown.current.me.role === "owner" ? activeOwners(orgId).catch(() => null) : null;
     try {
       const { org, membership, seats } = await ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } }));
-      setCtx({ org, me: membership, seats });
+      const owner = membership.role === "owner" && membership.status === "active";
+      const count = owner ? await (owners ?? activeOwners(orgId).catch(() => null)) : null;
+      const loaded = { org, me: membership, seats, onlyOwner: owner && count === 1 };
+      shown.current = loaded;
+      setCtx(loaded);
       setError(null);
     } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        if (shown.current) return gone();
+        setError("You don't have access to this organization, or it no longer exists.");
+      } else setError(sentence(e));
       setCtx(null);
-      setError(sentence(e));
     }
   };
-  useEffect(() => void reload(), [orgId]);
+  useEffect(() => {
+    shown.current = null;
+    left.current = false;
+    void reload();
+    // Any call of a tab that finds the organization gone for this person: is it gone, or
+    // only what the call was about (a member removed meanwhile)? Reading it again tells.
+    const stop = onOrgNotFound((id, path) => {
+      if (id !== orgId || !shown.current) return;
+      if (path === "/orgs/{orgId}") gone();
+      else void reload();
+    });
+    // Coming back to the tab reads it again: a removal meanwhile is told at once.
+    const visible = () => document.visibilityState === "visible" && shown.current && void reload();
+    document.addEventListener("visibilitychange", visible);
+    return () => {
+      stop();
+      document.removeEventListener("visibilitychange", visible);
+    };
+  }, [orgId]);
 
   if (!ctx) {
     return (
       <section>
         <h1 tabIndex={-1}>{error ? "Organization unavailable" : "Loading…"}</h1>
         <ErrorText message={error} />
-        {error && <HomeLink label="Back to your organizations" />}
+        {error && <HomeLink />}
       </section>
     );
   }
@@ -104,6 +162,7 @@ function article(role: string) {
 
 function Leave({ context }: { context: OrgContext }) {
   const [open, setOpen] = useState(false);
+  const reasonId = useId();
   const { busy, error, setError, run } = useAction();
   const leave = () =>
     run(
@@ -117,6 +176,24 @@ function Leave({ context }: { context: OrgContext }) {
       },
       { leaving: true },
     );
+  // The only active owner cannot leave: the button says why, and the ways out, beside it
+  // (focusable still, so that the reason is heard with it).
+  if (context.onlyOwner) {
+    return (
+      <div class="leave">
+        <button type="button" class="secondary" aria-disabled="true" aria-describedby={reasonId}>
+          Leave organization
+        </button>
+        <p class="muted reason" id={reasonId}>
+          You are the only owner. Make someone else an owner, or{" "}
+          <a href={`/o/${context.org.id}/settings`} onClick={onLinkClick}>
+            delete the organization
+          </a>
+          .
+        </p>
+      </div>
+    );
+  }
   return (
     <>
       <button type="button" class="secondary" onClick={() => setOpen(true)}>

@@ -6,6 +6,13 @@ export type Tab = "members" | "links" | "activity" | "settings";
 
 export type Seats = { limit: number; used: number };
 
-/** What every tab of an organization gets: the organization, the viewer's membership, and
- * a way to read both again after a change (counts, the viewer's own role). */
-export type OrgContext = { org: Org; me: Member; seats?: Seats | undefined; reload: () => Promise<void> };
+/** What every tab of an organization gets: the organization, the viewer's membership,
+ * whether the viewer is its only active owner (who may neither step down nor leave), and a
+ * way to read them again after a change (counts, the viewer's own role, the owners). */
+export type OrgContext = {
+  org: Org;
+  me: Member;
+  seats?: Seats | undefined;
+  onlyOwner: boolean;
+  reload: () => Promise<void>;
+};

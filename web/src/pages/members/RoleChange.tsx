@@ -1,7 +1,7 @@
 // Changing a member's role from the members table: the row's drop-down only proposes a role
 // (an arrow key on it writes nothing), Save or Cancel decide, and a change that grants or
 // takes away owner or admin is confirmed with what it means.
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useId, useRef } from "preact/hooks";
 import type { Role } from "../../api/client";
 import { RoleOptions } from "../../components/Fields";
 
@@ -10,18 +10,21 @@ const privileged = (role: Role) => role === "owner" || role === "admin";
 const ADMIN_CAN = "invite people, change roles of members and viewers, and remove them";
 
 /** The row's role: the drop-down (showing the proposed role, if any), then Save and Cancel
- * while a role is proposed. Focus goes back to the drop-down when they go. */
+ * while a role is proposed. Focus goes back to the drop-down when they go. `locked`: why the
+ * role cannot change now, said beside the disabled drop-down. */
 export function RoleCell(props: {
   name: string;
   current: Role;
   choices: Role[];
   proposed: Role | undefined;
   busy: boolean;
+  locked?: string | undefined;
   onPropose: (to: Role | null) => void;
   onSave: () => void;
 }) {
-  const { name, current, proposed, busy } = props;
+  const { name, current, proposed, busy, locked } = props;
   const select = useRef<HTMLSelectElement>(null);
+  const lockId = useId();
   const hadProposal = useRef(false);
   // Save and Cancel leave the page once the proposal is saved or dropped: focus, which was
   // on one of them, comes back to the drop-down (once it is enabled again) instead of the
@@ -43,7 +46,8 @@ export function RoleCell(props: {
         ref={select}
         aria-label={`Role of ${name}`}
         aria-busy={busy}
-        disabled={busy}
+        aria-describedby={locked ? lockId : undefined}
+        disabled={busy || !!locked}
         class={proposed ? "proposed" : undefined}
         value={proposed ?? current}
         onChange={(e) => {
@@ -83,6 +87,11 @@ export function RoleCell(props: {
               Cancel
             </button>
           )}
+        </span>
+      )}
+      {locked && (
+        <span class="role-lock" id={lockId}>
+          {locked}
         </span>
       )}
     </span>
