@@ -76,11 +76,15 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
     left.current = false;
     void reload();
     // Any call of a tab that finds the organization gone for this person: is it gone, or
-    // only what the call was about (a member removed meanwhile)? Reading it again tells.
+    // only what the call was about (a member removed meanwhile, whose name a list looks up)?
+    // Reading the organization tells: one read at a time, at most one every two seconds.
+    let checked = 0;
     const stop = onOrgNotFound((id, path) => {
       if (id !== orgId || !shown.current) return;
-      if (path === "/orgs/{orgId}") gone();
-      else void reload();
+      if (path === "/orgs/{orgId}") return gone();
+      if (Date.now() - checked < 2000) return;
+      checked = Date.now();
+      void ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } })).catch(() => undefined);
     });
     // Coming back to the tab reads it again: a removal meanwhile is told at once.
     const visible = () => document.visibilityState === "visible" && shown.current && void reload();
