@@ -7,7 +7,7 @@ import { addMember, inviteByEmail, inviteLink, SAYS } from "./invite-helpers";
 
 const browser = useBrowser();
 
-test("an invitee declines; the link then no longer works", async () => {
+test("an invitee declines; the link then says it was declined", async () => {
   const owner = person("dora");
   const orgName = unique("Decline Co");
   const orgId = await orgOf(owner, orgName);
@@ -25,13 +25,16 @@ test("an invitee declines; the link then no longer works", async () => {
   await page.getByRole("status").getByText("You declined the invitation.").waitFor();
   await checkA11y(page, "accept (declined)");
   await shot(page, "accept-declined");
-  const pending = await apiAs<{ invitations: unknown[] }>(owner, "GET", `/orgs/${orgId}/invitations`);
-  assert.equal(pending.invitations.length, 0);
+  // Listed as declined until it expires (API.md).
+  const listed = await apiAs<{ invitations: { status: string }[] }>(owner, "GET", `/orgs/${orgId}/invitations`);
+  assert.deepEqual(listed.invitations.map((i) => i.status), ["declined"]);
 
   await page.reload();
-  await page.getByRole("alert").filter({ hasText: SAYS.notFound }).waitFor();
-  await checkA11y(page, "accept (no longer valid)");
-  await shot(page, "accept-not-found");
+  await page.getByRole("heading", { level: 1, name: "Invitation declined" }).waitFor();
+  await page.getByText(`This invitation was declined. Ask Dora or another admin of ${orgName} to invite you again.`).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Accept" }).count(), 0, "nothing to accept");
+  await checkA11y(page, "accept (declined, opened again)");
+  await shot(page, "accept-declined-reopened");
 });
 
 test("signed in with another address: the sentence names the invited address, and offers to switch", async () => {
@@ -80,6 +83,14 @@ test("opening an invitation twice does not use it; accepting again as a member j
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Accept" }).click();
   await page.getByRole("heading", { name: orgName, exact: true, level: 1 }).waitFor();
+  // The mail's link, opened again: it was accepted, and leads into the organization.
+  await page.goto(path);
+  await page.getByRole("heading", { level: 1, name: "Invitation already accepted" }).waitFor();
+  await page.getByText(`This invitation has already been accepted. You are a member of ${orgName}.`).waitFor();
+  await checkA11y(page, "accept (accepted, opened again)");
+  await shot(page, "accept-accepted-reopened");
+  await page.getByRole("link", { name: `Open ${orgName}` }).click();
+  await page.waitForURL((u) => u.pathname === `/o/${orgId}/members`);
 
   // A link: joining, then accepting it again, changes nothing and lands in the organization.
   const link = await inviteLink(owner, orgId, { role: "member" });
@@ -119,6 +130,8 @@ test("an incomplete link says so", async () => {
   await shot(page, "accept-incomplete");
   await page.goto("/invite?token=org_0192f5c4a1b27c3d8e9f0a1b2c3d4e5f.not-a-real-token");
   await page.getByRole("alert").filter({ hasText: SAYS.notFound }).waitFor();
+  await checkA11y(page, "accept (no longer valid)");
+  await shot(page, "accept-not-found");
 });
 
 test("on a phone the invitation reads well", async () => {
@@ -136,16 +149,32 @@ test("on a phone the invitation reads well", async () => {
 });
 
 // Last in this file: the stack's clock stays moved for the rest of the run.
-test("an expired invitation says so (the stack's clock moved past its expiry)", async () => {
+test("an expired invitation says so up front, and who to ask (the stack's clock moved past its expiry)", async () => {
   const owner = person("pia");
-  const orgId = await orgOf(owner);
+  const orgName = unique("Expiry Co");
+  const orgId = await orgOf(owner, orgName);
   const invitee = person("quin");
   const path = await inviteByEmail(owner, orgId, invitee, "member", 1);
   await advanceClock(2 * 3600);
 
   const page = await pageFor(browser(), invitee, path);
-  await page.getByRole("alert").filter({ hasText: SAYS.expired }).waitFor();
-  assert.equal(await page.getByRole("button", { name: "Accept" }).count(), 0);
+  await page.getByRole("heading", { level: 1, name: "Invitation expired" }).waitFor();
+  await page.getByText("This invitation has expired.").waitFor();
+  await page.getByText(`Ask Pia or another admin of ${orgName} for a new one.`).waitFor();
+  await page.getByText(`Pia invited you to join ${orgName} as a member.`).waitFor();
+  await page.getByText(/^Expired on /).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Accept" }).count(), 0, "nothing to accept");
+  assert.equal(await page.getByRole("button", { name: "Decline" }).count(), 0);
   await checkA11y(page, "accept (expired)");
   await shot(page, "accept-expired");
+
+  // Signed out, on a phone: the same, and no way to sign in for nothing.
+  const phone = await newPage(browser(), 390);
+  await phone.goto(path);
+  await phone.getByRole("heading", { level: 1, name: "Invitation expired" }).waitFor();
+  assert.equal(await phone.getByRole("link", { name: "Sign in to accept" }).count(), 0);
+  await checkA11y(phone, "accept (expired, 390 px)");
+  await shot(phone, "accept-expired-mobile");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
 });

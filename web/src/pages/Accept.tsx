@@ -2,6 +2,8 @@
 // invitation offers (`POST /invitations/preview` never consumes it), then Accept or Decline
 // when signed in, or "Sign in to accept" and "Create account" (returning here, the invited
 // address prefilled: on the provider's pages as its login_hint when one is configured).
+// An invitation that no longer admits (expired, used up, or revoked because whoever made it
+// left, was suspended or demoted) says so up front, and who to ask, with nothing to accept.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, ok, type Preview } from "../api/client";
 import { sentence } from "../api/messages";
@@ -13,6 +15,7 @@ import { startSignIn } from "../auth/oidc";
 import { withArticle } from "../audit";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
+import { revokedForInvitee } from "../revoked";
 
 /** Refusals after which trying again cannot help: the page offers no more buttons. */
 const FINAL = new Set(["invitation_expired", "invitation_exhausted", "invitation_not_found", "suspended", "already_in_org"]);
@@ -84,6 +87,10 @@ export function Accept({ token }: { token: string }) {
   const org = preview.org.name;
   const role = withArticle(preview.role);
   const inviter = preview.invitedBy.name;
+
+  if (preview.status !== "pending" && preview.status !== "active") {
+    return <Closed preview={preview} signedIn={me !== null} />;
+  }
 
   const act = async (what: "accept" | "decline") => {
     setBusy(what);
@@ -192,6 +199,87 @@ export function Accept({ token }: { token: string }) {
             )}
           </div>
         </>
+      )}
+    </section>
+  );
+}
+
+/** The page of an invitation that no longer admits anyone: what happened, and who to ask. */
+function Closed({ preview, signedIn }: { preview: Preview; signedIn: boolean }) {
+  const org = preview.org.name;
+  const inviter = preview.invitedBy.name;
+  const what = preview.kind === "email" ? "invitation" : "invite link";
+  const title = preview.kind === "email" ? "Invitation" : "Invite link";
+  // Only an owner may grant the owner and admin roles.
+  const grantor = preview.role === "owner" || preview.role === "admin" ? "owner" : "admin";
+  // A revoked one's inviter left, or may no longer invite with this role: someone else must.
+  const inviterCanHelp = preview.status !== "revoked" || !preview.revokedReason || preview.revokedReason === "revoked";
+  const asked = inviterCanHelp && (inviter ?? (preview.kind === "email" ? "the person who invited you" : null));
+  const again = preview.status === "expired" || preview.status === "revoked" || preview.kind === "link" ? "for a new one" : "to invite you again";
+  const ask = asked
+    ? `Ask ${asked} or another ${grantor} of ${org} ${again}.`
+    : `Ask ${grantor === "owner" ? "an owner" : "an admin"} of ${org} ${again}.`;
+  // Whether the reader is a member already (null: still asking), for a signed-in reader.
+  const [member, setMember] = useState<boolean | null>(signedIn ? null : false);
+
+  // Someone who joined already (with this or another invitation) just needs the way in.
+  useEffect(() => {
+    if (!signedIn) return;
+    let live = true;
+    ok(api.GET("/orgs/{orgId}", { params: { path: { orgId: preview.org.id } } })).then(
+      () => live && setMember(true),
+      () => live && setMember(false),
+    );
+    return () => {
+      live = false;
+    };
+  }, [preview.org.id, signedIn]);
+
+  // A string: statuses the API may add later still get a page (the last line).
+  const status: string = preview.status;
+  const [heading, lead] =
+    status === "expired"
+      ? [`${title} expired`, `This ${what} has expired.`]
+      : status === "used_up"
+        ? [`${title} used up`, `This ${what} has been used as many times as allowed.`]
+        : status === "accepted"
+          ? ["Invitation already accepted", "This invitation has already been accepted."]
+          : status === "declined"
+            ? ["Invitation declined", "This invitation was declined."]
+            : status === "revoked"
+              ? [`${title} no longer works`, revokedForInvitee(preview.revokedReason, inviter, org, what)]
+              : [`${title} no longer works`, `This ${what} no longer works.`];
+
+  return (
+    <section class="narrow card accept">
+      <h1 tabIndex={-1}>{heading}</h1>
+      <p class="lead">
+        {lead} {member === null ? "" : member ? `You are a member of ${org}.` : ask}
+      </p>
+      <ul class="facts-list">
+        <li>
+          {inviter ? `${inviter} invited you` : "You were invited"} to join <strong>{org}</strong> as{" "}
+          {withArticle(preview.role)}.
+        </li>
+        {preview.email && (
+          <li>
+            Sent to <strong>{preview.email}</strong>
+          </li>
+        )}
+        {preview.status === "expired" && (
+          <li>
+            Expired on <time dateTime={preview.expiresAt}>{dateTime(preview.expiresAt)}</time>.
+          </li>
+        )}
+      </ul>
+      {member ? (
+        <div class="actions start">
+          <a class="button primary" href={`/o/${preview.org.id}/members`} onClick={onLinkClick}>
+            Open {org}
+          </a>
+        </div>
+      ) : (
+        signedIn && <HomeLink />
       )}
     </section>
   );
