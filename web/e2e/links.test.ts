@@ -1,9 +1,10 @@
 // Invite links: create one (shown once, copied to the clipboard), people join with it until
-// its uses run out, and a revoked link stops working at once.
+// its uses run out, a revoked link stops working at once, and a link whose creator was
+// suspended, removed or demoted says so, in its row and on its page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { apiAs, checkA11y, orgOf, pageFor, person, shot, useBrowser } from "./harness";
-import { inviteLink, pathOf, SAYS } from "./invite-helpers";
+import { apiAs, checkA11y, newPage, orgOf, pageFor, person, shot, unique, useBrowser } from "./harness";
+import { addMember, inviteLink, pathOf, SAYS } from "./invite-helpers";
 
 const browser = useBrowser();
 
@@ -13,9 +14,10 @@ async function lifetimes(owner: Parameters<typeof apiAs>[0], orgId: string): Pro
   return Object.fromEntries(links.map((l) => [l.role, (Date.parse(l.expiresAt) - Date.parse(l.createdAt)) / 3_600_000]));
 }
 
-test("a link with two uses admits two people, shows 2 / 2, then refuses a third", async () => {
+test("a link with two uses admits two people, shows 2 / 2, then tells a third it is used up", async () => {
   const owner = person("lena");
-  const orgId = await orgOf(owner);
+  const orgName = unique("Two Uses Co");
+  const orgId = await orgOf(owner, orgName);
   const page = await pageFor(browser(), owner, `/o/${orgId}/links`);
   await page.getByRole("heading", { name: "Create invite link" }).waitFor();
   await page.getByText("No invite links yet").waitFor();
@@ -41,7 +43,7 @@ test("a link with two uses admits two people, shows 2 / 2, then refuses a third"
   await form.getByRole("status").getByText("Link copied").waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
   const row = page.getByRole("row").filter({ hasText: "Member" });
-  assert.match((await row.textContent()) ?? "", /0 \/ 2/);
+  assert.match((await row.textContent()) ?? "", /Active.*0 \/ 2/);
   assert.deepEqual(await lifetimes(owner, orgId), { member: 72 });
   await checkA11y(page, "invite links (new link shown)");
   await shot(page, "links-new-link");
@@ -54,20 +56,40 @@ test("a link with two uses admits two people, shows 2 / 2, then refuses a third"
     assert.equal(await joiner.getByRole("button", { name: "Decline" }).count(), 0);
     await joiner.getByRole("button", { name: "Accept" }).click();
     await joiner.waitForURL((u) => u.pathname === `/o/${orgId}/members`);
+    if (name === "lou") {
+      // Lou opens the link again once it is used up: already a member, so only the way in.
+      await joiner.goto(pathOf(url));
+      await joiner.getByText(`You are a member of ${orgName}.`).waitFor();
+      await checkA11y(joiner, "accept (used up, already a member)");
+      await shot(joiner, "accept-used-up-member");
+      await joiner.getByRole("link", { name: `Open ${orgName}` }).click();
+      await joiner.waitForURL((u) => u.pathname === `/o/${orgId}/members`);
+    }
     await joiner.context().close();
   }
 
   await page.reload();
-  await page.getByRole("row").filter({ hasText: "2 / 2" }).waitFor();
-  await page.getByText("Used up").waitFor();
+  const usedUp = page.getByRole("row").filter({ hasText: "2 / 2" });
+  await usedUp.getByText("Used up").waitFor();
+  await usedUp.getByRole("button", { name: /^Remove member link/ }).waitFor();
   await checkA11y(page, "invite links (used up)");
   await shot(page, "links-used-up");
 
   const third = await pageFor(browser(), person("mo"), pathOf(url));
-  await third.getByRole("alert").filter({ hasText: SAYS.exhausted }).waitFor();
+  await third.getByRole("heading", { level: 1, name: "Invite link used up" }).waitFor();
+  await third.getByText("This invite link has been used as many times as allowed.").waitFor();
+  await third.getByText(`Ask Lena or another admin of ${orgName} for a new one.`).waitFor();
+  assert.equal(await third.getByRole("button", { name: "Accept" }).count(), 0, "nothing to accept");
   await checkA11y(third, "accept (link used up)");
   await shot(third, "accept-exhausted");
-  assert.equal(await third.getByRole("button", { name: "Accept" }).count(), 0);
+
+  // The owner takes the used-up link off the list: no warning, as it admits nobody anyway.
+  await usedUp.getByRole("button", { name: /^Remove member link/ }).click();
+  const confirm = page.getByRole("dialog", { name: "Remove this invite link?" });
+  await confirm.getByText("This member link no longer works.").waitFor();
+  await confirm.getByRole("button", { name: "Remove link" }).click();
+  await page.getByRole("status").getByText("Invite link removed from the list.").waitFor();
+  await page.getByText("No invite links yet").waitFor();
 });
 
 test("revoking a link asks first, removes it from the list, and the link stops working", async () => {
@@ -111,4 +133,75 @@ test("revoking a link asks first, removes it from the list, and the link stops w
   await visitor.goto(keep);
   await visitor.getByRole("button", { name: "Accept" }).click();
   await visitor.waitForURL((u) => u.pathname === `/o/${orgId}/members`);
+});
+
+test("links whose creator was suspended, removed or demoted say why in their row, and on their page", async () => {
+  const owner = person("uma");
+  const orgName = unique("Standing Co");
+  const orgId = await orgOf(owner, orgName);
+  const admin = person("bea");
+  const leaver = person("cy");
+  const coOwner = person("dee");
+  await addMember(owner, orgId, admin, "admin");
+  await addMember(owner, orgId, leaver, "admin");
+  await addMember(owner, orgId, coOwner, "owner");
+
+  // Bea, an admin, creates a member link and copies it.
+  const bea = await pageFor(browser(), admin, `/o/${orgId}/links`);
+  const form = bea.getByRole("region", { name: "Create invite link" });
+  await form.getByLabel("Role").selectOption("member");
+  await form.getByRole("button", { name: "Create invite link" }).click();
+  const url = await form.getByLabel("Invite link").inputValue();
+  await bea.getByRole("row").filter({ hasText: "Active" }).waitFor();
+  await bea.context().close();
+  // Cy makes a viewer link and is then removed; Dee, an owner, makes an admin link and is
+  // then made a member.
+  const leaverLink = await inviteLink(leaver, orgId, { role: "viewer" });
+  const demotedLink = await inviteLink(coOwner, orgId, { role: "admin" });
+
+  // The owner suspends Bea, removes Cy and demotes Dee.
+  await apiAs(owner, "PATCH", `/orgs/${orgId}/members/${admin.sub}`, { status: "suspended" });
+  await apiAs(owner, "DELETE", `/orgs/${orgId}/members/${leaver.sub}`);
+  await apiAs(owner, "PATCH", `/orgs/${orgId}/members/${coOwner.sub}`, { role: "member" });
+
+  const page = await pageFor(browser(), owner, `/o/${orgId}/links`);
+  const suspended = page.getByRole("row").filter({ hasText: /^Member/ });
+  await suspended.getByText("Revoked", { exact: true }).waitFor();
+  await suspended.getByText("Bea was suspended.").waitFor();
+  // Cy left: the list cannot name a removed member.
+  const left = page.getByRole("row").filter({ hasText: /^Viewer/ });
+  await left.getByText("Its creator left the organization.").waitFor();
+  await left.getByText("by a former member").waitFor();
+  await page.getByRole("row").filter({ hasText: /^Admin/ }).getByText("Dee can no longer invite people with this role.").waitFor();
+  await suspended.getByRole("button", { name: /^Remove member link/ }).waitFor();
+  await checkA11y(page, "invite links (revoked)");
+  await shot(page, "links-revoked");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await checkA11y(page, "invite links (revoked, 390 px)");
+  await shot(page, "links-revoked-mobile");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the list is ${overflow}px wider than the screen`);
+
+  // Someone opens Bea's link: it says why it no longer works, and offers nothing to accept.
+  const visitor = await pageFor(browser(), person("eli"), pathOf(url));
+  await visitor.getByRole("heading", { level: 1, name: "Invite link no longer works" }).waitFor();
+  await visitor.getByText(`This invite link no longer works because Bea's access to ${orgName} was suspended.`).waitFor();
+  await visitor.getByText(`Ask an admin of ${orgName} for a new one.`).waitFor();
+  assert.equal(await visitor.getByRole("button", { name: "Accept" }).count(), 0, "nothing to accept");
+  await checkA11y(visitor, "accept (creator suspended)");
+  await shot(visitor, "accept-revoked-creator-suspended");
+
+  // The others, signed out and on a phone.
+  const phone = await newPage(browser(), 390);
+  await phone.goto(leaverLink);
+  await phone.getByText(`This invite link no longer works because Cy left ${orgName}.`).waitFor();
+  assert.equal(await phone.getByRole("link", { name: "Sign in to accept" }).count(), 0);
+  await checkA11y(phone, "accept (creator left, 390 px)");
+  await shot(phone, "accept-revoked-creator-left-mobile");
+  await phone.goto(demotedLink);
+  await phone.getByText("This invite link no longer works because Dee can no longer invite people with this role.").waitFor();
+  // Only an owner may grant the admin role.
+  await phone.getByText(`Ask an owner of ${orgName} for a new one.`).waitFor();
+  await checkA11y(phone, "accept (creator demoted, 390 px)");
+  await shot(phone, "accept-revoked-creator-demoted-mobile");
 });

@@ -1,5 +1,7 @@
-// Invite links (admins): the organization's links with their uses, "Create invite link"
-// (its URL is shown once, as the API returns it only then), and "Revoke".
+// Invite links (admins): the organization's links with their status and uses, "Create invite
+// link" (its URL is shown once, as the API returns it only then), and "Revoke" (or, for a link
+// that no longer works, "Remove"). A link revoked because its creator left, was suspended or
+// demoted says so in words.
 import { useEffect, useId, useState } from "preact/hooks";
 import { api, ok, type InviteLink, type NewInviteLink, type Role } from "../api/client";
 import { sentence } from "../api/messages";
@@ -7,11 +9,26 @@ import { date, dateTime } from "../format";
 import { grantable, ROLE_LABEL } from "../roles";
 import { preloadNames } from "../audit";
 import { useNames } from "./members/names";
+import { revokedCause } from "../revoked";
 import { Confirm } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import type { OrgContext } from "./orgContext";
+
+/** A link's status as the API gives it, as a badge (the members list's colours). */
+const STATUS: Record<InviteLink["status"], { label: string; badge: string }> = {
+  active: { label: "Active", badge: "joined" },
+  expired: { label: "Expired", badge: "expired" },
+  used_up: { label: "Used up", badge: "expired" },
+  revoked: { label: "Revoked", badge: "suspended" },
+};
+
+/** "1 use, no limit", "2 of 5 uses". */
+function uses(link: InviteLink): string {
+  if (link.maxUses === null) return `${link.uses} ${link.uses === 1 ? "use" : "uses"}, no limit`;
+  return `${link.uses} of ${link.maxUses} ${link.maxUses === 1 ? "use" : "uses"}`;
+}
 
 export function Links({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
@@ -19,6 +36,9 @@ export function Links({ context }: { context: OrgContext }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const names = useNames(orgId);
+  // The table waits for the members' names, as the activity page does: a row drawn before
+  // they arrive would keep showing ids (and "its creator" for a revoked link's reason).
+  const [namesReady, setNamesReady] = useState(false);
   const [created, setCreated] = useState<NewInviteLink | null>(null);
   const [revoking, setRevoking] = useState<InviteLink | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -36,10 +56,18 @@ export function Links({ context }: { context: OrgContext }) {
     }
   };
   useEffect(() => {
-    void Promise.all([preloadNames(orgId), load()]);
+    setNamesReady(false);
+    void Promise.all([preloadNames(orgId).then(() => setNamesReady(true)), load()]);
   }, [orgId]);
 
-  const nameOf = (id: string) => (id === context.me.userId ? "you" : names.name(id));
+  const nameOf = (link: InviteLink) => {
+    const id = link.createdBy;
+    if (id === context.me.userId) return "you";
+    // A removed member's name cannot be looked up: their id says nothing to a person.
+    return names.known(id) || link.revokedReason !== "creator_left" ? names.name(id) : "a former member";
+  };
+  const why = (link: InviteLink) =>
+    revokedCause(link.revokedReason, names.known(link.createdBy) ? names.name(link.createdBy) : null, link.createdBy === context.me.userId);
 
   return (
     <div class="links">
@@ -55,17 +83,22 @@ export function Links({ context }: { context: OrgContext }) {
       <h2 class="list-title">Invite links</h2>
       <Notice message={notice} />
       <ErrorText message={error} />
-      {links === null ? (
+      {links === null || !namesReady ? (
         !error && <p class="muted">Loading…</p>
       ) : links.length === 0 ? (
         <p class="muted empty">No invite links yet. Create one above to let people join without an email invitation.</p>
       ) : (
-        <table>
+        <table class="links-list">
           <thead>
             <tr>
               <th scope="col">Role</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Expires</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="optional">
+                Uses
+              </th>
+              <th scope="col" class="optional">
+                Expires
+              </th>
               <th scope="col" class="optional">
                 Created
               </th>
@@ -77,25 +110,34 @@ export function Links({ context }: { context: OrgContext }) {
           <tbody>
             {links.map((link) => (
               <tr key={link.id}>
-                <td>{ROLE_LABEL[link.role]}</td>
                 <td>
-                  {link.uses} / {link.maxUses ?? "unlimited"}
-                  {link.maxUses !== null && link.uses >= link.maxUses && <span class="sub">Used up</span>}
+                  {ROLE_LABEL[link.role]}
+                  {/* On a phone the uses and expiry columns give way to this line. */}
+                  <span class="sub narrow">
+                    {uses(link)}, {link.status === "expired" ? "expired" : "expires"} {dateTime(link.expiresAt)}
+                  </span>
                 </td>
-                <td>{dateTime(link.expiresAt)}</td>
+                <td>
+                  <span class={`badge ${STATUS[link.status].badge}`}>{STATUS[link.status].label}</span>
+                  {link.status === "revoked" && <span class="sub">{why(link)}</span>}
+                </td>
+                <td class="optional">
+                  {link.uses} / {link.maxUses ?? "unlimited"}
+                </td>
+                <td class="optional">{dateTime(link.expiresAt)}</td>
                 <td class="optional">
                   {date(link.createdAt)}
-                  <span class="sub">by {nameOf(link.createdBy)}</span>
+                  <span class="sub">by {nameOf(link)}</span>
                 </td>
                 <td class="row-actions">
                   {grantable(context.me.role).includes(link.role) && (
                     <button
                       type="button"
                       class="secondary small"
-                      aria-label={`Revoke ${ROLE_LABEL[link.role].toLowerCase()} link created ${dateTime(link.createdAt)}`}
+                      aria-label={`${link.status === "active" ? "Revoke" : "Remove"} ${ROLE_LABEL[link.role].toLowerCase()} link created ${dateTime(link.createdAt)}`}
                       onClick={() => setRevoking(link)}
                     >
-                      Revoke
+                      {link.status === "active" ? "Revoke" : "Remove"}
                     </button>
                   )}
                 </td>
@@ -118,7 +160,9 @@ export function Links({ context }: { context: OrgContext }) {
             if (done) {
               setLinks((old) => (old ?? []).filter((l) => l.id !== revoking.id));
               if (created?.id === revoking.id) setCreated(null);
-              setNotice("Invite link revoked. It no longer works.");
+              setNotice(
+                revoking.status === "active" ? "Invite link revoked. It no longer works." : "Invite link removed from the list.",
+              );
             }
           }}
         />
@@ -227,6 +271,7 @@ function NewLink({ link }: { link: NewInviteLink }) {
   );
 }
 
+/** Revokes an active link; a link that no longer works is only taken off the list. */
 function Revoke({ orgId, link, onClose }: { orgId: string; link: InviteLink; onClose: (done: boolean) => void }) {
   const { busy, error, run } = useAction();
   const revoke = () =>
@@ -237,17 +282,22 @@ function Revoke({ orgId, link, onClose }: { orgId: string; link: InviteLink; onC
       },
       { leaving: true },
     );
+  const role = ROLE_LABEL[link.role].toLowerCase();
+  const active = link.status === "active";
   return (
     <Confirm
-      title="Revoke this invite link?"
+      title={active ? "Revoke this invite link?" : "Remove this invite link?"}
       body={
-        <p>
-          Nobody will be able to join with this {ROLE_LABEL[link.role].toLowerCase()} link any more. People who already
-          joined with it stay members.
-        </p>
+        active ? (
+          <p>
+            Nobody will be able to join with this {role} link any more. People who already joined with it stay members.
+          </p>
+        ) : (
+          <p>This {role} link no longer works. Removing it only takes it off this list.</p>
+        )
       }
-      confirm="Yes, revoke link"
-      danger
+      confirm={active ? "Yes, revoke link" : "Remove link"}
+      danger={active}
       busy={busy}
       error={error}
       onConfirm={revoke}
