@@ -77,9 +77,15 @@ async fn the_emailed_link_works_and_hostile_text_is_escaped() {
     assert_eq!(members(&app, &alice, &org).await.len(), 2);
     assert!(pending(&app, &alice, &org).await.is_empty(), "the invitation was consumed");
 
-    // The token is single use; the member is already in.
+    // The token is single use: reopened by the member, it answers their membership (API.md
+    // "Accept": membership first, whatever the token's state); it admits nobody else, and its
+    // preview says it was accepted.
     let again = accept(&app, &ann_user, &token).await;
-    assert_eq!((again.status, again.code()), (404, "invitation_not_found"));
+    assert_eq!((again.status, &again.body["membership"]), (200, &joined.body["membership"]));
+    let other = accept(&app, &User { sub: "ann-two".into(), ..ann_user.clone() }, &token).await;
+    assert_eq!((other.status, other.code()), (404, "invitation_not_found"));
+    let used = app.call(None, "POST", "/invitations/preview", Some(json!({ "token": token }))).await;
+    assert_eq!((used.status, &used.body["status"]), (200, &json!("accepted")));
     let audit = app.call(Some(&alice), "GET", &format!("/orgs/{org}/audit"), None).await;
     assert_eq!(audit.audit_actions(), ["invitation.accepted", "invitation.created", "org.created"]);
     // The token never appears in the audit trail or the invitation list.
@@ -323,7 +329,24 @@ async fn decline_and_preview_change_what_they_should() {
         app.call(Some(&ann), "POST", "/invitations/decline", Some(json!({ "token": token }))).await;
     assert_eq!(declined.status, 204);
     assert_eq!(accept(&app, &ann, &token).await.code(), "invitation_not_found");
-    assert!(pending(&app, &alice, &org).await.is_empty());
+    // Listed as declined until it expires; its address may be invited again.
+    let listed = pending(&app, &alice, &org).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "declined");
+    let preview = app.call(None, "POST", "/invitations/preview", Some(json!({ "token": token }))).await;
+    assert_eq!(preview.body["status"], "declined");
+    let again = app
+        .call(
+            Some(&alice),
+            "POST",
+            &format!("/orgs/{org}/invitations"),
+            Some(json!({ "invitations": [{ "email": address }] })),
+        )
+        .await;
+    assert_eq!(again.body["results"][0]["status"], "invited", "{:?}", again.body);
+    let id = listed[0]["id"].as_str().unwrap();
+    let resend = app.call(Some(&alice), "POST", &format!("/orgs/{org}/invitations/{id}/resend"), None).await;
+    assert_eq!((resend.status, resend.code()), (409, "conflict"), "a declined invitation is not resent");
     let garbage = accept(&app, &ann, "not-a-token").await;
     assert_eq!((garbage.status, garbage.code()), (404, "invitation_not_found"));
 }

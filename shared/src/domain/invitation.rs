@@ -7,6 +7,7 @@ use super::ids::{InvitationId, LinkId, UserId};
 use super::metadata::Metadata;
 use super::role::Role;
 use super::standing::{RevokedReason, Voucher};
+use super::text::Label;
 use super::time::Timestamp;
 use crate::config::MAX_INVITE_HOURS;
 use crate::error::Error;
@@ -38,6 +39,9 @@ pub struct Invitation {
     /// before vouchers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Voucher>,
+    /// When the invitee declined it; it stays listed (`declined`) until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined_at: Option<Timestamp>,
 }
 
 impl Invitation {
@@ -56,6 +60,7 @@ impl Invitation {
     pub fn view(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
         let status = match revoked {
             _ if self.is_expired_at(now) => "expired",
+            _ if self.declined_at.is_some() => "declined",
             Some(_) => "revoked",
             None => "pending",
         };
@@ -68,6 +73,7 @@ fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -
     let mut value = serde_json::to_value(value).unwrap_or_default();
     if let Some(fields) = value.as_object_mut() {
         fields.remove("voucher");
+        fields.remove("declinedAt");
         fields.insert("status".to_owned(), serde_json::json!(status));
         if let Some(reason) = revoked {
             fields.insert("revokedReason".to_owned(), serde_json::json!(reason));
@@ -81,6 +87,9 @@ fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -
 #[serde(rename_all = "camelCase")]
 pub struct InviteLink {
     pub id: LinkId,
+    /// What the admins call it; `null` when none was given.
+    #[serde(default)]
+    pub label: Option<Label>,
     pub role: Role,
     pub created_by: UserId,
     pub created_at: Timestamp,

@@ -20,5 +20,5 @@ pub use ids::{EventId, InvitationId, LinkId, OrgId, UserId};
 pub use metadata::Metadata;
 pub use model::{AuditAction, AuditEvent, Member, Org};
 pub use role::{Role, Status};
-pub use text::{DisplayName, OrgName};
+pub use text::{DisplayName, Label, OrgName};
 pub use time::{Clock, Timestamp};

@@ -27,6 +27,33 @@ impl OrgName {
     }
 }
 
+/// An invite link's label, for the admins who list links ("Sales team", "Onboarding
+/// cohort 3"): the rules of a name, at most 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Label(String);
+
+impl Label {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidName> {
+        one_line(raw, Self::MAX_CHARS).map(Self)
+    }
+}
+
+impl TryFrom<String> for Label {
+    type Error = InvalidName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Label> for String {
+    fn from(label: Label) -> Self {
+        label.0
+    }
+}
+
 /// A name shown on one line (an organization's, the product's): `raw` trimmed, 1 to
 /// `max_chars` characters, no control characters, no invisible or text-direction characters.
 pub(crate) fn one_line(raw: &str, max_chars: usize) -> Result<String, InvalidName> {

@@ -70,12 +70,13 @@ async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let vouched_by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
     let creator = app.store.membership(&org.id, vouched_by).await?;
     let revoked = standing::verdict(creator.as_ref(), record.voucher.as_ref(), record.role);
-    let status = match usable(&record, app.now()) {
-        Err(Error::InvitationExpired) => "expired",
-        Err(_) => "used_up",
-        Ok(()) if revoked.is_some() => "revoked",
-        Ok(()) if record.kind == TokenKind::Email => "pending",
-        Ok(()) => "active",
+    let status = match (record.outcome, usable(&record, app.now())) {
+        (Some(outcome), _) => outcome.as_str(),
+        (None, Err(Error::InvitationExpired)) => "expired",
+        (None, Err(_)) => "used_up",
+        (None, Ok(())) if revoked.is_some() => "revoked",
+        (None, Ok(())) if record.kind == TokenKind::Email => "pending",
+        (None, Ok(())) => "active",
     };
     let mut body = json!({
         "kind": record.kind,
@@ -102,13 +103,17 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     for _ in 0..3 {
         let context = app.store.accept_context(token.org(), &hash, &caller.user_id, email, now).await?;
         let record = context.token.ok_or(Error::InvitationNotFound)?;
+        let mut org = context.org.ok_or(Error::InvitationNotFound)?;
+        // A member gets their membership, whatever the token's state (API.md "Accept").
+        if let Some(existing) = context.membership {
+            return already_member(org, existing);
+        }
+        if record.outcome.is_some() {
+            return Err(Error::InvitationNotFound);
+        }
         usable(&record, now)?;
         if record.kind == TokenKind::Email {
             require_invitee(caller, &record)?;
-        }
-        let mut org = context.org.ok_or(Error::InvitationNotFound)?;
-        if let Some(existing) = context.membership {
-            return already_member(org, existing);
         }
         let seat_claim = match app.config.max_members {
             None => None,
@@ -179,6 +184,9 @@ async fn decline(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     let (record, _) = app.store.token_and_org(&hash, token.org()).await?.ok_or(Error::InvitationNotFound)?;
     if record.kind != TokenKind::Email {
         return Err(Error::invalid_request("only email invitations can be declined"));
+    }
+    if record.outcome.is_some() {
+        return Err(Error::InvitationNotFound);
     }
     require_invitee(caller, &record)?;
     if record.expires_at.is_reached_at(now) {

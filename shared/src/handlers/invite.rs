@@ -11,7 +11,7 @@ use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES,
 use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Email, InvitationId, LinkId, Member, Metadata, Org, OrgId, Role,
+    AuditAction, AuditEvent, Caller, Email, InvitationId, Label, LinkId, Member, Metadata, Org, OrgId, Role,
     Timestamp, access,
 };
 use crate::error::Error;
@@ -301,6 +301,7 @@ fn draft(
         email_delivery: Delivery::Failed,
         metadata,
         voucher: Some(Voucher::of(actor)),
+        declined_at: None,
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
@@ -336,6 +337,7 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         uses: 0,
         metadata: invitation.metadata.clone(),
         voucher: Some(Voucher::of(actor)),
+        outcome: None,
     }
 }
 
@@ -378,6 +380,10 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         access::require_admin(&actor)?;
         let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
         access::require_grant(&actor, stored.invitation.role)?;
+        if stored.invitation.declined_at.is_some() {
+            // Its address is free again: a new invitation, not this one, is what to send.
+            return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
+        }
         // An expired invitation holds no seat; resending makes it pending, which takes one.
         let seat_claim = match app.config.max_members {
             Some(max) if stored.invitation.is_expired_at(now) => {
@@ -428,14 +434,31 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct LinkRequest {
+    label: Option<String>,
     role: Option<String>,
     expires_in_hours: Option<i64>,
     max_uses: Option<i64>,
 }
 
-/// A link request as asked: role, lifetime in hours, and uses.
-fn link_request(app: &App, req: &Request) -> Result<(Role, u32, Option<u32>), Error> {
+/// A link request as asked.
+struct LinkAsked {
+    label: Option<Label>,
+    role: Role,
+    hours: u32,
+    max_uses: Option<u32>,
+}
+
+fn link_request(app: &App, req: &Request) -> Result<LinkAsked, Error> {
     let body: LinkRequest = optional_json_body(req)?;
+    let label = body
+        .label
+        .as_deref()
+        .map(|l| {
+            Label::parse(l).map_err(|e| {
+                Error::invalid_request(format!("label {}", e.to_string().trim_start_matches("name ")))
+            })
+        })
+        .transpose()?;
     let role =
         body.role.as_deref().map_or(Ok(Role::Viewer), |r| r.parse().map_err(|_| Error::InvalidRole))?;
     let hours = lifetime_hours(body.expires_in_hours, app.config.invite_ttl_hours)?;
@@ -448,13 +471,13 @@ fn link_request(app: &App, req: &Request) -> Result<(Role, u32, Option<u32>), Er
                 .ok_or_else(|| Error::invalid_request("maxUses must be a whole number from 1 to 100000"))
         })
         .transpose()?;
-    Ok((role, hours, max_uses))
+    Ok(LinkAsked { label, role, hours, max_uses })
 }
 
 async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
-    let (role, hours, max_uses) =
+    let LinkAsked { label, role, hours, max_uses } =
         authorized_input(app, caller, &org_id, link_request(app, req), access::require_admin).await?;
     let (org, membership) = app.store.org_and_membership(&org_id, &caller.user_id).await?;
     let actor = access::active(membership)?;
@@ -463,6 +486,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
 
     let link = InviteLink {
         id: LinkId::new(),
+        label,
         role,
         created_by: actor.user_id.clone(),
         created_at: now,
@@ -486,13 +510,14 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         uses: 0,
         metadata: Metadata::default(),
         voucher: link.voucher.clone(),
+        outcome: None,
     };
     let event = AuditEvent::new(
         now,
         &actor.user_id,
         AuditAction::LinkCreated,
         Some(link.id.to_string()),
-        json!({ "role": role, "expiresAt": link.expires_at, "maxUses": max_uses }),
+        json!({ "role": role, "expiresAt": link.expires_at, "maxUses": max_uses, "label": link.label }),
     );
     app.store.create_link(&org.id, &actor, &link, &token.hash(), &record, &event).await?;
     let mut shown = link.view(now, None);

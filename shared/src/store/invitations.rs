@@ -54,6 +54,44 @@ pub struct TokenRecord {
     /// before vouchers (then the inviter's role and status alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Voucher>,
+    /// An email invitation's token is kept, used, until it expires: a preview says it was
+    /// accepted or declined, and it admits nobody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<TokenOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenOutcome {
+    Accepted,
+    Declined,
+}
+
+impl TokenOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+/// Marks an email invitation's token used (`outcome`), if it still exists and is not used
+/// yet: the one use of an email invitation.
+pub(crate) fn token_use(table: &str, hash: &str, outcome: TokenOutcome) -> TransactWriteItem {
+    let update = Update::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::token(hash)))
+        .key(keys::SK, s(keys::TOKEN_SK))
+        .update_expression("SET outcome = :outcome")
+        .condition_expression("attribute_exists(PK) AND attribute_not_exists(outcome)")
+        .expression_attribute_values(":outcome", s(outcome.as_str()))
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .build()
+        .expect("table, key and expression are set");
+    TransactWriteItem::builder().update(update).build()
 }
 
 /// What became of one address of an invite batch.
@@ -511,7 +549,9 @@ impl Store {
         }
     }
 
-    /// The invited user declines: the invitation, its token and its slot go.
+    /// The invited user declines: the invitation stays listed as declined until it expires
+    /// (out of the invitee index, so it counts for no seat and no sign-up), its token stays
+    /// readable as declined, and its address slot is freed for a new invitation.
     pub async fn decline_invitation(
         &self,
         record: &TokenRecord,
@@ -522,9 +562,19 @@ impl Store {
             return Err(Error::InvitationNotFound);
         };
         let table = self.table();
+        let declined = Update::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::org(&record.org_id)))
+            .key(keys::SK, s(keys::invitation(id)))
+            .update_expression("SET declinedAt = :at REMOVE GSI1PK, GSI1SK")
+            .condition_expression("tokenHash = :hash AND attribute_not_exists(declinedAt)")
+            .expression_attribute_values(":at", s(event.at.to_string()))
+            .expression_attribute_values(":hash", s(hash.as_str()))
+            .build()
+            .expect("table, key and expression are set");
         let items = vec![
-            token_delete(table, hash.as_str(), EXISTS),
-            self.invitation_delete(&record.org_id, id),
+            token_use(table, hash.as_str(), TokenOutcome::Declined),
+            TransactWriteItem::builder().update(declined).build(),
             self.audit_put(&record.org_id, event),
         ];
         let release = slots::release(table, &record.org_id, email, id);
@@ -608,7 +658,7 @@ impl Store {
                 .query()
                 .table_name(self.table())
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .filter_expression("expiresAt > :now")
+                .filter_expression("expiresAt > :now AND attribute_not_exists(declinedAt)")
                 .expression_attribute_values(":pk", s(keys::org(org)))
                 .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
                 .expression_attribute_values(":now", s(now.to_string()))
@@ -672,6 +722,7 @@ mod tests {
             email_delivery: Delivery::Failed,
             metadata: Metadata::default(),
             voucher: None,
+            declined_at: None,
         };
         let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
         assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));

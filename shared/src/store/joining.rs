@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::types::{
     ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use super::invitations::{TokenKind, TokenRecord, token_delete};
+use super::invitations::{TokenKind, TokenOutcome, TokenRecord, token_delete, token_use};
 use super::members::member_item;
-use super::ops::{EXISTS, NEW, delete_if, put_if};
+use super::ops::{NEW, delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim};
 use super::slots::{self, HeldBy, Slot};
 use super::{Cancelled, Store, TransactError, decode, keys, n, s, string_attr};
@@ -196,7 +196,8 @@ impl Store {
         let accepted = match record.kind {
             TokenKind::Email => {
                 let Some(id) = &record.invitation_id else { return Err(Error::InvitationNotFound) };
-                items.push(token_delete(table, hash.as_str(), EXISTS));
+                // Used, and kept until it expires so that a preview can say so.
+                items.push(token_use(table, hash.as_str(), TokenOutcome::Accepted));
                 items.push(self.invitation_delete(org, id));
                 Some(HeldBy { invitation_id: id.clone(), token_hash: hash.clone() })
             }

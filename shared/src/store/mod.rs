@@ -34,7 +34,8 @@ use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
 
 pub use invitations::{
-    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, StoredInvitation, TokenKind, TokenRecord,
+    InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, StoredInvitation, TokenKind, TokenOutcome,
+    TokenRecord,
 };
 pub use invitees::InviteeInvitation;
 pub use joining::{AcceptContext, AcceptOutcome};

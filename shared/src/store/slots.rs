@@ -226,6 +226,7 @@ mod tests {
             email_delivery: Delivery::Failed,
             metadata: Default::default(),
             voucher: None,
+            declined_at: None,
         }
     }
 

@@ -84,6 +84,8 @@ pub struct Invitation {
     /// Copied to the membership on accept.
     pub metadata: Meta,
     pub voucher: Voucher,
+    /// Declined by its invitee: listed until it expires, admits nobody, holds no address.
+    pub declined: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +120,19 @@ pub struct Org {
     pub members: BTreeMap<UserIx, Member>,
 }
 
+/// What a preview shows of a token that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewView {
+    pub kind: &'static str,
+    pub org: Ref,
+    pub role: Role,
+    pub sender: UserIx,
+    pub expires_at: i64,
+    pub email: Option<String>,
+    pub status: &'static str,
+    pub reason: Option<&'static str>,
+}
+
 /// One result of an invite batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteItem {
@@ -135,8 +150,8 @@ pub enum Outcome {
     Invited(Vec<InviteItem>),
     Resent(Ref),
     LinkCreated(Ref),
-    /// `200` of a preview: the token, its status and (revoked) why.
-    Preview(Ref, &'static str, Option<&'static str>),
+    /// `200` of a preview.
+    Preview(PreviewView),
     /// `200 {org, membership}` of accept.
     Joined {
         org: Ref,
@@ -224,6 +239,9 @@ pub struct Model {
     pub deleted: BTreeMap<Ref, (i64, BTreeSet<UserIx>)>,
     /// The last membership generation handed out.
     pub generations: u32,
+    /// Email invitations accepted, by their token: the token stays readable (a preview says
+    /// `accepted`) until it expires.
+    pub accepted: BTreeMap<Ref, Invitation>,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -246,6 +264,7 @@ impl Model {
             tokens: BTreeMap::new(),
             deleted: BTreeMap::new(),
             generations: 0,
+            accepted: BTreeMap::new(),
         }
     }
 
@@ -296,6 +315,46 @@ impl Model {
         None
     }
 
+    /// What a preview shows of `token`, if it still exists: the current token of a live
+    /// invitation or link, of a declined invitation, or of an accepted one (until expiry).
+    pub fn preview(&self, token: Ref, now: i64) -> Option<PreviewView> {
+        let invitation = |i: &Invitation, status, reason| PreviewView {
+            kind: "email",
+            org: i.org,
+            role: i.role,
+            sender: i.sender,
+            expires_at: i.expires_at,
+            email: Some(i.email.clone()),
+            status,
+            reason,
+        };
+        if let Some(i) = self.accepted.get(&token) {
+            return Some(invitation(i, "accepted", None));
+        }
+        let t = self.tokens.get(&token)?;
+        match t.target {
+            TokenFor::Invitation(r) => {
+                let i = self.invitations.get(&r).filter(|i| i.token == token)?;
+                let (status, reason) = self.token_status(TokenFor::Invitation(r), now);
+                Some(invitation(i, status, reason))
+            }
+            TokenFor::Link(r) => {
+                let l = self.links.get(&r).filter(|l| l.token == token)?;
+                let (status, reason) = self.token_status(TokenFor::Link(r), now);
+                Some(PreviewView {
+                    kind: "link",
+                    org: l.org,
+                    role: l.role,
+                    sender: l.created_by,
+                    expires_at: l.expires_at,
+                    email: None,
+                    status,
+                    reason,
+                })
+            }
+        }
+    }
+
     /// The status a preview or a list shows for a live target at `now`.
     pub fn token_status(&self, target: TokenFor, now: i64) -> (&'static str, Option<&'static str>) {
         let (org, role, voucher, expires_at, used_up, live) = match target {
@@ -309,8 +368,11 @@ impl Model {
             }
         };
         let revoked = self.revoked(org, voucher, role);
+        let declined = matches!(target, TokenFor::Invitation(i) if self.invitations[&i].declined);
         if expires_at <= now {
             ("expired", None)
+        } else if declined {
+            ("declined", None)
         } else if used_up {
             ("used_up", None)
         } else if revoked.is_some() {
@@ -336,7 +398,8 @@ impl Model {
     /// Seats in use: active members plus unexpired pending invitations.
     pub fn seats_used(&self, org: Ref, now: i64) -> u32 {
         let active = self.orgs[&org].members.values().filter(|m| m.status == Status::Active).count();
-        let pending = self.invitations.values().filter(|i| i.org == org && i.expires_at > now).count();
+        let pending =
+            self.invitations.values().filter(|i| i.org == org && i.expires_at > now && !i.declined).count();
         (active + pending) as u32
     }
 
@@ -348,7 +411,7 @@ impl Model {
     pub fn live_token(&self, token: Ref) -> Option<TokenFor> {
         let t = self.tokens.get(&token)?;
         let current = match t.target {
-            TokenFor::Invitation(i) => self.invitations.get(&i).map(|i| i.token),
+            TokenFor::Invitation(i) => self.invitations.get(&i).filter(|i| !i.declined).map(|i| i.token),
             TokenFor::Link(l) => self.links.get(&l).map(|l| l.token),
         };
         (current == Some(token)).then_some(t.target)
@@ -402,7 +465,10 @@ impl Model {
             SignUpTrigger::SignUp | SignUpTrigger::ExternalProvider => {
                 address.map(|a| a.trim().to_lowercase()).is_some_and(|address| {
                     valid_address(&address)
-                        && self.invitations.values().any(|i| i.email == address && i.expires_at > now)
+                        && self
+                            .invitations
+                            .values()
+                            .any(|i| i.email == address && i.expires_at > now && !i.declined)
                 })
             }
         }
@@ -443,7 +509,7 @@ impl Model {
         if self.orgs[&org].members.values().any(|m| m.email.as_deref() == Some(address)) {
             return AddressState::Member;
         }
-        match self.invitations.iter().find(|(_, i)| i.org == org && i.email == address) {
+        match self.invitations.iter().find(|(_, i)| i.org == org && i.email == address && !i.declined) {
             None => AddressState::Free,
             Some((r, i)) => AddressState::Invitation(*r, i.expires_at),
         }
@@ -457,6 +523,7 @@ impl Model {
             self.drop_invitation(r);
         }
         self.links.retain(|_, l| l.expires_at > now);
+        self.accepted.retain(|_, i| i.expires_at > now);
         // The purge runs with the sweep: organizations deleted long enough ago are gone.
         for (at, members) in self.deleted.values_mut() {
             if *at + PURGE_GRACE_MS <= now {
@@ -490,6 +557,9 @@ impl Model {
                 let i = self.invitations.get(inv).filter(|i| i.org == *org).ok_or(err(404, "not_found"))?;
                 if !member.role.can_act_on(i.role) {
                     return Err(err(403, "forbidden"));
+                }
+                if i.declined {
+                    return Err(err(409, "conflict"));
                 }
                 let expired = i.expires_at <= now;
                 if let (true, Some(max)) = (expired, self.cfg.max_members) {
@@ -560,9 +630,7 @@ impl Model {
             Act::Preview { token, .. } => {
                 // Every token that exists answers, with its status (API.md "Preview").
                 let TokArg::Issued(token) = token else { return Err(err(404, "invitation_not_found")) };
-                let target = self.live_token(*token).ok_or(err(404, "invitation_not_found"))?;
-                let (status, reason) = self.token_status(target, now);
-                Outcome::Preview(*token, status, reason)
+                Outcome::Preview(self.preview(*token, now).ok_or(err(404, "invitation_not_found"))?)
             }
             Act::Accept { by, token } => {
                 let by = by.ok_or(err(401, "unauthenticated"))?;
@@ -580,7 +648,7 @@ impl Model {
                 if i.expires_at <= now {
                     return Err(err(410, "invitation_expired"));
                 }
-                self.drop_invitation(inv);
+                self.invitations.get_mut(&inv).expect("live").declined = true;
                 Outcome::NoContent
             }
             Act::Change { by, org, target, role, status, metadata, bad } => {
@@ -616,6 +684,7 @@ impl Model {
                 let gone = self.orgs.remove(org).expect("active");
                 self.invitations.retain(|_, i| i.org != *org);
                 self.links.retain(|_, l| l.org != *org);
+                self.accepted.retain(|_, i| i.org != *org);
                 self.deleted.insert(*org, (now, gone.members.into_keys().collect()));
                 Outcome::NoContent
             }
@@ -808,6 +877,7 @@ impl Model {
                     token: r,
                     metadata,
                     voucher,
+                    declined: false,
                 },
             );
             results[index].status = if ses_down { "email_failed" } else { "invited" };
@@ -837,7 +907,18 @@ impl Model {
     }
 
     fn accept(&mut self, by: UserIx, token: TokArg, now: i64) -> Check<Outcome> {
-        let (_, target) = self.usable(token, now)?;
+        // A member gets their membership, whatever the state of a token that exists.
+        if let TokArg::Issued(t) = token {
+            if let Some(org) = self.preview(t, now).map(|p| p.org) {
+                if let Some(existing) = self.member(org, by) {
+                    if existing.status == Status::Suspended {
+                        return Err(err(403, "suspended"));
+                    }
+                    return Ok(Outcome::Joined { org, user: by });
+                }
+            }
+        }
+        let (token_ref, target) = self.usable(token, now)?;
         let org = self.org_of_token(target);
         let verified = self.users[by].verified_email();
         if let TokenFor::Invitation(i) = target {
@@ -845,19 +926,13 @@ impl Model {
                 return Err(err(403, "email_mismatch"));
             }
         }
-        if let Some(existing) = self.member(org, by) {
-            if existing.status == Status::Suspended {
-                return Err(err(403, "suspended"));
-            }
-            return Ok(Outcome::Joined { org, user: by });
-        }
         // README "Address slots": joining by link while an invitation to one's verified
         // address is live consumes it; a pending one already holds the joiner's seat.
         let taken_over = match (target, &verified) {
             (TokenFor::Link(_), Some(v)) => self
                 .invitations
                 .iter()
-                .find(|(_, i)| i.org == org && &i.email == v)
+                .find(|(_, i)| i.org == org && &i.email == v && !i.declined)
                 .map(|(r, i)| (*r, i.expires_at > now)),
             _ => None,
         };
@@ -882,8 +957,11 @@ impl Model {
         }
         let (role, sender, metadata) = match target {
             TokenFor::Invitation(i) => {
+                // Used, and readable as accepted until it expires.
                 let inv = self.invitations.remove(&i).expect("live");
-                (inv.role, inv.sender, inv.metadata)
+                let used = (inv.role, inv.sender, inv.metadata);
+                self.accepted.insert(token_ref, inv);
+                used
             }
             TokenFor::Link(l) => {
                 if let Some((inv, _)) = taken_over {
