@@ -1217,6 +1217,9 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         Outcome::NoContent => vec!["204".into()],
         Outcome::Local => vec!["done".into()],
         Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
+        Outcome::Preview(view) => {
+            vec![format!("{} {}", view.status, view.reason.unwrap_or_default()).trim_end().into()]
+        }
         other => vec![format!("{}", format!("{other:?}").split([' ', '(']).next().unwrap_or("ok"))],
     }
 }
