@@ -49,12 +49,6 @@ impl Invitation {
         self.expires_at.is_reached_at(now)
     }
 
-    /// Who vouches for it: the voucher's member, or for an invitation written before
-    /// vouchers, its inviter.
-    pub fn vouched_by(&self) -> &UserId {
-        self.voucher.as_ref().map_or(&self.invited_by, |v| &v.by)
-    }
-
     /// The API object at `now`, given why it no longer admits (see `standing::verdict`): the
     /// stored fields plus `status` and `revokedReason`.
     pub fn view(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
@@ -101,11 +95,48 @@ pub struct InviteLink {
     pub voucher: Option<Voucher>,
 }
 
-impl InviteLink {
-    pub fn vouched_by(&self) -> &UserId {
+/// An invitation or a link: what admits only while someone vouches for it.
+pub trait Vouched {
+    /// Who vouches for it: the voucher's member, or for one written before vouchers, its
+    /// creator.
+    fn vouched_by(&self) -> &UserId;
+    fn voucher(&self) -> Option<&Voucher>;
+    fn role(&self) -> Role;
+    /// The API object at `now`, given why it no longer admits (see `standing::verdict`).
+    fn shown(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value;
+}
+
+impl Vouched for Invitation {
+    fn vouched_by(&self) -> &UserId {
+        self.voucher.as_ref().map_or(&self.invited_by, |v| &v.by)
+    }
+    fn voucher(&self) -> Option<&Voucher> {
+        self.voucher.as_ref()
+    }
+    fn role(&self) -> Role {
+        self.role
+    }
+    fn shown(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
+        self.view(now, revoked)
+    }
+}
+
+impl Vouched for InviteLink {
+    fn vouched_by(&self) -> &UserId {
         self.voucher.as_ref().map_or(&self.created_by, |v| &v.by)
     }
+    fn voucher(&self) -> Option<&Voucher> {
+        self.voucher.as_ref()
+    }
+    fn role(&self) -> Role {
+        self.role
+    }
+    fn shown(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {
+        self.view(now, revoked)
+    }
+}
 
+impl InviteLink {
     /// The API object at `now` (see [`Invitation::view`]): `active`, `expired`, `used_up` or
     /// `revoked`.
     pub fn view(&self, now: Timestamp, revoked: Option<RevokedReason>) -> serde_json::Value {

@@ -88,6 +88,14 @@ impl Member {
         }
     }
 
+    /// A membership for unit tests: user `u`, no address, joined at a fixed time.
+    #[cfg(test)]
+    pub(crate) fn sample(role: Role, status: Status) -> Self {
+        let at = Timestamp::parse("2026-01-01T00:00:00Z").expect("a valid time");
+        let user = UserId::parse("u").expect("a valid user id");
+        Self::joining(user, None, None, role, at, None, Metadata::default()).with_status(status)
+    }
+
     pub fn with_status(self, status: Status) -> Self {
         Self { status, ..self }
     }

@@ -118,12 +118,10 @@ pub fn after_change(before: &Member, mut after: Member) -> Member {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Timestamp;
+    use crate::domain::Role;
 
     fn member(role: Role, status: Status) -> Member {
-        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
-        Member::joining(UserId::parse("u").unwrap(), None, None, role, now, None, Default::default())
-            .with_status(status)
+        Member::sample(role, status)
     }
 
     #[test]

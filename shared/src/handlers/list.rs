@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{active_member, current, org_id, serve};
 use crate::App;
+use crate::domain::invitation::Vouched;
 use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, cursor, standing};
 use crate::error::Error;
 use crate::http::request::{page_limit, path_param, query_param};
@@ -134,16 +135,7 @@ async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.invitations(&id, limit, start));
     let page = page?;
-    let creators = vouchers(app, &id, &me, page.items.iter().map(|i| i.vouched_by())).await?;
-    let now = app.now();
-    let items: Vec<_> = page
-        .items
-        .iter()
-        .map(|i| {
-            let creator = creators.get(i.vouched_by().as_str());
-            i.view(now, standing::verdict(creator, i.voucher.as_ref(), i.role))
-        })
-        .collect();
+    let items = shown(app, &id, &me, &page.items).await?;
     list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
 }
 
@@ -155,21 +147,25 @@ async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.links(&id, limit, start));
     let page = page?;
-    let creators = vouchers(app, &id, &me, page.items.iter().map(|l| l.vouched_by())).await?;
-    let now = app.now();
-    let items: Vec<_> = page
-        .items
-        .iter()
-        .map(|l| {
-            let creator = creators.get(l.vouched_by().as_str());
-            l.view(now, standing::verdict(creator, l.voucher.as_ref(), l.role))
-        })
-        .collect();
+    let items = shown(app, &id, &me, &page.items).await?;
     list("links", &items, next_cursor(app, &scope, page.last_key)?)
 }
 
-/// The current memberships of the members who vouch for a page of invitations or links, by
-/// user id: one more consistent read (none when the caller made them all).
+/// A page of invitations or links as listed: each with its status, decided on the current
+/// membership of whoever vouches for it (one more consistent read, none when the caller made
+/// them all).
+async fn shown<T: Vouched>(app: &App, org: &OrgId, me: &Member, items: &[T]) -> Result<Vec<Value>, Error> {
+    let creators = vouchers(app, org, me, items.iter().map(Vouched::vouched_by)).await?;
+    let now = app.now();
+    Ok(items
+        .iter()
+        .map(|i| {
+            i.shown(now, standing::verdict(creators.get(i.vouched_by().as_str()), i.voucher(), i.role()))
+        })
+        .collect())
+}
+
+/// The current memberships of `creators`, by user id (the caller's as already read).
 async fn vouchers<'a>(
     app: &App,
     org: &OrgId,

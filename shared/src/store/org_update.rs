@@ -220,12 +220,10 @@ pub(crate) fn actor_check(table: &str, org: &OrgId, actor: &Member) -> TransactW
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Role, Timestamp, UserId};
+    use crate::domain::Role;
 
     fn member(role: Role, status: Status) -> Member {
-        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
-        Member::joining(UserId::parse("u").unwrap(), None, None, role, now, None, Default::default())
-            .with_status(status)
+        Member::sample(role, status)
     }
 
     #[test]
