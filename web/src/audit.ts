@@ -11,23 +11,59 @@ export function withArticle(role: string): string {
 }
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
+const count = (value: unknown): number => (typeof value === "number" && value > 0 ? value : 0);
 const object = (value: unknown): Details =>
   value && typeof value === "object" && !Array.isArray(value) ? (value as Details) : {};
 
+/** "1 invitation", "2 links". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "Ana", "Ana and Bob", "Ana, Bob and Cy". */
+export function listed(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/** An invite link as a sentence names it: “Sales team” when it has a label. */
+const linkName = (label: string | undefined) => (label ? `the invite link “${label}”` : "an invite link");
+
+/** How many times a link was used, in words: "never used", "used once", "used 3 times". */
+const used = (uses: unknown): string | null => {
+  if (typeof uses !== "number") return null;
+  return uses === 0 ? "never used" : uses === 1 ? "used once" : `used ${uses} times`;
+};
+
+/** Facts a sentence may borrow from other events of the same page: a link's label (from its
+ * `link.created` event), for the events that name the link by id only. */
+export type Known = { linkLabel?: (linkId: string) => string | undefined };
+
+/** The labels of the links created in `events`, by link id. */
+export function linkLabels(events: AuditEvent[]): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const e of events) {
+    const label = text(object(e.details).label);
+    if (e.action === "link.created" && e.target && label) labels.set(e.target, label);
+  }
+  return labels;
+}
+
 /** `name` turns a user id into a display name (the id itself when unknown). */
-export function describeEvent(event: AuditEvent, name: (userId: string) => string): string {
-  const d: Details = event.details && typeof event.details === "object" ? (event.details as Details) : {};
+export function describeEvent(event: AuditEvent, name: (userId: string) => string, known: Known = {}): string {
+  const d: Details = object(event.details);
   const email = text(d.email);
   const role = text(d.role);
   // A user's name; when the members list does not know them, the address the event names.
   const who = (id: string | null | undefined, fallback?: string): string => {
     if (!id) return fallback ?? "someone";
-    const known = name(id);
-    return known && known !== id ? known : (fallback ?? id);
+    const found = name(id);
+    return found && found !== id ? found : (fallback ?? id);
   };
   const actor = who(event.actor);
   const target = who(event.target, email);
   const possessive = (n: string) => (n.endsWith("'s") ? n : `${n}'s`);
+  const asRole = role ? ` as ${withArticle(role)}` : "";
+  const label = text(d.label) ?? (event.target ? known.linkLabel?.(event.target) : undefined);
 
   switch (event.action as string) {
     case "org.created":
@@ -47,30 +83,36 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       return metadata ? `${renamed} and updated its metadata` : renamed;
     }
     case "org.deleted":
-      return `${actor} deleted the organization`;
+      return text(d.name) ? `${actor} deleted the organization “${text(d.name)}”` : `${actor} deleted the organization`;
     case "invitation.created":
-      return `${actor} invited ${email ?? "someone"}${role ? ` as ${withArticle(role)}` : ""}`;
+      return `${actor} invited ${email ?? "someone"}${asRole}`;
     case "invitation.resent":
       return `${actor} resent the invitation to ${email ?? "someone"}`;
     case "invitation.revoked":
-      return `${actor} revoked the invitation to ${email ?? "someone"}`;
+      return `${actor} revoked the invitation for ${email ?? "someone"}${role ? ` to join as ${withArticle(role)}` : ""}`;
     case "invitation.accepted": {
       const joiner = who(event.actor, email);
-      const as = role ? ` as ${withArticle(role)}` : "";
+      // Joining another way closed the joiner's pending email invitation.
+      const closed = text(d.consumedInvitation) ? " (their pending email invitation was closed)" : "";
       return d.via === "link"
-        ? `${joiner} joined with an invite link${as}`
-        : `${joiner} accepted the invitation and joined${as}`;
+        ? `${joiner} joined${asRole} with ${linkName(label)}${closed}`
+        : `${joiner} accepted the invitation and joined${asRole}${closed}`;
     }
-    case "invitation.declined":
-      return `${who(event.actor, email)} declined the invitation${email ? ` to ${email}` : ""}`;
+    case "invitation.declined": {
+      // The invitee is no member: their address is what names them.
+      const known = who(event.actor);
+      const named = known !== event.actor && known !== email;
+      const invitee = named && email ? `${known} (${email})` : named ? known : (email ?? "someone");
+      return `${invitee} declined the invitation`;
+    }
     case "link.created": {
       const max = typeof d.maxUses === "number" ? d.maxUses : null;
-      const uses = max === null ? "unlimited uses" : `up to ${max} ${max === 1 ? "use" : "uses"}`;
-      return `${actor} created an invite link${role ? ` to join as ${withArticle(role)}` : ""} (${uses})`;
+      const uses = max === null ? "unlimited uses" : `up to ${plural(max, "use")}`;
+      return `${actor} created ${linkName(label)}${role ? ` to join as ${withArticle(role)}` : ""} (${uses})`;
     }
     case "link.revoked": {
-      const used = typeof d.uses === "number" ? ` (used ${d.uses} ${d.uses === 1 ? "time" : "times"})` : "";
-      return `${actor} revoked an invite link${role ? ` to join as ${withArticle(role)}` : ""}${used}`;
+      const times = used(d.uses);
+      return `${actor} revoked ${linkName(label)}${role ? ` to join as ${withArticle(role)}` : ""}${times ? ` (${times})` : ""}`;
     }
     case "member.role_changed": {
       const change = text(d.from) && text(d.to) ? ` from ${text(d.from)} to ${text(d.to)}` : "";
@@ -94,10 +136,21 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       return `${who(event.actor, email)} left the organization`;
     case "ownership.transferred": {
       const to = who(text(d.to) ?? event.target);
-      return `${actor} transferred ownership to ${to} and became an admin`;
+      // The old owner is now an admin: the owner and admin invitations and links they made
+      // admit nobody any more.
+      const ended = [
+        count(d.endedInvitations) ? plural(count(d.endedInvitations), "invitation") : "",
+        count(d.endedLinks) ? plural(count(d.endedLinks), "link") : "",
+      ].filter(Boolean);
+      const also = ended.length ? ` (ended ${listed(ended)} they could no longer grant)` : "";
+      return `${actor} transferred ownership to ${to} and became an admin${also}`;
     }
-    default:
-      return `${actor} made a change (${String(event.action)})`;
+    default: {
+      // An action this app does not know yet: its name in words ("workspace.member_added" →
+      // "workspace member added").
+      const words = String(event.action).replace(/[._]/g, " ");
+      return `${actor} made a change to the organization: ${words}`;
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type AuditEvent } from "../api/client";
 import { dateTime } from "../format";
-import { describeEvent, preloadNames } from "../audit";
+import { describeEvent, linkLabels, preloadNames } from "../audit";
 import { useNames } from "./members/names";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
@@ -35,10 +35,12 @@ export function Activity({ context }: { context: OrgContext }) {
     const d = e.details as Record<string, unknown>;
     const email = typeof d?.email === "string" ? d.email : null;
     if (!email) continue;
-    if (e.action === "invitation.accepted") recorded.set(e.actor, email);
+    if (e.action === "invitation.accepted" || e.action === "invitation.declined") recorded.set(e.actor, email);
     else if (e.action === "member.removed" && e.target) recorded.set(e.target, email);
     else if (e.action === "member.left") recorded.set(e.actor, email);
   }
+  // A link's label, for its uses and revocation (their events name the link by id only).
+  const labels = linkLabels(events ?? []);
   const name = (id: string) => {
     const found = names.name(id); // also asks for an unknown id to be looked up
     return names.known(id) ? found : (recorded.get(id) ?? found);
@@ -56,7 +58,7 @@ export function Activity({ context }: { context: OrgContext }) {
         <ol class="activity-log" aria-label="Activity, newest first">
           {events.map((event) => (
             <li key={event.id}>
-              <span class="what">{describeEvent(event, name)}</span>
+              <span class="what">{describeEvent(event, name, { linkLabel: (id) => labels.get(id) })}</span>
               <time dateTime={event.at}>{dateTime(event.at)}</time>
             </li>
           ))}
