@@ -1,7 +1,7 @@
 // Bundles the app into dist/: one minified script, one stylesheet, index.html, and the
 // gzipped size of each against the budget (all JavaScript and CSS ≤ 50 KB gzipped).
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const BUDGET = 50 * 1024;
@@ -21,6 +21,12 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+// A page's own stylesheet (imported by the page, as pages/links/links.css) comes out as
+// main.css: it goes after styles.css, in the one stylesheet that index.html links.
+if (existsSync(`${OUT}/main.css`)) {
+  appendFileSync(`${OUT}/styles.css`, readFileSync(`${OUT}/main.css`));
+  rmSync(`${OUT}/main.css`);
+}
 copyFileSync("index.html", `${OUT}/index.html`);
 
 let total = 0;
