@@ -1,8 +1,10 @@
 // Invite links: create one (shown once, copied to the clipboard), people join with it until
-// its uses run out, a revoked link stops working at once, and a link whose creator was
-// suspended, removed or demoted says so, in its row and on its page.
+// its uses run out and its row names them, a revoked link stops working at once, and a link
+// whose creator was suspended, removed or demoted says so, in its row and on its page. An
+// admin link with a label, made with the keyboard alone: confirmed first, then warned about.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
 import { apiAs, checkA11y, newPage, orgOf, pageFor, person, shot, unique, useBrowser } from "./harness";
 import { addMember, inviteLink, pathOf, SAYS } from "./invite-helpers";
 
@@ -29,9 +31,12 @@ test("a link with two uses admits two people, shows 2 / 2, then tells a third it
     await form.getByLabel("Role").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
     ["owner", "admin", "member", "viewer"],
   );
-  // Defaults: the member role, and the deployment's expiry (3 days).
-  assert.equal(await form.getByLabel("Role").inputValue(), "member");
+  // Defaults: the viewer role (the least a link grants, as the API's default), no label, and
+  // the deployment's expiry (3 days).
+  assert.equal(await form.getByLabel("Role").inputValue(), "viewer");
+  assert.equal(await form.getByLabel("Label").inputValue(), "");
   assert.equal(await form.getByLabel("Expires in").locator("option:checked").textContent(), "3 days");
+  await form.getByLabel("Role").selectOption("member");
   await form.getByLabel("Maximum uses").fill("2");
   await form.getByRole("button", { name: "Create invite link" }).click();
   const field = form.getByLabel("Invite link");
@@ -71,6 +76,8 @@ test("a link with two uses admits two people, shows 2 / 2, then tells a third it
   await page.reload();
   const usedUp = page.getByRole("row").filter({ hasText: "2 / 2" });
   await usedUp.getByText("Used up").waitFor();
+  // Who joined through it, from the audit trail.
+  await usedUp.getByText("Joined: Kai and Lou", { exact: true }).waitFor();
   await usedUp.getByRole("button", { name: /^Remove member link/ }).waitFor();
   await checkA11y(page, "invite links (used up)");
   await shot(page, "links-used-up");
@@ -86,7 +93,7 @@ test("a link with two uses admits two people, shows 2 / 2, then tells a third it
   // The owner takes the used-up link off the list: no warning, as it admits nobody anyway.
   await usedUp.getByRole("button", { name: /^Remove member link/ }).click();
   const confirm = page.getByRole("dialog", { name: "Remove this invite link?" });
-  await confirm.getByText("This member link no longer works.").waitFor();
+  await confirm.getByText("The member link no longer works.").waitFor();
   await confirm.getByRole("button", { name: "Remove link" }).click();
   await page.getByRole("status").getByText("Invite link removed from the list.").waitFor();
   await page.getByText("No invite links yet").waitFor();
@@ -101,6 +108,7 @@ test("revoking a link asks first, removes it from the list, and the link stops w
   await form.getByLabel("Role").selectOption("admin");
   await form.getByLabel("Expires in").selectOption({ label: "1 day" });
   await form.getByRole("button", { name: "Create invite link" }).click();
+  await page.getByRole("dialog", { name: "Create an admin link?" }).getByRole("button", { name: "Create admin link" }).click();
   const url = await form.getByLabel("Invite link").inputValue();
   assert.ok(url);
   await form.getByText(/Admin link, unlimited uses, valid until/).waitFor();
@@ -204,4 +212,140 @@ test("links whose creator was suspended, removed or demoted say why in their row
   await phone.getByText(`Ask an owner of ${orgName} for a new one.`).waitFor();
   await checkA11y(phone, "accept (creator demoted, 390 px)");
   await shot(phone, "accept-revoked-creator-demoted-mobile");
+});
+
+/** Whether the element `locator` finds has the keyboard focus. */
+async function focused(locator: ReturnType<Page["getByRole"]>): Promise<boolean> {
+  return locator.evaluate((el) => el === document.activeElement);
+}
+
+test("with the keyboard alone, an admin link with a label is confirmed first, and its row shows the label and a warning", async () => {
+  const owner = person("nia");
+  const orgName = unique("Keyboard Co");
+  const orgId = await orgOf(owner, orgName);
+  const page = await pageFor(browser(), owner, `/o/${orgId}/links`);
+  const form = page.getByRole("region", { name: "Create invite link" });
+  await page.getByText("No invite links yet").waitFor();
+  const label = form.getByLabel("Label");
+  // Tab from the top of the page to the Label field.
+  for (let i = 0; i < 30 && !(await focused(label)); i++) await page.keyboard.press("Tab");
+  assert.ok(await focused(label), "Tab reaches the Label field");
+
+  // A label longer than 100 characters is refused, with the reason, and the field keeps focus.
+  await page.keyboard.type("x".repeat(101));
+  await form.getByText("101 of 100 characters").waitFor();
+  await page.keyboard.press("Enter");
+  await form.getByRole("alert").getByText("That was not accepted: the label must be at most 100 characters.", { exact: true }).waitFor();
+  assert.equal(await label.getAttribute("aria-invalid"), "true");
+  assert.ok(await focused(label));
+  // One the API refuses (a zero-width space in it) says the API's reason the same way.
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type("Sales\u200Bteam");
+  await page.keyboard.press("Enter");
+  await form
+    .getByRole("alert")
+    .getByText("That was not accepted: the label must not contain invisible or text-direction characters.", { exact: true })
+    .waitFor();
+  await checkA11y(page, "invite links (label refused)");
+  await shot(page, "links-label-refused");
+  assert.deepEqual((await apiAs<{ links: unknown[] }>(owner, "GET", `/orgs/${orgId}/invite-links`)).links, []);
+
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type("Board members");
+  await page.keyboard.press("Tab");
+  const role = form.getByLabel("Role");
+  assert.ok(await focused(role));
+  // From Viewer up to Admin with the arrow keys.
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await role.inputValue(), "admin");
+  await page.keyboard.press("Tab"); // Expires in
+  await page.keyboard.press("Tab"); // Maximum uses
+  await page.keyboard.press("Tab");
+  const create = form.getByRole("button", { name: "Create invite link" });
+  assert.ok(await focused(create));
+  assert.equal(await form.getByRole("alert").count(), 0, "the refusal went with the fix");
+  await page.keyboard.press("Enter");
+
+  // The confirmation says what an admin may do; Cancel has the focus, so Enter creates nothing.
+  const confirm = page.getByRole("dialog", { name: "Create an admin link?" });
+  await confirm
+    .getByText(
+      "Anyone with this link can join as an admin: they will be able to invite people and remove members. Share it only with people you trust.",
+    )
+    .waitFor();
+  await confirm.getByText("Label: Board members").waitFor();
+  await confirm.getByText("It has no limit on uses").waitFor();
+  assert.ok(await focused(confirm.getByRole("button", { name: "Cancel" })), "Cancel has the focus");
+  await checkA11y(page, "create admin link (confirmation)");
+  await shot(page, "links-confirm-admin");
+  await page.keyboard.press("Enter");
+  await confirm.waitFor({ state: "detached" });
+  await page.waitForFunction(() => document.activeElement?.textContent === "Create invite link");
+  await page.getByText("No invite links yet").waitFor();
+  assert.deepEqual((await apiAs<{ links: unknown[] }>(owner, "GET", `/orgs/${orgId}/invite-links`)).links, []);
+  assert.equal(await form.getByLabel("Invite link").count(), 0);
+
+  // Asked again, Tab to the confirming button and Enter: the link is made.
+  await page.keyboard.press("Enter");
+  await confirm.waitFor();
+  await page.keyboard.press("Tab");
+  assert.ok(await focused(confirm.getByRole("button", { name: "Create admin link" })));
+  await page.keyboard.press("Enter");
+  await confirm.waitFor({ state: "detached" });
+  // The new link has the focus, selected, ready to copy.
+  const made = form.getByLabel("Invite link “Board members”");
+  await made.waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === document.querySelector(".new-link input")?.id);
+  assert.equal(await made.evaluate((el) => (el as HTMLInputElement).selectionEnd), (await made.inputValue()).length);
+  const { links } = await apiAs<{ links: { label: string | null; role: string }[] }>(owner, "GET", `/orgs/${orgId}/invite-links`);
+  assert.deepEqual(links.map((l) => [l.label, l.role]), [["Board members", "admin"]]);
+  // The form is ready for the next link: the label is cleared.
+  assert.equal(await label.inputValue(), "");
+
+  const row = page.getByRole("row").filter({ hasText: "Board members" });
+  assert.match((await row.getByRole("cell").first().textContent()) ?? "", /^Board membersAdmin/);
+  await row.getByText("Anyone with this link can join as an admin. Revoke it once the people it was meant for have joined.").waitFor();
+  await row.getByRole("button", { name: /^Revoke admin link “Board members” created/ }).waitFor();
+  await checkA11y(page, "invite links (admin link with a label)");
+  await shot(page, "links-admin-labelled");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await checkA11y(page, "invite links (admin link with a label, 390 px)");
+  await shot(page, "links-admin-labelled-mobile");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+});
+
+test("a link's row names who joined with it, and all of them behind a disclosure", async () => {
+  const owner = person("ora");
+  const orgId = await orgOf(owner);
+  const { link } = await apiAs<{ link: { url: string } }>(owner, "POST", `/orgs/${orgId}/invite-links`, {
+    role: "member",
+    label: "Spring cohort",
+  });
+  const token = new URL(link.url).searchParams.get("token");
+  const joiners = ["ana", "ben", "cai", "dot", "eve"].map((n) => person(n));
+  for (const who of joiners) await apiAs(who, "POST", "/invitations/accept", { token });
+  // Eve leaves: her address names her.
+  const eve = joiners[4]!;
+  await apiAs(eve, "DELETE", `/orgs/${orgId}/members/${eve.sub}`);
+
+  const page = await pageFor(browser(), owner, `/o/${orgId}/links`);
+  const row = page.getByRole("row").filter({ hasText: "Spring cohort" });
+  const summary = row.locator("summary");
+  await summary.getByText("Joined: Ana, Ben and 3 others", { exact: true }).waitFor();
+  const all = row.getByRole("list", { name: "All 5 people who joined with this link" });
+  assert.equal(await all.isVisible(), false);
+  // The disclosure opens with the keyboard.
+  await summary.focus();
+  await page.keyboard.press("Enter");
+  await all.waitFor();
+  const names = (await all.getByRole("listitem").allTextContents()).map((t) => t.replace(/\s+\d.*$/, ""));
+  assert.deepEqual(names, ["Ana", "Ben", "Cai", "Dot", eve.email]);
+  await checkA11y(page, "invite links (who joined, open)");
+  await shot(page, "links-joined");
+  await page.setViewportSize({ width: 390, height: 860 });
+  await shot(page, "links-joined-mobile");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
 });
