@@ -479,10 +479,13 @@ impl Store {
         let IssuedInvitation { invitation, hash, record, event } = *issued;
         let table = self.table();
         let mut items = vec![
+            // Declining keeps the token hash (the invitation stays listed), so the condition
+            // names the decline too: a resend that read the invitation before it was declined
+            // must not put it back as pending.
             put_if(
                 table,
                 invitation_item(org, invitation, hash),
-                Some("tokenHash = :old"),
+                Some("tokenHash = :old AND attribute_not_exists(declinedAt)"),
                 &[(":old", old_hash.as_str())],
             ),
             slots::rehold(table, org, invitation, hash),
@@ -502,7 +505,11 @@ impl Store {
             return Err(Error::forbidden("your membership changed while the request ran"));
         }
         if cancelled.failed(0) {
-            // Revoked, accepted, declined or resent by another request meanwhile.
+            // Declined meanwhile: as a resend of a declined invitation (see `invite::resend`).
+            if cancelled.old_item(0).is_some_and(|old| old.contains_key("declinedAt")) {
+                return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
+            }
+            // Revoked, accepted or resent by another request meanwhile.
             return Err(Error::NotFound);
         }
         if let Some(i) = org_index.filter(|&i| cancelled.failed(i)) {

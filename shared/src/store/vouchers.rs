@@ -42,7 +42,7 @@ impl Store {
         // Tokens written before vouchers name their creator only.
         let filter = format!(
             "(voucher.#by = :user OR (attribute_not_exists(voucher) AND #creator = :user)) \
-             AND #role IN ({}) AND expiresAt > :now \
+             AND #role IN ({}) AND expiresAt > :now AND attribute_not_exists(declinedAt) \
              AND (attribute_not_exists(maxUses) OR maxUses = :null OR uses < maxUses)",
             role_values.join(", ")
         );
