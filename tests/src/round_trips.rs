@@ -105,7 +105,7 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &declining, "POST", "/invitations/decline", t(&batch_token)).await;
 
     m.run("", 2, &owner, "PATCH", &o("/members/member"), Some(json!({ "role": "admin" }))).await;
-    // The two counts of what the old owner vouched for run beside the read: two waves.
+    // The read, the two counts of what the old owner vouched for (side by side), the write.
     m.run("", 4, &owner, "POST", &o("/transfer-ownership"), Some(json!({ "userId": "admin" }))).await;
     let new_owner = app.user("admin");
     // Made by someone else: their memberships are read too, to say which were revoked.

@@ -157,10 +157,12 @@ async fn a_demoted_admins_link_stops() {
     assert_eq!(status_of(&links, &id), ("revoked".into(), Some("creator_demoted".into())));
 }
 
-/// Item 2: an ownership transfer ends the old owner's owner- and admin-role invitations and
-/// links (an admin may not grant those), keeps the rest, and its audit event counts them.
+/// Item 2: an ownership transfer demotes the old owner, so it ends everything they vouched
+/// for (the owner- and admin-role invitations and links the issue names, and the rest, since
+/// the standing rises at every demotion); handing ownership back revives none of it. Its
+/// audit event counts what ended.
 #[tokio::test]
-async fn a_transfer_ends_what_the_old_owner_may_no_longer_grant() {
+async fn a_transfer_ends_what_the_old_owner_vouched_for() {
     let app = TestApp::spawn().await;
     let (ana, bea) = (app.user("ana"), app.user("bea"));
     let org = app.create_org(&ana, "Acme").await;
@@ -188,16 +190,28 @@ async fn a_transfer_ends_what_the_old_owner_may_no_longer_grant() {
         .find(|e| e["action"] == "ownership.transferred")
         .cloned();
     let details = &event.expect("a transfer event")["details"];
-    assert_eq!((details["endedInvitations"].as_u64(), details["endedLinks"].as_u64()), (Some(1), Some(2)));
+    assert_eq!((details["endedInvitations"].as_u64(), details["endedLinks"].as_u64()), (Some(1), Some(3)));
 
-    for token in [&owner_token, &admin_token] {
+    // Handed back: still nothing of it admits.
+    let back = app
+        .call(
+            Some(&bea),
+            "POST",
+            &format!("/orgs/{org}/transfer-ownership"),
+            Some(json!({ "userId": "ana" })),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{:?}", back.body);
+    for token in [&owner_token, &admin_token, &viewer_token] {
         assert_eq!(accept(&app, &app.user("eve"), token).await.code(), "invitation_not_found");
     }
     assert_eq!(accept(&app, &cat, &admin_invite).await.code(), "invitation_not_found");
-    let links = listed(&app, &bea, &org, "invite-links", "links").await;
+    let links = listed(&app, &ana, &org, "invite-links", "links").await;
     assert_eq!(status_of(&links, &owner_link), ("revoked".into(), Some("creator_demoted".into())));
-    assert_eq!(status_of(&links, &viewer_link), ("active".into(), None));
-    assert_eq!(accept(&app, &app.user("fay"), &viewer_token).await.status, 200);
+    assert_eq!(status_of(&links, &viewer_link), ("revoked".into(), Some("creator_demoted".into())));
+    // What the old owner makes after the transfer works.
+    let (_, fresh) = link(&app, &ana, &org, json!({ "role": "viewer" })).await;
+    assert_eq!(accept(&app, &app.user("fay"), &fresh).await.status, 200);
 }
 
 /// Item 5: `GET /orgs` listed an organization where the caller is suspended with its member

@@ -105,10 +105,21 @@ fn is_a_label(label: &str) -> bool {
 #[error("not a valid email address")]
 pub struct InvalidEmail;
 
+/// How stored addresses are read back (serde only: request input goes through
+/// [`Email::parse`]). An address written before the IDNA rules, which they now refuse (an
+/// `xn--` label that is not valid punycode), still reads, as written, so that one old member
+/// cannot make a list unreadable: it was checked when it was written, by the rules of then.
 impl TryFrom<String> for Email {
     type Error = InvalidEmail;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::parse(&value).or_else(|e| {
+            let stored_canonical = value.len() <= MAX_LEN
+                && value.bytes().all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase())
+                && value.split_once('@').is_some_and(|(local, domain)| {
+                    valid_local(local) && !domain.is_empty() && !domain.contains('@')
+                });
+            if stored_canonical { Ok(Self(value)) } else { Err(e) }
+        })
     }
 }
 

@@ -38,12 +38,13 @@ impl Caller {
             user_id,
             email: claims.get("email").and_then(|e| Email::parse(e).ok()),
             // API Gateway passes every claim as a string ("true"); some issuers send booleans.
-            email_verified: claims.get("email_verified").and_then(|v| {
-                match v.trim().to_ascii_lowercase().as_str() {
-                    "true" => Some(true),
-                    "false" => Some(false),
-                    _ => None,
-                }
+            // API Gateway passes every claim as a string: a boolean `true` arrives as "true".
+            // Exactly that proves the address (API.md "Identity"); "TRUE" or " true" is no
+            // boolean any issuer sends, so it proves nothing.
+            email_verified: claims.get("email_verified").and_then(|v| match v.as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
             }),
             name: claims.get("name").and_then(|n| DisplayName::clean(n)),
         })
@@ -94,11 +95,11 @@ mod tests {
         // An absent claim proves nothing ("nOAuth"), nor does anything but true.
         let absent = Caller::from_claims(&claims(&[("sub", "u"), ("email", "a@b.co")])).unwrap();
         assert!(absent.verified_email().is_none(), "absent email_verified must not count as verified");
-        for odd in ["", "yes", "1", "True ", "null"] {
+        for odd in ["", "yes", "1", "True", "TRUE", " true", "true ", "null"] {
             let caller =
                 Caller::from_claims(&claims(&[("sub", "u"), ("email", "a@b.co"), ("email_verified", odd)]))
                     .unwrap();
-            assert_eq!(caller.verified_email().is_some(), odd.trim().eq_ignore_ascii_case("true"), "{odd:?}");
+            assert!(caller.verified_email().is_none(), "{odd:?}");
         }
     }
 }

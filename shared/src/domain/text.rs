@@ -112,11 +112,20 @@ impl TryFrom<String> for OrgName {
     }
 }
 
+/// What a stored organization name of invisible characters only reads as.
+pub const UNNAMED: &str = "Unnamed organization";
+
 impl<'de> Deserialize<'de> for OrgName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let stored = String::deserialize(deserializer)?;
         let visible: String = stored.chars().filter(|c| !is_invisible(*c)).collect();
-        Self::parse(&visible).map_err(serde::de::Error::custom)
+        match Self::parse(&visible) {
+            Ok(name) => Ok(name),
+            // Nothing visible was left of a name the rules of its day let through: it reads
+            // as a placeholder an owner can see and replace, rather than fail every read.
+            Err(InvalidName::Blank) if !stored.is_empty() => Ok(Self(UNNAMED.to_owned())),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
     }
 }
 
@@ -241,8 +250,9 @@ mod tests {
         assert_eq!(read.as_str(), "Acme Corp");
         let plain: OrgName = serde_json::from_value(serde_json::json!("Acme")).unwrap();
         assert_eq!(plain.as_str(), "Acme");
-        let blank: Result<OrgName, _> = serde_json::from_value(serde_json::json!(" \u{200B} "));
-        assert!(blank.is_err());
+        // Nothing visible left (written before the rule): a placeholder, never a failed read.
+        let blank: OrgName = serde_json::from_value(serde_json::json!(" \u{200B} ")).unwrap();
+        assert_eq!(blank.as_str(), UNNAMED);
         assert_eq!(OrgName::try_from("Ac\u{200B}me".to_owned()), Err(InvalidName::InvisibleCharacter));
     }
 

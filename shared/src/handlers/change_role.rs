@@ -234,12 +234,7 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         authorized_input(app, caller, &org, json_body(req), access::require_owner).await?;
     let target_id = UserId::parse(&body.user_id).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
-        // What the old owner may no longer grant stops admitting with the transfer: counted
-        // for the record, beside the read (as of it; the join's own check enforces it).
-        let ((me, them), ended) = tokio::try_join!(
-            app.store.membership_pair(&org, &caller.user_id, &target_id),
-            app.store.vouched_for(&org, &caller.user_id, &[Role::Owner, Role::Admin], now),
-        )?;
+        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
         let from = access::active(me)?;
         access::require_owner(&from)?;
         if target_id == from.user_id {
@@ -249,9 +244,13 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         if !to.is_active() {
             return Err(Error::Conflict("ownership can only go to an active member".into()));
         }
-        // A handover, not a loss of trust: the old owner's standing stays, and what an admin
-        // may not grant (owner and admin invitations and links) ends by the role rule.
-        let from_after = Member { role: Role::Admin, ..from.clone() }.next_version(now);
+        // The old owner is demoted: their standing rises like at every demotion (API.md), so
+        // everything they vouched for ends with the transfer, and handing ownership back can
+        // never revive it. Counted for the record, as of this read (the join's own check is
+        // what enforces it).
+        let ended = app.store.vouched_for(&org, &from, now).await?;
+        let from_after =
+            standing::after_change(&from, Member { role: Role::Admin, ..from.clone() }).next_version(now);
         let to_after = Member { role: Role::Owner, ..to.clone() }.next_version(now);
         let event = AuditEvent::new(
             now,

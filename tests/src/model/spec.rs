@@ -707,7 +707,12 @@ impl Model {
                     return Err(err(409, "conflict"));
                 }
                 let members = &mut self.orgs.get_mut(org).expect("org").members;
-                members.get_mut(&me).expect("actor").role = Role::Admin;
+                // A demotion like any other: the old owner's standing rises (API.md), so
+                // nothing they vouched for admits after, even if ownership comes back.
+                let from = members.get_mut(&me).expect("actor");
+                from.role = Role::Admin;
+                from.standing += 1;
+                from.standing_reason = Some("creator_demoted");
                 members.get_mut(&to_user).expect("target").role = Role::Owner;
                 Outcome::Transferred { org: *org, from: me, to: to_user }
             }
