@@ -2,14 +2,18 @@
 // invitation offers (`POST /invitations/preview` never consumes it), then Accept or Decline
 // when signed in, or "Sign in to accept" and "Create account" (returning here, the invited
 // address prefilled: on the provider's pages as its login_hint when one is configured).
-// An invitation that no longer admits (expired, used up, or revoked because whoever made it
-// left, was suspended or demoted) says so up front, and who to ask, with nothing to accept.
+// Whatever would make Accept fail is said before it is offered, with the way out instead:
+// an invitation that no longer admits (expired, used up, or revoked because whoever made it
+// left, was suspended or demoted) and who to ask; an email invitation for another address
+// than the signed-in one, or for an address the sign-in provider has not confirmed (read
+// from the token's claims as the API reads them); a member (already in, whatever the
+// invitation's state) gets the way in, a suspended one the reason.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, ok, type Preview } from "../api/client";
 import { sentence } from "../api/messages";
 import { dateTime } from "../format";
 import { navigate, onLinkClick } from "../router";
-import { clearSession, displayName, session, signOut } from "../session";
+import { claimsOf, clearSession, displayName, session, signOut, type Session } from "../session";
 import { oidc } from "../config";
 import { startSignIn } from "../auth/oidc";
 import { withArticle } from "../audit";
@@ -22,6 +26,9 @@ const FINAL = new Set(["invitation_expired", "invitation_exhausted", "invitation
 
 type Failure = { code: string; text: string };
 
+/** The signed-in reader's place in the invitation's organization. */
+type Standing = "member" | "suspended" | "none";
+
 /** The heading of a page whose invitation cannot be opened. */
 const HEADING: Record<string, string> = {
   invitation_incomplete: "Incomplete invitation link",
@@ -30,13 +37,57 @@ const HEADING: Record<string, string> = {
   invitation_not_found: "Invitation no longer valid",
 };
 
+/** The address the session's token names, and whether the token proves it: as the API reads
+ * it (API.md, "Identity"), only an `email_verified` of `true` (or Cognito's `"true"`) does. */
+function addressOf(me: Session): { email?: string; verified: boolean } {
+  const claims = claimsOf(me.token) ?? {};
+  const email = typeof claims.email === "string" ? claims.email.trim() : "";
+  return { ...(email ? { email } : {}), verified: claims.email_verified === true || claims.email_verified === "true" };
+}
+
+/** An address as the API compares them: case-insensitively, its domain in ASCII (punycode). */
+function canonical(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at < 0) return address.toLowerCase();
+  let domain = address.slice(at + 1);
+  try {
+    domain = new URL(`http://${domain}`).hostname;
+  } catch {
+    // Not a host name: compared as it is.
+  }
+  return `${address.slice(0, at)}@${domain}`.toLowerCase();
+}
+
+/** Why the signed-in account cannot accept an email invitation, before anyone presses Accept
+ * (null: nothing known against it; the API still decides). */
+function accountProblem(preview: Preview, me: Session): "other_address" | "unverified" | null {
+  if (preview.kind !== "email" || !preview.email) return null;
+  const mine = addressOf(me);
+  if (!mine.email || canonical(mine.email) !== canonical(preview.email)) return "other_address";
+  return mine.verified ? null : "unverified";
+}
+
+/** "This invitation is for a@x. You are signed in as b@x." */
+function OtherAddress({ preview, me }: { preview: Preview; me: Session }) {
+  const mine = addressOf(me).email;
+  return (
+    <>
+      This invitation is for <strong>{preview.email}</strong>. You are signed in as{" "}
+      {mine ? <strong>{mine}</strong> : <>{displayName(me.user)}, with no email address</>}.
+    </>
+  );
+}
+
 export function Accept({ token }: { token: string }) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [opening, setOpening] = useState<Failure | null>(null);
   const [busy, setBusy] = useState<"accept" | "decline" | null>(null);
   const [declined, setDeclined] = useState(false);
+  const [asked, setAsked] = useState<Standing | null>(null);
   const me = session();
+  const signedIn = me !== null;
+  const standing: Standing | null = signedIn ? asked : "none";
 
   useEffect(() => {
     setPreview(null);
@@ -51,6 +102,22 @@ export function Accept({ token }: { token: string }) {
     );
   }, [token]);
 
+  // Membership comes first, as at the API: a member just needs the way in, whatever the
+  // invitation's state and whichever address it was sent to.
+  const orgId = preview?.org.id;
+  useEffect(() => {
+    setAsked(null);
+    if (!orgId || !signedIn) return;
+    let live = true;
+    ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } })).then(
+      () => live && setAsked("member"),
+      (e) => live && setAsked(e instanceof ApiError && e.code === "suspended" ? "suspended" : "none"),
+    );
+    return () => {
+      live = false;
+    };
+  }, [orgId, signedIn]);
+
   const here = `/invite?token=${encodeURIComponent(token)}`;
   const signInHref = (email?: string) =>
     `/sign-in?next=${encodeURIComponent(here)}${email ? `&email=${encodeURIComponent(email)}` : ""}`;
@@ -62,6 +129,17 @@ export function Accept({ token }: { token: string }) {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     void startSignIn(provider, { next: here, loginHint: preview?.email, ...how });
+  };
+  /** Signing out here and in again (the provider asked for the password, not its session):
+   * another account, or the same once the provider has confirmed its address. */
+  const switchAccount = (event: MouseEvent) => {
+    if (provider) {
+      clearSession();
+      toSignIn({ fresh: true })(event);
+      return;
+    }
+    signOut();
+    navigate(signInHref(preview?.email), true);
   };
   // With sign-up closed to all but invited addresses, a link (which names no address)
   // admits no new account: offering one would end in the provider's refusal.
@@ -76,7 +154,8 @@ export function Accept({ token }: { token: string }) {
       </section>
     );
   }
-  if (!preview) {
+  // Until the reader's membership is known, nothing is offered that it might change.
+  if (!preview || standing === null) {
     return (
       <section class="narrow card accept">
         <h1 tabIndex={-1}>Opening invitation…</h1>
@@ -87,9 +166,13 @@ export function Accept({ token }: { token: string }) {
   const org = preview.org.name;
   const role = withArticle(preview.role);
   const inviter = preview.invitedBy.name;
+  const open = preview.status === "pending" || preview.status === "active";
 
-  if (preview.status !== "pending" && preview.status !== "active") {
-    return <Closed preview={preview} signedIn={me !== null} />;
+  if (me && standing === "member") {
+    return <AlreadyMember preview={preview} me={me} onSwitch={open && accountProblem(preview, me) === "other_address" ? switchAccount : null} />;
+  }
+  if (!open) {
+    return <Closed preview={preview} standing={standing} signedIn={signedIn} />;
   }
 
   const act = async (what: "accept" | "decline") => {
@@ -119,7 +202,15 @@ export function Accept({ token }: { token: string }) {
     );
   }
 
+  const problem = me ? accountProblem(preview, me) : null;
   const final = failure && FINAL.has(failure.code);
+  const switchButton = (label: string) => (
+    <div class="actions start">
+      <button type="button" class="primary" onClick={switchAccount}>
+        {label}
+      </button>
+    </div>
+  );
   return (
     <section class="narrow card accept">
       <p class="eyebrow">{preview.kind === "email" ? "Invitation" : "Invite link"}</p>
@@ -139,45 +230,51 @@ export function Accept({ token }: { token: string }) {
         </li>
       </ul>
       {me ? (
-        <>
-          <p class="muted signed-in">
-            Signed in as <strong>{displayName(me.user)}</strong>
-            {me.user.email && me.user.name ? ` (${me.user.email})` : ""}.
-          </p>
-          <ErrorText message={failure?.text} />
-          {failure?.code === "email_mismatch" ? (
-            <div class="actions start">
-              <button
-                type="button"
-                class="primary"
-                onClick={(event) => {
-                  if (provider) {
-                    clearSession();
-                    toSignIn({ fresh: true })(event);
-                    return;
-                  }
-                  signOut();
-                  navigate(signInHref(preview.email), true);
-                }}
-              >
-                Sign out and use another account
-              </button>
-            </div>
-          ) : final ? (
+        standing === "suspended" ? (
+          <>
+            <p class="error">{sentence(new ApiError(403, "suspended", ""))}</p>
             <HomeLink />
-          ) : (
-            <div class="actions start">
-              <button type="button" class="primary" disabled={busy !== null} onClick={() => act("accept")}>
-                {busy === "accept" ? "Joining…" : "Accept"}
-              </button>
-              {preview.kind === "email" && (
-                <button type="button" class="secondary" disabled={busy !== null} onClick={() => act("decline")}>
-                  {busy === "decline" ? "Declining…" : "Decline"}
+          </>
+        ) : problem === "other_address" ? (
+          <>
+            <p class="error">
+              <OtherAddress preview={preview} me={me} />
+            </p>
+            {switchButton("Sign out and use another account")}
+          </>
+        ) : problem === "unverified" ? (
+          <>
+            <p class="error">
+              Your sign-in provider has not confirmed that you own <strong>{preview.email}</strong>, so this invitation
+              can't be accepted with this account yet. Confirm your address with your provider, or sign in another way.
+            </p>
+            {switchButton("Sign out and sign in again")}
+          </>
+        ) : (
+          <>
+            <p class="muted signed-in">
+              Signed in as <strong>{displayName(me.user)}</strong>
+              {me.user.email && me.user.name ? ` (${me.user.email})` : ""}.
+            </p>
+            <ErrorText message={failure?.text} />
+            {failure?.code === "email_mismatch" ? (
+              switchButton("Sign out and use another account")
+            ) : final ? (
+              <HomeLink />
+            ) : (
+              <div class="actions start">
+                <button type="button" class="primary" disabled={busy !== null} onClick={() => act("accept")}>
+                  {busy === "accept" ? "Joining…" : "Accept"}
                 </button>
-              )}
-            </div>
-          )}
-        </>
+                {preview.kind === "email" && (
+                  <button type="button" class="secondary" disabled={busy !== null} onClick={() => act("decline")}>
+                    {busy === "decline" ? "Declining…" : "Decline"}
+                  </button>
+                )}
+              </div>
+            )}
+          </>
+        )
       ) : (
         <>
           <ErrorText message={failure?.text} />
@@ -204,37 +301,12 @@ export function Accept({ token }: { token: string }) {
   );
 }
 
-/** The page of an invitation that no longer admits anyone: what happened, and who to ask. */
-function Closed({ preview, signedIn }: { preview: Preview; signedIn: boolean }) {
+/** What an invitation's state is, in a sentence, and its page's heading. */
+function stateOf(preview: Preview): { heading: string; lead: string } {
   const org = preview.org.name;
   const inviter = preview.invitedBy.name;
   const what = preview.kind === "email" ? "invitation" : "invite link";
   const title = preview.kind === "email" ? "Invitation" : "Invite link";
-  // Only an owner may grant the owner and admin roles.
-  const grantor = preview.role === "owner" || preview.role === "admin" ? "owner" : "admin";
-  // A revoked one's inviter left, or may no longer invite with this role: someone else must.
-  const inviterCanHelp = preview.status !== "revoked" || !preview.revokedReason || preview.revokedReason === "revoked";
-  const asked = inviterCanHelp && (inviter ?? (preview.kind === "email" ? "the person who invited you" : null));
-  const again = preview.status === "expired" || preview.status === "revoked" || preview.kind === "link" ? "for a new one" : "to invite you again";
-  const ask = asked
-    ? `Ask ${asked} or another ${grantor} of ${org} ${again}.`
-    : `Ask ${grantor === "owner" ? "an owner" : "an admin"} of ${org} ${again}.`;
-  // Whether the reader is a member already (null: still asking), for a signed-in reader.
-  const [member, setMember] = useState<boolean | null>(signedIn ? null : false);
-
-  // Someone who joined already (with this or another invitation) just needs the way in.
-  useEffect(() => {
-    if (!signedIn) return;
-    let live = true;
-    ok(api.GET("/orgs/{orgId}", { params: { path: { orgId: preview.org.id } } })).then(
-      () => live && setMember(true),
-      () => live && setMember(false),
-    );
-    return () => {
-      live = false;
-    };
-  }, [preview.org.id, signedIn]);
-
   // A string: statuses the API may add later still get a page (the last line).
   const status: string = preview.status;
   const [heading, lead] =
@@ -249,12 +321,64 @@ function Closed({ preview, signedIn }: { preview: Preview; signedIn: boolean }) 
             : status === "revoked"
               ? [`${title} no longer works`, revokedForInvitee(preview.revokedReason, inviter, org, what)]
               : [`${title} no longer works`, `This ${what} no longer works.`];
+  return { heading, lead };
+}
+
+/** The page of a member, whatever the invitation's state: the way in, nothing to accept. An
+ * email invitation that is still open for another address also offers to switch accounts. */
+function AlreadyMember({ preview, me, onSwitch }: { preview: Preview; me: Session; onSwitch: ((event: MouseEvent) => void) | null }) {
+  const org = preview.org.name;
+  const open = preview.status === "pending" || preview.status === "active";
+  return (
+    <section class="narrow card accept">
+      <p class="eyebrow">{preview.kind === "email" ? "Invitation" : "Invite link"}</p>
+      <h1 tabIndex={-1}>You're already a member of {org}</h1>
+      <p class="lead">
+        {onSwitch ? <OtherAddress preview={preview} me={me} /> : open ? "There is nothing to accept." : stateOf(preview).lead}
+      </p>
+      {!onSwitch && (
+        <p class="muted signed-in">
+          Signed in as <strong>{displayName(me.user)}</strong>
+          {me.user.email && me.user.name ? ` (${me.user.email})` : ""}.
+        </p>
+      )}
+      <div class="actions start">
+        <a class="button primary" href={`/o/${preview.org.id}/members`} onClick={onLinkClick}>
+          Open {org}
+        </a>
+      </div>
+      {onSwitch && (
+        <p class="muted signed-in">
+          Is {preview.email} yours too?{" "}
+          <button type="button" class="link" onClick={onSwitch}>
+            Sign out and use another account
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The page of an invitation that no longer admits anyone: what happened, and who to ask. */
+function Closed({ preview, standing, signedIn }: { preview: Preview; standing: Standing; signedIn: boolean }) {
+  const org = preview.org.name;
+  const inviter = preview.invitedBy.name;
+  // Only an owner may grant the owner and admin roles.
+  const grantor = preview.role === "owner" || preview.role === "admin" ? "owner" : "admin";
+  // A revoked one's inviter left, or may no longer invite with this role: someone else must.
+  const inviterCanHelp = preview.status !== "revoked" || !preview.revokedReason || preview.revokedReason === "revoked";
+  const asked = inviterCanHelp && (inviter ?? (preview.kind === "email" ? "the person who invited you" : null));
+  const again = preview.status === "expired" || preview.status === "revoked" || preview.kind === "link" ? "for a new one" : "to invite you again";
+  const ask = asked
+    ? `Ask ${asked} or another ${grantor} of ${org} ${again}.`
+    : `Ask ${grantor === "owner" ? "an owner" : "an admin"} of ${org} ${again}.`;
+  const { heading, lead } = stateOf(preview);
 
   return (
     <section class="narrow card accept">
       <h1 tabIndex={-1}>{heading}</h1>
       <p class="lead">
-        {lead} {member === null ? "" : member ? `You are a member of ${org}.` : ask}
+        {lead} {standing === "suspended" ? sentence(new ApiError(403, "suspended", "")) : ask}
       </p>
       <ul class="facts-list">
         <li>
@@ -272,15 +396,7 @@ function Closed({ preview, signedIn }: { preview: Preview; signedIn: boolean }) 
           </li>
         )}
       </ul>
-      {member ? (
-        <div class="actions start">
-          <a class="button primary" href={`/o/${preview.org.id}/members`} onClick={onLinkClick}>
-            Open {org}
-          </a>
-        </div>
-      ) : (
-        signedIn && <HomeLink />
-      )}
+      {signedIn && <HomeLink />}
     </section>
   );
 }
