@@ -64,7 +64,7 @@ test("a link with two uses admits two people, shows 2 / 2, then tells a third it
     if (name === "lou") {
       // Lou opens the link again once it is used up: already a member, so only the way in.
       await joiner.goto(pathOf(url));
-      await joiner.getByText(`You are a member of ${orgName}.`).waitFor();
+      await joiner.getByRole("heading", { level: 1, name: `You're already a member of ${orgName}` }).waitFor();
       await checkA11y(joiner, "accept (used up, already a member)");
       await shot(joiner, "accept-used-up-member");
       await joiner.getByRole("link", { name: `Open ${orgName}` }).click();

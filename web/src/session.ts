@@ -51,7 +51,7 @@ export function startSession(token: string, claims: Record<string, unknown>): vo
     email: text(claims.email),
     name: text(claims.name),
     // As the API reads it: only an explicit false (Cognito may send the string) is unverified.
-    emailVerified: claims.email_verified !== false && claims.email_verified !== "false",
+    emailVerified: claims.email_verified === true || claims.email_verified === "true",
   };
   sessionStorage.setItem(KEY, JSON.stringify({ token, user }));
 }
