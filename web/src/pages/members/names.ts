@@ -50,9 +50,14 @@ async function lookUp(orgId: string, ids: string[]): Promise<void> {
 /**
  * `name(userId)`: the member's display name, or the id itself while it is being looked up
  * or when it cannot be resolved. The component re-renders when looked-up names arrive.
- * Also: `known(userId)`, whether a name was found.
+ * Also: `known(userId)`, whether a name was found; `settled(userId)`, whether the look-up is
+ * over (found or not), so that a sentence naming the person can wait for it.
  */
-export function useNames(orgId: string): { name: (userId: string) => string; known: (userId: string) => boolean } {
+export function useNames(orgId: string): {
+  name: (userId: string) => string;
+  known: (userId: string) => boolean;
+  settled: (userId: string) => boolean;
+} {
   const [, tick] = useState(0);
   const wanted = useRef(new Set<string>());
   const mounted = useRef(true);
@@ -76,5 +81,12 @@ export function useNames(orgId: string): { name: (userId: string) => string; kno
     if (found === undefined && !NOT_A_USER.test(userId)) wanted.current.add(userId);
     return found ?? userId;
   };
-  return { name, known: (userId) => typeof map.get(userId) === "string" };
+  return {
+    name,
+    known: (userId) => typeof map.get(userId) === "string",
+    settled: (userId) => {
+      name(userId);
+      return map.has(userId);
+    },
+  };
 }
