@@ -589,6 +589,7 @@ test("member details: facts, the member's activity, and back", async () => {
   await page.getByRole("link", { name: "Jon" }).click();
   await page.waitForURL(`**/o/${org}/members/${jon.sub}`);
   await page.getByRole("heading", { name: "Jon", level: 2 }).waitFor();
+  await page.locator("dl.facts dd").getByText("Ida", { exact: true }).waitFor();
   const facts = Object.fromEntries(
     await page.locator("dl.facts dt").evaluateAll((dts) =>
       dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]),
@@ -596,7 +597,8 @@ test("member details: facts, the member's activity, and back", async () => {
   );
   assert.equal(facts["User id"], jon.sub);
   assert.equal(facts["Email"], jon.email);
-  assert.equal(facts["Role"], "Admin");
+  // Ida, an owner, may change Jon's role: the drop-down shows it.
+  assert.equal(await page.getByLabel("Role of Jon").inputValue(), "admin");
   assert.equal(facts["Status"], "Joined");
   assert.equal(facts["Invited by"], "Ida", "the inviter's name, not their id");
   const events = page.locator("ol.member-events li");

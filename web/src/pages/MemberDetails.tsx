@@ -1,16 +1,20 @@
-// One member: the facts of their membership and, for admins and owners, the audit events
+// One member: the facts of their membership and what the viewer may do to it (the members
+// table's actions, members/actions.tsx: change the role, proposed then saved and confirmed;
+// suspend or reactivate; make owner; remove), and, for admins and owners, the audit events
 // they took part in (as actor or target). The API has no per-member audit filter, so the
 // organization's trail is read page by page and filtered here.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent, type Member } from "../api/client";
 import { sentence } from "../api/messages";
 import { describeEvent } from "../audit";
 import { date, dateTime } from "../format";
-import { onLinkClick } from "../router";
-import { canInvite, ROLE_LABEL } from "../roles";
+import { navigate, onLinkClick } from "../router";
+import { canInvite } from "../roles";
 import { displayName } from "../session";
+import { leaveNotice } from "../pageNotice";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
+import { useMemberActions } from "./members/actions";
 import { remember, useNames } from "./members/names";
 import type { OrgContext } from "./orgContext";
 
@@ -23,12 +27,35 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
   const admin = canInvite(me.role);
   const [member, setMember] = useState<Member | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const { name } = useNames(org.id);
+  // The outcome of the latest change, said under the facts.
+  const [note, setNote] = useState<{ text: string; error?: boolean } | null>(null);
+  const { name, known, settled } = useNames(org.id);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const actions = useMemberActions(context, {
+    changed: (...changed) => {
+      const mine = changed.find((m) => m.userId === userId);
+      if (mine) setMember(mine);
+    },
+    say: (_, text, error) => setNote({ text, error }),
+    quiet: () => setNote(null),
+    removed: (gone) => {
+      leaveNotice(`${displayName(gone)} was removed from ${org.name}.`);
+      navigate(`/o/${org.id}/members`);
+    },
+    refocus: () => heading.current?.focus(),
+  });
 
+  // Another member (or organization) starts afresh; the viewer's own role changing (as after a
+  // transfer) reads the member again, keeping what the page said.
+  const shownFor = useRef("");
   useEffect(() => {
     let live = true;
-    setMember(null);
-    setError(null);
+    if (shownFor.current !== `${org.id} ${userId}`) {
+      shownFor.current = `${org.id} ${userId}`;
+      setMember(null);
+      setError(null);
+      setNote(null);
+    }
     ok(api.GET("/orgs/{orgId}/members/{userId}", { params: { path: { orgId: org.id, userId } } })).then(
       ({ member }) => {
         if (!live) return;
@@ -66,13 +93,19 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
     );
   }
 
+  // The inviter's name once looked up (a removed member's cannot be: said so, not their id).
+  const inviter = (id: string) => (known(id) ? name(id) : settled(id) ? "A former member" : "…");
   const active = member.status === "active";
+  const who = displayName(member);
+  const manage = actions.may.manage(member);
+  const busy = actions.saving.has(member.userId);
+  const outranked = admin && !manage && member.userId !== me.userId;
   return (
     <div class="member-details">
       {back}
       <div class="card">
-        <h2>
-          {displayName(member)}
+        <h2 ref={heading} tabIndex={-1}>
+          {who}
           {member.userId === me.userId && <span class="muted"> (you)</span>}
         </h2>
         <dl class="facts">
@@ -85,7 +118,7 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
           <dt>Email</dt>
           <dd>{member.email || "—"}</dd>
           <dt>Role</dt>
-          <dd>{ROLE_LABEL[member.role]}</dd>
+          <dd class="role-fact">{actions.roleField(member)}</dd>
           <dt>Status</dt>
           <dd>
             <span class={`badge ${active ? "joined" : "suspended"}`}>{active ? "Joined" : "Suspended"}</span>
@@ -93,11 +126,45 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
           <dt>Joined</dt>
           <dd>{date(member.joinedAt)}</dd>
           <dt>Invited by</dt>
-          <dd>{member.invitedBy ? name(member.invitedBy) : "—"}</dd>
+          <dd>{member.invitedBy ? inviter(member.invitedBy) : "—"}</dd>
           <dt>Last change</dt>
           <dd>{dateTime(member.updatedAt)}</dd>
         </dl>
+        <p class="notice" role="status" aria-live="polite">
+          {note && !note.error ? note.text : ""}
+        </p>
+        {note?.error && <ErrorText message={note.text} />}
+        {manage && (
+          <div class="member-actions" role="group" aria-label={`Change ${who}'s membership`}>
+            {active ? (
+              <button type="button" class="secondary" onClick={() => actions.ask.suspend(member)}>
+                Suspend
+              </button>
+            ) : (
+              <button
+                type="button"
+                class="secondary"
+                aria-disabled={busy}
+                onClick={() => !busy && void actions.reactivate(member)}
+              >
+                {busy ? "Reactivating…" : "Reactivate"}
+              </button>
+            )}
+            {actions.may.transfer(member) && (
+              <button type="button" class="secondary" onClick={() => actions.ask.transfer(member)}>
+                Make owner
+              </button>
+            )}
+            <button type="button" class="danger" onClick={() => actions.ask.remove(member)}>
+              Remove member
+            </button>
+          </div>
+        )}
+        {outranked && (
+          <p class="muted outranked">Only an owner can change {who}'s role or membership.</p>
+        )}
       </div>
+      {actions.dialogs}
       {admin && <MemberEvents context={context} userId={member.userId} who={displayName(member)} name={name} />}
     </div>
   );
