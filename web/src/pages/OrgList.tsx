@@ -4,11 +4,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type ListedOrg } from "../api/client";
 import { sentence } from "../api/messages";
-import { navigate, onLinkClick } from "../router";
+import { onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
 import { ErrorText, Notice } from "../components/Status";
 import { takeNotice } from "../pageNotice";
-import { useAction } from "../components/useAction";
+import { CreateOrg } from "./CreateOrg";
 
 export function OrgList() {
   const [orgs, setOrgs] = useState<ListedOrg[] | null>(null);
@@ -69,33 +69,5 @@ export function OrgList() {
       )}
       <CreateOrg />
     </section>
-  );
-}
-
-function CreateOrg() {
-  const { busy, error, run } = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const name = String(new FormData(e.currentTarget as HTMLFormElement).get("name") ?? "");
-    void run(
-      async () => {
-        const created = await ok(api.POST("/orgs", { body: { name } }));
-        navigate(`/o/${created.org.id}/members`);
-      },
-      { leaving: true },
-    );
-  };
-  return (
-    <form class="card inline-form" onSubmit={submit}>
-      <h2>Create organization</h2>
-      <label>
-        Organization name
-        <input name="name" required maxLength={100} />
-      </label>
-      <ErrorText message={error} />
-      <button type="submit" class="primary" disabled={busy}>
-        Create organization
-      </button>
-    </form>
   );
 }

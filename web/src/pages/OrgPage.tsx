@@ -1,4 +1,4 @@
-// One organization: its name, the tabs (Members; Invite links, Activity and Settings for admins), and
+// One organization: its name with the organization switcher (OrgSwitcher), the tabs (Members; Invite links, Activity and Settings for admins), and
 // "Leave organization" (held back, with the reason, for its only active owner). A person
 // removed while the page is open is told so and sent to their organizations.
 import { useEffect, useId, useRef, useState } from "preact/hooks";
@@ -16,6 +16,7 @@ import { Links } from "./Links";
 import { Activity } from "./Activity";
 import { MemberDetails } from "./MemberDetails";
 import { Settings } from "./Settings";
+import { OrgSwitcher } from "./OrgSwitcher";
 import type { OrgContext, Seats, Tab } from "./orgContext";
 
 type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean };
@@ -44,6 +45,7 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
   // What the page showed last: once it loaded, a 404 means the person lost access meanwhile.
   const shown = useRef<Loaded | null>(null);
   const left = useRef(false);
+  const heading = useRef<HTMLHeadingElement>(null);
 
   const gone = () => {
     if (left.current || !shown.current) return;
@@ -72,6 +74,8 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
     }
   };
   useEffect(() => {
+    // Another organization (the switcher): nothing of the last one stays on the page.
+    if (shown.current && shown.current.org.id !== orgId) setCtx(null);
     shown.current = null;
     left.current = false;
     void reload();
@@ -94,6 +98,14 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
       document.removeEventListener("visibilitychange", visible);
     };
   }, [orgId]);
+
+  // The organization's name takes focus once it shows, when nothing else has it (as the
+  // "Loading…" heading had it): a keyboard user goes on from the top of the page.
+  const loadedId = ctx?.org.id;
+  useEffect(() => {
+    const at = document.activeElement;
+    if (loadedId && (!at || at === document.body)) heading.current?.focus({ preventScroll: true });
+  }, [loadedId]);
 
   if (!ctx) {
     return (
@@ -119,7 +131,12 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
               Organizations
             </a>
           </p>
-          <h1 tabIndex={-1}>{ctx.org.name}</h1>
+          <div class="org-title">
+            <h1 ref={heading} tabIndex={-1}>
+              {ctx.org.name}
+            </h1>
+            <OrgSwitcher context={context} tab={tab} detail={!!userId} />
+          </div>
           <p class="muted">
             You are {article(ctx.me.role)} {ROLE_LABEL[ctx.me.role].toLowerCase()}. {ctx.org.memberCount}{" "}
             {ctx.org.memberCount === 1 ? "member" : "members"}
