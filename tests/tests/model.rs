@@ -2,19 +2,61 @@
 //! a reference model after every step, and rounds of concurrent conflicting requests held to
 //! the invariants. See `tests/src/model/`.
 //!
-//! - `ROSTER_MODEL_SEED=<n>`: replay a run (the seed is printed at the start).
+//! - `ROSTER_MODEL_SEED=<n>`: replay a run (every seed is printed at the start of its run).
 //! - `ROSTER_MODEL_STEPS=<n>`: sequential steps in total, split over the four settings
 //!   (default 5000).
-//! - `ROSTER_MODEL_ROUNDS=<n>`: concurrent rounds (default 56).
+//! - `ROSTER_MODEL_SEEDS=<n>`: concurrent runs, each from a seed of its own (default 3; 1
+//!   when `ROSTER_MODEL_SEED` is set, whose seed the first run takes).
+//! - `ROSTER_MODEL_ROUNDS=<n>`: concurrent rounds per run (default 12: each kind once, the
+//!   first three twice; with three runs, at least three of each kind).
 //! - `ROSTER_MODEL_SETTING=<part of a setting's name>`: run only matching settings.
 //! - `ROSTER_MODEL_SHRINK_SECS=<n>`: time allowed to shrink failing cases, in all
 //!   (default 150).
 //! - `ROSTER_MODEL_SKIP=<tags>`: step shapes not to generate, to look past a known mismatch
-//!   while it is fixed (tags in `tests/src/model/generate.rs`, e.g. `anonymous-preview`).
+//!   while it is fixed (tags in `tests/src/model/generate.rs`, e.g. `anonymous-preview`),
+//!   and kinds of concurrent rounds not to play (a kind's name, hyphenated: `link-race`,
+//!   `owners-fight`, `member-churn`, `invite-storm`, `resend-revoke-accept`, `seat-race`,
+//!   `one-org-race`, `same-instant`, `held-link-race`).
+//! - `ROSTER_MODEL_REGRESSIONS=off`: skip the kept cases below.
+//! - `ROSTER_MODEL_VERBOSE=1`: print every concurrent round as played, not only failing ones.
+//!
+//! A failure prints the seed and the shortest failing case found, in both phases: for a
+//! sequence, its steps; for a concurrent round, its seed, number and kind and the calls that
+//! still break the same invariant, each with who made it and the answer. Either ends with a
+//! `replay:` line in the format below.
+//!
+//! Kept cases: `tests/model-regressions.txt` holds cases that once failed, played on every
+//! run before the fresh random cases of their phase (in addition to them, not instead). One
+//! case a line; `#` starts a comment (say what the case found):
+//!
+//! ```text
+//! sequential seed=<n> steps=<n> [setting=<i>]
+//! concurrent seed=<n> round=<n> [calls=<i>,<j>,...]
+//! concurrent seed=<n> rounds=<n>
+//! ```
+//!
+//! - `sequential`: the sequence of `run::SETTINGS[i]` (all four if no `setting=`) of the run
+//!   seeded `seed`, `steps` steps long.
+//! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
+//!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
+//!   once per run: a race need not come out the same way every time, but every run plays it
+//!   again. Prefer the whole round to a shrunk list when the shrunk one fails only now and
+//!   then.
+//! - `concurrent ... rounds=`: a whole concurrent run.
+//!
+//! To add a case, copy the `replay:` line of a failure into the file, with a word on what it
+//! found. A case replays the same draws only while the generators draw the same way: after a
+//! change to `generate.rs` (sequences) or to a round of `concurrent.rs`, it still runs but
+//! may no longer reach what it found.
 
 use std::time::{Duration, Instant};
 
 use roster_tests::model::{concurrent, run};
+
+const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/model-regressions.txt");
+
+/// Plays of a kept concurrent round before it counts as passing.
+const KEPT_ROUND_PLAYS: usize = 1;
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().map(|v| v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a number")))
@@ -28,42 +70,132 @@ fn seed() -> u64 {
     })
 }
 
+/// The seed of setting `i` in a sequential run seeded `seed`.
+fn setting_seed(seed: u64, i: usize) -> u64 {
+    seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// One line of `tests/model-regressions.txt`.
+#[derive(Debug)]
+enum Kept {
+    Sequential { seed: u64, steps: usize, setting: Option<usize> },
+    Round { seed: u64, round: usize, calls: Option<Vec<usize>> },
+    Rounds { seed: u64, rounds: usize },
+}
+
+fn kept_cases() -> Vec<(String, Kept)> {
+    if std::env::var("ROSTER_MODEL_REGRESSIONS").is_ok_and(|v| v == "off") {
+        return Vec::new();
+    }
+    let text = std::fs::read_to_string(REGRESSIONS).unwrap_or_else(|e| panic!("{REGRESSIONS}: {e}"));
+    text.lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let case = line.split('#').next().unwrap_or_default().trim();
+            (!case.is_empty()).then(|| (case.to_owned(), parse_kept(case, n + 1)))
+        })
+        .collect()
+}
+
+fn parse_kept(case: &str, line: usize) -> Kept {
+    let bad = |why: &str| -> ! { panic!("{REGRESSIONS}:{line}: {why}: {case}") };
+    let mut words = case.split_whitespace();
+    let phase = words.next().unwrap_or_default();
+    let mut fields = std::collections::BTreeMap::new();
+    for word in words {
+        let (key, value) = word.split_once('=').unwrap_or_else(|| bad("expected key=value"));
+        fields.insert(key, value);
+    }
+    let number = |key: &str| -> Option<u64> {
+        fields.get(key).map(|v| v.parse().unwrap_or_else(|_| bad(&format!("{key} is not a number"))))
+    };
+    let seed = number("seed").unwrap_or_else(|| bad("no seed="));
+    match (phase, number("round"), number("rounds")) {
+        ("sequential", None, None) => Kept::Sequential {
+            seed,
+            steps: number("steps").unwrap_or_else(|| bad("no steps=")) as usize,
+            setting: number("setting").map(|i| i as usize),
+        },
+        ("concurrent", Some(round), None) => Kept::Round {
+            seed,
+            round: round as usize,
+            calls: fields.get("calls").map(|list| {
+                let numbers = list.split(',').filter(|i| !i.is_empty());
+                numbers.map(|i| i.parse().unwrap_or_else(|_| bad("calls= is not numbers"))).collect()
+            }),
+        },
+        ("concurrent", None, Some(rounds)) => Kept::Rounds { seed, rounds: rounds as usize },
+        _ => {
+            bad("expected `sequential seed= steps=`, `concurrent seed= round=` or `concurrent seed= rounds=`")
+        }
+    }
+}
+
+/// A sequence to generate and run: a kept case or the fresh run's share of a setting.
+struct Job {
+    label: String,
+    top_seed: u64,
+    setting_index: usize,
+    steps: usize,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sequences_of_every_operation_match_the_model() {
     let seed = seed();
     let total = env_number("ROSTER_MODEL_STEPS").unwrap_or(5000) as usize;
     let only = std::env::var("ROSTER_MODEL_SETTING").ok();
-    let settings: Vec<(usize, run::Setting)> = run::SETTINGS
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, s)| only.as_deref().is_none_or(|o| s.name.contains(o)))
+    let settings: Vec<usize> = (0..run::SETTINGS.len())
+        .filter(|&i| only.as_deref().is_none_or(|o| run::SETTINGS[i].name.contains(o)))
         .collect();
     let per_setting = total.div_ceil(run::SETTINGS.len());
+    let mut jobs = Vec::new();
+    for (line, case) in kept_cases() {
+        if let Kept::Sequential { seed, steps, setting } = case {
+            let indices: Vec<usize> = match setting {
+                Some(i) if i < run::SETTINGS.len() => vec![i],
+                Some(i) => panic!("{REGRESSIONS}: no setting {i}: {line}"),
+                None => (0..run::SETTINGS.len()).collect(),
+            };
+            for i in indices {
+                jobs.push(Job { label: format!("kept: {line}"), top_seed: seed, setting_index: i, steps });
+            }
+        }
+    }
+    let kept = jobs.len();
+    if kept > 0 {
+        println!("model: {kept} kept sequences from tests/model-regressions.txt first");
+    }
+    for &i in &settings {
+        jobs.push(Job { label: "fresh".into(), top_seed: seed, setting_index: i, steps: per_setting });
+    }
     println!(
         "model: seed {seed} (ROSTER_MODEL_SEED={seed}), {per_setting} steps in each of {} settings",
         settings.len()
     );
     let started = Instant::now();
-    let outcomes = futures::future::join_all(settings.iter().map(|(i, setting)| {
-        let sub_seed = seed.wrapping_add((*i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        run::generate(*setting, sub_seed, per_setting)
+    let outcomes = futures::future::join_all(jobs.iter().map(|job| {
+        let setting = run::SETTINGS[job.setting_index];
+        run::generate(setting, setting_seed(job.top_seed, job.setting_index), job.steps)
     }))
     .await;
     let mut failures = Vec::new();
     let mut tally = std::collections::BTreeMap::<String, u64>::new();
-    for outcome in outcomes {
+    for (job, outcome) in jobs.iter().zip(outcomes) {
         match outcome {
             Ok(done) => {
                 println!(
-                    "model: {} steps ({} skipped), {} requests",
-                    done.steps, done.skipped, done.requests
+                    "model: {} steps ({} skipped), {} requests ({}, {})",
+                    done.steps,
+                    done.skipped,
+                    done.requests,
+                    run::SETTINGS[job.setting_index].name,
+                    job.label
                 );
                 for (k, v) in done.tally {
                     *tally.entry(k).or_default() += v;
                 }
             }
-            Err(failure) => failures.push(failure),
+            Err(failure) => failures.push((job, failure)),
         }
     }
     let coverage: Vec<String> = tally.iter().map(|(k, v)| format!("{k}: {v}")).collect();
@@ -75,34 +207,116 @@ async fn sequences_of_every_operation_match_the_model() {
     let total_budget = env_number("ROSTER_MODEL_SHRINK_SECS").unwrap_or(150);
     let budget = Duration::from_secs(total_budget / failures.len() as u64);
     let mut report = String::new();
-    for failure in &failures {
+    for (job, failure) in &failures {
+        let replay = format!(
+            "sequential seed={} setting={} steps={}",
+            job.top_seed,
+            job.setting_index,
+            failure.ops.len()
+        );
         println!(
-            "model: FAILED after {} steps in \"{}\": {}\nshrinking...",
+            "model: FAILED after {} steps in \"{}\" ({}, seed {}): {}\nreplay: {replay}\nshrinking...",
             failure.ops.len(),
             failure.setting.name,
+            job.label,
+            job.top_seed,
             failure.message
         );
         let (ops, message, replays) = run::shrink(failure, budget).await;
         let case = run::describe(failure.setting, &ops, &message);
         println!("model: shrunk to {} steps in {replays} replays:\n{case}", ops.len());
-        report.push_str(&case);
+        report.push_str(&format!("{} (seed {}); replay: {replay}\n{case}", job.label, job.top_seed));
     }
     panic!(
-        "model-based test failed (reproduce with ROSTER_MODEL_SEED={seed} ROSTER_MODEL_STEPS={total}):\n{report}"
+        "model-based test failed (reproduce with ROSTER_MODEL_SEED={seed} ROSTER_MODEL_STEPS={total}, \
+         or the replay line in tests/model-regressions.txt):\n{report}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_conflicting_requests_keep_the_invariants() {
-    let seed = seed();
-    let rounds = env_number("ROSTER_MODEL_ROUNDS").unwrap_or(56) as usize;
-    println!("concurrent: seed {seed} (ROSTER_MODEL_SEED={seed}), {rounds} rounds");
+    let first = seed();
+    let given = env_number("ROSTER_MODEL_SEED").is_some();
+    let runs = env_number("ROSTER_MODEL_SEEDS").unwrap_or(if given { 1 } else { 3 }) as usize;
+    let rounds = env_number("ROSTER_MODEL_ROUNDS").unwrap_or(12) as usize;
     let started = Instant::now();
-    let summary = concurrent::run(seed, rounds).await;
-    println!("concurrent: {summary} in {:.1}s", started.elapsed().as_secs_f64());
-    assert!(
-        summary.violations.is_empty(),
-        "invariants broken (ROSTER_MODEL_SEED={seed}):\n{}",
-        summary.violations.join("\n")
-    );
+    let mut failed: Vec<(String, concurrent::Played)> = Vec::new();
+    let skip = roster_tests::model::generate::skip_tags();
+    for (line, case) in kept_cases() {
+        match case {
+            Kept::Round { round, .. } if skip.contains(&concurrent::Kind::of(round).tag()) => {
+                println!("concurrent: kept round skipped (ROSTER_MODEL_SKIP): {line}");
+            }
+            Kept::Round { seed, round, calls } => {
+                let (played, _) =
+                    concurrent::replay_until(seed, round, calls.as_deref(), None, KEPT_ROUND_PLAYS).await;
+                let verdict = if played.violations.is_empty() { "held" } else { "FAILED" };
+                println!("concurrent: kept round {verdict}: {line}");
+                if !played.violations.is_empty() {
+                    failed.push((format!("kept: {line}"), played));
+                }
+            }
+            Kept::Rounds { seed, rounds } => {
+                println!("concurrent: kept run: {line}");
+                let summary = concurrent::run(seed, rounds).await;
+                failed.extend(summary.failed.into_iter().map(|p| (format!("kept: {line}"), p)));
+            }
+            Kept::Sequential { .. } => {}
+        }
+    }
+    println!("concurrent: kept cases took {:.1}s", started.elapsed().as_secs_f64());
+    let mut seed = first;
+    let mut summary = concurrent::Summary::default();
+    for n in 0..runs {
+        if n > 0 {
+            seed = roster_tests::model::rng::Rng::new(seed).next_u64();
+        }
+        println!(
+            "concurrent: run {} of {runs}: seed {seed} (ROSTER_MODEL_SEED={seed}), {rounds} rounds",
+            n + 1
+        );
+        let run_started = Instant::now();
+        let this = concurrent::run(seed, rounds).await;
+        println!(
+            "concurrent: seed {seed}: {} rounds, {} requests, {} failed, in {:.1}s",
+            this.rounds,
+            this.requests,
+            this.failed.len(),
+            run_started.elapsed().as_secs_f64()
+        );
+        summary.merge(this);
+    }
+    failed.extend(summary.failed.drain(..).map(|p| ("fresh".to_owned(), p)));
+    println!("concurrent: {summary}\nconcurrent phase took {:.1}s", started.elapsed().as_secs_f64());
+    if failed.is_empty() {
+        return;
+    }
+    // Shrink the first failing round of each invariant; list the others as they failed.
+    let mut shrinking: Vec<usize> = Vec::new();
+    for (i, (_, played)) in failed.iter().enumerate() {
+        let invariant = played.violations[0].invariant;
+        if !shrinking.iter().any(|&j| failed[j].1.violations[0].invariant == invariant) {
+            shrinking.push(i);
+        }
+    }
+    let total_budget = env_number("ROSTER_MODEL_SHRINK_SECS").unwrap_or(150);
+    let budget = Duration::from_secs(total_budget / shrinking.len() as u64);
+    let mut report = String::new();
+    for (i, (label, played)) in failed.iter().enumerate() {
+        println!("concurrent: FAILED ({label}): {played}");
+        if !shrinking.contains(&i) {
+            report.push_str(&format!("{label}: {played}\n"));
+            continue;
+        }
+        println!("shrinking (plays of each candidate: {})...", concurrent::PLAYS_PER_CANDIDATE);
+        let (shortest, plays) = concurrent::shrink(played, budget).await;
+        if shortest.fired.len() < played.fired.len() {
+            println!("concurrent: shrunk to {} calls in {plays} plays: {shortest}", shortest.fired.len());
+            report.push_str(&format!("{label}, shrunk: {shortest}\n"));
+        } else {
+            println!("concurrent: no shorter list of calls broke it again in {plays} plays");
+            report.push_str(&format!("{label} (did not shrink): {played}\n"));
+        }
+    }
+    panic!("invariants broken:\n{report}");
 }
