@@ -228,8 +228,8 @@ async fn sequences_of_every_operation_match_the_model() {
         report.push_str(&format!("{} (seed {}); replay: {replay}\n{case}", job.label, job.top_seed));
     }
     panic!(
-        "model-based test failed (reproduce with ROSTER_MODEL_SEED={seed} ROSTER_MODEL_STEPS={total}, \
-         or the replay line in tests/model-regressions.txt):\n{report}"
+        "model-based test failed (each case with its replay line for tests/model-regressions.txt; \
+         the fresh run was ROSTER_MODEL_SEED={seed} ROSTER_MODEL_STEPS={total}):\n{report}"
     );
 }
 
