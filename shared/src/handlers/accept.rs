@@ -70,9 +70,11 @@ async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let vouched_by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
     let creator = app.store.membership(&org.id, vouched_by).await?;
     let revoked = standing::verdict(creator.as_ref(), record.voucher.as_ref(), record.role);
+    // Past its expiry every token reads as expired, as lists show it (a used one lasts until
+    // then: API.md "Accept").
     let status = match (record.outcome, usable(&record, app.now())) {
+        (_, Err(Error::InvitationExpired)) => "expired",
         (Some(outcome), _) => outcome.as_str(),
-        (None, Err(Error::InvitationExpired)) => "expired",
         (None, Err(_)) => "used_up",
         (None, Ok(())) if revoked.is_some() => "revoked",
         (None, Ok(())) if record.kind == TokenKind::Email => "pending",

@@ -329,7 +329,9 @@ impl Model {
             reason,
         };
         if let Some(i) = self.accepted.get(&token) {
-            return Some(invitation(i, "accepted", None));
+            // Readable as accepted until its expiry; past it, expired like every token.
+            let status = if i.expires_at <= now { "expired" } else { "accepted" };
+            return Some(invitation(i, status, None));
         }
         let t = self.tokens.get(&token)?;
         match t.target {
