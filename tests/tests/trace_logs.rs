@@ -189,7 +189,7 @@ async fn no_token_reaches_the_logs_at_trace() {
         (Some(&bob), "preview", &bob_token, 200),
         (Some(&bob), "accept", &bob_token, 200),
         (Some(&bob), "accept", &bob_token, 200), // used: a member gets their membership
-        (Some(&dave), "accept", &bob_token, 404), // used: nobody else gets in
+        (Some(&carol), "accept", &bob_token, 404), // used: nobody else gets in
         (Some(&carol), "preview", &first_carol_token, 404), // replaced by the resend
         (Some(&dave), "decline", &carol_token, 403), // not the invited address
         (Some(&carol), "decline", &carol_token, 204),
