@@ -40,6 +40,8 @@ pub enum Error {
     SeatLimit,
     #[error("you already belong to an organization")]
     AlreadyInOrg,
+    #[error("{0}")]
+    LimitExceeded(String),
     #[error("the invitation has expired")]
     InvitationExpired,
     #[error("the invite link has been used the maximum number of times")]
@@ -76,7 +78,7 @@ impl Error {
             Forbidden(_) | Suspended | EmailMismatch => StatusCode::FORBIDDEN,
             NotFound | InvitationNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            LastOwner | Conflict(_) | SeatLimit | AlreadyInOrg => StatusCode::CONFLICT,
+            LastOwner | Conflict(_) | SeatLimit | AlreadyInOrg | LimitExceeded(_) => StatusCode::CONFLICT,
             InvitationExpired | InvitationExhausted => StatusCode::GONE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -105,6 +107,7 @@ impl Error {
             Conflict(_) => "conflict",
             SeatLimit => "seat_limit",
             AlreadyInOrg => "already_in_org",
+            LimitExceeded(_) => "limit_exceeded",
             InvitationExpired => "invitation_expired",
             InvitationExhausted => "invitation_exhausted",
             PayloadTooLarge => "payload_too_large",

@@ -38,6 +38,8 @@ pub async fn invoke(
         Function::Accept => accept::handle(app, request).await,
         Function::ChangeRole => change_role::handle(app, request).await,
         Function::Remove => remove::handle(app, request).await,
+        Function::Workspaces => workspaces::handle(app, request).await,
+        Function::Groups => groups::handle(app, request).await,
         // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges` and
         // `PRE_SIGN_UP_PATH`).
         Function::Purge | Function::Events | Function::PreSignUp => Error::NotFound.to_response(),

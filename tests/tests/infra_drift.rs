@@ -53,6 +53,22 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         Function::Remove => {
             (&["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], &[])
         }
+        // `GetItem`: one grant of a workspace to a group.
+        Function::Workspaces => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
+        Function::Groups => {
+            (&["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"], &[])
+        }
         Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem"], &[]),
         // Reads the table's stream (through its event source mapping), never the table.
         Function::Events => (&[], &[]),

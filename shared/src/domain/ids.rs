@@ -76,6 +76,14 @@ minted_id!(
     /// An audit event; sorts by creation time.
     EventId, "evt_"
 );
+minted_id!(
+    /// A workspace of an organization.
+    WorkspaceId, "ws_"
+);
+minted_id!(
+    /// A group of an organization's members.
+    GroupId, "grp_"
+);
 
 /// A user, as the identity provider's `sub` claim names them: 1–128 printable characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -13,10 +13,11 @@ pub mod standing;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod workspace;
 
 pub use email::Email;
 pub use identity::Caller;
-pub use ids::{EventId, InvitationId, LinkId, OrgId, UserId};
+pub use ids::{EventId, GroupId, InvitationId, LinkId, OrgId, UserId, WorkspaceId};
 pub use metadata::Metadata;
 pub use model::{AuditAction, AuditEvent, Member, Org};
 pub use role::{Role, Status};

@@ -1,10 +1,12 @@
 //! The objects of the API (API.md "Objects"), exactly as they are serialised.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::email::Email;
-use super::ids::{EventId, OrgId, UserId};
+use super::ids::{EventId, GroupId, OrgId, UserId};
 use super::metadata::Metadata;
 use super::role::{Role, Status};
 use super::standing::{Generation, RevokedReason};
@@ -57,6 +59,15 @@ pub struct Member {
     /// Why `standing` last moved. Stored, never shown.
     #[serde(default, skip_serializing, rename = "standingReason")]
     pub standing_reason: Option<RevokedReason>,
+    /// The groups the member belongs to, on the membership itself so that a permission check
+    /// learns them in the read that finds the member; removal takes them along. Stored, never
+    /// shown (`GET .../groups/{groupId}/members` lists them).
+    #[serde(default, skip_serializing)]
+    pub groups: BTreeSet<GroupId>,
+    /// Direct workspace memberships, held under the per-member limit by a condition on this
+    /// counter. Stored, never shown.
+    #[serde(default, skip_serializing, rename = "workspaceCount")]
+    pub workspace_count: u32,
 }
 
 impl Member {
@@ -85,6 +96,8 @@ impl Member {
             generation: Some(Generation::new()),
             standing: 0,
             standing_reason: None,
+            groups: BTreeSet::new(),
+            workspace_count: 0,
         }
     }
 
@@ -188,6 +201,32 @@ pub enum AuditAction {
     MemberUpdated,
     #[serde(rename = "org.deleted")]
     OrgDeleted,
+    #[serde(rename = "workspace.created")]
+    WorkspaceCreated,
+    #[serde(rename = "workspace.updated")]
+    WorkspaceUpdated,
+    #[serde(rename = "workspace.deleted")]
+    WorkspaceDeleted,
+    #[serde(rename = "workspace.member_added")]
+    WorkspaceMemberAdded,
+    #[serde(rename = "workspace.member_updated")]
+    WorkspaceMemberUpdated,
+    #[serde(rename = "workspace.member_removed")]
+    WorkspaceMemberRemoved,
+    #[serde(rename = "workspace.group_granted")]
+    WorkspaceGroupGranted,
+    #[serde(rename = "workspace.group_revoked")]
+    WorkspaceGroupRevoked,
+    #[serde(rename = "group.created")]
+    GroupCreated,
+    #[serde(rename = "group.updated")]
+    GroupUpdated,
+    #[serde(rename = "group.deleted")]
+    GroupDeleted,
+    #[serde(rename = "group.member_added")]
+    GroupMemberAdded,
+    #[serde(rename = "group.member_removed")]
+    GroupMemberRemoved,
 }
 
 impl AuditEvent {

@@ -54,6 +54,78 @@ impl From<Label> for String {
     }
 }
 
+/// A workspace's or group's name: the rules of an organization's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidName> {
+        one_line(raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Name {
+    type Error = InvalidName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Name> for String {
+    fn from(name: Name) -> Self {
+        name.0
+    }
+}
+
+/// A workspace's or group's description: at most 500 characters after trimming; line
+/// breaks are allowed (it is shown as a paragraph), other control characters and invisible
+/// or text-direction characters are not. Empty is no description.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidName> {
+        let text = raw.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(InvalidName::TooLong(Self::MAX_CHARS));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(InvalidName::ControlCharacter);
+        }
+        if text.chars().any(is_invisible) {
+            return Err(InvalidName::InvisibleCharacter);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Description {
+    type Error = InvalidName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Description> for String {
+    fn from(text: Description) -> Self {
+        text.0
+    }
+}
+
 /// A name shown on one line (an organization's, the product's): `raw` trimmed, 1 to
 /// `max_chars` characters, no control characters, no invisible or text-direction characters.
 pub(crate) fn one_line(raw: &str, max_chars: usize) -> Result<String, InvalidName> {

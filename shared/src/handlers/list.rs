@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-use super::{active_member, current, org_id, serve};
+use super::{active_member, after, current, next_cursor, org_id, serve};
 use crate::App;
 use crate::domain::invitation::Vouched;
-use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, cursor, standing};
+use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, standing};
 use crate::error::Error;
 use crate::http::request::{page_limit, path_param, query_param};
 use crate::http::response::{list, ok};
@@ -29,24 +29,6 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         }
     })
     .await
-}
-
-/// The cursor's key, if the request has a cursor, checked against the list it must come from.
-fn after(app: &App, req: &Request, scope: &str) -> Result<Option<String>, Error> {
-    query_param(req, "cursor").map(|c| cursor::decode(cursor_keys(app)?, &c, scope)).transpose()
-}
-
-fn next_cursor(app: &App, scope: &str, last_key: Option<String>) -> Result<Option<String>, Error> {
-    last_key.map(|k| Ok(cursor::encode(cursor_keys(app)?, scope, &k))).transpose()
-}
-
-/// `list` does not start without keys (`Config::require_cursor_keys`); an app built otherwise
-/// serves first pages only.
-fn cursor_keys(app: &App) -> Result<&cursor::CursorKeys, Error> {
-    app.config.cursor_keys.as_ref().ok_or_else(|| {
-        tracing::error!("ROSTER_CURSOR_KEYS is not set; no cursor can be signed or checked");
-        Error::Internal
-    })
 }
 
 async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {

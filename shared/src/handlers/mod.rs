@@ -5,18 +5,21 @@ pub mod accept;
 pub mod change_role;
 pub mod create_org;
 pub mod events;
+pub mod groups;
 pub mod invite;
 pub mod list;
 pub mod pre_sign_up;
 pub mod purge;
 pub mod remove;
+pub mod workspaces;
 
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::App;
+use crate::domain::cursor;
 use crate::domain::{Caller, Member, OrgId, access};
 use crate::error::Error;
-use crate::http::request::{path_param, route_key};
+use crate::http::request::{path_param, query_param, route_key};
 use crate::http::response::respond;
 
 /// Shared frame of every handler: identity first (401 before anything else), then the
@@ -79,4 +82,22 @@ pub(crate) async fn authorized_input<T>(
     };
     may_use(&active_member(app, caller, org).await?)?;
     Err(error)
+}
+
+/// The cursor's key, if the request has a cursor, checked against the list it must come from.
+pub(crate) fn after(app: &App, req: &Request, scope: &str) -> Result<Option<String>, Error> {
+    query_param(req, "cursor").map(|c| cursor::decode(cursor_keys(app)?, &c, scope)).transpose()
+}
+
+pub(crate) fn next_cursor(app: &App, scope: &str, last_key: Option<String>) -> Result<Option<String>, Error> {
+    last_key.map(|k| Ok(cursor::encode(cursor_keys(app)?, scope, &k))).transpose()
+}
+
+/// `list` does not start without keys (`Config::require_cursor_keys`); an app built otherwise
+/// serves first pages only.
+fn cursor_keys(app: &App) -> Result<&cursor::CursorKeys, Error> {
+    app.config.cursor_keys.as_ref().ok_or_else(|| {
+        tracing::error!("ROSTER_CURSOR_KEYS is not set; no cursor can be signed or checked");
+        Error::Internal
+    })
 }

@@ -10,6 +10,10 @@ pub enum Function {
     ChangeRole,
     Remove,
     List,
+    /// Workspaces, their members and their grants to groups, and a member's workspaces.
+    Workspaces,
+    /// Groups of an organization's members.
+    Groups,
     /// Scheduled, no routes: removes deleted organizations' items.
     Purge,
     /// Fed by the table's stream, no routes: publishes audit events to EventBridge.
@@ -19,13 +23,15 @@ pub enum Function {
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 11] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
         Function::ChangeRole,
         Function::Remove,
         Function::List,
+        Function::Workspaces,
+        Function::Groups,
         Function::Purge,
         Function::Events,
         Function::PreSignUp,
@@ -40,6 +46,8 @@ impl Function {
             Function::ChangeRole => "change-role",
             Function::Remove => "remove",
             Function::List => "list",
+            Function::Workspaces => "workspaces",
+            Function::Groups => "groups",
             Function::Purge => "purge",
             Function::Events => "events",
             Function::PreSignUp => "pre-sign-up",
@@ -118,6 +126,25 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/orgs/{orgId}/invitations/{invitationId}", Remove),
     route("DELETE", "/orgs/{orgId}/invite-links/{linkId}", Remove),
     route("DELETE", "/orgs/{orgId}", Remove),
+    route("POST", "/orgs/{orgId}/workspaces", Workspaces),
+    route("GET", "/orgs/{orgId}/workspaces", Workspaces),
+    route("GET", "/orgs/{orgId}/workspaces/{workspaceId}", Workspaces),
+    route("PATCH", "/orgs/{orgId}/workspaces/{workspaceId}", Workspaces),
+    route("DELETE", "/orgs/{orgId}/workspaces/{workspaceId}", Workspaces),
+    route("GET", "/orgs/{orgId}/workspaces/{workspaceId}/members", Workspaces),
+    route("PUT", "/orgs/{orgId}/workspaces/{workspaceId}/members/{userId}", Workspaces),
+    route("DELETE", "/orgs/{orgId}/workspaces/{workspaceId}/members/{userId}", Workspaces),
+    route("PUT", "/orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}", Workspaces),
+    route("DELETE", "/orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}", Workspaces),
+    route("GET", "/orgs/{orgId}/members/{userId}/workspaces", Workspaces),
+    route("POST", "/orgs/{orgId}/groups", Groups),
+    route("GET", "/orgs/{orgId}/groups", Groups),
+    route("GET", "/orgs/{orgId}/groups/{groupId}", Groups),
+    route("PATCH", "/orgs/{orgId}/groups/{groupId}", Groups),
+    route("DELETE", "/orgs/{orgId}/groups/{groupId}", Groups),
+    route("GET", "/orgs/{orgId}/groups/{groupId}/members", Groups),
+    route("PUT", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
+    route("DELETE", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
 ];
 
 /// Path parameters, by name, in path order.

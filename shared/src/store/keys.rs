@@ -11,14 +11,32 @@
 //! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |                     |                               |
 //! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |                     |                               |
 //! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |                     |                               |
+//! | workspace           | `ORG#<orgId>`    | `WS#<wsId>`        |                     |                               |
+//! | workspace member    | `ORG#<orgId>`    | `WSM#<wsId>#<userId>` |                  |                               |
+//! | the same, by member | `ORG#<orgId>`    | `UWS#<len>#<userId>#<wsId>` |            |                               |
+//! | group               | `ORG#<orgId>`    | `GRP#<groupId>`    |                     |                               |
+//! | group member        | `ORG#<orgId>`    | `GRPM#<groupId>#<userId>` |              |                               |
+//! | group grant         | `ORG#<orgId>`    | `WSG#<wsId>#<groupId>` |                 |                               |
+//! | the same, by group  | `ORG#<orgId>`    | `GWS#<groupId>#<wsId>` |                 |                               |
+//! | purge: workspace    | `PURGE`          | `WS#<orgId>#<wsId>`  |                   |                               |
+//! | purge: group        | `PURGE`          | `GRP#<orgId>#<groupId>` |                |                               |
 //!
 //! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
 //! two partitions never meet: each query names its own prefix.
 //!
+//! Workspace access lives in the organization's partition, never on GSI1: every read of it
+//! is strongly consistent. A direct membership and a group grant are each written twice, in
+//! one transaction, once under each side (`WSM`/`UWS`, `WSG`/`GWS`), so that both "who is in
+//! this workspace" and "which workspaces does this member (group) have" are one query.
+//! "What may user U do in workspace W" reads the membership (role, status, generation, its
+//! `groups`), `WS#`, `WSM#W#U` together, then `WSG#W#G` and `GRP#G` of U's groups: two waves.
+//! A user id may hold `#`, so the member side carries the id's length before it: the prefix
+//! `UWS#3#ann#` can never match the items of user `ann#x`.
+//!
 //! A deleted organization's item stays as a tombstone (`deletedAt`, no other attribute).
 
-use crate::domain::{Email, EventId, InvitationId, LinkId, OrgId, UserId};
+use crate::domain::{Email, EventId, GroupId, InvitationId, LinkId, OrgId, UserId, WorkspaceId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -81,4 +99,69 @@ pub fn invitee_sort(org: &OrgId, id: &InvitationId) -> String {
 
 pub fn token(hash: &str) -> String {
     format!("TOKEN#{hash}")
+}
+
+pub const WORKSPACE_PREFIX: &str = "WS#";
+pub const GROUP_PREFIX: &str = "GRP#";
+
+pub fn workspace(id: &WorkspaceId) -> String {
+    format!("{WORKSPACE_PREFIX}{id}")
+}
+
+pub fn group(id: &GroupId) -> String {
+    format!("{GROUP_PREFIX}{id}")
+}
+
+/// The prefix of a workspace's direct memberships.
+pub fn workspace_members(ws: &WorkspaceId) -> String {
+    format!("WSM#{ws}#")
+}
+
+pub fn workspace_member(ws: &WorkspaceId, user: &UserId) -> String {
+    format!("WSM#{ws}#{user}")
+}
+
+/// The prefix of a member's direct workspace memberships.
+pub fn member_workspaces(user: &UserId) -> String {
+    format!("UWS#{}#{user}#", user.as_str().len())
+}
+
+pub fn member_workspace(user: &UserId, ws: &WorkspaceId) -> String {
+    format!("{}{ws}", member_workspaces(user))
+}
+
+/// The prefix of a group's members.
+pub fn group_members(group: &GroupId) -> String {
+    format!("GRPM#{group}#")
+}
+
+pub fn group_member(group: &GroupId, user: &UserId) -> String {
+    format!("GRPM#{group}#{user}")
+}
+
+/// The prefix of a workspace's group grants.
+pub fn workspace_grants(ws: &WorkspaceId) -> String {
+    format!("WSG#{ws}#")
+}
+
+pub fn workspace_grant(ws: &WorkspaceId, group: &GroupId) -> String {
+    format!("WSG#{ws}#{group}")
+}
+
+/// The prefix of a group's workspace grants.
+pub fn group_grants(group: &GroupId) -> String {
+    format!("GWS#{group}#")
+}
+
+pub fn group_grant(group: &GroupId, ws: &WorkspaceId) -> String {
+    format!("GWS#{group}#{ws}")
+}
+
+/// Purge list entries of a deleted workspace and a deleted group.
+pub fn purge_workspace(org: &OrgId, ws: &WorkspaceId) -> String {
+    format!("{WORKSPACE_PREFIX}{org}#{ws}")
+}
+
+pub fn purge_group(org: &OrgId, group: &GroupId) -> String {
+    format!("{GROUP_PREFIX}{org}#{group}")
 }

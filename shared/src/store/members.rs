@@ -34,6 +34,13 @@ pub fn member_item(org: &OrgId, member: &Member) -> Item {
     if let Some(generation) = &member.generation {
         item.insert(GENERATION.to_owned(), s(generation.as_str()));
     }
+    if !member.groups.is_empty() {
+        let ids = member.groups.iter().map(|g| g.as_str().to_owned()).collect();
+        item.insert(GROUPS.to_owned(), AttributeValue::Ss(ids));
+    }
+    if member.workspace_count > 0 {
+        item.insert(WORKSPACE_COUNT.to_owned(), n(member.workspace_count));
+    }
     if let Some(reason) = member.standing_reason {
         let text = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_owned));
         item.insert("standingReason".to_owned(), s(text.unwrap_or_default()));
@@ -44,6 +51,9 @@ pub fn member_item(org: &OrgId, member: &Member) -> Item {
 pub(crate) const VERSION: &str = "version";
 pub(crate) const GENERATION: &str = "generation";
 pub(crate) const STANDING: &str = "standing";
+/// The member's groups, a string set (absent when none).
+pub(crate) const GROUPS: &str = "groups";
+pub(crate) const WORKSPACE_COUNT: &str = "workspaceCount";
 
 /// The condition that the stored membership is still `member` as read: the same joining
 /// (generation) at the same version. Versions, never timestamps: two writes in one

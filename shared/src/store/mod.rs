@@ -4,6 +4,7 @@
 mod audit;
 mod codec;
 mod errors;
+pub mod groups;
 mod invitations;
 mod invitees;
 mod joining;
@@ -16,7 +17,9 @@ mod org_update;
 mod orgs;
 pub mod purge;
 pub mod slots;
+mod tx;
 mod vouchers;
+pub mod workspaces;
 
 use std::time::Duration;
 

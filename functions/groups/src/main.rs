@@ -1,0 +1,7 @@
+//! The `groups` Lambda function: see `roster::handlers::groups`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    // Its lists hand out cursors: it does not start without keys to sign them.
+    roster::app::run_requiring(roster::Config::require_cursor_keys, roster::handlers::groups::handle).await
+}

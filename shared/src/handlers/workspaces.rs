@@ -1,0 +1,608 @@
+//! The workspace routes: workspaces, their direct members and their grants to groups, and a
+//! member's workspaces (API.md "Workspaces and groups"). Each write reads what it rests on,
+//! decides in the domain, and writes conditioned on that read; a condition that fails
+//! because something changed meanwhile means reading again and deciding again.
+
+use std::collections::{BTreeSet, HashMap};
+
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{after, authorized_input, next_cursor, org_id, serve};
+use crate::App;
+use crate::domain::text::Description;
+use crate::domain::workspace::{
+    self, Access, GroupGrant, Workspace, WorkspaceMember, WorkspaceRole, same_joining,
+};
+use crate::domain::{
+    AuditAction, AuditEvent, Caller, GroupId, Member, Metadata, OrgId, UserId, WorkspaceId, access,
+};
+use crate::error::Error;
+use crate::http::request::{json_body, optional_json_body, page_limit, path_param};
+use crate::http::response::{created, list, no_content, ok};
+use crate::store::workspaces::{Authority, WorkspaceRead, WorkspaceWriteError};
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    serve(app, req, |app, caller, route, req| async move {
+        match route.as_str() {
+            "POST /orgs/{orgId}/workspaces" => create(app, &caller, &req).await,
+            "GET /orgs/{orgId}/workspaces" => list_workspaces(app, &caller, &req).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}" => get(app, &caller, &req).await,
+            "PATCH /orgs/{orgId}/workspaces/{workspaceId}" => update(app, &caller, &req).await,
+            "DELETE /orgs/{orgId}/workspaces/{workspaceId}" => delete(app, &caller, &req).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}/members" => members(app, &caller, &req).await,
+            "PUT /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
+                put_member(app, &caller, &req).await
+            }
+            "DELETE /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
+                delete_member(app, &caller, &req).await
+            }
+            "PUT /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => grant(app, &caller, &req).await,
+            "DELETE /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => {
+                revoke(app, &caller, &req).await
+            }
+            "GET /orgs/{orgId}/members/{userId}/workspaces" => member_workspaces(app, &caller, &req).await,
+            _ => Err(Error::NotFound),
+        }
+    })
+    .await
+}
+
+/// Attempts of a write whose reads went stale meanwhile.
+const ATTEMPTS: usize = 4;
+
+fn workspace_id(req: &Request) -> Result<WorkspaceId, Error> {
+    WorkspaceId::parse(&path_param(req, "workspaceId")?).ok_or(Error::NotFound)
+}
+
+fn user_id(req: &Request) -> Result<UserId, Error> {
+    UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)
+}
+
+fn group_id(req: &Request) -> Result<GroupId, Error> {
+    GroupId::parse(&path_param(req, "groupId")?).ok_or(Error::NotFound)
+}
+
+fn stale() -> Error {
+    Error::Conflict("the workspace is being changed by other requests; retry".to_owned())
+}
+
+fn event(app: &App, caller: &Caller, action: AuditAction, target: String, details: Value) -> AuditEvent {
+    AuditEvent::new(app.now(), &caller.user_id, action, Some(target), details)
+}
+
+/// A workspace as shown to a caller: with `you`, their access.
+fn shown(ws: &Workspace, you: Option<&Access>) -> Value {
+    let mut value = serde_json::to_value(ws).unwrap_or(Value::Null);
+    if let Some(you) = you {
+        value["you"] = json!(you);
+    }
+    value
+}
+
+/// The caller, the workspace and the caller's access to it: the caller must be an active
+/// member (404 / 403 `suspended`) and have access (404: a workspace one cannot see does not
+/// exist for them).
+struct Seen {
+    read: WorkspaceRead,
+    me: Member,
+    you: Option<Access>,
+}
+
+async fn see(
+    app: &App,
+    caller: &Caller,
+    org: &OrgId,
+    ws: &WorkspaceId,
+    others: &[&UserId],
+) -> Result<Seen, Error> {
+    let mut users = vec![&caller.user_id];
+    users.extend(others.iter().filter(|u| **u != &caller.user_id));
+    let read = app.store.workspace_read(org, ws, &users).await?;
+    let me = access::active(read.members.get(&caller.user_id).cloned())?;
+    let you = read.access(&caller.user_id);
+    if read.workspace.is_none() || you.is_none() {
+        return Err(Error::NotFound);
+    }
+    Ok(Seen { read, me, you })
+}
+
+/// What `me` (with `you`) acts on: the organization role first, then an explicit direct
+/// `admin`, then an `admin` grant of one of their groups.
+fn authority<'a>(me: &'a Member, read: &'a WorkspaceRead) -> Result<Authority<'a>, Error> {
+    if me.role.can_administer() {
+        return Ok(Authority::Org(me));
+    }
+    let direct = read.direct.get(&me.user_id).filter(|d| same_joining(me, d.generation.as_ref()));
+    if direct.is_some_and(|d| d.role == Some(WorkspaceRole::Admin)) {
+        return Ok(Authority::Direct(me));
+    }
+    read.grants
+        .iter()
+        .find(|g| {
+            g.role == WorkspaceRole::Admin
+                && me.groups.contains(&g.group_id)
+                && read.live_groups.contains(&g.group_id)
+        })
+        .map(|g| Authority::Group(me, &g.group_id))
+        .ok_or_else(|| Error::forbidden("only the workspace's admins may do this"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateWorkspace {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+fn parse_text(
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Result<(Option<crate::domain::text::Name>, Option<Description>), Error> {
+    let name = name
+        .map(|n| {
+            crate::domain::text::Name::parse(n).map_err(|e| Error::invalid_request(format!("name: {e}")))
+        })
+        .transpose()?;
+    let description = description
+        .map(|d| Description::parse(d).map_err(|e| Error::invalid_request(format!("description: {e}"))))
+        .transpose()?;
+    Ok((name, description))
+}
+
+fn parse_metadata(raw: Option<Value>) -> Result<Option<Metadata>, Error> {
+    raw.map(|v| Metadata::parse(v).map_err(|e| Error::invalid_request(format!("metadata: {e}")))).transpose()
+}
+
+async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let org = org_id(req)?;
+    let input = json_body::<CreateWorkspace>(req).and_then(|body| {
+        let (name, description) = parse_text(Some(&body.name), body.description.as_deref())?;
+        let metadata = parse_metadata(body.metadata)?;
+        Ok((name.ok_or(Error::Internal)?, description.unwrap_or_default(), metadata.unwrap_or_default()))
+    });
+    let (name, description, metadata) =
+        authorized_input(app, caller, &org, input, workspace::require_org_admin).await?;
+    let me = super::active_member(app, caller, &org).await?;
+    workspace::require_org_admin(&me)?;
+    let ws = workspace::new_workspace(name, description, metadata, app.now());
+    let event =
+        event(app, caller, AuditAction::WorkspaceCreated, ws.id.to_string(), json!({ "name": ws.name }));
+    app.store.create_workspace(&org, Authority::Org(&me), &ws, &event).await?;
+    let you = workspace::effective(&me, None, &[], &BTreeSet::new());
+    created(&json!({ "workspace": shown(&ws, you.as_ref()) }))
+}
+
+async fn get(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws) = (org_id(req)?, workspace_id(req)?);
+    let (seen, grants) =
+        tokio::join!(see(app, caller, &org, &ws, &[]), app.store.workspace_grants(&org, &ws));
+    let seen = seen?;
+    let groups = granted_groups(app, &org, grants?).await?;
+    let workspace = seen.read.workspace.as_ref().ok_or(Error::NotFound)?;
+    ok(&json!({ "workspace": shown(workspace, seen.you.as_ref()), "groups": groups }))
+}
+
+/// A workspace's grants, with their groups' names (grants of deleted groups left out).
+async fn granted_groups(app: &App, org: &OrgId, grants: Vec<GroupGrant>) -> Result<Vec<Value>, Error> {
+    let ids: Vec<&GroupId> = grants.iter().map(|g| &g.group_id).collect();
+    let groups: HashMap<GroupId, _> =
+        app.store.groups_by_id(org, &ids).await?.into_iter().map(|g| (g.id.clone(), g)).collect();
+    Ok(grants
+        .iter()
+        .filter_map(|grant| {
+            let group = groups.get(&grant.group_id)?;
+            Some(json!({
+                "groupId": grant.group_id,
+                "name": group.name,
+                "memberCount": group.member_count,
+                "role": grant.role,
+                "grantedAt": grant.granted_at,
+            }))
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateWorkspace {
+    name: Option<String>,
+    description: Option<String>,
+    metadata: Option<Value>,
+}
+
+async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id) = (org_id(req)?, workspace_id(req)?);
+    let input = json_body::<UpdateWorkspace>(req).and_then(|body| {
+        let (name, description) = parse_text(body.name.as_deref(), body.description.as_deref())?;
+        Ok((name, description, parse_metadata(body.metadata)?))
+    });
+    let input = match input {
+        Ok(input) => input,
+        Err(e) => {
+            see(app, caller, &org, &ws_id, &[]).await?;
+            return Err(e);
+        }
+    };
+    for _ in 0..ATTEMPTS {
+        let seen = see(app, caller, &org, &ws_id, &[]).await?;
+        let authority = authority(&seen.me, &seen.read)?;
+        let before = seen.read.workspace.clone().ok_or(Error::NotFound)?;
+        let mut after = before.clone();
+        let (name, description, metadata) = input.clone();
+        if let Some(name) = name {
+            after.name = name;
+        }
+        if let Some(description) = description {
+            after.description = description;
+        }
+        if let Some(metadata) = metadata {
+            after.metadata = metadata;
+        }
+        if after == before {
+            return ok(&json!({ "workspace": shown(&before, seen.you.as_ref()) }));
+        }
+        let event = event(
+            app,
+            caller,
+            AuditAction::WorkspaceUpdated,
+            before.id.to_string(),
+            json!({ "before": { "name": before.name, "description": before.description },
+                    "after": { "name": after.name, "description": after.description } }),
+        );
+        match app.store.update_workspace(&org, authority, &before, &after, &event).await {
+            Ok(()) => {
+                after.version += 1;
+                return ok(&json!({ "workspace": shown(&after, seen.you.as_ref()) }));
+            }
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id) = (org_id(req)?, workspace_id(req)?);
+    for _ in 0..ATTEMPTS {
+        let seen = see(app, caller, &org, &ws_id, &[]).await?;
+        workspace::require_org_admin(&seen.me)?;
+        let ws = seen.read.workspace.as_ref().ok_or(Error::NotFound)?;
+        let event =
+            event(app, caller, AuditAction::WorkspaceDeleted, ws.id.to_string(), json!({ "name": ws.name }));
+        match app.store.delete_workspace(&org, Authority::Org(&seen.me), ws, &event, app.now()).await {
+            Ok(()) => return no_content(),
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+/// A row of a workspace's member list.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row<'a> {
+    user_id: &'a UserId,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    status: &'static str,
+    /// The direct membership's own role (`null`: the organization role's).
+    role: Option<WorkspaceRole>,
+    effective_role: Option<WorkspaceRole>,
+    via: Vec<workspace::Via>,
+    added_at: crate::domain::Timestamp,
+}
+
+fn row<'a>(member: &'a Member, direct: &'a WorkspaceMember, access: Option<Access>) -> Row<'a> {
+    Row {
+        user_id: &member.user_id,
+        name: member.name.as_ref().map(|n| n.as_str()),
+        email: member.email.as_ref().map(|e| e.as_str()),
+        status: if member.is_active() { "active" } else { "suspended" },
+        role: direct.role,
+        effective_role: access.as_ref().map(|a| a.role),
+        via: access.map(|a| a.via).unwrap_or_default(),
+        added_at: direct.added_at,
+    }
+}
+
+async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws) = (org_id(req)?, workspace_id(req)?);
+    let scope = format!("workspace-members:{org}:{ws}");
+    let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
+    let (limit, start) = match input {
+        Ok(input) => input,
+        Err(e) => {
+            see(app, caller, &org, &ws, &[]).await?;
+            return Err(e);
+        }
+    };
+    let (seen, page, grants) = tokio::join!(
+        see(app, caller, &org, &ws, &[]),
+        app.store.workspace_members(&org, &ws, limit, start),
+        app.store.workspace_grants(&org, &ws)
+    );
+    seen?;
+    let (page, grants) = (page?, grants?);
+    let users: Vec<UserId> = page.items.iter().map(|d| d.user_id.clone()).collect();
+    let group_ids: Vec<&GroupId> = grants.iter().map(|g| &g.group_id).collect();
+    let (memberships, groups) =
+        tokio::try_join!(app.store.memberships(&org, &users), app.store.groups_by_id(&org, &group_ids))?;
+    let live: BTreeSet<GroupId> = groups.into_iter().map(|g| g.id).collect();
+    let rows: Vec<Row> = page
+        .items
+        .iter()
+        .filter_map(|direct| {
+            let member = memberships.get(direct.user_id.as_str())?;
+            // A membership of an earlier joining is no member of this workspace.
+            if !same_joining(member, direct.generation.as_ref()) {
+                return None;
+            }
+            let access = workspace::effective(member, Some(direct), &grants, &live);
+            Some(row(member, direct, access))
+        })
+        .collect();
+    list("members", &rows, next_cursor(app, &scope, page.last_key)?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PutMember {
+    #[serde(default)]
+    role: Option<String>,
+}
+
+async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id, target_id) = (org_id(req)?, workspace_id(req)?, user_id(req)?);
+    let input = optional_json_body::<PutMember>(req)
+        .and_then(|body| body.role.map(|r| r.parse::<WorkspaceRole>()).transpose());
+    let role = match input {
+        Ok(role) => role,
+        Err(e) => {
+            see(app, caller, &org, &ws_id, &[]).await?;
+            return Err(e);
+        }
+    };
+    for _ in 0..ATTEMPTS {
+        let seen = see(app, caller, &org, &ws_id, &[&target_id]).await?;
+        let target = seen.read.members.get(&target_id).ok_or(Error::NotFound)?;
+        workspace::require_manage_member(&seen.me, seen.you.as_ref(), target)?;
+        if target.user_id == seen.me.user_id && !seen.me.role.can_administer() {
+            return Err(Error::forbidden("ask an organization admin to change your own workspace access"));
+        }
+        let authority = authority(&seen.me, &seen.read)?;
+        let before = seen.read.direct.get(&target_id);
+        let current = before.filter(|b| same_joining(target, b.generation.as_ref()));
+        if let Some(current) = current
+            && current.role == role
+        {
+            let access = seen.read.access(&target_id);
+            return ok(&json!({ "member": row(target, current, access) }));
+        }
+        let now = app.now();
+        let after = WorkspaceMember {
+            workspace_id: ws_id.clone(),
+            user_id: target_id.clone(),
+            role,
+            generation: target.generation.clone(),
+            added_at: current.map_or(now, |c| c.added_at),
+            added_by: current.map_or_else(|| seen.me.user_id.clone(), |c| c.added_by.clone()),
+            version: before.map_or(0, |b| b.version + 1),
+        };
+        let (action, details) = match current {
+            None => (AuditAction::WorkspaceMemberAdded, json!({ "workspaceId": ws_id, "role": role })),
+            Some(c) => (
+                AuditAction::WorkspaceMemberUpdated,
+                json!({ "workspaceId": ws_id, "from": c.role, "to": role }),
+            ),
+        };
+        let event = event(app, caller, action, target_id.to_string(), details);
+        match app.store.put_workspace_member(&org, authority, target, before, &after, &event).await {
+            Ok(()) => {
+                let access =
+                    workspace::effective(target, Some(&after), &seen.read.grants, &seen.read.live_groups);
+                let status = if current.is_none() { 201 } else { 200 };
+                let body = json!({ "member": row(target, &after, access) });
+                return if status == 201 { created(&body) } else { ok(&body) };
+            }
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+async fn delete_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id, target_id) = (org_id(req)?, workspace_id(req)?, user_id(req)?);
+    for _ in 0..ATTEMPTS {
+        let seen = see(app, caller, &org, &ws_id, &[&target_id]).await?;
+        let before = seen.read.direct.get(&target_id).ok_or(Error::NotFound)?;
+        let target = seen.read.members.get(&target_id);
+        match target {
+            Some(target) => {
+                workspace::require_manage_member(&seen.me, seen.you.as_ref(), target)?;
+                if target.user_id == seen.me.user_id && !seen.me.role.can_administer() {
+                    return Err(Error::forbidden(
+                        "ask an organization admin to change your own workspace access",
+                    ));
+                }
+            }
+            // What is left of a removed member: for the organization's admins to clear.
+            None => workspace::require_org_admin(&seen.me)?,
+        }
+        if target.is_none_or(|t| !same_joining(t, before.generation.as_ref()))
+            && !seen.me.role.can_administer()
+        {
+            return Err(Error::NotFound);
+        }
+        let authority = authority(&seen.me, &seen.read)?;
+        let event = event(
+            app,
+            caller,
+            AuditAction::WorkspaceMemberRemoved,
+            target_id.to_string(),
+            json!({ "workspaceId": ws_id, "role": before.role }),
+        );
+        match app.store.delete_workspace_member(&org, authority, target, before, &event).await {
+            Ok(()) => return no_content(),
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutGrant {
+    role: String,
+}
+
+async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id, group) = (org_id(req)?, workspace_id(req)?, group_id(req)?);
+    let input = json_body::<PutGrant>(req).and_then(|b| b.role.parse::<WorkspaceRole>());
+    let role = match input {
+        Ok(role) => role,
+        Err(e) => {
+            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            workspace::require_org_admin(&seen.me)?;
+            return Err(e);
+        }
+    };
+    let wanted = [&group];
+    for _ in 0..ATTEMPTS {
+        let (seen, before, groups) = tokio::join!(
+            see(app, caller, &org, &ws_id, &[]),
+            app.store.grant(&org, &ws_id, &group),
+            app.store.groups_by_id(&org, &wanted)
+        );
+        let seen = seen?;
+        workspace::require_org_admin(&seen.me)?;
+        let (before, groups) = (before?, groups?);
+        let group_item = groups.into_iter().next().ok_or(Error::NotFound)?;
+        if before.as_ref().is_some_and(|b| b.role == role) {
+            return ok(&json!({ "grant": before }));
+        }
+        let after = GroupGrant {
+            workspace_id: ws_id.clone(),
+            group_id: group.clone(),
+            role,
+            granted_at: before.as_ref().map_or(app.now(), |b| b.granted_at),
+            granted_by: seen.me.user_id.clone(),
+        };
+        let event = event(
+            app,
+            caller,
+            AuditAction::WorkspaceGroupGranted,
+            ws_id.to_string(),
+            json!({ "groupId": group, "groupName": group_item.name, "role": role, "from": before.as_ref().map(|b| b.role) }),
+        );
+        match app.store.put_grant(&org, Authority::Org(&seen.me), before.as_ref(), &after, &event).await {
+            Ok(()) => return ok(&json!({ "grant": after })),
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+async fn revoke(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, ws_id, group) = (org_id(req)?, workspace_id(req)?, group_id(req)?);
+    for _ in 0..ATTEMPTS {
+        let (seen, before) =
+            tokio::join!(see(app, caller, &org, &ws_id, &[]), app.store.grant(&org, &ws_id, &group));
+        let seen = seen?;
+        workspace::require_org_admin(&seen.me)?;
+        let before = before?.ok_or(Error::NotFound)?;
+        let event = event(
+            app,
+            caller,
+            AuditAction::WorkspaceGroupRevoked,
+            ws_id.to_string(),
+            json!({ "groupId": group, "role": before.role }),
+        );
+        match app.store.delete_grant(&org, Authority::Org(&seen.me), &before, &event).await {
+            Ok(()) => return no_content(),
+            Err(WorkspaceWriteError::Stale) => continue,
+            Err(WorkspaceWriteError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(stale())
+}
+
+/// Every workspace `member` can access, with how: for organization owners and admins, every
+/// workspace of the organization.
+async fn all_access(app: &App, org: &OrgId, member: &Member) -> Result<Vec<(Workspace, Access)>, Error> {
+    let own = app.store.accessible_workspaces(org, member);
+    if !member.role.can_administer() || !member.is_active() {
+        return own.await;
+    }
+    let all = async {
+        let items = app
+            .store
+            .query_all("list_workspaces", org, crate::store::keys::WORKSPACE_PREFIX.to_owned())
+            .await?;
+        items.into_iter().map(crate::store::decode::<Workspace>).collect::<Result<Vec<_>, _>>()
+    };
+    let (own, all) = tokio::try_join!(own, all)?;
+    let own: HashMap<WorkspaceId, Access> = own.into_iter().map(|(w, a)| (w.id, a)).collect();
+    Ok(all
+        .into_iter()
+        .map(|ws| {
+            let access = own
+                .get(&ws.id)
+                .cloned()
+                .unwrap_or(Access { role: WorkspaceRole::Admin, via: vec![workspace::Via::OrgRole] });
+            (ws, access)
+        })
+        .collect())
+}
+
+async fn list_workspaces(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let org = org_id(req)?;
+    let scope = format!("workspaces:{org}:{}", caller.user_id);
+    let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
+    let (limit, start) = authorized_input(app, caller, &org, input, access::require_member).await?;
+    let me = super::active_member(app, caller, &org).await?;
+    let found = all_access(app, &org, &me).await?;
+    let start_key = start.unwrap_or_default();
+    let mut page: Vec<Value> = Vec::with_capacity(limit);
+    let mut last = None;
+    let mut more = false;
+    for (ws, you) in &found {
+        let key = crate::store::keys::workspace(&ws.id);
+        if key <= start_key {
+            continue;
+        }
+        if page.len() == limit {
+            more = true;
+            break;
+        }
+        page.push(shown(ws, Some(you)));
+        last = Some(key);
+    }
+    list("workspaces", &page, next_cursor(app, &scope, if more { last } else { None })?)
+}
+
+async fn member_workspaces(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let (org, target_id) = (org_id(req)?, user_id(req)?);
+    let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
+    let me = access::active(me)?;
+    if me.user_id != target_id && !me.role.can_administer() {
+        return Err(Error::forbidden("only the member and the organization's admins may see this"));
+    }
+    let them = them.ok_or(Error::NotFound)?;
+    let found = all_access(app, &org, &them).await?;
+    let rows: Vec<Value> = found
+        .iter()
+        .map(|(ws, access)| {
+            json!({ "id": ws.id, "name": ws.name, "description": ws.description, "role": access.role, "via": access.via })
+        })
+        .collect();
+    ok(&json!({ "workspaces": rows }))
+}

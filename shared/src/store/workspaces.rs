@@ -1,0 +1,804 @@
+//! Workspaces, their direct memberships and their grants to groups (keys: see `keys`).
+//! Every write re-checks, in its own transaction, what its decision rested on: the
+//! workspace (not deleted), the target's organization membership (the same joining), and
+//! the actor's authority (`Authority`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use super::members::{GENERATION, GROUPS, WORKSPACE_COUNT};
+use super::ops::{EXISTS, NEW, delete_if, put_if};
+use super::tx::{Expr, check, update};
+use super::{Cancelled, Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
+use crate::domain::workspace::{GroupGrant, Workspace, WorkspaceMember, WorkspaceRole, limits};
+use crate::domain::{AuditEvent, GroupId, Member, OrgId, Timestamp, UserId, WorkspaceId};
+use crate::error::Error;
+
+/// What an actor's right to a workspace write rests on; its transaction re-checks it.
+#[derive(Debug, Clone, Copy)]
+pub enum Authority<'a> {
+    /// An organization admin or owner: their role and status as read.
+    Org(&'a Member),
+    /// A workspace admin through their direct membership (explicit `admin`).
+    Direct(&'a Member),
+    /// A workspace admin through a group's `admin` grant.
+    Group(&'a Member, &'a GroupId),
+}
+
+impl Authority<'_> {
+    pub fn actor(&self) -> &Member {
+        match self {
+            Authority::Org(m) | Authority::Direct(m) | Authority::Group(m, _) => m,
+        }
+    }
+}
+
+/// A write that did not happen.
+#[derive(Debug)]
+pub enum WorkspaceWriteError {
+    /// What the decision rested on changed meanwhile: read again and decide again.
+    Stale,
+    Refused(Error),
+}
+
+impl From<Error> for WorkspaceWriteError {
+    fn from(value: Error) -> Self {
+        Self::Refused(value)
+    }
+}
+
+/// The items of one workspace that a request needs, read together (see `Store::workspace_read`).
+#[derive(Debug, Default)]
+pub struct WorkspaceRead {
+    pub workspace: Option<Workspace>,
+    pub members: HashMap<UserId, Member>,
+    pub direct: HashMap<UserId, WorkspaceMember>,
+    /// The workspace's grants to the groups of the members read.
+    pub grants: Vec<GroupGrant>,
+    /// Of those groups, the ones that exist.
+    pub live_groups: BTreeSet<GroupId>,
+}
+
+impl WorkspaceRead {
+    pub fn access(&self, user: &UserId) -> Option<crate::domain::workspace::Access> {
+        let member = self.members.get(user)?;
+        crate::domain::workspace::effective(member, self.direct.get(user), &self.grants, &self.live_groups)
+    }
+}
+
+pub(crate) fn workspace_item(org: &OrgId, ws: &Workspace) -> Item {
+    let mut item = encode(
+        ws,
+        &[(keys::PK, s(keys::org(org))), (keys::SK, s(keys::workspace(&ws.id))), ("type", s("workspace"))],
+    );
+    item.insert(VERSION.to_owned(), n(ws.version));
+    item
+}
+
+/// The two items of a direct membership: the workspace's side and the member's.
+fn direct_items(org: &OrgId, m: &WorkspaceMember) -> (Item, Item) {
+    let pk = (keys::PK, s(keys::org(org)));
+    let main = encode(
+        m,
+        &[
+            pk.clone(),
+            (keys::SK, s(keys::workspace_member(&m.workspace_id, &m.user_id))),
+            ("type", s("workspace_member")),
+        ],
+    );
+    let mirror = encode(
+        m,
+        &[
+            pk,
+            (keys::SK, s(keys::member_workspace(&m.user_id, &m.workspace_id))),
+            ("type", s("member_workspace")),
+        ],
+    );
+    (main, mirror)
+}
+
+fn grant_items(org: &OrgId, g: &GroupGrant) -> (Item, Item) {
+    let pk = (keys::PK, s(keys::org(org)));
+    let main = encode(
+        g,
+        &[
+            pk.clone(),
+            (keys::SK, s(keys::workspace_grant(&g.workspace_id, &g.group_id))),
+            ("type", s("group_grant")),
+        ],
+    );
+    let mirror = encode(
+        g,
+        &[pk, (keys::SK, s(keys::group_grant(&g.group_id, &g.workspace_id))), ("type", s("group_workspace"))],
+    );
+    (main, mirror)
+}
+
+const VERSION: &str = "version";
+pub(crate) const WORKSPACE_COUNT_ON_ORG: &str = "workspaceCount";
+
+/// The condition items of `authority` for workspace `ws`, except for `skip_member` (an actor
+/// whose membership the transaction updates anyway: its update carries the condition).
+pub(crate) fn authority_checks(
+    table: &str,
+    org: &OrgId,
+    ws: &WorkspaceId,
+    authority: Authority<'_>,
+    skip_member: bool,
+) -> Vec<TransactWriteItem> {
+    let actor = authority.actor();
+    let mut items = Vec::new();
+    if !skip_member {
+        let (text, expr) = actor_condition(actor, authority);
+        let mut condition = Expr::new(text);
+        condition.values = expr.values;
+        condition.names = expr.names;
+        items.push(check(table, keys::org(org), keys::member(&actor.user_id), condition));
+    }
+    match authority {
+        Authority::Org(_) => {}
+        Authority::Direct(m) => items.push(check(
+            table,
+            keys::org(org),
+            keys::workspace_member(ws, &m.user_id),
+            generation_is(m)
+                .name("#role", "role")
+                .value(":admin", s(WorkspaceRole::Admin.as_str()))
+                .and("#role = :admin"),
+        )),
+        Authority::Group(_, group) => {
+            items.push(check(
+                table,
+                keys::org(org),
+                keys::workspace_grant(ws, group),
+                Expr::new("#role = :admin")
+                    .name("#role", "role")
+                    .value(":admin", s(WorkspaceRole::Admin.as_str())),
+            ));
+            items.push(check(table, keys::org(org), keys::group(group), Expr::new("attribute_exists(PK)")));
+        }
+    }
+    items
+}
+
+/// The condition on the actor's membership: role and status as read, and for a group's
+/// authority, still in that group.
+pub(crate) fn actor_condition(actor: &Member, authority: Authority<'_>) -> (String, Expr) {
+    let mut expr = Expr::new("")
+        .name("#arole", "role")
+        .name("#astatus", "status")
+        .value(":arole", s(actor.role.as_str()))
+        .value(":astatus", s(actor.status.as_str()));
+    let mut text = "#arole = :arole AND #astatus = :astatus".to_owned();
+    if let Authority::Group(_, group) = authority {
+        text.push_str(" AND contains(#agroups, :agroup)");
+        expr = expr.name("#agroups", GROUPS).value(":agroup", s(group.as_str()));
+    }
+    expr.text = text.clone();
+    (text, expr)
+}
+
+/// `generation = <the member's>` as a condition (or its absence, for memberships older than
+/// generations).
+pub(crate) fn generation_is(member: &Member) -> Expr {
+    match &member.generation {
+        Some(g) => Expr::new("#gen = :gen").name("#gen", GENERATION).value(":gen", s(g.as_str())),
+        None => Expr::new("attribute_not_exists(#gen)").name("#gen", GENERATION),
+    }
+}
+
+impl Expr {
+    /// `self AND clause`.
+    pub(crate) fn and(mut self, clause: &str) -> Self {
+        self.text =
+            if self.text.is_empty() { clause.to_owned() } else { format!("{} AND {clause}", self.text) };
+        self
+    }
+
+    /// Adds `other`'s clause, values and names.
+    pub(crate) fn and_expr(mut self, other: Expr) -> Self {
+        self = self.and(&other.text);
+        self.values.extend(other.values);
+        self.names.extend(other.names);
+        self
+    }
+}
+
+/// The update of a member's membership that a change of their workspace memberships or
+/// groups carries: `update` (which also moves the version, so a role change decided before
+/// it reads again rather than write the old state back), on the condition that it is the
+/// same joining, plus `extra` (a limit; the actor's own condition when the member is the
+/// actor).
+pub(crate) fn membership_update(
+    table: &str,
+    org: &OrgId,
+    member: &Member,
+    update_expr: Expr,
+    extra: Option<Expr>,
+) -> TransactWriteItem {
+    let update_expr = Expr {
+        text: format!("{} ADD #version :one", update_expr.text),
+        values: update_expr.values,
+        names: update_expr.names,
+    }
+    .name("#version", VERSION)
+    .value(":one", n(1));
+    let mut condition = generation_is(member);
+    if let Some(extra) = extra {
+        condition = condition.and_expr(extra);
+    }
+    update(table, keys::org(org), keys::member(&member.user_id), update_expr, condition)
+}
+
+impl Store {
+    /// The workspace, the memberships of `users` (the caller first), their direct
+    /// memberships of it, and its grants to their groups: one wave of reads, and a second
+    /// only when one of them is in a group. A deleted organization reads as empty.
+    pub async fn workspace_read(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+        users: &[&UserId],
+    ) -> Result<WorkspaceRead, Error> {
+        let pk = keys::org(org);
+        let mut wanted = vec![(pk.clone(), keys::workspace(ws))];
+        for user in users {
+            wanted.push((pk.clone(), keys::member(user)));
+            wanted.push((pk.clone(), keys::workspace_member(ws, user)));
+        }
+        let mut read = WorkspaceRead::default();
+        for item in self.get_in_org("read_workspace", org, wanted).await? {
+            match string_attr(&item, "type") {
+                Some("workspace") => read.workspace = Some(decode(item)?),
+                Some("member") => {
+                    let m: Member = decode(item)?;
+                    read.members.insert(m.user_id.clone(), m);
+                }
+                Some("workspace_member") => {
+                    let d: WorkspaceMember = decode(item)?;
+                    read.direct.insert(d.user_id.clone(), d);
+                }
+                _ => {}
+            }
+        }
+        let groups: BTreeSet<&GroupId> = read.members.values().flat_map(|m| m.groups.iter()).collect();
+        if read.workspace.is_some() && !groups.is_empty() {
+            let (grants, live) = self.grants_of(org, ws, groups).await?;
+            read.grants = grants;
+            read.live_groups = live;
+        }
+        Ok(read)
+    }
+
+    /// The grants of `ws` to `groups`, and which of `groups` exist: one wave.
+    pub(crate) async fn grants_of(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+        groups: BTreeSet<&GroupId>,
+    ) -> Result<(Vec<GroupGrant>, BTreeSet<GroupId>), Error> {
+        let pk = keys::org(org);
+        let mut wanted = Vec::with_capacity(groups.len() * 2);
+        for g in groups {
+            wanted.push((pk.clone(), keys::workspace_grant(ws, g)));
+            wanted.push((pk.clone(), keys::group(g)));
+        }
+        let mut grants = Vec::new();
+        let mut live = BTreeSet::new();
+        for item in self.get_many("read_grants", wanted).await? {
+            match string_attr(&item, "type") {
+                Some("group_grant") => grants.push(decode(item)?),
+                Some("group") => {
+                    if let Some(id) = string_attr(&item, "id").and_then(GroupId::parse) {
+                        live.insert(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((grants, live))
+    }
+
+    /// Creates `ws`, under the organization's workspace limit.
+    pub async fn create_workspace(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        ws: &Workspace,
+        event: &AuditEvent,
+    ) -> Result<(), Error> {
+        let table = self.table();
+        let count = update(
+            table,
+            keys::org(org),
+            keys::ORG_SK.to_owned(),
+            Expr::new("ADD #count :one").name("#count", WORKSPACE_COUNT_ON_ORG).value(":one", n(1)),
+            Expr::new("attribute_exists(PK) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(#count) OR #count < :max)")
+                .value(":max", n(limits::WORKSPACES_PER_ORG)),
+        );
+        let mut items = vec![put_if(table, workspace_item(org, ws), NEW, &[]), count];
+        items.extend(authority_checks(table, org, &ws.id, authority, false));
+        items.push(self.audit_put(org, event));
+        match self.transact("create_workspace", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(e),
+            Err(TransactError::Cancelled(c)) if c.failed(1) => {
+                Err(org_limit(&c, 1, "workspaces", limits::WORKSPACES_PER_ORG))
+            }
+            Err(TransactError::Cancelled(_)) => {
+                Err(Error::forbidden("your membership changed while the request ran"))
+            }
+        }
+    }
+
+    /// Replaces the workspace's name, description and metadata with `after`'s, if it is still
+    /// at `before`'s version.
+    pub async fn update_workspace(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        before: &Workspace,
+        after: &Workspace,
+        event: &AuditEvent,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let mut items = vec![versioned_put(table, workspace_item(org, after), before.version)];
+        items.extend(authority_checks(table, org, &before.id, authority, false));
+        items.push(self.audit_put(org, event));
+        self.workspace_transact("update_workspace", items).await
+    }
+
+    /// Deletes the workspace at once (its memberships and grants then give nothing: every
+    /// read starts from the workspace item) and lists it for the purge.
+    pub async fn delete_workspace(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        ws: &Workspace,
+        event: &AuditEvent,
+        now: Timestamp,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let delete = delete_versioned(table, keys::org(org), keys::workspace(&ws.id), ws.version);
+        let count = update(
+            table,
+            keys::org(org),
+            keys::ORG_SK.to_owned(),
+            Expr::new("ADD #count :minus").name("#count", WORKSPACE_COUNT_ON_ORG).value(":minus", n(-1)),
+            Expr::new("attribute_exists(PK) AND attribute_not_exists(deletedAt)"),
+        );
+        let listed = purge_entry(
+            table,
+            keys::purge_workspace(org, &ws.id),
+            org,
+            &[("workspaceId", ws.id.as_str())],
+            now,
+        );
+        let mut items = vec![delete, count, listed];
+        items.extend(authority_checks(table, org, &ws.id, authority, false));
+        items.push(self.audit_put(org, event));
+        self.workspace_transact("delete_workspace", items).await
+    }
+
+    /// Adds or changes `target`'s direct membership: from `before` (none: new) to `after`.
+    pub async fn put_workspace_member(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        target: &Member,
+        before: Option<&WorkspaceMember>,
+        after: &WorkspaceMember,
+        event: &AuditEvent,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let ws = &after.workspace_id;
+        let (main, mirror) = direct_items(org, after);
+        let is_actor = authority.actor().user_id == target.user_id;
+        let actor_extra = is_actor.then(|| actor_condition(authority.actor(), authority).1);
+        let mut items = Vec::new();
+        // Whether `before` counted for this member (the same joining): a stale one is replaced
+        // as if new, its count already gone with the membership it belonged to.
+        let current = before.filter(|b| b.generation == target.generation);
+        match before {
+            None => items.push(put_if(table, main, NEW, &[])),
+            Some(b) => items.push(versioned_put(table, main, b.version)),
+        }
+        items.push(put_if(table, mirror, None, &[]));
+        let member_index = items.len();
+        if current.is_none() {
+            // A new membership: counted on the member (the limit), and on the workspace unless
+            // it replaces one of an earlier joining (counted there already).
+            let added = if before.is_none() { 1 } else { 0 };
+            items.push(update(
+                table,
+                keys::org(org),
+                keys::workspace(ws),
+                Expr::new("ADD memberCount :added").value(":added", n(added)),
+                Expr::new("attribute_exists(PK)"),
+            ));
+            let limit = Expr::new("(attribute_not_exists(#wsc) OR #wsc < :wsmax)")
+                .name("#wsc", WORKSPACE_COUNT)
+                .value(":wsmax", n(limits::WORKSPACES_PER_MEMBER));
+            let extra = match actor_extra {
+                Some(actor) => limit.and_expr(actor),
+                None => limit,
+            };
+            items.push(membership_update(
+                table,
+                org,
+                target,
+                Expr::new("ADD #wsc :one").name("#wsc", WORKSPACE_COUNT).value(":one", n(1)),
+                Some(extra),
+            ));
+        } else {
+            items.push(check(table, keys::org(org), keys::workspace(ws), Expr::new("attribute_exists(PK)")));
+            let mut condition = generation_is(target);
+            if let Some(actor) = actor_extra {
+                condition = condition.and_expr(actor);
+            }
+            items.push(check(table, keys::org(org), keys::member(&target.user_id), condition));
+        }
+        let limit_index = items.len() - 1;
+        items.extend(authority_checks(table, org, ws, authority, is_actor));
+        items.push(self.audit_put(org, event));
+        match self.transact("put_workspace_member", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(WorkspaceWriteError::Refused(e)),
+            Err(TransactError::Cancelled(c)) => {
+                Err(self.refusal(&c, member_index, limit_index, target, current.is_none()))
+            }
+        }
+    }
+
+    /// Ends `target`'s direct membership `before`. A membership of an earlier joining
+    /// (`target` absent or joined again) is deleted without touching the member.
+    pub async fn delete_workspace_member(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        target: Option<&Member>,
+        before: &WorkspaceMember,
+        event: &AuditEvent,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let ws = &before.workspace_id;
+        let mut items = vec![
+            delete_versioned(
+                table,
+                keys::org(org),
+                keys::workspace_member(ws, &before.user_id),
+                before.version,
+            ),
+            delete_if(table, keys::org(org), keys::member_workspace(&before.user_id, ws), None, &[]),
+            update(
+                table,
+                keys::org(org),
+                keys::workspace(ws),
+                Expr::new("ADD memberCount :minus").value(":minus", n(-1)),
+                Expr::new("attribute_exists(PK)"),
+            ),
+        ];
+        let current = target.filter(|t| t.generation == before.generation);
+        let is_actor = current.is_some_and(|t| t.user_id == authority.actor().user_id);
+        if let Some(target) = current {
+            let actor_extra = is_actor.then(|| actor_condition(authority.actor(), authority).1);
+            items.push(membership_update(
+                table,
+                org,
+                target,
+                Expr::new("ADD #wsc :minus").name("#wsc", WORKSPACE_COUNT).value(":minus", n(-1)),
+                actor_extra,
+            ));
+        }
+        items.extend(authority_checks(table, org, ws, authority, is_actor));
+        items.push(self.audit_put(org, event));
+        self.workspace_transact("delete_workspace_member", items).await
+    }
+
+    /// Grants `ws` to a group (or changes the grant's role: `before`).
+    pub async fn put_grant(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        before: Option<&GroupGrant>,
+        after: &GroupGrant,
+        event: &AuditEvent,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let (main, mirror) = grant_items(org, after);
+        let main = match before {
+            None => put_if(table, main, NEW, &[]),
+            Some(b) => {
+                let put = Put::builder()
+                    .table_name(table)
+                    .set_item(Some(main))
+                    .condition_expression("attribute_exists(PK) AND #role = :before")
+                    .expression_attribute_names("#role", "role")
+                    .expression_attribute_values(":before", s(b.role.as_str()))
+                    .build()
+                    .expect("table and item are set");
+                TransactWriteItem::builder().put(put).build()
+            }
+        };
+        let mut items = vec![
+            main,
+            put_if(table, mirror, None, &[]),
+            check(
+                table,
+                keys::org(org),
+                keys::workspace(&after.workspace_id),
+                Expr::new("attribute_exists(PK)"),
+            ),
+            check(table, keys::org(org), keys::group(&after.group_id), Expr::new("attribute_exists(PK)")),
+        ];
+        items.extend(authority_checks(table, org, &after.workspace_id, authority, false));
+        items.push(self.audit_put(org, event));
+        self.workspace_transact("put_grant", items).await
+    }
+
+    pub async fn delete_grant(
+        &self,
+        org: &OrgId,
+        authority: Authority<'_>,
+        grant: &GroupGrant,
+        event: &AuditEvent,
+    ) -> Result<(), WorkspaceWriteError> {
+        let table = self.table();
+        let mut items = vec![
+            delete_if(
+                table,
+                keys::org(org),
+                keys::workspace_grant(&grant.workspace_id, &grant.group_id),
+                EXISTS,
+                &[],
+            ),
+            delete_if(
+                table,
+                keys::org(org),
+                keys::group_grant(&grant.group_id, &grant.workspace_id),
+                None,
+                &[],
+            ),
+        ];
+        items.extend(authority_checks(table, org, &grant.workspace_id, authority, false));
+        items.push(self.audit_put(org, event));
+        self.workspace_transact("delete_grant", items).await
+    }
+
+    /// The grant of `ws` to `group`, if any.
+    pub async fn grant(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+        group: &GroupId,
+    ) -> Result<Option<GroupGrant>, Error> {
+        self.get("read_grant", keys::org(org), keys::workspace_grant(ws, group))
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    /// Every grant of the workspace (at most one per group of the organization).
+    pub async fn workspace_grants(&self, org: &OrgId, ws: &WorkspaceId) -> Result<Vec<GroupGrant>, Error> {
+        self.query_all("list_workspace_grants", org, keys::workspace_grants(ws))
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// A page of the workspace's direct memberships, by user id.
+    pub async fn workspace_members(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<WorkspaceMember>, Error> {
+        let query = self.org_query(org, &keys::workspace_members(ws), after)?.consistent_read(true);
+        let page = self.query_page("list_workspace_members", query, limit, keys::SK).await?;
+        Ok(Page {
+            items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,
+            last_key: page.last_key,
+        })
+    }
+
+    /// A page of the organization's workspaces, by id (creation order).
+    pub async fn workspaces(
+        &self,
+        org: &OrgId,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<Page<Workspace>, Error> {
+        let query = self.org_query(org, keys::WORKSPACE_PREFIX, after)?.consistent_read(true);
+        let page = self.query_page("list_workspaces", query, limit, keys::SK).await?;
+        Ok(Page {
+            items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,
+            last_key: page.last_key,
+        })
+    }
+
+    /// Every workspace `member` has access to other than through the organization role: their
+    /// direct memberships and their groups' grants (queried together), then the workspaces
+    /// themselves (deleted ones drop out): two waves.
+    pub async fn accessible_workspaces(
+        &self,
+        org: &OrgId,
+        member: &Member,
+    ) -> Result<Vec<(Workspace, crate::domain::workspace::Access)>, Error> {
+        let pk = keys::org(org);
+        let direct = self.query_all("list_member_workspaces", org, keys::member_workspaces(&member.user_id));
+        let by_group = futures::future::try_join_all(
+            member.groups.iter().map(|g| self.query_all("list_group_workspaces", org, keys::group_grants(g))),
+        );
+        let groups = self
+            .get_many("read_groups", member.groups.iter().map(|g| (pk.clone(), keys::group(g))).collect());
+        let (direct, by_group, groups) = tokio::try_join!(direct, by_group, groups)?;
+        let live: BTreeSet<GroupId> =
+            groups.iter().filter_map(|i| string_attr(i, "id").and_then(GroupId::parse)).collect();
+        let mut directs: HashMap<WorkspaceId, WorkspaceMember> = HashMap::new();
+        for item in direct {
+            let d: WorkspaceMember = decode(item)?;
+            directs.insert(d.workspace_id.clone(), d);
+        }
+        let mut grants: HashMap<WorkspaceId, Vec<GroupGrant>> = HashMap::new();
+        for item in by_group.into_iter().flatten() {
+            let g: GroupGrant = decode(item)?;
+            grants.entry(g.workspace_id.clone()).or_default().push(g);
+        }
+        let ids: BTreeSet<&WorkspaceId> = directs.keys().chain(grants.keys()).collect();
+        let wanted = ids.iter().map(|id| (pk.clone(), keys::workspace(id))).collect();
+        let mut found = Vec::new();
+        for item in self.get_many("read_workspaces", wanted).await? {
+            let ws: Workspace = decode(item)?;
+            let access = crate::domain::workspace::effective(
+                member,
+                directs.get(&ws.id),
+                grants.get(&ws.id).map_or(&[][..], Vec::as_slice),
+                &live,
+            );
+            if let Some(access) = access {
+                found.push((ws, access));
+            }
+        }
+        found.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        Ok(found)
+    }
+
+    /// Every item of the organization under `prefix` (bounded lists: a member's workspace
+    /// memberships, a workspace's grants), strongly consistent, page after page.
+    pub(crate) async fn query_all(
+        &self,
+        operation: &'static str,
+        org: &OrgId,
+        prefix: String,
+    ) -> Result<Vec<Item>, Error> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(keys::org(org)))
+                .expression_attribute_values(":prefix", s(prefix.as_str()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| super::classify(operation, e))?;
+            found.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    pub(crate) async fn workspace_transact(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<(), WorkspaceWriteError> {
+        match self.transact(operation, items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(WorkspaceWriteError::Refused(e)),
+            Err(TransactError::Cancelled(_)) => Err(WorkspaceWriteError::Stale),
+        }
+    }
+
+    /// Why a membership write was cancelled: the member's limit, or something read changed.
+    fn refusal(
+        &self,
+        c: &Cancelled,
+        _member_index: usize,
+        limit_index: usize,
+        target: &Member,
+        counted: bool,
+    ) -> WorkspaceWriteError {
+        if counted && c.failed(limit_index) {
+            let at_limit = c.old_item(limit_index).is_some_and(|old| {
+                super::number_attr(old, WORKSPACE_COUNT).unwrap_or(0)
+                    >= i64::from(limits::WORKSPACES_PER_MEMBER)
+                    && string_attr(old, GENERATION) == target.generation.as_ref().map(|g| g.as_str())
+            });
+            if at_limit {
+                return WorkspaceWriteError::Refused(Error::LimitExceeded(format!(
+                    "a member may belong to at most {} workspaces directly",
+                    limits::WORKSPACES_PER_MEMBER
+                )));
+            }
+        }
+        WorkspaceWriteError::Stale
+    }
+}
+
+/// An organization item update that failed: a deleted organization (404) or its limit.
+pub(crate) fn org_limit(c: &Cancelled, index: usize, what: &str, max: u32) -> Error {
+    match c.old_item(index) {
+        Some(old) if old.contains_key(keys::PK) && !old.contains_key("deletedAt") => {
+            Error::LimitExceeded(format!("an organization may have at most {max} {what}"))
+        }
+        _ => Error::NotFound,
+    }
+}
+
+/// A `Put` replacing an item still at `version`.
+pub(crate) fn versioned_put(table: &str, item: Item, version: u64) -> TransactWriteItem {
+    let mut item = item;
+    let next = version + 1;
+    item.insert(VERSION.to_owned(), n(next));
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(if version == 0 {
+            "attribute_exists(PK) AND (attribute_not_exists(#v) OR #v = :v)"
+        } else {
+            "attribute_exists(PK) AND #v = :v"
+        })
+        .expression_attribute_names("#v", VERSION)
+        .expression_attribute_values(":v", n(version))
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// A `Delete` of an item still at `version`.
+pub(crate) fn delete_versioned(table: &str, pk: String, sk: String, version: u64) -> TransactWriteItem {
+    let delete = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .key(keys::PK, s(pk))
+        .key(keys::SK, s(sk))
+        .condition_expression(if version == 0 {
+            "attribute_exists(PK) AND (attribute_not_exists(#v) OR #v = :v)"
+        } else {
+            "attribute_exists(PK) AND #v = :v"
+        })
+        .expression_attribute_names("#v", VERSION)
+        .expression_attribute_values(":v", n(version))
+        .build()
+        .expect("table and key are set");
+    TransactWriteItem::builder().delete(delete).build()
+}
+
+/// A purge list entry (see `purge`): `sk` names what to purge, `ids` say it again as fields.
+pub(crate) fn purge_entry(
+    table: &str,
+    sk: String,
+    org: &OrgId,
+    ids: &[(&str, &str)],
+    now: Timestamp,
+) -> TransactWriteItem {
+    let mut item = Item::from([
+        (keys::PK.to_owned(), s(keys::PURGE_PK)),
+        (keys::SK.to_owned(), s(sk)),
+        ("orgId".to_owned(), s(org.as_str())),
+        ("deletedAt".to_owned(), s(now.to_string())),
+    ]);
+    for (name, value) in ids {
+        item.insert((*name).to_owned(), s(*value));
+    }
+    put_if(table, item, None, &[])
+}
