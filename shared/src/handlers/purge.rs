@@ -4,11 +4,12 @@
 
 use crate::App;
 use crate::error::Error;
-use crate::store::purge::PURGE_GRACE;
+use crate::store::purge::{PURGE_GRACE, Purged};
 
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeReport {
+    /// Organizations, workspaces and groups whose items are all gone.
     pub orgs_done: usize,
     pub items_deleted: usize,
 }
@@ -22,11 +23,15 @@ pub async fn run(app: &App, time_left: impl Fn() -> bool) -> Result<PurgeReport,
         if pending.deleted_at.plus_millis(grace) > now || !time_left() {
             break;
         }
-        let progress = app.store.purge_org(&pending.org, &time_left).await?;
+        let progress = match &pending.what {
+            Purged::Org => app.store.purge_org(&pending.org, &time_left).await?,
+            Purged::Workspace(ws) => app.store.purge_workspace(&pending.org, ws, &time_left).await?,
+            Purged::Group(group) => app.store.purge_group(&pending.org, group, &time_left).await?,
+        };
         report.items_deleted += progress.deleted;
         if progress.done {
             report.orgs_done += 1;
-            tracing::info!(org = %pending.org, "purged a deleted organization");
+            tracing::info!(org = %pending.org, what = ?pending.what, "purged what was deleted");
         }
     }
     Ok(report)

@@ -20,7 +20,7 @@ use super::org_update::actor_check;
 use super::orgs::DELETED_AT;
 use super::slots::TOKEN_HASH;
 use super::{Item, Store, TransactError, keys, s, string_attr};
-use crate::domain::{AuditEvent, Member, Org, OrgId, Timestamp, UserId};
+use crate::domain::{AuditEvent, GroupId, Member, Org, OrgId, Timestamp, UserId, WorkspaceId};
 use crate::error::Error;
 
 /// Longer than the longest an API function runs (the template's timeout, 10 s): see the
@@ -36,11 +36,20 @@ const WRITES_IN_FLIGHT: usize = 8;
 const LOCK_DELETES_IN_FLIGHT: usize = 16;
 const WRITE_ATTEMPTS: u32 = 8;
 
-/// An organization waiting to be purged, and since when.
+/// Something deleted whose items are waiting to be purged, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPurge {
     pub org: OrgId,
     pub deleted_at: Timestamp,
+    pub what: Purged,
+}
+
+/// What a purge list entry is for: a whole organization, or one workspace or group of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purged {
+    Org,
+    Workspace(WorkspaceId),
+    Group(GroupId),
 }
 
 /// How far one call of [`Store::purge_org`] got.
@@ -118,9 +127,20 @@ impl Store {
             .unwrap_or_default()
             .iter()
             .filter_map(|item| {
+                let sk = string_attr(item, keys::SK)?;
+                let what = if sk.starts_with(keys::ORG_PREFIX) {
+                    Purged::Org
+                } else if sk.starts_with(keys::WORKSPACE_PREFIX) {
+                    Purged::Workspace(WorkspaceId::parse(string_attr(item, "workspaceId")?)?)
+                } else if sk.starts_with(keys::GROUP_PREFIX) {
+                    Purged::Group(GroupId::parse(string_attr(item, "groupId")?)?)
+                } else {
+                    return None;
+                };
                 Some(PendingPurge {
                     org: OrgId::parse(string_attr(item, "orgId")?)?,
                     deleted_at: Timestamp::parse(string_attr(item, DELETED_AT)?)?,
+                    what,
                 })
             })
             .collect();
@@ -225,7 +245,7 @@ impl Store {
 
     /// Deletes `keys` with BatchWriteItem, several batches in flight, retrying what DynamoDB
     /// leaves unprocessed.
-    async fn delete_keys(&self, mut keys: Vec<(String, String)>) -> Result<(), Error> {
+    pub(crate) async fn delete_keys(&self, mut keys: Vec<(String, String)>) -> Result<(), Error> {
         use futures::StreamExt;
         // A slot and its invitation name the same token; a batch must not name a key twice.
         keys.sort();

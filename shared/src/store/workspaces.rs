@@ -217,13 +217,15 @@ pub(crate) fn membership_update(
     update_expr: Expr,
     extra: Option<Expr>,
 ) -> TransactWriteItem {
-    let update_expr = Expr {
-        text: format!("{} ADD #version :one", update_expr.text),
-        values: update_expr.values,
-        names: update_expr.names,
-    }
-    .name("#version", VERSION)
-    .value(":one", n(1));
+    // One clause per keyword: the version joins an `ADD` clause when there is one.
+    let text = if update_expr.text.starts_with("ADD ") {
+        format!("{}, #version :one", update_expr.text)
+    } else {
+        format!("{} ADD #version :one", update_expr.text)
+    };
+    let update_expr = Expr { text, values: update_expr.values, names: update_expr.names }
+        .name("#version", VERSION)
+        .value(":one", n(1));
     let mut condition = generation_is(member);
     if let Some(extra) = extra {
         condition = condition.and_expr(extra);
@@ -801,4 +803,172 @@ pub(crate) fn purge_entry(
         item.insert((*name).to_owned(), s(*value));
     }
     put_if(table, item, None, &[])
+}
+
+/// Workspace and group purges: what a deleted workspace or group leaves behind, removed a
+/// page at a time. Each membership that counts on a member (a direct membership, a place in
+/// a group) goes in one transaction with the member's counter or group set, so that a run
+/// cut short and run again never counts twice.
+impl Store {
+    pub async fn purge_workspace(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+        more: impl Fn() -> bool,
+    ) -> Result<super::purge::PurgeProgress, Error> {
+        let mut progress = super::purge::PurgeProgress::default();
+        while more() {
+            let page = self.purge_page(org, keys::workspace_members(ws)).await?;
+            if !page.is_empty() {
+                for item in page {
+                    let direct: WorkspaceMember = decode(item)?;
+                    let mut items = vec![
+                        delete_if(
+                            self.table(),
+                            keys::org(org),
+                            keys::workspace_member(ws, &direct.user_id),
+                            EXISTS,
+                            &[],
+                        ),
+                        delete_if(
+                            self.table(),
+                            keys::org(org),
+                            keys::member_workspace(&direct.user_id, ws),
+                            None,
+                            &[],
+                        ),
+                    ];
+                    let counted = update(
+                        self.table(),
+                        keys::org(org),
+                        keys::member(&direct.user_id),
+                        Expr::new("ADD #wsc :minus, #version :one")
+                            .name("#wsc", WORKSPACE_COUNT)
+                            .name("#version", VERSION)
+                            .value(":minus", n(-1))
+                            .value(":one", n(1)),
+                        generation_of(direct.generation.as_ref()),
+                    );
+                    items.push(counted);
+                    self.purge_transact(items).await?;
+                    progress.deleted += 2;
+                }
+                continue;
+            }
+            let grants = self.purge_page(org, keys::workspace_grants(ws)).await?;
+            if grants.is_empty() {
+                self.delete_keys(vec![(keys::PURGE_PK.to_owned(), keys::purge_workspace(org, ws))]).await?;
+                progress.done = true;
+                break;
+            }
+            let mut doomed = Vec::new();
+            for item in grants {
+                let grant: GroupGrant = decode(item)?;
+                doomed.push((keys::org(org), keys::workspace_grant(ws, &grant.group_id)));
+                doomed.push((keys::org(org), keys::group_grant(&grant.group_id, ws)));
+            }
+            progress.deleted += doomed.len();
+            self.delete_keys(doomed).await?;
+        }
+        Ok(progress)
+    }
+
+    pub async fn purge_group(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        more: impl Fn() -> bool,
+    ) -> Result<super::purge::PurgeProgress, Error> {
+        let mut progress = super::purge::PurgeProgress::default();
+        while more() {
+            let page = self.purge_page(org, keys::group_members(group)).await?;
+            if !page.is_empty() {
+                for item in page {
+                    let place: crate::domain::workspace::GroupMember = decode(item)?;
+                    let items = vec![
+                        delete_if(
+                            self.table(),
+                            keys::org(org),
+                            keys::group_member(group, &place.user_id),
+                            EXISTS,
+                            &[],
+                        ),
+                        update(
+                            self.table(),
+                            keys::org(org),
+                            keys::member(&place.user_id),
+                            Expr::new("DELETE #groups :g ADD #version :one")
+                                .name("#groups", GROUPS)
+                                .name("#version", VERSION)
+                                .value(
+                                    ":g",
+                                    aws_sdk_dynamodb::types::AttributeValue::Ss(vec![group.to_string()]),
+                                )
+                                .value(":one", n(1)),
+                            generation_of(place.generation.as_ref()),
+                        ),
+                    ];
+                    self.purge_transact(items).await?;
+                    progress.deleted += 1;
+                }
+                continue;
+            }
+            let grants = self.purge_page(org, keys::group_grants(group)).await?;
+            if grants.is_empty() {
+                self.delete_keys(vec![(keys::PURGE_PK.to_owned(), keys::purge_group(org, group))]).await?;
+                progress.done = true;
+                break;
+            }
+            let mut doomed = Vec::new();
+            for item in grants {
+                let grant: GroupGrant = decode(item)?;
+                doomed.push((keys::org(org), keys::group_grant(group, &grant.workspace_id)));
+                doomed.push((keys::org(org), keys::workspace_grant(&grant.workspace_id, group)));
+            }
+            progress.deleted += doomed.len();
+            self.delete_keys(doomed).await?;
+        }
+        Ok(progress)
+    }
+
+    async fn purge_page(&self, org: &OrgId, prefix: String) -> Result<Vec<Item>, Error> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true)
+            .limit(100)
+            .send()
+            .await
+            .map_err(|e| super::classify("purge_page", e))?;
+        Ok(out.items.unwrap_or_default())
+    }
+
+    /// `items`: the deletes first, the member's update last. When the member's condition
+    /// fails (removed, or joined again: nothing of theirs counts this any more) the deletes
+    /// go alone; when the first delete fails, another run took it already.
+    async fn purge_transact(&self, mut items: Vec<TransactWriteItem>) -> Result<(), Error> {
+        let member_index = items.len() - 1;
+        loop {
+            match self.transact("purge_access", items.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(TransactError::Failed(e)) => return Err(e),
+                Err(TransactError::Cancelled(c)) if c.failed(0) => return Ok(()),
+                Err(TransactError::Cancelled(c)) if c.failed(member_index) && items.len() > 1 => {
+                    items.truncate(member_index);
+                }
+                Err(TransactError::Cancelled(_)) => return Err(Error::Unavailable),
+            }
+        }
+    }
+}
+
+fn generation_of(generation: Option<&crate::domain::standing::Generation>) -> Expr {
+    match generation {
+        Some(g) => Expr::new("#gen = :gen").name("#gen", GENERATION).value(":gen", s(g.as_str())),
+        None => Expr::new("attribute_exists(PK) AND attribute_not_exists(#gen)").name("#gen", GENERATION),
+    }
 }
