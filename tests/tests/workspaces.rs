@@ -369,3 +369,157 @@ async fn workspace_lists_page_with_cursors() {
     let r = app.call(Some(&mia), "GET", &format!("/orgs/{org}/workspaces?cursor={c}"), None).await;
     assert_eq!((r.status, r.code()), (400, "invalid_cursor"));
 }
+
+async fn invite_with(app: &TestApp, by: &User, org: &str, to: &User, extra: Value) -> TestResponse {
+    let mut entry = json!({ "email": to.email, "role": "member" });
+    entry.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    app.call(Some(by), "POST", &format!("/orgs/{org}/invitations"), Some(json!({ "invitations": [entry] })))
+        .await
+}
+
+async fn accept(app: &TestApp, user: &User, token: &str) -> TestResponse {
+    app.call(Some(user), "POST", "/invitations/accept", Some(json!({ "token": token }))).await
+}
+
+#[tokio::test]
+async fn invitations_and_links_carry_workspaces_and_groups_into_the_join() {
+    let app = TestApp::spawn().await;
+    let (owner, ivy) = (app.user("owner"), app.user("ivy"));
+    let org = app.create_org(&owner, "Acme").await;
+    let (apollo, zeus) =
+        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
+    let team = group(&app, &owner, &org, "Team").await;
+    assert_eq!(grant(&app, &owner, &org, &zeus, &team, "member").await.status, 200);
+
+    let extra = json!({ "workspaces": [{ "id": apollo, "role": "viewer" }], "groups": [team] });
+    let invited = invite_with(&app, &owner, &org, &ivy, extra).await;
+    assert_eq!(invited.body["results"][0]["status"], "invited", "{:?}", invited.body);
+    let invitation = &invited.body["results"][0]["invitation"];
+    assert_eq!(invitation["workspaces"], json!([{ "id": apollo, "role": "viewer" }]));
+    assert_eq!(invitation["groups"], json!([team]));
+    // The workspace lists her as invited before she accepts.
+    let rows = app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{apollo}/members"), None).await;
+    assert_eq!(rows.body["members"][0]["status"], "invited", "{:?}", rows.body);
+    assert_eq!(rows.body["members"][0]["effectiveRole"], "viewer");
+
+    let token = app.token_mailed_to(ivy.email.as_deref().unwrap()).await;
+    assert_eq!(accept(&app, &ivy, &token).await.status, 200);
+    assert_eq!(you(&app, &ivy, &org, &apollo).await, Ok(json!({ "role": "viewer", "via": ["direct"] })));
+    assert_eq!(
+        you(&app, &ivy, &org, &zeus).await,
+        Ok(json!({ "role": "member", "via": [format!("group:{team}")] }))
+    );
+    let rows = app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{apollo}/members"), None).await;
+    assert_eq!(rows.body["members"].as_array().unwrap().len(), 1, "{:?}", rows.body);
+    assert_eq!(rows.body["members"][0]["status"], "active");
+
+    // A link gives the same to everyone who joins by it; a workspace deleted meanwhile is
+    // skipped, the rest still given.
+    let link = app
+        .call(
+            Some(&owner),
+            "POST",
+            &format!("/orgs/{org}/invite-links"),
+            Some(json!({ "role": "member", "workspaces": [{ "id": apollo }, { "id": zeus, "role": "admin" }] })),
+        )
+        .await;
+    assert_eq!(link.status, 201, "{:?}", link.body);
+    let token = link.body["link"]["token"].as_str().unwrap().to_owned();
+    let gone = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/workspaces/{apollo}"), None).await;
+    assert_eq!(gone.status, 204);
+    let lou = app.user("lou");
+    assert_eq!(accept(&app, &lou, &token).await.status, 200);
+    assert_eq!(you(&app, &lou, &org, &zeus).await.unwrap()["role"], "admin");
+    assert_eq!(workspace_ids(&app, &lou, &org, &lou.sub).await, vec![zeus.clone()]);
+}
+
+#[tokio::test]
+async fn a_pending_invitations_workspaces_can_change_and_stay_within_limits() {
+    let app = TestApp::spawn().await;
+    let (owner, ivy) = (app.user("owner"), app.user("ivy"));
+    let org = app.create_org(&owner, "Acme").await;
+    let (apollo, zeus) =
+        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
+    let invited = invite_with(&app, &owner, &org, &ivy, json!({ "workspaces": [{ "id": apollo }] })).await;
+    let id = invited.body["results"][0]["invitation"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/orgs/{org}/invitations/{id}");
+    let changed =
+        app.call(Some(&owner), "PATCH", &path, Some(json!({ "workspaces": [{ "id": zeus }] }))).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["invitation"]["workspaces"], json!([{ "id": zeus, "role": null }]));
+    let token = app.token_mailed_to(ivy.email.as_deref().unwrap()).await;
+    assert_eq!(accept(&app, &ivy, &token).await.status, 200);
+    assert_eq!(you(&app, &ivy, &org, &apollo).await, Err(404));
+    assert_eq!(you(&app, &ivy, &org, &zeus).await.unwrap()["role"], "member");
+    // Accepted: nothing to change any more.
+    let late = app.call(Some(&owner), "PATCH", &path, Some(json!({ "groups": [] }))).await;
+    assert_eq!(late.status, 404, "{:?}", late.body);
+
+    // 26 together, a workspace twice, one of another organization: refused, nothing written.
+    let other_org = app.create_org(&owner, "Other").await;
+    let foreign = workspace(&app, &owner, &other_org, "Foreign").await;
+    let many: Vec<Value> = (0..26).map(|_| json!(format!("grp_{:032x}", rand_u128()))).collect();
+    let eve = app.user("eve");
+    for extra in [
+        json!({ "groups": many }),
+        json!({ "workspaces": [{ "id": zeus }, { "id": zeus }] }),
+        json!({ "workspaces": [{ "id": foreign }] }),
+        json!({ "workspaces": [{ "id": zeus, "role": "owner" }] }),
+    ] {
+        let r = invite_with(&app, &owner, &org, &eve, extra.clone()).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{extra}: {:?}", r.body);
+    }
+    assert!(app.mailbox(eve.email.as_deref().unwrap()).await.is_empty());
+}
+
+fn rand_u128() -> u128 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() ^ u128::from(std::process::id())
+}
+
+/// An invitation accepted while its workspace is deleted: the join either came first (and
+/// the membership ends with the workspace) or skips it; the member has no access either way.
+#[tokio::test]
+async fn an_invitation_accepted_while_its_workspace_is_deleted() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    for round in 0..5 {
+        let ws = workspace(&app, &owner, &org, "Doomed").await;
+        let keep = workspace(&app, &owner, &org, "Kept").await;
+        let user = app.user(&format!("joiner{round}"));
+        let extra = json!({ "workspaces": [{ "id": ws }, { "id": keep }] });
+        assert_eq!(invite_with(&app, &owner, &org, &user, extra).await.status, 200);
+        let token = app.token_mailed_to(user.email.as_deref().unwrap()).await;
+        let path = format!("/orgs/{org}/workspaces/{ws}");
+        let (accepted, deleted) =
+            tokio::join!(accept(&app, &user, &token), app.call(Some(&owner), "DELETE", &path, None));
+        assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+        assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+        assert_eq!(you(&app, &user, &org, &ws).await, Err(404));
+        assert_eq!(workspace_ids(&app, &user, &org, &user.sub).await, vec![keep]);
+    }
+}
+
+/// Removed, then invited again into a workspace where their old membership still lies
+/// (before any cleanup): the join replaces it and counts it once.
+#[tokio::test]
+async fn a_rejoin_replaces_an_old_workspace_membership() {
+    let app = TestApp::spawn().await;
+    let (owner, mia) = (app.user("owner"), app.user("mia"));
+    let org = app.create_org(&owner, "Acme").await;
+    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    app.add_member(&owner, &org, &mia, "member").await;
+    assert_eq!(put_member(&app, &owner, &org, &ws, &mia, json!("admin")).await.status, 201);
+    let path = format!("/orgs/{org}/members/{}", mia.sub);
+    assert_eq!(app.call(Some(&owner), "DELETE", &path, None).await.status, 204);
+    let invited =
+        invite_with(&app, &owner, &org, &mia, json!({ "workspaces": [{ "id": ws, "role": "viewer" }] }))
+            .await;
+    assert_eq!(invited.body["results"][0]["status"], "invited", "{:?}", invited.body);
+    let token = app.token_mailed_to(mia.email.as_deref().unwrap()).await;
+    assert_eq!(accept(&app, &mia, &token).await.status, 200);
+    assert_eq!(you(&app, &mia, &org, &ws).await.unwrap()["role"], "viewer");
+    let got = app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+    assert_eq!(got.body["workspace"]["memberCount"], 1, "{:?}", got.body);
+}

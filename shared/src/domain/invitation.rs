@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::email::Email;
-use super::ids::{InvitationId, LinkId, UserId};
+use super::ids::{GroupId, InvitationId, LinkId, UserId};
 use super::metadata::Metadata;
 use super::role::Role;
 use super::standing::{RevokedReason, Voucher};
 use super::text::Label;
 use super::time::Timestamp;
+use super::workspace::WorkspaceAssignment;
 use crate::config::MAX_INVITE_HOURS;
 use crate::error::Error;
 
@@ -42,6 +43,11 @@ pub struct Invitation {
     /// When the invitee declined it; it stays listed (`declined`) until it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declined_at: Option<Timestamp>,
+    /// The workspaces and groups the invitee joins on accept.
+    #[serde(default)]
+    pub workspaces: Vec<WorkspaceAssignment>,
+    #[serde(default)]
+    pub groups: Vec<GroupId>,
 }
 
 impl Invitation {
@@ -93,6 +99,11 @@ pub struct InviteLink {
     /// As on invitations: stored, never shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Voucher>,
+    /// The workspaces and groups each member who joins by it joins.
+    #[serde(default)]
+    pub workspaces: Vec<WorkspaceAssignment>,
+    #[serde(default)]
+    pub groups: Vec<GroupId>,
 }
 
 /// An invitation or a link: what admits only while someone vouches for it.

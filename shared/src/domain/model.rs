@@ -175,6 +175,8 @@ pub enum AuditAction {
     InvitationResent,
     #[serde(rename = "invitation.revoked")]
     InvitationRevoked,
+    #[serde(rename = "invitation.updated")]
+    InvitationUpdated,
     #[serde(rename = "invitation.accepted")]
     InvitationAccepted,
     #[serde(rename = "invitation.declined")]

@@ -271,6 +271,55 @@ pub fn require_manage_member(me: &Member, my_access: Option<&Access>, target: &M
     Ok(())
 }
 
+/// A workspace an invitation or link gives, with the role (`None`: the organization role's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceAssignment {
+    pub id: WorkspaceId,
+    #[serde(default)]
+    pub role: Option<WorkspaceRole>,
+}
+
+/// The workspaces and groups an invitation or link gives on accept: at most
+/// [`Assignments::MAX`] together, because the join is one transaction (README: the join's
+/// items).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assignments {
+    pub workspaces: Vec<WorkspaceAssignment>,
+    pub groups: Vec<GroupId>,
+}
+
+impl Assignments {
+    pub const MAX: usize = 25;
+
+    /// As requested: no workspace or group twice, 25 at most together.
+    pub fn parse(
+        workspaces: Option<Vec<WorkspaceAssignment>>,
+        groups: Option<Vec<GroupId>>,
+    ) -> Result<Self, Error> {
+        let (workspaces, groups) = (workspaces.unwrap_or_default(), groups.unwrap_or_default());
+        if workspaces.len() + groups.len() > Self::MAX {
+            return Err(Error::invalid_request(format!(
+                "an invitation gives at most {} workspaces and groups together",
+                Self::MAX
+            )));
+        }
+        let distinct: BTreeSet<&WorkspaceId> = workspaces.iter().map(|w| &w.id).collect();
+        if distinct.len() != workspaces.len() {
+            return Err(Error::invalid_request("a workspace is listed twice"));
+        }
+        let distinct: BTreeSet<&GroupId> = groups.iter().collect();
+        if distinct.len() != groups.len() {
+            return Err(Error::invalid_request("a group is listed twice"));
+        }
+        Ok(Self { workspaces, groups })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workspaces.is_empty() && self.groups.is_empty()
+    }
+}
+
 /// A workspace or group, and its key fields, as a new one starts.
 pub fn new_workspace(name: Name, description: Description, metadata: Metadata, now: Timestamp) -> Workspace {
     Workspace {

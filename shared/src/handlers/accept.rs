@@ -163,6 +163,12 @@ fn joined_event(now: Timestamp, record: &TokenRecord, member: &Member, slot: &Sl
     };
     let mut details =
         json!({ "via": via, "role": member.role, "userId": member.user_id, "email": member.email });
+    // What the token gives besides the organization (of it, what was deleted meanwhile is
+    // skipped by the join).
+    if !record.workspaces.is_empty() || !record.groups.is_empty() {
+        details["workspaces"] = json!(record.workspaces);
+        details["groups"] = json!(record.groups);
+    }
     if let (Slot::Pending(held) | Slot::Expired(held), Some(_)) = (slot, &member.email)
         && record.invitation_id.as_ref() != Some(&held.invitation_id)
     {

@@ -10,9 +10,10 @@ use crate::App;
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
 use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
+use crate::domain::workspace::{Assignments, WorkspaceAssignment};
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Email, InvitationId, Label, LinkId, Member, Metadata, Org, OrgId, Role,
-    Timestamp, access,
+    AuditAction, AuditEvent, Caller, Email, GroupId, InvitationId, Label, LinkId, Member, Metadata, Org,
+    OrgId, Role, Timestamp, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
@@ -33,6 +34,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             "POST /orgs/{orgId}/invitations" => invite(app, &caller, &req).await,
             "POST /orgs/{orgId}/invitations/{invitationId}/resend" => resend(app, &caller, &req).await,
             "POST /orgs/{orgId}/invite-links" => create_link(app, &caller, &req).await,
+            "PATCH /orgs/{orgId}/invitations/{invitationId}" => reassign(app, &caller, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -53,6 +55,8 @@ struct InviteEntry {
     role: Option<String>,
     #[serde(default)]
     metadata: Metadata,
+    workspaces: Option<Vec<WorkspaceAssignment>>,
+    groups: Option<Vec<GroupId>>,
 }
 
 #[derive(Serialize)]
@@ -85,6 +89,7 @@ struct Entry {
     email: Result<Email, Error>,
     role: Role,
     metadata: Metadata,
+    assignments: Assignments,
 }
 
 fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
@@ -104,8 +109,9 @@ fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
         // Unicode case folding: `\u{212A}im@x` is no repeat of `kim@x`, it is invalid), or
         // as typed when they do not parse.
         let key = email.as_ref().map_or_else(|_| trimmed.to_owned(), |e| e.as_str().to_owned());
+        let assignments = Assignments::parse(entry.workspaces.clone(), entry.groups.clone())?;
         if seen.insert(key.clone()) {
-            entries.push(Entry { key, email, role, metadata: entry.metadata.clone() });
+            entries.push(Entry { key, email, role, metadata: entry.metadata.clone(), assignments });
         }
     }
     Ok(Batch { entries, hours })
@@ -126,17 +132,27 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let org_id = org_id(req)?;
     let batch = authorized_input(app, caller, &org_id, batch(app, req), access::require_admin).await?;
     let emails: Vec<Email> = batch.entries.iter().filter_map(|e| e.email.as_ref().ok().cloned()).collect();
-    let (org, membership, slots) = app.store.invite_context(&org_id, &caller.user_id, &emails, now).await?;
+    let assigned: Vec<&Assignments> = batch.entries.iter().map(|e| &e.assignments).collect();
+    let (context, unknown) = tokio::join!(
+        app.store.invite_context(&org_id, &caller.user_id, &emails, now),
+        app.store.unknown_assignment(&org_id, &assigned)
+    );
+    let (org, membership, slots) = context?;
     let actor = access::active(membership)?;
     access::require_admin(&actor)?;
     let org = org.ok_or(Error::NotFound)?;
+    if let Some(unknown) = unknown? {
+        return Err(Error::invalid_request(format!(
+            "{unknown} is no workspace or group of this organization"
+        )));
+    }
 
     // Decide each address on its slot; draft an invitation for those free to invite.
     let mut results = Vec::with_capacity(batch.entries.len());
     let mut drafts = Vec::new();
     let mut slots = slots.into_iter();
     let expires_at = now.plus_hours(batch.hours);
-    for Entry { key, email, role, metadata } in batch.entries {
+    for Entry { key, email, role, metadata, assignments } in batch.entries {
         let Ok(email) = email else {
             results.push(InviteResult::status(key, "invalid_email"));
             continue;
@@ -154,7 +170,7 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                             &org,
                             &actor,
                             results.len(),
-                            (email.clone(), role, metadata),
+                            (email.clone(), role, metadata, assignments),
                             (now, expires_at),
                         )?,
                         slot,
@@ -286,7 +302,7 @@ fn draft(
     org: &Org,
     actor: &Member,
     index: usize,
-    (email, role, metadata): (Email, Role, Metadata),
+    (email, role, metadata, assignments): (Email, Role, Metadata, Assignments),
     (now, expires_at): (Timestamp, Timestamp),
 ) -> Result<Drafted, Error> {
     let invitation = Invitation {
@@ -302,6 +318,8 @@ fn draft(
         metadata,
         voucher: Some(Voucher::of(actor)),
         declined_at: None,
+        workspaces: assignments.workspaces,
+        groups: assignments.groups,
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
@@ -338,6 +356,8 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         metadata: invitation.metadata.clone(),
         voucher: Some(Voucher::of(actor)),
         outcome: None,
+        workspaces: invitation.workspaces.clone(),
+        groups: invitation.groups.clone(),
     }
 }
 
@@ -438,6 +458,8 @@ struct LinkRequest {
     role: Option<String>,
     expires_in_hours: Option<i64>,
     max_uses: Option<i64>,
+    workspaces: Option<Vec<WorkspaceAssignment>>,
+    groups: Option<Vec<GroupId>>,
 }
 
 /// A link request as asked.
@@ -446,6 +468,7 @@ struct LinkAsked {
     role: Role,
     hours: u32,
     max_uses: Option<u32>,
+    assignments: Assignments,
 }
 
 fn link_request(app: &App, req: &Request) -> Result<LinkAsked, Error> {
@@ -471,18 +494,29 @@ fn link_request(app: &App, req: &Request) -> Result<LinkAsked, Error> {
                 .ok_or_else(|| Error::invalid_request("maxUses must be a whole number from 1 to 100000"))
         })
         .transpose()?;
-    Ok(LinkAsked { label, role, hours, max_uses })
+    let assignments = Assignments::parse(body.workspaces, body.groups)?;
+    Ok(LinkAsked { label, role, hours, max_uses, assignments })
 }
 
 async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
-    let LinkAsked { label, role, hours, max_uses } =
+    let LinkAsked { label, role, hours, max_uses, assignments } =
         authorized_input(app, caller, &org_id, link_request(app, req), access::require_admin).await?;
-    let (org, membership) = app.store.org_and_membership(&org_id, &caller.user_id).await?;
+    let asked = [&assignments];
+    let (read, unknown) = tokio::join!(
+        app.store.org_and_membership(&org_id, &caller.user_id),
+        app.store.unknown_assignment(&org_id, &asked)
+    );
+    let (org, membership) = read?;
     let actor = access::active(membership)?;
     access::require_grant(&actor, role)?;
     let org = org.ok_or(Error::NotFound)?;
+    if let Some(unknown) = unknown? {
+        return Err(Error::invalid_request(format!(
+            "{unknown} is no workspace or group of this organization"
+        )));
+    }
 
     let link = InviteLink {
         id: LinkId::new(),
@@ -494,6 +528,8 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         max_uses,
         uses: 0,
         voucher: Some(Voucher::of(&actor)),
+        workspaces: assignments.workspaces,
+        groups: assignments.groups,
     };
     let token = new_token(&org.id)?;
     let record = TokenRecord {
@@ -511,6 +547,8 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         metadata: Metadata::default(),
         voucher: link.voucher.clone(),
         outcome: None,
+        workspaces: link.workspaces.clone(),
+        groups: link.groups.clone(),
     };
     let event = AuditEvent::new(
         now,
@@ -524,4 +562,65 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     shown["token"] = json!(token.expose());
     shown["url"] = json!(accept_url(app, &token));
     created(&json!({ "link": shown }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReassignRequest {
+    workspaces: Option<Vec<WorkspaceAssignment>>,
+    groups: Option<Vec<GroupId>>,
+}
+
+/// `PATCH .../invitations/{id}`: a pending invitation's workspaces and groups (either list
+/// replaced when given, kept when absent).
+async fn reassign(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+    let now = app.now();
+    let org_id = org_id(req)?;
+    let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
+    let input = json_body::<ReassignRequest>(req).and_then(|body| {
+        let asked = Assignments::parse(body.workspaces.clone(), body.groups.clone())?;
+        Ok((body, asked))
+    });
+    let (body, asked) = authorized_input(app, caller, &org_id, input, access::require_admin).await?;
+    let lists = [&asked];
+    let (read, unknown) = tokio::join!(
+        app.store.invitation_with_context(&org_id, &caller.user_id, &id),
+        app.store.unknown_assignment(&org_id, &lists)
+    );
+    let (membership, _, stored) = read?;
+    let actor = access::active(membership)?;
+    access::require_admin(&actor)?;
+    let stored = stored.ok_or(Error::NotFound)?;
+    if let Some(unknown) = unknown? {
+        return Err(Error::invalid_request(format!(
+            "{unknown} is no workspace or group of this organization"
+        )));
+    }
+    let before = &stored.invitation;
+    if before.declined_at.is_some() || before.is_expired_at(now) {
+        return Err(Error::Conflict("only a pending invitation's workspaces and groups can change".into()));
+    }
+    let after = Invitation {
+        workspaces: body.workspaces.unwrap_or_else(|| before.workspaces.clone()),
+        groups: body.groups.unwrap_or_else(|| before.groups.clone()),
+        ..before.clone()
+    };
+    // Together within the limit, whichever list was kept.
+    Assignments::parse(Some(after.workspaces.clone()), Some(after.groups.clone()))?;
+    if after == *before {
+        return ok(&json!({ "invitation": after.view(now, None) }));
+    }
+    let event = AuditEvent::new(
+        now,
+        &actor.user_id,
+        AuditAction::InvitationUpdated,
+        Some(after.id.to_string()),
+        json!({
+            "email": after.email,
+            "before": { "workspaces": before.workspaces, "groups": before.groups },
+            "after": { "workspaces": after.workspaces, "groups": after.groups },
+        }),
+    );
+    app.store.reassign_invitation(&org_id, &actor, &stored, &after, &event).await?;
+    ok(&json!({ "invitation": after.view(now, None) }))
 }

@@ -322,31 +322,54 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
             return Err(e);
         }
     };
-    let (seen, page, grants) = tokio::join!(
-        see(app, caller, &org, &ws, &[]),
-        app.store.workspace_members(&org, &ws, limit, start),
-        app.store.workspace_grants(&org, &ws)
+    let first_page = start.is_none();
+    // Boxed: four reads side by side make a large future, too large for a small stack.
+    let (seen, page, grants, invitees) = tokio::join!(
+        Box::pin(see(app, caller, &org, &ws, &[])),
+        Box::pin(app.store.workspace_members(&org, &ws, limit, start)),
+        Box::pin(app.store.workspace_grants(&org, &ws)),
+        Box::pin(async {
+            if first_page { app.store.workspace_invitees(&org, &ws).await } else { Ok(Vec::new()) }
+        })
     );
     seen?;
-    let (page, grants) = (page?, grants?);
+    let (page, grants, invitees) = (page?, grants?, invitees?);
     let users: Vec<UserId> = page.items.iter().map(|d| d.user_id.clone()).collect();
     let group_ids: Vec<&GroupId> = grants.iter().map(|g| &g.group_id).collect();
     let (memberships, groups) =
         tokio::try_join!(app.store.memberships(&org, &users), app.store.groups_by_id(&org, &group_ids))?;
     let live: BTreeSet<GroupId> = groups.into_iter().map(|g| g.id).collect();
-    let rows: Vec<Row> = page
-        .items
+    // The first page starts with the pending invitations that give this workspace: the
+    // people who will be members once they accept.
+    let now = app.now();
+    let mut rows: Vec<Value> = invitees
         .iter()
-        .filter_map(|direct| {
-            let member = memberships.get(direct.user_id.as_str())?;
-            // A membership of an earlier joining is no member of this workspace.
-            if !same_joining(member, direct.generation.as_ref()) {
-                return None;
-            }
-            let access = workspace::effective(member, Some(direct), &grants, &live);
-            Some(row(member, direct, access))
+        .filter(|i| i.declined_at.is_none() && !i.is_expired_at(now))
+        .filter_map(|i| {
+            let assigned = i.workspaces.iter().find(|w| w.id == ws)?;
+            let effective = assigned.role.unwrap_or_else(|| WorkspaceRole::of_org_role(i.role));
+            let effective = if i.role.can_administer() { WorkspaceRole::Admin } else { effective };
+            Some(json!({
+                "invitationId": i.id,
+                "name": null,
+                "email": i.email,
+                "status": "invited",
+                "role": assigned.role,
+                "effectiveRole": effective,
+                "via": ["direct"],
+                "addedAt": i.created_at,
+            }))
         })
         .collect();
+    rows.extend(page.items.iter().filter_map(|direct| {
+        let member = memberships.get(direct.user_id.as_str())?;
+        // A membership of an earlier joining is no member of this workspace.
+        if !same_joining(member, direct.generation.as_ref()) {
+            return None;
+        }
+        let access = workspace::effective(member, Some(direct), &grants, &live);
+        serde_json::to_value(row(member, direct, access)).ok()
+    }));
     list("members", &rows, next_cursor(app, &scope, page.last_key)?)
 }
 

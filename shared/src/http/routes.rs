@@ -114,6 +114,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/orgs/{orgId}/invitations", Invite),
     route("POST", "/orgs/{orgId}/invitations/{invitationId}/resend", Invite),
     route("POST", "/orgs/{orgId}/invite-links", Invite),
+    route("PATCH", "/orgs/{orgId}/invitations/{invitationId}", Invite),
     // The token is the credential, and the facts are those the email already shows.
     public("POST", "/invitations/preview", Accept),
     route("POST", "/invitations/accept", Accept),

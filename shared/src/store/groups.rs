@@ -29,7 +29,7 @@ pub(crate) fn group_item(org: &OrgId, group: &Group) -> Item {
     item
 }
 
-fn group_member_item(org: &OrgId, m: &GroupMember) -> Item {
+pub(crate) fn group_member_item(org: &OrgId, m: &GroupMember) -> Item {
     encode(
         m,
         &[

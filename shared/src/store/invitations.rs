@@ -58,6 +58,11 @@ pub struct TokenRecord {
     /// accepted or declined, and it admits nobody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<TokenOutcome>,
+    /// What the joiner joins besides the organization (see `domain::workspace::Assignments`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workspaces: Vec<crate::domain::workspace::WorkspaceAssignment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<crate::domain::GroupId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +111,9 @@ pub enum InviteOutcome {
     Failed(Error),
 }
 
+/// On an invitation item: the ids of the workspaces it gives, a string set.
+pub(crate) const WORKSPACE_IDS: &str = "workspaceIds";
+
 pub(crate) fn token_item(hash: &TokenHash, record: &TokenRecord) -> Item {
     encode(
         record,
@@ -148,6 +156,11 @@ fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> It
         hash,
         invitation.expires_at,
     );
+    // The workspaces it gives, as a set a query can filter on (a workspace's invitees).
+    if !invitation.workspaces.is_empty() {
+        let ids = invitation.workspaces.iter().map(|w| w.id.to_string()).collect();
+        item.insert(WORKSPACE_IDS.to_owned(), aws_sdk_dynamodb::types::AttributeValue::Ss(ids));
+    }
     item.insert(keys::GSI1PK.to_owned(), s(keys::invitee(&invitation.email)));
     item.insert(keys::GSI1SK.to_owned(), s(keys::invitee_sort(org, &invitation.id)));
     item
@@ -730,6 +743,8 @@ mod tests {
             metadata: Metadata::default(),
             voucher: None,
             declined_at: None,
+            workspaces: Vec::new(),
+            groups: Vec::new(),
         };
         let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
         assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));
@@ -738,4 +753,58 @@ mod tests {
         // The extra attributes do not disturb reading the invitation back.
         assert_eq!(decode_invitation(item).unwrap().invitation, invitation);
     }
+}
+
+impl Store {
+    /// Gives a pending invitation other workspaces and groups (`after`), in its item and its
+    /// token, if it still has the token it was read with and was not declined meanwhile.
+    pub async fn reassign_invitation(
+        &self,
+        org: &OrgId,
+        actor: &Member,
+        stored: &StoredInvitation,
+        after: &Invitation,
+        event: &AuditEvent,
+    ) -> Result<(), Error> {
+        let table = self.table();
+        let hash = stored.token_hash.as_str();
+        let token = Update::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::token(hash)))
+            .key(keys::SK, s(keys::TOKEN_SK))
+            .update_expression("SET workspaces = :ws, #groups = :groups")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(outcome)")
+            .expression_attribute_names("#groups", "groups")
+            .expression_attribute_values(":ws", list_attribute(&after.workspaces))
+            .expression_attribute_values(":groups", list_attribute(&after.groups))
+            .build()
+            .expect("table, key and expression are set");
+        let items = vec![
+            put_if(
+                table,
+                invitation_item(org, after, &stored.token_hash),
+                Some("tokenHash = :old AND attribute_not_exists(declinedAt)"),
+                &[(":old", hash)],
+            ),
+            TransactWriteItem::builder().update(token).build(),
+            actor_check(table, org, actor),
+            self.audit_put(org, event),
+        ];
+        match self.transact("reassign_invitation", items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(e),
+            Err(TransactError::Cancelled(c)) if c.failed(2) => {
+                Err(Error::forbidden("your membership changed while the request ran"))
+            }
+            // Resent, revoked, accepted or declined meanwhile.
+            Err(TransactError::Cancelled(_)) => {
+                Err(Error::Conflict("the invitation changed meanwhile; read it again".into()))
+            }
+        }
+    }
+}
+
+/// A list of the token item, as a DynamoDB attribute.
+fn list_attribute<T: Serialize>(values: &[T]) -> aws_sdk_dynamodb::types::AttributeValue {
+    serde_dynamo::to_attribute_value(values).unwrap_or(aws_sdk_dynamodb::types::AttributeValue::L(Vec::new()))
 }

@@ -191,46 +191,204 @@ impl Store {
             return Err(Error::InvitationNotFound);
         }
         let delta = OrgDelta::between(None, Some(member)).with_seats(seats);
-        let mut items = vec![put_if(table, member_item(org, member), NEW, &[])];
-        let token_index = items.len();
-        let accepted = match record.kind {
-            TokenKind::Email => {
-                let Some(id) = &record.invitation_id else { return Err(Error::InvitationNotFound) };
-                // Used, and kept until it expires so that a preview can say so.
-                items.push(token_use(table, hash.as_str(), TokenOutcome::Accepted));
-                items.push(self.invitation_delete(org, id));
-                Some(HeldBy { invitation_id: id.clone(), token_hash: hash.clone() })
+        // What the token gives besides the organization, less what turned out to be deleted
+        // meanwhile (skipped, API.md) or to hold a place of an earlier joining (replaced).
+        let mut access = JoinAccess::of(record);
+        loop {
+            let member = access.member(member);
+            let mut items = vec![put_if(table, member_item(org, &member), NEW, &[])];
+            let token_index = items.len();
+            let accepted = match record.kind {
+                TokenKind::Email => {
+                    let Some(id) = &record.invitation_id else { return Err(Error::InvitationNotFound) };
+                    // Used, and kept until it expires so that a preview can say so.
+                    items.push(token_use(table, hash.as_str(), TokenOutcome::Accepted));
+                    items.push(self.invitation_delete(org, id));
+                    Some(HeldBy { invitation_id: id.clone(), token_hash: hash.clone() })
+                }
+                TokenKind::Link => {
+                    let Some(link_id) = &record.link_id else { return Err(Error::InvitationNotFound) };
+                    items.push(add_use(
+                        table,
+                        keys::token(hash.as_str()),
+                        keys::TOKEN_SK.to_owned(),
+                        "attribute_exists(PK) AND (attribute_not_exists(maxUses) OR uses < maxUses)",
+                    ));
+                    items.push(add_use(table, keys::org(org), keys::link(link_id), "attribute_exists(PK)"));
+                    None
+                }
+            };
+            let voucher_index = items.len();
+            items.push(voucher_check(table, record));
+            let first_slot = items.len();
+            items.extend(slot_items(table, org, &member, slot, accepted.as_ref()));
+            let slot_indices = (first_slot..items.len()).collect();
+            let org_index = delta.push_to(&mut items, table, org);
+            items.push(self.audit_put(org, event));
+            let lock_index = one_org_per_user.then(|| {
+                items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
+                items.len() - 1
+            });
+            let access_items = access.push_to(&mut items, table, org, &member);
+            let places = Joining { token_index, voucher_index, slot_indices, org_index, lock_index };
+            match self.transact("join", items).await {
+                Ok(()) => return Ok(AcceptOutcome::Joined),
+                Err(TransactError::Failed(e)) => return Err(e),
+                Err(TransactError::Cancelled(c)) => {
+                    if !access.learn(&c, &access_items) {
+                        return refusal(&c, record.kind, &places, &delta);
+                    }
+                }
             }
-            TokenKind::Link => {
-                let Some(link_id) = &record.link_id else { return Err(Error::InvitationNotFound) };
-                items.push(add_use(
-                    table,
-                    keys::token(hash.as_str()),
-                    keys::TOKEN_SK.to_owned(),
-                    "attribute_exists(PK) AND (attribute_not_exists(maxUses) OR uses < maxUses)",
-                ));
-                items.push(add_use(table, keys::org(org), keys::link(link_id), "attribute_exists(PK)"));
-                None
-            }
-        };
-        let voucher_index = items.len();
-        items.push(voucher_check(table, record));
-        let first_slot = items.len();
-        items.extend(slot_items(table, org, member, slot, accepted.as_ref()));
-        let slot_indices = (first_slot..items.len()).collect();
-        let org_index = delta.push_to(&mut items, table, org);
-        items.push(self.audit_put(org, event));
-        let lock_index = one_org_per_user.then(|| {
-            items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
-            items.len() - 1
-        });
-        let places = Joining { token_index, voucher_index, slot_indices, org_index, lock_index };
-        match self.transact("join", items).await {
-            Ok(()) => Ok(AcceptOutcome::Joined),
-            Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) => refusal(&c, record.kind, &places, &delta),
         }
     }
+}
+
+/// The workspaces and groups a join gives, and what the attempts so far found of them.
+struct JoinAccess {
+    workspaces: Vec<(crate::domain::workspace::WorkspaceAssignment, Place)>,
+    groups: Vec<(crate::domain::GroupId, Place)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A new membership (a workspace's or group's count goes up).
+    New,
+    /// One of an earlier joining of the same user is there: replaced, counted already.
+    Replace,
+    /// The workspace or group was deleted meanwhile: skipped.
+    Skip,
+}
+
+/// Where a join's access items sit: (first item, what it is).
+enum AccessItem {
+    /// The membership item `put`, then the counter `count` of the workspace or group.
+    Workspace {
+        index: usize,
+        put: usize,
+        count: usize,
+    },
+    Group {
+        index: usize,
+        put: usize,
+        count: usize,
+    },
+}
+
+impl JoinAccess {
+    fn of(record: &TokenRecord) -> Self {
+        Self {
+            workspaces: record.workspaces.iter().map(|w| (w.clone(), Place::New)).collect(),
+            groups: record.groups.iter().map(|g| (g.clone(), Place::New)).collect(),
+        }
+    }
+
+    /// `member` holding the groups and counting the workspaces joined.
+    fn member(&self, member: &Member) -> Member {
+        let mut member = member.clone();
+        member.groups =
+            self.groups.iter().filter(|(_, p)| *p != Place::Skip).map(|(g, _)| g.clone()).collect();
+        let joined = self.workspaces.iter().filter(|(_, p)| *p != Place::Skip).count();
+        member.workspace_count = u32::try_from(joined).unwrap_or(u32::MAX);
+        member
+    }
+
+    fn push_to(
+        &self,
+        items: &mut Vec<TransactWriteItem>,
+        table: &str,
+        org: &OrgId,
+        member: &Member,
+    ) -> Vec<AccessItem> {
+        use crate::domain::workspace::{GroupMember, WorkspaceMember};
+        let mut places = Vec::new();
+        let by = member.invited_by.clone().unwrap_or_else(|| member.user_id.clone());
+        for (index, (assignment, place)) in self.workspaces.iter().enumerate() {
+            if *place == Place::Skip {
+                continue;
+            }
+            let direct = WorkspaceMember {
+                workspace_id: assignment.id.clone(),
+                user_id: member.user_id.clone(),
+                role: assignment.role,
+                generation: member.generation.clone(),
+                added_at: member.joined_at,
+                added_by: by.clone(),
+                version: 0,
+            };
+            let (main, mirror) = super::workspaces::direct_items(org, &direct);
+            let put = items.len();
+            items.push(put_if(
+                table,
+                main,
+                (*place == Place::New).then_some("attribute_not_exists(PK)"),
+                &[],
+            ));
+            items.push(put_if(table, mirror, None, &[]));
+            let count = items.len();
+            items.push(counter(table, org, keys::workspace(&assignment.id), *place == Place::New));
+            places.push(AccessItem::Workspace { index, put, count });
+        }
+        for (index, (group, place)) in self.groups.iter().enumerate() {
+            if *place == Place::Skip {
+                continue;
+            }
+            let entry = GroupMember {
+                group_id: group.clone(),
+                user_id: member.user_id.clone(),
+                generation: member.generation.clone(),
+                added_at: member.joined_at,
+                added_by: by.clone(),
+            };
+            let put = items.len();
+            let item = super::groups::group_member_item(org, &entry);
+            items.push(put_if(
+                table,
+                item,
+                (*place == Place::New).then_some("attribute_not_exists(PK)"),
+                &[],
+            ));
+            let count = items.len();
+            items.push(counter(table, org, keys::group(group), *place == Place::New));
+            places.push(AccessItem::Group { index, put, count });
+        }
+        places
+    }
+
+    /// Learns from a cancelled join what to skip or replace. Whether anything was learnt
+    /// (then the join is tried again); otherwise the cancellation is the join's own.
+    fn learn(&mut self, cancelled: &Cancelled, items: &[AccessItem]) -> bool {
+        let mut learnt = false;
+        for item in items {
+            let (place, put, count) = match *item {
+                AccessItem::Workspace { index, put, count } => (&mut self.workspaces[index].1, put, count),
+                AccessItem::Group { index, put, count } => (&mut self.groups[index].1, put, count),
+            };
+            if cancelled.failed(count) {
+                *place = Place::Skip;
+                learnt = true;
+            } else if cancelled.failed(put) {
+                *place = Place::Replace;
+                learnt = true;
+            }
+        }
+        learnt
+    }
+}
+
+/// The count of a workspace's or group's members, up by one for a new membership; either
+/// way conditioned on it existing.
+fn counter(table: &str, org: &OrgId, sk: String, new: bool) -> TransactWriteItem {
+    let update = Update::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::org(org)))
+        .key(keys::SK, s(sk))
+        .update_expression("ADD memberCount :n")
+        .condition_expression("attribute_exists(PK)")
+        .expression_attribute_values(":n", n(i32::from(new)))
+        .build()
+        .expect("table, key and expression are set");
+    TransactWriteItem::builder().update(update).build()
 }
 
 /// Why a joining transaction was cancelled, in order of precedence.

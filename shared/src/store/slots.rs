@@ -227,6 +227,8 @@ mod tests {
             metadata: Default::default(),
             voucher: None,
             declined_at: None,
+            workspaces: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

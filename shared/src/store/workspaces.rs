@@ -77,7 +77,7 @@ pub(crate) fn workspace_item(org: &OrgId, ws: &Workspace) -> Item {
 }
 
 /// The two items of a direct membership: the workspace's side and the member's.
-fn direct_items(org: &OrgId, m: &WorkspaceMember) -> (Item, Item) {
+pub(crate) fn direct_items(org: &OrgId, m: &WorkspaceMember) -> (Item, Item) {
     let pk = (keys::PK, s(keys::org(org)));
     let main = encode(
         m,
@@ -970,5 +970,71 @@ fn generation_of(generation: Option<&crate::domain::standing::Generation>) -> Ex
     match generation {
         Some(g) => Expr::new("#gen = :gen").name("#gen", GENERATION).value(":gen", s(g.as_str())),
         None => Expr::new("attribute_exists(PK) AND attribute_not_exists(#gen)").name("#gen", GENERATION),
+    }
+}
+
+impl Store {
+    /// The first workspace or group that `assignments` name and the organization does not
+    /// have (deleted, another organization's, never made), if any: one read.
+    pub async fn unknown_assignment(
+        &self,
+        org: &OrgId,
+        assignments: &[&crate::domain::workspace::Assignments],
+    ) -> Result<Option<String>, Error> {
+        let mut wanted: Vec<(String, String)> = Vec::new();
+        for a in assignments {
+            wanted.extend(a.workspaces.iter().map(|w| (keys::org(org), keys::workspace(&w.id))));
+            wanted.extend(a.groups.iter().map(|g| (keys::org(org), keys::group(g))));
+        }
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let found: BTreeSet<String> = self
+            .get_many("read_assignments", wanted.clone())
+            .await?
+            .iter()
+            .filter_map(|i| string_attr(i, keys::SK).map(str::to_owned))
+            .collect();
+        Ok(wanted.into_iter().find(|(_, sk)| !found.contains(sk)).map(|(_, sk)| {
+            sk.trim_start_matches(keys::WORKSPACE_PREFIX).trim_start_matches(keys::GROUP_PREFIX).to_owned()
+        }))
+    }
+}
+
+impl Store {
+    /// The organization's invitations that give workspace `ws` (any status: the caller
+    /// decides what to show). Invitations are few and short-lived (TTL), so this reads them
+    /// all, filtered by the set of workspace ids each carries.
+    pub async fn workspace_invitees(
+        &self,
+        org: &OrgId,
+        ws: &WorkspaceId,
+    ) -> Result<Vec<crate::domain::invitation::Invitation>, Error> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("contains(#ids, :ws)")
+                .expression_attribute_names("#ids", super::invitations::WORKSPACE_IDS)
+                .expression_attribute_values(":pk", s(keys::org(org)))
+                .expression_attribute_values(":prefix", s(keys::INVITATION_PREFIX))
+                .expression_attribute_values(":ws", s(ws.as_str()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| super::classify("list_workspace_invitees", e))?;
+            for item in out.items.unwrap_or_default() {
+                found.push(super::invitations::decode_invitation(item)?.invitation);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(found),
+            }
+        }
     }
 }
