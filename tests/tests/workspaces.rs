@@ -523,3 +523,63 @@ async fn a_rejoin_replaces_an_old_workspace_membership() {
     let got = app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
     assert_eq!(got.body["workspace"]["memberCount"], 1, "{:?}", got.body);
 }
+
+/// Removal ends access at once; the purge then deletes the removed joining's workspace and
+/// group memberships and their counts, and leaves a later joining's alone.
+#[tokio::test]
+async fn a_removed_members_access_is_purged_and_counted_out() {
+    let app = TestApp::spawn().await;
+    let (owner, mia, bob) = (app.user("owner"), app.user("mia"), app.user("bob"));
+    let org = app.create_org(&owner, "Acme").await;
+    app.add_member(&owner, &org, &mia, "member").await;
+    app.add_member(&owner, &org, &bob, "member").await;
+    let (apollo, zeus) =
+        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
+    let team = group(&app, &owner, &org, "Team").await;
+    for ws in [&apollo, &zeus] {
+        assert_eq!(put_member(&app, &owner, &org, ws, &mia, Value::Null).await.status, 201);
+    }
+    assert_eq!(put_member(&app, &owner, &org, &apollo, &bob, Value::Null).await.status, 201);
+    assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
+    // Bob leaves by a bulk removal, Mia on her own; Mia comes back to Zeus before the purge.
+    let bulk = app
+        .call(
+            Some(&owner),
+            "POST",
+            &format!("/orgs/{org}/members/remove"),
+            Some(json!({ "userIds": [bob.sub] })),
+        )
+        .await;
+    assert_eq!(bulk.body["results"][0]["status"], "removed", "{:?}", bulk.body);
+    let path = format!("/orgs/{org}/members/{}", mia.sub);
+    assert_eq!(app.call(Some(&owner), "DELETE", &path, None).await.status, 204);
+    let back = invite_with(&app, &owner, &org, &mia, json!({ "workspaces": [{ "id": zeus }] })).await;
+    assert_eq!(back.body["results"][0]["status"], "invited", "{:?}", back.body);
+    let token = app.token_mailed_to(mia.email.as_deref().unwrap()).await;
+    assert_eq!(accept(&app, &mia, &token).await.status, 200);
+
+    purge_after_grace(&app).await;
+    assert!(app.store_pending_purges().await.is_empty());
+    let count = |ws: String| {
+        let app = &app;
+        let owner = &owner;
+        let org = &org;
+        async move {
+            let r = app.call(Some(owner), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+            r.body["workspace"]["memberCount"].clone()
+        }
+    };
+    assert_eq!(count(apollo.clone()).await, 0);
+    assert_eq!(count(zeus.clone()).await, 1, "her new joining's membership stays");
+    let g = app.call(Some(&owner), "GET", &format!("/orgs/{org}/groups/{team}"), None).await;
+    assert_eq!(g.body["group"]["memberCount"], 0, "{:?}", g.body);
+    assert_eq!(you(&app, &mia, &org, &zeus).await.unwrap()["role"], "member");
+    let left: Vec<String> = app
+        .all_items()
+        .await
+        .iter()
+        .filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()).cloned())
+        .filter(|sk| sk.contains(&apollo) || sk.starts_with(&format!("GRPM#{team}")))
+        .collect();
+    assert!(left.iter().all(|sk| sk == &format!("WS#{apollo}")), "left after the purge: {left:?}");
+}

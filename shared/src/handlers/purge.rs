@@ -27,6 +27,9 @@ pub async fn run(app: &App, time_left: impl Fn() -> bool) -> Result<PurgeReport,
             Purged::Org => app.store.purge_org(&pending.org, &time_left).await?,
             Purged::Workspace(ws) => app.store.purge_workspace(&pending.org, ws, &time_left).await?,
             Purged::Group(group) => app.store.purge_group(&pending.org, group, &time_left).await?,
+            Purged::RemovedMember { user, generation, groups } => {
+                app.store.purge_removed_member(&pending.org, user, generation, groups, &time_left).await?
+            }
         };
         report.items_deleted += progress.deleted;
         if progress.done {

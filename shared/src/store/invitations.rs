@@ -723,38 +723,6 @@ pub(crate) fn token_delete(table: &str, hash: &str, condition: Option<&str>) -> 
     delete_if(table, keys::token(hash), keys::TOKEN_SK.to_owned(), condition, &[])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::invitation::Delivery;
-
-    #[test]
-    fn invitation_items_are_indexed_by_their_address() {
-        let (org, now) = (OrgId::new(), Timestamp::now());
-        let invitation = Invitation {
-            id: InvitationId::new(),
-            email: Email::parse("Ann@Example.com").unwrap(),
-            role: Role::Member,
-            invited_by: UserId::parse("owner").unwrap(),
-            created_at: now,
-            expires_at: now.plus_hours(72),
-            last_sent_at: now,
-            email_delivery: Delivery::Failed,
-            metadata: Metadata::default(),
-            voucher: None,
-            declined_at: None,
-            workspaces: Vec::new(),
-            groups: Vec::new(),
-        };
-        let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
-        assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));
-        let sort = format!("ORG#{org}#INV#{}", invitation.id);
-        assert_eq!(string_attr(&item, keys::GSI1SK), Some(sort.as_str()));
-        // The extra attributes do not disturb reading the invitation back.
-        assert_eq!(decode_invitation(item).unwrap().invitation, invitation);
-    }
-}
-
 impl Store {
     /// Gives a pending invitation other workspaces and groups (`after`), in its item and its
     /// token, if it still has the token it was read with and was not declined meanwhile.
@@ -807,4 +775,36 @@ impl Store {
 /// A list of the token item, as a DynamoDB attribute.
 fn list_attribute<T: Serialize>(values: &[T]) -> aws_sdk_dynamodb::types::AttributeValue {
     serde_dynamo::to_attribute_value(values).unwrap_or(aws_sdk_dynamodb::types::AttributeValue::L(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::invitation::Delivery;
+
+    #[test]
+    fn invitation_items_are_indexed_by_their_address() {
+        let (org, now) = (OrgId::new(), Timestamp::now());
+        let invitation = Invitation {
+            id: InvitationId::new(),
+            email: Email::parse("Ann@Example.com").unwrap(),
+            role: Role::Member,
+            invited_by: UserId::parse("owner").unwrap(),
+            created_at: now,
+            expires_at: now.plus_hours(72),
+            last_sent_at: now,
+            email_delivery: Delivery::Failed,
+            metadata: Metadata::default(),
+            voucher: None,
+            declined_at: None,
+            workspaces: Vec::new(),
+            groups: Vec::new(),
+        };
+        let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
+        assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));
+        let sort = format!("ORG#{org}#INV#{}", invitation.id);
+        assert_eq!(string_attr(&item, keys::GSI1SK), Some(sort.as_str()));
+        // The extra attributes do not disturb reading the invitation back.
+        assert_eq!(decode_invitation(item).unwrap().invitation, invitation);
+    }
 }

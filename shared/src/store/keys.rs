@@ -20,6 +20,7 @@
 //! | the same, by group  | `ORG#<orgId>`    | `GWS#<groupId>#<wsId>` |                 |                               |
 //! | purge: workspace    | `PURGE`          | `WS#<orgId>#<wsId>`  |                   |                               |
 //! | purge: group        | `PURGE`          | `GRP#<orgId>#<groupId>` |                |                               |
+//! | purge: removed member's access | `PURGE` | `MEMBER#<orgId>#<generation>#<userId>` |  |                               |
 //!
 //! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
@@ -164,4 +165,9 @@ pub fn purge_workspace(org: &OrgId, ws: &WorkspaceId) -> String {
 
 pub fn purge_group(org: &OrgId, group: &GroupId) -> String {
     format!("{GROUP_PREFIX}{org}#{group}")
+}
+
+/// Purge list entry of a removed member's workspace and group memberships.
+pub fn purge_member(org: &OrgId, user: &UserId, generation: &str) -> String {
+    format!("{MEMBER_PREFIX}{org}#{generation}#{user}")
 }

@@ -87,6 +87,11 @@ impl<'a> Removal<'a> {
         self.member_index = items.len();
         items.push(remove(table, org, self.member));
         items.push(store.audit_put(org, self.event));
+        // Their workspace and group memberships give nothing from now on (they belong to this
+        // joining); the purge deletes them, and their counts, later.
+        if let Some(entry) = super::workspaces::removed_member_entry(table, org, self.member, self.event.at) {
+            items.push(entry);
+        }
         self.cleanup_indices.clear();
         for (i, item) in cleanup(table, org, self.member).into_iter().enumerate() {
             let index = (!self.skip_cleanup[i]).then(|| {
@@ -125,9 +130,15 @@ pub enum BulkRemoval {
     Failed(Error),
 }
 
-/// Members removed in one transaction: four items each (membership, audit event, address
-/// slot, one-org lock), plus the organization's counters and the actor check.
-const REMOVALS_PER_TRANSACTION: usize = 24;
+/// Items of a bulk removal's transaction: up to five per member (membership, audit event,
+/// address slot, one-org lock, and the purge of their workspace access when they have any),
+/// plus the organization's counters and the actor check, within DynamoDB's 100.
+const REMOVAL_ITEMS_PER_TRANSACTION: usize = 98;
+
+/// The items one member's removal takes in a transaction.
+fn removal_items(member: &Member) -> usize {
+    4 + usize::from(super::workspaces::has_access_items(member))
+}
 
 impl Store {
     /// One membership from `before` to `after` (role and/or status), by `actor`.
@@ -276,24 +287,28 @@ impl Store {
     }
 }
 
-/// The removals grouped into transactions: at most `REMOVALS_PER_TRANSACTION` each, and no
-/// two members sharing an address in one (both would update its slot, and a transaction may
-/// touch an item only once).
+/// The removals grouped into transactions: within `REMOVAL_ITEMS_PER_TRANSACTION` items
+/// each, and no two members sharing an address in one (both would update its slot, and a
+/// transaction may touch an item only once).
 fn removal_chunks(removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
-    let mut chunks: Vec<(Vec<usize>, Vec<&crate::domain::Email>)> = Vec::new();
+    type Chunk<'a> = (Vec<usize>, Vec<&'a crate::domain::Email>, usize);
+    let mut chunks: Vec<Chunk> = Vec::new();
     for (i, (member, _)) in removals.iter().enumerate() {
-        let fits = |(chunk, emails): &&mut (Vec<usize>, Vec<&crate::domain::Email>)| {
-            chunk.len() < REMOVALS_PER_TRANSACTION && member.slot_email().is_none_or(|e| !emails.contains(&e))
+        let cost = removal_items(member);
+        let fits = |(_, emails, items): &&mut Chunk| {
+            *items + cost <= REMOVAL_ITEMS_PER_TRANSACTION - 2
+                && member.slot_email().is_none_or(|e| !emails.contains(&e))
         };
         match chunks.iter_mut().find(|c| fits(c)) {
-            Some((chunk, emails)) => {
+            Some((chunk, emails, items)) => {
                 chunk.push(i);
                 emails.extend(member.slot_email());
+                *items += cost;
             }
-            None => chunks.push((vec![i], member.slot_email().into_iter().collect())),
+            None => chunks.push((vec![i], member.slot_email().into_iter().collect(), cost)),
         }
     }
-    chunks.into_iter().map(|(chunk, _)| chunk).collect()
+    chunks.into_iter().map(|(chunk, _, _)| chunk).collect()
 }
 
 /// A membership transaction's refusal: the organization's own refusal (the last owner, or
@@ -337,7 +352,7 @@ mod tests {
         removals.extend((0..30).map(|i| removal(&format!("u{i}"), Some(&format!("u{i}@y.co")))));
         let chunks = removal_chunks(&removals);
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), removals.len());
-        assert!(chunks.iter().all(|c| c.len() <= REMOVALS_PER_TRANSACTION));
+        assert!(chunks.iter().all(|c| c.len() * 4 <= REMOVAL_ITEMS_PER_TRANSACTION - 2));
         let together = chunks.iter().any(|c| c.contains(&0) && c.contains(&1));
         assert!(!together, "a and b share an address: {chunks:?}");
     }

@@ -50,6 +50,12 @@ pub enum Purged {
     Org,
     Workspace(WorkspaceId),
     Group(GroupId),
+    /// A removed member's workspace and group memberships, of the joining `generation`.
+    RemovedMember {
+        user: UserId,
+        generation: String,
+        groups: Vec<GroupId>,
+    },
 }
 
 /// How far one call of [`Store::purge_org`] got.
@@ -134,6 +140,18 @@ impl Store {
                     Purged::Workspace(WorkspaceId::parse(string_attr(item, "workspaceId")?)?)
                 } else if sk.starts_with(keys::GROUP_PREFIX) {
                     Purged::Group(GroupId::parse(string_attr(item, "groupId")?)?)
+                } else if sk.starts_with(keys::MEMBER_PREFIX) {
+                    let groups = match item.get("groups") {
+                        Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => {
+                            ids.iter().filter_map(|g| GroupId::parse(g)).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    Purged::RemovedMember {
+                        user: UserId::parse(string_attr(item, "userId")?)?,
+                        generation: string_attr(item, "generation")?.to_owned(),
+                        groups,
+                    }
                 } else {
                     return None;
                 };

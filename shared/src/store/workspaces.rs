@@ -1038,3 +1038,118 @@ impl Store {
         }
     }
 }
+
+/// Whether a removal of `member` leaves workspace or group memberships behind.
+pub(crate) fn has_access_items(member: &Member) -> bool {
+    member.workspace_count > 0 || !member.groups.is_empty()
+}
+
+/// The purge list entry of a removed member's workspace and group memberships (they give
+/// nothing once the membership is gone; this deletes them and their counts): `None` when they
+/// have none. Their groups go with it, as the membership that listed them is deleted.
+pub(crate) fn removed_member_entry(
+    table: &str,
+    org: &OrgId,
+    member: &Member,
+    now: Timestamp,
+) -> Option<TransactWriteItem> {
+    if !has_access_items(member) {
+        return None;
+    }
+    let generation = member.generation.as_ref().map_or("", |g| g.as_str());
+    let mut item = Item::from([
+        (keys::PK.to_owned(), s(keys::PURGE_PK)),
+        (keys::SK.to_owned(), s(keys::purge_member(org, &member.user_id, generation))),
+        ("orgId".to_owned(), s(org.as_str())),
+        ("userId".to_owned(), s(member.user_id.as_str())),
+        ("generation".to_owned(), s(generation)),
+        ("deletedAt".to_owned(), s(now.to_string())),
+    ]);
+    if !member.groups.is_empty() {
+        let ids = member.groups.iter().map(|g| g.to_string()).collect();
+        item.insert(GROUPS.to_owned(), aws_sdk_dynamodb::types::AttributeValue::Ss(ids));
+    }
+    Some(put_if(table, item, None, &[]))
+}
+
+impl Store {
+    /// Deletes what a removed member's joining `generation` left: their direct workspace
+    /// memberships and places in `groups`, each with its workspace's or group's count. One
+    /// that a later joining already replaced (same key, newer generation) is theirs now and
+    /// stays.
+    pub async fn purge_removed_member(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        generation: &str,
+        groups: &[GroupId],
+        more: impl Fn() -> bool,
+    ) -> Result<super::purge::PurgeProgress, Error> {
+        let table = self.table();
+        let mut progress = super::purge::PurgeProgress::default();
+        let is_theirs = || Expr::new("#gen = :gen").name("#gen", GENERATION).value(":gen", s(generation));
+        let mut directs = Vec::new();
+        for item in self.query_all("purge_member_workspaces", org, keys::member_workspaces(user)).await? {
+            let direct: WorkspaceMember = decode(item)?;
+            if direct.generation.as_ref().map_or("", |g| g.as_str()) == generation {
+                directs.push(direct);
+            }
+        }
+        for direct in directs {
+            if !more() {
+                return Ok(progress);
+            }
+            let ws = &direct.workspace_id;
+            let items = vec![
+                delete_cond(table, keys::org(org), keys::workspace_member(ws, user), is_theirs()),
+                delete_if(table, keys::org(org), keys::member_workspace(user, ws), None, &[]),
+                update(
+                    table,
+                    keys::org(org),
+                    keys::workspace(ws),
+                    Expr::new("ADD memberCount :minus").value(":minus", n(-1)),
+                    Expr::new("attribute_exists(PK)"),
+                ),
+            ];
+            self.purge_transact(items).await?;
+            progress.deleted += 2;
+        }
+        for group in groups {
+            if !more() {
+                return Ok(progress);
+            }
+            let items = vec![
+                delete_cond(table, keys::org(org), keys::group_member(group, user), is_theirs()),
+                update(
+                    table,
+                    keys::org(org),
+                    keys::group(group),
+                    Expr::new("ADD memberCount :minus").value(":minus", n(-1)),
+                    Expr::new("attribute_exists(PK)"),
+                ),
+            ];
+            self.purge_transact(items).await?;
+            progress.deleted += 1;
+        }
+        let entry = keys::purge_member(org, user, generation);
+        self.delete_keys(vec![(keys::PURGE_PK.to_owned(), entry)]).await?;
+        progress.done = true;
+        Ok(progress)
+    }
+}
+
+/// A `Delete` under `condition`.
+pub(crate) fn delete_cond(table: &str, pk: String, sk: String, condition: Expr) -> TransactWriteItem {
+    let mut delete = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .key(keys::PK, s(pk))
+        .key(keys::SK, s(sk))
+        .condition_expression(condition.text);
+    for (k, v) in condition.values {
+        delete = delete.expression_attribute_values(k, v);
+    }
+    for (k, v) in condition.names {
+        delete = delete.expression_attribute_names(k, v);
+    }
+    TransactWriteItem::builder().delete(delete.build().expect("table and key are set")).build()
+}
