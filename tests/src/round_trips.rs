@@ -70,6 +70,10 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     let settings = json!({ "name": "Bench Inc.", "metadata": { "plan": "pro" } });
     m.run("", 2, &owner, "PATCH", &o(""), Some(settings)).await;
 
+    // Boxed, as a function of its own: one future for every route is too large for a stack.
+    let ws = Box::pin(workspace_routes(&mut m, &owner, &org)).await;
+    let w = |p: &str| o(&format!("/workspaces/{ws}{p}"));
+
     let one = json!({ "invitations": [{ "email": app.email("ann") }] });
     // A read pass, the batch's transactions (24 new invitations each), and one write marking
     // the emails SES accepted.
@@ -86,6 +90,9 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("made by the caller", 2, &owner, "GET", &o("/invitations"), None).await;
     let resend = format!("/invitations/{invitation}/resend");
     m.run("", 3, &owner, "POST", &o(&resend), None).await;
+    // The invitation and the caller, and the workspaces named (one wave), then the write.
+    let reassign = format!("/invitations/{invitation}");
+    m.run("", 3, &owner, "PATCH", &o(&reassign), Some(json!({ "workspaces": [{ "id": ws }] }))).await;
     let link = m.run("", 2, &owner, "POST", &o("/invite-links"), None).await;
     let (link_id, link_token) = (
         link.body["link"]["id"].as_str().unwrap().to_owned(),
@@ -125,8 +132,44 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &new_owner, "DELETE", &o(&invitation_path), None).await;
     let link_path = format!("/invite-links/{link_id}");
     m.run("", 2, &new_owner, "DELETE", &o(&link_path), None).await;
+    m.run("", 2, &new_owner, "DELETE", &w(""), None).await;
     m.run("", 2, &new_owner, "DELETE", &o(""), None).await;
     m.rows
+}
+
+/// The workspace and group routes; answers the workspace's id (deleted at the end of the walk).
+async fn workspace_routes(m: &mut Meter<'_>, owner: &User, org: &str) -> String {
+    // Reads in one wave (two when the caller is in a group), each write one transaction.
+    let app = m.app;
+    let o = |p: &str| format!("/orgs/{org}{p}");
+    let ws = m.run("", 2, owner, "POST", &o("/workspaces"), Some(json!({ "name": "Apollo" }))).await;
+    let ws = ws.body["workspace"]["id"].as_str().expect("workspace").to_owned();
+    let w = |p: &str| o(&format!("/workspaces/{ws}{p}"));
+    let group = m.run("", 2, owner, "POST", &o("/groups"), Some(json!({ "name": "Team" }))).await;
+    let group = group.body["group"]["id"].as_str().expect("group").to_owned();
+    let g = |p: &str| o(&format!("/groups/{group}{p}"));
+    m.run("", 2, owner, "PUT", &g("/members/viewer"), None).await;
+    m.run("", 2, owner, "PUT", &w("/members/member"), Some(json!({ "role": "admin" }))).await;
+    m.run("", 4, owner, "PUT", &w(&format!("/groups/{group}")), Some(json!({ "role": "viewer" }))).await;
+    let member = app.user("member");
+    let viewer = app.user("viewer");
+    m.run("workspace admin", 2, &member, "PATCH", &w(""), Some(json!({ "description": "Launch" }))).await;
+    m.run("through a group", 4, &viewer, "GET", &w(""), None).await;
+    m.run("direct", 3, &member, "GET", &w(""), None).await;
+    m.run("", 6, &member, "GET", &w("/members"), None).await;
+    m.run("member, no group", 3, &member, "GET", &o("/workspaces"), None).await;
+    m.run("admin: all", 4, owner, "GET", &o("/workspaces"), None).await;
+    m.run("in one group", 5, owner, "GET", &o("/members/viewer/workspaces"), None).await;
+    m.run("", 2, &member, "GET", &o("/groups"), None).await;
+    m.run("", 1, &member, "GET", &g(""), None).await;
+    m.run("", 3, &member, "GET", &g("/members"), None).await;
+    m.run("", 2, owner, "PATCH", &g(""), Some(json!({ "name": "Core team" }))).await;
+    m.run("", 2, owner, "DELETE", &w("/members/member"), None).await;
+    m.run("", 3, owner, "DELETE", &w(&format!("/groups/{group}")), None).await;
+    m.run("", 2, owner, "DELETE", &g("/members/viewer"), None).await;
+    m.run("", 2, owner, "DELETE", &g(""), None).await;
+
+    ws
 }
 
 /// The table as Markdown.

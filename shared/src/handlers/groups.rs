@@ -19,17 +19,20 @@ use crate::http::response::{created, list, no_content, ok};
 use crate::store::workspaces::WorkspaceWriteError;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    // Each route's future boxed: the largest would otherwise size them all, on the stack.
     serve(app, req, |app, caller, route, req| async move {
         match route.as_str() {
-            "POST /orgs/{orgId}/groups" => create(app, &caller, &req).await,
-            "GET /orgs/{orgId}/groups" => list_groups(app, &caller, &req).await,
-            "GET /orgs/{orgId}/groups/{groupId}" => get(app, &caller, &req).await,
-            "PATCH /orgs/{orgId}/groups/{groupId}" => update(app, &caller, &req).await,
-            "DELETE /orgs/{orgId}/groups/{groupId}" => delete(app, &caller, &req).await,
-            "GET /orgs/{orgId}/groups/{groupId}/members" => members(app, &caller, &req).await,
-            "PUT /orgs/{orgId}/groups/{groupId}/members/{userId}" => add_member(app, &caller, &req).await,
+            "POST /orgs/{orgId}/groups" => Box::pin(create(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/groups" => Box::pin(list_groups(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/groups/{groupId}" => Box::pin(get(app, &caller, &req)).await,
+            "PATCH /orgs/{orgId}/groups/{groupId}" => Box::pin(update(app, &caller, &req)).await,
+            "DELETE /orgs/{orgId}/groups/{groupId}" => Box::pin(delete(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/groups/{groupId}/members" => Box::pin(members(app, &caller, &req)).await,
+            "PUT /orgs/{orgId}/groups/{groupId}/members/{userId}" => {
+                Box::pin(add_member(app, &caller, &req)).await
+            }
             "DELETE /orgs/{orgId}/groups/{groupId}/members/{userId}" => {
-                remove_member(app, &caller, &req).await
+                Box::pin(remove_member(app, &caller, &req)).await
             }
             _ => Err(Error::NotFound),
         }

@@ -24,25 +24,32 @@ use crate::http::response::{created, list, no_content, ok};
 use crate::store::workspaces::{Authority, WorkspaceRead, WorkspaceWriteError};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    // Each route's future boxed: the largest would otherwise size them all, on the stack.
     serve(app, req, |app, caller, route, req| async move {
         match route.as_str() {
-            "POST /orgs/{orgId}/workspaces" => create(app, &caller, &req).await,
-            "GET /orgs/{orgId}/workspaces" => list_workspaces(app, &caller, &req).await,
-            "GET /orgs/{orgId}/workspaces/{workspaceId}" => get(app, &caller, &req).await,
-            "PATCH /orgs/{orgId}/workspaces/{workspaceId}" => update(app, &caller, &req).await,
-            "DELETE /orgs/{orgId}/workspaces/{workspaceId}" => delete(app, &caller, &req).await,
-            "GET /orgs/{orgId}/workspaces/{workspaceId}/members" => members(app, &caller, &req).await,
+            "POST /orgs/{orgId}/workspaces" => Box::pin(create(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/workspaces" => Box::pin(list_workspaces(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(get(app, &caller, &req)).await,
+            "PATCH /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(update(app, &caller, &req)).await,
+            "DELETE /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(delete(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}/members" => {
+                Box::pin(members(app, &caller, &req)).await
+            }
             "PUT /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
-                put_member(app, &caller, &req).await
+                Box::pin(put_member(app, &caller, &req)).await
             }
             "DELETE /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
-                delete_member(app, &caller, &req).await
+                Box::pin(delete_member(app, &caller, &req)).await
             }
-            "PUT /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => grant(app, &caller, &req).await,
+            "PUT /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => {
+                Box::pin(grant(app, &caller, &req)).await
+            }
             "DELETE /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => {
-                revoke(app, &caller, &req).await
+                Box::pin(revoke(app, &caller, &req)).await
             }
-            "GET /orgs/{orgId}/members/{userId}/workspaces" => member_workspaces(app, &caller, &req).await,
+            "GET /orgs/{orgId}/members/{userId}/workspaces" => {
+                Box::pin(member_workspaces(app, &caller, &req)).await
+            }
             _ => Err(Error::NotFound),
         }
     })

@@ -75,7 +75,7 @@ async fn main() {
     let functions: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
 
     eprintln!("round trips per route");
-    let trips = round_trips::measure(&TestApp::spawn().await).await;
+    let trips = Box::pin(round_trips::measure(&TestApp::spawn().await)).await;
     let over_budget: Vec<_> =
         trips.iter().filter(|r| r.dynamodb > r.budget).map(|r| r.route.clone()).collect();
 
