@@ -7,7 +7,7 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p purge -p events -p pre-sign-up)
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p purge -p events -p pre-sign-up)
 log "building release binaries (x86-64, for cold starts)"
 cargo build --release --quiet "${FUNCTIONS[@]}"
 cargo build --release --quiet -p roster-tests --bin bench

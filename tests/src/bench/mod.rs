@@ -8,6 +8,7 @@ pub mod events;
 pub mod latency;
 pub mod scale;
 pub mod size;
+pub mod workspaces;
 
 use std::time::Duration;
 

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use roster::http::routes::Function;
-use roster_tests::bench::{cold_start, contention, deletion, events, latency, machine, scale, size};
+use roster_tests::bench::{
+    cold_start, contention, deletion, events, latency, machine, scale, size, workspaces,
+};
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
 use roster_tests::round_trips;
@@ -73,6 +75,14 @@ async fn main() {
     let requests: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let starts: usize = std::env::var("BENCH_STARTS").ok().and_then(|n| n.parse().ok()).unwrap_or(30);
     let functions: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
+    let shape = (1_000, 20, 10);
+    let ws_requests = (requests / 10).max(20);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("workspaces") {
+        // One section alone, printed, for working on it (BENCHMARKS.md is left as it is).
+        let rows = workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
+        println!("{}", workspaces::markdown(&rows, shape));
+        return;
+    }
 
     eprintln!("round trips per route");
     let trips = Box::pin(round_trips::measure(&TestApp::spawn().await)).await;
@@ -112,6 +122,9 @@ async fn main() {
     eprintln!("events: a change's response to its event on the queue");
     let event_latency = events::run(&TestApp::spawn_with_stream().await, 100).await;
 
+    eprintln!("workspaces: a member reaching 200 of 1,000 workspaces through 20 groups");
+    let ws_rows = workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
+
     eprintln!("contention: concurrent accepts of one link");
     let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
@@ -127,6 +140,7 @@ async fn main() {
          ## Cold start\n\nTargets: ≤ 10 ms to the first poll, ≤ 16 MB peak RSS.\n\n{cold}\n\
          ## Size\n\nTarget: zip ≤ 2.5 MB.\n\n{size}\n\
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
+         ## Workspaces\n\n{workspaces}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
          transaction on the organization's counters, which DynamoDB cancels while another is in \
          flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n\
@@ -139,6 +153,7 @@ async fn main() {
         over = if over_budget.is_empty() { "none".to_owned() } else { over_budget.join(", ") },
         trips = round_trips::markdown(&trips),
         contention = contention::markdown(&contended),
+        workspaces = workspaces::markdown(&ws_rows, shape),
         deletion = deletion::markdown(&deleted),
         events = events::markdown(&event_latency),
         web = deletion::web_markdown(&root),
