@@ -583,3 +583,54 @@ async fn a_removed_members_access_is_purged_and_counted_out() {
         .collect();
     assert!(left.iter().all(|sk| sk == &format!("WS#{apollo}")), "left after the purge: {left:?}");
 }
+
+/// Renames racing member adds: the rename moves the version, the adds the count, and
+/// neither writes the other's back.
+#[tokio::test]
+async fn renames_racing_adds_keep_the_counts() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let team = group(&app, &owner, &org, "Team").await;
+    let users: Vec<User> = (0..6).map(|i| app.user(&format!("u{i}"))).collect();
+    for u in &users {
+        app.add_member(&owner, &org, u, "member").await;
+    }
+    let ws_path = format!("/orgs/{org}/workspaces/{ws}");
+    let group_path = format!("/orgs/{org}/groups/{team}");
+    let adds = users.iter().map(|u| async {
+        let (a, b) = tokio::join!(
+            put_member(&app, &owner, &org, &ws, u, Value::Null),
+            join_group(&app, &owner, &org, &team, u)
+        );
+        (a.status, b.status)
+    });
+    let renames = (0..6).map(|i| {
+        let (ws_path, group_path) = (&ws_path, &group_path);
+        let owner = &owner;
+        let app = &app;
+        async move {
+            let body = json!({ "name": format!("Name {i}") });
+            let (a, b) = tokio::join!(
+                app.call(Some(owner), "PATCH", ws_path, Some(body.clone())),
+                app.call(Some(owner), "PATCH", group_path, Some(body))
+            );
+            (a.status, b.status)
+        }
+    });
+    let (added, renamed) = tokio::join!(futures::future::join_all(adds), futures::future::join_all(renames));
+    assert!(added.iter().all(|s| *s == (201, 201)), "{added:?}");
+    assert!(renamed.iter().all(|(a, b)| [200, 409].contains(a) && [200, 409].contains(b)), "{renamed:?}");
+    let got = app.call(Some(&owner), "GET", &ws_path, None).await;
+    assert_eq!(got.body["workspace"]["memberCount"], 6, "{:?}", got.body);
+    let got = app.call(Some(&owner), "GET", &group_path, None).await;
+    assert_eq!(got.body["group"]["memberCount"], 6, "{:?}", got.body);
+    // A role change keeps the member's groups and workspace memberships.
+    let path = format!("/orgs/{org}/members/{}", users[0].sub);
+    let r = app.call(Some(&owner), "PATCH", &path, Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 200);
+    let access = you(&app, &users[0], &org, &ws).await.unwrap();
+    assert_eq!(access["via"], json!(["direct", format!("group:{team}")]));
+}

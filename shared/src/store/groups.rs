@@ -8,7 +8,6 @@ use super::ops::NEW;
 use super::tx::{Expr, update};
 use super::workspaces::{
     WorkspaceWriteError, actor_condition, delete_versioned, membership_update, org_limit, purge_entry,
-    versioned_put,
 };
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::workspace::{Group, GroupMember, limits};
@@ -116,7 +115,15 @@ impl Store {
     ) -> Result<(), WorkspaceWriteError> {
         let table = self.table();
         let items = vec![
-            versioned_put(table, group_item(org, after), before.version),
+            super::workspaces::rename(
+                table,
+                org,
+                keys::group(&before.id),
+                before.version,
+                after.name.as_str(),
+                after.description.as_str(),
+                None,
+            ),
             actor_check(table, org, actor),
             self.audit_put(org, event),
         ];

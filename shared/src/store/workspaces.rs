@@ -345,7 +345,15 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), WorkspaceWriteError> {
         let table = self.table();
-        let mut items = vec![versioned_put(table, workspace_item(org, after), before.version)];
+        let mut items = vec![rename(
+            table,
+            org,
+            keys::workspace(&before.id),
+            before.version,
+            after.name.as_str(),
+            after.description.as_str(),
+            Some(&after.metadata),
+        )];
         items.extend(authority_checks(table, org, &before.id, authority, false));
         items.push(self.audit_put(org, event));
         self.workspace_transact("update_workspace", items).await
@@ -1152,4 +1160,42 @@ pub(crate) fn delete_cond(table: &str, pk: String, sk: String, condition: Expr) 
         delete = delete.expression_attribute_names(k, v);
     }
     TransactWriteItem::builder().delete(delete.build().expect("table and key are set")).build()
+}
+
+/// The name, description (and metadata) of a workspace or group still at `version`, one
+/// version on. An update, not a put: its member count moves beside it (joins, removals)
+/// without moving the version, and a put would write the count back as read.
+pub(crate) fn rename(
+    table: &str,
+    org: &OrgId,
+    sk: String,
+    version: u64,
+    name: &str,
+    description: &str,
+    metadata: Option<&crate::domain::Metadata>,
+) -> TransactWriteItem {
+    let mut set = Expr::new("SET #name = :name, #description = :description, #v = :next")
+        .name("#name", "name")
+        .name("#description", "description")
+        .name("#v", VERSION)
+        .value(":name", s(name))
+        .value(":description", s(description))
+        .value(":next", n(version + 1));
+    if let Some(metadata) = metadata {
+        set = if metadata.is_empty() {
+            Expr { text: format!("{} REMOVE #metadata", set.text), ..set }
+                .name("#metadata", super::codec::METADATA)
+        } else {
+            Expr { text: format!("{}, #metadata = :metadata", set.text), ..set }
+                .name("#metadata", super::codec::METADATA)
+                .value(":metadata", s(metadata.to_json()))
+        };
+    }
+    let condition = if version == 0 {
+        Expr::new("attribute_exists(PK) AND (attribute_not_exists(#v) OR #v = :v)")
+    } else {
+        Expr::new("attribute_exists(PK) AND #v = :v")
+    }
+    .value(":v", n(version));
+    update(table, keys::org(org), sk, set, condition)
 }
