@@ -125,6 +125,8 @@ async fn every_change(app: &TestApp) -> (String, Vec<Value>) {
     let dave = app.user("dave");
     app.call(Some(&dave), "POST", "/invitations/accept", Some(json!({ "token": link_token }))).await;
     app.call(Some(&owner), "DELETE", &o(&format!("/invite-links/{link_id}")), None).await;
+    // Boxed: the workspace and group routes' futures are large for a test thread's stack.
+    Box::pin(workspace_and_group_changes(app, &owner, &org, "dave")).await;
     app.call(Some(&owner), "PATCH", &o(""), Some(json!({ "name": "Events Inc." }))).await;
     app.call(Some(&owner), "PATCH", &o("/members/dave"), Some(json!({ "metadata": { "team": "a" } }))).await;
     app.call(Some(&owner), "DELETE", &o("/members/dave"), None).await;
@@ -137,6 +139,44 @@ async fn every_change(app: &TestApp) -> (String, Vec<Value>) {
     trail.reverse();
     assert_eq!(app.call(Some(&bob), "DELETE", &o(""), None).await.status, 204);
     (org, trail)
+}
+
+/// Every workspace and group action, and an invitation's workspaces and groups changed, with
+/// `member` (an active member) as the one added and removed.
+async fn workspace_and_group_changes(
+    app: &TestApp,
+    owner: &roster_tests::harness::User,
+    org: &str,
+    member: &str,
+) {
+    let o = |p: &str| format!("/orgs/{org}{p}");
+    let call = |method: &'static str, path: String, body: Option<Value>| async move {
+        let answer = Box::pin(app.call(Some(owner), method, &path, body)).await;
+        assert!(answer.status < 300, "{method} {path}: {} {}", answer.status, answer.body);
+        answer
+    };
+    let created = call("POST", o("/workspaces"), Some(json!({ "name": "Site" }))).await;
+    let ws = created.body["workspace"]["id"].as_str().unwrap().to_owned();
+    let w = |p: &str| o(&format!("/workspaces/{ws}{p}"));
+    call("PATCH", w(""), Some(json!({ "description": "The public site" }))).await;
+    let created = call("POST", o("/groups"), Some(json!({ "name": "Design" }))).await;
+    let group = created.body["group"]["id"].as_str().unwrap().to_owned();
+    let g = |p: &str| o(&format!("/groups/{group}{p}"));
+    call("PATCH", g(""), Some(json!({ "name": "Designers" }))).await;
+    let invite = json!({ "invitations": [{ "email": app.email("frank"), "workspaces": [{ "id": ws }] }] });
+    let invited = call("POST", o("/invitations"), Some(invite)).await;
+    let invitation = invited.body["results"][0]["invitation"]["id"].as_str().unwrap().to_owned();
+    call("PATCH", o(&format!("/invitations/{invitation}")), Some(json!({ "groups": [group] }))).await;
+    call("DELETE", o(&format!("/invitations/{invitation}")), None).await;
+    call("PUT", g(&format!("/members/{member}")), None).await;
+    call("PUT", w(&format!("/members/{member}")), Some(json!({ "role": "viewer" }))).await;
+    call("PUT", w(&format!("/members/{member}")), Some(json!({}))).await;
+    call("PUT", w(&format!("/groups/{group}")), Some(json!({ "role": "member" }))).await;
+    call("DELETE", w(&format!("/groups/{group}")), None).await;
+    call("DELETE", w(&format!("/members/{member}")), None).await;
+    call("DELETE", g(&format!("/members/{member}")), None).await;
+    call("DELETE", g(""), None).await;
+    call("DELETE", w(""), None).await;
 }
 
 #[tokio::test]
@@ -171,6 +211,20 @@ async fn every_change_is_published_once_in_order_with_what_changed() {
         "ownership.transferred",
         "member.left",
         "org.deleted",
+        "invitation.updated",
+        "workspace.created",
+        "workspace.updated",
+        "workspace.deleted",
+        "workspace.member_added",
+        "workspace.member_updated",
+        "workspace.member_removed",
+        "workspace.group_granted",
+        "workspace.group_revoked",
+        "group.created",
+        "group.updated",
+        "group.deleted",
+        "group.member_added",
+        "group.member_removed",
     ] {
         assert!(actions.contains(&action), "{action} was published");
     }
