@@ -80,7 +80,7 @@ async fn effective_roles_come_from_the_org_role_direct_membership_and_groups() {
     // A group's grant raises her; her direct membership stays listed as a source.
     let team = group(&app, &owner, &org, "Engineering").await;
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
-    assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 201);
     let access = you(&app, &mia, &org, &ws).await.unwrap();
     assert_eq!(access, json!({ "role": "admin", "via": ["direct", format!("group:{team}")] }));
     // The viewer gets in through the group alone.
@@ -158,7 +158,7 @@ async fn removal_and_suspension_end_access_at_once_and_a_rejoin_brings_none_back
     let other = workspace(&app, &owner, &org, "Zeus").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia, json!("admin")).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
-    assert_eq!(grant(&app, &owner, &org, &other, &team, "member").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &other, &team, "member").await.status, 201);
     assert_eq!(workspace_ids(&app, &mia, &org, &mia.sub).await.len(), 2);
 
     app.suspend(&owner, &org, &mia.sub).await;
@@ -196,8 +196,8 @@ async fn deleted_workspaces_and_groups_are_gone_at_once_then_purged() {
     let team = group(&app, &owner, &org, "Team").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia, Value::Null).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
-    assert_eq!(grant(&app, &owner, &org, &keep, &team, "viewer").await.status, 200);
-    assert_eq!(grant(&app, &owner, &org, &ws, &team, "viewer").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &keep, &team, "viewer").await.status, 201);
+    assert_eq!(grant(&app, &owner, &org, &ws, &team, "viewer").await.status, 201);
 
     let gone = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/groups/{team}"), None).await;
     assert_eq!(gone.status, 204, "{:?}", gone.body);
@@ -239,7 +239,7 @@ async fn removal_racing_an_add_never_leaves_access() {
     let org = app.create_org(&owner, "Acme").await;
     let ws = workspace(&app, &owner, &org, "Apollo").await;
     let team = group(&app, &owner, &org, "Team").await;
-    assert_eq!(grant(&app, &owner, &org, &ws, &team, "member").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &ws, &team, "member").await.status, 201);
     for round in 0..6 {
         let user = app.user(&format!("racer{round}"));
         app.add_member(&owner, &org, &user, "member").await;
@@ -277,7 +277,7 @@ async fn a_group_deleted_while_granted_grants_nothing() {
             app.call(Some(&owner), "DELETE", &path, None)
         );
         assert_eq!(deleted.status, 204, "{:?}", deleted.body);
-        assert!([200, 404].contains(&granted.status), "{:?}", granted.body);
+        assert!([201, 404].contains(&granted.status), "{:?}", granted.body);
         assert_eq!(you(&app, &mia, &org, &ws).await, Err(404));
     }
 }
@@ -389,7 +389,7 @@ async fn invitations_and_links_carry_workspaces_and_groups_into_the_join() {
     let (apollo, zeus) =
         (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
     let team = group(&app, &owner, &org, "Team").await;
-    assert_eq!(grant(&app, &owner, &org, &zeus, &team, "member").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &zeus, &team, "member").await.status, 201);
 
     let extra = json!({ "workspaces": [{ "id": apollo, "role": "viewer" }], "groups": [team] });
     let invited = invite_with(&app, &owner, &org, &ivy, extra).await;
@@ -630,7 +630,26 @@ async fn renames_racing_adds_keep_the_counts() {
     let path = format!("/orgs/{org}/members/{}", users[0].sub);
     let r = app.call(Some(&owner), "PATCH", &path, Some(json!({ "role": "viewer" }))).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 200);
+    assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 201);
     let access = you(&app, &users[0], &org, &ws).await.unwrap();
     assert_eq!(access["via"], json!(["direct", format!("group:{team}")]));
+}
+
+/// An invitation whose creator has left admits nobody, so a workspace lists no invitee by it.
+#[tokio::test]
+async fn a_workspace_lists_only_invitees_whose_invitation_still_admits() {
+    let app = TestApp::spawn().await;
+    let (owner, admin, ivy) = (app.user("owner"), app.user("admin"), app.user("ivy"));
+    let org = app.create_org(&owner, "Acme").await;
+    app.add_member(&owner, &org, &admin, "admin").await;
+    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let invited = invite_with(&app, &admin, &org, &ivy, json!({ "workspaces": [{ "id": ws }] })).await;
+    assert_eq!(invited.body["results"][0]["status"], "invited", "{:?}", invited.body);
+    let list_path = format!("/orgs/{org}/workspaces/{ws}/members");
+    let rows = app.call(Some(&owner), "GET", &list_path, None).await.body["members"].clone();
+    assert_eq!(rows[0]["status"], "invited");
+    let path = format!("/orgs/{org}/members/{}", admin.sub);
+    assert_eq!(app.call(Some(&owner), "DELETE", &path, None).await.status, 204);
+    let rows = app.call(Some(&owner), "GET", &list_path, None).await.body["members"].clone();
+    assert_eq!(rows, json!([]));
 }

@@ -155,14 +155,8 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if after == before {
             return ok(&json!({ "group": before }));
         }
-        let event = event(
-            app,
-            caller,
-            AuditAction::GroupUpdated,
-            before.id.to_string(),
-            json!({ "before": { "name": before.name, "description": before.description },
-                    "after": { "name": after.name, "description": after.description } }),
-        );
+        let event =
+            event(app, caller, AuditAction::GroupUpdated, before.id.to_string(), changes(&before, &after));
         match app.store.update_group(&org, &seen.me, &before, &after, &event).await {
             Ok(()) => {
                 after.version += 1;
@@ -173,6 +167,18 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         }
     }
     Err(stale())
+}
+
+/// What an update changed, field by field: `{before: {...}, after: {...}}`.
+fn changes(before: &Group, after: &Group) -> Value {
+    let (mut was, mut is) = (json!({}), json!({}));
+    if before.name != after.name {
+        (was["name"], is["name"]) = (json!(before.name), json!(after.name));
+    }
+    if before.description != after.description {
+        (was["description"], is["description"]) = (json!(before.description), json!(after.description));
+    }
+    json!({ "before": was, "after": is })
 }
 
 async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {

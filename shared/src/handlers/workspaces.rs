@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use super::{after, authorized_input, next_cursor, org_id, serve};
 use crate::App;
+use crate::domain::invitation::Vouched;
+use crate::domain::standing;
 use crate::domain::text::Description;
 use crate::domain::workspace::{
     self, Access, GroupGrant, Workspace, WorkspaceMember, WorkspaceRole, same_joining,
@@ -258,8 +260,7 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             caller,
             AuditAction::WorkspaceUpdated,
             before.id.to_string(),
-            json!({ "before": { "name": before.name, "description": before.description },
-                    "after": { "name": after.name, "description": after.description } }),
+            changes(&before, &after),
         );
         match app.store.update_workspace(&org, authority, &before, &after, &event).await {
             Ok(()) => {
@@ -271,6 +272,21 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         }
     }
     Err(stale())
+}
+
+/// What an update changed, field by field: `{before: {...}, after: {...}}`.
+fn changes(before: &Workspace, after: &Workspace) -> Value {
+    let (mut was, mut is) = (json!({}), json!({}));
+    if before.name != after.name {
+        (was["name"], is["name"]) = (json!(before.name), json!(after.name));
+    }
+    if before.description != after.description {
+        (was["description"], is["description"]) = (json!(before.description), json!(after.description));
+    }
+    if before.metadata != after.metadata {
+        (was["metadata"], is["metadata"]) = (json!(before.metadata), json!(after.metadata));
+    }
+    json!({ "before": was, "after": is })
 }
 
 async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -341,7 +357,12 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     );
     seen?;
     let (page, grants, invitees) = (page?, grants?, invitees?);
-    let users: Vec<UserId> = page.items.iter().map(|d| d.user_id.clone()).collect();
+    // The page's members, and whoever vouches for the invitees (an invitation whose creator
+    // left or was demoted admits nobody, so it lists nobody).
+    let mut users: Vec<UserId> = page.items.iter().map(|d| d.user_id.clone()).collect();
+    users.extend(invitees.iter().map(|i| i.vouched_by().clone()));
+    users.sort();
+    users.dedup();
     let group_ids: Vec<&GroupId> = grants.iter().map(|g| &g.group_id).collect();
     let (memberships, groups) =
         tokio::try_join!(app.store.memberships(&org, &users), app.store.groups_by_id(&org, &group_ids))?;
@@ -352,6 +373,9 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     let mut rows: Vec<Value> = invitees
         .iter()
         .filter(|i| i.declined_at.is_none() && !i.is_expired_at(now))
+        .filter(|i| {
+            standing::verdict(memberships.get(i.vouched_by().as_str()), i.voucher(), i.role).is_none()
+        })
         .filter_map(|i| {
             let assigned = i.workspaces.iter().find(|w| w.id == ws)?;
             let effective = assigned.role.unwrap_or_else(|| WorkspaceRole::of_org_role(i.role));
@@ -533,6 +557,7 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
             json!({ "groupId": group, "groupName": group_item.name, "role": role, "from": before.as_ref().map(|b| b.role) }),
         );
         match app.store.put_grant(&org, Authority::Org(&seen.me), before.as_ref(), &after, &event).await {
+            Ok(()) if before.is_none() => return created(&json!({ "grant": after })),
             Ok(()) => return ok(&json!({ "grant": after })),
             Err(WorkspaceWriteError::Stale) => continue,
             Err(WorkspaceWriteError::Refused(e)) => return Err(e),

@@ -64,7 +64,7 @@ pub async fn run(
         for ws in &ids[g * per_group..(g + 1) * per_group] {
             let path = format!("/orgs/{large}/workspaces/{ws}/groups/{group}");
             let r = app.call(Some(&owner), "PUT", &path, Some(json!({ "role": "member" }))).await;
-            assert_eq!(r.status, 200, "{:?}", r.body);
+            assert_eq!(r.status, 201, "{:?}", r.body);
         }
     }
     let small = app.create_org(&owner, "Small").await;
