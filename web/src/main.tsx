@@ -43,10 +43,12 @@ function App() {
   else if (path === "/") page = <OrgList />;
   else {
     const org = match("/o/:orgId/:tab", path) ?? match("/o/:orgId", path);
-    const member = match("/o/:orgId/members/:userId", path);
-    const tab = (org?.tab ?? "members") as Tab;
-    if (member) page = <OrgPage orgId={member.orgId!} tab="members" userId={member.userId!} />;
-    else if (org && ["members", "links", "activity", "settings"].includes(tab)) page = <OrgPage orgId={org.orgId!} tab={tab} />;
+    // A member's, a workspace's or a group's page, under its tab.
+    const item = match("/o/:orgId/:tab/:id", path);
+    const tab = (item?.tab ?? org?.tab ?? "members") as Tab;
+    if (item && ["members", "workspaces", "groups"].includes(tab)) page = <OrgPage orgId={item.orgId!} tab={tab} item={item.id!} />;
+    else if (org && !item && ["members", "workspaces", "groups", "links", "activity", "settings"].includes(tab))
+      page = <OrgPage orgId={org.orgId!} tab={tab} />;
     else page = <NotFound />;
   }
 

@@ -2,6 +2,7 @@
 // stays inside) and Escape closes it.
 import type { ComponentChildren } from "preact";
 import { useEffect, useId, useRef } from "preact/hooks";
+import { useAction } from "./useAction";
 
 type Props = { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean };
 
@@ -72,4 +73,18 @@ export function Confirm(props: {
       </div>
     </Dialog>
   );
+}
+
+/** A confirmation that runs `onYes` itself: busy meanwhile, a refusal said in the dialog, and
+ * closed (by the caller, in `onYes`) once done. */
+export function Ask(props: {
+  title: string;
+  body: ComponentChildren;
+  confirm: string;
+  danger?: boolean;
+  onYes: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { busy, error, run } = useAction();
+  return <Confirm {...props} busy={busy} error={error} onConfirm={() => void run(props.onYes, { leaving: true })} />;
 }

@@ -3,13 +3,14 @@
 import type { Role } from "../api/client";
 import { ROLE_LABEL } from "../roles";
 
-/** The `<option>`s of a role drop-down, each role by its label. */
-export function RoleOptions({ roles }: { roles: readonly Role[] }) {
+/** The `<option>`s of a role drop-down, each role by its label (an organization role's, or
+ * those of `labels`: a workspace's roles). */
+export function RoleOptions<R extends string = Role>({ roles, labels }: { roles: readonly R[]; labels?: Record<R, string> }) {
   return (
     <>
       {roles.map((r) => (
         <option key={r} value={r}>
-          {ROLE_LABEL[r]}
+          {(labels ?? (ROLE_LABEL as Record<string, string>))[r]}
         </option>
       ))}
     </>

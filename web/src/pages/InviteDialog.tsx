@@ -1,5 +1,6 @@
 // "Invite members": role groups (addresses typed or pasted as chips, and the role they get),
-// sent as one request. Mistakes that can be seen before sending are marked on their chips and
+// and the workspaces and groups they all join on accepting ("Assign workspaces"), sent as one
+// request. Mistakes that can be seen before sending are marked on their chips and
 // hold the sending back; after sending, each address's result is said in words, and the
 // addresses the API refused stay in the dialog to be fixed and sent again. Nothing is shown
 // as done before the API has answered.
@@ -13,6 +14,8 @@ import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { AddressField, chipText, type Chip, type Mark } from "./invite/AddressField";
 import { plausible, split, suggestion, withDomain, type Mode } from "./invite/addresses";
+import { AssignSection } from "./workspaces/AssignSection";
+import { assignment, type Assigned } from "./workspaces/assigned";
 import type { OrgContext } from "./orgContext";
 
 /** At most this many addresses in one request (API.md, "Invite"). */
@@ -52,6 +55,8 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
   const firstRole: Role = roles.includes("member") ? "member" : roles[0]!;
   const [groups, setGroups] = useState<Group[]>([{ key: 0, role: firstRole, chips: [], text: "" }]);
   const [expires, setExpires] = useState("");
+  // Workspaces and groups every invitation of the batch gives.
+  const [assigned, setAssigned] = useState<Assigned[]>([]);
   const { busy, error, setError, run } = useAction();
   // The results reported as done, across sends, and whether anything was sent yet.
   const [done, setDone] = useState<(InviteResult & { role: Role })[]>([]);
@@ -180,7 +185,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
     }
     void run(async () => {
       const body = {
-        invitations: chips.map((x) => ({ email: x.chip.email, role: x.role })),
+        invitations: chips.map((x) => ({ email: x.chip.email, role: x.role, ...assignment(assigned) })),
         ...(expires ? { expiresInHours: Number(expires) } : {}),
       };
       const answer = await ok(
@@ -312,6 +317,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
               Add another role group
             </button>
           )}
+          <AssignSection orgId={context.org.id} value={assigned} onChange={setAssigned} />
           <div class="invite-foot">
             <ExpirySelect value={expires} onChange={setExpires} />
             <p class="muted count" aria-live="polite">

@@ -17,6 +17,8 @@ import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { useJoins, type Join } from "./links/joins";
+import { AssignSection } from "./workspaces/AssignSection";
+import { assignment, type Assigned } from "./workspaces/assigned";
 import type { OrgContext } from "./orgContext";
 
 /** A link's status as the API gives it, as a badge (the members list's colours). */
@@ -261,6 +263,7 @@ function CreateLink({
   const [label, setLabel] = useState("");
   const [expires, setExpires] = useState("");
   const [max, setMax] = useState("");
+  const [assigned, setAssigned] = useState<Assigned[]>([]);
   const [invalid, setInvalid] = useState<"label" | "uses" | null>(null);
   const [confirming, setConfirming] = useState(false);
   const { busy, error, setError, run } = useAction();
@@ -296,6 +299,7 @@ function CreateLink({
       ...(label.trim() ? { label: label.trim() } : {}),
       ...(expires ? { expiresInHours: Number(expires) } : {}),
       ...(uses ? { maxUses: Number(uses) } : {}),
+      ...assignment(assigned),
     };
   };
 
@@ -309,6 +313,7 @@ function CreateLink({
           api.POST("/orgs/{orgId}/invite-links", { params: { path: { orgId: context.org.id } }, body: asked }),
         );
         setLabel("");
+        setAssigned([]);
         onCreated(answer.link);
       } catch (e) {
         const { message, field } = refusal(e);
@@ -378,6 +383,7 @@ function CreateLink({
             }}
           />
         </label>
+        <AssignSection orgId={context.org.id} value={assigned} onChange={setAssigned} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Creating…" : "Create invite link"}
         </button>

@@ -1,7 +1,8 @@
 // One member: the facts of their membership and what the viewer may do to it (the members
 // table's actions, members/actions.tsx: change the role, proposed then saved and confirmed;
-// suspend or reactivate; make owner; remove), and, for admins and owners, the audit events
-// they took part in (as actor or target). The API has no per-member audit filter, so the
+// suspend or reactivate; make owner; remove), their workspaces (to themselves and to admins
+// and owners), and, for admins and owners, the audit events they took part in (as actor or
+// target). The API has no per-member audit filter, so the
 // organization's trail is read page by page and filtered here.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent, type Member } from "../api/client";
@@ -16,7 +17,11 @@ import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { useMemberActions } from "./members/actions";
 import { remember, useNames } from "./members/names";
+import { lazy } from "../components/lazy";
 import type { OrgContext } from "./orgContext";
+
+/** A member's workspaces: with the workspace pages, loaded when first shown. */
+const MemberWorkspaces = lazy(() => import("./WorkspacePages").then((m) => m.MemberWorkspaces));
 
 /** Audit pages read per "Load more" at most, and the matches that end it early. */
 const PAGES_PER_READ = 5;
@@ -165,6 +170,7 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
         )}
       </div>
       {actions.dialogs}
+      {(admin || member.userId === me.userId) && <MemberWorkspaces orgId={org.id} userId={member.userId} who={who} />}
       {admin && <MemberEvents context={context} userId={member.userId} who={displayName(member)} name={name} />}
     </div>
   );

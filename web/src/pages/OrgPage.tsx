@@ -17,7 +17,15 @@ import { Activity } from "./Activity";
 import { MemberDetails } from "./MemberDetails";
 import { Settings } from "./Settings";
 import { OrgSwitcher } from "./OrgSwitcher";
+import { lazy } from "../components/lazy";
 import type { OrgContext, Seats, Tab } from "./orgContext";
+
+// The workspace and group pages load when first opened (build.mjs: code splitting).
+const pages = () => import("./WorkspacePages");
+const Workspaces = lazy(() => pages().then((m) => m.Workspaces));
+const WorkspacePage = lazy(() => pages().then((m) => m.WorkspacePage));
+const Groups = lazy(() => pages().then((m) => m.Groups));
+const GroupPage = lazy(() => pages().then((m) => m.GroupPage));
 
 type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean };
 
@@ -39,7 +47,8 @@ async function activeOwners(orgId: string): Promise<number | null> {
   return null;
 }
 
-export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userId?: string }) {
+/** `item`: a member's, workspace's or group's id (as `tab` says), for its own page. */
+export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: string }) {
   const [ctx, setCtx] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   // What the page showed last: once it loaded, a 404 means the person lost access meanwhile.
@@ -119,7 +128,11 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
 
   const context: OrgContext = { ...ctx, reload };
   const admin = canInvite(ctx.me.role);
-  const tabs: [Tab, string][] = [["members", "Members"]];
+  const tabs: [Tab, string][] = [
+    ["members", "Members"],
+    ["workspaces", "Workspaces"],
+    ["groups", "Groups"],
+  ];
   if (admin) tabs.push(["links", "Invite links"], ["activity", "Activity"], ["settings", "Settings"]);
 
   return (
@@ -135,7 +148,7 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
             <h1 ref={heading} tabIndex={-1}>
               {ctx.org.name}
             </h1>
-            <OrgSwitcher context={context} tab={tab} detail={!!userId} />
+            <OrgSwitcher context={context} tab={tab} detail={!!item} />
           </div>
           <p class="muted">
             You are {article(ctx.me.role)} {ROLE_LABEL[ctx.me.role].toLowerCase()}. {ctx.org.memberCount}{" "}
@@ -155,15 +168,23 @@ export function OrgPage({ orgId, tab, userId }: { orgId: string; tab: Tab; userI
           <a
             key={id}
             href={`/o/${orgId}/${id}`}
-            aria-current={tab === id && !userId ? "page" : undefined}
+            aria-current={tab === id ? (item ? "true" : "page") : undefined}
             onClick={onLinkClick}
           >
             {label}
           </a>
         ))}
       </nav>
-      {userId ? (
-        <MemberDetails context={context} userId={userId} />
+      {item && tab === "members" ? (
+        <MemberDetails context={context} userId={item} />
+      ) : item && tab === "workspaces" ? (
+        <WorkspacePage context={context} workspaceId={item} />
+      ) : item && tab === "groups" ? (
+        <GroupPage context={context} groupId={item} />
+      ) : tab === "workspaces" ? (
+        <Workspaces context={context} />
+      ) : tab === "groups" ? (
+        <Groups context={context} />
       ) : tab === "links" && admin ? (
         <Links context={context} />
       ) : tab === "activity" && admin ? (

@@ -2,7 +2,8 @@
 // button pattern) listing the person's organizations with their role (one where they are
 // suspended is marked, and cannot be opened), then Settings (admins and owners) and "Create
 // organization". Switching keeps the tab when the person may see it in the other organization
-// (an admin's Invite links, Activity and Settings), else opens its Members.
+// (Workspaces and Groups, an admin's Invite links, Activity and Settings), else opens its
+// Members.
 //
 // Keys: Enter, Space or ↓ open it on the first item, ↑ on the last; ↑ ↓ move (and wrap), Home
 // and End go to the first and last, a letter to the next organization starting with it;
@@ -13,13 +14,13 @@ import { sentence } from "../api/messages";
 import { navigate } from "../router";
 import { canInvite, ROLE_LABEL } from "../roles";
 import { CreateOrgDialog } from "./CreateOrg";
-import type { OrgContext, Tab } from "./orgContext";
+import { EVERYONE, type OrgContext, type Tab } from "./orgContext";
 
 /** Where switching to `to` leads from `tab` (`detail`: a member's page, which is not kept). */
 export function switchPath(to: ListedOrg, tab: Tab, detail: boolean): string {
   const { membership } = to;
   const admin = "role" in membership && membership.status === "active" && canInvite(membership.role);
-  return `/o/${to.org.id}/${!detail && admin ? tab : "members"}`;
+  return `/o/${to.org.id}/${!detail && (admin || EVERYONE.includes(tab)) ? tab : "members"}`;
 }
 
 const suspended = (o: ListedOrg) => o.membership.status === "suspended";

@@ -2,7 +2,10 @@
 // tabs and the page that holds them do not import each other.
 import type { Member, Org } from "../api/client";
 
-export type Tab = "members" | "links" | "activity" | "settings";
+export type Tab = "members" | "workspaces" | "groups" | "links" | "activity" | "settings";
+
+/** Tabs every active member sees (the others are for admins and owners). */
+export const EVERYONE: Tab[] = ["members", "workspaces", "groups"];
 
 export type Seats = { limit: number; used: number };
 

@@ -12,14 +12,16 @@ const ADMIN_CAN = "invite people, change roles of members and viewers, and remov
 /** The row's role: the drop-down (showing the proposed role, if any), then Save and Cancel
  * while a role is proposed. Focus goes back to the drop-down when they go. `locked`: why the
  * role cannot change now, said beside the disabled drop-down. */
-export function RoleCell(props: {
+export function RoleCell<R extends string = Role>(props: {
   name: string;
-  current: Role;
-  choices: Role[];
-  proposed: Role | undefined;
+  current: R;
+  choices: R[];
+  /** Labels of the choices when they are not organization roles (a workspace's). */
+  labels?: Record<R, string>;
+  proposed: R | undefined;
   busy: boolean;
   locked?: string | undefined;
-  onPropose: (to: Role | null) => void;
+  onPropose: (to: R | null) => void;
   onSave: () => void;
 }) {
   const { name, current, proposed, busy, locked } = props;
@@ -51,7 +53,7 @@ export function RoleCell(props: {
         class={proposed ? "proposed" : undefined}
         value={proposed ?? current}
         onChange={(e) => {
-          const to = e.currentTarget.value as Role;
+          const to = e.currentTarget.value as R;
           props.onPropose(to === current ? null : to);
         }}
         onKeyDown={(e) => {
@@ -61,7 +63,10 @@ export function RoleCell(props: {
           }
         }}
       >
-        <RoleOptions roles={props.choices.includes(current) ? props.choices : [current, ...props.choices]} />
+        <RoleOptions
+          roles={props.choices.includes(current) ? props.choices : [current, ...props.choices]}
+          labels={props.labels}
+        />
       </select>
       {proposed && (
         <span class="role-actions">
