@@ -8,11 +8,14 @@ cd "$ROOT"
 
 install_stack
 FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p purge -p events -p pre-sign-up)
-log "building release binaries (x86-64, for cold starts)"
-cargo build --release --quiet "${FUNCTIONS[@]}"
+# BENCH_ONLY=workspaces: that section alone, through the handlers in process (no binaries).
+if [ -z "${BENCH_ONLY:-}" ]; then
+  log "building release binaries (x86-64, for cold starts)"
+  cargo build --release --quiet "${FUNCTIONS[@]}"
+fi
 cargo build --release --quiet -p roster-tests --bin bench
-if [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ] \
-   || [ ! -f target/lambda/pre-sign-up/bootstrap ]; then
+if [ -z "${BENCH_ONLY:-}" ] && { [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ] \
+   || [ ! -f target/lambda/pre-sign-up/bootstrap ] || [ ! -f target/lambda/workspaces/bootstrap ]; }; then
   log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
   bash infra/check.sh
 fi

@@ -78,9 +78,20 @@ async fn main() {
     let shape = (1_000, 20, 10);
     let ws_requests = (requests / 10).max(20);
     if std::env::var("BENCH_ONLY").as_deref() == Ok("workspaces") {
-        // One section alone, printed, for working on it (BENCHMARKS.md is left as it is).
+        // That section alone, written into BENCHMARKS.md in place of its previous figures
+        // (the other sections keep theirs, from the run that made them).
         let rows = workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
-        println!("{}", workspaces::markdown(&rows, shape));
+        let section = format!(
+            "## Workspaces\n\nMeasured alone (`BENCH_ONLY=workspaces make bench`) on {}, on {}.\n\n{}\n",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            machine(),
+            workspaces::markdown(&rows, shape)
+        );
+        let path = root.join("BENCHMARKS.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, replace_section(&report, "## Workspaces", "## Contention", &section))
+            .expect("write BENCHMARKS.md");
+        println!("{section}");
         return;
     }
 
@@ -167,4 +178,19 @@ async fn main() {
     );
     std::fs::write(root.join("BENCHMARKS.md"), &report).expect("write BENCHMARKS.md");
     println!("{report}");
+}
+
+/// `report` with the section starting at `heading` replaced by `section` (which ends where
+/// the next `## ` heading starts), or, without one, `section` put before `before` (or at the
+/// end).
+fn replace_section(report: &str, heading: &str, before: &str, section: &str) -> String {
+    if let Some(start) = report.find(&format!("{heading}\n")) {
+        let rest = &report[start + heading.len()..];
+        let end = rest.find("\n## ").map_or(report.len(), |i| start + heading.len() + i + 1);
+        return format!("{}{section}{}", &report[..start], &report[end..]);
+    }
+    match report.find(&format!("{before}\n")) {
+        Some(at) => format!("{}{section}\n{}", &report[..at], &report[at..]),
+        None => format!("{report}\n{section}"),
+    }
 }
