@@ -24,13 +24,18 @@ async function groupOf(owner: Person, orgId: string, name: string): Promise<stri
 }
 
 /** Types `text` into the type-ahead labelled `label` and picks the option named `option` with
- * the keyboard (↓ until it is marked, then Enter). */
-async function pick(page: Page, scope: Page | Locator, label: string, text: string, option: string) {
+ * the keyboard (↓ until it is marked, then Enter); `screen`: axe-core and a screenshot while
+ * the list is open. */
+async function pick(page: Page, scope: Page | Locator, label: string, text: string, option: string, screen?: string) {
   const field = scope.getByRole("combobox", { name: label });
   await field.click();
   await field.pressSequentially(text);
   const listbox = scope.getByRole("listbox", { name: label });
   await listbox.getByRole("option", { name: option }).waitFor();
+  if (screen) {
+    await checkA11y(page, screen);
+    await shot(page, screen.replace(/\W+/g, "-").replace(/-$/, ""));
+  }
   for (let i = 0; i < 8; i++) {
     const marked = listbox.locator('[role=option][aria-selected="true"]');
     if (((await marked.textContent()) ?? "").startsWith(option)) break;
@@ -68,7 +73,7 @@ test("an admin creates a workspace, adds a member with a role and sees their eff
   await shot(page, "workspace-new");
 
   // Ben, found by the start of his name, with the keyboard; he gets Viewer here.
-  await pick(page, page, "Add member", "bene", "Benedict");
+  await pick(page, page, "Add member", "bene", "Benedict", "workspace (type-ahead open)");
   await page.getByRole("button", { name: "Choose someone other than Benedict" }).waitFor();
   await page.getByLabel("Role here").selectOption("viewer");
   await checkA11y(page, "workspace (adding a member)");
@@ -237,7 +242,7 @@ test("the invite dialog assigns a workspace; the invitee joins it on accepting t
   const dialog = page.getByRole("dialog", { name: "Invite members" });
   await page.keyboard.type(`${jude.email},`);
   await dialog.getByRole("button", { name: "Assign workspaces" }).click();
-  await pick(page, dialog, "Add a workspace or group", ws.name.slice(0, 4), ws.name);
+  await pick(page, dialog, "Add a workspace or group", ws.name.slice(0, 4), ws.name, "invite dialog (workspace type-ahead)");
   const assigned = dialog.getByRole("list", { name: "Assigned workspaces and groups" });
   await assigned.getByRole("combobox", { name: `Role in ${ws.name}` }).selectOption("viewer");
   await dialog.getByRole("button", { name: "Assign workspaces (1 chosen)" }).waitFor();
@@ -365,4 +370,34 @@ test("a plain member sees no management controls; a workspace admin may rename a
   await admin.getByRole("button", { name: `Actions for ${ws.name} 2` }).click();
   assert.deepEqual(await admin.getByRole("menuitem").allTextContents(), ["Rename"]);
   await admin.keyboard.press("Escape");
+});
+
+test("a refusal is said in words: a member already in 100 groups joins no other", async () => {
+  const owner = person("petra");
+  const quinn = person("quinn");
+  const orgId = await orgOf(owner);
+  await addMember(owner, orgId, quinn, "member");
+  const ids: string[] = [];
+  for (let i = 0; i < 101; i++) ids.push(await groupOf(owner, orgId, `Team ${String(i).padStart(3, "0")}`));
+  for (const id of ids.slice(0, 100)) await apiAs(owner, "PUT", `/orgs/${orgId}/groups/${id}/members/${quinn.sub}`);
+  const page = await pageFor(browser(), owner, `/o/${orgId}/groups/${ids[100]}`);
+  await page.getByRole("heading", { name: "Team 100", level: 2 }).waitFor();
+  await pick(page, page, "Add member", "quinn", "Quinn");
+  await page
+    .getByRole("alert")
+    .getByText("That would go past a limit of this service: a member may belong to at most 100 groups. Remove something no longer needed first.")
+    .waitFor();
+  await page.getByText("No members yet.").waitFor();
+  await checkA11y(page, "group (limit reached)");
+  await shot(page, "group-limit");
+  // The list pages: 50 at a time (ids are in the order made), then "Load more".
+  await page.getByRole("link", { name: "Back to groups" }).click();
+  await row(page, "Team 049").waitFor();
+  assert.equal(await row(page, "Team 050").count(), 0);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await row(page, "Team 099").waitFor();
+  await page.getByRole("button", { name: "Load more" }).click();
+  await row(page, "Team 100").waitFor();
+  await page.getByRole("button", { name: "Load more" }).waitFor({ state: "detached" });
+  assert.equal(await page.getByRole("row").count(), 102);
 });

@@ -47,6 +47,9 @@ export function sentence(error: unknown, context: Context = {}): string {
       : "This invitation was sent to another email address. Sign in with that address to accept it.";
   }
   if (error.code === "invalid_request" && error.detail) return `That was not accepted: ${withStop(error.detail)}`;
+  // The limit reached, as the API names it ("a member may belong to at most 100 groups").
+  if (error.code === "limit_exceeded" && error.detail)
+    return `That would go past a limit of this service: ${withStop(error.detail)} Remove something no longer needed first.`;
   return SENTENCES[error.code] ?? (error.status >= 500 ? SENTENCES.internal_error! : FALLBACK);
 }
 

@@ -51,56 +51,58 @@ export function Combobox(props: {
   return (
     <div class="combo">
       <label for={`${id}-input`}>{props.label}</label>
-      <input
-        id={`${id}-input`}
-        type="text"
-        role="combobox"
-        autoComplete="off"
-        spellcheck={false}
-        aria-autocomplete="list"
-        aria-expanded={open}
-        aria-controls={`${id}-list`}
-        aria-activedescendant={open && found[at] ? `${id}-${at}` : undefined}
-        aria-describedby={props.hint ? `${id}-hint` : undefined}
-        placeholder={props.placeholder}
-        disabled={props.disabled}
-        value={text}
-        onInput={(e) => {
-          setText(e.currentTarget.value);
-          setActive(0);
-          setOpen(true);
-        }}
-        onFocus={props.onFocus}
-        onClick={() => setOpen(true)}
-        onBlur={() => setOpen(false)}
-        onKeyDown={onKey}
-      />
+      <div class="combo-field">
+        <input
+          id={`${id}-input`}
+          type="text"
+          role="combobox"
+          autoComplete="off"
+          spellcheck={false}
+          aria-autocomplete="list"
+          aria-expanded={found.length > 0}
+          aria-controls={`${id}-list`}
+          aria-activedescendant={open && found[at] ? `${id}-${at}` : undefined}
+          aria-describedby={props.hint ? `${id}-hint` : undefined}
+          placeholder={props.placeholder}
+          disabled={props.disabled}
+          value={text}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            setActive(0);
+            setOpen(true);
+          }}
+          onFocus={props.onFocus}
+          onClick={() => setOpen(true)}
+          onBlur={() => setOpen(false)}
+          onKeyDown={onKey}
+        />
+        <ul id={`${id}-list`} role="listbox" aria-label={props.label} hidden={found.length === 0}>
+          {found.map((o, i) => (
+            <li
+              key={o.id}
+              id={`${id}-${i}`}
+              role="option"
+              aria-selected={i === at}
+              onMouseDown={(e) => {
+                e.preventDefault(); // the field keeps the focus
+                pick(o);
+              }}
+            >
+              {o.label}
+              {o.sub && <span class="sub">{o.sub}</span>}
+            </li>
+          ))}
+        </ul>
+        {open && found.length === 0 && (
+          <p class="muted combo-empty" role="status">
+            {props.empty}
+          </p>
+        )}
+      </div>
       {props.hint && (
         <span class="muted combo-hint" id={`${id}-hint`}>
           {props.hint}
         </span>
-      )}
-      <ul id={`${id}-list`} role="listbox" aria-label={props.label} hidden={found.length === 0}>
-        {found.map((o, i) => (
-          <li
-            key={o.id}
-            id={`${id}-${i}`}
-            role="option"
-            aria-selected={i === at}
-            onMouseDown={(e) => {
-              e.preventDefault(); // the field keeps the focus
-              pick(o);
-            }}
-          >
-            {o.label}
-            {o.sub && <span class="sub">{o.sub}</span>}
-          </li>
-        ))}
-      </ul>
-      {open && found.length === 0 && (
-        <p class="muted combo-empty" role="status">
-          {props.empty}
-        </p>
       )}
     </div>
   );

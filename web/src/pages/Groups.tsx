@@ -335,7 +335,7 @@ export function GroupPage({ context, groupId }: { context: OrgContext; groupId: 
         onClose={() => setDialog(null)}
         onRenamed={(g) => {
           setGroup(g);
-          setNotice("Saved.");
+          setNotice(`Saved: the group is now called ${g.name}.`);
         }}
         onDeleted={(g) => {
           leaveNotice(`${g.name} was deleted. Its members lost the access it gave them.`);

@@ -332,7 +332,12 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
                           onSave={() => void saveRole(r)}
                         />
                       ) : (
-                        CHOICE_LABEL[choiceOf(r.role)]
+                        <>
+                          {CHOICE_LABEL[choiceOf(r.role)]}
+                          {wsAdmin && !orgAdmin && r.userId === me.userId && (
+                            <span class="role-lock">Only an organization admin can change your own access.</span>
+                          )}
+                        </>
                       )}
                     </td>
                     <td class="act">
@@ -456,7 +461,7 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
           onClose={close}
           onDone={(changed) => {
             setWs(changed);
-            setNotice("Saved.");
+            setNotice(`Saved: the workspace is now called ${changed.name}.`);
             close();
           }}
         />

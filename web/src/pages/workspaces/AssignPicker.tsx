@@ -33,7 +33,11 @@ export function AssignPicker({ orgId, value, onChange }: { orgId: string; value:
         label="Add a workspace or group"
         placeholder="Name"
         disabled={full}
-        hint={full ? `At most ${MAX_ASSIGNED} workspaces and groups together.` : `They join them when they accept (at most ${MAX_ASSIGNED}).`}
+        hint={
+          full
+            ? `That is the most one invitation can give: ${MAX_ASSIGNED} workspaces and groups together.`
+            : `Whoever accepts joins these at once (at most ${MAX_ASSIGNED} together).`
+        }
         empty={choices ? "Nothing matches." : error ? "Could not be loaded." : "Loading…"}
         options={(text) =>
           (choices ?? [])
@@ -63,7 +67,7 @@ export function AssignPicker({ orgId, value, onChange }: { orgId: string; value:
                   <RoleOptions roles={CHOICES} labels={CHOICE_LABEL} />
                 </select>
               ) : (
-                <span class="muted">Its workspaces</span>
+                <span class="muted">The group's access</span>
               )}
               <button
                 type="button"
