@@ -261,6 +261,7 @@ test("with the keyboard alone, an admin link with a label is confirmed first, an
   assert.equal(await role.inputValue(), "admin");
   await page.keyboard.press("Tab"); // Expires in
   await page.keyboard.press("Tab"); // Maximum uses
+  await page.keyboard.press("Tab"); // Assign workspaces (left closed)
   await page.keyboard.press("Tab");
   const create = form.getByRole("button", { name: "Create invite link" });
   assert.ok(await focused(create));
