@@ -46,6 +46,15 @@ async function pick(page: Page, scope: Page | Locator, label: string, text: stri
 
 const row = (page: Page | Locator, text: string) => page.getByRole("row").filter({ hasText: text });
 
+/** The page at 390 px: axe-core, a screenshot, and nothing wider than the screen. */
+async function onPhone(page: Page, screen: string) {
+  await page.setViewportSize({ width: 390, height: 860 });
+  await checkA11y(page, `${screen} (390 px)`);
+  await shot(page, `${screen.replace(/\W+/g, "-").replace(/-$/, "")}-390`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), `${screen}: nothing wider than the screen`);
+  await page.setViewportSize({ width: 1280, height: 860 });
+}
+
 test("an admin creates a workspace, adds a member with a role and sees their effective role and where it comes from", async () => {
   const owner = person("wanda");
   const ben = person("benedict");
@@ -123,15 +132,12 @@ test("an admin creates a workspace, adds a member with a role and sees their eff
   await row(page, name).getByText("Admin through the organization").waitFor();
   await checkA11y(page, "workspaces (one)");
   await shot(page, "workspaces-list");
-  const phone = await pageFor(browser(), owner, `/o/${orgId}/workspaces/${ws.id}`);
-  await phone.setViewportSize({ width: 390, height: 860 });
-  await row(phone, "Benedict").getByText("Member, direct").waitFor();
-  await checkA11y(phone, "workspace (390 px)");
-  await shot(phone, "workspace-390");
-  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), "nothing wider than the screen");
+  await onPhone(page, "workspaces list");
+  await row(page, name).getByRole("link", { name }).click();
+  await row(page, "Benedict").getByText("Member, direct").waitFor();
+  await onPhone(page, "workspace");
 
   // Remove, confirmed.
-  await row(page, name).getByRole("link", { name }).click();
   await row(page, "Benedict").getByRole("button", { name: `Remove Benedict from ${name}` }).click();
   await page.getByRole("dialog", { name: `Remove Benedict from ${name}?` }).getByRole("button", { name: "Yes, remove" }).click();
   await page.getByText(`Benedict was removed from ${name}.`).waitFor();
@@ -159,6 +165,10 @@ test("a group granted a workspace gives its members access through the group", a
   await row(page, "Cleo").getByText("Member").waitFor();
   await checkA11y(page, "group (one member)");
   await shot(page, "group-page");
+  await onPhone(page, "group page");
+  await page.getByRole("link", { name: "Back to groups" }).click();
+  await row(page, groupName).getByText("1").waitFor();
+  await onPhone(page, "groups list");
 
   // The workspace, granted to the group: Cleo has access through it.
   await page.goto(`/o/${orgId}/workspaces/${ws.id}`);
@@ -177,6 +187,8 @@ test("a group granted a workspace gives its members access through the group", a
   await hers.getByRole("listitem").filter({ hasText: ws.name }).getByText(`Member through group ${groupName}`).waitFor();
   await checkA11y(page, "member page (workspaces)");
   await shot(page, "member-workspaces");
+  // Her activity in sentences.
+  await page.getByText(`Gloria added Cleo to the group “${groupName}”`).waitFor();
   const cleoPage = await pageFor(browser(), cleo, `/o/${orgId}/workspaces`);
   await row(cleoPage, ws.name).getByText(`Member through group ${groupName}`).waitFor();
   await row(cleoPage, ws.name).getByRole("link", { name: ws.name }).click();
@@ -248,6 +260,7 @@ test("the invite dialog assigns a workspace; the invitee joins it on accepting t
   await dialog.getByRole("button", { name: "Assign workspaces (1 chosen)" }).waitFor();
   await checkA11y(page, "invite dialog (a workspace assigned)");
   await shot(page, "invite-dialog-workspaces");
+  await onPhone(page, "invite dialog with a workspace");
   const since = Math.floor(Date.now() / 1000) - 1;
   await dialog.getByRole("button", { name: "Send invitations" }).click();
   await dialog.getByText("1 invitation sent.").waitFor();
@@ -289,6 +302,7 @@ test("an invite link assigns a group and a workspace; whoever joins with it is i
   await form.getByRole("list", { name: "Assigned workspaces and groups" }).getByRole("listitem").nth(1).waitFor();
   await checkA11y(page, "invite links (assigning)");
   await shot(page, "links-assign");
+  await onPhone(page, "invite links assigning");
   const region = page.getByRole("region", { name: "Create invite link" });
   await region.getByRole("button", { name: "Create invite link" }).click();
   const field = region.getByLabel("Invite link");

@@ -145,6 +145,36 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       const also = ended.length ? ` (ended ${listed(ended)} they could no longer grant)` : "";
       return `${actor} transferred ownership to ${to} and became an admin${also}`;
     }
+    // Workspace events name the workspace by id only (but its creation and deletion), and
+    // a direct role of null follows the organization role.
+    case "workspace.created":
+    case "workspace.deleted":
+    case "group.created":
+    case "group.deleted": {
+      const [kind, done] = event.action.split(".") as [string, string];
+      return `${actor} ${done} the ${kind}${text(d.name) ? ` “${text(d.name)}”` : ""}`;
+    }
+    case "workspace.updated":
+    case "group.updated": {
+      const kind = event.action.split(".")[0];
+      const [from, to] = [text(object(d.before).name), text(object(d.after).name)];
+      return to ? `${actor} renamed the ${kind}${from ? ` “${from}”` : ""} to “${to}”` : `${actor} updated a ${kind}'s details`;
+    }
+    case "workspace.member_added":
+      return `${actor} added ${target} to a workspace${role ? ` as ${withArticle(role)}` : " with their organization role"}`;
+    case "workspace.member_updated":
+      return `${actor} changed ${possessive(target)} role in a workspace to ${text(d.to) ?? "their organization role"}`;
+    case "workspace.member_removed":
+      return `${actor} removed ${target} from a workspace`;
+    case "workspace.group_granted":
+      return `${actor} gave the group${text(d.groupName) ? ` “${text(d.groupName)}”` : ""} access to a workspace${asRole}`;
+    case "workspace.group_revoked":
+      return `${actor} took a group's access to a workspace away`;
+    case "group.member_added":
+    case "group.member_removed": {
+      const added = event.action.endsWith("added");
+      return `${actor} ${added ? "added" : "removed"} ${target} ${added ? "to" : "from"} the group${text(d.groupName) ? ` “${text(d.groupName)}”` : ""}`;
+    }
     default: {
       // An action this app does not know yet: its name in words ("workspace.member_added" →
       // "workspace member added").
