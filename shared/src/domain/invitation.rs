@@ -48,6 +48,11 @@ pub struct Invitation {
     pub workspaces: Vec<WorkspaceAssignment>,
     #[serde(default)]
     pub groups: Vec<GroupId>,
+    /// Bumped by every change of what it gives (its workspaces and groups) and by a resend,
+    /// and the condition of the next, of the join and of a decline: a change answered `2xx`
+    /// is never lost to a write that read before it. Stored, never shown.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Invitation {
@@ -74,6 +79,7 @@ fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -
     if let Some(fields) = value.as_object_mut() {
         fields.remove("voucher");
         fields.remove("declinedAt");
+        fields.remove("version");
         fields.insert("status".to_owned(), serde_json::json!(status));
         if let Some(reason) = revoked {
             fields.insert("revokedReason".to_owned(), serde_json::json!(reason));

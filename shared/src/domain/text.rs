@@ -54,10 +54,24 @@ impl From<Label> for String {
     }
 }
 
-/// A workspace's or group's name: the rules of an organization's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// A workspace's or group's name: the rules of an organization's name, read back as
+/// leniently (a name stored before a character was refused loses it, rather than make its
+/// workspace unreadable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct Name(String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = String::deserialize(deserializer)?;
+        let visible: String = stored.chars().filter(|c| !is_invisible(*c)).collect();
+        match Self::parse(&visible) {
+            Ok(name) => Ok(name),
+            Err(InvalidName::Blank) if !stored.is_empty() => Ok(Self("Unnamed".to_owned())),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
+    }
+}
 
 impl Name {
     pub const MAX_CHARS: usize = 100;
@@ -86,10 +100,19 @@ impl From<Name> for String {
 
 /// A workspace's or group's description: at most 500 characters after trimming; line
 /// breaks are allowed (it is shown as a paragraph), other control characters and invisible
-/// or text-direction characters are not. Empty is no description.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// or text-direction characters are not. Empty is no description. Read back leniently, as
+/// [`Name`] is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(into = "String")]
 pub struct Description(String);
+
+impl<'de> Deserialize<'de> for Description {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = String::deserialize(deserializer)?;
+        let visible: String = stored.chars().filter(|c| !is_invisible(*c)).collect();
+        Self::parse(&visible).map_err(serde::de::Error::custom)
+    }
+}
 
 impl Description {
     pub const MAX_CHARS: usize = 500;
@@ -162,6 +185,16 @@ pub(crate) fn is_invisible(c: char) -> bool {
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206F}'
             | '\u{FEFF}'
+            // Also no width (Mongolian vowel separator), a line or paragraph break in one
+            // character, and characters that show as blank (Hangul fillers, the Braille blank).
+            | '\u{180E}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{2800}'
     )
 }
 

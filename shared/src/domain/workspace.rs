@@ -85,7 +85,7 @@ pub struct Workspace {
     pub description: Description,
     pub created_at: Timestamp,
     /// Direct memberships (group grants are listed apart).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub member_count: u32,
     #[serde(default)]
     pub metadata: Metadata,
@@ -103,10 +103,17 @@ pub struct Group {
     #[serde(default)]
     pub description: Description,
     pub created_at: Timestamp,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub member_count: u32,
     #[serde(default, skip_serializing)]
     pub version: u64,
+}
+
+/// A stored count, read as at least 0: counts move by conditioned writes, but a count that
+/// ever drifted below zero must not make its workspace or group unreadable.
+fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let n = i64::deserialize(deserializer)?;
+    Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
 }
 
 /// A member's direct membership of a workspace. `role: None` follows the organization role.
@@ -272,12 +279,27 @@ pub fn require_manage_member(me: &Member, my_access: Option<&Access>, target: &M
 }
 
 /// A workspace an invitation or link gives, with the role (`None`: the organization role's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkspaceAssignment {
     pub id: WorkspaceId,
-    #[serde(default)]
     pub role: Option<WorkspaceRole>,
+}
+
+/// Read from an object only: a derived reader would take `["ws_…", "admin"]` too.
+impl<'de> Deserialize<'de> for WorkspaceAssignment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            id: WorkspaceId,
+            #[serde(default)]
+            role: Option<WorkspaceRole>,
+        }
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let Fields { id, role } =
+            serde_json::from_value(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)?;
+        Ok(Self { id, role })
+    }
 }
 
 /// The workspaces and groups an invitation or link gives on accept: at most

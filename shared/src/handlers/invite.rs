@@ -320,6 +320,7 @@ fn draft(
         declined_at: None,
         workspaces: assignments.workspaces,
         groups: assignments.groups,
+        version: 0,
     };
     let token = new_token(&org.id)?;
     let record = email_token_record(org, actor, &invitation);
@@ -358,6 +359,7 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         outcome: None,
         workspaces: invitation.workspaces.clone(),
         groups: invitation.groups.clone(),
+        version: invitation.version,
     }
 }
 
@@ -421,6 +423,7 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             email_delivery: Delivery::Failed,
             // The resender's standing admits from now on (API.md "Roles and rank").
             voucher: Some(Voucher::of(&actor)),
+            version: stored.invitation.version + 1,
             ..stored.invitation
         };
         let token = new_token(&org.id)?;
@@ -436,7 +439,7 @@ async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         let issued =
             IssuedInvitation { invitation: &invitation, hash: &hash, record: &record, event: &event };
         if app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued, seat_claim).await?
-            == Rotation::SeatsChanged
+            != Rotation::Rotated
         {
             continue;
         }
@@ -549,6 +552,7 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         outcome: None,
         workspaces: link.workspaces.clone(),
         groups: link.groups.clone(),
+        version: 0,
     };
     let event = AuditEvent::new(
         now,
@@ -591,6 +595,8 @@ async fn reassign(app: &App, caller: &Caller, req: &Request) -> Result<Response<
     let actor = access::active(membership)?;
     access::require_admin(&actor)?;
     let stored = stored.ok_or(Error::NotFound)?;
+    // As for a resend: only one who may grant its role changes what it gives.
+    access::require_grant(&actor, stored.invitation.role)?;
     if let Some(unknown) = unknown? {
         return Err(Error::invalid_request(format!(
             "{unknown} is no workspace or group of this organization"
@@ -603,11 +609,12 @@ async fn reassign(app: &App, caller: &Caller, req: &Request) -> Result<Response<
     let after = Invitation {
         workspaces: body.workspaces.unwrap_or_else(|| before.workspaces.clone()),
         groups: body.groups.unwrap_or_else(|| before.groups.clone()),
+        version: before.version + 1,
         ..before.clone()
     };
     // Together within the limit, whichever list was kept.
     Assignments::parse(Some(after.workspaces.clone()), Some(after.groups.clone()))?;
-    if after == *before {
+    if after.workspaces == before.workspaces && after.groups == before.groups {
         return ok(&json!({ "invitation": after.view(now, None) }));
     }
     let event = AuditEvent::new(

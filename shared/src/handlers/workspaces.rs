@@ -233,7 +233,9 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let input = match input {
         Ok(input) => input,
         Err(e) => {
-            see(app, caller, &org, &ws_id, &[]).await?;
+            // Rights before input: one who may not rename it learns nothing from a bad body.
+            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            authority(&seen.me, &seen.read)?;
             return Err(e);
         }
     };
@@ -418,7 +420,9 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
     let role = match input {
         Ok(role) => role,
         Err(e) => {
-            see(app, caller, &org, &ws_id, &[]).await?;
+            // Rights before input: only the workspace's admins manage its members.
+            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            authority(&seen.me, &seen.read)?;
             return Err(e);
         }
     };

@@ -55,7 +55,13 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     if !declared_json {
         return Err(Error::UnsupportedMediaType);
     }
-    serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    // Every body is an object: serde would read a struct from an array of its fields in
+    // order too (`["Acme"]` as `{"name": "Acme"}`), which no client means.
+    if !value.is_object() {
+        return Err(Error::invalid_request("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| json_error(&e))
 }
 
 /// Like [`json_body`], but an absent body means `T::default()` (every field optional).

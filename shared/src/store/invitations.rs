@@ -63,6 +63,9 @@ pub struct TokenRecord {
     pub workspaces: Vec<crate::domain::workspace::WorkspaceAssignment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<crate::domain::GroupId>,
+    /// An email invitation's version (see `Invitation::version`), moved with it.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,14 +86,19 @@ impl TokenOutcome {
 
 /// Marks an email invitation's token used (`outcome`), if it still exists and is not used
 /// yet: the one use of an email invitation.
-pub(crate) fn token_use(table: &str, hash: &str, outcome: TokenOutcome) -> TransactWriteItem {
+pub(crate) fn token_use(table: &str, hash: &str, outcome: TokenOutcome, version: u64) -> TransactWriteItem {
     let update = Update::builder()
         .table_name(table)
         .key(keys::PK, s(keys::token(hash)))
         .key(keys::SK, s(keys::TOKEN_SK))
         .update_expression("SET outcome = :outcome")
-        .condition_expression("attribute_exists(PK) AND attribute_not_exists(outcome)")
+        // At the version read: what the invitation gives has not changed since.
+        .condition_expression(format!(
+            "attribute_exists(PK) AND attribute_not_exists(outcome) AND {}",
+            VERSION_AS_READ
+        ))
         .expression_attribute_values(":outcome", s(outcome.as_str()))
+        .expression_attribute_values(":asReadV", n(version))
         .return_values_on_condition_check_failure(
             aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
         )
@@ -110,6 +118,9 @@ pub enum InviteOutcome {
     /// Not written; the batch's other addresses are unaffected.
     Failed(Error),
 }
+
+/// The condition that an invitation or its token is at version `:asReadV` (absent: 0).
+const VERSION_AS_READ: &str = "(attribute_not_exists(version) OR version = :asReadV)";
 
 /// On an invitation item: the ids of the workspaces it gives, a string set.
 pub(crate) const WORKSPACE_IDS: &str = "workspaceIds";
@@ -199,6 +210,8 @@ pub enum Rotation {
     Rotated,
     /// A seat was taken since the seats were counted: count again.
     SeatsChanged,
+    /// The invitation changed since it was read: read it again.
+    Changed,
 }
 
 /// The transaction items of one planned invitation: the slot first.
@@ -495,12 +508,7 @@ impl Store {
             // Declining keeps the token hash (the invitation stays listed), so the condition
             // names the decline too: a resend that read the invitation before it was declined
             // must not put it back as pending.
-            put_if(
-                table,
-                invitation_item(org, invitation, hash),
-                Some("tokenHash = :old AND attribute_not_exists(declinedAt)"),
-                &[(":old", old_hash.as_str())],
-            ),
+            invitation_put(table, invitation_item(org, invitation, hash), old_hash, invitation.version - 1),
             slots::rehold(table, org, invitation, hash),
             token_delete(table, old_hash.as_str(), None),
             put_if(table, token_item(hash, record), NEW, &[]),
@@ -521,6 +529,13 @@ impl Store {
             // Declined meanwhile: as a resend of a declined invitation (see `invite::resend`).
             if cancelled.old_item(0).is_some_and(|old| old.contains_key("declinedAt")) {
                 return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
+            }
+            // Its workspaces or groups changed meanwhile (same token): resend it as it is now.
+            if cancelled
+                .old_item(0)
+                .is_some_and(|old| string_attr(old, TOKEN_HASH) == Some(old_hash.as_str()))
+            {
+                return Ok(Rotation::Changed);
             }
             // Revoked, accepted or resent by another request meanwhile.
             return Err(Error::NotFound);
@@ -593,7 +608,7 @@ impl Store {
             .build()
             .expect("table, key and expression are set");
         let items = vec![
-            token_use(table, hash.as_str(), TokenOutcome::Declined),
+            token_use(table, hash.as_str(), TokenOutcome::Declined, record.version),
             TransactWriteItem::builder().update(declined).build(),
             self.audit_put(&record.org_id, event),
         ];
@@ -740,19 +755,23 @@ impl Store {
             .table_name(table)
             .key(keys::PK, s(keys::token(hash)))
             .key(keys::SK, s(keys::TOKEN_SK))
-            .update_expression("SET workspaces = :ws, #groups = :groups")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(outcome)")
+            .update_expression("SET workspaces = :ws, #groups = :groups, version = :next")
+            .condition_expression(format!(
+                "attribute_exists(PK) AND attribute_not_exists(outcome) AND {VERSION_AS_READ}"
+            ))
+            .expression_attribute_values(":asReadV", n(stored.invitation.version))
+            .expression_attribute_values(":next", n(after.version))
             .expression_attribute_names("#groups", "groups")
             .expression_attribute_values(":ws", list_attribute(&after.workspaces))
             .expression_attribute_values(":groups", list_attribute(&after.groups))
             .build()
             .expect("table, key and expression are set");
         let items = vec![
-            put_if(
+            invitation_put(
                 table,
                 invitation_item(org, after, &stored.token_hash),
-                Some("tokenHash = :old AND attribute_not_exists(declinedAt)"),
-                &[(":old", hash)],
+                &stored.token_hash,
+                stored.invitation.version,
             ),
             TransactWriteItem::builder().update(token).build(),
             actor_check(table, org, actor),
@@ -770,6 +789,25 @@ impl Store {
             }
         }
     }
+}
+
+/// A `Put` replacing an invitation that still has the token `old` and version `version`
+/// and was not declined meanwhile.
+fn invitation_put(table: &str, item: Item, old: &TokenHash, version: u64) -> TransactWriteItem {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(format!(
+            "tokenHash = :old AND attribute_not_exists(declinedAt) AND {VERSION_AS_READ}"
+        ))
+        .expression_attribute_values(":old", s(old.as_str()))
+        .expression_attribute_values(":asReadV", n(version))
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
 }
 
 /// A list of the token item, as a DynamoDB attribute.
@@ -799,6 +837,7 @@ mod tests {
             declined_at: None,
             workspaces: Vec::new(),
             groups: Vec::new(),
+            version: 0,
         };
         let item = invitation_item(&org, &invitation, &TokenHash::from_stored("ab".repeat(32)));
         assert_eq!(string_attr(&item, keys::GSI1PK), Some("INVITEE#ann@example.com"));

@@ -202,7 +202,7 @@ impl Store {
                 TokenKind::Email => {
                     let Some(id) = &record.invitation_id else { return Err(Error::InvitationNotFound) };
                     // Used, and kept until it expires so that a preview can say so.
-                    items.push(token_use(table, hash.as_str(), TokenOutcome::Accepted));
+                    items.push(token_use(table, hash.as_str(), TokenOutcome::Accepted, record.version));
                     items.push(self.invitation_delete(org, id));
                     Some(HeldBy { invitation_id: id.clone(), token_hash: hash.clone() })
                 }
@@ -258,6 +258,18 @@ enum Place {
     Replace,
     /// The workspace or group was deleted meanwhile: skipped.
     Skip,
+}
+
+impl Place {
+    /// What the put of the membership requires: none there yet (new), or the earlier
+    /// joining's still there (replaced: it is counted already). Either failing means the
+    /// other case holds now (the purge may delete the earlier one between two attempts).
+    fn condition(self) -> &'static str {
+        match self {
+            Place::Replace => "attribute_exists(PK)",
+            Place::New | Place::Skip => "attribute_not_exists(PK)",
+        }
+    }
 }
 
 /// Where a join's access items sit: (first item, what it is).
@@ -318,12 +330,7 @@ impl JoinAccess {
             };
             let (main, mirror) = super::workspaces::direct_items(org, &direct);
             let put = items.len();
-            items.push(put_if(
-                table,
-                main,
-                (*place == Place::New).then_some("attribute_not_exists(PK)"),
-                &[],
-            ));
+            items.push(put_if(table, main, Some(place.condition()), &[]));
             items.push(put_if(table, mirror, None, &[]));
             let count = items.len();
             items.push(counter(table, org, keys::workspace(&assignment.id), *place == Place::New));
@@ -342,12 +349,7 @@ impl JoinAccess {
             };
             let put = items.len();
             let item = super::groups::group_member_item(org, &entry);
-            items.push(put_if(
-                table,
-                item,
-                (*place == Place::New).then_some("attribute_not_exists(PK)"),
-                &[],
-            ));
+            items.push(put_if(table, item, Some(place.condition()), &[]));
             let count = items.len();
             items.push(counter(table, org, keys::group(group), *place == Place::New));
             places.push(AccessItem::Group { index, put, count });
@@ -368,7 +370,7 @@ impl JoinAccess {
                 *place = Place::Skip;
                 learnt = true;
             } else if cancelled.failed(put) {
-                *place = Place::Replace;
+                *place = if *place == Place::Replace { Place::New } else { Place::Replace };
                 learnt = true;
             }
         }
@@ -405,6 +407,14 @@ fn refusal(
         };
     }
     let failed = |i: usize| cancelled.failed(i);
+    // An email token still there and unused, at another version: what it gives changed
+    // since it was read. Read it again.
+    if kind == TokenKind::Email
+        && failed(places.token_index)
+        && cancelled.old_item(places.token_index).is_some_and(|old| !old.contains_key("outcome"))
+    {
+        return Ok(AcceptOutcome::Retry);
+    }
     if failed(places.token_index) || failed(places.token_index + 1) {
         // A link's token that exists but refused a use is used up; a gone token was revoked
         // or (email) already used.

@@ -229,6 +229,7 @@ mod tests {
             declined_at: None,
             workspaces: Vec::new(),
             groups: Vec::new(),
+            version: 0,
         }
     }
 

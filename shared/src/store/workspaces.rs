@@ -171,6 +171,17 @@ pub(crate) fn actor_condition(actor: &Member, authority: Authority<'_>) -> (Stri
         .value(":arole", s(actor.role.as_str()))
         .value(":astatus", s(actor.status.as_str()));
     let mut text = "#arole = :arole AND #astatus = :astatus".to_owned();
+    // The same joining: one removed and let back in mid-request holds nothing of before.
+    match &actor.generation {
+        Some(g) => {
+            text.push_str(" AND #agen = :agen");
+            expr = expr.name("#agen", GENERATION).value(":agen", s(g.as_str()));
+        }
+        None => {
+            text.push_str(" AND attribute_not_exists(#agen)");
+            expr = expr.name("#agen", GENERATION);
+        }
+    }
     if let Authority::Group(_, group) = authority {
         text.push_str(" AND contains(#agroups, :agroup)");
         expr = expr.name("#agroups", GROUPS).value(":agroup", s(group.as_str()));
@@ -1122,12 +1133,26 @@ impl Store {
             self.purge_transact(items).await?;
             progress.deleted += 2;
         }
+        let entry = keys::purge_member(org, user, generation);
         for group in groups {
             if !more() {
                 return Ok(progress);
             }
+            // The place and its count, and the group off the entry, together: a run cut
+            // short starts after the groups done (their places are found by key, not by a
+            // query that would skip them).
+            let done = update(
+                table,
+                keys::PURGE_PK.to_owned(),
+                entry.clone(),
+                Expr::new("DELETE #groups :g")
+                    .name("#groups", GROUPS)
+                    .value(":g", aws_sdk_dynamodb::types::AttributeValue::Ss(vec![group.to_string()])),
+                Expr::new("attribute_exists(PK)"),
+            );
             let items = vec![
                 delete_cond(table, keys::org(org), keys::group_member(group, user), is_theirs()),
+                done.clone(),
                 update(
                     table,
                     keys::org(org),
@@ -1136,10 +1161,25 @@ impl Store {
                     Expr::new("attribute_exists(PK)"),
                 ),
             ];
-            self.purge_transact(items).await?;
+            match self.transact("purge_member_group", items.clone()).await {
+                Ok(()) => {}
+                Err(TransactError::Failed(e)) => return Err(e),
+                // Not theirs (a later joining's, or gone): only the entry moves on.
+                Err(TransactError::Cancelled(c)) if c.failed(0) => {
+                    self.workspace_transact("purge_member_group", vec![done])
+                        .await
+                        .map_err(|_| Error::Unavailable)?;
+                }
+                // The group was deleted: its own purge counts nothing; the place goes.
+                Err(TransactError::Cancelled(c)) if c.failed(2) => {
+                    self.workspace_transact("purge_member_group", items[..2].to_vec())
+                        .await
+                        .map_err(|_| Error::Unavailable)?;
+                }
+                Err(TransactError::Cancelled(_)) => return Err(Error::Unavailable),
+            }
             progress.deleted += 1;
         }
-        let entry = keys::purge_member(org, user, generation);
         self.delete_keys(vec![(keys::PURGE_PK.to_owned(), entry)]).await?;
         progress.done = true;
         Ok(progress)
