@@ -4,6 +4,11 @@
 //! past `maxUses`, removed users get 404, the seat limit and one-org-per-user hold, no 5xx,
 //! every answer one the contract lists for its route, and writes stamped in one instant that
 //! do not undo each other (the member's audit trail is one chain ending at what is stored).
+//! Workspaces and groups (issue 24): a member removed while being added to a workspace and a
+//! group and then invited again has no workspace access; a group deleted while being granted
+//! and filled gives nobody access; a workspace deleted while being filled is gone for
+//! everyone; each one's access agrees with the answers, and its `memberCount` with its
+//! members once the purge has run.
 //!
 //! A round is a function of the run's seed and its number: its kind, its setup and the list
 //! of calls it fires all follow from them, and its users are its own. So a failing round can
@@ -39,9 +44,13 @@ pub enum Kind {
     OneOrgRace,
     SameInstant,
     HeldLinkRace,
+    RemovalRacesAdds,
+    GroupDeletedWhileGranted,
+    WorkspaceDeletedWhileFilled,
 }
 
-pub const KINDS: [Kind; 9] = [
+/// Appended kinds keep the kind of every earlier round number below 9 (the kept rounds).
+pub const KINDS: [Kind; 12] = [
     Kind::LinkRace,
     Kind::OwnersFight,
     Kind::MemberChurn,
@@ -51,6 +60,9 @@ pub const KINDS: [Kind; 9] = [
     Kind::OneOrgRace,
     Kind::SameInstant,
     Kind::HeldLinkRace,
+    Kind::RemovalRacesAdds,
+    Kind::GroupDeletedWhileGranted,
+    Kind::WorkspaceDeletedWhileFilled,
 ];
 
 impl Kind {
@@ -69,6 +81,9 @@ impl Kind {
             Kind::OneOrgRace => "one-org race",
             Kind::SameInstant => "same instant",
             Kind::HeldLinkRace => "held link race",
+            Kind::RemovalRacesAdds => "removal races adds",
+            Kind::GroupDeletedWhileGranted => "group deleted while granted",
+            Kind::WorkspaceDeletedWhileFilled => "workspace deleted while filled",
         }
     }
 
@@ -193,6 +208,12 @@ enum Route {
     RevokeInvitation,
     RevokeLink,
     CreateOrg,
+    PutWsMember,
+    PutGroupMember,
+    Grant,
+    DeleteGroup,
+    DeleteWorkspace,
+    UpdateWorkspace,
 }
 
 struct Call {
@@ -238,6 +259,8 @@ fn allowed(route: Route, r: &TestResponse) -> bool {
         // on a loaded machine a revoke raced by a crowd of accepts does (held link race).
         (_, 409) if code == "conflict" => true,
         (Accept, 200) | (Change, 200) | (Transfer, 200) | (Resend, 200) => true,
+        (PutWsMember | PutGroupMember | Grant, 200 | 201) | (UpdateWorkspace, 200) => true,
+        (DeleteGroup | DeleteWorkspace, 204) => true,
         (Remove | RevokeInvitation | RevokeLink | Decline, 204) | (CreateOrg, 201) => true,
         (Accept, 403) => matches!(code, "email_mismatch" | "suspended"),
         (Accept | Decline, 404) => code == "invitation_not_found",
@@ -483,16 +506,21 @@ async fn play_round(stage: &Stage, seed: u64, round: usize, keep: Option<&[usize
         answers: BTreeMap::new(),
         violations: Vec::new(),
     };
+    // Each kind boxed: the largest round would otherwise size every poll of this one, on
+    // the test thread's small stack.
     match kind {
-        Kind::LinkRace => link_race(&mut ctx).await,
-        Kind::HeldLinkRace => held_link_race(&mut ctx).await,
-        Kind::OwnersFight => owners_fight(&mut ctx).await,
-        Kind::MemberChurn => member_churn(&mut ctx).await,
-        Kind::InviteStorm => invite_storm(&mut ctx).await,
-        Kind::ResendRevokeAccept => resend_revoke_accept(&mut ctx).await,
-        Kind::SeatRace => seat_race(&mut ctx).await,
-        Kind::OneOrgRace => one_org_race(&mut ctx).await,
-        Kind::SameInstant => same_instant(&mut ctx).await,
+        Kind::LinkRace => Box::pin(link_race(&mut ctx)).await,
+        Kind::HeldLinkRace => Box::pin(held_link_race(&mut ctx)).await,
+        Kind::OwnersFight => Box::pin(owners_fight(&mut ctx)).await,
+        Kind::MemberChurn => Box::pin(member_churn(&mut ctx)).await,
+        Kind::InviteStorm => Box::pin(invite_storm(&mut ctx)).await,
+        Kind::ResendRevokeAccept => Box::pin(resend_revoke_accept(&mut ctx)).await,
+        Kind::SeatRace => Box::pin(seat_race(&mut ctx)).await,
+        Kind::OneOrgRace => Box::pin(one_org_race(&mut ctx)).await,
+        Kind::SameInstant => Box::pin(same_instant(&mut ctx)).await,
+        Kind::RemovalRacesAdds => Box::pin(removal_races_adds(&mut ctx)).await,
+        Kind::GroupDeletedWhileGranted => Box::pin(group_deleted_while_granted(&mut ctx)).await,
+        Kind::WorkspaceDeletedWhileFilled => Box::pin(workspace_deleted_while_filled(&mut ctx)).await,
     }
     Played {
         seed,
@@ -1372,6 +1400,451 @@ async fn same_instant(ctx: &mut Ctx<'_>) {
     }
     let people = vec![owner, co_owner, admin, target];
     ctx.invariants(&org, &people, &answers).await;
+}
+
+/// Workspace and group helpers of a round.
+impl Ctx<'_> {
+    async fn workspace(&mut self, by: &User, org: &str, name: &str) -> String {
+        let path = format!("/orgs/{org}/workspaces");
+        let r = self.must(by, "POST", &path, Some(json!({ "name": name })), 201).await;
+        r.body["workspace"]["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn group(&mut self, by: &User, org: &str, name: &str) -> String {
+        let r =
+            self.must(by, "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name })), 201).await;
+        r.body["group"]["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// `user`'s access to workspace `ws` (`you`: its sources), or the refusal's status.
+    async fn you(&self, user: &User, org: &str, ws: &str) -> Result<BTreeSet<String>, u16> {
+        let r = self.app.call(Some(user), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+        if r.status != 200 {
+            return Err(r.status);
+        }
+        Ok(via_set(&r.body["workspace"]["you"]["via"]))
+    }
+
+    /// `of`'s workspaces as `by` reads them: each id with its sources.
+    async fn workspaces_of(&mut self, by: &User, org: &str, of: &User) -> BTreeMap<String, BTreeSet<String>> {
+        let r =
+            self.app.call(Some(by), "GET", &format!("/orgs/{org}/members/{}/workspaces", of.sub), None).await;
+        if r.status != 200 {
+            self.fail("workspace reads", format!("{}'s workspaces answered {} {}", of.sub, r.status, r.body));
+        }
+        r.body["workspaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| (w["id"].as_str().unwrap_or_default().to_owned(), via_set(&w["via"])))
+            .collect()
+    }
+
+    /// The user ids a workspace's or group's member list shows (`path` without a query).
+    async fn listed(&mut self, by: &User, path: &str) -> BTreeSet<String> {
+        let Some(rows) = self.pages(by, path, "members").await else {
+            self.fail("workspace reads", self.named(&format!("{path} could not be read")));
+            return BTreeSet::new();
+        };
+        rows.iter().filter_map(|m| m["userId"].as_str().map(str::to_owned)).collect()
+    }
+
+    /// The purge catches up (past its grace), as it does within minutes.
+    async fn purge(&self) {
+        self.app.advance(roster::store::purge::PURGE_GRACE + Duration::from_secs(1));
+        if let Err(e) = roster::handlers::purge::run(&self.app.app, || true).await {
+            panic!("the purge failed: {e:?}");
+        }
+    }
+
+    /// Once the purge has run, each workspace's and group's `memberCount` is its listed
+    /// members (`objects`: paths of workspaces and groups).
+    async fn counts_agree(&mut self, by: &User, objects: &[String]) {
+        for path in objects {
+            let r = self.app.call(Some(by), "GET", path, None).await;
+            let object = if path.contains("/groups/") { &r.body["group"] } else { &r.body["workspace"] };
+            let Some(count) = object["memberCount"].as_u64() else {
+                self.fail("workspace reads", self.named(&format!("{path} answered {} {}", r.status, r.body)));
+                continue;
+            };
+            let listed = self.listed(by, &format!("{path}/members")).await;
+            if count != listed.len() as u64 {
+                let what =
+                    format!("{path}: memberCount {count} after the purge, {} members listed", listed.len());
+                self.fail("memberCount after the purge", self.named(&what));
+            }
+        }
+    }
+}
+
+fn via_set(via: &Value) -> BTreeSet<String> {
+    via.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+fn shuffle(rng: &mut Rng, calls: &mut [Call]) {
+    for i in 0..calls.len() {
+        let j = rng.below(calls.len());
+        calls.swap(i, j);
+    }
+}
+
+/// Whether a call of `route` whose path ends with `/{tail}` answered `2xx`.
+fn answered_ok(answers: &Answers, route: Route, tail: &str) -> bool {
+    let tail = format!("/{tail}");
+    answers
+        .calls
+        .iter()
+        .any(|(c, r)| c.route == route && c.path.ends_with(&tail) && (200..300).contains(&r.status))
+}
+
+/// Members are removed from the organization (or leave) while being added to a workspace
+/// and to a group granted another workspace; the removed are then invited again. However
+/// the adds and removals interleave, the re-invited have none of the old access (a workspace
+/// or group membership belongs to its joining: API.md), those not removed have exactly what
+/// was answered, a bystander keeps theirs, and once the purge has run every count is its
+/// members.
+async fn removal_races_adds(ctx: &mut Ctx<'_>) {
+    let owner = ctx.user("owner");
+    let bystander = ctx.user("b0");
+    let k = 4 + ctx.rng.below(3);
+    let targets: Vec<User> = (0..k).map(|i| ctx.user(&format!("t{i}"))).collect();
+    let mut members: Vec<(&User, &str)> = vec![(&bystander, "member")];
+    for t in &targets {
+        members.push((t, if ctx.rng.chance(50) { "member" } else { "viewer" }));
+    }
+    let org = ctx.org(&owner, &members).await;
+    let ws = ctx.workspace(&owner, &org, "Apollo").await;
+    let other = ctx.workspace(&owner, &org, "Zeus").await;
+    let team = ctx.group(&owner, &org, "Team").await;
+    let body = Some(json!({ "role": "member" }));
+    ctx.must(&owner, "PUT", &format!("/orgs/{org}/workspaces/{other}/groups/{team}"), body, 201).await;
+    let ws_member = |u: &User| format!("/orgs/{org}/workspaces/{ws}/members/{}", u.sub);
+    let group_member = |u: &User| format!("/orgs/{org}/groups/{team}/members/{}", u.sub);
+    ctx.must(&owner, "PUT", &ws_member(&bystander), Some(json!({ "role": null })), 201).await;
+    ctx.must(&owner, "PUT", &group_member(&bystander), None, 201).await;
+    let mut calls = Vec::new();
+    for t in &targets {
+        let roles = [json!(null), json!("admin"), json!("member"), json!("viewer")];
+        for _ in 0..(1 + usize::from(ctx.rng.chance(40))) {
+            let role = ctx.rng.pick(&roles).clone();
+            calls.push(call(Route::PutWsMember, &owner, "PUT", ws_member(t), Some(json!({ "role": role }))));
+        }
+        calls.push(call(Route::PutGroupMember, &owner, "PUT", group_member(t), None));
+        let by = if ctx.rng.chance(25) { t } else { &owner };
+        calls.push(call(Route::Remove, by, "DELETE", format!("/orgs/{org}/members/{}", t.sub), None));
+    }
+    shuffle(&mut ctx.rng, &mut calls);
+    let answers = ctx.fire(calls).await;
+    let mut people = vec![owner.clone(), bystander.clone()];
+    people.extend(targets.iter().cloned());
+    ctx.invariants(&org, &people, &answers).await;
+    let removed = answers.removed();
+    let team_via = format!("group:{team}");
+    for t in &targets {
+        if removed.contains(&t.sub) {
+            ctx.app.add_member(&owner, &org, t, "member").await;
+            for w in [&ws, &other] {
+                if let Ok(via) = ctx.you(t, &org, w).await {
+                    let what =
+                        format!("{} was removed and invited again, and has {w} through {via:?}", t.sub);
+                    ctx.fail("rejoined with old access", ctx.named(&what));
+                }
+            }
+            let theirs = ctx.workspaces_of(&owner, &org, t).await;
+            let in_ws =
+                ctx.listed(&owner, &format!("/orgs/{org}/workspaces/{ws}/members")).await.contains(&t.sub);
+            let in_group =
+                ctx.listed(&owner, &format!("/orgs/{org}/groups/{team}/members")).await.contains(&t.sub);
+            if !theirs.is_empty() || in_ws || in_group {
+                let what = format!(
+                    "{} was removed and invited again: workspaces {theirs:?}, listed in {ws}: {in_ws}, in {team}: {in_group}",
+                    t.sub
+                );
+                ctx.fail("rejoined with old access", ctx.named(&what));
+            }
+            continue;
+        }
+        // Not removed (its removal lost to the others): what the adds answered.
+        let direct = answered_ok(&answers, Route::PutWsMember, &t.sub);
+        let grouped = answered_ok(&answers, Route::PutGroupMember, &t.sub);
+        let want =
+            |source: &str, given: bool| if given { [source.to_owned()].into() } else { BTreeSet::new() };
+        for (w, want) in [(&ws, want("direct", direct)), (&other, want(&team_via, grouped))] {
+            let got = ctx.you(t, &org, w).await;
+            let agrees = match &got {
+                Ok(via) => *via == want,
+                Err(404) => want.is_empty(),
+                Err(_) => false,
+            };
+            if !agrees {
+                let what =
+                    format!("{} (not removed) has {got:?} in {w}, but the answers give {want:?}", t.sub);
+                ctx.fail("access as answered", ctx.named(&what));
+            }
+        }
+    }
+    let kept = (ctx.you(&bystander, &org, &ws).await, ctx.you(&bystander, &org, &other).await);
+    if kept != (Ok(["direct".to_owned()].into()), Ok([team_via].into())) {
+        ctx.fail("access as answered", ctx.named(&format!("the bystander's access is now {kept:?}")));
+    }
+    ctx.purge().await;
+    let objects = [format!("/orgs/{org}/workspaces/{ws}"), format!("/orgs/{org}/groups/{team}")];
+    ctx.counts_agree(&owner, &objects).await;
+}
+
+/// A group is deleted (once or twice) while it is granted workspaces and gets members,
+/// beside a group that stays. Once a deletion answered 204, nobody has access through the
+/// group, no workspace lists its grant, and it takes no grant or member; the other group's
+/// members keep what it gives.
+async fn group_deleted_while_granted(ctx: &mut Ctx<'_>) {
+    let owner = ctx.user("owner");
+    let admin = ctx.user("admin");
+    let m: Vec<User> = (0..5).map(|i| ctx.user(&format!("m{i}"))).collect();
+    let mut members: Vec<(&User, &str)> = vec![(&admin, "admin")];
+    members.extend(m.iter().map(|u| (u, if u.sub.ends_with(['0', '2']) { "viewer" } else { "member" })));
+    let org = ctx.org(&owner, &members).await;
+    let w = [ctx.workspace(&owner, &org, "Apollo").await, ctx.workspace(&owner, &org, "Gemini").await];
+    let doomed = ctx.group(&owner, &org, "Doomed").await;
+    let kept = ctx.group(&owner, &org, "Kept").await;
+    for u in &m[..2] {
+        ctx.must(&owner, "PUT", &format!("/orgs/{org}/groups/{doomed}/members/{}", u.sub), None, 201).await;
+    }
+    ctx.must(&owner, "PUT", &format!("/orgs/{org}/groups/{kept}/members/{}", m[4].sub), None, 201).await;
+    let body = Some(json!({ "role": "viewer" }));
+    ctx.must(&owner, "PUT", &format!("/orgs/{org}/workspaces/{}/groups/{kept}", w[1]), body, 201).await;
+    let actors = [owner.clone(), admin.clone()];
+    let n = 12 + ctx.rng.below(11);
+    let mut calls = Vec::new();
+    for _ in 0..n {
+        let by = ctx.rng.pick(&actors).clone();
+        let target = ctx.rng.pick(&m).clone();
+        let role = *ctx.rng.pick(&["admin", "member", "viewer"]);
+        let ws = ctx.rng.pick(&w).clone();
+        calls.push(match ctx.rng.below(8) {
+            0..=2 => call(
+                Route::Grant,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{ws}/groups/{doomed}"),
+                Some(json!({ "role": role })),
+            ),
+            3..=5 => call(
+                Route::PutGroupMember,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/groups/{doomed}/members/{}", target.sub),
+                None,
+            ),
+            6 => call(
+                Route::PutGroupMember,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/groups/{kept}/members/{}", target.sub),
+                None,
+            ),
+            _ => call(
+                Route::Grant,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{}/groups/{kept}", w[0]),
+                Some(json!({ "role": role })),
+            ),
+        });
+    }
+    for _ in 0..(1 + usize::from(ctx.rng.chance(30))) {
+        let by = ctx.rng.pick(&actors).clone();
+        let at = ctx.rng.below(calls.len() + 1);
+        calls.insert(
+            at,
+            call(Route::DeleteGroup, &by, "DELETE", format!("/orgs/{org}/groups/{doomed}"), None),
+        );
+    }
+    let answers = ctx.fire(calls).await;
+    let mut people = vec![owner.clone(), admin.clone()];
+    people.extend(m.iter().cloned());
+    ctx.invariants(&org, &people, &answers).await;
+    let doomed_via = format!("group:{doomed}");
+    let kept_via = format!("group:{kept}");
+    if answers.count(Route::DeleteGroup, 204) > 0 {
+        for p in &people {
+            let theirs = ctx.workspaces_of(&owner, &org, p).await;
+            let mut through: Vec<String> = theirs
+                .iter()
+                .filter(|(_, via)| via.contains(&doomed_via))
+                .map(|(id, _)| id.clone())
+                .collect();
+            for ws in &w {
+                if ctx.you(p, &org, ws).await.is_ok_and(|via| via.contains(&doomed_via)) {
+                    through.push(format!("{ws} (you)"));
+                }
+            }
+            if !through.is_empty() {
+                let what = format!("{} reaches {through:?} through the deleted group", p.sub);
+                ctx.fail("deleted group grants nothing", ctx.named(&what));
+            }
+        }
+        for ws in &w {
+            let r = ctx.app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+            let listed =
+                r.body["groups"].as_array().into_iter().flatten().any(|g| g["groupId"] == json!(doomed));
+            if listed {
+                ctx.fail(
+                    "deleted group grants nothing",
+                    ctx.named(&format!("{ws} still lists the deleted group's grant")),
+                );
+            }
+        }
+        let after = [
+            ("GET", format!("/orgs/{org}/groups/{doomed}"), None),
+            ("PUT", format!("/orgs/{org}/groups/{doomed}/members/{}", m[3].sub), None),
+            (
+                "PUT",
+                format!("/orgs/{org}/workspaces/{}/groups/{doomed}", w[0]),
+                Some(json!({ "role": "admin" })),
+            ),
+        ];
+        for (method, path, body) in after {
+            let r = ctx.app.call(Some(&owner), method, &path, body).await;
+            if r.status != 404 {
+                let what =
+                    format!("{method} {path} after the group's deletion answered {} {}", r.status, r.body);
+                ctx.fail("deleted group grants nothing", ctx.named(&what));
+            }
+        }
+    }
+    // The kept group: its members (answered, or from the setup) reach what it was granted.
+    let granted_first = answered_ok(&answers, Route::Grant, &format!("groups/{kept}"));
+    for u in &m {
+        let placed = u.sub == m[4].sub
+            || answered_ok(&answers, Route::PutGroupMember, &format!("{kept}/members/{}", u.sub));
+        if !placed {
+            continue;
+        }
+        for (ws, granted) in [(&w[0], granted_first), (&w[1], true)] {
+            let got = ctx.you(u, &org, ws).await;
+            if granted != got.as_ref().is_ok_and(|via| via.contains(&kept_via)) {
+                let what =
+                    format!("{} is in the kept group (granted {ws}: {granted}) but has {got:?} there", u.sub);
+                ctx.fail("access as answered", ctx.named(&what));
+            }
+        }
+    }
+    ctx.purge().await;
+    let mut objects: Vec<String> = w.iter().map(|ws| format!("/orgs/{org}/workspaces/{ws}")).collect();
+    objects.push(format!("/orgs/{org}/groups/{kept}"));
+    ctx.counts_agree(&owner, &objects).await;
+}
+
+/// A workspace is deleted (once or twice) while its admins (an organization admin, the
+/// owner, and a member who is the workspace's admin) add members, rename it and grant it to
+/// a group, beside a workspace that stays. Once a deletion answered 204 it is gone for
+/// everyone: no read, list or member's workspaces shows it and it takes no member; the
+/// other workspace keeps what was answered.
+async fn workspace_deleted_while_filled(ctx: &mut Ctx<'_>) {
+    let owner = ctx.user("owner");
+    let admin = ctx.user("admin");
+    let m: Vec<User> = (0..5).map(|i| ctx.user(&format!("m{i}"))).collect();
+    let mut members: Vec<(&User, &str)> = vec![(&admin, "admin")];
+    members.extend(m.iter().map(|u| (u, if u.sub.ends_with(['1', '3']) { "viewer" } else { "member" })));
+    let org = ctx.org(&owner, &members).await;
+    let doomed = ctx.workspace(&owner, &org, "Doomed").await;
+    let kept = ctx.workspace(&owner, &org, "Kept").await;
+    let team = ctx.group(&owner, &org, "Team").await;
+    for u in &m[3..] {
+        ctx.must(&owner, "PUT", &format!("/orgs/{org}/groups/{team}/members/{}", u.sub), None, 201).await;
+    }
+    // m0 is the doomed workspace's admin, and adds members too.
+    let body = Some(json!({ "role": "admin" }));
+    ctx.must(&owner, "PUT", &format!("/orgs/{org}/workspaces/{doomed}/members/{}", m[0].sub), body, 201)
+        .await;
+    let actors = [owner.clone(), admin.clone(), m[0].clone()];
+    let n = 12 + ctx.rng.below(11);
+    let mut calls = Vec::new();
+    for _ in 0..n {
+        let by = ctx.rng.pick(&actors).clone();
+        let target = ctx.rng.pick(&m[1..]).clone();
+        let role = json!(*ctx.rng.pick(&["admin", "member", "viewer"]));
+        calls.push(match ctx.rng.below(8) {
+            0..=3 => call(
+                Route::PutWsMember,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{doomed}/members/{}", target.sub),
+                Some(json!({ "role": role })),
+            ),
+            4 => call(
+                Route::Grant,
+                &owner,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{doomed}/groups/{team}"),
+                Some(json!({ "role": role })),
+            ),
+            5 => call(
+                Route::UpdateWorkspace,
+                &by,
+                "PATCH",
+                format!("/orgs/{org}/workspaces/{doomed}"),
+                Some(json!({ "name": format!("Renamed {}", ctx.rng.below(100)) })),
+            ),
+            _ => call(
+                Route::PutWsMember,
+                &admin,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{kept}/members/{}", target.sub),
+                Some(json!({ "role": null })),
+            ),
+        });
+    }
+    for _ in 0..(1 + usize::from(ctx.rng.chance(30))) {
+        let by = if ctx.rng.chance(50) { owner.clone() } else { admin.clone() };
+        let at = ctx.rng.below(calls.len() + 1);
+        calls.insert(
+            at,
+            call(Route::DeleteWorkspace, &by, "DELETE", format!("/orgs/{org}/workspaces/{doomed}"), None),
+        );
+    }
+    let answers = ctx.fire(calls).await;
+    let mut people = vec![owner.clone(), admin.clone()];
+    people.extend(m.iter().cloned());
+    ctx.invariants(&org, &people, &answers).await;
+    if answers.count(Route::DeleteWorkspace, 204) > 0 {
+        for p in &people {
+            if let Ok(via) = ctx.you(p, &org, &doomed).await {
+                let what = format!("{} still reads the deleted workspace {doomed} (via {via:?})", p.sub);
+                ctx.fail("deleted workspace gone", ctx.named(&what));
+            }
+            if ctx.workspaces_of(&owner, &org, p).await.contains_key(&doomed) {
+                let what = format!("{}'s workspaces still list the deleted {doomed}", p.sub);
+                ctx.fail("deleted workspace gone", ctx.named(&what));
+            }
+        }
+        for lister in [&owner, &admin] {
+            let listed =
+                ctx.pages(lister, &format!("/orgs/{org}/workspaces"), "workspaces").await.unwrap_or_default();
+            if listed.iter().any(|w| w["id"] == json!(doomed)) {
+                let what = format!("{}'s list of workspaces still shows the deleted {doomed}", lister.sub);
+                ctx.fail("deleted workspace gone", ctx.named(&what));
+            }
+        }
+        let path = format!("/orgs/{org}/workspaces/{doomed}/members/{}", m[2].sub);
+        let r = ctx.app.call(Some(&owner), "PUT", &path, Some(json!({ "role": null }))).await;
+        if r.status != 404 {
+            let what = format!("PUT {path} after the deletion answered {} {}", r.status, r.body);
+            ctx.fail("deleted workspace gone", ctx.named(&what));
+        }
+    }
+    // The kept workspace: those added (answered) are its direct members.
+    for u in &m[1..] {
+        let added = answered_ok(&answers, Route::PutWsMember, &format!("{kept}/members/{}", u.sub));
+        let got = ctx.you(u, &org, &kept).await;
+        if added != got.as_ref().is_ok_and(|via| via.contains("direct")) {
+            let what = format!("{} was added to the kept workspace: {added}, but has {got:?} there", u.sub);
+            ctx.fail("access as answered", ctx.named(&what));
+        }
+    }
+    ctx.purge().await;
+    let objects = [format!("/orgs/{org}/workspaces/{kept}"), format!("/orgs/{org}/groups/{team}")];
+    ctx.counts_agree(&owner, &objects).await;
 }
 
 fn pairs(edges: &[(Value, Value)]) -> String {

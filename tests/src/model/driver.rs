@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::generate::Pool;
-use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx, meta_json};
+use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx, WsRole, meta_json};
 use super::rng::Rng;
-use super::spec::{HOUR_MS, Model, Outcome, TokenFor, UserInfo};
+use super::spec::{Access, HOUR_MS, Model, Outcome, TokenFor, UserInfo, Via};
 use crate::harness::{TestApp, TestResponse, User, call_app, http_get_json};
 
 /// The people of a run. Several share an address; some have it unverified or not at all.
@@ -108,6 +108,14 @@ pub struct Driver<'a> {
     seen_mail: HashSet<String>,
     /// The organization each invitation and link was made in (kept after they go).
     created_in: HashMap<Ref, Ref>,
+    /// Workspace and group ids, by the step that created them (kept after they go).
+    ws_ids: HashMap<Ref, String>,
+    group_ids: HashMap<Ref, String>,
+    /// Organizations in which a workspace or group was ever made: their workspaces are
+    /// observed.
+    ws_orgs: BTreeSet<Ref>,
+    /// Whether the next full observation reads every workspace's and group's members.
+    deep: bool,
     skip: Vec<String>,
     rng: Rng,
     pub requests: u64,
@@ -145,6 +153,8 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::ListLinks { org, .. } => Some(*org),
         Act::CreateOrg { .. } | Act::Preview { .. } | Act::Accept { .. } | Act::Decline { .. } => None,
         Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => None,
+        // Workspace and group steps are observed apart (`Driver::look_after`).
+        _ => None,
     }
 }
 
@@ -192,6 +202,10 @@ impl<'a> Driver<'a> {
             approximate: HashMap::new(),
             seen_mail: HashSet::new(),
             created_in: HashMap::new(),
+            ws_ids: HashMap::new(),
+            group_ids: HashMap::new(),
+            ws_orgs: BTreeSet::new(),
+            deep: false,
             skip: super::generate::skip_tags(),
             rng: Rng::new(seed),
             requests: 0,
@@ -214,6 +228,16 @@ impl<'a> Driver<'a> {
 
     fn target_sub(&self, target: Target) -> String {
         target.map_or(GHOST.to_owned(), |u| self.sub(u).to_owned())
+    }
+
+    /// `/orgs/{orgId}/workspaces/{workspaceId}` (the workspace may be another
+    /// organization's, or deleted).
+    fn ws_path(&self, org: Ref, ws: Ref) -> Option<String> {
+        Some(format!("/orgs/{}/workspaces/{}", self.org_ids.get(&org)?, self.ws_ids.get(&ws)?))
+    }
+
+    fn group_path(&self, org: Ref, group: Ref) -> Option<String> {
+        Some(format!("/orgs/{}/groups/{}", self.org_ids.get(&org)?, self.group_ids.get(&group)?))
     }
 
     /// The request of a step, or `None` when it names something this run never created
@@ -401,6 +425,78 @@ impl<'a> Driver<'a> {
                 Body::None,
             ),
             Act::MyOrgs { by, limit } => req(by, "GET", format!("/orgs?limit={limit}"), Body::None),
+            Act::CreateWorkspace { by, org: o, name, metadata } => {
+                let mut body = json!({ "name": name });
+                if *metadata != 0 {
+                    body["metadata"] = meta_json(*metadata);
+                }
+                req(by, "POST", format!("/orgs/{}/workspaces", org(o)?), Body::Json(body))
+            }
+            Act::UpdateWorkspace { by, org: o, ws, name, metadata, bad } => {
+                let mut body = json!({});
+                if let Some(n) = name {
+                    body["name"] = json!(n);
+                }
+                if let Some(m) = metadata {
+                    body["metadata"] = meta_json(*m);
+                }
+                req(by, "PATCH", self.ws_path(*o, *ws)?, with_bad(bad, body))
+            }
+            Act::DeleteWorkspace { by, org: o, ws } => req(by, "DELETE", self.ws_path(*o, *ws)?, Body::None),
+            Act::GetWorkspace { by, org: o, ws } => req(by, "GET", self.ws_path(*o, *ws)?, Body::None),
+            Act::ListWorkspaces { by, org: o, limit } => {
+                req(by, "GET", format!("/orgs/{}/workspaces?limit={limit}", org(o)?), Body::None)
+            }
+            Act::PutWsMember { by, org: o, ws, target, role, bad } => {
+                let role = match bad {
+                    Some(Bad::Role) => json!("owner"),
+                    _ => json!(role.map(WsRole::as_str)),
+                };
+                let path = format!("{}/members/{}", self.ws_path(*o, *ws)?, self.target_sub(*target));
+                req(by, "PUT", path, with_bad(bad, json!({ "role": role })))
+            }
+            Act::RemoveWsMember { by, org: o, ws, target } => {
+                let path = format!("{}/members/{}", self.ws_path(*o, *ws)?, self.target_sub(*target));
+                req(by, "DELETE", path, Body::None)
+            }
+            Act::ListWsMembers { by, org: o, ws, limit, bad } => {
+                let path = list_path(&format!("{}/members", self.ws_path(*o, *ws)?), vec![], *limit, bad);
+                req(by, "GET", path, Body::None)
+            }
+            Act::Grant { by, org: o, ws, group, role, bad } => {
+                let role = if *bad == Some(Bad::Role) { "owner" } else { role.as_str() };
+                let path = format!("{}/groups/{}", self.ws_path(*o, *ws)?, self.group_ids.get(group)?);
+                req(by, "PUT", path, with_bad(bad, json!({ "role": role })))
+            }
+            Act::Revoke { by, org: o, ws, group } => {
+                let path = format!("{}/groups/{}", self.ws_path(*o, *ws)?, self.group_ids.get(group)?);
+                req(by, "DELETE", path, Body::None)
+            }
+            Act::CreateGroup { by, org: o, name } => {
+                req(by, "POST", format!("/orgs/{}/groups", org(o)?), Body::Json(json!({ "name": name })))
+            }
+            Act::RenameGroup { by, org: o, group, name } => {
+                req(by, "PATCH", self.group_path(*o, *group)?, Body::Json(json!({ "name": name })))
+            }
+            Act::DeleteGroup { by, org: o, group } => {
+                req(by, "DELETE", self.group_path(*o, *group)?, Body::None)
+            }
+            Act::PutGroupMember { by, org: o, group, target } => {
+                let path = format!("{}/members/{}", self.group_path(*o, *group)?, self.target_sub(*target));
+                req(by, "PUT", path, Body::None)
+            }
+            Act::RemoveGroupMember { by, org: o, group, target } => {
+                let path = format!("{}/members/{}", self.group_path(*o, *group)?, self.target_sub(*target));
+                req(by, "DELETE", path, Body::None)
+            }
+            Act::ListGroupMembers { by, org: o, group, limit } => {
+                let path = format!("{}/members?limit={limit}", self.group_path(*o, *group)?);
+                req(by, "GET", path, Body::None)
+            }
+            Act::MemberWorkspaces { by, org: o, target } => {
+                let path = format!("/orgs/{}/members/{}/workspaces", org(o)?, self.target_sub(*target));
+                req(by, "GET", path, Body::None)
+            }
             // Not an API request: Cognito invokes the trigger (see `step`).
             Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
         })
@@ -449,14 +545,21 @@ impl<'a> Driver<'a> {
             Act::Advance { minutes } => {
                 self.app.advance(Duration::from_secs(u64::from(*minutes) * 60));
                 self.clear_of_expiries();
-                self.observe().await?;
+                self.observe_with(false).await?;
                 return Ok(true);
             }
             Act::Sweep => {
                 self.clear_of_expiries();
                 let now = self.app.now().epoch_millis();
                 self.sweep(now).await;
+                let left = self.left_behind();
                 self.model.apply(op, now);
+                if self.left_behind() < left {
+                    *self
+                        .tally
+                        .entry("ttl-sweep clears a removed member's workspaces and groups".into())
+                        .or_default() += 1;
+                }
                 self.observe().await?;
                 return Ok(true);
             }
@@ -484,6 +587,8 @@ impl<'a> Driver<'a> {
             return Ok(false);
         }
         let memberships_before = self.memberships();
+        let ws_affected =
+            op.act.workspace_org().map(|org| self.ws_affected(&op.act, org)).unwrap_or_default();
         self.clear_of_expiries();
         let mail_since = real_epoch_seconds() - 2;
         let before = self.app.now().epoch_millis();
@@ -500,6 +605,12 @@ impl<'a> Driver<'a> {
         self.steps += 1;
         if self.steps % FULL_OBSERVATION_EVERY == 0 {
             self.observe().await?;
+        } else if let Some(org) = op.act.workspace_org() {
+            // A workspace or group step changes nothing else; one refused changes nothing.
+            let look = self.look_after(&op.act, org, &ws_affected);
+            if let (Some(look), false) = (look, matches!(expected, Outcome::Error(..))) {
+                self.observe_workspaces(org, &look).await?;
+            }
         } else {
             // What this step may have changed: its organization, and the users whose
             // memberships moved (plus the caller).
@@ -514,10 +625,19 @@ impl<'a> Driver<'a> {
                 _ => vec![],
             };
             let after = self.memberships();
-            let mut users: BTreeSet<UserIx> =
-                after.symmetric_difference(&memberships_before).map(|(u, ..)| *u).collect();
+            let moved: BTreeSet<(UserIx, Ref)> =
+                after.symmetric_difference(&memberships_before).map(|(u, o, ..)| (*u, *o)).collect();
+            let mut users: BTreeSet<UserIx> = moved.iter().map(|(u, _)| *u).collect();
             users.extend(req.by);
             self.observe_some(&orgs, &users).await?;
+            // Their access to the workspaces of organizations that have some: a role change,
+            // a suspension, a reactivation or a joining moves it.
+            let ws_orgs: BTreeSet<Ref> =
+                moved.iter().map(|(_, o)| *o).filter(|o| self.ws_orgs.contains(o)).collect();
+            for org in ws_orgs {
+                let users = moved.iter().filter(|(_, o)| *o == org).map(|(u, _)| *u).collect();
+                self.observe_workspaces(org, &Look { users, ..Look::default() }).await?;
+            }
         }
         Ok(true)
     }
@@ -528,6 +648,18 @@ impl<'a> Driver<'a> {
             TokenFor::Invitation(r) | TokenFor::Link(r) => r,
         };
         self.created_in.get(&id).copied()
+    }
+
+    /// Direct workspace memberships and group places the model holds, of any joining.
+    fn left_behind(&self) -> usize {
+        self.model
+            .orgs
+            .values()
+            .map(|o| {
+                o.workspaces.values().map(|w| w.direct.len()).sum::<usize>()
+                    + o.groups.values().map(|g| g.members.len()).sum::<usize>()
+            })
+            .sum()
     }
 
     /// `(user, org, role, status)` of every membership in the model.
@@ -846,6 +978,76 @@ impl<'a> Driver<'a> {
                 let items = self.pages(*user, &req.path, "orgs", *limit, Some(response)).await?;
                 self.check_my_orgs(&items, *user)?;
             }
+            Outcome::WorkspaceCreated { org, ws, user } => {
+                status_is(201)?;
+                let id = r.body["workspace"]["id"].as_str().ok_or("no workspace id")?.to_owned();
+                ensure!(id.starts_with("ws_"), "workspace id {id}");
+                self.ws_ids.insert(*ws, id);
+                self.ws_orgs.insert(*org);
+                self.check_workspace(&r.body["workspace"], *org, *ws, Some(*user))?;
+            }
+            Outcome::WorkspaceView { org, ws, user } => {
+                status_is(200)?;
+                self.check_workspace(&r.body["workspace"], *org, *ws, Some(*user))?;
+                if let Act::GetWorkspace { .. } = op.act {
+                    self.check_grants(&r.body["groups"], *org, *ws)?;
+                }
+            }
+            Outcome::Workspaces { org, user } => {
+                let Act::ListWorkspaces { limit, .. } = &op.act else { unreachable!() };
+                let items = self.pages(*user, &req.path, "workspaces", *limit, Some(response)).await?;
+                self.check_workspace_list(&items, *org, *user)?;
+            }
+            Outcome::WsMember { org, ws, user, created } => {
+                status_is(if *created { 201 } else { 200 })?;
+                self.check_ws_row(&r.body["member"], *org, *ws, *user)?;
+            }
+            Outcome::WsMembers { org, ws } => {
+                let Act::ListWsMembers { by, limit, .. } = &op.act else { unreachable!() };
+                let items =
+                    self.pages(by.expect("a member"), &req.path, "members", *limit, Some(response)).await?;
+                self.check_ws_rows(&items, *org, *ws)?;
+            }
+            Outcome::Granted { ws, group, role, created } => {
+                status_is(if *created { 201 } else { 200 })?;
+                let g = &r.body["grant"];
+                let want = json!({ "workspaceId": self.ws_ids[ws], "groupId": self.group_ids[group], "role": role.as_str() });
+                for key in ["workspaceId", "groupId", "role"] {
+                    ensure!(
+                        g[key] == want[key],
+                        "grant {key} is {} but the model says {}",
+                        g[key],
+                        want[key]
+                    );
+                }
+            }
+            Outcome::GroupView { org, group, created } => {
+                status_is(if *created { 201 } else { 200 })?;
+                if *created {
+                    let id = r.body["group"]["id"].as_str().ok_or("no group id")?.to_owned();
+                    ensure!(id.starts_with("grp_"), "group id {id}");
+                    self.group_ids.insert(*group, id);
+                    self.ws_orgs.insert(*org);
+                }
+                self.check_group(&r.body["group"], *org, *group)?;
+            }
+            Outcome::GroupMember { org, group, user, created } => {
+                status_is(if *created { 201 } else { 200 })?;
+                self.check_group_row(&r.body["member"], *org, *user)?;
+                let _ = group;
+            }
+            Outcome::GroupMembers { org, group } => {
+                let Act::ListGroupMembers { by, limit, .. } = &op.act else { unreachable!() };
+                let items =
+                    self.pages(by.expect("a member"), &req.path, "members", *limit, Some(response)).await?;
+                self.check_group_rows(&items, *org, *group)?;
+            }
+            Outcome::MemberWorkspaces { org, user } => {
+                status_is(200)?;
+                let items = r.body["workspaces"].as_array().ok_or("no workspaces")?;
+                ensure!(r.body.get("nextCursor").is_none_or(Value::is_null), "a member's workspaces paged");
+                self.check_member_workspaces(items, *org, *user)?;
+            }
         }
         // A failed resend rotated the token and expiry, but says nothing of them.
         if let (Act::Resend { inv, .. }, Outcome::Error(502, _)) = (&op.act, expected) {
@@ -1136,16 +1338,412 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
+    fn via_text(&self, via: Via) -> String {
+        match via {
+            Via::OrgRole => "org_role".to_owned(),
+            Via::Direct => "direct".to_owned(),
+            Via::Group(g) => format!("group:{}", self.group_ids.get(&g).map_or("?", String::as_str)),
+        }
+    }
+
+    /// `{role, via}` (or `null` roles and an empty `via` for no access) against the model's
+    /// access; `via` is compared as a set (API.md gives no order).
+    fn check_access(
+        &self,
+        role: &Value,
+        via: &Value,
+        want: Option<&Access>,
+        what: &str,
+    ) -> Result<(), String> {
+        let want_role = json!(want.map(|a| a.role.as_str()));
+        let want_via: BTreeSet<String> =
+            want.map(|a| a.via.iter().map(|v| self.via_text(*v)).collect()).unwrap_or_default();
+        let shown_via: Vec<String> = match via {
+            Value::Array(items) => items.iter().map(|v| v.as_str().unwrap_or("?").to_owned()).collect(),
+            Value::Null if want.is_none() => vec![],
+            other => return Err(format!("{what}: via is {other}")),
+        };
+        let unique: BTreeSet<String> = shown_via.iter().cloned().collect();
+        ensure!(
+            *role == want_role && unique == want_via && unique.len() == shown_via.len(),
+            "{what}: access {role} via {via} but the model says {want_role} via {want_via:?}"
+        );
+        Ok(())
+    }
+
+    /// `memberCount` of a workspace (`Ok`) or group (`Err`) within what the model allows.
+    fn check_count(&self, shown: &Value, org: Ref, of: Result<Ref, Ref>, what: &str) -> Result<(), String> {
+        let (lo, hi) = self.model.count_range(org, of);
+        let count = shown["memberCount"].as_u64().ok_or_else(|| format!("{what}: no memberCount"))? as usize;
+        ensure!(
+            (lo..=hi).contains(&count),
+            "{what}: memberCount {count} but the model counts {lo} members ({hi} with ones left by removed members)"
+        );
+        Ok(())
+    }
+
+    /// A workspace object, with `you` as `user` sees it when given.
+    fn check_workspace(&self, shown: &Value, org: Ref, ws: Ref, you: Option<UserIx>) -> Result<(), String> {
+        let w = &self.model.orgs[&org].workspaces[&ws];
+        let what = format!("workspace{ws}");
+        let want = json!({ "id": self.ws_ids[&ws], "name": w.name, "metadata": meta_json(w.metadata) });
+        for key in ["id", "name", "metadata"] {
+            ensure!(
+                shown[key] == want[key],
+                "{what}: {key} is {} but the model says {}",
+                shown[key],
+                want[key]
+            );
+        }
+        self.check_count(shown, org, Ok(ws), &what)?;
+        if let Some(user) = you {
+            let access = self.model.access(org, ws, user);
+            ensure!(access.is_some(), "{what}: the model gives {} no access", self.sub(user));
+            let you = &shown["you"];
+            self.check_access(
+                &you["role"],
+                &you["via"],
+                access.as_ref(),
+                &format!("{what} you ({})", self.sub(user)),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The grants a workspace read lists (`groups`): those to live groups, with their roles.
+    fn check_grants(&self, shown: &Value, org: Ref, ws: Ref) -> Result<(), String> {
+        let w = &self.model.orgs[&org].workspaces[&ws];
+        let want: BTreeSet<(String, String)> =
+            w.grants.iter().map(|(g, role)| (self.group_ids[g].clone(), role.as_str().to_owned())).collect();
+        let items = shown.as_array().ok_or("no groups in a workspace read")?;
+        let listed: BTreeSet<(String, String)> = items
+            .iter()
+            .map(|g| {
+                (
+                    g["groupId"].as_str().unwrap_or("?").to_owned(),
+                    g["role"].as_str().unwrap_or("?").to_owned(),
+                )
+            })
+            .collect();
+        ensure!(
+            listed == want && listed.len() == items.len(),
+            "workspace{ws} grants {listed:?} but the model says {want:?}"
+        );
+        for g in items {
+            let r = self
+                .group_ids
+                .iter()
+                .find(|(_, id)| g["groupId"] == json!(id))
+                .map(|(r, _)| *r)
+                .expect("listed");
+            let name = &self.model.orgs[&org].groups[&r].name;
+            ensure!(g["name"] == json!(name), "workspace{ws} grant to group{r}: name {}", g["name"]);
+        }
+        Ok(())
+    }
+
+    /// A list of workspaces as `user` sees it: those they can access (all, for the
+    /// organization's admins and owners), each with `you`.
+    fn check_workspace_list(&self, items: &[Value], org: Ref, user: UserIx) -> Result<(), String> {
+        let want: BTreeSet<String> =
+            self.model.accessible(org, user).keys().map(|ws| self.ws_ids[ws].clone()).collect();
+        let shown: Vec<String> = items.iter().map(|w| w["id"].as_str().unwrap_or("?").to_owned()).collect();
+        let unique: BTreeSet<String> = shown.iter().cloned().collect();
+        ensure!(unique.len() == shown.len(), "workspaces listed twice: {shown:?}");
+        ensure!(
+            unique == want,
+            "{} sees workspaces {} but the model says {}",
+            self.sub(user),
+            self.ws_names(&unique),
+            self.ws_names(&want)
+        );
+        for item in items {
+            let ws = self.ws_ref(&item["id"]);
+            self.check_workspace(item, org, ws, Some(user))?;
+        }
+        Ok(())
+    }
+
+    fn ws_ref(&self, id: &Value) -> Ref {
+        *self.ws_ids.iter().find(|(_, v)| *id == json!(v)).expect("a known workspace").0
+    }
+
+    /// Workspace ids as the model's refs, for messages.
+    fn ws_names(&self, ids: &BTreeSet<String>) -> String {
+        let names: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                self.ws_ids
+                    .iter()
+                    .find(|(_, v)| *v == id)
+                    .map_or(id.clone(), |(r, _)| format!("workspace{r}"))
+            })
+            .collect();
+        format!("[{}]", names.join(", "))
+    }
+
+    /// `GET /orgs/{orgId}/members/{userId}/workspaces`: id, name, role and via of each.
+    fn check_member_workspaces(&self, items: &[Value], org: Ref, user: UserIx) -> Result<(), String> {
+        let access = self.model.accessible(org, user);
+        let want: BTreeSet<String> = access.keys().map(|ws| self.ws_ids[ws].clone()).collect();
+        let shown: Vec<String> = items.iter().map(|w| w["id"].as_str().unwrap_or("?").to_owned()).collect();
+        let unique: BTreeSet<String> = shown.iter().cloned().collect();
+        ensure!(
+            unique == want && unique.len() == shown.len(),
+            "{}'s workspaces are {} but the model says {}",
+            self.sub(user),
+            self.ws_names(&unique),
+            self.ws_names(&want)
+        );
+        for item in items {
+            let ws = self.ws_ref(&item["id"]);
+            let name = &self.model.orgs[&org].workspaces[&ws].name;
+            ensure!(item["name"] == json!(name), "{}'s workspace{ws}: name {}", self.sub(user), item["name"]);
+            let what = format!("{}'s workspace{ws}", self.sub(user));
+            self.check_access(&item["role"], &item["via"], access.get(&ws), &what)?;
+        }
+        Ok(())
+    }
+
+    /// A row of a workspace's member list: the direct membership's own role, the effective
+    /// role and its sources (none while suspended).
+    fn check_ws_row(&self, row: &Value, org: Ref, ws: Ref, user: UserIx) -> Result<(), String> {
+        let m = self
+            .model
+            .member(org, user)
+            .ok_or_else(|| format!("the model has no member {}", self.sub(user)))?;
+        let d = self.model.orgs[&org].workspaces[&ws].direct[&user];
+        let what = format!("workspace{ws} member {}", self.sub(user));
+        let want = json!({
+            "userId": self.sub(user),
+            "name": self.world.infos[user].name,
+            "email": m.email,
+            "status": m.status.as_str(),
+            "role": d.role.map(WsRole::as_str),
+        });
+        for key in ["userId", "name", "email", "status", "role"] {
+            ensure!(row[key] == want[key], "{what}: {key} is {} but the model says {}", row[key], want[key]);
+        }
+        let access = self.model.access(org, ws, user);
+        self.check_access(&row["effectiveRole"], &row["via"], access.as_ref(), &what)
+    }
+
+    fn check_ws_rows(&self, items: &[Value], org: Ref, ws: Ref) -> Result<(), String> {
+        let want: BTreeSet<&str> = self.model.ws_members(org, ws).iter().map(|(u, _)| self.sub(*u)).collect();
+        let shown: Vec<&str> = items.iter().map(|m| m["userId"].as_str().unwrap_or("?")).collect();
+        let unique: BTreeSet<&str> = shown.iter().copied().collect();
+        ensure!(
+            unique == want && unique.len() == shown.len(),
+            "workspace{ws} members {shown:?} but the model says {want:?}"
+        );
+        for row in items {
+            let user = self.world.infos.iter().position(|u| row["userId"] == json!(u.sub)).expect("known");
+            self.check_ws_row(row, org, ws, user)?;
+        }
+        Ok(())
+    }
+
+    fn check_group(&self, shown: &Value, org: Ref, group: Ref) -> Result<(), String> {
+        let g = &self.model.orgs[&org].groups[&group];
+        let what = format!("group{group}");
+        ensure!(shown["id"] == json!(self.group_ids[&group]), "{what}: id {}", shown["id"]);
+        ensure!(
+            shown["name"] == json!(g.name),
+            "{what}: name {} but the model says {:?}",
+            shown["name"],
+            g.name
+        );
+        self.check_count(shown, org, Err(group), &what)
+    }
+
+    /// A row of a group's member list: the member's organization role and status.
+    fn check_group_row(&self, row: &Value, org: Ref, user: UserIx) -> Result<(), String> {
+        let m = self
+            .model
+            .member(org, user)
+            .ok_or_else(|| format!("the model has no member {}", self.sub(user)))?;
+        let want = json!({
+            "userId": self.sub(user),
+            "name": self.world.infos[user].name,
+            "email": m.email,
+            "role": m.role.as_str(),
+            "status": m.status.as_str(),
+        });
+        for key in ["userId", "name", "email", "role", "status"] {
+            ensure!(
+                row[key] == want[key],
+                "group member {}: {key} is {} but the model says {}",
+                self.sub(user),
+                row[key],
+                want[key]
+            );
+        }
+        Ok(())
+    }
+
+    fn check_group_rows(&self, items: &[Value], org: Ref, group: Ref) -> Result<(), String> {
+        let want: BTreeSet<&str> =
+            self.model.group_members(org, group).iter().map(|u| self.sub(*u)).collect();
+        let shown: Vec<&str> = items.iter().map(|m| m["userId"].as_str().unwrap_or("?")).collect();
+        let unique: BTreeSet<&str> = shown.iter().copied().collect();
+        ensure!(
+            unique == want && unique.len() == shown.len(),
+            "group{group} members {shown:?} but the model says {want:?}"
+        );
+        for row in items {
+            let user = self.world.infos.iter().position(|u| row["userId"] == json!(u.sub)).expect("known");
+            self.check_group_row(row, org, user)?;
+        }
+        Ok(())
+    }
+
+    /// The workspaces and groups of `org` as its owner sees them: the workspace list (each
+    /// with the owner's `you`), the group list when `groups`, each of `users`' workspaces
+    /// (their access), and the member lists of `ws_members` and `group_members`.
+    async fn observe_workspaces(&mut self, org: Ref, look: &Look) -> Result<(), String> {
+        let Some(o) = self.model.orgs.get(&org) else { return Ok(()) };
+        let owner = o
+            .members
+            .iter()
+            .find(|(_, m)| m.role == Role::Owner && m.status == Status::Active)
+            .map(|(u, _)| *u)
+            .ok_or_else(|| format!("the model's org{org} has no active owner"))?;
+        let id = self.org_ids[&org].clone();
+        let limit = self.observation_limit();
+        let path = format!("/orgs/{id}/workspaces?limit={limit}");
+        let items = self.pages(owner, &path, "workspaces", limit, None).await?;
+        self.check_workspace_list(&items, org, owner).map_err(|e| format!("org{org} workspaces: {e}"))?;
+        if look.groups {
+            let limit = self.observation_limit();
+            let path = format!("/orgs/{id}/groups?limit={limit}");
+            let items = self.pages(owner, &path, "groups", limit, None).await?;
+            let want: BTreeSet<String> =
+                self.model.orgs[&org].groups.keys().map(|g| self.group_ids[g].clone()).collect();
+            let shown: Vec<String> =
+                items.iter().map(|g| g["id"].as_str().unwrap_or("?").to_owned()).collect();
+            let unique: BTreeSet<String> = shown.iter().cloned().collect();
+            ensure!(
+                unique == want && unique.len() == shown.len(),
+                "org{org} groups {shown:?} but the model says {want:?}"
+            );
+            for item in &items {
+                let g = *self.group_ids.iter().find(|(_, v)| item["id"] == json!(v)).expect("known").0;
+                self.check_group(item, org, g).map_err(|e| format!("org{org} groups: {e}"))?;
+            }
+        }
+        for &user in &look.users {
+            if self.model.member(org, user).is_none() {
+                continue;
+            }
+            let r = self.get(owner, &format!("/orgs/{id}/members/{}/workspaces", self.sub(user))).await;
+            ensure!(r.status == 200, "{}'s workspaces answered {} {}", self.sub(user), r.status, r.body);
+            let items = r.body["workspaces"].as_array().cloned().unwrap_or_default();
+            self.check_member_workspaces(&items, org, user).map_err(|e| format!("org{org}: {e}"))?;
+        }
+        for &ws in &look.ws_members {
+            if !self.model.orgs[&org].workspaces.contains_key(&ws) {
+                continue;
+            }
+            let limit = self.observation_limit();
+            let path = format!("/orgs/{id}/workspaces/{}/members?limit={limit}", self.ws_ids[&ws]);
+            let items = self.pages(owner, &path, "members", limit, None).await?;
+            self.check_ws_rows(&items, org, ws).map_err(|e| format!("org{org}: {e}"))?;
+        }
+        for &g in &look.group_members {
+            if !self.model.orgs[&org].groups.contains_key(&g) {
+                continue;
+            }
+            let limit = self.observation_limit();
+            let path = format!("/orgs/{id}/groups/{}/members?limit={limit}", self.group_ids[&g]);
+            let items = self.pages(owner, &path, "members", limit, None).await?;
+            self.check_group_rows(&items, org, g).map_err(|e| format!("org{org}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Everything of `org`'s workspaces and groups, for every member (the member lists of
+    /// each workspace and group only on a deep turn).
+    async fn observe_all_workspaces(&mut self, org: Ref) -> Result<(), String> {
+        let Some(o) = self.model.orgs.get(&org) else { return Ok(()) };
+        let look = Look {
+            groups: true,
+            users: o.members.keys().copied().collect(),
+            ws_members: if self.deep { o.workspaces.keys().copied().collect() } else { vec![] },
+            group_members: if self.deep { o.groups.keys().copied().collect() } else { vec![] },
+        };
+        self.observe_workspaces(org, &look).await
+    }
+
+    /// Whose access a workspace or group step may move (read before it): its target's; for a
+    /// grant, a revoke or a group's deletion, the group's members'; for a workspace's
+    /// deletion, everyone's who had access.
+    fn ws_affected(&self, act: &Act, org: Ref) -> BTreeSet<UserIx> {
+        let Some(o) = self.model.orgs.get(&org) else { return BTreeSet::new() };
+        match act {
+            Act::PutWsMember { target, .. }
+            | Act::RemoveWsMember { target, .. }
+            | Act::PutGroupMember { target, .. }
+            | Act::RemoveGroupMember { target, .. } => target.iter().copied().collect(),
+            Act::Grant { group, .. } | Act::Revoke { group, .. } | Act::DeleteGroup { group, .. } => {
+                o.groups.get(group).map(|g| g.members.keys().copied().collect()).unwrap_or_default()
+            }
+            Act::DeleteWorkspace { ws, .. } => {
+                o.members.keys().copied().filter(|u| self.model.access(org, *ws, *u).is_some()).collect()
+            }
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// What a workspace or group step may have changed, observed after it succeeded.
+    fn look_after(&self, act: &Act, org: Ref, affected: &BTreeSet<UserIx>) -> Option<Look> {
+        let mut look = Look { users: affected.clone(), ..Look::default() };
+        match act {
+            Act::CreateWorkspace { .. } | Act::UpdateWorkspace { .. } => {}
+            Act::DeleteWorkspace { .. } => {}
+            Act::PutWsMember { ws, .. } | Act::RemoveWsMember { ws, .. } => look.ws_members.push(*ws),
+            Act::Grant { ws, group, .. } | Act::Revoke { ws, group, .. } => {
+                look.groups = true;
+                look.ws_members.push(*ws);
+                let _ = group;
+            }
+            Act::CreateGroup { .. } | Act::RenameGroup { .. } | Act::DeleteGroup { .. } => look.groups = true,
+            Act::PutGroupMember { group, .. } | Act::RemoveGroupMember { group, .. } => {
+                look.groups = true;
+                look.group_members.push(*group);
+            }
+            // Reads change nothing.
+            _ => return None,
+        }
+        let _ = org;
+        Some(look)
+    }
+
     fn observation_limit(&mut self) -> u32 {
         if self.rng.chance(15) { 1 + self.rng.below(3) as u32 } else { 100 }
     }
 
     /// Everything the API shows, against the model: each organization (as read by an active
-    /// owner: the org, all members, invitations and links) and each user's organizations.
+    /// owner: the org, all members, invitations and links) and each user's organizations,
+    /// and the workspaces and groups of those that have some.
     pub async fn observe(&mut self) -> Result<(), String> {
+        self.observe_with(true).await
+    }
+
+    /// [`Driver::observe`], without the workspaces and groups unless `workspaces` (time alone
+    /// moves nothing of theirs). Their member lists are read every other time.
+    async fn observe_with(&mut self, workspaces: bool) -> Result<(), String> {
         let orgs: Vec<Ref> = self.model.orgs.keys().copied().collect();
         let users: BTreeSet<UserIx> = (0..self.world.users.len()).collect();
-        self.observe_some(&orgs, &users).await
+        self.observe_some(&orgs, &users).await?;
+        if !workspaces {
+            return Ok(());
+        }
+        self.deep = !self.deep;
+        let ws_orgs: Vec<Ref> = self.ws_orgs.iter().copied().collect();
+        for org in ws_orgs {
+            self.observe_all_workspaces(org).await?;
+        }
+        Ok(())
     }
 
     async fn observe_some(&mut self, orgs: &[Ref], users: &BTreeSet<UserIx>) -> Result<(), String> {
@@ -1193,6 +1791,16 @@ impl<'a> Driver<'a> {
         }
         Ok(())
     }
+}
+
+/// What to observe of an organization's workspaces and groups (see
+/// [`Driver::observe_workspaces`]).
+#[derive(Debug, Default)]
+struct Look {
+    groups: bool,
+    users: BTreeSet<UserIx>,
+    ws_members: Vec<Ref>,
+    group_members: Vec<Ref>,
 }
 
 fn list_path(base: &str, mut query: Vec<String>, limit: u32, bad: &Option<Bad>) -> String {

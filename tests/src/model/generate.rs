@@ -1,7 +1,9 @@
 //! Random steps, biased towards ones that do something in the current model state (callers
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
-use super::ops::{Act, Addr, Bad, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx};
+use super::ops::{
+    Act, Addr, Bad, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
+};
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
 
@@ -35,6 +37,15 @@ impl Pool {
 
 pub struct Generator {
     pub rng: Rng,
+    /// The draws of workspace and group steps (and whether a step is one): apart from
+    /// `rng`, so that the other steps of a seed are the same as before they existed, only
+    /// interleaved with these (a kept sequence still reaches what it found, at a later step).
+    ws_rng: Rng,
+    /// Every workspace and group seen live, to name a deleted one now and then.
+    seen_ws: Vec<Ref>,
+    seen_groups: Vec<Ref>,
+    /// The step after an onboarding link: someone accepts it.
+    queued: Option<Act>,
     pub pool: Pool,
     next_id: u32,
     /// Step shapes not to generate (`ROSTER_MODEL_SKIP`, comma-separated): a way to look
@@ -42,12 +53,25 @@ pub struct Generator {
     skip: Vec<String>,
 }
 
+/// The share of workspace and group steps, in percent.
+pub const WORKSPACE_SHARE: u32 = 25;
+
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
 
 impl Generator {
     pub fn new(rng: Rng, pool: Pool) -> Self {
-        Self { rng, pool, next_id: 1, skip: skip_tags() }
+        let ws_rng = Rng::new(rng.clone().next_u64() ^ 0x5753_5753_5753_5753);
+        Self {
+            rng,
+            ws_rng,
+            seen_ws: Vec::new(),
+            seen_groups: Vec::new(),
+            queued: None,
+            pool,
+            next_id: 1,
+            skip: skip_tags(),
+        }
     }
 
     fn skips(&self, tag: &str) -> bool {
@@ -57,11 +81,21 @@ impl Generator {
     pub fn next(&mut self, model: &Model, now: i64) -> Op {
         let id = self.next_id;
         self.next_id += 1;
-        let act = self.act(model, now);
+        let act = match self.queued.take() {
+            Some(act) => act,
+            None => self.act(model, now),
+        };
         Op { id, act }
     }
 
     fn act(&mut self, model: &Model, now: i64) -> Act {
+        if !self.skips("workspaces") && !model.orgs.is_empty() && self.ws_rng.chance(WORKSPACE_SHARE) {
+            // The workspace step's draws come from `ws_rng` (the helpers draw from `rng`).
+            std::mem::swap(&mut self.rng, &mut self.ws_rng);
+            let act = self.workspace_act(model);
+            std::mem::swap(&mut self.rng, &mut self.ws_rng);
+            return act;
+        }
         let users = model.users.len();
         let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
         if orgs.len() < 2 || self.rng.chance(2) {
@@ -492,6 +526,335 @@ impl Generator {
         }
     }
 
+    /// A workspace or group step: in an organization that has some (mostly), by a caller
+    /// likely to be let through, on a target likely to be there.
+    fn workspace_act(&mut self, model: &Model) -> Act {
+        for o in model.orgs.values() {
+            for ws in o.workspaces.keys() {
+                if !self.seen_ws.contains(ws) {
+                    self.seen_ws.push(*ws);
+                }
+            }
+            for g in o.groups.keys() {
+                if !self.seen_groups.contains(g) {
+                    self.seen_groups.push(*g);
+                }
+            }
+        }
+        if !model.deleted.is_empty() && self.rng.chance(3) {
+            return self.on_deleted_org_workspace(model);
+        }
+        let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
+        let busy: Vec<Ref> = model
+            .orgs
+            .iter()
+            .filter(|(_, o)| !o.workspaces.is_empty() || !o.groups.is_empty())
+            .map(|(r, _)| *r)
+            .collect();
+        // Else the most populous of a few (workspaces need members to be interesting).
+        let org = if !busy.is_empty() && self.rng.chance(80) {
+            *self.rng.pick(&busy)
+        } else {
+            let few: Vec<Ref> = (0..3).map(|_| *self.rng.pick(&orgs)).collect();
+            *few.iter().max_by_key(|o| model.orgs[o].members.len()).expect("three")
+        };
+        let o = &model.orgs[&org];
+        // Workspaces need members: an organization of few gets one more now and then (a
+        // single-use link, accepted by a non-member at the next step).
+        if o.members.len() < 5 && self.rng.chance(20) {
+            if let Some(act) = self.onboard(model, org) {
+                return act;
+            }
+        }
+        let (n_ws, n_groups) = (o.workspaces.len(), o.groups.len());
+        let weights = [
+            if n_ws < 4 { 10 } else { 1 },    // create workspace
+            4,                                // update workspace
+            2,                                // delete workspace
+            7,                                // get workspace
+            4,                                // list workspaces
+            18,                               // put workspace member
+            6,                                // remove workspace member
+            4,                                // list workspace members
+            8,                                // grant
+            3,                                // revoke
+            if n_groups < 3 { 6 } else { 1 }, // create group
+            2,                                // rename group
+            2,                                // delete group
+            12,                               // put group member
+            4,                                // remove group member
+            3,                                // list group members
+            7,                                // a member's workspaces
+        ];
+        let mut kind = self.rng.weighted(&weights);
+        if n_ws == 0 && matches!(kind, 1..=9) {
+            kind = 0;
+        }
+        if n_groups == 0 && matches!(kind, 8 | 9 | 11..=15) {
+            kind = 10;
+        }
+        match kind {
+            0 => {
+                let name = self.ws_name();
+                let metadata = if self.rng.chance(60) { 0 } else { self.meta() };
+                Act::CreateWorkspace { by: self.admin_caller(model, org), org, name, metadata }
+            }
+            1 => {
+                let ws = self.ws_ref(model, org);
+                let by = self.ws_caller(model, org, ws);
+                let name = self.rng.chance(70).then(|| self.ws_name());
+                let metadata = self.rng.chance(40).then(|| self.meta());
+                let bad = self.rng.chance(6).then_some(Bad::Json);
+                Act::UpdateWorkspace { by, org, ws, name, metadata, bad }
+            }
+            2 => {
+                let ws = self.ws_ref(model, org);
+                Act::DeleteWorkspace { by: self.ws_caller(model, org, ws), org, ws }
+            }
+            3 => {
+                let ws = self.ws_ref(model, org);
+                Act::GetWorkspace { by: self.ws_reader(model, org, ws), org, ws }
+            }
+            4 => Act::ListWorkspaces { by: self.caller(model, org), org, limit: self.limit() },
+            5 => {
+                let ws = self.ws_ref(model, org);
+                let by = self.ws_caller(model, org, ws);
+                let target = self.ws_target(model, org, by);
+                let role = self.rng.chance(70).then(|| *self.rng.pick(&WsRole::ALL));
+                // Malformed only where the answer is settled (not by a workspace admin on a
+                // member they may not manage: 400 or 403 would both do).
+                let settled = !self.is_ws_admin_only(model, org, ws, by)
+                    || target.is_some_and(|t| {
+                        Some(t) != by && o.members.get(&t).is_some_and(|m| !m.role.administers())
+                    });
+                let bad = (settled && self.rng.chance(8)).then(|| *self.rng.pick(&[Bad::Role, Bad::Json]));
+                Act::PutWsMember { by, org, ws, target, role, bad }
+            }
+            6 => {
+                let ws = self.ws_ref(model, org);
+                let by = self.ws_caller(model, org, ws);
+                let direct: Vec<UserIx> =
+                    o.workspaces.get(&ws).map(|w| w.direct.keys().copied().collect()).unwrap_or_default();
+                let target = if !direct.is_empty() && self.rng.chance(65) {
+                    Some(*self.rng.pick(&direct))
+                } else {
+                    self.ws_target(model, org, by)
+                };
+                Act::RemoveWsMember { by, org, ws, target }
+            }
+            7 => {
+                let ws = self.ws_ref(model, org);
+                let by = self.ws_reader(model, org, ws);
+                let has_access = by.is_some_and(|u| model.access(org, ws, u).is_some());
+                let outsider =
+                    by.and_then(|u| o.members.get(&u)).is_none_or(|m| m.status == Status::Suspended);
+                let bad = ((has_access || outsider) && self.rng.chance(8))
+                    .then(|| *self.rng.pick(&[Bad::Limit("0"), Bad::Limit("x"), Bad::Cursor]));
+                Act::ListWsMembers { by, org, ws, limit: self.limit(), bad }
+            }
+            8 => {
+                let ws = self.ws_ref(model, org);
+                let group = self.group_ref(model, org);
+                let role = *self.rng.pick(&WsRole::ALL);
+                let bad = self.rng.chance(6).then(|| *self.rng.pick(&[Bad::Role, Bad::Json]));
+                Act::Grant { by: self.admin_caller(model, org), org, ws, group, role, bad }
+            }
+            9 => {
+                let ws = self.ws_ref(model, org);
+                let granted: Vec<Ref> =
+                    o.workspaces.get(&ws).map(|w| w.grants.keys().copied().collect()).unwrap_or_default();
+                let group = if !granted.is_empty() && self.rng.chance(75) {
+                    *self.rng.pick(&granted)
+                } else {
+                    self.group_ref(model, org)
+                };
+                Act::Revoke { by: self.admin_caller(model, org), org, ws, group }
+            }
+            10 => Act::CreateGroup { by: self.admin_caller(model, org), org, name: self.ws_name() },
+            11 => {
+                let group = self.group_ref(model, org);
+                Act::RenameGroup { by: self.admin_caller(model, org), org, group, name: self.ws_name() }
+            }
+            12 => {
+                let group = self.group_ref(model, org);
+                Act::DeleteGroup { by: self.admin_caller(model, org), org, group }
+            }
+            13 => {
+                let group = self.group_ref(model, org);
+                let by = self.admin_caller(model, org);
+                Act::PutGroupMember { by, org, group, target: self.target(model, org) }
+            }
+            14 => {
+                let group = self.group_ref(model, org);
+                let by = self.admin_caller(model, org);
+                let placed: Vec<UserIx> =
+                    o.groups.get(&group).map(|g| g.members.keys().copied().collect()).unwrap_or_default();
+                let target = if !placed.is_empty() && self.rng.chance(65) {
+                    Some(*self.rng.pick(&placed))
+                } else {
+                    self.target(model, org)
+                };
+                Act::RemoveGroupMember { by, org, group, target }
+            }
+            15 => {
+                let group = self.group_ref(model, org);
+                Act::ListGroupMembers { by: self.caller(model, org), org, group, limit: self.limit() }
+            }
+            _ => {
+                let target = self.target(model, org);
+                let by = match self.rng.below(10) {
+                    0..=3 => target,
+                    4..=7 => self.admin_caller(model, org),
+                    _ => self.caller(model, org),
+                };
+                Act::MemberWorkspaces { by, org, target }
+            }
+        }
+    }
+
+    /// A single-use link for a member or viewer of `org`, made by one of its admins, and
+    /// (queued for the next step) its acceptance by a non-member, preferably of no
+    /// organization.
+    fn onboard(&mut self, model: &Model, org: Ref) -> Option<Act> {
+        let by = self.pick_member(model, org, &|_, m| m.role.administers())?;
+        let outside: Vec<UserIx> =
+            (0..model.users.len()).filter(|u| !model.orgs[&org].members.contains_key(u)).collect();
+        let free: Vec<UserIx> = outside
+            .iter()
+            .copied()
+            .filter(|u| model.orgs.values().all(|o| !o.members.contains_key(u)))
+            .collect();
+        let joiner = match (free.is_empty(), outside.is_empty()) {
+            (false, _) if self.rng.chance(70) => *self.rng.pick(&free),
+            (_, false) => *self.rng.pick(&outside),
+            _ => return None,
+        };
+        let role = if self.rng.chance(65) { Role::Member } else { Role::Viewer };
+        let link = Ref { step: self.next_id - 1, n: 0 };
+        self.queued = Some(Act::Accept { by: Some(joiner), token: TokArg::Issued(link) });
+        Some(Act::CreateLink {
+            by: Some(by),
+            org,
+            role: Some(role),
+            hours: None,
+            max_uses: Some(1),
+            bad: None,
+        })
+    }
+
+    /// A workspace step on a deleted organization, by someone who was in it or not: gone.
+    fn on_deleted_org_workspace(&mut self, model: &Model) -> Act {
+        let deleted: Vec<Ref> = model.deleted.keys().copied().collect();
+        let org = *self.rng.pick(&deleted);
+        let by = Some(self.rng.below(model.users.len()));
+        let ws = if self.seen_ws.is_empty() { Ref { step: 0, n: 0 } } else { *self.rng.pick(&self.seen_ws) };
+        match self.rng.below(3) {
+            0 => Act::GetWorkspace { by, org, ws },
+            1 => Act::ListWorkspaces { by, org, limit: 50 },
+            _ => Act::MemberWorkspaces { by, org, target: by },
+        }
+    }
+
+    fn ws_name(&mut self) -> String {
+        match self.rng.below(14) {
+            0 => String::new(),
+            1 => "Bad\nName".to_owned(),
+            2 => "x".repeat(101),
+            3 => "  Padded Space  ".to_owned(),
+            n => format!("Space {n}"),
+        }
+    }
+
+    /// A live workspace of `org` mostly; now and then one deleted or of another
+    /// organization (404 either way).
+    fn ws_ref(&mut self, model: &Model, org: Ref) -> Ref {
+        let live: Vec<Ref> = model.orgs[&org].workspaces.keys().copied().collect();
+        if live.is_empty() || (!self.seen_ws.is_empty() && self.rng.chance(6)) {
+            return *self.rng.pick(&self.seen_ws);
+        }
+        *self.rng.pick(&live)
+    }
+
+    fn group_ref(&mut self, model: &Model, org: Ref) -> Ref {
+        let live: Vec<Ref> = model.orgs[&org].groups.keys().copied().collect();
+        if live.is_empty() || (!self.seen_groups.is_empty() && self.rng.chance(6)) {
+            return *self.rng.pick(&self.seen_groups);
+        }
+        *self.rng.pick(&live)
+    }
+
+    /// Active members of `org` that `f` picks, if any.
+    fn pick_member(
+        &mut self,
+        model: &Model,
+        org: Ref,
+        f: &dyn Fn(UserIx, &super::spec::Member) -> bool,
+    ) -> Option<UserIx> {
+        let found: Vec<UserIx> = model.orgs[&org]
+            .members
+            .iter()
+            .filter(|(u, m)| m.status == Status::Active && f(**u, m))
+            .map(|(u, _)| *u)
+            .collect();
+        (!found.is_empty()).then(|| *self.rng.pick(&found))
+    }
+
+    /// Whether `by` is an admin of workspace `ws` without being an organization admin.
+    fn is_ws_admin_only(&self, model: &Model, org: Ref, ws: Ref, by: Option<UserIx>) -> bool {
+        by.is_some_and(|u| {
+            model.orgs[&org].members.get(&u).is_some_and(|m| !m.role.administers())
+                && model.access(org, ws, u).is_some_and(|a| a.role == WsRole::Admin)
+        })
+    }
+
+    /// Who manages a workspace: organization admins, the workspace's own admins, its other
+    /// members, other members of the organization, anyone.
+    fn ws_caller(&mut self, model: &Model, org: Ref, ws: Ref) -> Option<UserIx> {
+        let ws_admin = |u: UserIx| model.access(org, ws, u).is_some_and(|a| a.role == WsRole::Admin);
+        let chosen = match self.rng.below(100) {
+            0..=29 => self.pick_member(model, org, &|_, m| m.role.administers()),
+            30..=59 => self
+                .pick_member(model, org, &|u, m| !m.role.administers() && ws_admin(u))
+                .or_else(|| self.pick_member(model, org, &|_, m| !m.role.administers())),
+            60..=79 => self
+                .pick_member(model, org, &|u, m| {
+                    !m.role.administers() && !ws_admin(u) && model.access(org, ws, u).is_some()
+                })
+                .or_else(|| self.pick_member(model, org, &|_, m| !m.role.administers())),
+            80..=87 => self.pick_member(model, org, &|_, m| !m.role.administers()),
+            _ => None,
+        };
+        chosen.or_else(|| self.caller(model, org))
+    }
+
+    /// Who reads a workspace: mostly someone with access to it.
+    fn ws_reader(&mut self, model: &Model, org: Ref, ws: Ref) -> Option<UserIx> {
+        let chosen = if self.rng.chance(60) {
+            self.pick_member(model, org, &|u, m| !m.role.administers() && model.access(org, ws, u).is_some())
+        } else {
+            None
+        };
+        chosen.or_else(|| self.caller(model, org))
+    }
+
+    /// A target of a workspace membership: mostly a member or viewer (whom a workspace admin
+    /// manages), sometimes oneself or anyone.
+    fn ws_target(&mut self, model: &Model, org: Ref, by: Option<UserIx>) -> Target {
+        match self.rng.below(100) {
+            0..=54 => {
+                let plain: Vec<UserIx> = model.orgs[&org]
+                    .members
+                    .iter()
+                    .filter(|(_, m)| !m.role.administers())
+                    .map(|(u, _)| *u)
+                    .collect();
+                if plain.is_empty() { self.target(model, org) } else { Some(*self.rng.pick(&plain)) }
+            }
+            55..=62 => by,
+            _ => self.target(model, org),
+        }
+    }
+
     fn meta(&mut self) -> Meta {
         self.rng.below(usize::from(METAS)) as Meta
     }
@@ -508,11 +871,33 @@ impl Generator {
     }
 }
 
-/// The tags of `ROSTER_MODEL_SKIP`.
+/// TEMPORARY skips: shapes of steps (and expectations) where the model and the
+/// implementation disagree and the implementation is wrong by API.md, left out by default
+/// until the fix is in, so that the test stays green meanwhile. Each names its case; lift
+/// them with `ROSTER_MODEL_UNSKIP=<tags>` (or `all`) to see whether a fix is in, then delete
+/// the tag here (and its uses) and keep the case's replay line in
+/// `tests/model-regressions.txt`. Tags in use (`skipped` below, and `run::model`):
+///
+/// - `removal-cleanup`: a sweep does not clear what removed members left in workspaces and
+///   groups (their `memberCount` may count it for good). Fixed in 079e1e6; not listed.
+pub const TEMPORARY_SKIPS: &[&str] = &[];
+
+/// The tags of `ROSTER_MODEL_SKIP`, and the [`TEMPORARY_SKIPS`] that
+/// `ROSTER_MODEL_UNSKIP` does not lift.
 pub fn skip_tags() -> Vec<String> {
-    std::env::var("ROSTER_MODEL_SKIP")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default()
+    let list = |name: &str| -> Vec<String> {
+        std::env::var(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let unskip = list("ROSTER_MODEL_UNSKIP");
+    let mut tags = list("ROSTER_MODEL_SKIP");
+    for tag in TEMPORARY_SKIPS {
+        if !unskip.iter().any(|u| u == tag || u == "all") && !tags.iter().any(|t| t == tag) {
+            tags.push((*tag).to_owned());
+        }
+    }
+    tags
 }
 
 /// Whether a step has a shape `ROSTER_MODEL_SKIP` asks to leave out, in the current state

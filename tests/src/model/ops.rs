@@ -73,6 +73,39 @@ impl Status {
     }
 }
 
+/// A role inside a workspace (API.md "Workspaces and groups"): `admin` > `member` > `viewer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WsRole {
+    Viewer,
+    Member,
+    Admin,
+}
+
+impl WsRole {
+    pub const ALL: [WsRole; 3] = [WsRole::Admin, WsRole::Member, WsRole::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WsRole::Admin => "admin",
+            WsRole::Member => "member",
+            WsRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WsRole> {
+        WsRole::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// What an organization role counts as in a workspace: owners and admins are `admin`.
+    pub fn of_org(role: Role) -> WsRole {
+        match role {
+            Role::Owner | Role::Admin => WsRole::Admin,
+            Role::Member => WsRole::Member,
+            Role::Viewer => WsRole::Viewer,
+        }
+    }
+}
+
 /// Metadata by number: 0 is none (`{}`), the others distinct objects (one with an empty key
 /// and nested values, which a DynamoDB map could not hold as is).
 pub type Meta = u8;
@@ -293,6 +326,116 @@ pub enum Act {
         /// The event's `email_verified` attribute (`None`: absent).
         verified: Option<bool>,
     },
+    /// `POST /orgs/{orgId}/workspaces`.
+    CreateWorkspace {
+        by: Option<UserIx>,
+        org: Ref,
+        name: String,
+        metadata: Meta,
+    },
+    /// `PATCH /orgs/{orgId}/workspaces/{workspaceId}` (a rename, new metadata, or both).
+    UpdateWorkspace {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        name: Option<String>,
+        metadata: Option<Meta>,
+        bad: Option<Bad>,
+    },
+    DeleteWorkspace {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+    },
+    GetWorkspace {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+    },
+    ListWorkspaces {
+        by: Option<UserIx>,
+        org: Ref,
+        limit: u32,
+    },
+    /// `PUT .../workspaces/{workspaceId}/members/{userId} {role}` (`None`: `null`, the
+    /// organization role's).
+    PutWsMember {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        target: Target,
+        role: Option<WsRole>,
+        bad: Option<Bad>,
+    },
+    RemoveWsMember {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        target: Target,
+    },
+    ListWsMembers {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        limit: u32,
+        bad: Option<Bad>,
+    },
+    /// `PUT .../workspaces/{workspaceId}/groups/{groupId} {role}`.
+    Grant {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        group: Ref,
+        role: WsRole,
+        bad: Option<Bad>,
+    },
+    Revoke {
+        by: Option<UserIx>,
+        org: Ref,
+        ws: Ref,
+        group: Ref,
+    },
+    CreateGroup {
+        by: Option<UserIx>,
+        org: Ref,
+        name: String,
+    },
+    /// `PATCH /orgs/{orgId}/groups/{groupId} {name}`.
+    RenameGroup {
+        by: Option<UserIx>,
+        org: Ref,
+        group: Ref,
+        name: String,
+    },
+    DeleteGroup {
+        by: Option<UserIx>,
+        org: Ref,
+        group: Ref,
+    },
+    PutGroupMember {
+        by: Option<UserIx>,
+        org: Ref,
+        group: Ref,
+        target: Target,
+    },
+    RemoveGroupMember {
+        by: Option<UserIx>,
+        org: Ref,
+        group: Ref,
+        target: Target,
+    },
+    ListGroupMembers {
+        by: Option<UserIx>,
+        org: Ref,
+        group: Ref,
+        limit: u32,
+    },
+    /// `GET /orgs/{orgId}/members/{userId}/workspaces`.
+    MemberWorkspaces {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+    },
     /// Moves the app's clock forward.
     Advance {
         minutes: u32,
@@ -334,8 +477,52 @@ impl Act {
             Act::ListLinks { .. } => "list-links",
             Act::MyOrgs { .. } => "my-orgs",
             Act::SignUp { .. } => "sign-up",
+            Act::CreateWorkspace { .. } => "create-workspace",
+            Act::UpdateWorkspace { .. } => "update-workspace",
+            Act::DeleteWorkspace { .. } => "delete-workspace",
+            Act::GetWorkspace { .. } => "get-workspace",
+            Act::ListWorkspaces { .. } => "list-workspaces",
+            Act::PutWsMember { .. } => "put-workspace-member",
+            Act::RemoveWsMember { .. } => "remove-workspace-member",
+            Act::ListWsMembers { .. } => "list-workspace-members",
+            Act::Grant { .. } => "grant-group",
+            Act::Revoke { .. } => "revoke-group",
+            Act::CreateGroup { .. } => "create-group",
+            Act::RenameGroup { .. } => "rename-group",
+            Act::DeleteGroup { .. } => "delete-group",
+            Act::PutGroupMember { .. } => "put-group-member",
+            Act::RemoveGroupMember { .. } => "remove-group-member",
+            Act::ListGroupMembers { .. } => "list-group-members",
+            Act::MemberWorkspaces { .. } => "member-workspaces",
             Act::Advance { .. } => "advance",
             Act::Sweep => "ttl-sweep",
+        }
+    }
+}
+
+impl Act {
+    /// Whether the step is one of the workspace and group routes (API.md "Workspaces and
+    /// groups"), and the organization it names.
+    pub fn workspace_org(&self) -> Option<Ref> {
+        match self {
+            Act::CreateWorkspace { org, .. }
+            | Act::UpdateWorkspace { org, .. }
+            | Act::DeleteWorkspace { org, .. }
+            | Act::GetWorkspace { org, .. }
+            | Act::ListWorkspaces { org, .. }
+            | Act::PutWsMember { org, .. }
+            | Act::RemoveWsMember { org, .. }
+            | Act::ListWsMembers { org, .. }
+            | Act::Grant { org, .. }
+            | Act::Revoke { org, .. }
+            | Act::CreateGroup { org, .. }
+            | Act::RenameGroup { org, .. }
+            | Act::DeleteGroup { org, .. }
+            | Act::PutGroupMember { org, .. }
+            | Act::RemoveGroupMember { org, .. }
+            | Act::ListGroupMembers { org, .. }
+            | Act::MemberWorkspaces { org, .. } => Some(*org),
+            _ => None,
         }
     }
 }
@@ -472,6 +659,95 @@ impl fmt::Display for Show<'_> {
                     ),
                     None => write!(f, "a visitor signs up ({}) with no address{verified}", trigger.source()),
                 }
+            }
+            Act::CreateWorkspace { by, org: o, name, metadata } => {
+                write!(
+                    f,
+                    "{} creates workspace{} in {} named {name:?}",
+                    who(by),
+                    Ref { step: self.op.id, n: 0 },
+                    org(o)
+                )?;
+                if *metadata != 0 {
+                    write!(f, " with metadata {}", meta_json(*metadata))?;
+                }
+                Ok(())
+            }
+            Act::UpdateWorkspace { by, org: o, ws, name, metadata, bad: b } => write!(
+                f,
+                "{} updates workspace{ws} of {}: name={name:?} metadata={}{}",
+                who(by),
+                org(o),
+                metadata.map_or("-".to_owned(), |m| meta_json(m).to_string()),
+                bad(b)
+            ),
+            Act::DeleteWorkspace { by, org: o, ws } => {
+                write!(f, "{} deletes workspace{ws} of {}", who(by), org(o))
+            }
+            Act::GetWorkspace { by, org: o, ws } => {
+                write!(f, "{} reads workspace{ws} of {}", who(by), org(o))
+            }
+            Act::ListWorkspaces { by, org: o, limit } => {
+                write!(f, "{} lists the workspaces of {} limit={limit}", who(by), org(o))
+            }
+            Act::PutWsMember { by, org: o, ws, target: t, role, bad: b } => write!(
+                f,
+                "{} puts {} in workspace{ws} of {} as {}{}",
+                who(by),
+                target(t),
+                org(o),
+                role.map_or("null", WsRole::as_str),
+                bad(b)
+            ),
+            Act::RemoveWsMember { by, org: o, ws, target: t } => {
+                write!(f, "{} takes {} out of workspace{ws} of {}", who(by), target(t), org(o))
+            }
+            Act::ListWsMembers { by, org: o, ws, limit, bad: b } => {
+                write!(
+                    f,
+                    "{} lists the members of workspace{ws} of {} limit={limit}{}",
+                    who(by),
+                    org(o),
+                    bad(b)
+                )
+            }
+            Act::Grant { by, org: o, ws, group, role, bad: b } => write!(
+                f,
+                "{} grants workspace{ws} of {} to group{group} as {}{}",
+                who(by),
+                org(o),
+                role.as_str(),
+                bad(b)
+            ),
+            Act::Revoke { by, org: o, ws, group } => {
+                write!(f, "{} revokes workspace{ws} of {} from group{group}", who(by), org(o))
+            }
+            Act::CreateGroup { by, org: o, name } => {
+                write!(
+                    f,
+                    "{} creates group{} in {} named {name:?}",
+                    who(by),
+                    Ref { step: self.op.id, n: 0 },
+                    org(o)
+                )
+            }
+            Act::RenameGroup { by, org: o, group, name } => {
+                write!(f, "{} renames group{group} of {} to {name:?}", who(by), org(o))
+            }
+            Act::DeleteGroup { by, org: o, group } => {
+                write!(f, "{} deletes group{group} of {}", who(by), org(o))
+            }
+            Act::PutGroupMember { by, org: o, group, target: t } => {
+                write!(f, "{} puts {} in group{group} of {}", who(by), target(t), org(o))
+            }
+            Act::RemoveGroupMember { by, org: o, group, target: t } => {
+                write!(f, "{} takes {} out of group{group} of {}", who(by), target(t), org(o))
+            }
+            Act::ListGroupMembers { by, org: o, group, limit } => {
+                write!(f, "{} lists the members of group{group} of {} limit={limit}", who(by), org(o))
+            }
+            Act::MemberWorkspaces { by, org: o, target: t } => {
+                write!(f, "{} lists the workspaces of {} in {}", who(by), target(t), org(o))
             }
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)

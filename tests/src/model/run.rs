@@ -54,7 +54,10 @@ fn model(setting: Setting, app: &TestApp, w: &super::driver::World) -> Model {
         one_org_per_user: setting.one_org_per_user,
         ttl_hours: i64::from(app.app.config.invite_ttl_hours),
     };
-    Model::new(cfg, w.infos.clone(), w.pool.clone())
+    let mut m = Model::new(cfg, w.infos.clone(), w.pool.clone());
+    // `generate::TEMPORARY_SKIPS`: a tag to lift the removal clean-up's expectation.
+    m.cleanup_on_sweep = !super::generate::skip_tags().iter().any(|t| t == "removal-cleanup");
+    m
 }
 
 /// Generates and runs `steps` steps from `seed`.
@@ -68,8 +71,16 @@ pub async fn generate(setting: Setting, seed: u64, steps: usize) -> Result<Done,
     let mut generator = Generator::new(rng.fork(), pool);
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
+    let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();
     for _ in 0..steps {
         let op = generator.next(&driver.model, app.now().epoch_millis());
+        if verbose {
+            println!(
+                "{} {}",
+                setting.name,
+                Show { op: &op, names: &driver.world.names, pool: &driver.world.pool }
+            );
+        }
         ops.push(op.clone());
         match driver.step(&op).await {
             Ok(true) => {}

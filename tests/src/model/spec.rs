@@ -1,12 +1,15 @@
 //! The reference model of Roster, written from API.md and the README's decisions, not from
 //! the store: organizations, memberships, address slots, email invitations, invite links and
-//! their tokens, counters and seats. `apply` says what a step must answer and how the state
+//! their tokens, counters and seats, and (issue 24) workspaces, groups and everyone's
+//! effective access to each workspace. `apply` says what a step must answer and how the state
 //! moves; times are the app's clock in epoch milliseconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::generate::Pool;
-use super::ops::{Act, Addr, Bad, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx};
+use super::ops::{
+    Act, Addr, Bad, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
+};
 
 pub const HOUR_MS: i64 = 3_600_000;
 /// How long after a deletion the purge starts (`store::purge::PURGE_GRACE`).
@@ -118,6 +121,54 @@ pub struct Org {
     pub name: String,
     pub metadata: Meta,
     pub members: BTreeMap<UserIx, Member>,
+    /// Live workspaces and groups, by the step that created them (a deleted one goes at
+    /// once: API.md "Deleting a workspace or group ends its access at once").
+    pub workspaces: BTreeMap<Ref, Workspace>,
+    pub groups: BTreeMap<Ref, Group>,
+}
+
+/// Where access to a workspace comes from (API.md: `org_role`, `direct`, `group:{id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    OrgRole,
+    Direct,
+    Group(Ref),
+}
+
+/// A member's effective access to a workspace: the highest role of its sources, and every
+/// source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub role: WsRole,
+    pub via: BTreeSet<Via>,
+}
+
+/// A direct workspace membership: its role (`None` follows the organization role) and the
+/// generation (joining) of the organization membership it was made for. One of an earlier
+/// joining, or of a member gone, grants nothing and is no member of the workspace (API.md);
+/// the model keeps it only as far as the implementation may still count it (see
+/// [`Model::count_range`]) or clear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Direct {
+    pub role: Option<WsRole>,
+    pub generation: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub name: String,
+    pub metadata: Meta,
+    pub direct: BTreeMap<UserIx, Direct>,
+    /// Grants to live groups of the organization (a deleted group's go with it).
+    pub grants: BTreeMap<Ref, WsRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    /// Members' places, by the generation of the membership they were made for (as for
+    /// [`Direct`]).
+    pub members: BTreeMap<UserIx, u32>,
 }
 
 /// What a preview shows of a token that exists.
@@ -183,6 +234,62 @@ pub enum Outcome {
     MyOrgs(UserIx),
     /// The pre-sign-up trigger's answer: admitted (the event handed back) or refused.
     SignUp(bool),
+    /// `201 {workspace}` with the creator's `you`.
+    WorkspaceCreated {
+        org: Ref,
+        ws: Ref,
+        user: UserIx,
+    },
+    /// `200 {workspace}` (with the caller's `you`) of a read or an update; a read also
+    /// lists the workspace's grants (`groups`).
+    WorkspaceView {
+        org: Ref,
+        ws: Ref,
+        user: UserIx,
+    },
+    Workspaces {
+        org: Ref,
+        user: UserIx,
+    },
+    /// `201` (new) or `200 {member}`: a workspace member row.
+    WsMember {
+        org: Ref,
+        ws: Ref,
+        user: UserIx,
+        created: bool,
+    },
+    WsMembers {
+        org: Ref,
+        ws: Ref,
+    },
+    /// `201` (new) or `200 {grant}`.
+    Granted {
+        ws: Ref,
+        group: Ref,
+        role: WsRole,
+        created: bool,
+    },
+    /// `201` (new) or `200 {group}`.
+    GroupView {
+        org: Ref,
+        group: Ref,
+        created: bool,
+    },
+    /// `201` (new) or `200 {member}`: a group member row.
+    GroupMember {
+        org: Ref,
+        group: Ref,
+        user: UserIx,
+        created: bool,
+    },
+    GroupMembers {
+        org: Ref,
+        group: Ref,
+    },
+    MemberWorkspaces {
+        org: Ref,
+        user: UserIx,
+    },
     /// A step that sends no request (clock, TTL).
     Local,
 }
@@ -242,6 +349,15 @@ pub struct Model {
     /// Email invitations accepted, by their token: the token stays readable (a preview says
     /// `accepted`) until it expires.
     pub accepted: BTreeMap<Ref, Invitation>,
+    /// Whether a sweep (the scheduled purge) ends the workspace and group memberships that
+    /// removed members left behind (API.md: "removal then deletes the member's workspace and
+    /// group memberships in the background"), as it does deleted organizations', once
+    /// [`PURGE_GRACE_MS`] has passed. Until then they may still be counted. Off while the
+    /// temporary skip `removal-cleanup` stands (see `generate::TEMPORARY_SKIPS`).
+    pub cleanup_on_sweep: bool,
+    /// When each joining ended (removal or leave): `(org, user, generation)`, until a sweep
+    /// has cleared what it left.
+    pub departed: BTreeMap<(Ref, UserIx, u32), i64>,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -265,6 +381,8 @@ impl Model {
             deleted: BTreeMap::new(),
             generations: 0,
             accepted: BTreeMap::new(),
+            cleanup_on_sweep: true,
+            departed: BTreeMap::new(),
         }
     }
 
@@ -446,6 +564,7 @@ impl Model {
             .map(|i| i.expires_at)
             .chain(self.links.values().map(|l| l.expires_at))
             .chain(self.deleted.values().map(|(at, _)| at + PURGE_GRACE_MS))
+            .chain(self.departed.values().map(|at| at + PURGE_GRACE_MS))
     }
 
     /// Whether the pre-sign-up trigger admits a sign-up (self sign-up closed): always for an
@@ -501,8 +620,9 @@ impl Model {
         self.invitations.remove(&inv);
     }
 
-    fn drop_member(&mut self, org: Ref, user: UserIx) {
-        self.orgs.get_mut(&org).expect("org").members.remove(&user);
+    fn drop_member(&mut self, org: Ref, user: UserIx, now: i64) {
+        let gone = self.orgs.get_mut(&org).expect("org").members.remove(&user).expect("a member");
+        self.departed.insert((org, user, gone.generation), now);
     }
 
     /// README "Address slots": a member's verified address marks it "already a member";
@@ -531,6 +651,9 @@ impl Model {
             if *at + PURGE_GRACE_MS <= now {
                 members.clear();
             }
+        }
+        if self.cleanup_on_sweep {
+            self.clear_stale(now);
         }
     }
 
@@ -729,7 +852,7 @@ impl Model {
                 if member.active_owner() && self.active_owners(*org) == 1 {
                     return Err(err(409, "last_owner"));
                 }
-                self.drop_member(*org, t);
+                self.drop_member(*org, t, now);
                 Outcome::NoContent
             }
             Act::BulkRemove { by, org, targets, bad } => {
@@ -749,7 +872,7 @@ impl Model {
                         Some((_, m)) if !actor.role.can_act_on(m.role) => "forbidden",
                         Some((_, m)) if m.active_owner() && self.active_owners(*org) == 1 => "last_owner",
                         Some((u, _)) => {
-                            self.drop_member(*org, u);
+                            self.drop_member(*org, u, now);
                             "removed"
                         }
                     };
@@ -792,6 +915,23 @@ impl Model {
                 let address = addr.map(|a| self.pool.render(a));
                 Outcome::SignUp(self.may_sign_up(*trigger, address.as_deref(), *verified, now))
             }
+            Act::CreateWorkspace { .. }
+            | Act::UpdateWorkspace { .. }
+            | Act::DeleteWorkspace { .. }
+            | Act::GetWorkspace { .. }
+            | Act::ListWorkspaces { .. }
+            | Act::PutWsMember { .. }
+            | Act::RemoveWsMember { .. }
+            | Act::ListWsMembers { .. }
+            | Act::Grant { .. }
+            | Act::Revoke { .. }
+            | Act::CreateGroup { .. }
+            | Act::RenameGroup { .. }
+            | Act::DeleteGroup { .. }
+            | Act::PutGroupMember { .. }
+            | Act::RemoveGroupMember { .. }
+            | Act::ListGroupMembers { .. }
+            | Act::MemberWorkspaces { .. } => self.workspace_step(step, &op.act)?,
             Act::Advance { .. } => Outcome::Local,
             Act::Sweep => {
                 self.sweep(now);
@@ -807,7 +947,13 @@ impl Model {
         }
         let id = Ref { step, n: 0 };
         let email = self.users[by].verified_email();
-        let mut org = Org { name: trimmed, metadata: 0, members: BTreeMap::new() };
+        let mut org = Org {
+            name: trimmed,
+            metadata: 0,
+            members: BTreeMap::new(),
+            workspaces: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        };
         let owner = self.joining(Role::Owner, email, None, 0);
         org.members.insert(by, owner);
         self.orgs.insert(id, org);
@@ -1036,5 +1182,325 @@ impl Model {
         }
         self.orgs.get_mut(&org).expect("org").members.insert(t, after);
         Ok(Outcome::Member { org, user: t })
+    }
+}
+
+/// Workspaces and groups (API.md "Workspaces and groups", and the README's "Authorization
+/// before input"), written from the contract:
+///
+/// - access: organization owners and admins are `admin` of every workspace (`org_role`); a
+///   direct membership gives its role, or the organization role's when `null` (`direct`);
+///   each live group one belongs to gives its grant's role (`group:{id}`); the effective
+///   role is the highest, `via` every source. Only an active member has any; a membership
+///   of another joining (removed, invited again) counts for nothing.
+/// - a workspace one has no access to does not exist for one (`404`), as an organization
+///   does not for a non-member;
+/// - a route's role before its input: creating workspaces and groups, deleting workspaces,
+///   granting and managing groups are for organization admins and owners; renaming a
+///   workspace and managing its direct members for its admins too, who manage only members
+///   whose organization role is `member` or `viewer`, and never their own access;
+/// - the thing a path names is looked up before the rank rules on it (as for members).
+impl Model {
+    /// A membership of `org` that is `user`'s current joining `generation`.
+    fn current(&self, org: Ref, user: UserIx, generation: u32) -> bool {
+        self.member(org, user).is_some_and(|m| m.generation == generation)
+    }
+
+    /// `user`'s effective access to workspace `ws` of `org`, if any.
+    pub fn access(&self, org: Ref, ws: Ref, user: UserIx) -> Option<Access> {
+        let o = self.orgs.get(&org)?;
+        let w = o.workspaces.get(&ws)?;
+        let m = o.members.get(&user)?;
+        if m.status != Status::Active {
+            return None;
+        }
+        let mut sources: Vec<(WsRole, Via)> = Vec::new();
+        if m.role.administers() {
+            sources.push((WsRole::Admin, Via::OrgRole));
+        }
+        if let Some(d) = w.direct.get(&user).filter(|d| d.generation == m.generation) {
+            sources.push((d.role.unwrap_or(WsRole::of_org(m.role)), Via::Direct));
+        }
+        for (g, role) in &w.grants {
+            if o.groups.get(g).is_some_and(|group| group.members.get(&user) == Some(&m.generation)) {
+                sources.push((*role, Via::Group(*g)));
+            }
+        }
+        let role = sources.iter().map(|(r, _)| *r).max()?;
+        Some(Access { role, via: sources.into_iter().map(|(_, v)| v).collect() })
+    }
+
+    /// Every workspace of `org` that `user` has access to.
+    pub fn accessible(&self, org: Ref, user: UserIx) -> BTreeMap<Ref, Access> {
+        let Some(o) = self.orgs.get(&org) else { return BTreeMap::new() };
+        o.workspaces.keys().filter_map(|ws| self.access(org, *ws, user).map(|a| (*ws, a))).collect()
+    }
+
+    /// The direct members of a workspace (of their current joining), in user order.
+    pub fn ws_members(&self, org: Ref, ws: Ref) -> Vec<(UserIx, Direct)> {
+        let w = &self.orgs[&org].workspaces[&ws];
+        w.direct.iter().filter(|(u, d)| self.current(org, **u, d.generation)).map(|(u, d)| (*u, *d)).collect()
+    }
+
+    pub fn group_members(&self, org: Ref, group: Ref) -> Vec<UserIx> {
+        let g = &self.orgs[&org].groups[&group];
+        g.members
+            .iter()
+            .filter(|(u, generation)| self.current(org, **u, **generation))
+            .map(|(u, _)| *u)
+            .collect()
+    }
+
+    /// The `memberCount` a workspace (`Ok`) or a group (`Err`) may show: its members, and at
+    /// most as many more as memberships left behind by removed members that may not have
+    /// been cleared yet.
+    pub fn count_range(&self, org: Ref, of: Result<Ref, Ref>) -> (usize, usize) {
+        let o = &self.orgs[&org];
+        let generations: Vec<(UserIx, u32)> = match of {
+            Ok(ws) => o.workspaces[&ws].direct.iter().map(|(u, d)| (*u, d.generation)).collect(),
+            Err(g) => o.groups[&g].members.iter().map(|(u, generation)| (*u, *generation)).collect(),
+        };
+        let live = generations.iter().filter(|(u, generation)| self.current(org, *u, *generation)).count();
+        (live, generations.len())
+    }
+
+    /// The background clean-up of removal, as the purge runs it: the memberships of each
+    /// joining that ended at least [`PURGE_GRACE_MS`] ago go.
+    fn clear_stale(&mut self, now: i64) {
+        let due: BTreeSet<(Ref, UserIx, u32)> =
+            self.departed.iter().filter(|(_, at)| **at + PURGE_GRACE_MS <= now).map(|(k, _)| *k).collect();
+        self.departed.retain(|k, _| !due.contains(k));
+        for (r, o) in &mut self.orgs {
+            for w in o.workspaces.values_mut() {
+                w.direct.retain(|u, d| !due.contains(&(*r, *u, d.generation)));
+            }
+            for g in o.groups.values_mut() {
+                g.members.retain(|u, generation| !due.contains(&(*r, *u, *generation)));
+            }
+        }
+    }
+
+    /// The workspace as `me` sees it: `404` when it does not exist or they have no access.
+    fn seen_ws(&self, org: Ref, ws: Ref, me: UserIx) -> Check<Access> {
+        self.access(org, ws, me).ok_or(err(404, "not_found"))
+    }
+
+    fn group_exists(&self, org: Ref, group: Ref) -> Check<()> {
+        self.orgs[&org].groups.contains_key(&group).then_some(()).ok_or(err(404, "not_found"))
+    }
+
+    fn workspace_step(&mut self, step: u32, act: &Act) -> Check<Outcome> {
+        let forbidden = || err(403, "forbidden");
+        Ok(match act {
+            Act::CreateWorkspace { by, org, name, metadata } => {
+                let (me, actor) = self.active(*org, *by)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let name = valid_name(name).ok_or(err(400, "invalid_request"))?;
+                let ws = Ref { step, n: 0 };
+                let w =
+                    Workspace { name, metadata: *metadata, direct: BTreeMap::new(), grants: BTreeMap::new() };
+                self.orgs.get_mut(org).expect("org").workspaces.insert(ws, w);
+                Outcome::WorkspaceCreated { org: *org, ws, user: me }
+            }
+            Act::GetWorkspace { by, org, ws } => {
+                let (me, _) = self.active(*org, *by)?;
+                self.seen_ws(*org, *ws, me)?;
+                Outcome::WorkspaceView { org: *org, ws: *ws, user: me }
+            }
+            Act::UpdateWorkspace { by, org, ws, name, metadata, bad } => {
+                let (me, _) = self.active(*org, *by)?;
+                if self.seen_ws(*org, *ws, me)?.role != WsRole::Admin {
+                    return Err(forbidden());
+                }
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                let name = match name {
+                    None => None,
+                    Some(name) => Some(valid_name(name).ok_or(err(400, "invalid_request"))?),
+                };
+                let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
+                if let Some(name) = name {
+                    w.name = name;
+                }
+                if let Some(metadata) = metadata {
+                    w.metadata = *metadata;
+                }
+                Outcome::WorkspaceView { org: *org, ws: *ws, user: me }
+            }
+            Act::DeleteWorkspace { by, org, ws } => {
+                let (me, actor) = self.active(*org, *by)?;
+                self.seen_ws(*org, *ws, me)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                self.orgs.get_mut(org).expect("org").workspaces.remove(ws);
+                Outcome::NoContent
+            }
+            Act::ListWorkspaces { by, org, .. } => {
+                let (me, _) = self.active(*org, *by)?;
+                Outcome::Workspaces { org: *org, user: me }
+            }
+            Act::ListWsMembers { by, org, ws, bad, .. } => {
+                let (me, _) = self.active(*org, *by)?;
+                self.seen_ws(*org, *ws, me)?;
+                if let Some(bad) = bad {
+                    return Err(bad_input(*bad));
+                }
+                Outcome::WsMembers { org: *org, ws: *ws }
+            }
+            Act::PutWsMember { by, org, ws, target, role, bad } => {
+                let (me, actor) = self.active(*org, *by)?;
+                let mine = self.seen_ws(*org, *ws, me)?;
+                // The route's role (the workspace's admins) before the input (README).
+                if mine.role != WsRole::Admin {
+                    return Err(forbidden());
+                }
+                if let Some(bad) = bad {
+                    return Err(match bad {
+                        Bad::Role => err(400, "invalid_request"),
+                        other => bad_input(*other),
+                    });
+                }
+                let (t, member) = target
+                    .and_then(|t| self.member(*org, t).map(|m| (t, m.clone())))
+                    .ok_or(err(404, "not_found"))?;
+                if !actor.role.administers() && (member.role.administers() || t == me) {
+                    return Err(forbidden());
+                }
+                let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
+                let now = Direct { role: *role, generation: member.generation };
+                let created = w.direct.get(&t).is_none_or(|d| d.generation != member.generation);
+                w.direct.insert(t, now);
+                Outcome::WsMember { org: *org, ws: *ws, user: t, created }
+            }
+            Act::RemoveWsMember { by, org, ws, target } => {
+                let (me, actor) = self.active(*org, *by)?;
+                let mine = self.seen_ws(*org, *ws, me)?;
+                let t = target.ok_or(err(404, "not_found"))?;
+                let direct = self.orgs[org].workspaces[ws].direct.get(&t).copied();
+                let member = self.member(*org, t).cloned();
+                let current =
+                    direct.is_some_and(|d| member.as_ref().is_some_and(|m| m.generation == d.generation));
+                // A membership left by an earlier joining is no member of the workspace; the
+                // organization's admins may clear it (API.md says nothing of who).
+                if direct.is_none() || (!current && !actor.role.administers()) {
+                    return Err(err(404, "not_found"));
+                }
+                if !actor.role.administers() {
+                    let member = member.expect("current");
+                    if mine.role != WsRole::Admin || member.role.administers() || t == me {
+                        return Err(forbidden());
+                    }
+                }
+                self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen").direct.remove(&t);
+                Outcome::NoContent
+            }
+            Act::Grant { by, org, ws, group, role, bad } => {
+                let (me, actor) = self.active(*org, *by)?;
+                self.seen_ws(*org, *ws, me)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                if let Some(bad) = bad {
+                    return Err(match bad {
+                        Bad::Role => err(400, "invalid_request"),
+                        other => bad_input(*other),
+                    });
+                }
+                self.group_exists(*org, *group)?;
+                let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
+                let created = w.grants.insert(*group, *role).is_none();
+                Outcome::Granted { ws: *ws, group: *group, role: *role, created }
+            }
+            Act::Revoke { by, org, ws, group } => {
+                let (me, actor) = self.active(*org, *by)?;
+                self.seen_ws(*org, *ws, me)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
+                w.grants.remove(group).ok_or(err(404, "not_found"))?;
+                Outcome::NoContent
+            }
+            Act::CreateGroup { by, org, name } => {
+                let (_, actor) = self.active(*org, *by)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let name = valid_name(name).ok_or(err(400, "invalid_request"))?;
+                let group = Ref { step, n: 0 };
+                self.orgs
+                    .get_mut(org)
+                    .expect("org")
+                    .groups
+                    .insert(group, Group { name, members: BTreeMap::new() });
+                Outcome::GroupView { org: *org, group, created: true }
+            }
+            Act::RenameGroup { by, org, group, name } => {
+                let (_, actor) = self.active(*org, *by)?;
+                self.group_exists(*org, *group)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let name = valid_name(name).ok_or(err(400, "invalid_request"))?;
+                self.orgs.get_mut(org).expect("org").groups.get_mut(group).expect("exists").name = name;
+                Outcome::GroupView { org: *org, group: *group, created: false }
+            }
+            Act::DeleteGroup { by, org, group } => {
+                let (_, actor) = self.active(*org, *by)?;
+                self.group_exists(*org, *group)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let o = self.orgs.get_mut(org).expect("org");
+                o.groups.remove(group);
+                for w in o.workspaces.values_mut() {
+                    w.grants.remove(group);
+                }
+                Outcome::NoContent
+            }
+            Act::PutGroupMember { by, org, group, target } => {
+                let (_, actor) = self.active(*org, *by)?;
+                self.group_exists(*org, *group)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let (t, generation) = target
+                    .and_then(|t| self.member(*org, t).map(|m| (t, m.generation)))
+                    .ok_or(err(404, "not_found"))?;
+                let g = self.orgs.get_mut(org).expect("org").groups.get_mut(group).expect("exists");
+                let created = g.members.insert(t, generation) != Some(generation);
+                Outcome::GroupMember { org: *org, group: *group, user: t, created }
+            }
+            Act::RemoveGroupMember { by, org, group, target } => {
+                let (_, actor) = self.active(*org, *by)?;
+                self.group_exists(*org, *group)?;
+                if !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let t = target.ok_or(err(404, "not_found"))?;
+                let g = self.orgs.get_mut(org).expect("org").groups.get_mut(group).expect("exists");
+                // A place left by an earlier joining is cleared too (only admins get here).
+                g.members.remove(&t).ok_or(err(404, "not_found"))?;
+                Outcome::NoContent
+            }
+            Act::ListGroupMembers { by, org, group, .. } => {
+                self.active(*org, *by)?;
+                self.group_exists(*org, *group)?;
+                Outcome::GroupMembers { org: *org, group: *group }
+            }
+            Act::MemberWorkspaces { by, org, target } => {
+                let (me, actor) = self.active(*org, *by)?;
+                if *target != Some(me) && !actor.role.administers() {
+                    return Err(forbidden());
+                }
+                let t = target.filter(|t| self.member(*org, *t).is_some()).ok_or(err(404, "not_found"))?;
+                Outcome::MemberWorkspaces { org: *org, user: t }
+            }
+            _ => unreachable!("not a workspace step"),
+        })
     }
 }
