@@ -780,6 +780,23 @@ impl<'a> Driver<'a> {
                 );
             }
             Outcome::NoContent => status_is(204)?,
+            Outcome::Either(first, second) => {
+                let fits = |o: &Outcome| match o {
+                    Outcome::Error(status, code) => {
+                        r.status == *status
+                            && r.code() == *code
+                            && r.content_type.as_deref() == Some("application/problem+json")
+                    }
+                    Outcome::NoContent => r.status == 204,
+                    other => unreachable!("only errors and 204 are alternatives: {other:?}"),
+                };
+                ensure!(
+                    fits(first) || fits(second),
+                    "answered {} {} but the model says {first:?} or {second:?}",
+                    r.status,
+                    r.body
+                );
+            }
             Outcome::Local => {}
             Outcome::OrgCreated(org) => {
                 status_is(201)?;
@@ -1823,6 +1840,9 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         Outcome::Invited(items) => items.iter().map(|i| format!("item {}", i.status)).collect(),
         Outcome::Bulk(items) => items.iter().map(|(_, s)| format!("item {s}")).collect(),
         Outcome::NoContent => vec!["204".into()],
+        Outcome::Either(a, b) => {
+            vec![format!("{} or {}", outcome_labels(a).join(" "), outcome_labels(b).join(" "))]
+        }
         Outcome::Local => vec!["done".into()],
         Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
         Outcome::Preview(view) => {

@@ -604,7 +604,7 @@ impl Generator {
                 let by = self.ws_caller(model, org, ws);
                 let name = self.rng.chance(70).then(|| self.ws_name());
                 let metadata = self.rng.chance(40).then(|| self.meta());
-                let bad = self.rng.chance(6).then_some(Bad::Json);
+                let bad = self.rng.chance(10).then_some(Bad::Json);
                 Act::UpdateWorkspace { by, org, ws, name, metadata, bad }
             }
             2 => {
@@ -627,7 +627,7 @@ impl Generator {
                     || target.is_some_and(|t| {
                         Some(t) != by && o.members.get(&t).is_some_and(|m| !m.role.administers())
                     });
-                let bad = (settled && self.rng.chance(8)).then(|| *self.rng.pick(&[Bad::Role, Bad::Json]));
+                let bad = (settled && self.rng.chance(10)).then(|| *self.rng.pick(&[Bad::Role, Bad::Json]));
                 Act::PutWsMember { by, org, ws, target, role, bad }
             }
             6 => {

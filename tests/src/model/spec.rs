@@ -161,6 +161,8 @@ pub struct Workspace {
     pub direct: BTreeMap<UserIx, Direct>,
     /// Grants to live groups of the organization (a deleted group's go with it).
     pub grants: BTreeMap<Ref, WsRole>,
+    /// Grants of deleted groups: nothing, until the purge removes them.
+    pub lingering: BTreeSet<Ref>,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +292,9 @@ pub enum Outcome {
         org: Ref,
         user: UserIx,
     },
+    /// Either answer (where the contract leaves it open; neither changes what the model
+    /// holds afterwards): an error or `204`.
+    Either(Box<Outcome>, Box<Outcome>),
     /// A step that sends no request (clock, TTL).
     Local,
 }
@@ -358,6 +363,9 @@ pub struct Model {
     /// When each joining ended (removal or leave): `(org, user, generation)`, until a sweep
     /// has cleared what it left.
     pub departed: BTreeMap<(Ref, UserIx, u32), i64>,
+    /// Groups deleted, `(org, group)`, and when: the purge removes their grants after its
+    /// grace.
+    pub deleted_groups: BTreeMap<(Ref, Ref), i64>,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -383,6 +391,7 @@ impl Model {
             accepted: BTreeMap::new(),
             cleanup_on_sweep: true,
             departed: BTreeMap::new(),
+            deleted_groups: BTreeMap::new(),
         }
     }
 
@@ -565,6 +574,7 @@ impl Model {
             .chain(self.links.values().map(|l| l.expires_at))
             .chain(self.deleted.values().map(|(at, _)| at + PURGE_GRACE_MS))
             .chain(self.departed.values().map(|at| at + PURGE_GRACE_MS))
+            .chain(self.deleted_groups.values().map(|at| at + PURGE_GRACE_MS))
     }
 
     /// Whether the pre-sign-up trigger admits a sign-up (self sign-up closed): always for an
@@ -654,6 +664,18 @@ impl Model {
         }
         if self.cleanup_on_sweep {
             self.clear_stale(now);
+        }
+        let purged: Vec<(Ref, Ref)> = self
+            .deleted_groups
+            .iter()
+            .filter(|(_, at)| **at + PURGE_GRACE_MS <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for (org, group) in purged {
+            self.deleted_groups.remove(&(org, group));
+            for w in self.orgs.get_mut(&org).into_iter().flat_map(|o| o.workspaces.values_mut()) {
+                w.lingering.remove(&group);
+            }
         }
     }
 
@@ -931,7 +953,7 @@ impl Model {
             | Act::PutGroupMember { .. }
             | Act::RemoveGroupMember { .. }
             | Act::ListGroupMembers { .. }
-            | Act::MemberWorkspaces { .. } => self.workspace_step(step, &op.act)?,
+            | Act::MemberWorkspaces { .. } => self.workspace_step(step, &op.act, now)?,
             Act::Advance { .. } => Outcome::Local,
             Act::Sweep => {
                 self.sweep(now);
@@ -1289,7 +1311,7 @@ impl Model {
         self.orgs[&org].groups.contains_key(&group).then_some(()).ok_or(err(404, "not_found"))
     }
 
-    fn workspace_step(&mut self, step: u32, act: &Act) -> Check<Outcome> {
+    fn workspace_step(&mut self, step: u32, act: &Act, now: i64) -> Check<Outcome> {
         let forbidden = || err(403, "forbidden");
         Ok(match act {
             Act::CreateWorkspace { by, org, name, metadata } => {
@@ -1299,8 +1321,13 @@ impl Model {
                 }
                 let name = valid_name(name).ok_or(err(400, "invalid_request"))?;
                 let ws = Ref { step, n: 0 };
-                let w =
-                    Workspace { name, metadata: *metadata, direct: BTreeMap::new(), grants: BTreeMap::new() };
+                let w = Workspace {
+                    name,
+                    metadata: *metadata,
+                    direct: BTreeMap::new(),
+                    grants: BTreeMap::new(),
+                    lingering: BTreeSet::new(),
+                };
                 self.orgs.get_mut(org).expect("org").workspaces.insert(ws, w);
                 Outcome::WorkspaceCreated { org: *org, ws, user: me }
             }
@@ -1354,11 +1381,14 @@ impl Model {
             Act::PutWsMember { by, org, ws, target, role, bad } => {
                 let (me, actor) = self.active(*org, *by)?;
                 let mine = self.seen_ws(*org, *ws, me)?;
-                // The route's role (the workspace's admins) before the input (README).
-                if mine.role != WsRole::Admin {
-                    return Err(forbidden());
-                }
+                let ws_admin = mine.role == WsRole::Admin;
+                // The route's role (the workspace's admins) before a malformed body (README
+                // "Authorization before input"); the member the path names before the rank
+                // rules on them (as for removals).
                 if let Some(bad) = bad {
+                    if !ws_admin {
+                        return Err(forbidden());
+                    }
                     return Err(match bad {
                         Bad::Role => err(400, "invalid_request"),
                         other => bad_input(*other),
@@ -1367,7 +1397,7 @@ impl Model {
                 let (t, member) = target
                     .and_then(|t| self.member(*org, t).map(|m| (t, m.clone())))
                     .ok_or(err(404, "not_found"))?;
-                if !actor.role.administers() && (member.role.administers() || t == me) {
+                if !actor.role.administers() && (!ws_admin || member.role.administers() || t == me) {
                     return Err(forbidden());
                 }
                 let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
@@ -1384,10 +1414,14 @@ impl Model {
                 let member = self.member(*org, t).cloned();
                 let current =
                     direct.is_some_and(|d| member.as_ref().is_some_and(|m| m.generation == d.generation));
-                // A membership left by an earlier joining is no member of the workspace; the
-                // organization's admins may clear it (API.md says nothing of who).
-                if direct.is_none() || (!current && !actor.role.administers()) {
+                if direct.is_none() {
                     return Err(err(404, "not_found"));
+                }
+                // A membership left by an earlier joining is no member of the workspace, until
+                // the purge clears it; the organization's admins may clear it themselves.
+                // Whether anyone else sees it, API.md leaves open: 403 or 404, nothing changes.
+                if !current && !actor.role.administers() {
+                    return Err(Outcome::Either(Box::new(forbidden()), Box::new(err(404, "not_found"))));
                 }
                 if !actor.role.administers() {
                     let member = member.expect("current");
@@ -1422,6 +1456,14 @@ impl Model {
                     return Err(forbidden());
                 }
                 let w = self.orgs.get_mut(org).expect("org").workspaces.get_mut(ws).expect("seen");
+                if w.lingering.remove(group) {
+                    // A deleted group's grant grants nothing, but stays until the purge: that
+                    // it may be revoked meanwhile, API.md leaves open. Gone either way.
+                    return Err(Outcome::Either(
+                        Box::new(Outcome::NoContent),
+                        Box::new(err(404, "not_found")),
+                    ));
+                }
                 w.grants.remove(group).ok_or(err(404, "not_found"))?;
                 Outcome::NoContent
             }
@@ -1458,8 +1500,11 @@ impl Model {
                 let o = self.orgs.get_mut(org).expect("org");
                 o.groups.remove(group);
                 for w in o.workspaces.values_mut() {
-                    w.grants.remove(group);
+                    if w.grants.remove(group).is_some() {
+                        w.lingering.insert(*group);
+                    }
                 }
+                self.deleted_groups.insert((*org, *group), now);
                 Outcome::NoContent
             }
             Act::PutGroupMember { by, org, group, target } => {
