@@ -38,13 +38,14 @@
 //! case a line; `#` starts a comment (say what the case found):
 //!
 //! ```text
-//! sequential seed=<n> steps=<n> [setting=<i>]
+//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off]
 //! concurrent seed=<n> round=<n> [calls=<i>,<j>,...]
 //! concurrent seed=<n> rounds=<n>
 //! ```
 //!
 //! - `sequential`: the sequence of `run::SETTINGS[i]` (all four if no `setting=`) of the run
-//!   seeded `seed`, `steps` steps long.
+//!   seeded `seed`, `steps` steps long; with `workspaces=off`, generated without workspace
+//!   and group steps, as before issue 24 (a case kept from then replays the same steps).
 //! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
 //!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
 //!   once per run: a race need not come out the same way every time, but every run plays it
@@ -86,7 +87,7 @@ fn setting_seed(seed: u64, i: usize) -> u64 {
 /// One line of `tests/model-regressions.txt`.
 #[derive(Debug)]
 enum Kept {
-    Sequential { seed: u64, steps: usize, setting: Option<usize> },
+    Sequential { seed: u64, steps: usize, setting: Option<usize>, workspaces: bool },
     Round { seed: u64, round: usize, calls: Option<Vec<usize>> },
     Rounds { seed: u64, rounds: usize },
 }
@@ -123,6 +124,11 @@ fn parse_kept(case: &str, line: usize) -> Kept {
             seed,
             steps: number("steps").unwrap_or_else(|| bad("no steps=")) as usize,
             setting: number("setting").map(|i| i as usize),
+            workspaces: match fields.get("workspaces").copied() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(_) => bad("workspaces= is on or off"),
+            },
         },
         ("concurrent", Some(round), None) => Kept::Round {
             seed,
@@ -145,6 +151,7 @@ struct Job {
     top_seed: u64,
     setting_index: usize,
     steps: usize,
+    workspaces: bool,
 }
 
 /// Stacks for the test bodies and their runtime's workers: a debug build polls the handlers'
@@ -193,14 +200,15 @@ async fn sequences() {
     let per_setting = total.div_ceil(run::SETTINGS.len());
     let mut jobs = Vec::new();
     for (line, case) in kept_cases() {
-        if let Kept::Sequential { seed, steps, setting } = case {
+        if let Kept::Sequential { seed, steps, setting, workspaces } = case {
             let indices: Vec<usize> = match setting {
                 Some(i) if i < run::SETTINGS.len() => vec![i],
                 Some(i) => panic!("{REGRESSIONS}: no setting {i}: {line}"),
                 None => (0..run::SETTINGS.len()).collect(),
             };
             for i in indices {
-                jobs.push(Job { label: format!("kept: {line}"), top_seed: seed, setting_index: i, steps });
+                let label = format!("kept: {line}");
+                jobs.push(Job { label, top_seed: seed, setting_index: i, steps, workspaces });
             }
         }
     }
@@ -209,7 +217,14 @@ async fn sequences() {
         println!("model: {kept} kept sequences from tests/model-regressions.txt first");
     }
     for &i in &settings {
-        jobs.push(Job { label: "fresh".into(), top_seed: seed, setting_index: i, steps: per_setting });
+        let job = Job {
+            label: "fresh".into(),
+            top_seed: seed,
+            setting_index: i,
+            steps: per_setting,
+            workspaces: true,
+        };
+        jobs.push(job);
     }
     println!(
         "model: seed {seed} (ROSTER_MODEL_SEED={seed}), {per_setting} steps in each of {} settings",
@@ -218,7 +233,7 @@ async fn sequences() {
     let started = Instant::now();
     let outcomes = futures::future::join_all(jobs.iter().map(|job| {
         let setting = run::SETTINGS[job.setting_index];
-        run::generate(setting, setting_seed(job.top_seed, job.setting_index), job.steps)
+        run::generate(setting, setting_seed(job.top_seed, job.setting_index), job.steps, job.workspaces)
     }))
     .await;
     let mut failures = Vec::new();
@@ -252,10 +267,11 @@ async fn sequences() {
     let mut report = String::new();
     for (job, failure) in &failures {
         let replay = format!(
-            "sequential seed={} setting={} steps={}",
+            "sequential seed={} setting={} steps={}{}",
             job.top_seed,
             job.setting_index,
-            failure.ops.len()
+            failure.ops.len(),
+            if job.workspaces { "" } else { " workspaces=off" }
         );
         println!(
             "model: FAILED after {} steps in \"{}\" ({}, seed {}): {}\nreplay: {replay}\nshrinking...",

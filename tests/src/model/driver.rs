@@ -555,6 +555,12 @@ impl<'a> Driver<'a> {
                 let left = self.left_behind();
                 self.model.apply(op, now);
                 if self.left_behind() < left {
+                    if std::env::var_os("ROSTER_MODEL_VERBOSE").is_some() {
+                        println!(
+                            "model: #{} the sweep cleared what removed members left in workspaces and groups",
+                            op.id
+                        );
+                    }
                     *self
                         .tally
                         .entry("ttl-sweep clears a removed member's workspaces and groups".into())

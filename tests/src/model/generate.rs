@@ -46,6 +46,9 @@ pub struct Generator {
     seen_groups: Vec<Ref>,
     /// The step after an onboarding link: someone accepts it.
     queued: Option<Act>,
+    /// Whether to generate workspace and group steps (a case kept from before them replays
+    /// without).
+    pub workspaces: bool,
     pub pool: Pool,
     next_id: u32,
     /// Step shapes not to generate (`ROSTER_MODEL_SKIP`, comma-separated): a way to look
@@ -68,6 +71,7 @@ impl Generator {
             seen_ws: Vec::new(),
             seen_groups: Vec::new(),
             queued: None,
+            workspaces: true,
             pool,
             next_id: 1,
             skip: skip_tags(),
@@ -89,7 +93,11 @@ impl Generator {
     }
 
     fn act(&mut self, model: &Model, now: i64) -> Act {
-        if !self.skips("workspaces") && !model.orgs.is_empty() && self.ws_rng.chance(WORKSPACE_SHARE) {
+        if self.workspaces
+            && !self.skips("workspaces")
+            && !model.orgs.is_empty()
+            && self.ws_rng.chance(WORKSPACE_SHARE)
+        {
             // The workspace step's draws come from `ws_rng` (the helpers draw from `rng`).
             std::mem::swap(&mut self.rng, &mut self.ws_rng);
             let act = self.workspace_act(model);

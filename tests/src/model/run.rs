@@ -60,8 +60,9 @@ fn model(setting: Setting, app: &TestApp, w: &super::driver::World) -> Model {
     m
 }
 
-/// Generates and runs `steps` steps from `seed`.
-pub async fn generate(setting: Setting, seed: u64, steps: usize) -> Result<Done, Failure> {
+/// Generates and runs `steps` steps from `seed` (with workspace and group steps unless
+/// `workspaces` is false: as before issue 24).
+pub async fn generate(setting: Setting, seed: u64, steps: usize, workspaces: bool) -> Result<Done, Failure> {
     let app = spawn(setting).await;
     let w = world(&app);
     let pool = w.pool.clone();
@@ -69,6 +70,7 @@ pub async fn generate(setting: Setting, seed: u64, steps: usize) -> Result<Done,
     let mut rng = Rng::new(seed);
     let mut driver = Driver::new(&app, m, w, rng.next_u64()).await;
     let mut generator = Generator::new(rng.fork(), pool);
+    generator.workspaces = workspaces;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();
