@@ -2,7 +2,7 @@
 //! emulator) and holds every answer, and everything the API shows afterwards, to the model.
 //! Server-made ids, tokens and times are learnt from the answers (mapped, not predicted).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -131,6 +131,10 @@ fn oversized_metadata() -> Value {
 
 /// Every this many steps, everything is observed (not only what the step may have changed).
 const FULL_OBSERVATION_EVERY: u64 = 20;
+
+/// Every this many full observations (and after every sweep), so are all workspaces and
+/// groups.
+const WORKSPACE_OBSERVATION_EVERY: u64 = 5;
 
 /// The organization a step names in its path, if any.
 fn act_org(act: &Act) -> Option<Ref> {
@@ -554,7 +558,15 @@ impl<'a> Driver<'a> {
                 self.sweep(now).await;
                 let left = self.left_behind();
                 self.model.apply(op, now);
-                if self.left_behind() < left {
+                // The purge moves the workspaces and groups only of the organizations whose
+                // removed members' grace ran out: theirs are observed whole.
+                let cleared: Vec<Ref> = self
+                    .left_behind()
+                    .iter()
+                    .filter(|(org, n)| left.get(org).is_some_and(|before| before > n))
+                    .map(|(org, _)| *org)
+                    .collect();
+                if !cleared.is_empty() {
                     if std::env::var_os("ROSTER_MODEL_VERBOSE").is_some() {
                         println!(
                             "model: #{} the sweep cleared what removed members left in workspaces and groups",
@@ -566,7 +578,11 @@ impl<'a> Driver<'a> {
                         .entry("ttl-sweep clears a removed member's workspaces and groups".into())
                         .or_default() += 1;
                 }
-                self.observe().await?;
+                self.observe_with(false).await?;
+                self.deep = true;
+                for org in cleared {
+                    self.observe_all_workspaces(org).await?;
+                }
                 return Ok(true);
             }
             Act::SignUp { trigger, addr, verified } => {
@@ -610,7 +626,10 @@ impl<'a> Driver<'a> {
         self.check(op, &req, &expected, response, (before, after), mail_since).await?;
         self.steps += 1;
         if self.steps % FULL_OBSERVATION_EVERY == 0 {
-            self.observe().await?;
+            // Workspaces and groups are observed after each step that may move them; all of
+            // them only every few full observations (they cost as much again).
+            let workspaces = self.steps % (FULL_OBSERVATION_EVERY * WORKSPACE_OBSERVATION_EVERY) == 0;
+            self.observe_with(workspaces).await?;
         } else if let Some(org) = op.act.workspace_org() {
             // A workspace or group step changes nothing else; one refused changes nothing.
             let look = self.look_after(&op.act, org, &ws_affected);
@@ -657,15 +676,16 @@ impl<'a> Driver<'a> {
     }
 
     /// Direct workspace memberships and group places the model holds, of any joining.
-    fn left_behind(&self) -> usize {
+    fn left_behind(&self) -> BTreeMap<Ref, usize> {
         self.model
             .orgs
-            .values()
-            .map(|o| {
-                o.workspaces.values().map(|w| w.direct.len()).sum::<usize>()
-                    + o.groups.values().map(|g| g.members.len()).sum::<usize>()
+            .iter()
+            .map(|(r, o)| {
+                let n = o.workspaces.values().map(|w| w.direct.len()).sum::<usize>()
+                    + o.groups.values().map(|g| g.members.len()).sum::<usize>();
+                (*r, n)
             })
-            .sum()
+            .collect()
     }
 
     /// `(user, org, role, status)` of every membership in the model.
@@ -1753,7 +1773,8 @@ impl<'a> Driver<'a> {
     }
 
     /// [`Driver::observe`], without the workspaces and groups unless `workspaces` (time alone
-    /// moves nothing of theirs). Their member lists are read every other time.
+    /// moves nothing of theirs; a sweep's purge moves only what removals left, observed
+    /// apart). Their member lists are read every other time.
     async fn observe_with(&mut self, workspaces: bool) -> Result<(), String> {
         let orgs: Vec<Ref> = self.model.orgs.keys().copied().collect();
         let users: BTreeSet<UserIx> = (0..self.world.users.len()).collect();

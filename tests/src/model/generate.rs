@@ -57,7 +57,7 @@ pub struct Generator {
 }
 
 /// The share of workspace and group steps, in percent.
-pub const WORKSPACE_SHARE: u32 = 25;
+pub const WORKSPACE_SHARE: u32 = 22;
 
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
@@ -569,7 +569,7 @@ impl Generator {
         let o = &model.orgs[&org];
         // Workspaces need members: an organization of few gets one more now and then (a
         // single-use link, accepted by a non-member at the next step).
-        if o.members.len() < 5 && self.rng.chance(20) {
+        if o.members.len() < 5 && self.rng.chance(10) {
             if let Some(act) = self.onboard(model, org) {
                 return act;
             }
