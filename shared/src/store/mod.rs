@@ -75,9 +75,11 @@ impl From<Error> for TransactError {
     }
 }
 
-/// Attempts of a transaction cancelled for conflicts: with the back-off below, about two
-/// seconds of contention before giving up, well inside a function's timeout.
-const CONFLICT_ATTEMPTS: u32 = 12;
+/// How long a transaction cancelled for conflicts keeps being retried: a time, not a count
+/// of attempts, because contenders for one hot item (fifty people opening one invite link
+/// at once) commit one at a time, so how many attempts a contender needs depends on how
+/// long each commit takes. Well inside a function's timeout (10 s) and API Gateway's (30 s).
+const CONFLICT_BUDGET: Duration = Duration::from_secs(6);
 const BATCH_GET_ATTEMPTS: u32 = 5;
 
 impl Store {
@@ -208,7 +210,10 @@ impl Store {
         operation: &'static str,
         items: Vec<TransactWriteItem>,
     ) -> Result<(), TransactError> {
-        for attempt in 1..=CONFLICT_ATTEMPTS {
+        let started = tokio::time::Instant::now();
+        let mut attempt = 0;
+        while attempt == 0 || started.elapsed() < CONFLICT_BUDGET {
+            attempt += 1;
             let result =
                 self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
@@ -243,11 +248,7 @@ impl Store {
             }
             return Err(TransactError::Failed(classify(operation, err)));
         }
-        tracing::warn!(
-            operation,
-            attempts = CONFLICT_ATTEMPTS,
-            "transaction kept being cancelled; giving up"
-        );
+        tracing::warn!(operation, attempts = attempt, "transaction kept being cancelled; giving up");
         Err(TransactError::Failed(Error::Conflict(
             "the resource is being changed by another request; retry".to_owned(),
         )))
@@ -322,10 +323,11 @@ impl Store {
     }
 }
 
-/// "Full jitter" exponential back-off (5 ms doubling, capped at 320 ms): contenders spread
-/// out instead of colliding again in lock-step.
+/// "Full jitter" exponential back-off (5 ms doubling, capped at 160 ms): contenders spread
+/// out instead of colliding again in lock-step, and the cap keeps a late contender trying
+/// often enough to take its turn at a hot item.
 async fn backoff(attempt: u32) {
-    let ceiling = 5u64 << attempt.min(6);
+    let ceiling = 5u64 << attempt.min(5);
     let wait = 1 + u64::from(getrandom::u32().unwrap_or(0)) % ceiling;
     tokio::time::sleep(Duration::from_millis(wait)).await;
 }
