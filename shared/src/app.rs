@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::config::{Config, ConfigError};
+use crate::domain::permission::{Catalog, CatalogError};
 use crate::domain::{Clock, Timestamp};
 use crate::mail::Mailer;
 use crate::store::Store;
@@ -16,13 +17,16 @@ pub struct App {
     pub store: Store,
     pub mailer: Mailer,
     pub clock: Clock,
+    /// The permissions catalog (`infra/permissions.json`), checked at cold start.
+    pub catalog: Catalog,
 }
 
 impl App {
-    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+    /// The app of a deployment: a catalog that does not parse stops it here, named.
+    pub fn new(config: Config, sdk: &SdkConfig) -> Result<Self, CatalogError> {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = Mailer::new(sdk.into(), config.from_email.clone());
-        Self { config, store, mailer, clock: Clock::system() }
+        Ok(Self { config, store, mailer, clock: Clock::system(), catalog: Catalog::deployed()? })
     }
 
     /// The instant a request is decided at; read once per request.
@@ -32,7 +36,7 @@ impl App {
 
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let config = Config::from_env()?;
-        Ok(Self::new(config, &crate::sdk::load_config().await))
+        Ok(Self::new(config, &crate::sdk::load_config().await)?)
     }
 }
 
@@ -120,4 +124,20 @@ where
         }
     }))
     .await
+}
+
+/// The whole `main` of the `authorize` function: the table's client and the catalog, and no
+/// mail client (the host's hot path starts and runs as lean as it can).
+pub async fn run_authorize() -> Result<(), lambda_http::Error> {
+    use crate::handlers::authorize::{Authorizer, handle};
+    crate::logging::init();
+    let config = Config::from_env()?;
+    let sdk = crate::sdk::load_config().await;
+    let authorizer: &'static Authorizer = Box::leak(Box::new(Authorizer {
+        store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name),
+        catalog: Catalog::deployed()?,
+        services: config.service_clients,
+    }));
+    lambda_http::run(service_fn(move |req| async move { Ok::<_, Infallible>(handle(authorizer, req).await) }))
+        .await
 }

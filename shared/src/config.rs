@@ -3,6 +3,7 @@
 use std::env;
 
 use crate::domain::cursor::CursorKeys;
+use crate::domain::identity::ServiceClients;
 use crate::mail::branding::{AccentColor, Branding, LogoUrl, ProductName};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub struct Config {
     /// The product's name, logo and accent colour in invitation emails
     /// (`ROSTER_PRODUCT_NAME`, `ROSTER_LOGO_URL`, `ROSTER_ACCENT_COLOR`).
     pub branding: Branding,
+    /// `ROSTER_SERVICE_CLIENTS`: the client ids whose tokens are services' (API.md "Service
+    /// callers"); none when unset.
+    pub service_clients: ServiceClients,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -94,6 +98,8 @@ impl Config {
                 .transpose()?
                 .unwrap_or_default(),
         };
+        let service_clients = ServiceClients::parse(&get("ROSTER_SERVICE_CLIENTS").unwrap_or_default())
+            .map_err(|e| ConfigError(format!("ROSTER_SERVICE_CLIENTS: {e}")))?;
         Ok(Self {
             table_name,
             app_url,
@@ -103,6 +109,7 @@ impl Config {
             one_org_per_user,
             cursor_keys,
             branding,
+            service_clients,
         })
     }
 

@@ -40,9 +40,12 @@ pub async fn invoke(
         Function::Remove => remove::handle(app, request).await,
         Function::Workspaces => workspaces::handle(app, request).await,
         Function::Groups => groups::handle(app, request).await,
+        Function::Authorize => authorize::handle(&authorize::Authorizer::of(app), request).await,
         // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges` and
         // `PRE_SIGN_UP_PATH`).
-        Function::Purge | Function::Events | Function::PreSignUp => Error::NotFound.to_response(),
+        Function::Purge | Function::Events | Function::PreSignUp | Function::TokenClaims => {
+            Error::NotFound.to_response()
+        }
     }
 }
 

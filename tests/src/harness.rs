@@ -126,6 +126,9 @@ impl TestApp {
             // Per test app, as per deployment: nothing may depend on a well-known key.
             cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
             branding: Default::default(),
+            // As `make run`: the local service clients.
+            service_clients: roster::domain::identity::ServiceClients::parse("dev-service dev-backend")
+                .expect("client ids"),
         };
         configure(&mut config);
         let calls = CallCounter::default();
@@ -143,6 +146,7 @@ impl TestApp {
             mailer: roster::mail::Mailer::new(counted_ses, config.from_email.clone()),
             config,
             clock: offset_clock(&clock_offset),
+            catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         };
         Self { app, dynamo, id, calls, clock_offset }
     }
@@ -156,6 +160,7 @@ impl TestApp {
             store: roster::store::Store::new(self.dynamo.clone(), self.table()),
             mailer: roster::mail::Mailer::new(ses, self.app.config.from_email.clone()),
             clock: offset_clock(&self.clock_offset),
+            catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         }
     }
 
@@ -382,6 +387,7 @@ impl TestApp {
             store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), self.table()),
             mailer: roster::mail::Mailer::new((&sdk).into(), self.app.config.from_email.clone()),
             clock: offset_clock(&self.clock_offset),
+            catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         }
     }
 

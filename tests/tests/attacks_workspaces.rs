@@ -332,6 +332,7 @@ async fn held_instance(
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
         mailer: roster::mail::Mailer::new((&sdk).into(), app.app.config.from_email.clone()),
         clock: offset_clock(&app.clock_offset),
+        catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
     };
     (held, reached_rx, release_tx)
 }

@@ -77,6 +77,10 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         // An address's pending invitations on GSI1, then their organizations (deleted ones
         // do not count).
         Function::PreSignUp => (&["BatchGetItem"], &["Query"]),
+        // Two waves of strongly consistent reads, nothing else.
+        Function::Authorize => (&["BatchGetItem"], &[]),
+        // The user's memberships on GSI1, then their organizations.
+        Function::TokenClaims => (&["BatchGetItem"], &["Query"]),
     }
 }
 

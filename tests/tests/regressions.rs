@@ -97,6 +97,7 @@ async fn members_sharing_an_address_or_locked_elsewhere_can_be_removed() {
             None,
         ),
         clock: app.app.clock.clone(),
+        catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
     };
     let token = link_token(&app, &owner, &org).await;
     for user in [&first, &second] {

@@ -1,7 +1,7 @@
 //! Who is calling: read only from the JWT authorizer's claims in the request context,
 //! never from a header or body field.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use lambda_http::request::RequestContext;
 
@@ -57,6 +57,109 @@ impl Caller {
     }
 }
 
+/// The client ids that count as services (`ROSTER_SERVICE_CLIENTS`): removing one ends its
+/// access at once, since its tokens cannot be revoked otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceClients(BTreeSet<String>);
+
+impl ServiceClients {
+    /// Client ids separated by commas or whitespace; each `[A-Za-z0-9_.+-]{1,128}` (Cognito's
+    /// are `[\w+]+`, the local ones `dev-service`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut ids = BTreeSet::new();
+        for id in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|id| !id.is_empty()) {
+            let fits = id.len() <= 128
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'-'));
+            if !fits {
+                return Err(format!("{id:?} is not a client id"));
+            }
+            ids.insert(id.to_owned());
+        }
+        Ok(Self(ids))
+    }
+
+    pub fn contains(&self, client_id: &str) -> bool {
+        self.0.contains(client_id)
+    }
+}
+
+/// A machine caller: a listed client of the user pool, by the client-credentials grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub client_id: String,
+    /// Its `roster/*` scopes; others are the host's own business.
+    pub scopes: BTreeSet<String>,
+}
+
+impl Service {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// How the audit trail names it.
+    pub fn actor(&self) -> String {
+        format!("service:{}", self.client_id)
+    }
+}
+
+/// Whoever is calling: a person, or a service (API.md "Identity").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Person(Caller),
+    Service(Service),
+}
+
+impl Principal {
+    pub fn from_context(context: Option<&RequestContext>, services: &ServiceClients) -> Result<Self, Error> {
+        let claims = context
+            .and_then(RequestContext::authorizer)
+            .and_then(|authorizer| authorizer.jwt.as_ref())
+            .map(|jwt| &jwt.claims)
+            .ok_or(Error::Unauthenticated)?;
+        Self::from_claims(claims, services)
+    }
+
+    /// A service only when `sub` equals `client_id` and the id is listed: a person's access
+    /// token also names its app client, and its `roster/*` scopes (a misconfigured app
+    /// client could grant them) count for nothing.
+    pub fn from_claims(claims: &HashMap<String, String>, services: &ServiceClients) -> Result<Self, Error> {
+        let sub = claims.get("sub").map(String::as_str);
+        let client_id = claims.get("client_id").map(String::as_str);
+        match (sub, client_id) {
+            (Some(sub), Some(client)) if sub == client && services.contains(client) => {
+                // API Gateway passes `scope` as the token's space-separated string.
+                let scopes = claims
+                    .get("scope")
+                    .map(|s| {
+                        s.split_whitespace().filter(|s| s.starts_with("roster/")).map(str::to_owned).collect()
+                    })
+                    .unwrap_or_default();
+                Ok(Self::Service(Service { client_id: client.to_owned(), scopes }))
+            }
+            _ => Caller::from_claims(claims).map(Self::Person),
+        }
+    }
+
+    /// The person calling; a service on a route meant for people is refused.
+    pub fn person(self) -> Result<Caller, Error> {
+        match self {
+            Self::Person(caller) => Ok(caller),
+            Self::Service(_) => {
+                Err(Error::forbidden("this route is for people; a service token cannot call it"))
+            }
+        }
+    }
+
+    /// The service calling, holding `scope`; anyone else is refused.
+    pub fn service_with(self, scope: &str) -> Result<Service, Error> {
+        match self {
+            Self::Service(service) if service.has_scope(scope) => Ok(service),
+            Self::Service(_) => Err(Error::forbidden(format!("this route needs the {scope} scope"))),
+            Self::Person(_) => Err(Error::forbidden("this route is for services")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +204,44 @@ mod tests {
                     .unwrap();
             assert!(caller.verified_email().is_none(), "{odd:?}");
         }
+    }
+
+    #[test]
+    fn a_service_only_when_listed_and_its_own_subject() {
+        let services = ServiceClients::parse("svc-1, svc-2").unwrap();
+        let service = Principal::from_claims(
+            &claims(&[
+                ("sub", "svc-1"),
+                ("client_id", "svc-1"),
+                ("scope", "roster/authorize other/x roster/admin"),
+            ]),
+            &services,
+        )
+        .unwrap();
+        let Principal::Service(service) = service else { panic!("{service:?}") };
+        assert!(service.has_scope("roster/authorize") && service.has_scope("roster/admin"));
+        assert!(!service.has_scope("other/x"));
+        assert_eq!(service.actor(), "service:svc-1");
+        // A person's access token of a listed app client, with roster scopes: a person.
+        let person = Principal::from_claims(
+            &claims(&[("sub", "u-1"), ("client_id", "svc-1"), ("scope", "roster/admin")]),
+            &services,
+        )
+        .unwrap();
+        assert!(matches!(person, Principal::Person(ref c) if c.user_id.as_str() == "u-1"));
+        assert!(person.service_with("roster/admin").is_err());
+        // An unlisted client: a "person" named by its id, who is a member of nothing.
+        let unlisted = Principal::from_claims(
+            &claims(&[("sub", "svc-9"), ("client_id", "svc-9"), ("scope", "roster/admin")]),
+            &services,
+        )
+        .unwrap();
+        assert!(matches!(unlisted, Principal::Person(_)));
+        let listed =
+            Principal::from_claims(&claims(&[("sub", "svc-2"), ("client_id", "svc-2")]), &services).unwrap();
+        assert!(matches!(listed.clone().person(), Err(Error::Forbidden(_))));
+        assert!(matches!(listed.service_with("roster/authorize"), Err(Error::Forbidden(_))));
+        assert!(ServiceClients::parse("a b,c").unwrap().contains("c"));
+        assert!(ServiceClients::parse("a;b").is_err());
     }
 }

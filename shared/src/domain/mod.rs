@@ -1,6 +1,7 @@
 //! Pure domain: types that can only hold valid values, and the rules over them.
 
 pub mod access;
+pub mod authorization;
 pub mod cursor;
 pub mod email;
 pub mod identity;
@@ -8,6 +9,7 @@ pub mod ids;
 pub mod invitation;
 pub mod metadata;
 pub mod model;
+pub mod permission;
 pub mod role;
 pub mod standing;
 pub mod text;
@@ -16,7 +18,7 @@ pub mod token;
 pub mod workspace;
 
 pub use email::Email;
-pub use identity::Caller;
+pub use identity::{Caller, Principal, Service};
 pub use ids::{EventId, GroupId, InvitationId, LinkId, OrgId, UserId, WorkspaceId};
 pub use metadata::Metadata;
 pub use model::{AuditAction, AuditEvent, Member, Org};

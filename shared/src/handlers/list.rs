@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-use super::{active_member, after, current, next_cursor, org_id, serve};
+use super::{active_member, after, current, next_cursor, org_id, serve_any};
 use crate::App;
 use crate::domain::invitation::Vouched;
 use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, standing};
@@ -16,7 +16,11 @@ use crate::http::response::{list, ok};
 use crate::store::members::MemberFilter;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    serve(app, req, |app, caller, route, req| async move {
+    serve_any(app, req, |app, principal, route, req| async move {
+        if route == "GET /permissions" {
+            return permissions(app);
+        }
+        let caller = principal.person()?;
         match route.as_str() {
             "GET /orgs" => my_orgs(app, &caller, &req).await,
             "GET /orgs/{orgId}" => org(app, &caller, &req).await,
@@ -29,6 +33,13 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         }
     })
     .await
+}
+
+/// The deployment's catalog: Roster's own permissions and the host product's, each with its
+/// scope and the built-in roles that hold it. Any signed-in caller, person or service.
+fn permissions(app: &App) -> Result<Response<Body>, Error> {
+    let entries: Vec<_> = app.catalog.entries().collect();
+    ok(&json!({ "permissions": entries }))
 }
 
 async fn my_orgs(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
@@ -52,7 +63,9 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
     };
     let membership = current(app, caller, &id, access::active(membership)?).await;
     let org = org.ok_or(Error::NotFound)?;
-    let mut body = json!({ "org": org, "membership": membership });
+    // What the caller may do here, for an app to offer it (the API still judges each call).
+    let you = json!({ "role": membership.role, "permissions": app.catalog.org_permissions(membership.role) });
+    let mut body = json!({ "org": org, "membership": membership, "you": you });
     if let Some((limit, seats)) = seats {
         body["seats"] = json!({ "limit": limit, "used": seats?.used() });
     }

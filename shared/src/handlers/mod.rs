@@ -2,6 +2,7 @@
 //! key, and maps the outcome to a response once.
 
 pub mod accept;
+pub mod authorize;
 pub mod change_role;
 pub mod create_org;
 pub mod events;
@@ -17,23 +18,36 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::App;
 use crate::domain::cursor;
-use crate::domain::{Caller, Member, OrgId, access};
+use crate::domain::{Caller, Member, OrgId, Principal, access};
 use crate::error::Error;
 use crate::http::request::{path_param, query_param, route_key};
 use crate::http::response::respond;
 
-/// Shared frame of every handler: identity first (401 before anything else), then the
-/// function's own routes.
+/// Shared frame of the handlers of people's routes: identity first (401 before anything
+/// else; a service is refused, 403), then the function's own routes.
 pub(crate) async fn serve<'a, F, Fut>(app: &'a App, req: Request, dispatch: F) -> Response<Body>
 where
     F: FnOnce(&'a App, Caller, String, Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, Error>>,
 {
+    serve_any(app, req, |app, principal, route, req| async move {
+        dispatch(app, principal.person()?, route, req).await
+    })
+    .await
+}
+
+/// [`serve`] for routes that services may call too: the principal, person or service.
+pub(crate) async fn serve_any<'a, F, Fut>(app: &'a App, req: Request, dispatch: F) -> Response<Body>
+where
+    F: FnOnce(&'a App, Principal, String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
     let route = route_key(&req);
-    let outcome = match (Caller::from_context(req.request_context_ref()), route.clone()) {
+    let principal = Principal::from_context(req.request_context_ref(), &app.config.service_clients);
+    let outcome = match (principal, route.clone()) {
         (Err(e), _) => Err(e),
         (Ok(_), None) => Err(Error::NotFound),
-        (Ok(caller), Some(route)) => dispatch(app, caller, route, req).await,
+        (Ok(principal), Some(route)) => dispatch(app, principal, route, req).await,
     };
     respond(route.as_deref(), outcome)
 }

@@ -20,10 +20,16 @@ pub enum Function {
     Events,
     /// Cognito's pre-sign-up trigger, no routes: admits a sign-up only for an invited address.
     PreSignUp,
+    /// The host product's permission checks (`POST /authorize`): its hot path, so a function
+    /// of its own, as small as the smallest.
+    Authorize,
+    /// Cognito's pre-token-generation trigger, no routes: the caller's organizations as a
+    /// claim (`roster_orgs`).
+    TokenClaims,
 }
 
 impl Function {
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 13] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -35,6 +41,8 @@ impl Function {
         Function::Purge,
         Function::Events,
         Function::PreSignUp,
+        Function::Authorize,
+        Function::TokenClaims,
     ];
 
     /// The binary's (and the crate's) name.
@@ -51,6 +59,8 @@ impl Function {
             Function::Purge => "purge",
             Function::Events => "events",
             Function::PreSignUp => "pre-sign-up",
+            Function::Authorize => "authorize",
+            Function::TokenClaims => "token-claims",
         }
     }
 }
@@ -63,6 +73,11 @@ pub struct Route {
     pub function: Function,
     /// Served without sign-in: no authorizer in front, no claims in the event.
     pub public: bool,
+    /// Only service callers holding this scope may call it: API Gateway's
+    /// `AuthorizationScopes` (API.md "Service callers"), checked again by the function.
+    /// `None` on routes that people call, which cannot carry scopes (people's ID tokens
+    /// have none).
+    pub scope: Option<&'static str>,
 }
 
 impl Route {
@@ -92,12 +107,24 @@ impl Route {
 }
 
 const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route { method, path, function, public: false }
+    Route { method, path, function, public: false, scope: None }
 }
 
 /// A route anyone may call: the request itself carries its credential.
 const fn public(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route { method, path, function, public: true }
+    Route { method, path, function, public: true, scope: None }
+}
+
+/// A route only services holding `scope` may call.
+const fn service(method: &'static str, path: &'static str, function: Function, scope: &'static str) -> Route {
+    Route { method, path, function, public: false, scope: Some(scope) }
+}
+
+/// The scopes of service callers (API.md "Service callers"): each service route names one.
+pub mod scopes {
+    pub const AUTHORIZE: &str = "roster/authorize";
+    pub const ADMIN: &str = "roster/admin";
+    pub const USAGE: &str = "roster/usage";
 }
 
 use Function::*;
@@ -146,6 +173,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/orgs/{orgId}/groups/{groupId}/members", Groups),
     route("PUT", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
     route("DELETE", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
+    // People and services alike: the catalog is no secret of any organization.
+    route("GET", "/permissions", List),
+    service("POST", "/authorize", Authorize, scopes::AUTHORIZE),
 ];
 
 /// Path parameters, by name, in path order.
@@ -203,12 +233,20 @@ mod tests {
     }
 
     #[test]
+    fn only_authorize_is_for_services_alone() {
+        let scoped: Vec<(String, &str)> =
+            ROUTES.iter().filter_map(|r| r.scope.map(|s| (r.key(), s))).collect();
+        assert_eq!(scoped, [("POST /authorize".to_owned(), scopes::AUTHORIZE)]);
+    }
+
+    #[test]
     fn keys_are_unique_and_every_function_but_purge_events_and_pre_sign_up_has_routes() {
         let keys: std::collections::HashSet<String> = ROUTES.iter().map(Route::key).collect();
         assert_eq!(keys.len(), ROUTES.len());
         for f in Function::ALL {
             let routed = ROUTES.iter().any(|r| r.function == f);
-            let unrouted = matches!(f, Function::Purge | Function::Events | Function::PreSignUp);
+            let unrouted =
+                matches!(f, Function::Purge | Function::Events | Function::PreSignUp | Function::TokenClaims);
             assert_eq!(routed, !unrouted, "{f:?}");
         }
     }

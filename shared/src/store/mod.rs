@@ -2,6 +2,7 @@
 //! transaction here; nothing reads a value to decide whether a write is allowed.
 
 mod audit;
+pub mod authorize;
 mod codec;
 mod errors;
 pub mod groups;

@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     let serves_web = web.is_some();
-    let mut app = App::new(config, &sdk);
+    let mut app = App::new(config, &sdk)?;
     let clock_offset = (std::env::var("ROSTER_LOCAL_TIME_TRAVEL").as_deref() == Ok("1")).then(|| {
         let offset = Arc::new(AtomicI64::new(0));
         app.clock = offset_clock(&offset);

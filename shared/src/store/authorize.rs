@@ -1,0 +1,129 @@
+//! The reads of a batch of permission checks: at most two waves of parallel, strongly
+//! consistent `BatchGetItem`s, whatever the batch.
+//!
+//! Wave 1, for every check: the organization item, the membership, and for a workspace-scope
+//! check the workspace and the direct workspace membership. Wave 2, only for workspace checks
+//! whose member belongs to groups: the workspace's grant to each of those groups and the
+//! group itself (a deleted group's grants last until the purge, and grant nothing).
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Item, Store, decode, keys, orgs};
+use crate::domain::Member;
+use crate::domain::authorization::{Check, Facts};
+use crate::domain::permission::{Catalog, PermissionScope};
+use crate::domain::workspace::{GroupGrant, WorkspaceMember};
+use crate::error::Error;
+
+type Key = (String, String);
+
+/// What the two waves found, by key.
+#[derive(Debug, Default)]
+pub struct CheckReads {
+    items: HashMap<Key, Item>,
+}
+
+impl CheckReads {
+    fn item(&self, pk: &str, sk: &str) -> Option<&Item> {
+        self.items.get(&(pk.to_owned(), sk.to_owned()))
+    }
+
+    fn member(&self, check: &Check) -> Result<Option<Member>, Error> {
+        let (Some(org), Some(user)) = (&check.org, &check.user) else { return Ok(None) };
+        self.item(&keys::org(org), &keys::member(user)).cloned().map(decode).transpose()
+    }
+
+    /// The facts of `check` (see [`Facts`]); `f` decides on them while they are borrowed.
+    pub fn with_facts<T>(&self, check: &Check, f: impl FnOnce(&Facts<'_>) -> T) -> Result<T, Error> {
+        let Some(org) = &check.org else { return Ok(f(&Facts::default())) };
+        let pk = keys::org(org);
+        let org_live = self.item(&pk, keys::ORG_SK).is_some_and(|i| !orgs::is_deleted(i));
+        let member = self.member(check)?;
+        let mut facts = Facts { org_live, member: member.as_ref(), ..Facts::default() };
+        let (grants, live_groups, direct);
+        if let (Some(Some(ws)), Some(member)) = (&check.workspace, &member) {
+            facts.workspace_live = self.item(&pk, &keys::workspace(ws)).is_some();
+            direct = self
+                .item(&pk, &keys::workspace_member(ws, &member.user_id))
+                .cloned()
+                .map(decode::<WorkspaceMember>)
+                .transpose()?;
+            let mut found = Vec::new();
+            let mut live = BTreeSet::new();
+            for group in &member.groups {
+                if let Some(grant) = self.item(&pk, &keys::workspace_grant(ws, group)) {
+                    found.push(decode::<GroupGrant>(grant.clone())?);
+                }
+                if self.item(&pk, &keys::group(group)).is_some() {
+                    live.insert(group.clone());
+                }
+            }
+            (grants, live_groups) = (found, live);
+            facts.direct = direct.as_ref();
+            facts.grants = &grants;
+            facts.live_groups = Some(&live_groups);
+        }
+        Ok(f(&facts))
+    }
+}
+
+/// A check needs reads only when its permission is known (an unknown one is answered as is).
+fn needs_reads(catalog: &Catalog, check: &Check) -> Option<PermissionScope> {
+    catalog.get(&check.permission).map(|e| e.scope)
+}
+
+impl Store {
+    /// Everything `checks` need, in at most two waves (see the module's comment).
+    pub async fn check_reads(&self, catalog: &Catalog, checks: &[Check]) -> Result<CheckReads, Error> {
+        let mut first: Vec<Key> = Vec::new();
+        for check in checks {
+            let (Some(scope), Some(org)) = (needs_reads(catalog, check), &check.org) else { continue };
+            let pk = keys::org(org);
+            first.push((pk.clone(), keys::ORG_SK.to_owned()));
+            let Some(user) = &check.user else { continue };
+            first.push((pk.clone(), keys::member(user)));
+            if let (PermissionScope::Workspace, Some(Some(ws))) = (scope, &check.workspace) {
+                first.push((pk.clone(), keys::workspace(ws)));
+                first.push((pk, keys::workspace_member(ws, user)));
+            }
+        }
+        let mut reads = CheckReads::default();
+        reads.absorb(self.get_many("authorize", first).await?);
+        let mut second: Vec<Key> = Vec::new();
+        for check in checks {
+            let (Some(PermissionScope::Workspace), Some(org), Some(Some(ws))) =
+                (needs_reads(catalog, check), &check.org, &check.workspace)
+            else {
+                continue;
+            };
+            let pk = keys::org(org);
+            if reads.item(&pk, &keys::workspace(ws)).is_none() {
+                continue;
+            }
+            let Some(member) = reads.member(check)? else { continue };
+            if !member.is_active() {
+                continue;
+            }
+            for group in &member.groups {
+                second.push((pk.clone(), keys::workspace_grant(ws, group)));
+                second.push((pk.clone(), keys::group(group)));
+            }
+        }
+        if !second.is_empty() {
+            reads.absorb(self.get_many("authorize_groups", second).await?);
+        }
+        Ok(reads)
+    }
+}
+
+impl CheckReads {
+    fn absorb(&mut self, items: Vec<Item>) {
+        for item in items {
+            let key = (
+                super::string_attr(&item, keys::PK).unwrap_or_default().to_owned(),
+                super::string_attr(&item, keys::SK).unwrap_or_default().to_owned(),
+            );
+            self.items.insert(key, item);
+        }
+    }
+}
