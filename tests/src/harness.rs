@@ -210,7 +210,20 @@ impl TestApp {
         headers: &[(String, String)],
         body: &[u8],
     ) -> TestResponse {
-        call_raw(&self.app, user, method, path, headers, body).await
+        call_raw(&self.app, user.map(User::claims).as_ref(), method, path, headers, body).await
+    }
+
+    /// A JSON request as the service `client_id` (listed in this app's
+    /// `ROSTER_SERVICE_CLIENTS`: `dev-service`, `dev-backend`) holding `scope`.
+    pub async fn call_as_service(
+        &self,
+        client_id: &str,
+        scope: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        call_app_with_claims(&self.app, Some(&service_claims(client_id, scope)), method, path, body).await
     }
 
     /// Creates an organization owned by `owner` and returns its id.
@@ -322,12 +335,40 @@ pub async fn call_app(
         }
         None => (vec![], vec![]),
     };
-    call_raw(app, user, method, path, &headers, &bytes).await
+    call_raw(app, user.map(User::claims).as_ref(), method, path, &headers, &bytes).await
+}
+
+/// The claims of a service's access token (client-credentials grant): `sub` and `client_id`
+/// both the client id, and its scopes.
+pub fn service_claims(client_id: &str, scope: &str) -> Claims {
+    let mut claims = Claims::new();
+    claims.insert("sub".into(), client_id.to_owned());
+    claims.insert("client_id".into(), client_id.to_owned());
+    claims.insert("token_use".into(), "access".into());
+    claims.insert("scope".into(), scope.to_owned());
+    claims
+}
+
+/// A JSON request with exactly these authorizer claims (a service's, or forged ones).
+pub async fn call_app_with_claims(
+    app: &App,
+    claims: Option<&Claims>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> TestResponse {
+    let (headers, bytes) = match body {
+        Some(json) => {
+            (vec![("content-type".to_owned(), "application/json".to_owned())], json.to_string().into_bytes())
+        }
+        None => (vec![], vec![]),
+    };
+    call_raw(app, claims, method, path, &headers, &bytes).await
 }
 
 async fn call_raw(
     app: &App,
-    user: Option<&User>,
+    claims: Option<&Claims>,
     method: &str,
     path: &str,
     headers: &[(String, String)],
@@ -337,16 +378,7 @@ async fn call_raw(
     let routes::RouteMatch::Found(route, params) = routes::find(method, path) else {
         panic!("no route for {method} {path}");
     };
-    let claims = user.map(User::claims);
-    let event = event::build(&EventInput {
-        route,
-        path,
-        path_params: &params,
-        query,
-        headers,
-        body,
-        claims: claims.as_ref(),
-    });
+    let event = event::build(&EventInput { route, path, path_params: &params, query, headers, body, claims });
     let response = invoke(app, route.function, event::to_request(&event)).await;
     let status = response.status().as_u16();
     let content_type =
