@@ -12,6 +12,7 @@ pub mod list;
 pub mod pre_sign_up;
 pub mod purge;
 pub mod remove;
+pub mod token_claims;
 pub mod workspaces;
 
 use lambda_http::{Body, Request, RequestExt, Response};

@@ -1,0 +1,7 @@
+//! The `token-claims` Lambda function, Cognito's pre-token-generation trigger: see
+//! `roster::handlers::token_claims`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    roster::app::run_cognito_trigger(roster::handlers::token_claims::handle).await
+}
