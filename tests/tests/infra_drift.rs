@@ -417,12 +417,28 @@ fn template_routes(template: &Template) -> BTreeMap<(String, String, String), St
                 "{id} is public: no authorizer"
             );
             assert!(properties["AuthorizerId"].is_null(), "{id} is public: no authorizer");
+            assert!(properties["AuthorizationScopes"].is_null(), "{id} is public: no scopes");
         } else {
             assert_eq!(properties["AuthorizationType"].as_str(), Some("JWT"), "{id} must require sign-in");
             assert_eq!(
                 referenced_resource(&properties["AuthorizerId"]).as_deref(),
                 Some(authorizer_id),
                 "{id} must use {authorizer_id}"
+            );
+            // API Gateway's scope check is the route list's: a service route names its one
+            // scope, a route people call has none (their ID tokens carry no scope claim).
+            let expected: Vec<&str> = ROUTES
+                .iter()
+                .filter(|r| r.method == method && r.path == path)
+                .filter_map(|r| r.scope)
+                .collect();
+            let declared: Vec<&str> = properties["AuthorizationScopes"]
+                .as_sequence()
+                .map(|list| list.iter().map(|s| string(s, &format!("{id}.AuthorizationScopes"))).collect())
+                .unwrap_or_default();
+            assert_eq!(
+                declared, expected,
+                "{id}: AuthorizationScopes must be the route's scope in routes.rs (none for routes people call)"
             );
         }
         assert!(
@@ -644,7 +660,19 @@ fn invitation_links_and_sign_in_return_to_the_app() {
     assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
     assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
     assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
-    let (client_id, client) = the_one(&template, "AWS::Cognito::UserPoolClient");
+    // The web app's client: the one with the authorization code flow (the other is the
+    // service callers').
+    let apps: Vec<(&str, &Value)> = template
+        .of_type("AWS::Cognito::UserPoolClient")
+        .into_iter()
+        .filter(|(_, c)| {
+            c["Properties"]["AllowedOAuthFlows"]
+                .as_sequence()
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some("code")))
+        })
+        .collect();
+    assert_eq!(apps.len(), 1, "exactly one app client with the authorization code flow: the web app's");
+    let (client_id, client) = apps[0];
     let urls = |key: &str| -> Vec<String> {
         let (name, argument) = intrinsic(&client["Properties"][key]).expect("an !If on HasAppUrl");
         assert_eq!(name, "Fn::If");
@@ -1346,4 +1374,93 @@ fn the_purge_grace_outlasts_every_request() {
             assert!(timeout < grace, "{id}: a {timeout} s request could outlast the purge's {grace} s grace");
         }
     }
+}
+
+// ------------------------------------------------------------------ service callers
+
+/// Service callers (API.md "Service callers"): the stack's pool has a resource server whose
+/// scopes are exactly `routes::scopes`, one confidential client with the client-credentials
+/// grant and all of them, whose id (and the ServiceClientIds parameter's) the JWT authorizer
+/// accepts as an audience (access tokens carry no `aud`; API Gateway compares `client_id`) and
+/// every function serving routes reads in ROSTER_SERVICE_CLIENTS, the same everywhere.
+#[test]
+fn service_callers_have_their_scopes_client_and_list() {
+    let template = Template::load();
+    let expected_scopes: BTreeSet<String> =
+        [routes::scopes::AUTHORIZE, routes::scopes::ADMIN, routes::scopes::USAGE].map(str::to_owned).into();
+
+    let (server_id, server) = the_one(&template, "AWS::Cognito::UserPoolResourceServer");
+    assert_eq!(server["Condition"].as_str(), Some("CreatePool"), "{server_id}: on the stack's pool only");
+    let identifier = string(&server["Properties"]["Identifier"], "Identifier");
+    let scopes: BTreeSet<String> = server["Properties"]["Scopes"]
+        .as_sequence()
+        .expect("the resource server's Scopes")
+        .iter()
+        .map(|s| format!("{identifier}/{}", string(&s["ScopeName"], "ScopeName")))
+        .collect();
+    assert_eq!(scopes, expected_scopes, "{server_id}: the scopes of routes::scopes");
+
+    let services: Vec<(&str, &Value)> = template
+        .of_type("AWS::Cognito::UserPoolClient")
+        .into_iter()
+        .filter(|(_, c)| {
+            c["Properties"]["AllowedOAuthFlows"]
+                .as_sequence()
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some("client_credentials")))
+        })
+        .collect();
+    assert_eq!(services.len(), 1, "exactly one app client with the client-credentials grant");
+    let (client_id, client) = services[0];
+    let properties = &client["Properties"];
+    assert_eq!(client["Condition"].as_str(), Some("CreatePool"), "{client_id}: on the stack's pool only");
+    assert_eq!(client["DependsOn"].as_str(), Some(server_id), "{client_id}: its scopes must exist first");
+    assert_eq!(properties["GenerateSecret"].as_bool(), Some(true), "{client_id}: a confidential client");
+    assert_eq!(properties["AllowedOAuthFlowsUserPoolClient"].as_bool(), Some(true), "{client_id}");
+    assert_eq!(
+        properties["AllowedOAuthFlows"].as_sequence().map(Vec::len),
+        Some(1),
+        "{client_id}: the client-credentials grant only"
+    );
+    let allowed: BTreeSet<String> = properties["AllowedOAuthScopes"]
+        .as_sequence()
+        .expect("AllowedOAuthScopes")
+        .iter()
+        .map(|s| string(s, "a scope").to_owned())
+        .collect();
+    assert_eq!(allowed, expected_scopes, "{client_id}: may be given every service scope");
+
+    // The authorizer's audience: !Split of a !Sub naming the app client and the service
+    // client (stack's pool) or JwtAudience, then ServiceClientIds when set.
+    let (authorizer_id, authorizer) = the_one(&template, "AWS::ApiGatewayV2::Authorizer");
+    let audience = format!("{:?}", authorizer["Properties"]["JwtConfiguration"]["Audience"]);
+    for name in ["UserPoolClient", client_id, "JwtAudience", "ServiceClientIds"] {
+        assert!(audience.contains(name), "{authorizer_id}: the audience does not name {name}: {audience}");
+    }
+
+    // ROSTER_SERVICE_CLIENTS on every function that serves routes, the same value, naming the
+    // service client and the parameter.
+    let serving: Vec<Function> =
+        Function::ALL.into_iter().filter(|f| ROUTES.iter().any(|r| r.function == *f)).collect();
+    let found = environment_of_each(&template, "ROSTER_SERVICE_CLIENTS", &serving, "serves no routes");
+    let values: BTreeSet<String> = found.iter().map(|(_, _, value)| format!("{value:?}")).collect();
+    assert_eq!(values.len(), 1, "ROSTER_SERVICE_CLIENTS differs between functions: {values:#?}");
+    for (function, id, value) in &found {
+        let text = format!("{value:?}");
+        for name in [client_id, "ServiceClientIds", "CreatePool"] {
+            assert!(
+                text.contains(name),
+                "{id} ({}): ROSTER_SERVICE_CLIENTS does not name {name}",
+                function.name()
+            );
+        }
+    }
+
+    // What the parameter admits, the code parses.
+    let pattern = string(
+        &template.root["Parameters"]["ServiceClientIds"]["AllowedPattern"],
+        "ServiceClientIds.AllowedPattern",
+    );
+    assert_eq!(pattern, "^([A-Za-z0-9_.+-]{1,128}(,[A-Za-z0-9_.+-]{1,128})*)?$");
+    let parsed = roster::domain::identity::ServiceClients::parse("abc123,,def_4+x.y-z,").expect("parses");
+    assert!(parsed.contains("abc123") && parsed.contains("def_4+x.y-z"));
 }
