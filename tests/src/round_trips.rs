@@ -31,8 +31,22 @@ impl Meter<'_> {
         path: &str,
         body: Option<Value>,
     ) -> TestResponse {
+        self.run_with(case, budget, &user.claims(), method, path, body).await
+    }
+
+    /// [`Meter::run`] with these authorizer claims (a service's).
+    async fn run_with(
+        &mut self,
+        case: &'static str,
+        budget: usize,
+        claims: &crate::event::Claims,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
         self.app.calls.take();
-        let response = self.app.call(Some(user), method, path, body).await;
+        let response =
+            crate::harness::call_app_with_claims(&self.app.app, Some(claims), method, path, body).await;
         let calls = self.app.calls.take();
         let dynamodb = calls.iter().filter(|c| c.starts_with("DynamoDB.")).count();
         let ses = calls.iter().filter(|c| c.starts_with("SESv2.")).count();
@@ -164,6 +178,16 @@ async fn workspace_routes(m: &mut Meter<'_>, owner: &User, org: &str) -> String 
     m.run("", 1, &member, "GET", &g(""), None).await;
     m.run("", 3, &member, "GET", &g("/members"), None).await;
     m.run("", 2, owner, "PATCH", &g(""), Some(json!({ "name": "Core team" }))).await;
+    // The host's checks: one wave, a second only for workspace checks of members in groups.
+    let service = crate::harness::service_claims("dev-service", "roster/authorize");
+    m.run_with("", 0, &service, "GET", "/permissions", None).await;
+    let check = |user: &str, permission: &str| json!({ "userId": user, "orgId": org, "permission": permission, "workspaceId": ws });
+    let one = json!({ "checks": [check("member", "reports:read")] });
+    m.run_with("1 check, org scope", 1, &service, "POST", "/authorize", Some(one)).await;
+    let hundred: Vec<Value> =
+        (0..100).map(|i| check(["member", "viewer", "admin", "owner"][i % 4], "projects:write")).collect();
+    let batch = json!({ "checks": hundred });
+    m.run_with("100 checks, workspace scope, groups", 2, &service, "POST", "/authorize", Some(batch)).await;
     m.run("", 2, owner, "DELETE", &w("/members/member"), None).await;
     m.run("", 3, owner, "DELETE", &w(&format!("/groups/{group}")), None).await;
     m.run("", 2, owner, "DELETE", &g("/members/viewer"), None).await;
