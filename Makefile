@@ -7,9 +7,9 @@ run: ## Serve the API and the web app on http://127.0.0.1:3000 with DynamoDB Loc
 test: ## Run every check and test (starts and stops its own local servers)
 	tests/stack/test.sh
 
-token: ## Print a dev token: make token SUB=alice EMAIL=alice@example.com [NAME="Alice"]
-	@cargo run --quiet -p roster-tests --bin dev-token -- --sub "$(SUB)" \
-		$(if $(EMAIL),--email "$(EMAIL)") $(if $(NAME),--name "$(NAME)")
+token: ## Print a dev token: make token SUB=alice EMAIL=alice@example.com [NAME="Alice"], or a service's: make token CLIENT=dev-service SCOPE="roster/authorize"
+	@cargo run --quiet -p roster-tests --bin dev-token -- $(if $(CLIENT),--client "$(CLIENT)",--sub "$(SUB)") \
+		$(if $(SCOPE),--scope "$(SCOPE)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(NAME),--name "$(NAME)")
 
 bench: ## Measure round trips, latency, cold starts, sizes and scale into BENCHMARKS.md
 	tests/stack/bench.sh

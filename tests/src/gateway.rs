@@ -41,8 +41,8 @@ pub async fn invoke(
         Function::Workspaces => workspaces::handle(app, request).await,
         Function::Groups => groups::handle(app, request).await,
         Function::Authorize => authorize::handle(&authorize::Authorizer::of(app), request).await,
-        // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges` and
-        // `PRE_SIGN_UP_PATH`).
+        // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges`,
+        // `PRE_SIGN_UP_PATH` and `PRE_TOKEN_GENERATION_PATH`).
         Function::Purge | Function::Events | Function::PreSignUp | Function::TokenClaims => {
             Error::NotFound.to_response()
         }
@@ -81,6 +81,9 @@ impl Gateway {
             RouteMatch::Unknown if path == PRE_SIGN_UP_PATH => {
                 return pre_sign_up(&self.app, method, body).await;
             }
+            RouteMatch::Unknown if path == PRE_TOKEN_GENERATION_PATH => {
+                return pre_token_generation(&self.app, method, body).await;
+            }
             RouteMatch::Unknown if path == CLOCK_PATH && method == "POST" => {
                 if let Some(offset) = &self.clock_offset {
                     return advance_clock(offset, body);
@@ -93,7 +96,9 @@ impl Gateway {
             },
         };
         // As API Gateway: a public route has no authorizer (any Authorization header is
-        // ignored, and the event carries no claims); every other route needs a valid token.
+        // ignored, and the event carries no claims); every other route needs a valid token,
+        // else 401 with API Gateway's own body. A route with a scope (its
+        // AuthorizationScopes) needs it in the token's scope claim, else 403, likewise.
         let claims = if route.public {
             None
         } else {
@@ -101,13 +106,18 @@ impl Gateway {
                 .iter()
                 .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
                 .and_then(|(_, value)| token::bearer(value));
-            match bearer {
-                Some(t) => match self.authorize(t).await {
-                    Some(claims) => Some(claims),
-                    None => return Error::Unauthenticated.to_response(),
-                },
-                None => return Error::Unauthenticated.to_response(),
+            let Some(claims) = (match bearer {
+                Some(t) => self.authorize(t).await,
+                None => None,
+            }) else {
+                return gateway_message(401, "Unauthorized");
+            };
+            if let Some(scope) = route.scope
+                && !token::grants_scope(&claims, scope)
+            {
+                return gateway_message(403, "Forbidden");
             }
+            Some(claims)
         };
         let event = event::build(&EventInput {
             route,
@@ -187,6 +197,17 @@ impl Gateway {
     }
 }
 
+/// An answer of API Gateway itself, not of a function: `{"message": ...}` as
+/// `application/json` (its 401 for a missing or rejected token, its 403 for a missing
+/// scope).
+pub fn gateway_message(status: u16, message: &str) -> lambda_http::Response<Body> {
+    lambda_http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::Text(serde_json::json!({ "message": message }).to_string()))
+        .expect("static response parts")
+}
+
 /// The local sign-in of the web app: a dev token for the claims the form gives. Only this
 /// gateway serves it; the deployed API has no such route (identity comes from the
 /// authorizer).
@@ -251,6 +272,31 @@ async fn pre_sign_up(app: &App, method: &str, body: &[u8]) -> lambda_http::Respo
             .body(Body::Text(event.to_string()))
             .expect("static response parts"),
         Err(refused) => refused.to_response(),
+    }
+}
+
+/// Plays Cognito invoking the `token-claims` trigger (local only, for the local sign-in
+/// provider, which calls it for every ID token it issues): the body is the
+/// pre-token-generation event exactly as Cognito sends it to Lambda, answered by the same
+/// handler with this gateway's app and clock. `200` with the returned event (`roster_orgs`
+/// added to its response, or unchanged when the handler fails open); `400` problem for a
+/// body that is not JSON.
+pub const PRE_TOKEN_GENERATION_PATH: &str = "/_local/pre-token-generation";
+
+async fn pre_token_generation(app: &App, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
+    if method != "POST" {
+        return Error::MethodNotAllowed.to_response();
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Error::InvalidJson("the body is not JSON".into()).to_response();
+    };
+    match roster::handlers::token_claims::handle(app, event).await {
+        Ok(event) => lambda_http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::Text(event.to_string()))
+            .expect("static response parts"),
+        Err(e) => e.to_response(),
     }
 }
 

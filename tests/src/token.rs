@@ -48,6 +48,39 @@ pub fn mint(
     .expect("HS256 signing cannot fail")
 }
 
+/// A signed token for the service `client_id` holding `scope` (space-separated), valid for
+/// `ttl_seconds`: the claims of an access token of the client-credentials grant (`sub` and
+/// `client_id` both the client id, `token_use: "access"`, `scope`).
+pub fn mint_service(secret: &str, client_id: &str, scope: &str, ttl_seconds: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": client_id,
+        "client_id": client_id,
+        "token_use": "access",
+        "scope": scope,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "iss": "roster-local",
+    });
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing cannot fail")
+}
+
+/// Whether a token's claims hold `scope`, as API Gateway's JWT authorizer checks a route's
+/// `AuthorizationScopes`: in `scope` (space-separated) or `scp` (a list, or space-separated).
+pub fn grants_scope(claims: &Claims, scope: &str) -> bool {
+    let in_text = |text: &str| text.split_whitespace().any(|s| s == scope);
+    let in_scp = |text: &str| match serde_json::from_str::<Vec<String>>(text) {
+        Ok(list) => list.iter().any(|s| s == scope),
+        Err(_) => in_text(text),
+    };
+    claims.get("scope").is_some_and(|t| in_text(t)) || claims.get("scp").is_some_and(|t| in_scp(t))
+}
+
 /// The claims of a valid token (signature, `exp`, a `sub`), as API Gateway would pass them on.
 pub fn verify(secret: &str, token: &str) -> Option<Claims> {
     let mut validation = Validation::new(Algorithm::HS256);
@@ -208,6 +241,24 @@ mod tests {
         assert!(verify("other", &token).is_none(), "wrong secret");
         assert!(verify("s", &mint("s", "alice", None, None, true, -120)).is_none(), "expired");
         assert!(verify("s", "garbage").is_none());
+    }
+
+    #[test]
+    fn service_tokens_and_their_scopes() {
+        let token = mint_service("s", "dev-service", "roster/authorize roster/admin", 60);
+        let claims = verify("s", &token).unwrap();
+        assert_eq!(claims["sub"], "dev-service");
+        assert_eq!(claims["client_id"], "dev-service");
+        assert_eq!(claims["token_use"], "access");
+        assert!(grants_scope(&claims, "roster/authorize") && grants_scope(&claims, "roster/admin"));
+        assert!(!grants_scope(&claims, "roster/usage"));
+        assert!(!grants_scope(&claims, "roster"), "whole scopes only");
+        assert!(verify("s", &mint_service("s", "dev-service", "", -120)).is_none(), "expired");
+        let person = verify("s", &mint("s", "alice", None, None, true, 60)).unwrap();
+        assert!(!grants_scope(&person, "roster/authorize"), "no scope claim");
+        let mut scp = Claims::new();
+        scp.insert("scp".into(), r#"["roster/usage","roster/authorize"]"#.into());
+        assert!(grants_scope(&scp, "roster/authorize") && !grants_scope(&scp, "roster/admin"));
     }
 
     // An RSA key for these tests only (PKCS#1 DER, base64), and its modulus for the JWK.

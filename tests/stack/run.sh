@@ -19,6 +19,8 @@ export TABLE_NAME=${TABLE_NAME:-roster}
 export ROSTER_APP_URL=${ROSTER_APP_URL:-http://127.0.0.1:${ROSTER_PORT:-3000}}
 export ROSTER_FROM_EMAIL=${ROSTER_FROM_EMAIL:-Roster <roster@example.com>}
 export RUST_LOG=${RUST_LOG:-info}
+# The client ids whose tokens count as services' (make token CLIENT=dev-service SCOPE=...).
+export ROSTER_SERVICE_CLIENTS=${ROSTER_SERVICE_CLIENTS-dev-service dev-backend}
 # The key that signs list cursors: made once per checkout and kept beside the data (cursors
 # survive a restart), never a well-known value.
 if [ -z "${ROSTER_CURSOR_KEYS:-}" ]; then
