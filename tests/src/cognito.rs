@@ -23,3 +23,35 @@ pub fn pre_sign_up_event(trigger_source: &str, email: Option<&str>, verified: Op
         "response": { "autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false }
     })
 }
+
+/// A pre-token-generation event of `version` (`"1"` for `V1_0`, `"2"` for `V2_0`) for the
+/// user `sub`, as Cognito sends it to Lambda: the response's part still `null`.
+pub fn pre_token_generation_event(version: &str, trigger_source: &str, sub: &str) -> Value {
+    let response = if version == "1" {
+        json!({ "claimsOverrideDetails": null })
+    } else {
+        json!({ "claimsAndScopeOverrideDetails": null })
+    };
+    let mut event = json!({
+        "version": version,
+        "triggerSource": trigger_source,
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_EXAMPLE",
+        "userName": sub,
+        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "client" },
+        "request": {
+            "userAttributes": {
+                "sub": sub,
+                "cognito:user_status": "CONFIRMED",
+                "email_verified": "true",
+                "email": format!("{sub}@example.com")
+            },
+            "groupConfiguration": { "groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": null }
+        },
+        "response": response
+    });
+    if version != "1" {
+        event["request"]["scopes"] = json!(["openid", "email", "profile"]);
+    }
+    event
+}
