@@ -1,6 +1,7 @@
 //! The benchmark behind `make bench`: latency per route, cold starts, sizes and scale,
 //! written to `BENCHMARKS.md`.
 
+pub mod authorize;
 pub mod cold_start;
 pub mod contention;
 pub mod deletion;

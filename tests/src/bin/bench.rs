@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use roster::http::routes::Function;
 use roster_tests::bench::{
-    cold_start, contention, deletion, events, latency, machine, scale, size, workspaces,
+    authorize, cold_start, contention, deletion, events, latency, machine, scale, size, workspaces,
 };
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
@@ -77,6 +77,25 @@ async fn main() {
     let functions: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
     let shape = (1_000, 20, 10);
     let ws_requests = (requests / 10).max(20);
+    // Permission checks: timed batches per case, and revocations (BENCH_REVOCATIONS for a
+    // quick run).
+    let az_requests = (requests / 4).max(50);
+    let revocations: usize =
+        std::env::var("BENCH_REVOCATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("authorize") {
+        let section = format!(
+            "## Permission checks\n\nMeasured alone (`BENCH_ONLY=authorize make bench`) on {}, on {}.\n\n{}\n",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            machine(),
+            authorize::markdown(&authorize::run(az_requests, revocations).await)
+        );
+        let path = root.join("BENCHMARKS.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, replace_section(&report, "## Permission checks", "## Contention", &section))
+            .expect("write BENCHMARKS.md");
+        println!("{section}");
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("workspaces") {
         // That section alone, written into BENCHMARKS.md in place of its previous figures
         // (the other sections keep theirs, from the run that made them).
@@ -136,6 +155,9 @@ async fn main() {
     eprintln!("workspaces: a member reaching 200 of 1,000 workspaces through 20 groups");
     let ws_rows = workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
 
+    eprintln!("permission checks: {az_requests} batches per case, {revocations} revocations");
+    let checks = authorize::run(az_requests, revocations).await;
+
     eprintln!("contention: concurrent accepts of one link");
     let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
@@ -152,6 +174,7 @@ async fn main() {
          ## Size\n\nTarget: zip ≤ 2.5 MB.\n\n{size}\n\
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
          ## Workspaces\n\n{workspaces}\n\
+         ## Permission checks\n\n{checks}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
          transaction on the organization's counters, which DynamoDB cancels while another is in \
          flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n\
@@ -165,6 +188,7 @@ async fn main() {
         trips = round_trips::markdown(&trips),
         contention = contention::markdown(&contended),
         workspaces = workspaces::markdown(&ws_rows, shape),
+        checks = authorize::markdown(&checks),
         deletion = deletion::markdown(&deleted),
         events = events::markdown(&event_latency),
         web = deletion::web_markdown(&root),
