@@ -2,7 +2,8 @@
 //! a reference model after every step, and rounds of concurrent conflicting requests held to
 //! the invariants. See `tests/src/model/`. Since issue 24 the sequences include workspaces
 //! and groups (a quarter of the steps, `generate::WORKSPACE_SHARE`), and three kinds of
-//! rounds race them.
+//! rounds race them. Since issue 25, `POST /authorize` batches (`generate::AUTHORIZE_SHARE`,
+//! answered by `tests/src/model/authorize.rs`).
 //!
 //! - `ROSTER_MODEL_SEED=<n>`: replay a run (every seed is printed at the start of its run).
 //! - `ROSTER_MODEL_STEPS=<n>`: sequential steps in total, split over the four settings
@@ -17,7 +18,8 @@
 //!   (default 150).
 //! - `ROSTER_MODEL_SKIP=<tags>`: step shapes not to generate, to look past a known mismatch
 //!   while it is fixed (tags in `tests/src/model/generate.rs`, e.g. `anonymous-preview`, or
-//!   `workspaces` for no workspace and group steps at all), and kinds of concurrent rounds
+//!   `workspaces` for no workspace and group steps at all, `authorize` for no
+//!   `POST /authorize` steps), and kinds of concurrent rounds
 //!   not to play (a kind's name, hyphenated: `link-race`, `owners-fight`, `member-churn`,
 //!   `invite-storm`, `resend-revoke-accept`, `seat-race`, `one-org-race`, `same-instant`,
 //!   `held-link-race`, `removal-races-adds`, `group-deleted-while-granted`,
@@ -39,14 +41,15 @@
 //! case a line; `#` starts a comment (say what the case found):
 //!
 //! ```text
-//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off]
+//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off] [authorize=off]
 //! concurrent seed=<n> round=<n> [calls=<i>,<j>,...]
 //! concurrent seed=<n> rounds=<n>
 //! ```
 //!
 //! - `sequential`: the sequence of `run::SETTINGS[i]` (all four if no `setting=`) of the run
 //!   seeded `seed`, `steps` steps long; with `workspaces=off`, generated without workspace
-//!   and group steps, as before issue 24 (a case kept from then replays the same steps).
+//!   and group steps, as before issue 24 (a case kept from then replays the same steps);
+//!   with `authorize=off`, without `POST /authorize` steps, as before issue 25.
 //! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
 //!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
 //!   once per run: a race need not come out the same way every time, but every run plays it
@@ -89,7 +92,7 @@ fn setting_seed(seed: u64, i: usize) -> u64 {
 /// One line of `tests/model-regressions.txt`.
 #[derive(Debug)]
 enum Kept {
-    Sequential { seed: u64, steps: usize, setting: Option<usize>, workspaces: bool },
+    Sequential { seed: u64, steps: usize, setting: Option<usize>, workspaces: bool, authorize: bool },
     Round { seed: u64, round: usize, calls: Option<Vec<usize>> },
     Rounds { seed: u64, rounds: usize },
 }
@@ -131,6 +134,11 @@ fn parse_kept(case: &str, line: usize) -> Kept {
                 Some("off") => false,
                 Some(_) => bad("workspaces= is on or off"),
             },
+            authorize: match fields.get("authorize").copied() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(_) => bad("authorize= is on or off"),
+            },
         },
         ("concurrent", Some(round), None) => Kept::Round {
             seed,
@@ -154,6 +162,7 @@ struct Job {
     setting_index: usize,
     steps: usize,
     workspaces: bool,
+    authorize: bool,
 }
 
 /// Stacks for the test bodies and their runtime's workers: a debug build polls the handlers'
@@ -202,7 +211,7 @@ async fn sequences() {
     let per_setting = total.div_ceil(run::SETTINGS.len());
     let mut jobs = Vec::new();
     for (line, case) in kept_cases() {
-        if let Kept::Sequential { seed, steps, setting, workspaces } = case {
+        if let Kept::Sequential { seed, steps, setting, workspaces, authorize } = case {
             let indices: Vec<usize> = match setting {
                 Some(i) if i < run::SETTINGS.len() => vec![i],
                 Some(i) => panic!("{REGRESSIONS}: no setting {i}: {line}"),
@@ -210,7 +219,7 @@ async fn sequences() {
             };
             for i in indices {
                 let label = format!("kept: {line}");
-                jobs.push(Job { label, top_seed: seed, setting_index: i, steps, workspaces });
+                jobs.push(Job { label, top_seed: seed, setting_index: i, steps, workspaces, authorize });
             }
         }
     }
@@ -225,6 +234,7 @@ async fn sequences() {
             setting_index: i,
             steps: per_setting,
             workspaces: true,
+            authorize: true,
         };
         jobs.push(job);
     }
@@ -235,7 +245,8 @@ async fn sequences() {
     let started = Instant::now();
     let outcomes = futures::future::join_all(jobs.iter().map(|job| {
         let setting = run::SETTINGS[job.setting_index];
-        run::generate(setting, setting_seed(job.top_seed, job.setting_index), job.steps, job.workspaces)
+        let seed = setting_seed(job.top_seed, job.setting_index);
+        run::generate(setting, seed, job.steps, job.workspaces, job.authorize)
     }))
     .await;
     let mut failures = Vec::new();
@@ -269,11 +280,12 @@ async fn sequences() {
     let mut report = String::new();
     for (job, failure) in &failures {
         let replay = format!(
-            "sequential seed={} setting={} steps={}{}",
+            "sequential seed={} setting={} steps={}{}{}",
             job.top_seed,
             job.setting_index,
             failure.ops.len(),
-            if job.workspaces { "" } else { " workspaces=off" }
+            if job.workspaces { "" } else { " workspaces=off" },
+            if job.authorize { "" } else { " authorize=off" }
         );
         println!(
             "model: FAILED after {} steps in \"{}\" ({}, seed {}): {}\nreplay: {replay}\nshrinking...",

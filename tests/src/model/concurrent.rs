@@ -28,9 +28,12 @@ use futures::future::join_all;
 use roster::domain::{Clock, Timestamp};
 use serde_json::{Value, json};
 
+use super::ops::WsRole;
 use super::rng::Rng;
 use crate::conflicts::{ConflictProxy, Hold};
-use crate::harness::{TestApp, TestResponse, User, http_get_json, offset_clock};
+use crate::harness::{
+    TestApp, TestResponse, User, call_app_with_claims, http_get_json, offset_clock, service_claims,
+};
 
 /// What a round does; round `n` is of kind `KINDS[n % KINDS.len()]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +217,10 @@ enum Route {
     DeleteGroup,
     DeleteWorkspace,
     UpdateWorkspace,
+    /// `POST /authorize` as a service, racing the others.
+    Authorize,
+    /// `POST /authorize` sent as soon as the call it follows answered `2xx`.
+    AuthorizeAfter,
 }
 
 struct Call {
@@ -222,10 +229,32 @@ struct Call {
     method: &'static str,
     path: String,
     body: Option<Value>,
+    /// Sent with a listed service's claims (`roster/authorize`) rather than `by`'s.
+    service: bool,
+    /// Sent once this call has answered `2xx` (while the others may still race).
+    then: Option<Box<Call>>,
 }
 
 fn call(route: Route, by: &User, method: &'static str, path: String, body: Option<Value>) -> Call {
-    Call { route, by: by.clone(), method, path, body }
+    Call { route, by: by.clone(), method, path, body, service: false, then: None }
+}
+
+/// The service that sends the rounds' `POST /authorize` calls.
+const SERVICE: &str = "dev-service";
+
+/// `POST /authorize {checks}` as [`SERVICE`].
+fn authorize_call(route: Route, checks: Vec<Value>) -> Call {
+    let body = Some(json!({ "checks": checks }));
+    Call { service: true, ..call(route, &User::new(SERVICE), "POST", "/authorize".into(), body) }
+}
+
+async fn send(app: &TestApp, c: &Call) -> TestResponse {
+    if c.service {
+        let claims = service_claims(SERVICE, "roster/authorize");
+        call_app_with_claims(&app.app, Some(&claims), c.method, &c.path, c.body.clone()).await
+    } else {
+        app.call(Some(&c.by), c.method, &c.path, c.body.clone()).await
+    }
 }
 
 const INVITE_STATUSES: [&str; 8] = [
@@ -261,6 +290,7 @@ fn allowed(route: Route, r: &TestResponse) -> bool {
         (Accept, 200) | (Change, 200) | (Transfer, 200) | (Resend, 200) => true,
         (PutWsMember | PutGroupMember | Grant, 200 | 201) | (UpdateWorkspace, 200) => true,
         (DeleteGroup | DeleteWorkspace, 204) => true,
+        (Authorize | AuthorizeAfter, 200) => true,
         (Remove | RevokeInvitation | RevokeLink | Decline, 204) | (CreateOrg, 201) => true,
         (Accept, 403) => matches!(code, "email_mismatch" | "suspended"),
         (Accept | Decline, 404) => code == "invitation_not_found",
@@ -304,9 +334,11 @@ pub struct Played {
 }
 
 impl Played {
-    /// The numbers of the calls fired.
+    /// The numbers of the calls fired (a call's follow-up, `then`, is listed under its
+    /// number too).
     pub fn calls(&self) -> Vec<usize> {
-        self.fired.iter().map(|(i, _)| *i).collect()
+        let mut seen = BTreeSet::new();
+        self.fired.iter().map(|(i, _)| *i).filter(|i| seen.insert(*i)).collect()
     }
 
     pub fn breaks(&self, invariant: &str) -> bool {
@@ -317,7 +349,7 @@ impl Played {
     /// again.
     pub fn regression_line(&self) -> String {
         let mut line = format!("concurrent seed={} round={}", self.seed, self.round);
-        if self.fired.len() < self.generated {
+        if self.calls().len() < self.generated {
             let calls: Vec<String> = self.calls().iter().map(usize::to_string).collect();
             line.push_str(&format!(" calls={}", calls.join(",")));
         }
@@ -337,7 +369,7 @@ impl fmt::Display for Played {
             self.seed,
             self.round,
             self.kind.name(),
-            self.fired.len(),
+            self.calls().len(),
             self.generated
         )?;
         for (_, line) in &self.fired {
@@ -672,11 +704,21 @@ impl Ctx<'_> {
             }
         };
         let app = self.app;
-        let responses =
-            join_all(calls.iter().map(|(_, c)| app.call(Some(&c.by), c.method, &c.path, c.body.clone())))
-                .await;
+        let responses = join_all(calls.iter().map(|(_, c)| async move {
+            let r = send(app, c).await;
+            let then = match &c.then {
+                Some(then) if (200..300).contains(&r.status) => Some(send(app, then).await),
+                _ => None,
+            };
+            (r, then)
+        }))
+        .await;
         let mut answered = Vec::with_capacity(calls.len());
-        for ((i, c), r) in calls.into_iter().zip(responses) {
+        let mut followed = Vec::new();
+        for ((i, mut c), (r, then)) in calls.into_iter().zip(responses) {
+            if let (Some(call), Some(r)) = (c.then.take(), then) {
+                followed.push((i, *call, r));
+            }
             *self.answers.entry(format!("{:?} {} {}", c.route, r.status, r.code())).or_default() += 1;
             let body = c.body.as_ref().map(|b| format!(" {}", brief(b))).unwrap_or_default();
             let answer = match r.body["detail"].as_str() {
@@ -687,6 +729,20 @@ impl Ctx<'_> {
             let line = self.named(&format!("#{i} {} {} {}{body} → {answer}", c.by.sub, c.method, c.path));
             if !allowed(c.route, &r) {
                 let detail = self.named(&format!("{line}: an answer the contract does not list: {}", r.body));
+                self.fail("unlisted answer", detail);
+            }
+            self.fired.push((i, line));
+            answered.push((c, r));
+        }
+        for (i, c, r) in followed {
+            *self.answers.entry(format!("{:?} {} {}", c.route, r.status, r.code())).or_default() += 1;
+            let body = c.body.as_ref().map(|b| format!(" {}", brief(b))).unwrap_or_default();
+            let line = self.named(&format!(
+                "#{i} then {} {} {}{body} → {} {}",
+                c.by.sub, c.method, c.path, r.status, r.body
+            ));
+            if !allowed(c.route, &r) {
+                let detail = self.named(&format!("{line}: an answer the contract does not list"));
                 self.fail("unlisted answer", detail);
             }
             self.fired.push((i, line));
@@ -1504,6 +1560,11 @@ fn answered_ok(answers: &Answers, route: Route, tail: &str) -> bool {
 /// was answered, a bystander keeps theirs, and once the purge has run every count is its
 /// members.
 async fn removal_races_adds(ctx: &mut Ctx<'_>) {
+    let read = super::authorize::Catalog::deployed().permissions.remove(READ_IN_WORKSPACE);
+    assert!(
+        read.is_some_and(|p| p.ws_roles.len() == WsRole::ALL.len()),
+        "{READ_IN_WORKSPACE} is no longer a workspace permission every workspace role holds"
+    );
     let owner = ctx.user("owner");
     let bystander = ctx.user("b0");
     let k = 4 + ctx.rng.below(3);
@@ -1512,6 +1573,7 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     for t in &targets {
         members.push((t, if ctx.rng.chance(50) { "member" } else { "viewer" }));
     }
+    let org_roles: BTreeMap<String, &str> = members.iter().map(|(u, r)| (u.sub.clone(), *r)).collect();
     let org = ctx.org(&owner, &members).await;
     let ws = ctx.workspace(&owner, &org, "Apollo").await;
     let other = ctx.workspace(&owner, &org, "Zeus").await;
@@ -1520,6 +1582,16 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     ctx.must(&owner, "PUT", &format!("/orgs/{org}/workspaces/{other}/groups/{team}"), body, 201).await;
     let ws_member = |u: &User| format!("/orgs/{org}/workspaces/{ws}/members/{}", u.sub);
     let group_member = |u: &User| format!("/orgs/{org}/groups/{team}/members/{}", u.sub);
+    // A member's access to the organization, to `ws` and to `other` (a permission every
+    // workspace role holds).
+    let checks_of = |u: &User| -> Vec<Value> {
+        let permission = READ_IN_WORKSPACE;
+        vec![
+            json!({ "userId": u.sub, "orgId": org, "permission": "org:read" }),
+            json!({ "userId": u.sub, "orgId": org, "permission": permission, "workspaceId": ws }),
+            json!({ "userId": u.sub, "orgId": org, "permission": permission, "workspaceId": other }),
+        ]
+    };
     ctx.must(&owner, "PUT", &ws_member(&bystander), Some(json!({ "role": null })), 201).await;
     ctx.must(&owner, "PUT", &group_member(&bystander), None, 201).await;
     let mut calls = Vec::new();
@@ -1531,13 +1603,20 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
         }
         calls.push(call(Route::PutGroupMember, &owner, "PUT", group_member(t), None));
         let by = if ctx.rng.chance(25) { t } else { &owner };
-        calls.push(call(Route::Remove, by, "DELETE", format!("/orgs/{org}/members/{}", t.sub), None));
+        let mut remove = call(Route::Remove, by, "DELETE", format!("/orgs/{org}/members/{}", t.sub), None);
+        remove.then = Some(Box::new(authorize_call(Route::AuthorizeAfter, checks_of(t))));
+        calls.push(remove);
     }
+    // Checks of everyone's access racing the removals and adds (API.md "Checks").
+    let mut everyone = checks_of(&bystander);
+    targets.iter().for_each(|t| everyone.extend(checks_of(t)));
+    calls.extend((0..2).map(|_| authorize_call(Route::Authorize, everyone.clone())));
     shuffle(&mut ctx.rng, &mut calls);
     let answers = ctx.fire(calls).await;
     let mut people = vec![owner.clone(), bystander.clone()];
     people.extend(targets.iter().cloned());
     ctx.invariants(&org, &people, &answers).await;
+    authorized_as_before_or_after(ctx, &answers, &org_roles, &bystander.sub, &other);
     let removed = answers.removed();
     let team_via = format!("group:{team}");
     for t in &targets {
@@ -1590,6 +1669,89 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     ctx.purge().await;
     let objects = [format!("/orgs/{org}/workspaces/{ws}"), format!("/orgs/{org}/groups/{team}")];
     ctx.counts_agree(&owner, &objects).await;
+}
+
+/// A workspace-scope permission of the catalog (`infra/permissions.json`) that every
+/// workspace role holds.
+const READ_IN_WORKSPACE: &str = "projects:read";
+
+/// The `POST /authorize` answers of [`removal_races_adds`]: a check racing a removal and
+/// the adds answers as before it or after it (the member's organization role; their
+/// workspace role as a `2xx` put answered it, or none; the group's grant once their group
+/// put answered `2xx`; `not_member` once removed), one sent after the removal answered
+/// `2xx` answers `not_member`, and the bystander's answers never move.
+fn authorized_as_before_or_after(
+    ctx: &mut Ctx<'_>,
+    answers: &Answers,
+    org_roles: &BTreeMap<String, &str>,
+    bystander: &str,
+    other: &str,
+) {
+    let ws_roles = |sub: &str| -> BTreeSet<String> {
+        let tail = format!("/{sub}");
+        let puts = answers.calls.iter().filter(|(c, r)| {
+            c.route == Route::PutWsMember && c.path.ends_with(&tail) && (200..300).contains(&r.status)
+        });
+        // `null` follows the organization role (a member or viewer here).
+        puts.map(|(c, _)| {
+            c.body.as_ref().and_then(|b| b["role"].as_str()).unwrap_or(org_roles[sub]).to_owned()
+        })
+        .collect()
+    };
+    let mut wrong = Vec::new();
+    for (c, r) in &answers.calls {
+        if !matches!(c.route, Route::Authorize | Route::AuthorizeAfter) || r.status != 200 {
+            continue;
+        }
+        let checks = c.body.as_ref().and_then(|b| b["checks"].as_array().cloned()).unwrap_or_default();
+        let results = r.body["results"].as_array().cloned().unwrap_or_default();
+        if results.len() != checks.len() {
+            wrong.push(format!("{} results for {} checks: {}", results.len(), checks.len(), r.body));
+            continue;
+        }
+        for (check, result) in checks.iter().zip(&results) {
+            let sub = check["userId"].as_str().unwrap_or_default();
+            let got = (
+                result["allowed"].as_bool(),
+                result["reason"].as_str().unwrap_or_default(),
+                result["role"].as_str().map(str::to_owned),
+            );
+            let is = |allowed: bool, reason: &str, role: Option<&str>| {
+                got == (Some(allowed), reason, role.map(str::to_owned))
+            };
+            let gone = is(false, "not_member", None);
+            let outside = is(false, "not_in_workspace", None);
+            let fits = if sub == bystander {
+                is(true, "granted", Some("member"))
+            } else if c.route == Route::AuthorizeAfter {
+                gone
+            } else {
+                gone || match check["workspaceId"].as_str() {
+                    None => is(true, "granted", Some(org_roles[sub])),
+                    Some(w) if w == other => {
+                        outside
+                            || (is(true, "granted", Some("member"))
+                                && answered_ok(answers, Route::PutGroupMember, sub))
+                    }
+                    Some(_) => {
+                        outside
+                            || (got.0 == Some(true)
+                                && got.1 == "granted"
+                                && got.2.as_ref().is_some_and(|role| ws_roles(sub).contains(role)))
+                    }
+                }
+            };
+            if !fits {
+                let when =
+                    if c.route == Route::AuthorizeAfter { "after its removal answered" } else { "racing" };
+                wrong.push(format!("{when}: {check} answered {result}"));
+            }
+        }
+    }
+    for what in wrong {
+        let what = ctx.named(&what);
+        ctx.fail("authorize as before or after", what);
+    }
 }
 
 /// A group is deleted (once or twice) while it is granted workspaces and gets members,

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::authorize;
 use super::generate::Pool;
 use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx, WsRole, meta_json};
 use super::rng::Rng;
 use super::spec::{Access, HOUR_MS, Model, Outcome, TokenFor, UserInfo, Via};
-use crate::harness::{TestApp, TestResponse, User, call_app, http_get_json};
+use crate::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, http_get_json};
 
 /// The people of a run. Several share an address; some have it unverified or not at all.
 pub struct World {
@@ -122,6 +123,8 @@ pub struct Driver<'a> {
     steps: u64,
     /// How often each kind of step met each expected outcome (coverage, printed by the test).
     pub tally: std::collections::BTreeMap<String, u64>,
+    /// The permissions catalog as the model reads it (`POST /authorize`).
+    catalog: authorize::Catalog,
 }
 
 /// Metadata over the 32-key limit.
@@ -215,6 +218,7 @@ impl<'a> Driver<'a> {
             requests: 0,
             steps: 0,
             tally: std::collections::BTreeMap::new(),
+            catalog: authorize::Catalog::deployed(),
         }
     }
 
@@ -503,6 +507,8 @@ impl<'a> Driver<'a> {
             }
             // Not an API request: Cognito invokes the trigger (see `step`).
             Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
+            // Sent with a service's claims (see `step`).
+            Act::Authorize { .. } => return None,
         })
     }
 
@@ -585,6 +591,11 @@ impl<'a> Driver<'a> {
                 }
                 return Ok(true);
             }
+            Act::Authorize { caller, checks, bad } => {
+                // It changes nothing: no observation follows.
+                self.authorize(*caller, checks, *bad).await?;
+                return Ok(true);
+            }
             Act::SignUp { trigger, addr, verified } => {
                 // The handler the `pre-sign-up` function runs, as Cognito would invoke it.
                 self.clear_of_expiries();
@@ -665,6 +676,69 @@ impl<'a> Driver<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// `POST /authorize` as `caller`, every result held to the model's answer.
+    async fn authorize(
+        &mut self,
+        caller: authorize::Caller,
+        checks: &[authorize::AuthCheck],
+        bad: Option<Bad>,
+    ) -> Result<(), String> {
+        let sub = |u: UserIx| self.world.infos[u].sub.clone();
+        let org = |r: Ref| self.org_ids.get(&r).cloned();
+        let ws = |r: Ref| self.ws_ids.get(&r).cloned();
+        let body = authorize::body(checks, bad, &authorize::Ids { sub: &sub, org: &org, ws: &ws });
+        let claims = authorize::claims(caller, &self.world.users);
+        self.requests += 1;
+        let r = call_app_with_claims(&self.app.app, claims.as_ref(), "POST", "/authorize", Some(body)).await;
+        let expected = authorize::expect(&self.model, &self.catalog, caller, checks, bad);
+        let labels: Vec<String> = match &expected {
+            Err((status, code)) => vec![format!("{status} {code}")],
+            Ok(answers) => answers
+                .iter()
+                .zip(checks)
+                .map(|(a, c)| match self.catalog.permissions.get(&c.permission) {
+                    Some(p) => format!("{} ({:?} scope)", a.reason, p.scope),
+                    None => a.reason.to_owned(),
+                })
+                .collect(),
+        };
+        for label in labels {
+            *self.tally.entry(format!("authorize {label}")).or_default() += 1;
+        }
+        let answers = match expected {
+            Err((status, code)) => {
+                ensure!(
+                    r.status == status && r.code() == code,
+                    "answered {} {} but the model says {status} {code}",
+                    r.status,
+                    r.body
+                );
+                return Ok(());
+            }
+            Ok(answers) => answers,
+        };
+        ensure!(r.status == 200, "answered {} {} but the model says 200", r.status, r.body);
+        let results = r.body["results"].as_array().ok_or_else(|| format!("no results: {}", r.body))?;
+        ensure!(
+            results.len() == answers.len(),
+            "{} results for {} checks: {}",
+            results.len(),
+            answers.len(),
+            r.body
+        );
+        for (i, (got, want)) in results.iter().zip(&answers).enumerate() {
+            let fits = got["allowed"] == json!(want.allowed)
+                && got["reason"] == json!(want.reason)
+                && got["role"] == json!(want.role);
+            ensure!(
+                fits,
+                "check [{i}] ({}) answered {got} but the model says {want}",
+                authorize::show(&checks[i], &self.world.names)
+            );
+        }
+        Ok(())
     }
 
     /// The organization of an invitation or link, even one the model has dropped.

@@ -41,6 +41,13 @@ pub struct Generator {
     /// `rng`, so that the other steps of a seed are the same as before they existed, only
     /// interleaved with these (a kept sequence still reaches what it found, at a later step).
     ws_rng: Rng,
+    /// The draws of `POST /authorize` steps (and whether a step is one), apart from both
+    /// others for the same reason.
+    auth_rng: Rng,
+    /// Whether to generate `POST /authorize` steps (a case kept from before them replays
+    /// without).
+    pub authorize: bool,
+    catalog: super::authorize::Catalog,
     /// Every workspace and group seen live, to name a deleted one now and then.
     seen_ws: Vec<Ref>,
     seen_groups: Vec<Ref>,
@@ -59,15 +66,22 @@ pub struct Generator {
 /// The share of workspace and group steps, in percent.
 pub const WORKSPACE_SHARE: u32 = 22;
 
+/// The share of `POST /authorize` steps, in percent.
+pub const AUTHORIZE_SHARE: u32 = 6;
+
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
 
 impl Generator {
     pub fn new(rng: Rng, pool: Pool) -> Self {
         let ws_rng = Rng::new(rng.clone().next_u64() ^ 0x5753_5753_5753_5753);
+        let auth_rng = Rng::new(rng.clone().next_u64() ^ 0x415A_415A_415A_415A);
         Self {
             rng,
             ws_rng,
+            auth_rng,
+            authorize: true,
+            catalog: super::authorize::Catalog::deployed(),
             seen_ws: Vec::new(),
             seen_groups: Vec::new(),
             queued: None,
@@ -93,6 +107,15 @@ impl Generator {
     }
 
     fn act(&mut self, model: &Model, now: i64) -> Act {
+        if self.authorize
+            && !self.skips("authorize")
+            && !model.orgs.is_empty()
+            && self.auth_rng.chance(AUTHORIZE_SHARE)
+        {
+            let (caller, checks, bad) =
+                super::authorize::generate(&mut self.auth_rng, model, &self.catalog, &self.seen_ws);
+            return Act::Authorize { caller, checks, bad };
+        }
         if self.workspaces
             && !self.skips("workspaces")
             && !model.orgs.is_empty()

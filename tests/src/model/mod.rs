@@ -3,6 +3,7 @@
 //! it after every step, and rounds of concurrent conflicting requests checked against the
 //! invariants. The test itself is `tests/tests/model.rs`.
 
+pub mod authorize;
 pub mod concurrent;
 pub mod driver;
 pub mod generate;

@@ -436,6 +436,13 @@ pub enum Act {
         org: Ref,
         target: Target,
     },
+    /// `POST /authorize`: a batch of checks (`bad`: `Json`, `Empty` or `Limit`, 101 checks;
+    /// see `authorize::body`).
+    Authorize {
+        caller: super::authorize::Caller,
+        checks: Vec<super::authorize::AuthCheck>,
+        bad: Option<Bad>,
+    },
     /// Moves the app's clock forward.
     Advance {
         minutes: u32,
@@ -494,6 +501,7 @@ impl Act {
             Act::RemoveGroupMember { .. } => "remove-group-member",
             Act::ListGroupMembers { .. } => "list-group-members",
             Act::MemberWorkspaces { .. } => "member-workspaces",
+            Act::Authorize { .. } => "authorize",
             Act::Advance { .. } => "advance",
             Act::Sweep => "ttl-sweep",
         }
@@ -748,6 +756,18 @@ impl fmt::Display for Show<'_> {
             }
             Act::MemberWorkspaces { by, org: o, target: t } => {
                 write!(f, "{} lists the workspaces of {} in {}", who(by), target(t), org(o))
+            }
+            Act::Authorize { caller, checks, bad: b } => {
+                let caller = match caller {
+                    super::authorize::Caller::Person(u) => format!("{} (a person)", self.names[*u]),
+                    other => other.to_string(),
+                };
+                let list: Vec<String> = checks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("[{i}] {}", super::authorize::show(c, self.names)))
+                    .collect();
+                write!(f, "{caller} checks {}{}", list.join(", "), bad(b))
             }
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)

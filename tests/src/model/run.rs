@@ -61,8 +61,15 @@ fn model(setting: Setting, app: &TestApp, w: &super::driver::World) -> Model {
 }
 
 /// Generates and runs `steps` steps from `seed` (with workspace and group steps unless
-/// `workspaces` is false: as before issue 24).
-pub async fn generate(setting: Setting, seed: u64, steps: usize, workspaces: bool) -> Result<Done, Failure> {
+/// `workspaces` is false: as before issue 24; with `POST /authorize` steps unless
+/// `authorize` is false: as before issue 25).
+pub async fn generate(
+    setting: Setting,
+    seed: u64,
+    steps: usize,
+    workspaces: bool,
+    authorize: bool,
+) -> Result<Done, Failure> {
     let app = spawn(setting).await;
     let w = world(&app);
     let pool = w.pool.clone();
@@ -71,6 +78,7 @@ pub async fn generate(setting: Setting, seed: u64, steps: usize, workspaces: boo
     let mut driver = Driver::new(&app, m, w, rng.next_u64()).await;
     let mut generator = Generator::new(rng.fork(), pool);
     generator.workspaces = workspaces;
+    generator.authorize = authorize;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();
