@@ -1464,3 +1464,106 @@ fn service_callers_have_their_scopes_client_and_list() {
     let parsed = roster::domain::identity::ServiceClients::parse("abc123,,def_4+x.y-z,").expect("parses");
     assert!(parsed.contains("abc123") && parsed.contains("def_4+x.y-z"));
 }
+
+// ------------------------------------------------------------------ claims in tokens
+
+/// The token-claims function (README, "Claims in tokens") exists with the stack's pool only,
+/// is that pool's pre-token-generation trigger (`V2_0`, or `V1_0` on the Lite plan, which
+/// allows no other), may be invoked by Cognito from that pool only, and the web app's tokens
+/// live `TokenValidityMinutes` (how stale the claim may be).
+#[test]
+fn token_claims_is_the_pools_pre_token_generation_trigger() {
+    let template = Template::load();
+    let functions = template.functions();
+    let (function_id, function) = functions[Function::TokenClaims.name()];
+    assert_eq!(
+        function["Condition"].as_str(),
+        Some("CreatePool"),
+        "{function_id}: with the stack's pool only"
+    );
+
+    let (pool_id, pool) = the_one(&template, "AWS::Cognito::UserPool");
+    let properties = &pool["Properties"];
+    assert_eq!(
+        referenced_parameter(&properties["UserPoolTier"]).as_deref(),
+        Some("UserPoolTier"),
+        "{pool_id}"
+    );
+    let tiers: BTreeSet<&str> = template.root["Parameters"]["UserPoolTier"]["AllowedValues"]
+        .as_sequence()
+        .expect("UserPoolTier's AllowedValues")
+        .iter()
+        .map(|v| string(v, "a tier"))
+        .collect();
+    assert_eq!(tiers, BTreeSet::from(["LITE", "ESSENTIALS", "PLUS"]));
+    let lite = intrinsic(&template.root["Conditions"]["LitePlan"]).expect("a LitePlan condition");
+    assert_eq!(lite.0, "Fn::Equals");
+    let compared = lite.1.as_sequence().expect("two operands");
+    assert_eq!(referenced_parameter(&compared[0]).as_deref(), Some("UserPoolTier"));
+    assert_eq!(compared[1].as_str(), Some("LITE"));
+
+    let config = &properties["LambdaConfig"]["PreTokenGenerationConfig"];
+    assert_eq!(
+        get_att(&config["LambdaArn"]),
+        Some((function_id.to_owned(), "Arn".to_owned())),
+        "{pool_id}: PreTokenGenerationConfig.LambdaArn"
+    );
+    let version = intrinsic(&config["LambdaVersion"]).expect("LambdaVersion: !If [LitePlan, V1_0, V2_0]");
+    assert_eq!(
+        version,
+        ("Fn::If".to_owned(), Value::Sequence(vec!["LitePlan".into(), "V1_0".into(), "V2_0".into()]))
+    );
+    assert!(
+        properties["LambdaConfig"]["PreTokenGeneration"].is_null(),
+        "{pool_id}: the legacy PreTokenGeneration would have to name the same function"
+    );
+
+    let permissions: Vec<(&str, &Value)> = template
+        .of_type("AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| {
+            referenced_resource(&p["Properties"]["FunctionName"]).as_deref() == Some(function_id)
+        })
+        .collect();
+    assert_eq!(permissions.len(), 1, "exactly one permission to invoke {function_id}");
+    let (permission_id, permission) = permissions[0];
+    assert_eq!(permission["Condition"].as_str(), Some("CreatePool"), "{permission_id}");
+    assert_eq!(
+        permission["Properties"]["Principal"].as_str(),
+        Some("cognito-idp.amazonaws.com"),
+        "{permission_id}"
+    );
+    assert_eq!(
+        get_att(&permission["Properties"]["SourceArn"]),
+        Some((pool_id.to_owned(), "Arn".to_owned())),
+        "{permission_id}: from the stack's pool only"
+    );
+
+    let web_clients: Vec<(&str, &Value)> = template
+        .of_type("AWS::Cognito::UserPoolClient")
+        .into_iter()
+        .filter(|(_, c)| {
+            c["Properties"]["AllowedOAuthFlows"]
+                .as_sequence()
+                .is_some_and(|f| f.iter().any(|f| f.as_str() == Some("code")))
+        })
+        .collect();
+    assert_eq!(web_clients.len(), 1, "one app client with the authorization code flow");
+    let (client_id, client) = web_clients[0];
+    for (validity, unit) in [("IdTokenValidity", "IdToken"), ("AccessTokenValidity", "AccessToken")] {
+        assert_eq!(
+            referenced_parameter(&client["Properties"][validity]).as_deref(),
+            Some("TokenValidityMinutes"),
+            "{client_id}: {validity}"
+        );
+        assert_eq!(client["Properties"]["TokenValidityUnits"][unit].as_str(), Some("minutes"), "{client_id}");
+    }
+}
+
+/// The parameter that `!Ref X` names, when X is a parameter.
+fn referenced_parameter(value: &Value) -> Option<String> {
+    match intrinsic(value)? {
+        (name, Value::String(id)) if name == "Ref" => Some(id),
+        _ => None,
+    }
+}
