@@ -2,7 +2,8 @@
 // provider's ID tokens (ROSTER_E2E_OIDC_URL, started by tests/stack/test.sh with
 // ROSTER_OIDC_ISSUER and a /config.json of kind "oidc"), and the real provider of
 // e2e/oidc/provider.ts, started here on ROSTER_E2E_OIDC_ISSUER's port, with invitation-only
-// sign-up decided by that gateway's /_local/pre-sign-up (the Cognito trigger's handler).
+// sign-up decided by that gateway's /_local/pre-sign-up (the Cognito trigger's handler) and
+// ID tokens carrying what its /_local/pre-token-generation adds (roster_orgs).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -30,6 +31,7 @@ before(async () => {
     appOrigins: [APP],
     sesUrl: new URL(SES_STORE).origin,
     preSignUpUrl: `${APP}/_local/pre-sign-up`,
+    preTokenGenerationUrl: `${APP}/_local/pre-token-generation`,
   });
 });
 after(async () => provider?.close());
@@ -115,6 +117,9 @@ test("signs in with the provider (authorization code + PKCE), calls the API with
   assert.equal(claims.aud, CLIENT);
   assert.equal(claims.sub, who.sub);
   assert.equal(claims.nonce, authorize.get("nonce"));
+  // As the stack's pool with its pre-token-generation trigger: the caller's organizations.
+  assert.deepEqual(claims.roster_orgs, { [org.id]: "owner" });
+  assert.equal(claims.roster_orgs_truncated, undefined);
   assert.deepEqual(session.user, { sub: who.sub, email: who.email, name: who.name, emailVerified: true });
   // The gateway checks the signature: the same token with its claims changed is refused.
   const get = (token: string) => fetch(`${APP}/orgs`, { headers: { Authorization: `Bearer ${token}` } });

@@ -10,6 +10,11 @@
 // as a deployment with AllowSelfSignUp=false: each sign-up is first sent there as the
 // Cognito PreSignUp trigger's event, and a refusal's message is shown as Cognito shows it.
 //
+// With `preTokenGenerationUrl` (the gateway's `/_local/pre-token-generation`) every ID token
+// carries what the token-claims trigger adds (`roster_orgs`, ...), as the stack's pool with
+// its V2_0 pre-token-generation trigger: the event is sent there as Cognito sends it, and a
+// failure leaves the claims out (the trigger fails open).
+//
 // Used in-process by web/e2e/sign-in.test.ts; also runnable beside `make run`:
 //   ROSTER_OIDC_PORT=3010 ROSTER_OIDC_CLIENT=roster-web ROSTER_OIDC_APP=http://127.0.0.1:3000 \
 //   ROSTER_OIDC_SES=http://127.0.0.1:8005 node --import tsx e2e/oidc/provider.ts
@@ -27,6 +32,8 @@ export type ProviderOptions = {
   sesUrl: string;
   /** Invitation-only sign-up: where the PreSignUp event goes (the gateway's /_local/pre-sign-up). */
   preSignUpUrl?: string;
+  /** Claims as the pre-token-generation trigger adds them (the gateway's /_local/pre-token-generation). */
+  preTokenGenerationUrl?: string;
   idTokenTtlSeconds?: number;
 };
 
@@ -84,7 +91,11 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     ],
     jwks: { keys: [{ ...jwk, kid: `rs256-${randomBytes(6).toString("hex")}`, alg: "RS256", use: "sig" }] },
     cookies: { keys: [randomBytes(32).toString("hex")] },
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    claims: {
+      openid: ["sub", "roster_orgs", "roster_orgs_truncated"],
+      email: ["email", "email_verified"],
+      profile: ["name"],
+    },
     // As Cognito: the scopes' claims are in the ID token itself.
     conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, sub: string) => {
@@ -92,7 +103,13 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
       return (
         account && {
           accountId: sub,
-          claims: async () => ({ sub, email: account.email, email_verified: true, name: account.name }),
+          claims: async (use: string) => ({
+            sub,
+            email: account.email,
+            email_verified: true,
+            name: account.name,
+            ...(use === "id_token" ? await tokenClaims(account) : {}),
+          }),
         }
       );
     },
@@ -185,6 +202,46 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     if (response.status === 200) return null;
     const problem = (await response.json().catch(() => ({}))) as { detail?: string };
     return response.status === 403 && problem.detail ? problem.detail : `the sign-up check answered ${response.status}`;
+  }
+
+  /** Cognito's pre-token-generation trigger (V2_0), played by the gateway's route: the claims it adds to the ID token. */
+  async function tokenClaims(account: Account): Promise<Record<string, unknown>> {
+    if (!options.preTokenGenerationUrl) return {};
+    const event = {
+      version: "2",
+      triggerSource: "TokenGeneration_HostedAuth",
+      region: "us-east-1",
+      userPoolId: "us-east-1_Local",
+      userName: account.sub,
+      callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: options.clientId },
+      request: {
+        userAttributes: {
+          sub: account.sub,
+          "cognito:user_status": "CONFIRMED",
+          email_verified: "true",
+          email: account.email,
+          name: account.name,
+        },
+        groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [], preferredRole: null },
+        scopes: ["openid", "email", "profile"],
+      },
+      response: { claimsAndScopeOverrideDetails: null },
+    };
+    try {
+      const response = await fetch(options.preTokenGenerationUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(event),
+      });
+      if (!response.ok) throw new Error(`answered ${response.status}`);
+      const answer = (await response.json()) as {
+        response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, unknown> } } };
+      };
+      return answer.response?.claimsAndScopeOverrideDetails?.idTokenGeneration?.claimsToAddOrOverride ?? {};
+    } catch (e) {
+      console.error(`local OIDC provider: the pre-token-generation trigger failed (${(e as Error).message}); ID token without its claims`);
+      return {};
+    }
   }
 
   async function interaction(req: IncomingMessage, res: ServerResponse, action: string): Promise<void> {
@@ -382,6 +439,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     appOrigins: env("ROSTER_OIDC_APP", "http://127.0.0.1:3000").split(","),
     sesUrl: env("ROSTER_OIDC_SES", "http://127.0.0.1:8005"),
     preSignUpUrl: process.env.ROSTER_OIDC_PRE_SIGN_UP || undefined,
+    preTokenGenerationUrl: process.env.ROSTER_OIDC_PRE_TOKEN_GENERATION || undefined,
   });
   console.error(`OpenID Connect provider on ${local.issuer} (accounts in memory; Ctrl-C stops it)`);
 }
