@@ -419,6 +419,8 @@ pub enum EventOutcome {
 /// The permission `GET /projects/{id}` needs (in the deployment's catalog,
 /// `infra/permissions.json`, with scope `workspace`).
 pub const READ_PROJECTS: &str = "projects:read";
+/// The permission `PUT /projects/{id}` needs (scope `workspace`).
+pub const WRITE_PROJECTS: &str = "projects:write";
 
 pub struct Host<T, C = HttpConnector> {
     pub roster: Roster<T, C>,
@@ -435,6 +437,35 @@ impl<T: TokenSource, C: Connect + Clone + Send + Sync + 'static> Host<T, C> {
     /// Stores a project (the host's own data; no authorization here, this is a sketch).
     pub fn add_project(&self, project: Project) {
         self.projects.lock().expect("projects").insert(project.id.clone(), project);
+    }
+
+    /// `PUT /projects/{id}` for `user_id`: stores `project` if they hold `projects:write` in
+    /// its workspace (and, when it exists, in the workspace it is moved from).
+    pub async fn put_project(&self, user_id: &str, project: Project) -> Reply {
+        let existing = self.projects.lock().expect("projects").get(&project.id).cloned();
+        let write = |p: &Project| Check {
+            user_id: user_id.to_owned(),
+            org_id: p.org_id.clone(),
+            permission: WRITE_PROJECTS.to_owned(),
+            workspace_id: Some(p.workspace_id.clone()),
+        };
+        let checks: Vec<Check> = std::iter::once(&project).chain(existing.as_ref()).map(write).collect();
+        match self.roster.authorize(&checks).await {
+            Ok(decisions) => match decisions.iter().find(|d| !d.allowed) {
+                Some(refused) => problem(403, "forbidden", &refused.reason),
+                None => {
+                    self.add_project(project.clone());
+                    Reply {
+                        status: if existing.is_some() { 200 } else { 201 },
+                        body: json!({ "project": project }),
+                    }
+                }
+            },
+            Err(e) => {
+                eprintln!("host: POST /authorize failed, refusing: {e}");
+                problem(403, "authorization_unavailable", "the permission could not be checked")
+            }
+        }
     }
 
     /// `GET /projects/{id}` for `user_id`, who the host's own authentication established.

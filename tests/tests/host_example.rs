@@ -214,6 +214,18 @@ async fn members_are_served_removed_ones_refused_at_once_and_events_end_their_se
     assert_eq!((refused.status, &refused.body["detail"]), (403, &json!("not_in_workspace")));
     assert_eq!(host.get_project("mallory", "p-1").await.body["detail"], "not_member");
     assert_eq!(host.get_project("bob", "p-2").await.status, 404);
+    // Writing needs projects:write there: a viewer may not, a workspace member may.
+    let draft = |name: &str| Project {
+        id: "p-2".into(),
+        name: name.into(),
+        org_id: org.clone(),
+        workspace_id: ws.clone(),
+    };
+    assert_eq!(host.put_project("bob", draft("Draft")).await.body["detail"], "no_permission");
+    assert_eq!(host.put_project("carol", draft("Draft")).await.body["detail"], "not_in_workspace");
+    assert_eq!(host.put_project("dave", draft("Draft")).await.status, 201);
+    assert_eq!(host.put_project("dave", draft("Final")).await.status, 200);
+    assert_eq!(host.get_project("bob", "p-2").await.body["project"]["name"], "Final");
 
     // Removed: the very next request is refused, with the session still in the host's map
     // (the refusal comes from Roster's answer, not from the event).
