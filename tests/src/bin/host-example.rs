@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Settings (environment): `ROSTER_URL` (`http://127.0.0.1:3000`), `HOST_EXAMPLE_PORT`
-//! (4000); the service token is the local dev token of `dev-backend` unless
+//! (4000), `HOST_EXAMPLE_WEBHOOK_SECRET` (unset: `POST /events` takes any event, local use
+//! only; set: only with `Authorization: <secret>`, as the stack's webhook sends them); the
+//! service token is the local dev token of `dev-backend` unless
 //! `ROSTER_TOKEN_URL`, `ROSTER_CLIENT_ID` and `ROSTER_CLIENT_SECRET` name a client-credentials
 //! token endpoint (plain `http://` here: see the module's guide for HTTPS). The users' tokens
 //! are the local dev tokens, standing in for the host's own authentication.
@@ -42,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let roster_url = env("ROSTER_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
     let port: u16 = env("HOST_EXAMPLE_PORT").and_then(|p| p.parse().ok()).unwrap_or(4000);
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let webhook = env("HOST_EXAMPLE_WEBHOOK_SECRET");
     eprintln!("Host example on http://127.0.0.1:{port}, asking Roster at {roster_url}");
     match env("ROSTER_TOKEN_URL") {
         Some(url) => {
@@ -50,11 +53,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 env("ROSTER_CLIENT_SECRET").unwrap_or_default(),
             );
             let tokens = ClientCredentials::new(Http::plain(), &url, &id, &secret, "roster/authorize");
-            serve(listener, Host::new(Roster::new(&roster_url, tokens, Http::plain()))).await
+            serve(listener, Host::new(Roster::new(&roster_url, tokens, Http::plain())), webhook).await
         }
         None => {
             let tokens = DevToken::local("dev-backend", "roster/authorize");
-            serve(listener, Host::new(Roster::new(&roster_url, tokens, Http::plain()))).await
+            serve(listener, Host::new(Roster::new(&roster_url, tokens, Http::plain())), webhook).await
         }
     }
 }
@@ -62,15 +65,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn serve<T: TokenSource + 'static>(
     listener: TcpListener,
     host: Host<T>,
+    webhook: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let host = Arc::new(host);
+    let host = Arc::new((host, webhook));
     loop {
         let (stream, _) = listener.accept().await?;
         let host = Arc::clone(&host);
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let host = Arc::clone(&host);
-                async move { Ok::<_, Infallible>(route(&host, req).await) }
+                async move { Ok::<_, Infallible>(route(&host.0, host.1.as_deref(), req).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -82,7 +86,11 @@ async fn serve<T: TokenSource + 'static>(
     }
 }
 
-async fn route<T: TokenSource>(host: &Host<T>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route<T: TokenSource>(
+    host: &Host<T>,
+    webhook: Option<&str>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let Ok(body) = Limited::new(body, 64 * 1024).collect().await.map(|b| b.to_bytes()) else {
         return reply(Reply { status: 413, body: json!({ "code": "payload_too_large" }) });
@@ -98,8 +106,12 @@ async fn route<T: TokenSource>(host: &Host<T>, req: Request<Incoming>) -> Respon
         .and_then(|claims| claims.get("sub").cloned());
     let path = parts.uri.path();
     let answer = match (parts.method.as_str(), path.strip_prefix("/projects/"), user) {
-        // Local only: a deployed host takes events from its rule's target (a queue it
-        // polls, a Lambda function), never from a route anyone may call.
+        // The stack's webhook (`WebhookUrl`, `WebhookSecret`) sends `Authorization: <secret>`;
+        // without a secret configured this route is for local use only. A host may as well
+        // take events from a queue it polls or a Lambda target, with no route at all.
+        ("POST", _, _) if path == "/events" && !webhook_allows(webhook, &parts.headers) => {
+            Reply { status: 401, body: json!({ "code": "unauthenticated" }) }
+        }
         ("POST", _, _) if path == "/events" => match host.on_event_json(&String::from_utf8_lossy(&body)) {
             Ok(outcome) => Reply { status: 200, body: json!({ "outcome": format!("{outcome:?}") }) },
             Err(e) => Reply { status: 400, body: json!({ "code": "invalid_json", "detail": e.to_string() }) },
@@ -128,6 +140,15 @@ async fn route<T: TokenSource>(host: &Host<T>, req: Request<Incoming>) -> Respon
     };
     eprintln!("{} {path} -> {}", parts.method, answer.status);
     reply(answer)
+}
+
+/// Whether the webhook secret, when one is set, is the `Authorization` header (compared in
+/// constant time).
+fn webhook_allows(secret: Option<&str>, headers: &hyper::HeaderMap) -> bool {
+    let Some(secret) = secret else { return true };
+    let given = headers.get("authorization").map(|v| v.as_bytes()).unwrap_or_default();
+    given.len() == secret.len()
+        && given.iter().zip(secret.as_bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 fn reply(reply: Reply) -> Response<Full<Bytes>> {
