@@ -45,7 +45,11 @@
 //!   "member.suspended", "org.deleted"]}` and a target of yours (an SQS queue you poll, a
 //!   Lambda function); hand each event's JSON, as EventBridge delivers it, to
 //!   [`Host::on_event`]. Events come at least once: the handling here is idempotent (dropping
-//!   twice drops nothing more); if yours is not, drop repeats by `detail.eventId`.
+//!   twice drops nothing more); if yours is not, drop repeats by `detail.eventId`. A session
+//!   is never the authority (every request asks Roster), so a late or repeated event costs at
+//!   most a session rebuilt. Workspace-scoped state follows the same way
+//!   (`workspace.member_removed`, `workspace.deleted`, `group.member_removed`; see
+//!   `infra/events.schema.json` for each `detail`).
 //! - Many checks at once (a list page): [`Roster::authorize`] takes up to 100 checks in one
 //!   round trip, answered in order.
 //!
@@ -469,6 +473,8 @@ impl<T: TokenSource, C: Connect + Clone + Send + Sync + 'static> Host<T, C> {
     }
 
     /// `GET /projects/{id}` for `user_id`, who the host's own authentication established.
+    /// (A product that must not tell which project ids exist answers `404` for a refusal
+    /// too.)
     pub async fn get_project(&self, user_id: &str, project_id: &str) -> Reply {
         let Some(project) = self.projects.lock().expect("projects").get(project_id).cloned() else {
             return problem(404, "not_found", "no such project");
