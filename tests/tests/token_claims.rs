@@ -12,6 +12,7 @@ use roster::handlers::token_claims::{MAX_ORGS, ORGS_CLAIM, TRUNCATED_CLAIM, hand
 use roster_tests::cognito::pre_token_generation_event;
 use roster_tests::gateway::{Gateway, PRE_TOKEN_GENERATION_PATH};
 use roster_tests::harness::{TestApp, User};
+use roster_tests::runtime_api::{RuntimeApi, function_command};
 use serde_json::{Map, Value, json};
 
 /// The claims the trigger's answer adds to the ID token and, for V2, to the access token
@@ -303,4 +304,49 @@ async fn the_local_gateway_plays_cognito_invoking_the_trigger() {
     assert_eq!((status, content_type.as_str()), (400, "application/problem+json"));
     let get = gateway.handle("GET", PRE_TOKEN_GENERATION_PATH, "", &[], b"").await;
     assert_eq!(get.status(), 405);
+}
+
+/// The `token-claims` binary itself, as Lambda runs it (JSON logs at the default level)
+/// against a local Runtime API: it answers a V2 event with the claim, and its logs name
+/// neither the user's address nor their organizations.
+#[tokio::test]
+async fn the_function_binary_answers_cognito_and_logs_no_address() {
+    let app = TestApp::spawn().await;
+    let (bob, ann) = (app.user("bob"), app.user("ann"));
+    let globex = app.create_org(&bob, "Globex").await;
+    app.add_member(&bob, &globex, &ann, "viewer").await;
+
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).expect("target/<profile>/deps/<test>");
+    let mut build = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    build.current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).args(["build", "--quiet"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    assert!(build.args(["-p", "token-claims"]).status().expect("cargo runs").success());
+
+    let mut runtime = RuntimeApi::start().await;
+    let mut child = function_command(&profile_dir.join("token-claims"), runtime.port)
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("TABLE_NAME", app.table())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("token-claims starts");
+    let mut sent = pre_token_generation_event("2", "TokenGeneration_Authentication", &ann.sub);
+    let address = ann.email.clone().unwrap();
+    sent["request"]["userAttributes"]["email"] = json!(address);
+    let answer = runtime.invoke(&sent, Duration::from_secs(30)).await;
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("its output");
+    let logs =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let answer = answer.unwrap_or_else(|e| panic!("{e}\n{logs}"));
+    let (Some(id), Some(access)) = added(&answer) else { panic!("{answer}") };
+    assert_eq!(id[ORGS_CLAIM], json!({ globex.as_str(): "viewer" }));
+    assert_eq!(access, id);
+    assert!(logs.contains("organizations claim added"), "{logs}");
+    for secret in [address.as_str(), globex.as_str()] {
+        assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
+    }
 }
