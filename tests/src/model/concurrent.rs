@@ -1675,6 +1675,41 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
 /// workspace role holds.
 const READ_IN_WORKSPACE: &str = "projects:read";
 
+/// An expected `POST /authorize` result: `(allowed, reason, role)`.
+type Expected = (bool, &'static str, Option<&'static str>);
+
+/// Each `POST /authorize` answer of a round whose calls all send the same checks: check `j`
+/// racing answers one of `racing[j]`, sent after the call it follows answered `after[j]`.
+fn authorized_as(ctx: &mut Ctx<'_>, answers: &Answers, racing: &[Vec<Expected>], after: &[Expected]) {
+    let mut wrong = Vec::new();
+    for (c, r) in &answers.calls {
+        if !matches!(c.route, Route::Authorize | Route::AuthorizeAfter) || r.status != 200 {
+            continue;
+        }
+        let checks = c.body.as_ref().and_then(|b| b["checks"].as_array().cloned()).unwrap_or_default();
+        let results = r.body["results"].as_array().cloned().unwrap_or_default();
+        if results.len() != checks.len() {
+            wrong.push(format!("{} results for {} checks: {}", results.len(), checks.len(), r.body));
+            continue;
+        }
+        for (j, (check, result)) in checks.iter().zip(&results).enumerate() {
+            let got = (result["allowed"].as_bool(), result["reason"].as_str(), result["role"].as_str());
+            let is = |e: &Expected| got == (Some(e.0), Some(e.1), e.2);
+            let (fits, when) = match c.route {
+                Route::AuthorizeAfter => (is(&after[j]), "after the call it follows answered"),
+                _ => (racing[j].iter().any(is), "racing"),
+            };
+            if !fits {
+                wrong.push(format!("{when}: {check} answered {result}"));
+            }
+        }
+    }
+    for what in wrong {
+        let what = ctx.named(&what);
+        ctx.fail("authorize as before or after", what);
+    }
+}
+
 /// The `POST /authorize` answers of [`removal_races_adds`]: a check racing a removal and
 /// the adds answers as before it or after it (the member's organization role; their
 /// workspace role as a `2xx` put answered it, or none; the group's grant once their group
@@ -1965,10 +2000,35 @@ async fn workspace_deleted_while_filled(ctx: &mut Ctx<'_>) {
             call(Route::DeleteWorkspace, &by, "DELETE", format!("/orgs/{org}/workspaces/{doomed}"), None),
         );
     }
+    // Checks racing the deletion, and one right after each deletion answered (API.md
+    // "Checks"): the doomed workspace's admins have it until it is gone, then `no_workspace`;
+    // an org-scope permission is the organization role's even with the doomed workspace
+    // named; m0 never had the kept workspace.
+    let check = |u: &User, permission: &str, ws: &str| json!({ "userId": u.sub, "orgId": org, "permission": permission, "workspaceId": ws });
+    let checks = vec![
+        check(&owner, READ_IN_WORKSPACE, &doomed),
+        check(&m[0], READ_IN_WORKSPACE, &doomed),
+        check(&owner, "org:read", &doomed),
+        check(&m[0], READ_IN_WORKSPACE, &kept),
+    ];
+    let gone = (false, "no_workspace", None);
+    let admin_of = (true, "granted", Some("admin"));
+    let owner_reads = (true, "granted", Some("owner"));
+    let outside = (false, "not_in_workspace", None);
+    let racing = [vec![admin_of, gone], vec![admin_of, gone], vec![owner_reads], vec![outside]];
+    let after = [gone, gone, owner_reads, outside];
+    for c in calls.iter_mut().filter(|c| c.route == Route::DeleteWorkspace) {
+        c.then = Some(Box::new(authorize_call(Route::AuthorizeAfter, checks.clone())));
+    }
+    for _ in 0..2 {
+        let at = ctx.rng.below(calls.len() + 1);
+        calls.insert(at, authorize_call(Route::Authorize, checks.clone()));
+    }
     let answers = ctx.fire(calls).await;
     let mut people = vec![owner.clone(), admin.clone()];
     people.extend(m.iter().cloned());
     ctx.invariants(&org, &people, &answers).await;
+    authorized_as(ctx, &answers, &racing, &after);
     if answers.count(Route::DeleteWorkspace, 204) > 0 {
         for p in &people {
             if let Ok(via) = ctx.you(p, &org, &doomed).await {
