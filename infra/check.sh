@@ -88,6 +88,16 @@ else
   record FAIL openapi "see above"
 fi
 
+log "permissions catalog (its JSON Schema, then as the functions parse it)"
+if python -c 'import json, sys, jsonschema
+schema, catalog = (json.load(open(p)) for p in sys.argv[1:])
+jsonschema.Draft202012Validator(schema).validate(catalog)' infra/permissions.schema.json infra/permissions.json \
+   && cargo run --quiet -p roster-tests --bin check-catalog >"$WORK/catalog.log"; then
+  record PASS "permissions catalog" "$(sed 's/^.*: //' "$WORK/catalog.log")"
+else
+  record FAIL "permissions catalog" "see above"
+fi
+
 if [ "${ROSTER_SKIP_LAMBDA_BUILD:-0}" = 1 ]; then
   record SKIP "lambda build (arm64)" "ROSTER_SKIP_LAMBDA_BUILD=1"
 else

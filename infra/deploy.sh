@@ -21,6 +21,11 @@ for tool in aws sam npm python3 cargo; do
 done
 cargo lambda --version >/dev/null 2>&1 || die "cargo-lambda is missing: pip install cargo-lambda"
 
+# The catalog is compiled into the functions: a refused one would fail every cold start.
+log "checking the permissions catalog (infra/permissions.json)"
+cargo run --quiet --manifest-path "$ROOT/Cargo.toml" -p roster-tests --bin check-catalog -- \
+  "$ROOT/infra/permissions.json" || die "infra/permissions.json is refused (see above); nothing was built"
+
 log "building the web app (web/dist)"
 (cd "$ROOT/web" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
 

@@ -1412,7 +1412,14 @@ fn service_callers_have_their_scopes_client_and_list() {
     assert_eq!(services.len(), 1, "exactly one app client with the client-credentials grant");
     let (client_id, client) = services[0];
     let properties = &client["Properties"];
-    assert_eq!(client["Condition"].as_str(), Some("CreatePool"), "{client_id}: on the stack's pool only");
+    assert_eq!(
+        template.root["Conditions"][string(&client["Condition"], "the service client's Condition")],
+        serde_yaml_ng::from_str::<Value>(
+            r#"!And [!Condition CreatePool, !Equals [!Ref CreateServiceClient, "true"]]"#
+        )
+        .unwrap(),
+        "{client_id}: on the stack's pool only, unless CreateServiceClient=false"
+    );
     assert_eq!(client["DependsOn"].as_str(), Some(server_id), "{client_id}: its scopes must exist first");
     assert_eq!(properties["GenerateSecret"].as_bool(), Some(true), "{client_id}: a confidential client");
     assert_eq!(properties["AllowedOAuthFlowsUserPoolClient"].as_bool(), Some(true), "{client_id}");
@@ -1446,7 +1453,7 @@ fn service_callers_have_their_scopes_client_and_list() {
     assert_eq!(values.len(), 1, "ROSTER_SERVICE_CLIENTS differs between functions: {values:#?}");
     for (function, id, value) in &found {
         let text = format!("{value:?}");
-        for name in [client_id, "ServiceClientIds", "CreatePool"] {
+        for name in [client_id, "ServiceClientIds", string(&client["Condition"], "Condition")] {
             assert!(
                 text.contains(name),
                 "{id} ({}): ROSTER_SERVICE_CLIENTS does not name {name}",
