@@ -122,6 +122,8 @@ pub struct Revocation {
     pub race_before: usize,
     pub race_after: usize,
     pub race_mixed: usize,
+    /// (before, after) by the check's offset, in tenths of the revocation's p50.
+    pub race_by_offset: [(usize, usize); 11],
     pub conflicts: Option<(u64, u64)>,
 }
 
@@ -423,6 +425,7 @@ async fn revocation(app: &TestApp, count: usize, races: usize) -> Revocation {
 
     let changes_p50 = quantile(&changes, 0.5);
     let (mut race_before, mut race_after, mut race_mixed) = (0, 0, 0);
+    let mut by_offset = [(0, 0); 11];
     for i in 0..races {
         let remove = i % 2 == 0;
         let user = if remove {
@@ -436,15 +439,24 @@ async fn revocation(app: &TestApp, count: usize, races: usize) -> Revocation {
         // inside and after the revocation's writes.
         let offset = changes_p50.mul_f64((i % 11) as f64 / 10.0);
         let later = async {
-            if !offset.is_zero() {
-                tokio::time::sleep(offset).await;
+            // Finer than a timer's millisecond: yield until the offset has passed.
+            let until = Instant::now() + offset;
+            while Instant::now() < until {
+                tokio::task::yield_now().await;
             }
             ask(body).await
         };
         let (_, r) = tokio::join!(revoke(app, &owner, &org, &user, remove), later);
+        let step = &mut by_offset[i % 11];
         match allowed(&r) {
-            2 => race_before += 1,
-            0 => race_after += 1,
+            2 => {
+                race_before += 1;
+                step.0 += 1;
+            }
+            0 => {
+                race_after += 1;
+                step.1 += 1;
+            }
             _ => race_mixed += 1,
         }
         if !remove {
@@ -468,6 +480,7 @@ async fn revocation(app: &TestApp, count: usize, races: usize) -> Revocation {
         race_before,
         race_after,
         race_mixed,
+        race_by_offset: by_offset,
         conflicts,
     }
 }
@@ -547,7 +560,8 @@ pub fn markdown(report: &Report) -> String {
          Raced: {races} revocations, each sent together with a check from the second instance, \
          the check at once or later by up to the revocation's p50 (0, 10%, ... 100% of it, in \
          turn). Both answers are valid; the check saw the member before the revocation {before} times and \
-         after it {after} times ({mixed} answers mixed one with the other).\n",
+         after it {after} times ({mixed} answers mixed one with the other). Before / after by \
+         the check's offset: {steps}.\n",
         count = r.count,
         violations = r.violations,
         p50 = ms(r.p50),
@@ -557,6 +571,13 @@ pub fn markdown(report: &Report) -> String {
         before = r.race_before,
         after = r.race_after,
         mixed = r.race_mixed,
+        steps = r
+            .race_by_offset
+            .iter()
+            .enumerate()
+            .map(|(k, (b, a))| format!("{}% {b} / {a}", k * 10))
+            .collect::<Vec<_>>()
+            .join(", "),
     ));
     out
 }
