@@ -1573,6 +1573,10 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     for t in &targets {
         members.push((t, if ctx.rng.chance(50) { "member" } else { "viewer" }));
     }
+    // Suspended while the others race, and checked racing it (not one of the round's people:
+    // only the checks look at them).
+    let suspended = ctx.user("s0");
+    members.push((&suspended, "member"));
     let org_roles: BTreeMap<String, &str> = members.iter().map(|(u, r)| (u.sub.clone(), *r)).collect();
     let org = ctx.org(&owner, &members).await;
     let ws = ctx.workspace(&owner, &org, "Apollo").await;
@@ -1594,6 +1598,7 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     };
     ctx.must(&owner, "PUT", &ws_member(&bystander), Some(json!({ "role": null })), 201).await;
     ctx.must(&owner, "PUT", &group_member(&bystander), None, 201).await;
+    ctx.must(&owner, "PUT", &ws_member(&suspended), Some(json!({ "role": null })), 201).await;
     let mut calls = Vec::new();
     for t in &targets {
         let roles = [json!(null), json!("admin"), json!("member"), json!("viewer")];
@@ -1607,8 +1612,14 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
         remove.then = Some(Box::new(authorize_call(Route::AuthorizeAfter, checks_of(t))));
         calls.push(remove);
     }
-    // Checks of everyone's access racing the removals and adds (API.md "Checks").
+    let path = format!("/orgs/{org}/members/{}", suspended.sub);
+    let mut suspend = call(Route::Change, &owner, "PATCH", path, Some(json!({ "status": "suspended" })));
+    suspend.then = Some(Box::new(authorize_call(Route::AuthorizeAfter, checks_of(&suspended))));
+    calls.push(suspend);
+    // Checks of everyone's access racing the removals, the suspension and the adds (API.md
+    // "Checks").
     let mut everyone = checks_of(&bystander);
+    everyone.extend(checks_of(&suspended));
     targets.iter().for_each(|t| everyone.extend(checks_of(t)));
     calls.extend((0..2).map(|_| authorize_call(Route::Authorize, everyone.clone())));
     shuffle(&mut ctx.rng, &mut calls);
@@ -1616,7 +1627,8 @@ async fn removal_races_adds(ctx: &mut Ctx<'_>) {
     let mut people = vec![owner.clone(), bystander.clone()];
     people.extend(targets.iter().cloned());
     ctx.invariants(&org, &people, &answers).await;
-    authorized_as_before_or_after(ctx, &answers, &org_roles, &bystander.sub, &other);
+    let (bystander_sub, suspended_sub) = (bystander.sub.as_str(), suspended.sub.as_str());
+    authorized_as_before_or_after(ctx, &answers, &org_roles, (bystander_sub, suspended_sub), &other);
     let removed = answers.removed();
     let team_via = format!("group:{team}");
     for t in &targets {
@@ -1714,12 +1726,14 @@ fn authorized_as(ctx: &mut Ctx<'_>, answers: &Answers, racing: &[Vec<Expected>],
 /// the adds answers as before it or after it (the member's organization role; their
 /// workspace role as a `2xx` put answered it, or none; the group's grant once their group
 /// put answered `2xx`; `not_member` once removed), one sent after the removal answered
-/// `2xx` answers `not_member`, and the bystander's answers never move.
+/// `2xx` answers `not_member`, and the bystander's answers never move; the suspended
+/// member's answer as before the suspension or `suspended`, only `suspended` once it
+/// answered `2xx`.
 fn authorized_as_before_or_after(
     ctx: &mut Ctx<'_>,
     answers: &Answers,
     org_roles: &BTreeMap<String, &str>,
-    bystander: &str,
+    (bystander, suspended): (&str, &str),
     other: &str,
 ) {
     let ws_roles = |sub: &str| -> BTreeSet<String> {
@@ -1758,6 +1772,12 @@ fn authorized_as_before_or_after(
             let outside = is(false, "not_in_workspace", None);
             let fits = if sub == bystander {
                 is(true, "granted", Some("member"))
+            } else if sub == suspended {
+                let before = match check["workspaceId"].as_str() {
+                    Some(w) if w == other => outside,
+                    _ => is(true, "granted", Some("member")),
+                };
+                is(false, "suspended", None) || (c.route == Route::Authorize && before)
             } else if c.route == Route::AuthorizeAfter {
                 gone
             } else {
@@ -1777,8 +1797,11 @@ fn authorized_as_before_or_after(
                 }
             };
             if !fits {
-                let when =
-                    if c.route == Route::AuthorizeAfter { "after its removal answered" } else { "racing" };
+                let when = if c.route == Route::AuthorizeAfter {
+                    "after the call it follows answered"
+                } else {
+                    "racing"
+                };
                 wrong.push(format!("{when}: {check} answered {result}"));
             }
         }
