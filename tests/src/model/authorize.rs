@@ -314,8 +314,28 @@ pub fn generate(
     let ws_scope = catalog.keys(|p| p.scope == Scope::Workspace);
     let own = catalog.keys(|p| p.builtin);
     let all_ws: Vec<Ref> = model.orgs.values().flat_map(|o| o.workspaces.keys().copied()).collect();
+    // Active members of member and viewer rank with a workspace they can or cannot reach:
+    // where a workspace permission is the workspace role's, not the organization's.
+    let mut reach = Vec::new();
+    for (r, o) in &model.orgs {
+        for (u, m) in &o.members {
+            if m.status == Status::Active && !m.role.administers() {
+                reach.extend(o.workspaces.keys().map(|ws| (*r, *u, *ws)));
+            }
+        }
+    }
     let checks = (0..n)
         .map(|_| {
+            if !reach.is_empty() && rng.chance(20) {
+                let (org, user, ws) = *rng.pick(&reach);
+                let permission = rng.pick(&ws_scope).clone();
+                return AuthCheck {
+                    user: WhoArg::User(user),
+                    org: OrgArg::Org(org),
+                    permission,
+                    ws: WsArg::Ws(ws),
+                };
+            }
             let org = match rng.below(100) {
                 0..=79 if !live.is_empty() => OrgArg::Org(*rng.pick(&live)),
                 80..=87 if !deleted.is_empty() => OrgArg::Org(*rng.pick(&deleted)),
