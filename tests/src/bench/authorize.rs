@@ -130,6 +130,12 @@ pub struct Revocation {
 pub struct Report {
     pub timings: Vec<Timing>,
     pub revocation: Revocation,
+    /// The machine's 1-minute load average when the section started and when it ended.
+    pub load: (Option<f64>, Option<f64>),
+}
+
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 async fn created(app: &TestApp, by: &User, path: &str, body: Value, key: &str) -> String {
@@ -488,6 +494,7 @@ async fn revocation(app: &TestApp, count: usize, races: usize) -> Revocation {
 /// The whole section: `requests` timed calls per batch, `revocations` revocations and a fifth
 /// as many races (at least 10).
 pub async fn run(requests: usize, revocations: usize) -> Report {
+    let load_before = load_average();
     let mut app = TestApp::spawn().await;
     let batches = setup(&app).await;
     // Set up through the conflict proxy; timed straight against DynamoDB Local, as the bare
@@ -502,7 +509,7 @@ pub async fn run(requests: usize, revocations: usize) -> Report {
     }
     assert_eq!(timings[1].allowed, 1, "the group's grant allows the workspace check");
     let revocation = revocation(&TestApp::spawn().await, revocations, (revocations / 5).max(10)).await;
-    Report { timings, revocation }
+    Report { timings, revocation, load: (load_before, load_average()) }
 }
 
 pub fn markdown(report: &Report) -> String {
@@ -538,6 +545,18 @@ pub fn markdown(report: &Report) -> String {
             t.waves,
             t.allowed,
             t.checks,
+        ));
+    }
+    if let (Some(start), Some(end)) = report.load {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let shared = if start.max(end) > cores as f64 {
+            "above the core count: other work shared the machine, and the p99s carry it"
+        } else {
+            "at most the core count"
+        };
+        out.push_str(&format!(
+            "\nThe machine's 1-minute load average was {start:.1} when this section started and \
+             {end:.1} when it ended, on {cores} cores: {shared}.\n"
         ));
     }
     let r = &report.revocation;
