@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, ok } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
-import { canInvite, ROLE_LABEL } from "../roles";
+import { ROLE_LABEL } from "../roles";
 import { displayName } from "../session";
 import { leaveNotice, takeNotice } from "../pageNotice";
 import { Ask } from "../components/Dialog";
@@ -16,7 +16,7 @@ import { useAction } from "../components/useAction";
 import { NameDialog } from "./workspaces/NameDialog";
 import { MemberPicker } from "./workspaces/MemberPicker";
 import type { Group, GroupMember } from "./workspaces/shared";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 type Dialogs = { kind: "create" | "rename" | "delete"; group?: Group } | null;
 
@@ -24,7 +24,7 @@ const members = (n: number) => `${n} ${n === 1 ? "member" : "members"}`;
 
 export function Groups({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
-  const admin = canInvite(context.me.role);
+  const admin = can(context, "workspaces:manage");
   const [list, setList] = useState<Group[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -183,7 +183,7 @@ function GroupDialogs(props: {
 
 export function GroupPage({ context, groupId }: { context: OrgContext; groupId: string }) {
   const orgId = context.org.id;
-  const admin = canInvite(context.me.role);
+  const admin = can(context, "workspaces:manage");
   const path = { orgId, groupId };
   const [group, setGroup] = useState<Group | null>(null);
   const [rows, setRows] = useState<GroupMember[] | null>(null);

@@ -7,7 +7,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type InviteResult, type Role } from "../api/client";
 import { INVITE_RESULT } from "../api/messages";
-import { canInvite, grantable, ROLE_LABEL } from "../roles";
+import { grantable, ROLE_LABEL } from "../roles";
 import { Dialog } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText } from "../components/Status";
@@ -16,7 +16,7 @@ import { AddressField, chipText, type Chip, type Mark } from "./invite/AddressFi
 import { plausible, split, suggestion, withDomain, type Mode } from "./invite/addresses";
 import { AssignSection } from "./workspaces/AssignSection";
 import { assignment, type Assigned } from "./workspaces/assigned";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 /** At most this many addresses in one request (API.md, "Invite"). */
 const MAX_ADDRESSES = 100;
@@ -31,7 +31,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 
 export function InviteButton({ context, onInvited }: { context: OrgContext; onInvited: () => void }) {
   const [open, setOpen] = useState(false);
-  if (!canInvite(context.me.role)) return null;
+  if (!can(context, "members:invite")) return null;
   return (
     <>
       <button type="button" class="primary" onClick={() => setOpen(true)}>

@@ -10,7 +10,6 @@ import { sentence } from "../api/messages";
 import { describeEvent } from "../audit";
 import { date, dateTime } from "../format";
 import { navigate, onLinkClick } from "../router";
-import { canInvite } from "../roles";
 import { displayName } from "../session";
 import { leaveNotice } from "../pageNotice";
 import { ErrorText } from "../components/Status";
@@ -18,7 +17,7 @@ import { useAction } from "../components/useAction";
 import { useMemberActions } from "./members/actions";
 import { remember, useNames } from "./members/names";
 import { lazy } from "../components/lazy";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 /** A member's workspaces: with the workspace pages, loaded when first shown. */
 const MemberWorkspaces = lazy(() => import("./WorkspacePages").then((m) => m.MemberWorkspaces));
@@ -29,7 +28,7 @@ const ENOUGH = 20;
 
 export function MemberDetails({ context, userId }: { context: OrgContext; userId: string }) {
   const { org, me } = context;
-  const admin = canInvite(me.role);
+  const admin = can(context, "members:manage");
   const [member, setMember] = useState<Member | null>(null);
   const [error, setError] = useState<string | null>(null);
   // The outcome of the latest change, said under the facts.
@@ -170,8 +169,8 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
         )}
       </div>
       {actions.dialogs}
-      {(admin || member.userId === me.userId) && <MemberWorkspaces orgId={org.id} userId={member.userId} who={who} />}
-      {admin && <MemberEvents context={context} userId={member.userId} who={displayName(member)} name={name} />}
+      {(can(context, "workspaces:manage") || member.userId === me.userId) && <MemberWorkspaces orgId={org.id} userId={member.userId} who={who} />}
+      {can(context, "audit:read") && <MemberEvents context={context} userId={member.userId} who={displayName(member)} name={name} />}
     </div>
   );
 }

@@ -7,7 +7,7 @@
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type Invitation, type Member, type RemoveResult, type Role } from "../api/client";
 import { sentence } from "../api/messages";
-import { canInvite, ROLES } from "../roles";
+import { ROLES } from "../roles";
 import { displayName } from "../session";
 import { RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
@@ -20,16 +20,17 @@ import { MemberRows, type RowNote } from "./members/MemberRows";
 import { remember } from "./members/names";
 import { fill, PAGE } from "./members/paging";
 import { InviteButton } from "./InviteDialog";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 /** Members by status, invitations (all, or by status), or everything. */
 type StatusFilter = "" | "joined" | "suspended" | "invitations" | InvitationStatus;
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function Members({ context }: { context: OrgContext }) {
-  const { org, me } = context;
+  const { org } = context;
   const orgId = org.id;
-  const admin = canInvite(me.role);
+  // Inviting brings the invitations into the list, the invite button and bulk actions.
+  const admin = can(context, "members:invite");
 
   const [role, setRole] = useState<Role | "">("");
   const [status, setStatus] = useState<StatusFilter>("");

@@ -5,7 +5,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ApiError, ok, onOrgNotFound, type Member, type Org } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
-import { canInvite, ROLE_LABEL } from "../roles";
+import { ROLE_LABEL } from "../roles";
 import { Confirm } from "../components/Dialog";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
@@ -18,7 +18,7 @@ import { MemberDetails } from "./MemberDetails";
 import { Settings } from "./Settings";
 import { OrgSwitcher } from "./OrgSwitcher";
 import { lazy } from "../components/lazy";
-import type { OrgContext, Seats, Tab } from "./orgContext";
+import { can, type OrgContext, type Permission, type Seats, type Tab } from "./orgContext";
 
 // The workspace and group pages load when first opened (build.mjs: code splitting).
 const pages = () => import("./WorkspacePages");
@@ -27,7 +27,7 @@ const WorkspacePage = lazy(() => pages().then((m) => m.WorkspacePage));
 const Groups = lazy(() => pages().then((m) => m.Groups));
 const GroupPage = lazy(() => pages().then((m) => m.GroupPage));
 
-type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean };
+type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean; permissions: Permission[] };
 
 /** Active owners of `orgId`, counted up to two; null when a few pages did not tell (the
  * list filters after paging: a page may hold no owner and still have a next one). */
@@ -67,10 +67,10 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
     // The owners are counted alongside when the viewer is (or, at first, may be) an owner.
     const owners = !shown.current || shown.current.me.role === "owner" ? activeOwners(orgId).catch(() => null) : null;
     try {
-      const { org, membership, seats } = await ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } }));
+      const { org, membership, seats, you } = await ok(api.GET("/orgs/{orgId}", { params: { path: { orgId } } }));
       const owner = membership.role === "owner" && membership.status === "active";
       const count = owner ? await (owners ?? activeOwners(orgId).catch(() => null)) : null;
-      const loaded = { org, me: membership, seats, onlyOwner: owner && count === 1 };
+      const loaded = { org, me: membership, seats, onlyOwner: owner && count === 1, permissions: you.permissions };
       shown.current = loaded;
       setCtx(loaded);
       setError(null);
@@ -127,13 +127,19 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
   }
 
   const context: OrgContext = { ...ctx, reload };
-  const admin = canInvite(ctx.me.role);
+  const offered: Record<"links" | "activity" | "settings", boolean> = {
+    links: can(ctx, "members:invite"),
+    activity: can(ctx, "audit:read"),
+    settings: can(ctx, "org:update") || can(ctx, "org:delete"),
+  };
   const tabs: [Tab, string][] = [
     ["members", "Members"],
     ["workspaces", "Workspaces"],
     ["groups", "Groups"],
   ];
-  if (admin) tabs.push(["links", "Invite links"], ["activity", "Activity"], ["settings", "Settings"]);
+  if (offered.links) tabs.push(["links", "Invite links"]);
+  if (offered.activity) tabs.push(["activity", "Activity"]);
+  if (offered.settings) tabs.push(["settings", "Settings"]);
 
   return (
     <section>
@@ -185,11 +191,11 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
         <Workspaces context={context} />
       ) : tab === "groups" ? (
         <Groups context={context} />
-      ) : tab === "links" && admin ? (
+      ) : tab === "links" && offered.links ? (
         <Links context={context} />
-      ) : tab === "activity" && admin ? (
+      ) : tab === "activity" && offered.activity ? (
         <Activity context={context} />
-      ) : tab === "settings" && admin ? (
+      ) : tab === "settings" && offered.settings ? (
         <Settings context={context} />
       ) : (
         <Members context={context} />

@@ -14,7 +14,7 @@ import { sentence } from "../api/messages";
 import { navigate } from "../router";
 import { canInvite, ROLE_LABEL } from "../roles";
 import { CreateOrgDialog } from "./CreateOrg";
-import { EVERYONE, type OrgContext, type Tab } from "./orgContext";
+import { can, EVERYONE, type OrgContext, type Tab } from "./orgContext";
 
 /** Where switching to `to` leads from `tab` (`detail`: a member's page, which is not kept). */
 export function switchPath(to: ListedOrg, tab: Tab, detail: boolean): string {
@@ -127,7 +127,7 @@ export function OrgSwitcher({ context, tab, detail }: { context: OrgContext; tab
     navigate(path);
   };
 
-  const admin = canInvite(context.me.role);
+  const admin = can(context, "org:update") || can(context, "org:delete");
   return (
     <div class="switcher">
       <button

@@ -7,13 +7,13 @@ import { navigate } from "../router";
 import { Dialog } from "../components/Dialog";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 export function Settings({ context }: { context: OrgContext }) {
   return (
     <div class="settings">
-      <Rename context={context} />
-      {context.me.role === "owner" && <DangerZone context={context} />}
+      {can(context, "org:update") && <Rename context={context} />}
+      {can(context, "org:delete") && <DangerZone context={context} />}
     </div>
   );
 }

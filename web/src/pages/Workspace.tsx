@@ -36,7 +36,7 @@ import {
   type WsRole,
   type WsRow,
 } from "./workspaces/shared";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 const choiceOf = (role: WsRole | null | undefined): WsChoice => role ?? "org";
 const roleOf = (choice: WsChoice): WsRole | null => (choice === "org" ? null : choice);
@@ -52,7 +52,7 @@ type Asking =
 export function WorkspacePage({ context, workspaceId }: { context: OrgContext; workspaceId: string }) {
   const { org, me } = context;
   const orgId = org.id;
-  const orgAdmin = canInvite(me.role);
+  const orgAdmin = can(context, "workspaces:manage");
   const path = { orgId, workspaceId };
   const [ws, setWs] = useState<Ws | null>(null);
   const [grants, setGrants] = useState<Grant[]>([]);

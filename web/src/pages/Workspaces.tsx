@@ -4,7 +4,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok } from "../api/client";
 import { navigate, onLinkClick } from "../router";
-import { canInvite } from "../roles";
 import { takeNotice } from "../pageNotice";
 import { Menu } from "../components/Menu";
 import { ErrorText, Notice } from "../components/Status";
@@ -12,11 +11,11 @@ import { useAction } from "../components/useAction";
 import { NameDialog } from "./workspaces/NameDialog";
 import { DeleteWorkspace } from "./workspaces/DeleteWorkspace";
 import { accessWords, allGroups, type Workspace } from "./workspaces/shared";
-import type { OrgContext } from "./orgContext";
+import { can, type OrgContext } from "./orgContext";
 
 export function Workspaces({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
-  const orgAdmin = canInvite(context.me.role);
+  const orgAdmin = can(context, "workspaces:manage");
   const [list, setList] = useState<Workspace[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [groupNames, setGroupNames] = useState<Map<string, string>>(new Map());

@@ -1,10 +1,15 @@
 // What an organization's page hands to each of its tabs, in a module of its own so that the
 // tabs and the page that holds them do not import each other.
 import type { Member, Org } from "../api/client";
+import type { components } from "../api/schema";
+
+/** A permission key, `resource:action` (API.md "Roles and permissions"). */
+export type Permission = components["schemas"]["Permission"];
 
 export type Tab = "members" | "workspaces" | "groups" | "links" | "activity" | "settings";
 
-/** Tabs every active member sees (the others are for admins and owners). */
+/** Tabs every active member sees (the others by permission: invite links with
+ * `members:invite`, activity with `audit:read`, settings with `org:update` or `org:delete`). */
 export const EVERYONE: Tab[] = ["members", "workspaces", "groups"];
 
 export type Seats = { limit: number; used: number };
@@ -17,5 +22,13 @@ export type OrgContext = {
   me: Member;
   seats?: Seats | undefined;
   onlyOwner: boolean;
+  /** The viewer's organization permissions (`you.permissions`): what the page offers. */
+  permissions: Permission[];
   reload: () => Promise<void>;
 };
+
+/** Whether the viewer's role holds `permission` here. The page offers an action only then;
+ * the API still judges every call. */
+export function can(context: Pick<OrgContext, "permissions">, permission: Permission): boolean {
+  return context.permissions.includes(permission);
+}

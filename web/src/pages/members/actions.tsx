@@ -11,7 +11,7 @@ import { displayName } from "../../session";
 import { Confirm } from "../../components/Dialog";
 import type { MenuItem } from "../../components/Menu";
 import { useAction } from "../../components/useAction";
-import type { OrgContext } from "../orgContext";
+import { can, type OrgContext } from "../orgContext";
 import { RoleCell, roleChangeWords } from "./RoleChange";
 import { TransferDialog } from "./TransferDialog";
 
@@ -172,7 +172,8 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
 
   // What the viewer may do to `m` (the API stays the judge).
   const may = {
-    manage: (m: Member) => canManage(me, m),
+    // The permission to manage members, then the rank rules for this one.
+    manage: (m: Member) => can(context, "members:manage") && canManage(me, m),
     transfer: (m: Member) => me.role === "owner" && m.status === "active" && m.role !== "owner" && !isMe(m),
   };
   const ask = {
