@@ -277,16 +277,38 @@ pub fn render(check: &AuthCheck, ids: &Ids<'_>) -> Value {
     value
 }
 
-/// The body of a batch (`bad`: `Empty` no checks, any other 101 checks).
+/// The body of a batch, or one refused whole (`400 invalid_request`) for `bad`: `Empty` no
+/// checks, `Limit` 101 checks; in the last check, `Status` a `workspaceId` that is a number,
+/// `Role` a `userId` that is a number, `MaxUses` no `permission` (a check of the wrong shape
+/// is the host's bug, not a question: README).
 pub fn body(checks: &[AuthCheck], bad: Option<Bad>, ids: &Ids<'_>) -> Value {
-    let rendered: Vec<Value> = checks.iter().map(|c| render(c, ids)).collect();
+    let mut rendered: Vec<Value> = checks.iter().map(|c| render(c, ids)).collect();
+    let last = rendered.len().saturating_sub(1);
     match bad {
-        Some(Bad::Empty) => json!({ "checks": [] }),
-        Some(_) => {
+        Some(Bad::Empty) => return json!({ "checks": [] }),
+        Some(Bad::Limit(_)) => {
             let first = rendered.first().cloned().unwrap_or(json!({}));
-            json!({ "checks": vec![first; 101] })
+            return json!({ "checks": vec![first; 101] });
         }
-        None => json!({ "checks": rendered }),
+        Some(Bad::Status) => rendered[last]["workspaceId"] = json!(7),
+        Some(Bad::Role) => rendered[last]["userId"] = json!(1),
+        Some(_) => {
+            rendered[last].as_object_mut().expect("an object").remove("permission");
+        }
+        None => {}
+    }
+    json!({ "checks": rendered })
+}
+
+/// What `bad` does to a batch, for a person reading a step.
+pub fn bad_text(bad: Option<Bad>) -> &'static str {
+    match bad {
+        None => "",
+        Some(Bad::Empty) => " (sent with no checks)",
+        Some(Bad::Limit(_)) => " (sent as 101 copies of the first)",
+        Some(Bad::Status) => " (the last with a number as workspaceId)",
+        Some(Bad::Role) => " (the last with a number as userId)",
+        Some(_) => " (the last without its permission)",
     }
 }
 
@@ -382,7 +404,7 @@ pub fn generate(
         })
         .collect();
     let bad = if matches!(caller, Caller::Service(_)) && rng.chance(4) {
-        Some(*rng.pick(&[Bad::Empty, Bad::Limit("101")]))
+        Some(*rng.pick(&[Bad::Empty, Bad::Limit("101"), Bad::Status, Bad::Role, Bad::MaxUses(0)]))
     } else {
         None
     };

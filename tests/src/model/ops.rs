@@ -436,8 +436,8 @@ pub enum Act {
         org: Ref,
         target: Target,
     },
-    /// `POST /authorize`: a batch of checks (`bad`: `Json`, `Empty` or `Limit`, 101 checks;
-    /// see `authorize::body`).
+    /// `POST /authorize`: a batch of checks (`bad`: a batch refused whole, see
+    /// `authorize::body`).
     Authorize {
         caller: super::authorize::Caller,
         checks: Vec<super::authorize::AuthCheck>,
@@ -767,7 +767,7 @@ impl fmt::Display for Show<'_> {
                     .enumerate()
                     .map(|(i, c)| format!("[{i}] {}", super::authorize::show(c, self.names)))
                     .collect();
-                write!(f, "{caller} checks {}{}", list.join(", "), bad(b))
+                write!(f, "{caller} checks {}{}", list.join(", "), super::authorize::bad_text(*b))
             }
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)
