@@ -5,6 +5,12 @@
 //! deleted subjects, checks after and racing a removal from another instance, and inputs at
 //! their limits. Every refusal must be the contract's status and code as
 //! `application/problem+json`, and nothing may answer 500.
+//!
+//! One failed when written (a defect, since fixed): a listed service's `scope` was split at
+//! any whitespace, so `roster/admin<TAB>roster/authorize` (or a no-break space between them)
+//! held `roster/authorize`; scope tokens are separated by one space (RFC 6749 section
+//! 3.3), and anything else joins them into one malformed token. The others record attacks
+//! that held.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -220,6 +226,13 @@ async fn forged_and_partial_claims_make_no_service_body() {
         "roster/ authorize",
         "roster/admin roster/usage",
         "",
+        // One space separates scope tokens (RFC 6749 section 3.3); other space-like
+        // characters make one malformed token, as API Gateway reads it.
+        "roster/admin\troster/authorize",
+        "roster/admin\nroster/authorize",
+        "roster/admin\u{a0}roster/authorize",
+        "roster/admin\u{3000}roster/authorize",
+        "\u{2003}roster/authorize",
     ] {
         problem(&call(service_claims("dev-service", scope)).await, 403, "forbidden", scope);
     }

@@ -127,12 +127,13 @@ impl Principal {
         let client_id = claims.get("client_id").map(String::as_str);
         match (sub, client_id) {
             (Some(sub), Some(client)) if sub == client && services.contains(client) => {
-                // API Gateway passes `scope` as the token's space-separated string.
+                // API Gateway passes `scope` as the token's string, its tokens separated by
+                // one space each (RFC 6749 section 3.3). A tab, a line break or another
+                // space-like character is no separator: it makes one malformed token, which
+                // grants nothing.
                 let scopes = claims
                     .get("scope")
-                    .map(|s| {
-                        s.split_whitespace().filter(|s| s.starts_with("roster/")).map(str::to_owned).collect()
-                    })
+                    .map(|s| s.split(' ').filter(|s| s.starts_with("roster/")).map(str::to_owned).collect())
                     .unwrap_or_default();
                 Ok(Self::Service(Service { client_id: client.to_owned(), scopes }))
             }
@@ -221,6 +222,16 @@ mod tests {
         let Principal::Service(service) = service else { panic!("{service:?}") };
         assert!(service.has_scope("roster/authorize") && service.has_scope("roster/admin"));
         assert!(!service.has_scope("other/x"));
+        // Only a space separates scopes: a tab or a Unicode space joins them into one.
+        for odd in ["roster/admin\troster/authorize", "roster/admin\u{a0}roster/authorize"] {
+            let Ok(Principal::Service(service)) = Principal::from_claims(
+                &claims(&[("sub", "svc-1"), ("client_id", "svc-1"), ("scope", odd)]),
+                &services,
+            ) else {
+                panic!("{odd:?}: still a service, without the scope")
+            };
+            assert!(!service.has_scope("roster/authorize"), "{odd:?}");
+        }
         assert_eq!(service.actor(), "service:svc-1");
         // A person's access token of a listed app client, with roster scopes: a person.
         let person = Principal::from_claims(
