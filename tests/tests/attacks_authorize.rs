@@ -6,13 +6,17 @@
 //! their limits. Every refusal must be the contract's status and code as
 //! `application/problem+json`, and nothing may answer 500.
 //!
-//! One failed when written (a defect, since fixed): a listed service's `scope` was split at
+//! Two failed when written (defects, since fixed): a listed service's `scope` was split at
 //! any whitespace, so `roster/admin<TAB>roster/authorize` (or a no-break space between them)
-//! held `roster/authorize`; scope tokens are separated by one space (RFC 6749 section
-//! 3.3), and anything else joins them into one malformed token. The others record attacks
-//! that held.
+//! held `roster/authorize` (scope tokens are separated by one space, RFC 6749 section 3.3,
+//! and anything else joins them into one malformed token); and a check caught between its
+//! two waves decided from the member's groups as wave 1 read them and the grants as wave 2
+//! read them, so a member who left a group whose grant was then raised was answered with
+//! that grant's role, which she held at no instant (wave 2 now reads the membership again
+//! and starts over when it changed). The others record attacks that held.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -763,6 +767,145 @@ async fn a_check_racing_a_removal_answers_before_or_after() {
     assert!(before + after == 32, "{before} {after}");
 }
 
+/// Holds the `nth` `BatchGetItem` (1 = the first) before it is sent, says so on `reached`,
+/// and sends it once `release` says so: a check caught between its two waves.
+#[derive(Debug, Clone)]
+struct HoldNth {
+    nth: usize,
+    seen: Arc<AtomicUsize>,
+    reached: Arc<Mutex<mpsc::Sender<()>>>,
+    release: Arc<Mutex<mpsc::Receiver<()>>>,
+}
+
+impl Intercept for HoldNth {
+    fn name(&self) -> &'static str {
+        "HoldNth"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<Metadata>().map(|m| m.name()) == Some("BatchGetItem")
+            && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth
+        {
+            let _ = self.reached.lock().unwrap().send(());
+            // Blocks this worker thread only (the test runs on a multi-threaded runtime).
+            let _ = self.release.lock().unwrap().recv_timeout(Duration::from_secs(30));
+        }
+        Ok(())
+    }
+}
+
+/// Another instance whose `nth` `BatchGetItem` is held: the app, a receiver told when it is
+/// held, and a sender that lets it go.
+async fn held_instance(app: &TestApp, nth: usize) -> (App, mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (reached_tx, reached_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let hold = HoldNth {
+        nth,
+        seen: Arc::new(AtomicUsize::new(0)),
+        reached: Arc::new(Mutex::new(reached_tx)),
+        release: Arc::new(Mutex::new(release_rx)),
+    };
+    let sdk = roster::sdk::load_config().await;
+    let dynamo = roster_tests::conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
+        .interceptor(hold)
+        .build();
+    let held = App {
+        store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
+        ..app.second_instance().await
+    };
+    (held, reached_rx, release_tx)
+}
+
+/// A check whose second wave (the grants of the member's groups) is read after two changes
+/// have answered: the member left group G2, then G2's grant was raised to admin. Before the
+/// two she was a viewer (G1 and G2 grant viewer), after them too (G1); at no instant was she
+/// an admin. The check must not answer from the groups as wave 1 read them and the grants
+/// as wave 2 read them: that mix makes her an admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_check_between_its_waves_answers_no_state_that_never_was() {
+    let app = TestApp::spawn().await;
+    let (owner, mel) = (app.user("owner"), app.user("mel"));
+    let org = app.create_org(&owner, "Acme").await;
+    app.add_member(&owner, &org, &mel, "member").await;
+    let ws = workspace(&app, &owner, &org, "Site").await;
+    let (g1, g2) = (group(&app, &owner, &org, "G1").await, group(&app, &owner, &org, "G2").await);
+    for g in [&g1, &g2] {
+        join_group(&app, &owner, &org, g, &mel.sub).await;
+        grant(&app, &owner, &org, &ws, g, "viewer").await;
+    }
+    let viewer = answer(false, "no_permission", Some("viewer"));
+    assert_eq!(one(&app, &mel.sub, &org, "projects:delete", Some(&ws)).await, viewer);
+
+    let (held, reached, release) = held_instance(&app, 2).await;
+    let checks = json!([c(&mel.sub, &org, "projects:delete", Some(&ws))]);
+    let task = tokio::spawn(async move { ask_on(&held, checks).await });
+    tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the check reached its second wave");
+    let r =
+        app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/groups/{g2}/members/{}", mel.sub), None).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    grant(&app, &owner, &org, &ws, &g2, "admin").await;
+    assert_eq!(one(&app, &mel.sub, &org, "projects:delete", Some(&ws)).await, viewer, "after both");
+    release.send(()).unwrap();
+    let r = task.await.unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["results"][0], viewer, "the held check");
+}
+
+/// The same with the direct membership: wave 1 read her direct membership (no role of its
+/// own: her organization role's, viewer) and her groups (G1, a viewer grant); before wave 2,
+/// the direct membership was deleted, then she was promoted to member. Before: viewer;
+/// after: viewer (G1). The direct membership of before with the role of after would make
+/// her a member of the workspace, which she never was: wave 2's membership must not simply
+/// replace wave 1's; the reads start over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_check_between_its_waves_mixes_no_direct_membership_with_a_later_role() {
+    let app = TestApp::spawn().await;
+    let (owner, mel) = (app.user("owner"), app.user("mel"));
+    let org = app.create_org(&owner, "Acme").await;
+    app.add_member(&owner, &org, &mel, "viewer").await;
+    let ws = workspace(&app, &owner, &org, "Site").await;
+    let g1 = group(&app, &owner, &org, "G1").await;
+    join_group(&app, &owner, &org, &g1, &mel.sub).await;
+    grant(&app, &owner, &org, &ws, &g1, "viewer").await;
+    put_ws_member(&app, &owner, &org, &ws, &mel.sub, Value::Null).await;
+    let viewer = answer(false, "no_permission", Some("viewer"));
+    assert_eq!(one(&app, &mel.sub, &org, "projects:write", Some(&ws)).await, viewer);
+
+    let (held, reached, release) = held_instance(&app, 2).await;
+    let checks = json!([c(&mel.sub, &org, "projects:write", Some(&ws))]);
+    let task = tokio::spawn(async move { ask_on(&held, checks).await });
+    tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the check reached its second wave");
+    let r = app
+        .call(Some(&owner), "DELETE", &format!("/orgs/{org}/workspaces/{ws}/members/{}", mel.sub), None)
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let r = app
+        .call(
+            Some(&owner),
+            "PATCH",
+            &format!("/orgs/{org}/members/{}", mel.sub),
+            Some(json!({ "role": "member" })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(one(&app, &mel.sub, &org, "projects:write", Some(&ws)).await, viewer, "after both");
+    release.send(()).unwrap();
+    let r = task.await.unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["results"][0], viewer, "the held check");
+}
+
 // ------------------------------------------------------------------------------ limits
 
 /// 100 checks, each of its own organization and workspace: 400 keys in wave 1, four
@@ -801,8 +944,9 @@ async fn a_hundred_checks_of_a_hundred_organizations_body() {
 }
 
 /// The widest batch: 100 checks of one member of 100 groups, each on its own workspace. Wave
-/// 2 reads the workspace's grant to each of the 100 groups and the groups: 10,100 keys, 102
-/// `BatchGetItem`s sent together. All of them answered, each from its own grants.
+/// 1 reads 202 keys (three `BatchGetItem`s); wave 2 the workspace's grant to each of the 100
+/// groups, the groups and the membership again: 10,101 keys, 102 `BatchGetItem`s sent
+/// together. All of them answered, each from its own grants.
 #[test]
 fn the_widest_second_wave() {
     on_big_stack(the_widest_second_wave_body);
@@ -840,15 +984,16 @@ async fn the_widest_second_wave_body() {
     app.calls.take();
     let results = check(&app, json!(checks)).await;
     let calls = app.calls.take();
-    assert_eq!(calls.len(), 2 + 102, "200 keys in wave 1, 10,100 in wave 2: {calls:?}");
+    assert_eq!(calls.len(), 3 + 102, "202 keys in wave 1, 10,101 in wave 2: {calls:?}");
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r, &answer(true, "granted", Some("admin")), "check {i}");
     }
 }
 
 /// A member of 100 groups (the most a member may join), each granted the workspace: wave 2
-/// reads 200 keys in two `BatchGetItem`s; the one admin grant among 99 viewer grants
-/// decides, wherever it sorts. 100 duplicate checks read each key once.
+/// reads 201 keys (the grants, the groups, the membership again) in three `BatchGetItem`s;
+/// the one admin grant among 99 viewer grants decides, wherever it sorts. 100 duplicate
+/// checks read each key once.
 #[test]
 fn a_member_of_a_hundred_groups_and_duplicate_checks() {
     on_big_stack(a_member_of_a_hundred_groups_and_duplicate_checks_body);
@@ -878,13 +1023,13 @@ async fn a_member_of_a_hundred_groups_and_duplicate_checks_body() {
     let r = one(&app, &max.sub, &org, "projects:delete", Some(&ws)).await;
     assert_eq!(r, answer(true, "granted", Some("admin")));
     let calls = app.calls.take();
-    assert_eq!(calls.len(), 1 + 2, "one wave-1 read, two of 100 keys in wave 2: {calls:?}");
+    assert_eq!(calls.len(), 1 + 3, "one wave-1 read, three for 201 keys in wave 2: {calls:?}");
 
     let dupes = vec![c(&max.sub, &org, "projects:delete", Some(&ws)); 100];
     app.calls.take();
     let results = check(&app, json!(dupes)).await;
     assert!(results.iter().all(|r| r == &answer(true, "granted", Some("admin"))));
-    assert_eq!(app.calls.take().len(), 3, "duplicates are read once");
+    assert_eq!(app.calls.take().len(), 4, "duplicates are read once");
     // The grant on the last group revoked: viewer, by the 99 others.
     let r = app
         .call(Some(&owner), "DELETE", &format!("/orgs/{org}/workspaces/{ws}/groups/{}", sorted[99]), None)

@@ -4,7 +4,8 @@
 //! Wave 1, for every check: the organization item, the membership, and for a workspace-scope
 //! check the workspace and the direct workspace membership. Wave 2, only for workspace checks
 //! whose member belongs to groups: the workspace's grant to each of those groups and the
-//! group itself (a deleted group's grants last until the purge, and grant nothing).
+//! group itself (a deleted group's grants last until the purge, and grant nothing), and the
+//! membership again, which must be as wave 1 read it (see [`Store::check_reads`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -72,9 +73,33 @@ fn needs_reads(catalog: &Catalog, check: &Check) -> Option<PermissionScope> {
     catalog.get(&check.permission).map(|e| e.scope)
 }
 
+/// Attempts at two waves that agree (see [`Store::check_reads`]).
+const WAVE_ATTEMPTS: usize = 3;
+
 impl Store {
     /// Everything `checks` need, in at most two waves (see the module's comment).
+    ///
+    /// Wave 2 reads the grants of the groups that wave 1 found on the membership, so it
+    /// reads that membership again beside them: had it changed in between (the member left
+    /// a group, then that group's grant was raised), the groups of one instant and the
+    /// grants of another would make an answer that was true at neither. The reads start
+    /// over then, a few times at most (the host fails closed on `503`).
     pub async fn check_reads(&self, catalog: &Catalog, checks: &[Check]) -> Result<CheckReads, Error> {
+        for _ in 0..WAVE_ATTEMPTS {
+            if let Some(reads) = self.check_reads_once(catalog, checks).await? {
+                return Ok(reads);
+            }
+        }
+        tracing::error!("a membership changed between the two waves of every attempt");
+        Err(Error::Unavailable)
+    }
+
+    /// Both waves; `None` when a membership read in wave 1 was not the same in wave 2.
+    async fn check_reads_once(
+        &self,
+        catalog: &Catalog,
+        checks: &[Check],
+    ) -> Result<Option<CheckReads>, Error> {
         let mut first: Vec<Key> = Vec::new();
         for check in checks {
             let (Some(scope), Some(org)) = (needs_reads(catalog, check), &check.org) else { continue };
@@ -90,6 +115,7 @@ impl Store {
         let mut reads = CheckReads::default();
         reads.absorb(self.get_many("authorize", first).await?);
         let mut second: Vec<Key> = Vec::new();
+        let mut again: Vec<Key> = Vec::new();
         for check in checks {
             let (Some(PermissionScope::Workspace), Some(org), Some(Some(ws))) =
                 (needs_reads(catalog, check), &check.org, &check.workspace)
@@ -104,15 +130,28 @@ impl Store {
             if !member.is_active() {
                 continue;
             }
+            if member.groups.is_empty() {
+                continue;
+            }
             for group in &member.groups {
                 second.push((pk.clone(), keys::workspace_grant(ws, group)));
                 second.push((pk.clone(), keys::group(group)));
             }
+            let membership = (pk, keys::member(&member.user_id));
+            second.push(membership.clone());
+            again.push(membership);
         }
-        if !second.is_empty() {
-            reads.absorb(self.get_many("authorize_groups", second).await?);
+        if second.is_empty() {
+            return Ok(Some(reads));
         }
-        Ok(reads)
+        let mut later = CheckReads::default();
+        later.absorb(self.get_many("authorize_groups", second).await?);
+        if again.iter().any(|key| reads.items.get(key) != later.items.get(key)) {
+            tracing::info!("a membership changed between the waves of a check; reading again");
+            return Ok(None);
+        }
+        reads.items.extend(later.items);
+        Ok(Some(reads))
     }
 }
 
