@@ -208,6 +208,10 @@ async fn forged_and_partial_claims_make_no_service_body() {
     forged.insert("client_id".into(), "dev-service".into());
     forged.insert("scope".into(), SCOPE.into());
     problem(&call(forged).await, 403, "forbidden", "person with a listed client_id");
+    // A person whose `sub` is a listed client id, with the scope but no `client_id`.
+    let mut named = service_claims("dev-service", SCOPE);
+    named.remove("client_id");
+    problem(&call(named).await, 403, "forbidden", "a person named as the client");
     // Both listed, but not the same: `sub` of one, `client_id` of the other.
     let mut crossed = service_claims("dev-service", SCOPE);
     crossed.insert("sub".into(), "dev-backend".into());
@@ -1222,6 +1226,18 @@ async fn you_the_catalog_and_the_checks_agree_body() {
     let org_scope: Vec<&str> =
         entries.iter().filter(|e| e["scope"] == "org").map(|e| e["key"].as_str().unwrap()).collect();
     assert!(org_scope.len() >= 9 + 6, "Roster's nine and the host's: {org_scope:?}");
+    // Every permission is held by a role and all roles above it: a check decides by the
+    // highest role a member reaches (her organization role; the highest of her workspace
+    // sources), so more access never takes a permission away.
+    for e in &entries {
+        let ranks: &[&str] = if e["scope"] == "org" {
+            &["owner", "admin", "member", "viewer"]
+        } else {
+            &["admin", "member", "viewer"]
+        };
+        let roles: Vec<&str> = e["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert_eq!(roles, ranks[..roles.len()], "{}: held by a role and those above it", e["key"]);
+    }
     for role in ["owner", "admin", "member", "viewer"] {
         let u = app.user(role);
         if role != "owner" {
