@@ -910,6 +910,89 @@ async fn a_check_between_its_waves_mixes_no_direct_membership_with_a_later_role(
     assert_eq!(r.body["results"][0], viewer, "the held check");
 }
 
+/// Runs `change` (on a thread of its own, to its end) before every second-wave
+/// `BatchGetItem` (the one that reads grants): a membership that changes between the waves
+/// of every attempt.
+#[derive(Clone)]
+struct BeforeWave2 {
+    change: Arc<dyn Fn() + Send + Sync>,
+    times: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for BeforeWave2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeWave2")
+    }
+}
+
+impl Intercept for BeforeWave2 {
+    fn name(&self) -> &'static str {
+        "BeforeWave2"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = context.request().body().bytes().unwrap_or_default();
+        if cfg.load::<Metadata>().map(|m| m.name()) == Some("BatchGetItem")
+            && String::from_utf8_lossy(body).contains("WSG#")
+        {
+            self.times.fetch_add(1, Ordering::SeqCst);
+            (self.change)();
+        }
+        Ok(())
+    }
+}
+
+/// A membership changed between the waves of every attempt: after three, the check is not
+/// answered (`503 unavailable`, on which the host fails closed), rather than answered from
+/// waves that disagree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_membership_changing_between_every_pair_of_waves_is_no_answer() {
+    let app = TestApp::spawn().await;
+    let (owner, mel) = (app.user("owner"), app.user("mel"));
+    let org = app.create_org(&owner, "Acme").await;
+    app.add_member(&owner, &org, &mel, "viewer").await;
+    let ws = workspace(&app, &owner, &org, "Site").await;
+    let (g1, g2) = (group(&app, &owner, &org, "G1").await, group(&app, &owner, &org, "G2").await);
+    join_group(&app, &owner, &org, &g1, &mel.sub).await;
+    grant(&app, &owner, &org, &ws, &g1, "viewer").await;
+    // Each change puts mel in G2 or takes her out of it, in turn.
+    let writer = Arc::new(app.second_instance().await);
+    let inside = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let path = format!("/orgs/{org}/groups/{g2}/members/{}", mel.sub);
+    let change = {
+        let (owner, writer, inside) = (owner.clone(), writer.clone(), inside.clone());
+        move || {
+            let (owner, writer, path) = (owner.clone(), writer.clone(), path.clone());
+            let method = if inside.fetch_xor(true, Ordering::SeqCst) { "DELETE" } else { "PUT" };
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let r = runtime.block_on(call_app(&writer, Some(&owner), method, &path, None));
+                assert!(r.status < 300, "{method} {path}: {:?}", r.body);
+            })
+            .join()
+            .unwrap();
+        }
+    };
+    let times = Arc::new(AtomicUsize::new(0));
+    let hook = BeforeWave2 { change: Arc::new(change), times: times.clone() };
+    let sdk = roster::sdk::load_config().await;
+    let dynamo = roster_tests::conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
+        .interceptor(hook)
+        .build();
+    let checker = App {
+        store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
+        ..app.second_instance().await
+    };
+    let r = ask_on(&checker, json!([c(&mel.sub, &org, "projects:read", Some(&ws))])).await;
+    problem(&r, 503, "unavailable", "waves that never agree");
+    assert_eq!(times.load(Ordering::SeqCst), 3, "three attempts");
+}
+
 // ------------------------------------------------------------------------------ limits
 
 /// 100 checks, each of its own organization and workspace: 400 keys in wave 1, four
