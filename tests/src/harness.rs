@@ -233,6 +233,23 @@ impl TestApp {
         response.body["org"]["id"].as_str().expect("org id").to_owned()
     }
 
+    /// Creates a workspace of `org` as `by` and returns its id.
+    pub async fn create_workspace(&self, by: &User, org: &str, name: &str) -> String {
+        let r = self
+            .call(Some(by), "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": name })))
+            .await;
+        assert_eq!(r.status, 201, "create workspace: {:?}", r.body);
+        r.body["workspace"]["id"].as_str().expect("workspace id").to_owned()
+    }
+
+    /// Creates a group of `org` as `by` and returns its id.
+    pub async fn create_group(&self, by: &User, org: &str, name: &str) -> String {
+        let r =
+            self.call(Some(by), "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name }))).await;
+        assert_eq!(r.status, 201, "create group: {:?}", r.body);
+        r.body["group"]["id"].as_str().expect("group id").to_owned()
+    }
+
     /// Adds `user` to `org` with `role` through a fresh single-use invite link made by `owner`.
     pub async fn add_member(&self, owner: &User, org: &str, user: &User, role: &str) {
         let link = self
@@ -329,13 +346,7 @@ pub async fn call_app(
     path: &str,
     body: Option<Value>,
 ) -> TestResponse {
-    let (headers, bytes) = match body {
-        Some(json) => {
-            (vec![("content-type".to_owned(), "application/json".to_owned())], json.to_string().into_bytes())
-        }
-        None => (vec![], vec![]),
-    };
-    call_raw(app, user.map(User::claims).as_ref(), method, path, &headers, &bytes).await
+    call_app_with_claims(app, user.map(User::claims).as_ref(), method, path, body).await
 }
 
 /// The claims of a service's access token (client-credentials grant): `sub` and `client_id`

@@ -131,19 +131,6 @@ async fn raw(
     TestResponse { status, content_type, body }
 }
 
-async fn workspace(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r =
-        app.call(Some(by), "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["workspace"]["id"].as_str().unwrap().to_owned()
-}
-
-async fn group(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r = app.call(Some(by), "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["group"]["id"].as_str().unwrap().to_owned()
-}
-
 async fn put(app: &TestApp, by: &User, path: String, body: Option<Value>) {
     let r = app.call(Some(by), "PUT", &path, body).await;
     assert!(r.status == 200 || r.status == 201, "PUT {path}: {:?}", r.body);
@@ -356,8 +343,8 @@ async fn a_service_is_nobody_on_peoples_routes_even_with_a_persons_id_body() {
     let org = app.create_org(&person, "Owned by dev-service").await;
     let mia = app.user("mia");
     app.add_member(&person, &org, &mia, "admin").await;
-    let ws = workspace(&app, &person, &org, "Site").await;
-    let grp = group(&app, &person, &org, "Team").await;
+    let ws = app.create_workspace(&person, &org, "Site").await;
+    let grp = app.create_group(&person, &org, "Team").await;
     grant(&app, &person, &org, &ws, &grp, "member").await;
     let r = app
         .call(
@@ -441,13 +428,13 @@ async fn another_organizations_ids_grant_nothing_body() {
     let (ann, bob, cat, dan) = (app.user("ann"), app.user("bob"), app.user("cat"), app.user("dan"));
     let org_a = app.create_org(&ann, "A").await;
     let org_b = app.create_org(&bob, "B").await;
-    let ws_a = workspace(&app, &ann, &org_a, "A's").await;
-    let ws_b = workspace(&app, &bob, &org_b, "B's").await;
+    let ws_a = app.create_workspace(&ann, &org_a, "A's").await;
+    let ws_b = app.create_workspace(&bob, &org_b, "B's").await;
     // cat: admin of A, viewer of B. dan: member of B only, admin of B's workspace by a group.
     app.add_member(&ann, &org_a, &cat, "admin").await;
     app.add_member(&bob, &org_b, &cat, "viewer").await;
     app.add_member(&bob, &org_b, &dan, "member").await;
-    let grp_b = group(&app, &bob, &org_b, "B team").await;
+    let grp_b = app.create_group(&bob, &org_b, "B team").await;
     join_group(&app, &bob, &org_b, &grp_b, &dan.sub).await;
     grant(&app, &bob, &org_b, &ws_b, &grp_b, "admin").await;
     put_ws_member(&app, &bob, &org_b, &ws_b, &cat.sub, json!("admin")).await;
@@ -510,8 +497,8 @@ async fn removed_suspended_rejoined_and_deleted_subjects_grant_nothing_body() {
     let app = TestApp::spawn().await;
     let (owner, sue, rex, gil) = (app.user("owner"), app.user("sue"), app.user("rex"), app.user("gil"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let grp = group(&app, &owner, &org, "Admins").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let grp = app.create_group(&owner, &org, "Admins").await;
     grant(&app, &owner, &org, &ws, &grp, "admin").await;
     for (u, role) in [(&sue, "admin"), (&rex, "member"), (&gil, "viewer")] {
         app.add_member(&owner, &org, u, role).await;
@@ -681,8 +668,8 @@ async fn a_check_after_a_change_on_another_instance_sees_it_body() {
     let writer = app.second_instance().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let grp = group(&app, &owner, &org, "G").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let grp = app.create_group(&owner, &org, "G").await;
     grant(&app, &owner, &org, &ws, &grp, "member").await;
     let results = |r: TestResponse| {
         assert_eq!(r.status, 200, "{:?}", r.body);
@@ -734,8 +721,8 @@ async fn a_check_racing_a_removal_answers_before_or_after() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let grp = group(&app, &owner, &org, "G").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let grp = app.create_group(&owner, &org, "G").await;
     grant(&app, &owner, &org, &ws, &grp, "member").await;
     let (mut before, mut after) = (0, 0);
     for i in 0..8 {
@@ -836,8 +823,8 @@ async fn a_check_between_its_waves_answers_no_state_that_never_was() {
     let (owner, mel) = (app.user("owner"), app.user("mel"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mel, "member").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let (g1, g2) = (group(&app, &owner, &org, "G1").await, group(&app, &owner, &org, "G2").await);
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let (g1, g2) = (app.create_group(&owner, &org, "G1").await, app.create_group(&owner, &org, "G2").await);
     for g in [&g1, &g2] {
         join_group(&app, &owner, &org, g, &mel.sub).await;
         grant(&app, &owner, &org, &ws, g, "viewer").await;
@@ -875,8 +862,8 @@ async fn a_check_between_its_waves_mixes_no_direct_membership_with_a_later_role(
     let (owner, mel) = (app.user("owner"), app.user("mel"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mel, "viewer").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let g1 = group(&app, &owner, &org, "G1").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let g1 = app.create_group(&owner, &org, "G1").await;
     join_group(&app, &owner, &org, &g1, &mel.sub).await;
     grant(&app, &owner, &org, &ws, &g1, "viewer").await;
     put_ws_member(&app, &owner, &org, &ws, &mel.sub, Value::Null).await;
@@ -956,8 +943,8 @@ async fn a_membership_changing_between_every_pair_of_waves_is_no_answer() {
     let (owner, mel) = (app.user("owner"), app.user("mel"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mel, "viewer").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let (g1, g2) = (group(&app, &owner, &org, "G1").await, group(&app, &owner, &org, "G2").await);
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let (g1, g2) = (app.create_group(&owner, &org, "G1").await, app.create_group(&owner, &org, "G2").await);
     join_group(&app, &owner, &org, &g1, &mel.sub).await;
     grant(&app, &owner, &org, &ws, &g1, "viewer").await;
     // Each change puts mel in G2 or takes her out of it, in turn.
@@ -1008,7 +995,7 @@ async fn a_hundred_checks_of_a_hundred_organizations_body() {
     let mut checks = Vec::new();
     for i in 0..100 {
         let org = app.create_org(&owner, &format!("Org {i}")).await;
-        let ws = workspace(&app, &owner, &org, "Site").await;
+        let ws = app.create_workspace(&owner, &org, "Site").await;
         let permission = if i % 2 == 0 { "projects:delete" } else { "projects:read" };
         checks.push(c(&owner.sub, &org, permission, Some(&ws)));
     }
@@ -1047,13 +1034,13 @@ async fn the_widest_second_wave_body() {
     app.add_member(&owner, &org, &wes, "viewer").await;
     let mut groups = Vec::new();
     for i in 0..100 {
-        let g = group(&app, &owner, &org, &format!("G{i}")).await;
+        let g = app.create_group(&owner, &org, &format!("G{i}")).await;
         join_group(&app, &owner, &org, &g, &wes.sub).await;
         groups.push(g);
     }
     let mut spaces = Vec::new();
     for i in 0..100 {
-        spaces.push(workspace(&app, &owner, &org, &format!("W{i}")).await);
+        spaces.push(app.create_workspace(&owner, &org, &format!("W{i}")).await);
     }
     // Workspace i: group i grants admin, and group i + 1 viewer. Wave 2 reads the grants of
     // all 100 groups on every workspace, whether they exist or not.
@@ -1090,13 +1077,13 @@ async fn a_member_of_a_hundred_groups_and_duplicate_checks_body() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
     let max = app.user(&"m#".repeat(64)).with_email(&app.email("max"));
     assert_eq!(max.sub.len(), 128);
     app.add_member(&owner, &org, &max, "viewer").await;
     let mut groups = Vec::new();
     for i in 0..100 {
-        let g = group(&app, &owner, &org, &format!("G{i}")).await;
+        let g = app.create_group(&owner, &org, &format!("G{i}")).await;
         join_group(&app, &owner, &org, &g, &max.sub).await;
         groups.push(g);
     }
@@ -1139,7 +1126,7 @@ async fn odd_inputs_answer_or_are_refused_whole_body() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
     let long = "u".repeat(10 * 1024);
     let null_ws = |mut x: Value| {
         x["workspaceId"] = Value::Null;

@@ -49,19 +49,6 @@ fn problem(r: &TestResponse, status: u16, code: &str, what: &str) {
     }
 }
 
-async fn workspace(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r =
-        app.call(Some(by), "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["workspace"]["id"].as_str().unwrap().to_owned()
-}
-
-async fn group(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r = app.call(Some(by), "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["group"]["id"].as_str().unwrap().to_owned()
-}
-
 async fn put_member(app: &TestApp, by: &User, org: &str, ws: &str, user: &str, role: Value) -> TestResponse {
     let path = format!("/orgs/{org}/workspaces/{ws}/members/{}", seg(user));
     app.call(Some(by), "PUT", &path, Some(json!({ "role": role }))).await
@@ -416,8 +403,8 @@ struct Fixture {
 async fn fixture(app: &TestApp) -> Fixture {
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(app, &owner, &org, "Apollo").await;
-    let grp = group(app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let grp = app.create_group(&owner, &org, "Team").await;
     assert!([200, 201].contains(&grant(app, &owner, &org, &ws, &grp, "member").await.status));
     let (inv, _) = invited(app, &owner, &org, &app.user("ivy"), "member", json!({})).await;
     Fixture { owner, org, ws, grp, inv }
@@ -436,8 +423,8 @@ async fn a_rejoin_racing_the_purge_of_the_earlier_joining_keeps_the_counts() {
     let app = TestApp::spawn().await;
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     app.add_member(&owner, &org, &mia, "member").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia.sub, Value::Null).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia.sub).await.status, 201);
@@ -484,7 +471,7 @@ async fn a_workspace_admin_removed_and_readmitted_mid_request_changes_nothing() 
     let app = TestApp::spawn().await;
     let (owner, lead, mia) = (app.user("owner"), app.user("lead"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     app.add_member(&owner, &org, &lead, "member").await;
     app.add_member(&owner, &org, &mia, "member").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &lead.sub, json!("admin")).await.status, 201);
@@ -511,7 +498,7 @@ async fn a_workspace_does_not_list_invitees_whose_invitation_admits_nobody() {
     let app = TestApp::spawn().await;
     let (owner, adm, ivy) = (app.user("owner"), app.user("adm"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     app.add_member(&owner, &org, &adm, "admin").await;
     let (id, token) =
         invited(&app, &adm, &org, &ivy, "member", json!({ "workspaces": [{ "id": ws }] })).await;
@@ -541,8 +528,8 @@ async fn an_admin_does_not_change_an_invitation_above_their_rank() {
     let app = TestApp::spawn().await;
     let (owner, adm, ivy) = (app.user("owner"), app.user("adm"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     app.add_member(&owner, &org, &adm, "admin").await;
     let (id, _) = invited(&app, &owner, &org, &ivy, "owner", json!({})).await;
     let resend = app.call(Some(&adm), "POST", &format!("/orgs/{org}/invitations/{id}/resend"), None).await;
@@ -569,7 +556,8 @@ async fn an_invitation_change_answered_before_the_join_is_what_the_join_gives() 
     let app = TestApp::spawn().await;
     let (owner, ivy) = (app.user("owner"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
-    let (w1, w2) = (workspace(&app, &owner, &org, "One").await, workspace(&app, &owner, &org, "Two").await);
+    let (w1, w2) =
+        (app.create_workspace(&owner, &org, "One").await, app.create_workspace(&owner, &org, "Two").await);
     let (id, token) =
         invited(&app, &owner, &org, &ivy, "member", json!({ "workspaces": [{ "id": w1 }] })).await;
 
@@ -602,8 +590,9 @@ async fn invitation_changes_are_not_lost_to_concurrent_writes() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let (w1, w2) = (workspace(&app, &owner, &org, "One").await, workspace(&app, &owner, &org, "Two").await);
-    let team = group(&app, &owner, &org, "Team").await;
+    let (w1, w2) =
+        (app.create_workspace(&owner, &org, "One").await, app.create_workspace(&owner, &org, "Two").await);
+    let team = app.create_group(&owner, &org, "Team").await;
     let mut lost = Vec::new();
     for (round, (method, body)) in
         [("POST", None), ("PATCH", Some(json!({ "groups": [team] })))].into_iter().enumerate()
@@ -655,8 +644,8 @@ async fn leftovers_cleared_before_the_purge_count_off_once() {
     let app = TestApp::spawn().await;
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     app.add_member(&owner, &org, &mia, "member").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia.sub, Value::Null).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia.sub).await.status, 201);
@@ -691,7 +680,7 @@ async fn a_removed_members_purge_progresses_when_cut_short() {
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
     for i in 0..3 {
-        let g = group(&app, &owner, &org, &format!("G{i}")).await;
+        let g = app.create_group(&owner, &org, &format!("G{i}")).await;
         assert_eq!(join_group(&app, &owner, &org, &g, &mia.sub).await.status, 201);
     }
     remove_from_org(&app, &owner, &org, &mia.sub).await;
@@ -715,7 +704,7 @@ async fn a_workspace_viewers_bad_input_is_refused_for_who_they_are() {
     let app = TestApp::spawn().await;
     let (owner, vic, mia) = (app.user("owner"), app.user("vic"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     app.add_member(&owner, &org, &vic, "member").await;
     app.add_member(&owner, &org, &mia, "member").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &vic.sub, json!("viewer")).await.status, 201);
@@ -817,8 +806,8 @@ async fn partial_claims_act_by_sub_and_prove_no_address() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let nomail = User { email: None, email_verified: None, ..app.user("nomail") };
     app.add_member(&owner, &org, &nomail, "admin").await;
     let created = app
@@ -863,9 +852,9 @@ async fn user_ids_holding_the_key_separator_stay_apart() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let w1 = workspace(&app, &owner, &org, "One").await;
-    let w2 = workspace(&app, &owner, &org, "Two").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let w1 = app.create_workspace(&owner, &org, "One").await;
+    let w2 = app.create_workspace(&owner, &org, "Two").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let ann = app.user("ann");
     let subs =
         ["ann#x".to_owned(), "3#ann".to_owned(), format!("ann#{w1}"), "ann#".to_owned(), "#ann".to_owned()];
@@ -927,8 +916,8 @@ async fn another_organizations_ids_find_nothing() {
     let a = app.create_org(&ana, "A").await;
     let b = app.create_org(&ana, "B").await;
     app.add_member(&ana, &b, &bob, "member").await;
-    let (wa, ga) = (workspace(&app, &ana, &a, "A ws").await, group(&app, &ana, &a, "A grp").await);
-    let (wb, gb) = (workspace(&app, &ana, &b, "B ws").await, group(&app, &ana, &b, "B grp").await);
+    let (wa, ga) = (app.create_workspace(&ana, &a, "A ws").await, app.create_group(&ana, &a, "A grp").await);
+    let (wb, gb) = (app.create_workspace(&ana, &b, "B ws").await, app.create_group(&ana, &b, "B grp").await);
     let (inv_b, _) = invited(&app, &ana, &b, &app.user("ivy"), "member", json!({})).await;
     let before_b = org_items(&app, &b).await.len();
 
@@ -1073,8 +1062,8 @@ async fn a_workspace_admin_reaches_no_further_than_their_workspace() {
     app.add_member(&f.owner, org, &glead, "viewer").await;
     app.add_member(&f.owner, org, &adm, "admin").await;
     app.add_member(&f.owner, org, &mia, "member").await;
-    let other = workspace(&app, &f.owner, org, "Other").await;
-    let admins = group(&app, &f.owner, org, "Admins").await;
+    let other = app.create_workspace(&f.owner, org, "Other").await;
+    let admins = app.create_group(&f.owner, org, "Admins").await;
     assert_eq!(put_member(&app, &f.owner, org, ws, &lead.sub, json!("admin")).await.status, 201);
     assert_eq!(join_group(&app, &f.owner, org, &admins, &glead.sub).await.status, 201);
     assert!([200, 201].contains(&grant(&app, &f.owner, org, ws, &admins, "admin").await.status));
@@ -1168,8 +1157,8 @@ async fn authority_lost_mid_request_writes_nothing() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let (adm, lead, glead, mia) = (app.user("adm"), app.user("lead"), app.user("glead"), app.user("mia"));
     app.add_member(&owner, &org, &adm, "admin").await;
     app.add_member(&owner, &org, &lead, "member").await;
@@ -1261,11 +1250,11 @@ async fn a_removed_member_regains_nothing_by_any_way_back() {
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
     let (w1, w2, w3) = (
-        workspace(&app, &owner, &org, "One").await,
-        workspace(&app, &owner, &org, "Two").await,
-        workspace(&app, &owner, &org, "Three").await,
+        app.create_workspace(&owner, &org, "One").await,
+        app.create_workspace(&owner, &org, "Two").await,
+        app.create_workspace(&owner, &org, "Three").await,
     );
-    let admins = group(&app, &owner, &org, "Admins").await;
+    let admins = app.create_group(&owner, &org, "Admins").await;
     assert!([200, 201].contains(&grant(&app, &owner, &org, &w2, &admins, "admin").await.status));
     let mia = app.user("mia");
     let rejoin_by: [&str; 3] = ["link", "invitation", "link_with_access"];
@@ -1342,13 +1331,13 @@ async fn cursors_from_elsewhere_are_refused() {
     let mut w = Vec::new();
     let mut g = Vec::new();
     for i in 0..2 {
-        w.push(workspace(&app, &owner, &org, &format!("W{i}")).await);
-        g.push(group(&app, &owner, &org, &format!("G{i}")).await);
+        w.push(app.create_workspace(&owner, &org, &format!("W{i}")).await);
+        g.push(app.create_group(&owner, &org, &format!("G{i}")).await);
     }
-    let ow = workspace(&app, &owner, &other, "OW").await;
-    workspace(&app, &owner, &other, "OW2").await;
-    group(&app, &owner, &other, "OG").await;
-    group(&app, &owner, &other, "OG2").await;
+    let ow = app.create_workspace(&owner, &other, "OW").await;
+    app.create_workspace(&owner, &other, "OW2").await;
+    app.create_group(&owner, &other, "OG").await;
+    app.create_group(&owner, &other, "OG2").await;
     for u in ["a1", "a2", "a3"] {
         let user = app.user(u);
         app.add_member(&owner, &org, &user, "member").await;
@@ -1420,8 +1409,8 @@ async fn adds_racing_removal_leave_the_counts_right_after_the_purge() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let mut outcomes = Vec::new();
     for round in 0..8 {
         let user = app.user(&format!("racer{round}"));
@@ -1466,8 +1455,8 @@ async fn concurrent_membership_writes_keep_every_count() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let users: Vec<User> = (0..4).map(|i| app.user(&format!("u{i}"))).collect();
     for u in &users {
         app.add_member(&owner, &org, u, "member").await;
@@ -1510,11 +1499,11 @@ async fn deletions_racing_adds_leave_nothing_after_the_purge() {
     for u in &users {
         app.add_member(&owner, &org, u, "member").await;
     }
-    let keep = workspace(&app, &owner, &org, "Keep").await;
+    let keep = app.create_workspace(&owner, &org, "Keep").await;
     let mut doomed = Vec::new();
     for round in 0..3 {
-        let team = group(&app, &owner, &org, "Doomed").await;
-        let ws = workspace(&app, &owner, &org, "Doomed").await;
+        let team = app.create_group(&owner, &org, "Doomed").await;
+        let ws = app.create_workspace(&owner, &org, "Doomed").await;
         assert!([200, 201].contains(&grant(&app, &owner, &org, &keep, &team, "member").await.status));
         let ivy = app.user(&format!("ivy{round}"));
         let (_, token) = invited(
@@ -1598,9 +1587,9 @@ async fn the_hundredth_group_is_taken_once() {
         .await
         .expect("99 groups");
     let (g1, g2, g3) = (
-        group(&app, &owner, &org, "A").await,
-        group(&app, &owner, &org, "B").await,
-        group(&app, &owner, &org, "C").await,
+        app.create_group(&owner, &org, "A").await,
+        app.create_group(&owner, &org, "B").await,
+        app.create_group(&owner, &org, "C").await,
     );
     let (a, b, c) = tokio::join!(
         join_group(&app, &owner, &org, &g1, &mia.sub),
@@ -1649,11 +1638,11 @@ async fn limits_hold_at_their_edge() {
                 .expect("set a counter");
         }
     };
-    let ws = workspace(&app, &owner, &org, "First").await;
+    let ws = app.create_workspace(&owner, &org, "First").await;
     set("ORG".into(), "workspaceCount", 999).await;
     set("ORG".into(), "groupCount", 999).await;
-    let last_ws = workspace(&app, &owner, &org, "Last").await;
-    group(&app, &owner, &org, "Last").await;
+    let last_ws = app.create_workspace(&owner, &org, "Last").await;
+    app.create_group(&owner, &org, "Last").await;
     for what in ["workspaces", "groups"] {
         let r = app
             .call(Some(&owner), "POST", &format!("/orgs/{org}/{what}"), Some(json!({ "name": "Over" })))
@@ -1813,11 +1802,11 @@ async fn twenty_five_assignments_join_and_twenty_six_are_refused() {
     let org = app.create_org(&owner, "Acme").await;
     let mut ws = Vec::new();
     for i in 0..21 {
-        ws.push(workspace(&app, &owner, &org, &format!("W{i}")).await);
+        ws.push(app.create_workspace(&owner, &org, &format!("W{i}")).await);
     }
     let mut gs = Vec::new();
     for i in 0..6 {
-        gs.push(group(&app, &owner, &org, &format!("G{i}")).await);
+        gs.push(app.create_group(&owner, &org, &format!("G{i}")).await);
     }
     let six = gs.clone();
     gs.truncate(5);
@@ -1909,7 +1898,8 @@ async fn an_invitations_patch_changes_only_a_pending_invitation_of_its_org() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let (w1, w2) = (workspace(&app, &owner, &org, "One").await, workspace(&app, &owner, &org, "Two").await);
+    let (w1, w2) =
+        (app.create_workspace(&owner, &org, "One").await, app.create_workspace(&owner, &org, "Two").await);
     let (ann, bo, cy) = (app.user("ann"), app.user("bo"), app.user("cy"));
     let (declined, token) = invited(&app, &owner, &org, &ann, "member", json!({})).await;
     assert_eq!(
@@ -1969,9 +1959,12 @@ async fn the_purge_cut_short_and_rerun_leaves_nothing_and_counts_right() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let (w1, w2) =
-        (workspace(&app, &owner, &org, "Keep").await, workspace(&app, &owner, &org, "Doomed").await);
-    let (g1, g2) = (group(&app, &owner, &org, "Keep").await, group(&app, &owner, &org, "Doomed").await);
+    let (w1, w2) = (
+        app.create_workspace(&owner, &org, "Keep").await,
+        app.create_workspace(&owner, &org, "Doomed").await,
+    );
+    let (g1, g2) =
+        (app.create_group(&owner, &org, "Keep").await, app.create_group(&owner, &org, "Doomed").await);
     assert!([200, 201].contains(&grant(&app, &owner, &org, &w2, &g1, "member").await.status));
     assert!([200, 201].contains(&grant(&app, &owner, &org, &w1, &g2, "admin").await.status));
     let users: Vec<User> = (0..6).map(|i| app.user(&format!("u{i}"))).collect();

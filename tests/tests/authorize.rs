@@ -27,19 +27,6 @@ fn answer(allowed: bool, reason: &str, role: Option<&str>) -> Value {
     json!({ "allowed": allowed, "reason": reason, "role": role })
 }
 
-async fn workspace(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r =
-        app.call(Some(by), "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["workspace"]["id"].as_str().unwrap().to_owned()
-}
-
-async fn group(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r = app.call(Some(by), "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["group"]["id"].as_str().unwrap().to_owned()
-}
-
 async fn put(app: &TestApp, by: &User, path: String, body: Value) {
     let r = app.call(Some(by), "PUT", &path, Some(body)).await;
     assert!(r.status == 200 || r.status == 201, "PUT {path}: {:?}", r.body);
@@ -78,7 +65,7 @@ async fn org_permissions_follow_the_organization_role() {
         assert_eq!(got, &answer(*allowed, reason, Some(role)), "{u} {p}");
     }
     // An org-scope permission is decided by the organization role even with a workspace.
-    let ws = workspace(&app, &owner, &org, "Site").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
     assert_eq!(
         one(&app, &viewer.sub, &org, "reports:read", Some(&ws)).await,
         answer(true, "granted", Some("viewer"))
@@ -95,8 +82,8 @@ async fn workspace_permissions_follow_the_effective_workspace_role() {
     app.add_member(&owner, &org, &mia, "member").await;
     app.add_member(&owner, &org, &leo, "member").await;
     app.add_member(&owner, &org, &zoe, "viewer").await;
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let other = workspace(&app, &owner, &org, "Other").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let other = app.create_workspace(&owner, &org, "Other").await;
     // mia: a direct viewer; leo: an admin through a group; zoe: nothing here.
     put(
         &app,
@@ -105,7 +92,7 @@ async fn workspace_permissions_follow_the_effective_workspace_role() {
         json!({ "role": "viewer" }),
     )
     .await;
-    let editors = group(&app, &owner, &org, "Editors").await;
+    let editors = app.create_group(&owner, &org, "Editors").await;
     put(&app, &owner, format!("/orgs/{org}/groups/{editors}/members/{}", leo.sub), json!({})).await;
     put(&app, &owner, format!("/orgs/{org}/workspaces/{ws}/groups/{editors}"), json!({ "role": "admin" }))
         .await;
@@ -148,7 +135,7 @@ async fn workspace_permissions_follow_the_effective_workspace_role() {
     );
     let elsewhere_owner = app.user("else");
     let elsewhere = app.create_org(&elsewhere_owner, "Else").await;
-    let foreign = workspace(&app, &elsewhere_owner, &elsewhere, "Theirs").await;
+    let foreign = app.create_workspace(&elsewhere_owner, &elsewhere, "Theirs").await;
     assert_eq!(
         one(&app, &admin.sub, &org, "projects:read", Some(&foreign)).await,
         answer(false, "no_workspace", None)
@@ -230,8 +217,8 @@ async fn a_full_batch_is_answered_in_order_from_one_wave_or_two() {
         assert_eq!(r["allowed"], json!(expected), "check {i}: {r}");
     }
     // Workspace checks of members in groups: a second wave for the grants.
-    let ws = workspace(&app, &owner, &org, "Site").await;
-    let g = group(&app, &owner, &org, "G").await;
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let g = app.create_group(&owner, &org, "G").await;
     put(&app, &owner, format!("/orgs/{org}/groups/{g}/members/{}", users[1].sub), json!({})).await;
     put(&app, &owner, format!("/orgs/{org}/workspaces/{ws}/groups/{g}"), json!({ "role": "member" })).await;
     app.calls.take();

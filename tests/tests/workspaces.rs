@@ -8,19 +8,6 @@ use roster::handlers::purge;
 use roster_tests::harness::{TestApp, TestResponse, User};
 use serde_json::{Value, json};
 
-async fn workspace(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r =
-        app.call(Some(by), "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["workspace"]["id"].as_str().unwrap().to_owned()
-}
-
-async fn group(app: &TestApp, by: &User, org: &str, name: &str) -> String {
-    let r = app.call(Some(by), "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": name }))).await;
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    r.body["group"]["id"].as_str().unwrap().to_owned()
-}
-
 async fn put_member(app: &TestApp, by: &User, org: &str, ws: &str, user: &User, role: Value) -> TestResponse {
     let path = format!("/orgs/{org}/workspaces/{ws}/members/{}", user.sub);
     app.call(Some(by), "PUT", &path, Some(json!({ "role": role }))).await
@@ -60,7 +47,7 @@ async fn effective_roles_come_from_the_org_role_direct_membership_and_groups() {
     app.add_member(&owner, &org, &admin, "admin").await;
     app.add_member(&owner, &org, &mia, "member").await;
     app.add_member(&owner, &org, &vic, "viewer").await;
-    let ws = workspace(&app, &admin, &org, "Apollo").await;
+    let ws = app.create_workspace(&admin, &org, "Apollo").await;
 
     // Owners and admins are admins of every workspace without being added; others see none.
     assert_eq!(you(&app, &owner, &org, &ws).await, Ok(json!({ "role": "admin", "via": ["org_role"] })));
@@ -78,7 +65,7 @@ async fn effective_roles_come_from_the_org_role_direct_membership_and_groups() {
     assert_eq!(you(&app, &mia, &org, &ws).await.unwrap()["role"], "viewer");
 
     // A group's grant raises her; her direct membership stays listed as a source.
-    let team = group(&app, &owner, &org, "Engineering").await;
+    let team = app.create_group(&owner, &org, "Engineering").await;
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
     assert_eq!(grant(&app, &owner, &org, &ws, &team, "admin").await.status, 201);
     let access = you(&app, &mia, &org, &ws).await.unwrap();
@@ -112,7 +99,7 @@ async fn workspace_admins_manage_members_and_viewers_only() {
     for (u, role) in [(&lead, "member"), (&mia, "member"), (&vic, "viewer")] {
         app.add_member(&owner, &org, u, role).await;
     }
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &lead, json!("admin")).await.status, 201);
 
     // The workspace admin adds a viewer and a member, renames the workspace...
@@ -153,9 +140,9 @@ async fn removal_and_suspension_end_access_at_once_and_a_rejoin_brings_none_back
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
-    let other = workspace(&app, &owner, &org, "Zeus").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
+    let other = app.create_workspace(&owner, &org, "Zeus").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia, json!("admin")).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
     assert_eq!(grant(&app, &owner, &org, &other, &team, "member").await.status, 201);
@@ -191,9 +178,9 @@ async fn deleted_workspaces_and_groups_are_gone_at_once_then_purged() {
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let keep = workspace(&app, &owner, &org, "Keep").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let keep = app.create_workspace(&owner, &org, "Keep").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia, Value::Null).await.status, 201);
     assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
     assert_eq!(grant(&app, &owner, &org, &keep, &team, "viewer").await.status, 201);
@@ -237,8 +224,8 @@ async fn removal_racing_an_add_never_leaves_access() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     assert_eq!(grant(&app, &owner, &org, &ws, &team, "member").await.status, 201);
     for round in 0..6 {
         let user = app.user(&format!("racer{round}"));
@@ -267,9 +254,9 @@ async fn a_group_deleted_while_granted_grants_nothing() {
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     for _ in 0..5 {
-        let team = group(&app, &owner, &org, "Team").await;
+        let team = app.create_group(&owner, &org, "Team").await;
         assert_eq!(join_group(&app, &owner, &org, &team, &mia).await.status, 201);
         let path = format!("/orgs/{org}/groups/{team}");
         let (granted, deleted) = tokio::join!(
@@ -288,7 +275,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     let create_path = format!("/orgs/{org}/workspaces");
     let post = |body: Value| app.call(Some(&owner), "POST", &create_path, Some(body));
     for body in [
@@ -325,10 +312,10 @@ async fn a_member_belongs_to_at_most_100_groups() {
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
     for i in 0..100 {
-        let g = group(&app, &owner, &org, &format!("G{i}")).await;
+        let g = app.create_group(&owner, &org, &format!("G{i}")).await;
         assert_eq!(join_group(&app, &owner, &org, &g, &mia).await.status, 201);
     }
-    let g = group(&app, &owner, &org, "One too many").await;
+    let g = app.create_group(&owner, &org, "One too many").await;
     let r = join_group(&app, &owner, &org, &g, &mia).await;
     assert_eq!((r.status, r.code()), (409, "limit_exceeded"), "{:?}", r.body);
 }
@@ -341,7 +328,7 @@ async fn workspace_lists_page_with_cursors() {
     app.add_member(&owner, &org, &mia, "member").await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let ws = workspace(&app, &owner, &org, &format!("W{i}")).await;
+        let ws = app.create_workspace(&owner, &org, &format!("W{i}")).await;
         if i % 2 == 0 {
             assert_eq!(put_member(&app, &owner, &org, &ws, &mia, Value::Null).await.status, 201);
             ids.push(ws);
@@ -386,9 +373,11 @@ async fn invitations_and_links_carry_workspaces_and_groups_into_the_join() {
     let app = TestApp::spawn().await;
     let (owner, ivy) = (app.user("owner"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
-    let (apollo, zeus) =
-        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
-    let team = group(&app, &owner, &org, "Team").await;
+    let (apollo, zeus) = (
+        app.create_workspace(&owner, &org, "Apollo").await,
+        app.create_workspace(&owner, &org, "Zeus").await,
+    );
+    let team = app.create_group(&owner, &org, "Team").await;
     assert_eq!(grant(&app, &owner, &org, &zeus, &team, "member").await.status, 201);
 
     let extra = json!({ "workspaces": [{ "id": apollo, "role": "viewer" }], "groups": [team] });
@@ -438,8 +427,10 @@ async fn a_pending_invitations_workspaces_can_change_and_stay_within_limits() {
     let app = TestApp::spawn().await;
     let (owner, ivy) = (app.user("owner"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
-    let (apollo, zeus) =
-        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
+    let (apollo, zeus) = (
+        app.create_workspace(&owner, &org, "Apollo").await,
+        app.create_workspace(&owner, &org, "Zeus").await,
+    );
     let invited = invite_with(&app, &owner, &org, &ivy, json!({ "workspaces": [{ "id": apollo }] })).await;
     let id = invited.body["results"][0]["invitation"]["id"].as_str().unwrap().to_owned();
     let path = format!("/orgs/{org}/invitations/{id}");
@@ -457,7 +448,7 @@ async fn a_pending_invitations_workspaces_can_change_and_stay_within_limits() {
 
     // 26 together, a workspace twice, one of another organization: refused, nothing written.
     let other_org = app.create_org(&owner, "Other").await;
-    let foreign = workspace(&app, &owner, &other_org, "Foreign").await;
+    let foreign = app.create_workspace(&owner, &other_org, "Foreign").await;
     let many: Vec<Value> = (0..26).map(|_| json!(format!("grp_{:032x}", rand_u128()))).collect();
     let eve = app.user("eve");
     for extra in [
@@ -485,8 +476,8 @@ async fn an_invitation_accepted_while_its_workspace_is_deleted() {
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
     for round in 0..5 {
-        let ws = workspace(&app, &owner, &org, "Doomed").await;
-        let keep = workspace(&app, &owner, &org, "Kept").await;
+        let ws = app.create_workspace(&owner, &org, "Doomed").await;
+        let keep = app.create_workspace(&owner, &org, "Kept").await;
         let user = app.user(&format!("joiner{round}"));
         let extra = json!({ "workspaces": [{ "id": ws }, { "id": keep }] });
         assert_eq!(invite_with(&app, &owner, &org, &user, extra).await.status, 200);
@@ -508,7 +499,7 @@ async fn a_rejoin_replaces_an_old_workspace_membership() {
     let app = TestApp::spawn().await;
     let (owner, mia) = (app.user("owner"), app.user("mia"));
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     app.add_member(&owner, &org, &mia, "member").await;
     assert_eq!(put_member(&app, &owner, &org, &ws, &mia, json!("admin")).await.status, 201);
     let path = format!("/orgs/{org}/members/{}", mia.sub);
@@ -533,9 +524,11 @@ async fn a_removed_members_access_is_purged_and_counted_out() {
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &mia, "member").await;
     app.add_member(&owner, &org, &bob, "member").await;
-    let (apollo, zeus) =
-        (workspace(&app, &owner, &org, "Apollo").await, workspace(&app, &owner, &org, "Zeus").await);
-    let team = group(&app, &owner, &org, "Team").await;
+    let (apollo, zeus) = (
+        app.create_workspace(&owner, &org, "Apollo").await,
+        app.create_workspace(&owner, &org, "Zeus").await,
+    );
+    let team = app.create_group(&owner, &org, "Team").await;
     for ws in [&apollo, &zeus] {
         assert_eq!(put_member(&app, &owner, &org, ws, &mia, Value::Null).await.status, 201);
     }
@@ -591,8 +584,8 @@ async fn renames_racing_adds_keep_the_counts() {
     let app = TestApp::spawn().await;
     let owner = app.user("owner");
     let org = app.create_org(&owner, "Acme").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
-    let team = group(&app, &owner, &org, "Team").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
+    let team = app.create_group(&owner, &org, "Team").await;
     let users: Vec<User> = (0..6).map(|i| app.user(&format!("u{i}"))).collect();
     for u in &users {
         app.add_member(&owner, &org, u, "member").await;
@@ -642,7 +635,7 @@ async fn a_workspace_lists_only_invitees_whose_invitation_still_admits() {
     let (owner, admin, ivy) = (app.user("owner"), app.user("admin"), app.user("ivy"));
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &admin, "admin").await;
-    let ws = workspace(&app, &owner, &org, "Apollo").await;
+    let ws = app.create_workspace(&owner, &org, "Apollo").await;
     let invited = invite_with(&app, &admin, &org, &ivy, json!({ "workspaces": [{ "id": ws }] })).await;
     assert_eq!(invited.body["results"][0]["status"], "invited", "{:?}", invited.body);
     let list_path = format!("/orgs/{org}/workspaces/{ws}/members");
