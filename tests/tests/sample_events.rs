@@ -26,6 +26,8 @@ async fn sample_events_parse_and_route() {
             "no-identity.json" => Some(401),
             "create-org.json" => Some(201),
             "list-orgs.json" => Some(200),
+            // A service's check: answered (not_member) whatever the table holds.
+            "authorize.json" => Some(200),
             _ => None,
         } {
             assert_eq!(status, expected, "{name}");

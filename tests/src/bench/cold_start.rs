@@ -43,6 +43,7 @@ pub async fn measure(binary: &Path, event: &str, table: &str, runs: usize) -> Co
             .env("TABLE_NAME", table)
             .env("ROSTER_FROM_EMAIL", "roster@example.test")
             .env("ROSTER_CURSOR_KEYS", CURSOR_KEY)
+            .env("ROSTER_SERVICE_CLIENTS", "dev-service")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
