@@ -46,7 +46,9 @@ function App() {
     // A member's, a workspace's or a group's page, under its tab.
     const item = match("/o/:orgId/:tab/:id", path);
     const tab = (item?.tab ?? org?.tab ?? "members") as Tab;
-    if (item && ["members", "workspaces", "groups"].includes(tab)) page = <OrgPage orgId={item.orgId!} tab={tab} item={item.id!} />;
+    // Settings has one page below it: its Roles tab.
+    if (item && (["members", "workspaces", "groups"].includes(tab) || (tab === "settings" && item.id === "roles")))
+      page = <OrgPage orgId={item.orgId!} tab={tab} item={item.id!} />;
     else if (org && !item && ["members", "workspaces", "groups", "links", "activity", "settings"].includes(tab))
       page = <OrgPage orgId={org.orgId!} tab={tab} />;
     else page = <NotFound />;

@@ -47,6 +47,11 @@ export function sentence(error: unknown, context: Context = {}): string {
       : "This invitation was sent to another email address. Sign in with that address to accept it.";
   }
   if (error.code === "invalid_request" && error.detail) return `That was not accepted: ${withStop(error.detail)}`;
+  // What holds a custom role that cannot be deleted ("held by 2 members and 1 invitation").
+  if (error.code === "role_in_use" && error.detail)
+    return `This role is still in use: ${withStop(error.detail)} Give them another role first.`;
+  // A refusal the app has already put in words.
+  if (error.code === "said") return error.detail;
   // The limit reached, as the API names it ("a member may belong to at most 100 groups").
   if (error.code === "limit_exceeded" && error.detail)
     return `That would go past a limit of this service: ${withStop(error.detail)} Remove something no longer needed first.`;

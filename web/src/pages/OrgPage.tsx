@@ -130,7 +130,7 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
   const offered: Record<"links" | "activity" | "settings", boolean> = {
     links: can(ctx, "members:invite"),
     activity: can(ctx, "audit:read"),
-    settings: can(ctx, "org:update") || can(ctx, "org:delete"),
+    settings: can(ctx, "org:update") || can(ctx, "org:delete") || can(ctx, "roles:manage"),
   };
   const tabs: [Tab, string][] = [
     ["members", "Members"],
@@ -196,7 +196,7 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
       ) : tab === "activity" && offered.activity ? (
         <Activity context={context} />
       ) : tab === "settings" && offered.settings ? (
-        <Settings context={context} />
+        <Settings context={context} roles={item === "roles"} />
       ) : (
         <Members context={context} />
       )}

@@ -3,17 +3,44 @@
 // before the API has answered.
 import { useId, useState } from "preact/hooks";
 import { api, ok } from "../api/client";
-import { navigate } from "../router";
+import { navigate, onLinkClick } from "../router";
+import { lazy } from "../components/lazy";
 import { Dialog } from "../components/Dialog";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { can, type OrgContext } from "./orgContext";
 
-export function Settings({ context }: { context: OrgContext }) {
+// The Roles tab loads when first opened (only owners see it).
+const Roles = lazy(() => import("./settings/Roles").then((m) => m.Roles));
+
+/** `roles`: the Roles tab (`/o/{orgId}/settings/roles`, with `roles:manage`) rather than General. */
+export function Settings({ context, roles }: { context: OrgContext; roles?: boolean }) {
+  const manage = can(context, "roles:manage");
+  const general = can(context, "org:update") || can(context, "org:delete");
+  const showRoles = manage && (roles || !general);
+  const base = `/o/${context.org.id}/settings`;
   return (
-    <div class="settings">
-      {can(context, "org:update") && <Rename context={context} />}
-      {can(context, "org:delete") && <DangerZone context={context} />}
+    <div class={showRoles ? "settings wide" : "settings"}>
+      {manage && (
+        <nav class="subtabs" aria-label="Settings">
+          {general && (
+            <a href={base} aria-current={showRoles ? undefined : "page"} onClick={onLinkClick}>
+              General
+            </a>
+          )}
+          <a href={`${base}/roles`} aria-current={showRoles ? "page" : undefined} onClick={onLinkClick}>
+            Roles
+          </a>
+        </nav>
+      )}
+      {showRoles ? (
+        <Roles context={context} />
+      ) : (
+        <>
+          {can(context, "org:update") && <Rename context={context} />}
+          {can(context, "org:delete") && <DangerZone context={context} />}
+        </>
+      )}
     </div>
   );
 }
