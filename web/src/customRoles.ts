@@ -1,9 +1,10 @@
 // Custom roles (API.md "Roles and permissions") as the pages that assign or show a role need
 // them: the organization's roles read once per organization and kept until a change, and a
 // held role in words ("Billing admin (ranks as Member)").
+import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Role } from "./api/client";
 import type { components } from "./api/schema";
-import { ROLE_LABEL } from "./roles";
+import { ROLE_LABEL, ROLES } from "./roles";
 
 export type RoleDefinition = components["schemas"]["RoleDefinition"];
 
@@ -45,4 +46,29 @@ export function roleName(role: Role, custom: string | undefined, roles: RoleDefi
   if (!custom) return ROLE_LABEL[role];
   const found = roles.find((r) => r.key === custom);
   return `${found?.name ?? custom} (ranks as ${ROLE_LABEL[role]})`;
+}
+
+/** The organization's custom roles for a page that shows or assigns roles: none until read. */
+export function useCustomRoles(orgId: string): RoleDefinition[] {
+  const [roles, setRoles] = useState<RoleDefinition[]>([]);
+  useEffect(() => {
+    let live = true;
+    void customRoles(orgId).then((r) => live && setRoles(r));
+    return () => {
+      live = false;
+    };
+  }, [orgId]);
+  return roles;
+}
+
+/** Labels of role choices: the built-in roles', and each custom role's name with its rank. */
+export function roleLabels(roles: RoleDefinition[]): Record<string, string> {
+  const labels: Record<string, string> = { ...ROLE_LABEL };
+  for (const r of roles) labels[r.key] = `${r.name} (ranks as ${ROLE_LABEL[r.base]})`;
+  return labels;
+}
+
+/** The rank a role choice (a built-in role or a custom role's key) counts as. */
+export function baseOf(choice: string, roles: RoleDefinition[]): Role {
+  return (ROLES as string[]).includes(choice) ? (choice as Role) : (roles.find((r) => r.key === choice)?.base ?? "viewer");
 }

@@ -10,7 +10,7 @@ export function RoleOptions<R extends string = Role>({ roles, labels }: { roles:
     <>
       {roles.map((r) => (
         <option key={r} value={r}>
-          {(labels ?? (ROLE_LABEL as Record<string, string>))[r]}
+          {(labels ?? (ROLE_LABEL as Record<string, string>))[r] ?? r}
         </option>
       ))}
     </>

@@ -7,7 +7,8 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type InviteResult, type Role } from "../api/client";
 import { INVITE_RESULT } from "../api/messages";
-import { grantable, ROLE_LABEL } from "../roles";
+import { grantable } from "../roles";
+import { grantableCustom, roleLabels, useCustomRoles } from "../customRoles";
 import { Dialog } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
 import { ErrorText } from "../components/Status";
@@ -25,7 +26,8 @@ const MAX_ADDRESSES = 100;
  * is sent again; the others are reported as done. */
 const RETRY = new Set(["invalid_email", "forbidden_role", "seat_limit", "failed"]);
 
-type Group = { key: number; role: Role; chips: Chip[]; text: string };
+/** `role`: a built-in role or a custom role's key. */
+type Group = { key: number; role: string; chips: Chip[]; text: string };
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -51,15 +53,18 @@ export function InviteButton({ context, onInvited }: { context: OrgContext; onIn
 }
 
 function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sent: boolean) => void }) {
-  const roles = grantable(context.me.role);
-  const firstRole: Role = roles.includes("member") ? "member" : roles[0]!;
+  const builtin = grantable(context.me.role);
+  const customs = useCustomRoles(context.org.id);
+  const labels = roleLabels(customs);
+  const roles: string[] = [...builtin, ...grantableCustom(context.me.role, customs).map((r) => r.key)];
+  const firstRole: Role = builtin.includes("member") ? "member" : builtin[0]!;
   const [groups, setGroups] = useState<Group[]>([{ key: 0, role: firstRole, chips: [], text: "" }]);
   const [expires, setExpires] = useState("");
   // Workspaces and groups every invitation of the batch gives.
   const [assigned, setAssigned] = useState<Assigned[]>([]);
   const { busy, error, setError, run } = useAction();
   // The results reported as done, across sends, and whether anything was sent yet.
-  const [done, setDone] = useState<(InviteResult & { role: Role })[]>([]);
+  const [done, setDone] = useState<(InviteResult & { role: string })[]>([]);
   const [sent, setSent] = useState(false);
   // Likely typos already pointed out: Send sends these as they are.
   const [pointedOut, setPointedOut] = useState<string[]>([]);
@@ -146,7 +151,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
   const count = groups.reduce((n, g) => n + g.chips.length + split(g.text, "final").entries.length, 0);
   const tooMany = count > MAX_ADDRESSES;
   // A new group offers the next role not yet used, the lesser ones first.
-  const unused = (["member", "viewer", "admin", "owner"] as Role[]).filter(
+  const unused = [...(["member", "viewer", "admin", "owner"] as string[]), ...roles].filter(
     (r) => roles.includes(r) && !groups.some((g) => g.role === r),
   );
 
@@ -165,7 +170,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
           : `${invalid.length} addresses are not valid (${invalid.join(", ")}): fix or remove them before sending.`,
       );
     }
-    const seen = new Map<string, Role>();
+    const seen = new Map<string, string>();
     for (const { chip, role } of chips) {
       const email = chip.email.toLowerCase();
       if (seen.has(email)) {
@@ -199,11 +204,11 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
           status: "failed",
         };
       const failed = new Map<number, string>();
-      const reported: (InviteResult & { role: Role })[] = [];
+      const reported: (InviteResult & { role: string })[] = [];
       chips.forEach(({ chip, role }, i) => {
         const result = resultOf(chip.email, i);
         if (RETRY.has(result.status)) failed.set(chip.key, result.status);
-        else reported.push({ ...result, role: result.invitation?.role ?? role });
+        else reported.push({ ...result, role: result.invitation ? (result.invitation.customRole ?? result.invitation.role) : role });
       });
       setDone((old) => [...old, ...reported]);
       setGroups(
@@ -244,7 +249,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
             <li key={r.email}>
               <span class="address">
                 {r.email}
-                <span class="as">as {ROLE_LABEL[r.role].toLowerCase()}</span>
+                <span class="as">as {labels[r.role]?.toLowerCase() ?? r.role}</span>
               </span>
               <span class={r.status === "invited" ? "good" : r.status.startsWith("already_") ? "same" : "bad"}>
                 {INVITE_RESULT[r.status] ?? INVITE_RESULT.failed}
@@ -288,8 +293,8 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
               <div class="group-side">
                 <label>
                   Role
-                  <select value={g.role} onChange={(e) => change(g.key, (x) => ({ ...x, role: e.currentTarget.value as Role }))}>
-                    <RoleOptions roles={roles} />
+                  <select value={g.role} onChange={(e) => change(g.key, (x) => ({ ...x, role: e.currentTarget.value }))}>
+                    <RoleOptions roles={roles} labels={labels} />
                   </select>
                 </label>
                 {groups.length > 1 && (

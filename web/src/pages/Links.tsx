@@ -14,6 +14,7 @@ import { useNames } from "./members/names";
 import { revokedCause } from "../revoked";
 import { Confirm, Dialog } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
+import { baseOf, grantableCustom, roleLabels, roleName, useCustomRoles } from "../customRoles";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { useJoins, type Join } from "./links/joins";
@@ -67,6 +68,7 @@ function refusal(e: unknown): { message: string; field?: "label" | "uses" } {
 export function Links({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
   const [links, setLinks] = useState<InviteLink[] | null>(null);
+  const customs = useCustomRoles(context.org.id);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Each reading of the list from its start: who joined is read again with it.
@@ -155,7 +157,7 @@ export function Links({ context }: { context: OrgContext }) {
               <tr key={link.id}>
                 <td class="link-cell">
                   {link.label && <span class="link-label">{link.label}</span>}
-                  <span class="link-role">{ROLE_LABEL[link.role]}</span>
+                  <span class="link-role">{roleName(link.role, link.customRole, customs)}</span>
                   {link.status === "active" && privileged(link.role) && (
                     <span class="link-warn">
                       <span aria-hidden="true">⚠ </span>
@@ -257,9 +259,12 @@ function CreateLink({
   created: NewInviteLink | null;
   onCreated: (link: NewInviteLink) => void;
 }) {
-  const roles = grantable(context.me.role);
+  const builtin = grantable(context.me.role);
+  const customs = useCustomRoles(context.org.id);
+  // A built-in role or a custom role's key.
+  const roles: string[] = [...builtin, ...grantableCustom(context.me.role, customs).map((r) => r.key)];
   // Viewer, the API's default and the least a link can grant.
-  const [role, setRole] = useState<Role>(roles.includes("viewer") ? "viewer" : roles[0]!);
+  const [role, setRole] = useState<string>(builtin.includes("viewer") ? "viewer" : builtin[0]!);
   const [label, setLabel] = useState("");
   const [expires, setExpires] = useState("");
   const [max, setMax] = useState("");
@@ -328,7 +333,7 @@ function CreateLink({
     setError(null);
     setInvalid(null);
     // An owner or admin link is asked about first: whoever holds it gets that power.
-    if (privileged(role)) setConfirming(true);
+    if (privileged(baseOf(role, customs))) setConfirming(true);
     else create();
   };
 
@@ -360,8 +365,8 @@ function CreateLink({
         </label>
         <label>
           Role
-          <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-            <RoleOptions roles={roles} />
+          <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+            <RoleOptions roles={roles} labels={roleLabels(customs)} />
           </select>
         </label>
         <ExpirySelect value={expires} onChange={setExpires} />
@@ -396,7 +401,7 @@ function CreateLink({
       {created && <NewLink link={created} />}
       {confirming && (
         <ConfirmPrivileged
-          role={role}
+          role={baseOf(role, customs)}
           label={label.trim()}
           unlimited={!max.trim()}
           orgName={context.org.name}

@@ -9,7 +9,8 @@ import { useState } from "preact/hooks";
 import { api, ApiError, ok, type Invitation } from "../../api/client";
 import { resendResult } from "../../api/messages";
 import { date } from "../../format";
-import { grantable, ROLE_LABEL } from "../../roles";
+import { grantable } from "../../roles";
+import { roleName, useCustomRoles } from "../../customRoles";
 import { revokedCause } from "../../revoked";
 import { Confirm } from "../../components/Dialog";
 import { Menu, type MenuItem } from "../../components/Menu";
@@ -206,6 +207,7 @@ export function InvitationRows(props: {
 }) {
   const { context, list, shown } = props;
   const names = useNames(context.org.id);
+  const customs = useCustomRoles(context.org.id);
   const me = context.me.userId;
   if (shown.length === 0) return null;
 
@@ -290,7 +292,7 @@ export function InvitationRows(props: {
                 </span>
               )}
             </td>
-            <td>{ROLE_LABEL[i.role]}</td>
+            <td>{roleName(i.role, i.customRole, customs)}</td>
             <td class="optional">
               <span class={badge}>{label}</span>
             </td>

@@ -6,7 +6,8 @@
 import { useState } from "preact/hooks";
 import { api, ok, type Member, type Role } from "../../api/client";
 import { sentence } from "../../api/messages";
-import { canManage, grantable, ROLE_LABEL, ROLES } from "../../roles";
+import { canManage, grantable, ROLES } from "../../roles";
+import { baseOf, grantableCustom, roleLabels, roleName, useCustomRoles } from "../../customRoles";
 import { displayName } from "../../session";
 import { Confirm } from "../../components/Dialog";
 import type { MenuItem } from "../../components/Menu";
@@ -16,7 +17,7 @@ import { RoleCell, roleChangeWords } from "./RoleChange";
 import { TransferDialog } from "./TransferDialog";
 
 type Pending =
-  | { kind: "role"; member: Member; to: Role }
+  | { kind: "role"; member: Member; to: string }
   | { kind: "suspend"; member: Member }
   | { kind: "remove"; member: Member }
   | { kind: "transfer"; member: Member };
@@ -45,10 +46,20 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
   const { org, me } = context;
   const orgId = org.id;
   // Roles chosen in a drop-down and not saved yet, by user id.
-  const [proposed, setProposed] = useState<Record<string, Role>>({});
+  // A role is a built-in one or a custom role's key.
+  const [proposed, setProposed] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState<Set<string>>(new Set());
   const [pending, setPending] = useState<Pending | null>(null);
   const dialog = useAction();
+  const customs = useCustomRoles(orgId);
+  const labels = roleLabels(customs);
+  /** A member's role in words (a custom role by its name, with its rank). */
+  const said = (m: Member) => roleName(m.role, m.customRole, customs);
+  /** The rank change a proposal means, for its confirmation: none when the rank stays. */
+  const words = (m: Member, to: string) => {
+    const base = baseOf(to, customs);
+    return base === m.role ? null : roleChangeWords({ name: nameOf(m), you: isMe(m) }, m.role, base, org.name);
+  };
 
   const isMe = (m: Member) => m.userId === me.userId;
   const nameOf = (m: Member) => displayName(m);
@@ -59,7 +70,7 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
       else next.delete(userId);
       return next;
     });
-  const propose = (userId: string, to: Role | null) =>
+  const propose = (userId: string, to: string | null) =>
     setProposed((old) => {
       const next = { ...old };
       if (to) next[userId] = to;
@@ -69,18 +80,14 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
 
   /** Writes a role; throws the API's refusal. The organization is read again: the viewer's
    * own role, or the owners that remain, may have changed. */
-  const writeRole = async (member: Member, to: Role) => {
+  const writeRole = async (member: Member, to: string) => {
     const { member: changed } = await ok(
       api.PATCH("/orgs/{orgId}/members/{userId}", { params: { path: { orgId, userId: member.userId } }, body: { role: to } }),
     );
     outcomes.changed(changed);
     propose(member.userId, null);
-    outcomes.say(
-      member.userId,
-      isMe(member)
-        ? `You are now ${article(changed.role)} ${changed.role}.`
-        : `${nameOf(changed)} is now ${article(changed.role)} ${changed.role}.`,
-    );
+    const now = changed.customRole ? said(changed) : `${article(changed.role)} ${changed.role}`;
+    outcomes.say(member.userId, isMe(member) ? `You are now ${now}.` : `${nameOf(changed)} is now ${now}.`);
     if (isMe(member)) await context.reload();
     else void context.reload();
   };
@@ -90,7 +97,7 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
   const saveRole = async (member: Member) => {
     const to = proposed[member.userId];
     if (!to || saving.has(member.userId)) return;
-    if (roleChangeWords({ name: nameOf(member), you: isMe(member) }, member.role, to, org.name)) {
+    if (words(member, to)) {
       open({ kind: "role", member, to });
       return;
     }
@@ -193,21 +200,23 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
     items.push({ label: "Remove", danger: true, onSelect: () => ask.remove(m) });
     return items;
   };
-  const roleChoices = (m: Member): Role[] => {
-    if (isMe(m)) return me.role === "owner" ? ROLES : [];
-    return may.manage(m) ? grantable(me.role) : [];
+  const roleChoices = (m: Member): string[] => {
+    const builtin: Role[] = isMe(m) ? (me.role === "owner" ? ROLES : []) : may.manage(m) ? grantable(me.role) : [];
+    if (builtin.length === 0) return [];
+    return [...builtin, ...grantableCustom(me.role, customs).map((r) => r.key)];
   };
 
   /** The member's role: a drop-down that proposes (Save, Cancel) where the viewer may change
    * it, else its label. */
   const roleField = (m: Member) => {
     const choices = roleChoices(m);
-    if (choices.length === 0) return ROLE_LABEL[m.role];
+    if (choices.length === 0) return said(m);
     return (
       <RoleCell
         name={nameOf(m)}
-        current={m.role}
+        current={m.customRole ?? m.role}
         choices={choices}
+        labels={labels}
         proposed={proposed[m.userId]}
         busy={saving.has(m.userId)}
         locked={isMe(m) && context.onlyOwner ? "You are the only owner: make someone else an owner first." : undefined}
@@ -225,7 +234,7 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
     <>
       {pending.kind === "role" && (
         <RoleConfirm
-          words={roleChangeWords({ name: who, you: isMe(pending.member) }, pending.member.role, pending.to, org.name)}
+          words={words(pending.member, pending.to)}
           busy={dialog.busy}
           error={dialog.error}
           onConfirm={confirm}
