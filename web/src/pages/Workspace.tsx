@@ -32,21 +32,23 @@ import {
   type Grant,
   type Group,
   type Workspace as Ws,
-  type WsChoice,
   type WsRole,
   type WsRow,
 } from "./workspaces/shared";
 import { can, type OrgContext } from "./orgContext";
+import { baseOf, roleLabels, useCustomRoles } from "../customRoles";
 
-const choiceOf = (role: WsRole | null | undefined): WsChoice => role ?? "org";
-const roleOf = (choice: WsChoice): WsRole | null => (choice === "org" ? null : choice);
+/** A direct membership's or grant's role as a drop-down holds it: a custom role's key, a
+ * workspace role, or "org" (the organization role's). */
+const choiceOf = (row: { role: WsRole | null; customRole?: string | undefined }): string => row.customRole ?? row.role ?? "org";
+const roleOf = (choice: string): string | null => (choice === "org" ? null : choice);
 
 /** What the open confirmation is about. */
 type Asking =
   | { kind: "rename" | "delete" }
-  | { kind: "role"; row: WsRow; to: WsChoice }
+  | { kind: "role"; row: WsRow; to: string }
   | { kind: "remove"; row: WsRow }
-  | { kind: "grant-role"; grant: Grant; to: WsRole }
+  | { kind: "grant-role"; grant: Grant; to: string }
   | { kind: "revoke"; grant: Grant };
 
 export function WorkspacePage({ context, workspaceId }: { context: OrgContext; workspaceId: string }) {
@@ -55,6 +57,16 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
   const orgAdmin = can(context, "workspaces:manage");
   const path = { orgId, workspaceId };
   const [ws, setWs] = useState<Ws | null>(null);
+  // The organization's custom roles: offered beside the workspace roles, ranked as their base.
+  const customs = useCustomRoles(orgId);
+  const labels: Record<string, string> = { ...roleLabels(customs), ...CHOICE_LABEL };
+  const said = (choice: string) => labels[choice] ?? choice;
+  /** A grant's role for its members: "members", "holders of Analyst (ranks as Viewer)". */
+  const grantWords = (to: string) => ((WS_ROLES as string[]).includes(to) ? `${to}s` : `holders of ${said(to)}`);
+  const rank = (choice: string): string => (choice === "org" ? "org" : baseOf(choice, customs));
+  const withCustom = <R extends string>(roles: R[]): string[] => [...roles, ...customs.map((r) => r.key)];
+  /** Whether a change from `from` to `to` makes or unmakes an admin here (asked first). */
+  const adminChange = (from: string, to: string) => rank(from) !== rank(to) && (rank(from) === "admin" || rank(to) === "admin");
   const [grants, setGrants] = useState<Grant[]>([]);
   const [rows, setRows] = useState<WsRow[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -152,7 +164,7 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
   };
 
   /** Writes a member's role (throws the refusal). */
-  const writeRole = async (row: WsRow, to: WsChoice) => {
+  const writeRole = async (row: WsRow, to: string) => {
     const { member } = await ok(
       api.PUT("/orgs/{orgId}/workspaces/{workspaceId}/members/{userId}", {
         params: { path: { ...path, userId: row.userId! } },
@@ -165,14 +177,14 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
       row.userId!,
       to === "org"
         ? `${nameOf(row)}'s role here now follows their organization role.`
-        : `${nameOf(row)} is now ${to === "admin" ? "an admin" : `a ${to}`} here.`,
+        : `${nameOf(row)} is now ${to === "admin" ? "an admin" : (WS_ROLES as string[]).includes(to) ? `a ${to}` : said(to)} here.`,
     );
   };
   const saveRole = async (row: WsRow) => {
-    const to = proposed[row.userId!] as WsChoice | undefined;
+    const to = proposed[row.userId!];
     if (!to) return;
     // Making or unmaking an admin of the workspace is asked first.
-    if (to === "admin" || row.role === "admin") return setAsking({ kind: "role", row, to });
+    if (adminChange(choiceOf(row), to)) return setAsking({ kind: "role", row, to });
     setSaving(row.userId!);
     try {
       await writeRole(row, to);
@@ -182,7 +194,7 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
       setSaving(null);
     }
   };
-  const writeGrant = async (groupId: string, role: WsRole) => {
+  const writeGrant = async (groupId: string, role: string) => {
     await ok(
       api.PUT("/orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}", { params: { path: { ...path, groupId } }, body: { role } }),
     );
@@ -194,13 +206,13 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
     await readMembers();
   };
   const saveGrant = async (grant: Grant) => {
-    const to = proposed[grant.groupId] as WsRole | undefined;
+    const to = proposed[grant.groupId];
     if (!to) return;
-    if (to === "admin" || grant.role === "admin") return setAsking({ kind: "grant-role", grant, to });
+    if (adminChange(choiceOf(grant), to)) return setAsking({ kind: "grant-role", grant, to });
     setSaving(grant.groupId);
     try {
       await writeGrant(grant.groupId, to);
-      say(grant.groupId, `Members of ${grant.name} are now ${to}s here.`);
+      say(grant.groupId, `Members of ${grant.name} are now ${grantWords(to)} here.`);
     } catch (e) {
       say(grant.groupId, sentence(e), true);
     } finally {
@@ -251,6 +263,8 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
           <AddMember
             orgId={orgId}
             exclude={(m) => rows.some((r) => r.userId === m.userId) || (!orgAdmin && (m.userId === me.userId || canInvite(m.role)))}
+            choices={withCustom(CHOICES)}
+            labels={labels}
             onAdd={async (m, role) => {
               const existed = rows.some((r) => r.userId === m.userId);
               const { member } = await ok(
@@ -265,7 +279,7 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
                 m.userId,
                 role === "org"
                   ? `${displayName(m)} was added with their organization role.`
-                  : `${displayName(m)} was added as ${role === "admin" ? "an admin" : `a ${role}`}.`,
+                  : `${displayName(m)} was added as ${role === "admin" ? "an admin" : (WS_ROLES as string[]).includes(role) ? `a ${role}` : said(role)}.`,
               );
             }}
           />
@@ -321,19 +335,19 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
                     <td class="access">{access(r)}</td>
                     <td>
                       {manages(r) ? (
-                        <RoleCell<WsChoice>
+                        <RoleCell<string>
                           name={nameOf(r)}
-                          current={choiceOf(r.role)}
-                          choices={CHOICES}
-                          labels={CHOICE_LABEL}
-                          proposed={proposed[key] as WsChoice | undefined}
+                          current={choiceOf(r)}
+                          choices={withCustom(CHOICES)}
+                          labels={labels}
+                          proposed={proposed[key]}
                           busy={saving === key}
                           onPropose={(to) => propose(key, to)}
                           onSave={() => void saveRole(r)}
                         />
                       ) : (
                         <>
-                          {CHOICE_LABEL[choiceOf(r.role)]}
+                          {said(choiceOf(r))}
                           {wsAdmin && !orgAdmin && r.userId === me.userId && (
                             <span class="role-lock">Only an organization admin can change your own access.</span>
                           )}
@@ -409,18 +423,18 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
                     </td>
                     <td>
                       {orgAdmin ? (
-                        <RoleCell<WsRole>
+                        <RoleCell<string>
                           name={`group ${g.name}`}
-                          current={g.role}
-                          choices={WS_ROLES}
-                          labels={WS_ROLE_LABEL}
-                          proposed={proposed[g.groupId] as WsRole | undefined}
+                          current={choiceOf(g)}
+                          choices={withCustom(WS_ROLES)}
+                          labels={labels}
+                          proposed={proposed[g.groupId]}
                           busy={saving === g.groupId}
                           onPropose={(to) => propose(g.groupId, to)}
                           onSave={() => void saveGrant(g)}
                         />
                       ) : (
-                        WS_ROLE_LABEL[g.role]
+                        said(choiceOf(g))
                       )}
                     </td>
                     <td class="act">
@@ -446,9 +460,11 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
             groups={(groups ?? []).filter((g) => !grants.some((x) => x.groupId === g.id))}
             loading={!groups}
             groupsPath={`/o/${orgId}/groups`}
+            choices={withCustom(WS_ROLES)}
+            labels={labels}
             onGrant={async (group, role) => {
               await writeGrant(group.id, role);
-              say(group.id, `${group.name} was granted access: its members are ${role}s here.`);
+              say(group.id, `${group.name} was granted access: its members are ${grantWords(role)} here.`);
             }}
           />
         )}
@@ -482,12 +498,12 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
           title={`Change ${nameOf(asking.row)}'s role in ${ws.name}?`}
           body={
             <p>
-              {asking.to === "admin"
+              {rank(asking.to) === "admin"
                 ? `${nameOf(asking.row)} will be able to rename ${ws.name} and add, change and remove the access of its members.`
                 : `${nameOf(asking.row)} will no longer be able to rename ${ws.name} or manage who has access to it, unless they are an admin of it another way.`}
             </p>
           }
-          confirm={asking.to === "admin" ? "Yes, make admin" : `Yes, make ${CHOICE_LABEL[asking.to].toLowerCase()}`}
+          confirm={asking.to === "admin" ? "Yes, make admin" : `Yes, make ${said(asking.to).toLowerCase()}`}
           onClose={close}
           onYes={async () => {
             await writeRole(asking.row, asking.to);
@@ -526,10 +542,10 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
       )}
       {asking?.kind === "grant-role" && (
         <Ask
-          title={`Make the members of ${asking.grant.name} ${asking.to}s of ${ws.name}?`}
+          title={`Make the members of ${asking.grant.name} ${grantWords(asking.to)} of ${ws.name}?`}
           body={
             <p>
-              {asking.to === "admin"
+              {rank(asking.to) === "admin"
                 ? `Everyone in ${asking.grant.name} (${asking.grant.memberCount}) will be able to rename ${ws.name} and manage who has access to it.`
                 : `The members of ${asking.grant.name} will no longer be able to rename ${ws.name} or manage its access through this group.`}
             </p>
@@ -539,7 +555,7 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
           onYes={async () => {
             const { grant, to } = asking;
             await writeGrant(grant.groupId, to);
-            say(grant.groupId, `Members of ${grant.name} are now ${to}s here.`);
+            say(grant.groupId, `Members of ${grant.name} are now ${grantWords(to)} here.`);
             close();
           }}
         />
@@ -575,10 +591,13 @@ export function WorkspacePage({ context, workspaceId }: { context: OrgContext; w
 function AddMember(props: {
   orgId: string;
   exclude: (m: Member) => boolean;
-  onAdd: (m: Member, role: WsChoice) => Promise<void>;
+  /** The choices (CHOICES, then the custom roles) and their labels. */
+  choices: string[];
+  labels: Record<string, string>;
+  onAdd: (m: Member, role: string) => Promise<void>;
 }) {
   const [chosen, setChosen] = useState<Member | null>(null);
-  const [role, setRole] = useState<WsChoice>("org");
+  const [role, setRole] = useState<string>("org");
   const { busy, error, setError, run } = useAction();
   const form = useRef<HTMLFormElement>(null);
   const refocus = () => setTimeout(() => form.current?.querySelector<HTMLElement>("input, select")?.focus(), 0);
@@ -630,8 +649,8 @@ function AddMember(props: {
       )}
       <label>
         Role here
-        <select value={role} onChange={(e) => setRole(e.currentTarget.value as WsChoice)}>
-          <RoleOptions roles={CHOICES} labels={CHOICE_LABEL} />
+        <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+          <RoleOptions roles={props.choices} labels={props.labels} />
         </select>
       </label>
       <button type="submit" class="primary" disabled={busy || !chosen}>
@@ -647,10 +666,12 @@ function GrantGroup(props: {
   groups: Group[];
   loading: boolean;
   groupsPath: string;
-  onGrant: (g: Group, role: WsRole) => Promise<void>;
+  choices: string[];
+  labels: Record<string, string>;
+  onGrant: (g: Group, role: string) => Promise<void>;
 }) {
   const [groupId, setGroupId] = useState("");
-  const [role, setRole] = useState<WsRole>("member");
+  const [role, setRole] = useState<string>("member");
   const { busy, error, run } = useAction();
   const chosen = props.groups.find((g) => g.id === groupId);
   if (!props.loading && props.groups.length === 0) {
@@ -681,8 +702,8 @@ function GrantGroup(props: {
       </label>
       <label>
         Role of its members
-        <select value={role} onChange={(e) => setRole(e.currentTarget.value as WsRole)}>
-          <RoleOptions roles={WS_ROLES} labels={WS_ROLE_LABEL} />
+        <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+          <RoleOptions roles={props.choices} labels={props.labels} />
         </select>
       </label>
       <button type="submit" class="primary" disabled={busy || !chosen}>
