@@ -99,7 +99,9 @@ export function Roles({ context }: { context: OrgContext }) {
             <thead>
               <tr>
                 <th scope="col">Role</th>
-                <th scope="col">Ranks as</th>
+                <th scope="col" class="optional">
+                  Ranks as
+                </th>
                 <th scope="col">Permissions</th>
                 <th scope="col" class="row-actions">
                   <span class="sr-only">Actions</span>
@@ -122,8 +124,10 @@ export function Roles({ context }: { context: OrgContext }) {
                       <code>{role.key}</code>
                       {role.description && <> · {role.description}</>}
                     </span>
+                    {/* On a phone the "Ranks as" column gives way to this line. */}
+                    <span class="sub narrow">Ranks as {BASE_LABEL[role.base]}</span>
                   </td>
-                  <td>{BASE_LABEL[role.base]}</td>
+                  <td class="optional">{BASE_LABEL[role.base]}</td>
                   <td>
                     <Held permissions={role.permissions} describe={describe} />
                   </td>
