@@ -42,10 +42,10 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   await page.getByRole("button", { name: "Create role" }).click();
   const create = page.getByRole("dialog", { name: "Create role" });
   await create.waitFor();
-  const name = create.getByLabel("Name");
+  const name = create.getByLabel("Name", { exact: true });
   assert.ok(await name.evaluate((el) => el === document.activeElement), "focus starts in the name field");
   await name.fill("Billing admin");
-  assert.equal(await create.getByLabel("Key").inputValue(), "billing_admin");
+  assert.equal(await create.getByLabel("Key", { exact: true }).inputValue(), "billing_admin");
   await create.getByLabel("Description").fill("Members who also handle the plan and invoices");
   await create.getByLabel("Ranks as").selectOption("admin");
   await create.getByText("Ranks as Admin for every member-management rule").waitFor();
@@ -77,11 +77,11 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   await page.getByRole("button", { name: "Edit Billing admin" }).click();
   const edit = page.getByRole("dialog", { name: "Edit Billing admin" });
   await edit.waitFor();
-  assert.equal(await edit.getByLabel("Key").getAttribute("readonly"), "");
+  assert.equal(await edit.getByLabel("Key", { exact: true }).getAttribute("readonly"), "");
   assert.equal(await edit.getByLabel("Ranks as").count(), 0, "the base is not offered for change");
   await edit.getByText("This cannot be changed.").waitFor();
   assert.equal(await edit.getByLabel("Change the plan and payment method").isChecked(), true);
-  await edit.getByLabel("Name").fill("Billing manager");
+  await edit.getByLabel("Name", { exact: true }).fill("Billing manager");
   await edit.getByLabel("Read the organization's reports and dashboards").check();
   await checkA11y(page, "edit role dialog");
   await shot(page, "roles-edit");
@@ -115,7 +115,7 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   const del = page.getByRole("dialog", { name: "Delete Billing manager?" });
   await del.getByRole("button", { name: "Yes, delete role" }).click();
   const refused = del.getByRole("alert");
-  await refused.getByText("This role is still in use").waitFor();
+  await refused.getByText("This role cannot be deleted yet").waitFor();
   assert.match((await refused.textContent()) ?? "", /1 member/);
   await checkA11y(page, "delete role refused");
   await shot(page, "roles-delete-refused");

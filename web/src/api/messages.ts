@@ -49,7 +49,7 @@ export function sentence(error: unknown, context: Context = {}): string {
   if (error.code === "invalid_request" && error.detail) return `That was not accepted: ${withStop(error.detail)}`;
   // What holds a custom role that cannot be deleted ("held by 2 members and 1 invitation").
   if (error.code === "role_in_use" && error.detail)
-    return `This role is still in use: ${withStop(error.detail)} Give them another role first.`;
+    return `This role cannot be deleted yet: ${withStop(error.detail)}`;
   // A refusal the app has already put in words.
   if (error.code === "said") return error.detail;
   // The limit reached, as the API names it ("a member may belong to at most 100 groups").
