@@ -69,6 +69,22 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         Function::Groups => {
             (&["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"], &[])
         }
+        // `GetItem`: one custom role; `Query`: the organization's roles, and a deletion's count
+        // of what holds one (`Select: COUNT`); `BatchGetItem`: the caller's membership with its
+        // organization. Writes are transactions (the role, the organization's role count, the
+        // acting owner's membership checked).
+        Function::Roles => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
         // `UpdateItem`: a deleted workspace's or group's memberships, and a removed member's,
         // go in one transaction each with the member's counter or group set.
         Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem", "UpdateItem"], &[]),
@@ -77,8 +93,9 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         // An address's pending invitations on GSI1, then their organizations (deleted ones
         // do not count).
         Function::PreSignUp => (&["BatchGetItem"], &["Query"]),
-        // Two waves of strongly consistent reads, nothing else.
-        Function::Authorize => (&["BatchGetItem"], &[]),
+        // Two waves of strongly consistent reads, nothing else: batches, and in wave 2 the
+        // `Query` of an organization's custom roles when a check may meet one.
+        Function::Authorize => (&["BatchGetItem", "Query"], &[]),
         // The user's memberships on GSI1, then their organizations.
         Function::TokenClaims => (&["BatchGetItem"], &["Query"]),
     }
