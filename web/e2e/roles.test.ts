@@ -136,6 +136,18 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px too wide)`);
   await shot(page, "roles-mobile");
 
+  // The Activity tab tells it.
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.getByRole("link", { name: "Activity" }).click();
+  const log = page.getByRole("list", { name: "Activity, newest first" });
+  await log.waitFor();
+  for (const line of [
+    "Alice deleted the role “Billing manager”",
+    "Alice renamed the role “Billing admin” to “Billing manager”",
+    "Alice created the role “Billing admin”",
+  ])
+    await log.getByText(line).first().waitFor();
+
   // An admin has no Roles tab, and its address shows the general settings.
   const admin = await pageFor(browser(), bob, `/o/${org}/settings`);
   await admin.getByLabel("Organization name").waitFor();

@@ -175,6 +175,16 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       const added = event.action.endsWith("added");
       return `${actor} ${added ? "added" : "removed"} ${target} ${added ? "to" : "from"} the group${text(d.groupName) ? ` “${text(d.groupName)}”` : ""}`;
     }
+    // Custom roles: named as they were then (`name`; an update's `before` and `after`).
+    case "role.created":
+    case "role.deleted":
+      return `${actor} ${event.action.slice(5)} the role${text(d.name) ? ` “${text(d.name)}”` : ""}`;
+    case "role.updated": {
+      const [from, to] = [text(object(d.before).name), text(object(d.after).name)];
+      return from && to && from !== to
+        ? `${actor} renamed the role “${from}” to “${to}”`
+        : `${actor} changed the role${to ? ` “${to}”` : ""}`;
+    }
     default: {
       // An action this app does not know yet: its name in words ("workspace.member_added" →
       // "workspace member added").
