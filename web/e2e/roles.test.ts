@@ -109,6 +109,11 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   await checkA11y(page, "members with a custom role");
   await shot(page, "roles-member");
 
+  // Carol's own page says her role by its name.
+  const carolPage = await pageFor(browser(), carol, `/o/${org}/members`);
+  await carolPage.getByText("You are Billing manager (ranks as Member).").waitFor();
+  await carolPage.getByRole("cell", { name: "Billing manager (ranks as Member)" }).waitFor();
+
   // Held: deletion refused, with what holds it in words; nothing deleted.
   await page.goto(`/o/${org}/settings/roles`);
   await page.getByRole("button", { name: "Delete Billing manager" }).click();

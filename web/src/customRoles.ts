@@ -48,11 +48,13 @@ export function roleName(role: Role, custom: string | undefined, roles: RoleDefi
   return `${found?.name ?? custom} (ranks as ${ROLE_LABEL[role]})`;
 }
 
-/** The organization's custom roles for a page that shows or assigns roles: none until read. */
+/** The organization's custom roles for a page that shows or assigns roles: none until read
+ * (and none for an empty `orgId`: nothing asked). */
 export function useCustomRoles(orgId: string): RoleDefinition[] {
   const [roles, setRoles] = useState<RoleDefinition[]>([]);
   useEffect(() => {
     let live = true;
+    if (!orgId) return; // nothing to read
     void customRoles(orgId).then((r) => live && setRoles(r));
     return () => {
       live = false;

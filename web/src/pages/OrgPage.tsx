@@ -6,6 +6,7 @@ import { api, ApiError, ok, onOrgNotFound, type Member, type Org } from "../api/
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
 import { ROLE_LABEL } from "../roles";
+import { roleName, useCustomRoles } from "../customRoles";
 import { Confirm } from "../components/Dialog";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
@@ -157,7 +158,7 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
             <OrgSwitcher context={context} tab={tab} detail={!!item} />
           </div>
           <p class="muted">
-            You are {article(ctx.me.role)} {ROLE_LABEL[ctx.me.role].toLowerCase()}. {ctx.org.memberCount}{" "}
+            <YourRole context={context} /> {ctx.org.memberCount}{" "}
             {ctx.org.memberCount === 1 ? "member" : "members"}
             {ctx.seats && (
               <>
@@ -201,6 +202,18 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
         <Members context={context} />
       )}
     </section>
+  );
+}
+
+/** "You are a member.", or with a custom role "You are Billing admin (ranks as Member)." */
+function YourRole({ context }: { context: OrgContext }) {
+  const { me } = context;
+  const customs = useCustomRoles(me.customRole ? context.org.id : "");
+  if (me.customRole) return <>You are {roleName(me.role, me.customRole, customs)}.</>;
+  return (
+    <>
+      You are {article(me.role)} {ROLE_LABEL[me.role].toLowerCase()}.
+    </>
   );
 }
 
