@@ -16,6 +16,9 @@ pub enum Error {
     InvalidEmail,
     #[error("role must be one of owner, admin, member, viewer")]
     InvalidRole,
+    /// `invalid_role` naming what is wrong (an organization's custom role it does not have).
+    #[error("{0}")]
+    InvalidRoleNamed(String),
     #[error("the cursor is not valid for this list")]
     InvalidCursor,
     #[error("a signed-in caller is required")]
@@ -36,6 +39,9 @@ pub enum Error {
     LastOwner,
     #[error("{0}")]
     Conflict(String),
+    /// A custom role that a member, invitation, link or grant still holds.
+    #[error("{0}")]
+    RoleInUse(String),
     #[error("the organization has reached its member limit")]
     SeatLimit,
     #[error("you already belong to an organization")]
@@ -71,14 +77,15 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         use Error::*;
         match self {
-            InvalidRequest(_) | InvalidJson(_) | InvalidEmail | InvalidRole | InvalidCursor => {
-                StatusCode::BAD_REQUEST
-            }
+            InvalidRequest(_) | InvalidJson(_) | InvalidEmail | InvalidRole | InvalidRoleNamed(_)
+            | InvalidCursor => StatusCode::BAD_REQUEST,
             Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden(_) | Suspended | EmailMismatch => StatusCode::FORBIDDEN,
             NotFound | InvitationNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            LastOwner | Conflict(_) | SeatLimit | AlreadyInOrg | LimitExceeded(_) => StatusCode::CONFLICT,
+            LastOwner | Conflict(_) | SeatLimit | AlreadyInOrg | LimitExceeded(_) | RoleInUse(_) => {
+                StatusCode::CONFLICT
+            }
             InvitationExpired | InvitationExhausted => StatusCode::GONE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -94,7 +101,7 @@ impl Error {
             InvalidRequest(_) => "invalid_request",
             InvalidJson(_) => "invalid_json",
             InvalidEmail => "invalid_email",
-            InvalidRole => "invalid_role",
+            InvalidRole | InvalidRoleNamed(_) => "invalid_role",
             InvalidCursor => "invalid_cursor",
             Unauthenticated => "unauthenticated",
             Forbidden(_) => "forbidden",
@@ -108,6 +115,7 @@ impl Error {
             SeatLimit => "seat_limit",
             AlreadyInOrg => "already_in_org",
             LimitExceeded(_) => "limit_exceeded",
+            RoleInUse(_) => "role_in_use",
             InvitationExpired => "invitation_expired",
             InvitationExhausted => "invitation_exhausted",
             PayloadTooLarge => "payload_too_large",

@@ -40,6 +40,7 @@ pub async fn invoke(
         Function::Remove => remove::handle(app, request).await,
         Function::Workspaces => workspaces::handle(app, request).await,
         Function::Groups => groups::handle(app, request).await,
+        Function::Roles => roles::handle(app, request).await,
         Function::Authorize => authorize::handle(&authorize::Authorizer::of(app), request).await,
         // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges`,
         // `PRE_SIGN_UP_PATH` and `PRE_TOKEN_GENERATION_PATH`).

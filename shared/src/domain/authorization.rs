@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::custom_role::{CustomRole, RoleKey, org_holds, workspace_holds};
 use super::model::Member;
-use super::permission::{Catalog, PermissionScope};
-use super::workspace::{GroupGrant, WorkspaceMember, effective};
+use super::permission::{Catalog, CatalogEntry, PermissionScope};
+use super::role::Role;
+use super::workspace::{GroupGrant, Via, WorkspaceMember, WorkspaceRole, direct_role, effective};
 use super::{GroupId, OrgId, UserId, WorkspaceId};
 use crate::error::Error;
 
@@ -91,11 +93,12 @@ pub enum Reason {
 /// One answer, `{allowed, reason, role}`: `role` is the role that decided (the organization
 /// role for an org-scope permission, the effective workspace role for a workspace-scope
 /// one), `null` when no role was reached.
+/// A custom role decides by its key, a built-in one by its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
     pub allowed: bool,
     pub reason: Reason,
-    pub role: Option<&'static str>,
+    pub role: Option<String>,
 }
 
 impl Decision {
@@ -103,9 +106,9 @@ impl Decision {
         Self { allowed: false, reason, role: None }
     }
 
-    fn by_role(allowed: bool, role: &'static str) -> Self {
+    fn by_role(allowed: bool, role: &str) -> Self {
         let reason = if allowed { Reason::Granted } else { Reason::NoPermission };
-        Self { allowed, reason, role: Some(role) }
+        Self { allowed, reason, role: Some(role.to_owned()) }
     }
 }
 
@@ -122,6 +125,31 @@ pub struct Facts<'a> {
     pub grants: &'a [GroupGrant],
     /// Of the member's groups, those that exist.
     pub live_groups: Option<&'a BTreeSet<GroupId>>,
+    /// The organization's custom roles that the member, their direct workspace membership or
+    /// their groups' grants name (read when any does).
+    pub roles: &'a [CustomRole],
+}
+
+impl Facts<'_> {
+    /// The custom role `key` names. One the table no longer has (a deletion cannot complete
+    /// while anything holds it, so only a defect leaves one behind) holds nothing.
+    fn holds_org(&self, entry: &CatalogEntry, base: Role, key: Option<&RoleKey>) -> bool {
+        match key {
+            None => org_holds(entry, base, None),
+            Some(key) => self.role(key).is_some_and(|role| org_holds(entry, base, Some(role))),
+        }
+    }
+
+    fn holds_workspace(&self, entry: &CatalogEntry, base: WorkspaceRole, key: Option<&RoleKey>) -> bool {
+        match key {
+            None => workspace_holds(entry, base, None),
+            Some(key) => self.role(key).is_some_and(|role| workspace_holds(entry, base, Some(role))),
+        }
+    }
+
+    fn role(&self, key: &RoleKey) -> Option<&CustomRole> {
+        self.roles.iter().find(|r| r.key == *key)
+    }
 }
 
 /// The answer to `check`, from `facts`. The permission comes first (it needs no read), then
@@ -142,7 +170,9 @@ pub fn decide(catalog: &Catalog, check: &Check, facts: &Facts<'_>) -> Decision {
     match entry.scope {
         // Decided by the organization role, even when a workspace is named.
         PermissionScope::Org => {
-            Decision::by_role(Catalog::org_role_holds(entry, member.role), member.role.as_str())
+            let custom = member.custom_role.as_ref();
+            let allowed = facts.holds_org(entry, member.role, custom);
+            Decision::by_role(allowed, custom.map_or(member.role.as_str(), RoleKey::as_str))
         }
         PermissionScope::Workspace => {
             if !matches!(check.workspace, Some(Some(_))) || !facts.workspace_live {
@@ -150,14 +180,52 @@ pub fn decide(catalog: &Catalog, check: &Check, facts: &Facts<'_>) -> Decision {
             }
             let none = BTreeSet::new();
             let live_groups = facts.live_groups.unwrap_or(&none);
-            match effective(member, facts.direct, facts.grants, live_groups) {
-                None => Decision::denied(Reason::NotInWorkspace),
-                Some(access) => {
-                    Decision::by_role(Catalog::workspace_role_holds(entry, access.role), access.role.as_str())
+            let sources = sources(member, facts.direct, facts.grants, live_groups);
+            // The effective role is the highest source's; sources of that rank (a built-in
+            // and a custom role of one base, say) decide together: any of them may grant.
+            let Some(top) = sources.iter().map(|(role, _)| *role).max() else {
+                return Decision::denied(Reason::NotInWorkspace);
+            };
+            let deciding = sources.iter().filter(|(role, _)| *role == top);
+            let name = |key: Option<&RoleKey>| key.map_or_else(|| top.as_str().to_owned(), |k| k.to_string());
+            match deciding.clone().find(|(role, key)| facts.holds_workspace(entry, *role, *key)) {
+                Some((_, key)) => Decision::by_role(true, &name(*key)),
+                None => Decision::by_role(false, &name(deciding.map(|(_, key)| *key).next().flatten())),
+            }
+        }
+    }
+}
+
+/// Every source of `member`'s access to a workspace, with its custom role if any: the
+/// sources of [`effective`] (which says the effective role and where it comes from).
+fn sources<'a>(
+    member: &'a Member,
+    direct: Option<&'a WorkspaceMember>,
+    grants: &'a [GroupGrant],
+    live_groups: &BTreeSet<GroupId>,
+) -> Vec<(WorkspaceRole, Option<&'a RoleKey>)> {
+    // `effective` is the one place the rules live; this pairs its sources with their roles.
+    let Some(access) = effective(member, direct, grants, live_groups) else { return Vec::new() };
+    let mut out = Vec::new();
+    for via in &access.via {
+        match via {
+            Via::OrgRole => out.push((WorkspaceRole::Admin, member.custom_role.as_ref())),
+            Via::Direct => {
+                if let Some(direct) = direct {
+                    match direct.role {
+                        Some(role) => out.push((role, direct.custom_role.as_ref())),
+                        None => out.push((direct_role(member, direct), member.custom_role.as_ref())),
+                    }
+                }
+            }
+            Via::Group(group) => {
+                for grant in grants.iter().filter(|g| g.group_id == *group) {
+                    out.push((grant.role, grant.custom_role.as_ref()));
                 }
             }
         }
     }
+    out
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::custom_role::RoleKey;
 use super::email::Email;
 use super::ids::{GroupId, InvitationId, LinkId, UserId};
 use super::metadata::Metadata;
@@ -28,6 +29,9 @@ pub struct Invitation {
     pub id: InvitationId,
     pub email: Email,
     pub role: Role,
+    /// The organization's custom role held, when one is (`role` is then its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     pub invited_by: UserId,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
@@ -97,6 +101,9 @@ pub struct InviteLink {
     #[serde(default)]
     pub label: Option<Label>,
     pub role: Role,
+    /// The organization's custom role held, when one is (`role` is then its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,

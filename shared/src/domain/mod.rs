@@ -3,6 +3,7 @@
 pub mod access;
 pub mod authorization;
 pub mod cursor;
+pub mod custom_role;
 pub mod email;
 pub mod identity;
 pub mod ids;

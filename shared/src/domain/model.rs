@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::custom_role::RoleKey;
 use super::email::Email;
 use super::ids::{EventId, GroupId, OrgId, UserId};
 use super::metadata::Metadata;
@@ -36,6 +37,9 @@ pub struct Member {
     pub name: Option<DisplayName>,
     pub role: Role,
     pub status: Status,
+    /// The organization's custom role held, when one is (`role` is then its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     pub joined_at: Timestamp,
     pub invited_by: Option<UserId>,
     pub updated_at: Timestamp,
@@ -86,6 +90,7 @@ impl Member {
             email,
             name,
             role,
+            custom_role: None,
             status: Status::Active,
             joined_at: now,
             invited_by,
@@ -107,6 +112,11 @@ impl Member {
         let at = Timestamp::parse("2026-01-01T00:00:00Z").expect("a valid time");
         let user = UserId::parse("u").expect("a valid user id");
         Self::joining(user, None, None, role, at, None, Metadata::default()).with_status(status)
+    }
+
+    /// As joining with a custom role (`role` is then its base).
+    pub fn with_custom_role(self, custom_role: Option<RoleKey>) -> Self {
+        Self { custom_role, ..self }
     }
 
     pub fn with_status(self, status: Status) -> Self {
@@ -229,6 +239,12 @@ pub enum AuditAction {
     GroupMemberAdded,
     #[serde(rename = "group.member_removed")]
     GroupMemberRemoved,
+    #[serde(rename = "role.created")]
+    RoleCreated,
+    #[serde(rename = "role.updated")]
+    RoleUpdated,
+    #[serde(rename = "role.deleted")]
+    RoleDeleted,
 }
 
 impl AuditEvent {

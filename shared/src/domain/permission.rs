@@ -12,9 +12,22 @@ use super::role::Role;
 use super::workspace::WorkspaceRole;
 
 /// `resource:action`, each part `[a-z0-9_-]{1,32}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Permission(String);
+
+impl TryFrom<String> for Permission {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("{value:?} is not resource:action"))
+    }
+}
+
+impl From<Permission> for String {
+    fn from(permission: Permission) -> Self {
+        permission.0
+    }
+}
 
 impl Permission {
     pub fn parse(text: &str) -> Option<Self> {

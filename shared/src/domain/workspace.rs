@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::custom_role::RoleKey;
 use super::ids::{GroupId, UserId, WorkspaceId};
 use super::metadata::Metadata;
 use super::model::Member;
@@ -123,6 +124,9 @@ pub struct WorkspaceMember {
     pub workspace_id: WorkspaceId,
     pub user_id: UserId,
     pub role: Option<WorkspaceRole>,
+    /// The organization's custom role held, when one is (`role` is then its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     /// The organization membership this was made for.
     pub generation: Option<Generation>,
     pub added_at: Timestamp,
@@ -138,6 +142,9 @@ pub struct GroupGrant {
     pub workspace_id: WorkspaceId,
     pub group_id: GroupId,
     pub role: WorkspaceRole,
+    /// The organization's custom role held, when one is (`role` is then its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     pub granted_at: Timestamp,
     pub granted_by: UserId,
 }
@@ -373,6 +380,7 @@ mod tests {
             workspace_id: WorkspaceId::new(),
             user_id: member.user_id.clone(),
             role,
+            custom_role: None,
             generation: member.generation.clone(),
             added_at: at(),
             added_by: member.user_id.clone(),
@@ -385,6 +393,7 @@ mod tests {
             workspace_id: WorkspaceId::new(),
             group_id: group.clone(),
             role,
+            custom_role: None,
             granted_at: at(),
             granted_by: UserId::parse("a").unwrap(),
         }

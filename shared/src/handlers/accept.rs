@@ -88,6 +88,9 @@ async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
         "expiresAt": record.expires_at,
         "status": status,
     });
+    if let Some(custom) = &record.custom_role {
+        body["customRole"] = json!(custom);
+    }
     if let (Some(reason), "revoked") = (revoked, status) {
         body["revokedReason"] = json!(reason);
     }
@@ -139,7 +142,8 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             now,
             Some(record.invited_by.clone()),
             record.metadata.clone(),
-        );
+        )
+        .with_custom_role(record.custom_role.clone());
         let event = joined_event(now, &record, &member, &context.slot);
         let one_org = app.config.one_org_per_user;
         match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_claim).await? {
@@ -163,6 +167,9 @@ fn joined_event(now: Timestamp, record: &TokenRecord, member: &Member, slot: &Sl
     };
     let mut details =
         json!({ "via": via, "role": member.role, "userId": member.user_id, "email": member.email });
+    if let Some(custom) = &member.custom_role {
+        details["customRole"] = json!(custom);
+    }
     // What the token gives besides the organization (of it, what was deleted meanwhile is
     // skipped by the join).
     if !record.workspaces.is_empty() || !record.groups.is_empty() {

@@ -4,8 +4,9 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{authorized_input, org_id, serve};
+use super::{Roles, authorized_input, org_id, serve};
 use crate::App;
+use crate::domain::custom_role::RoleName;
 use crate::domain::{
     AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
     access, standing,
@@ -40,7 +41,7 @@ struct ChangeRequest {
 
 /// What a change asks for; each part may be absent.
 struct Requested {
-    role: Option<Role>,
+    role: Option<RoleName>,
     status: Option<Status>,
     metadata: Option<Metadata>,
 }
@@ -53,7 +54,8 @@ pub(crate) fn authorize_change(actor: &Member, target: &Member, after: &Member) 
     let (role, status) = (after.role, after.status);
     if actor.user_id == target.user_id {
         let stepping_down = actor.role == Role::Owner && status == target.status && role <= Role::Owner;
-        if !stepping_down && (role != target.role || status != target.status) {
+        let same_role = role == target.role && after.custom_role == target.custom_role;
+        if !stepping_down && (!same_role || status != target.status) {
             return Err(Error::forbidden(
                 "you cannot change your own role or status, except an owner stepping down",
             ));
@@ -72,7 +74,7 @@ pub(crate) fn authorize_change(actor: &Member, target: &Member, after: &Member) 
 
 fn requested(req: &Request) -> Result<Requested, Error> {
     let body: ChangeRequest = json_body(req)?;
-    let role = body.role.as_deref().map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole)).transpose()?;
+    let role = body.role.as_deref().map(RoleName::parse).transpose()?;
     let status = body
         .status
         .as_deref()
@@ -87,11 +89,17 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let wanted = authorized_input(app, caller, &org, requested(req), access::require_member).await?;
     let target_id = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
-        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
+        let (pair, roles) = tokio::join!(
+            app.store.membership_pair(&org, &caller.user_id, &target_id),
+            Roles::read(app, &org, wanted.role.as_ref())
+        );
+        let (me, them) = pair?;
         let actor = access::active(me)?;
         let before = them.ok_or(Error::NotFound)?;
+        let assigned = wanted.role.as_ref().map(|name| roles?.resolve(name)).transpose()?;
         let after = Member {
-            role: wanted.role.unwrap_or(before.role),
+            role: assigned.as_ref().map_or(before.role, |a| a.base),
+            custom_role: assigned.map_or_else(|| before.custom_role.clone(), |a| a.custom),
             status: wanted.status.unwrap_or(before.status),
             metadata: wanted.metadata.clone().unwrap_or_else(|| before.metadata.clone()),
             ..before.clone()
@@ -115,14 +123,13 @@ async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
 fn change_events(now: Timestamp, actor: &UserId, before: &Member, after: &Member) -> Vec<AuditEvent> {
     let target = Some(after.user_id.to_string());
     let mut events = Vec::new();
-    if before.role != after.role {
-        events.push(AuditEvent::new(
-            now,
-            actor,
-            AuditAction::MemberRoleChanged,
-            target.clone(),
-            json!({ "from": before.role, "to": after.role }),
-        ));
+    if before.role != after.role || before.custom_role != after.custom_role {
+        let mut details = json!({ "from": before.role, "to": after.role });
+        if before.custom_role.is_some() || after.custom_role.is_some() {
+            details["fromCustomRole"] = json!(before.custom_role);
+            details["toCustomRole"] = json!(after.custom_role);
+        }
+        events.push(AuditEvent::new(now, actor, AuditAction::MemberRoleChanged, target.clone(), details));
     }
     if before.status != after.status {
         let action = match after.status {
@@ -250,8 +257,10 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         // what enforces it).
         let ended = app.store.vouched_for(&org, &from, now).await?;
         let from_after =
-            standing::after_change(&from, Member { role: Role::Admin, ..from.clone() }).next_version(now);
-        let to_after = Member { role: Role::Owner, ..to.clone() }.next_version(now);
+            standing::after_change(&from, Member { role: Role::Admin, custom_role: None, ..from.clone() })
+                .next_version(now);
+        // Ownership is a built-in role: a custom role the new owner held ends with it.
+        let to_after = Member { role: Role::Owner, custom_role: None, ..to.clone() }.next_version(now);
         let event = AuditEvent::new(
             now,
             &from.user_id,

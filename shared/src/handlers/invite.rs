@@ -5,8 +5,9 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{authorized_input, org_id, serve};
+use super::{Roles, authorized_input, org_id, serve};
 use crate::App;
+use crate::domain::custom_role::{Assigned, RoleName};
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
 use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
@@ -87,7 +88,7 @@ struct Batch {
 struct Entry {
     key: String,
     email: Result<Email, Error>,
-    role: Role,
+    role: RoleName,
     metadata: Metadata,
     assignments: Assignments,
 }
@@ -101,8 +102,7 @@ fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
     let mut seen = std::collections::HashSet::new();
     let mut entries = Vec::with_capacity(body.invitations.len());
     for entry in &body.invitations {
-        let role =
-            entry.role.as_deref().map_or(Ok(Role::Member), |r| r.parse().map_err(|_| Error::InvalidRole))?;
+        let role = entry.role.as_deref().map_or(Ok(RoleName::Builtin(Role::Member)), RoleName::parse)?;
         let trimmed = entry.email.trim();
         let email = Email::parse(trimmed).map_err(|_| Error::InvalidEmail);
         // Repeats collapse into the first, compared as the address they parse to (never by
@@ -133,9 +133,10 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let batch = authorized_input(app, caller, &org_id, batch(app, req), access::require_admin).await?;
     let emails: Vec<Email> = batch.entries.iter().filter_map(|e| e.email.as_ref().ok().cloned()).collect();
     let assigned: Vec<&Assignments> = batch.entries.iter().map(|e| &e.assignments).collect();
-    let (context, unknown) = tokio::join!(
+    let (context, unknown, roles) = tokio::join!(
         app.store.invite_context(&org_id, &caller.user_id, &emails, now),
-        app.store.unknown_assignment(&org_id, &assigned)
+        app.store.unknown_assignment(&org_id, &assigned),
+        Roles::read(app, &org_id, batch.entries.iter().map(|e| &e.role))
     );
     let (org, membership, slots) = context?;
     let actor = access::active(membership)?;
@@ -146,6 +147,7 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             "{unknown} is no workspace or group of this organization"
         )));
     }
+    let roles = roles?;
 
     // Decide each address on its slot; draft an invitation for those free to invite.
     let mut results = Vec::with_capacity(batch.entries.len());
@@ -158,7 +160,8 @@ async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             continue;
         };
         let slot = slots.next().unwrap_or(Slot::Free);
-        let status = if !actor.role.can_grant(role) {
+        let role = roles.resolve(&role)?;
+        let status = if !actor.role.can_grant(role.base) {
             "forbidden_role"
         } else {
             match slot {
@@ -302,13 +305,14 @@ fn draft(
     org: &Org,
     actor: &Member,
     index: usize,
-    (email, role, metadata, assignments): (Email, Role, Metadata, Assignments),
+    (email, role, metadata, assignments): (Email, Assigned, Metadata, Assignments),
     (now, expires_at): (Timestamp, Timestamp),
 ) -> Result<Drafted, Error> {
     let invitation = Invitation {
         id: InvitationId::new(),
         email,
-        role,
+        role: role.base,
+        custom_role: role.custom,
         invited_by: actor.user_id.clone(),
         created_at: now,
         expires_at,
@@ -329,7 +333,10 @@ fn draft(
         &actor.user_id,
         AuditAction::InvitationCreated,
         Some(invitation.id.to_string()),
-        json!({ "email": invitation.email, "role": invitation.role, "expiresAt": invitation.expires_at }),
+        json!({
+            "email": invitation.email, "role": invitation.role, "customRole": invitation.custom_role,
+            "expiresAt": invitation.expires_at,
+        }),
     );
     Ok(Drafted { index, hash: token.hash(), invitation, token, record, event })
 }
@@ -346,6 +353,7 @@ fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> Tok
         kind: TokenKind::Email,
         org_id: org.id.clone(),
         role: invitation.role,
+        custom_role: invitation.custom_role.clone(),
         invited_by: actor.user_id.clone(),
         inviter_name: actor.name.clone(),
         expires_at: invitation.expires_at,
@@ -468,7 +476,7 @@ struct LinkRequest {
 /// A link request as asked.
 struct LinkAsked {
     label: Option<Label>,
-    role: Role,
+    role: RoleName,
     hours: u32,
     max_uses: Option<u32>,
     assignments: Assignments,
@@ -485,8 +493,7 @@ fn link_request(app: &App, req: &Request) -> Result<LinkAsked, Error> {
             })
         })
         .transpose()?;
-    let role =
-        body.role.as_deref().map_or(Ok(Role::Viewer), |r| r.parse().map_err(|_| Error::InvalidRole))?;
+    let role = body.role.as_deref().map_or(Ok(RoleName::Builtin(Role::Viewer)), RoleName::parse)?;
     let hours = lifetime_hours(body.expires_in_hours, app.config.invite_ttl_hours)?;
     let max_uses = body
         .max_uses
@@ -507,13 +514,16 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     let LinkAsked { label, role, hours, max_uses, assignments } =
         authorized_input(app, caller, &org_id, link_request(app, req), access::require_admin).await?;
     let asked = [&assignments];
-    let (read, unknown) = tokio::join!(
+    let (read, unknown, roles) = tokio::join!(
         app.store.org_and_membership(&org_id, &caller.user_id),
-        app.store.unknown_assignment(&org_id, &asked)
+        app.store.unknown_assignment(&org_id, &asked),
+        Roles::read(app, &org_id, [&role])
     );
     let (org, membership) = read?;
     let actor = access::active(membership)?;
-    access::require_grant(&actor, role)?;
+    access::require_admin(&actor)?;
+    let role = roles?.resolve(&role)?;
+    access::require_grant(&actor, role.base)?;
     let org = org.ok_or(Error::NotFound)?;
     if let Some(unknown) = unknown? {
         return Err(Error::invalid_request(format!(
@@ -524,7 +534,8 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     let link = InviteLink {
         id: LinkId::new(),
         label,
-        role,
+        role: role.base,
+        custom_role: role.custom.clone(),
         created_by: actor.user_id.clone(),
         created_at: now,
         expires_at: now.plus_hours(hours),
@@ -538,7 +549,8 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
     let record = TokenRecord {
         kind: TokenKind::Link,
         org_id: org.id.clone(),
-        role,
+        role: role.base,
+        custom_role: role.custom.clone(),
         invited_by: actor.user_id.clone(),
         inviter_name: actor.name.clone(),
         expires_at: link.expires_at,
@@ -559,7 +571,10 @@ async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Respon
         &actor.user_id,
         AuditAction::LinkCreated,
         Some(link.id.to_string()),
-        json!({ "role": role, "expiresAt": link.expires_at, "maxUses": max_uses, "label": link.label }),
+        json!({
+            "role": link.role, "customRole": link.custom_role, "expiresAt": link.expires_at,
+            "maxUses": max_uses, "label": link.label,
+        }),
     );
     app.store.create_link(&org.id, &actor, &link, &token.hash(), &record, &event).await?;
     let mut shown = link.view(now, None);

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{active_member, after, current, next_cursor, org_id, serve_any};
 use crate::App;
+use crate::domain::custom_role;
 use crate::domain::invitation::Vouched;
 use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, standing};
 use crate::error::Error;
@@ -64,7 +65,20 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
     let membership = current(app, caller, &id, access::active(membership)?).await;
     let org = org.ok_or(Error::NotFound)?;
     // What the caller may do here, for an app to offer it (the API still judges each call).
-    let you = json!({ "role": membership.role, "permissions": app.catalog.org_permissions(membership.role) });
+    // A custom role's host permissions are its own: one more read, for its holders only.
+    let custom = match &membership.custom_role {
+        Some(key) => app.store.custom_role(&id, key).await?,
+        None => None,
+    };
+    let mut permissions = custom_role::org_permissions(&app.catalog, membership.role, custom.as_ref());
+    if membership.custom_role.is_some() && custom.is_none() {
+        // Held but gone (a deletion cannot finish while held: a defect): only the base's own.
+        permissions.retain(|p| app.catalog.get(p.as_str()).is_some_and(|e| e.builtin));
+    }
+    let mut you = json!({ "role": membership.role, "permissions": permissions });
+    if let Some(key) = &membership.custom_role {
+        you["customRole"] = json!(key);
+    }
     let mut body = json!({ "org": org, "membership": membership, "you": you });
     if let Some((limit, seats)) = seats {
         body["seats"] = json!({ "limit": limit, "used": seats?.used() });

@@ -12,6 +12,7 @@ pub mod list;
 pub mod pre_sign_up;
 pub mod purge;
 pub mod remove;
+pub mod roles;
 pub mod token_claims;
 pub mod workspaces;
 
@@ -19,6 +20,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::App;
 use crate::domain::cursor;
+use crate::domain::custom_role::{Assigned, CustomRole, RoleKey, RoleName};
 use crate::domain::{Caller, Member, OrgId, Principal, access};
 use crate::error::Error;
 use crate::http::request::{path_param, query_param, route_key};
@@ -56,6 +58,28 @@ where
 /// The `{orgId}` of the path. An id Roster could not have minted names nothing: 404.
 pub(crate) fn org_id(req: &Request) -> Result<OrgId, Error> {
     OrgId::parse(&path_param(req, "orgId")?).ok_or(Error::NotFound)
+}
+
+/// The custom roles a request names, read in one pass: [`Roles::resolve`] then answers
+/// each role name as held (`400 invalid_role` for a custom role the organization lacks).
+pub(crate) struct Roles(Vec<CustomRole>);
+
+impl Roles {
+    pub(crate) async fn read<'a>(
+        app: &App,
+        org: &OrgId,
+        names: impl IntoIterator<Item = &'a RoleName>,
+    ) -> Result<Self, Error> {
+        let mut keys: Vec<&RoleKey> = names.into_iter().filter_map(RoleName::custom).collect();
+        keys.sort();
+        keys.dedup();
+        Ok(Self(app.store.custom_roles_named(org, &keys).await?))
+    }
+
+    pub(crate) fn resolve(&self, name: &RoleName) -> Result<Assigned, Error> {
+        let found = name.custom().and_then(|key| self.0.iter().find(|r| r.key == *key));
+        Assigned::resolve(name, found)
+    }
 }
 
 /// The caller's active membership of the organization in the path (404 / 403 otherwise).

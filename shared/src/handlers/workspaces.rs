@@ -9,8 +9,9 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{after, authorized_input, next_cursor, org_id, serve};
+use super::{Roles, after, authorized_input, next_cursor, org_id, serve};
 use crate::App;
+use crate::domain::custom_role::{Assigned, RoleName};
 use crate::domain::invitation::Vouched;
 use crate::domain::standing;
 use crate::domain::text::Description;
@@ -18,7 +19,7 @@ use crate::domain::workspace::{
     self, Access, GroupGrant, Workspace, WorkspaceMember, WorkspaceRole, same_joining,
 };
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, GroupId, Member, Metadata, OrgId, UserId, WorkspaceId, access,
+    AuditAction, AuditEvent, Caller, GroupId, Member, Metadata, OrgId, Role, UserId, WorkspaceId, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, page_limit, path_param};
@@ -318,6 +319,9 @@ struct Row<'a> {
     status: &'static str,
     /// The direct membership's own role (`null`: the organization role's).
     role: Option<WorkspaceRole>,
+    /// The direct membership's custom role, when it has one (`role` is then its base).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_role: Option<&'a crate::domain::custom_role::RoleKey>,
     effective_role: Option<WorkspaceRole>,
     via: Vec<workspace::Via>,
     added_at: crate::domain::Timestamp,
@@ -330,6 +334,7 @@ fn row<'a>(member: &'a Member, direct: &'a WorkspaceMember, access: Option<Acces
         email: member.email.as_ref().map(|e| e.as_str()),
         status: if member.is_active() { "active" } else { "suspended" },
         role: direct.role,
+        custom_role: direct.custom_role.as_ref(),
         effective_role: access.as_ref().map(|a| a.role),
         via: access.map(|a| a.via).unwrap_or_default(),
         added_at: direct.added_at,
@@ -406,6 +411,17 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     list("members", &rows, next_cursor(app, &scope, page.last_key)?)
 }
 
+/// A workspace role as a request names it: `admin`, `member`, `viewer`, or a custom role
+/// (whose base is its workspace rank).
+fn workspace_role_name(text: &str) -> Result<RoleName, Error> {
+    match RoleName::parse(text) {
+        Ok(RoleName::Builtin(Role::Owner)) | Err(_) => Err(Error::invalid_request(
+            "a workspace role is one of admin, member, viewer, or one of the organization's custom roles",
+        )),
+        Ok(name) => Ok(name),
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct PutMember {
@@ -416,8 +432,8 @@ struct PutMember {
 async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, target_id) = (org_id(req)?, workspace_id(req)?, user_id(req)?);
     let input = optional_json_body::<PutMember>(req)
-        .and_then(|body| body.role.map(|r| r.parse::<WorkspaceRole>()).transpose());
-    let role = match input {
+        .and_then(|body| body.role.as_deref().map(workspace_role_name).transpose());
+    let name = match input {
         Ok(role) => role,
         Err(e) => {
             // Rights before input: only the workspace's admins manage its members.
@@ -427,7 +443,13 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
         }
     };
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, &org, &ws_id, &[&target_id]).await?;
+        let target_ids = [&target_id];
+        let (seen, roles) =
+            tokio::join!(see(app, caller, &org, &ws_id, &target_ids), Roles::read(app, &org, name.as_ref()));
+        let seen = seen?;
+        let assigned = name.as_ref().map(|n| roles?.resolve(n)).transpose()?;
+        let role = assigned.as_ref().map(Assigned::workspace);
+        let custom_role = assigned.and_then(|a| a.custom);
         let target = seen.read.members.get(&target_id).ok_or(Error::NotFound)?;
         workspace::require_manage_member(&seen.me, seen.you.as_ref(), target)?;
         if target.user_id == seen.me.user_id && !seen.me.role.can_administer() {
@@ -438,6 +460,7 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
         let current = before.filter(|b| same_joining(target, b.generation.as_ref()));
         if let Some(current) = current
             && current.role == role
+            && current.custom_role == custom_role
         {
             let access = seen.read.access(&target_id);
             return ok(&json!({ "member": row(target, current, access) }));
@@ -447,16 +470,23 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
             workspace_id: ws_id.clone(),
             user_id: target_id.clone(),
             role,
+            custom_role: custom_role.clone(),
             generation: target.generation.clone(),
             added_at: current.map_or(now, |c| c.added_at),
             added_by: current.map_or_else(|| seen.me.user_id.clone(), |c| c.added_by.clone()),
             version: before.map_or(0, |b| b.version + 1),
         };
         let (action, details) = match current {
-            None => (AuditAction::WorkspaceMemberAdded, json!({ "workspaceId": ws_id, "role": role })),
+            None => (
+                AuditAction::WorkspaceMemberAdded,
+                json!({ "workspaceId": ws_id, "role": role, "customRole": custom_role }),
+            ),
             Some(c) => (
                 AuditAction::WorkspaceMemberUpdated,
-                json!({ "workspaceId": ws_id, "from": c.role, "to": role }),
+                json!({
+                    "workspaceId": ws_id, "from": c.role, "to": role,
+                    "fromCustomRole": c.custom_role, "toCustomRole": custom_role,
+                }),
             ),
         };
         let event = event(app, caller, action, target_id.to_string(), details);
@@ -523,9 +553,9 @@ struct PutGrant {
 
 async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, group) = (org_id(req)?, workspace_id(req)?, group_id(req)?);
-    let input = json_body::<PutGrant>(req).and_then(|b| b.role.parse::<WorkspaceRole>());
-    let role = match input {
-        Ok(role) => role,
+    let input = json_body::<PutGrant>(req).and_then(|b| workspace_role_name(&b.role));
+    let name = match input {
+        Ok(name) => name,
         Err(e) => {
             let seen = see(app, caller, &org, &ws_id, &[]).await?;
             workspace::require_org_admin(&seen.me)?;
@@ -534,22 +564,26 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     };
     let wanted = [&group];
     for _ in 0..ATTEMPTS {
-        let (seen, before, groups) = tokio::join!(
+        let (seen, before, groups, roles) = tokio::join!(
             see(app, caller, &org, &ws_id, &[]),
             app.store.grant(&org, &ws_id, &group),
-            app.store.groups_by_id(&org, &wanted)
+            app.store.groups_by_id(&org, &wanted),
+            Roles::read(app, &org, [&name])
         );
         let seen = seen?;
         workspace::require_org_admin(&seen.me)?;
         let (before, groups) = (before?, groups?);
         let group_item = groups.into_iter().next().ok_or(Error::NotFound)?;
-        if before.as_ref().is_some_and(|b| b.role == role) {
+        let assigned = roles?.resolve(&name)?;
+        let (role, custom_role) = (assigned.workspace(), assigned.custom);
+        if before.as_ref().is_some_and(|b| b.role == role && b.custom_role == custom_role) {
             return ok(&json!({ "grant": before }));
         }
         let after = GroupGrant {
             workspace_id: ws_id.clone(),
             group_id: group.clone(),
             role,
+            custom_role: custom_role.clone(),
             granted_at: before.as_ref().map_or(app.now(), |b| b.granted_at),
             granted_by: seen.me.user_id.clone(),
         };
@@ -558,7 +592,10 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
             caller,
             AuditAction::WorkspaceGroupGranted,
             ws_id.to_string(),
-            json!({ "groupId": group, "groupName": group_item.name, "role": role, "from": before.as_ref().map(|b| b.role) }),
+            json!({
+                "groupId": group, "groupName": group_item.name, "role": role, "customRole": custom_role,
+                "from": before.as_ref().map(|b| b.role),
+            }),
         );
         match app.store.put_grant(&org, Authority::Org(&seen.me), before.as_ref(), &after, &event).await {
             Ok(()) if before.is_none() => return created(&json!({ "grant": after })),

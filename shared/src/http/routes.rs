@@ -14,6 +14,8 @@ pub enum Function {
     Workspaces,
     /// Groups of an organization's members.
     Groups,
+    /// An organization's roles, built-in and custom.
+    Roles,
     /// Scheduled, no routes: removes deleted organizations' items.
     Purge,
     /// Fed by the table's stream, no routes: publishes audit events to EventBridge.
@@ -29,7 +31,7 @@ pub enum Function {
 }
 
 impl Function {
-    pub const ALL: [Function; 13] = [
+    pub const ALL: [Function; 14] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -38,6 +40,7 @@ impl Function {
         Function::List,
         Function::Workspaces,
         Function::Groups,
+        Function::Roles,
         Function::Purge,
         Function::Events,
         Function::PreSignUp,
@@ -56,6 +59,7 @@ impl Function {
             Function::List => "list",
             Function::Workspaces => "workspaces",
             Function::Groups => "groups",
+            Function::Roles => "roles",
             Function::Purge => "purge",
             Function::Events => "events",
             Function::PreSignUp => "pre-sign-up",
@@ -173,6 +177,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/orgs/{orgId}/groups/{groupId}/members", Groups),
     route("PUT", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
     route("DELETE", "/orgs/{orgId}/groups/{groupId}/members/{userId}", Groups),
+    route("GET", "/orgs/{orgId}/roles", Roles),
+    route("POST", "/orgs/{orgId}/roles", Roles),
+    route("PATCH", "/orgs/{orgId}/roles/{roleKey}", Roles),
+    route("DELETE", "/orgs/{orgId}/roles/{roleKey}", Roles),
     // People and services alike: the catalog is no secret of any organization.
     route("GET", "/permissions", List),
     service("POST", "/authorize", Authorize, scopes::AUTHORIZE),

@@ -5,15 +5,21 @@
 //! check the workspace and the direct workspace membership. Wave 2, only for workspace checks
 //! whose member belongs to groups: the workspace's grant to each of those groups and the
 //! group itself (a deleted group's grants last until the purge, and grant nothing), and the
-//! membership again, which must be as wave 1 read it (see [`Store::check_reads`]).
+//! membership again, which must be as wave 1 read it (see [`Store::check_reads`]). Also in
+//! wave 2, for a check that may meet a custom role (held by the member, their direct
+//! workspace membership or a grant) in an organization that has any: the organization's
+//! custom roles, one Query beside the BatchGetItems (a grant's role is known only once the
+//! grant is read, so the roles are read whole rather than by key).
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::roles::ROLE_COUNT_ON_ORG;
 use super::{Item, Store, decode, keys, orgs};
-use crate::domain::Member;
 use crate::domain::authorization::{Check, Facts};
+use crate::domain::custom_role::CustomRole;
 use crate::domain::permission::{Catalog, PermissionScope};
 use crate::domain::workspace::{GroupGrant, WorkspaceMember};
+use crate::domain::{Member, OrgId};
 use crate::error::Error;
 
 type Key = (String, String);
@@ -22,6 +28,8 @@ type Key = (String, String);
 #[derive(Debug, Default)]
 pub struct CheckReads {
     items: HashMap<Key, Item>,
+    /// The custom roles of the organizations whose checks name one (read in wave 2).
+    roles: HashMap<OrgId, Vec<CustomRole>>,
 }
 
 impl CheckReads {
@@ -40,7 +48,8 @@ impl CheckReads {
         let pk = keys::org(org);
         let org_live = self.item(&pk, keys::ORG_SK).is_some_and(|i| !orgs::is_deleted(i));
         let member = self.member(check)?;
-        let mut facts = Facts { org_live, member: member.as_ref(), ..Facts::default() };
+        let roles = self.roles.get(org).map_or(&[][..], Vec::as_slice);
+        let mut facts = Facts { org_live, member: member.as_ref(), roles, ..Facts::default() };
         let (grants, live_groups, direct);
         if let (Some(Some(ws)), Some(member)) = (&check.workspace, &member) {
             facts.workspace_live = self.item(&pk, &keys::workspace(ws)).is_some();
@@ -116,41 +125,62 @@ impl Store {
         reads.absorb(self.get_many("authorize", first).await?);
         let mut second: Vec<Key> = Vec::new();
         let mut again: Vec<Key> = Vec::new();
+        let mut role_orgs: BTreeSet<OrgId> = BTreeSet::new();
         for check in checks {
-            let (Some(PermissionScope::Workspace), Some(org), Some(Some(ws))) =
-                (needs_reads(catalog, check), &check.org, &check.workspace)
-            else {
-                continue;
-            };
+            let (Some(scope), Some(org)) = (needs_reads(catalog, check), &check.org) else { continue };
             let pk = keys::org(org);
-            if reads.item(&pk, &keys::workspace(ws)).is_none() {
-                continue;
-            }
             let Some(member) = reads.member(check)? else { continue };
             if !member.is_active() {
                 continue;
             }
-            if member.groups.is_empty() {
-                continue;
+            let mut wave_two = false;
+            // Custom roles are read only where the organization has any (its item counts
+            // them), and only for a check that may meet one.
+            let has_roles = reads
+                .item(&pk, keys::ORG_SK)
+                .and_then(|i| super::number_attr(i, ROLE_COUNT_ON_ORG))
+                .is_some_and(|n| n > 0);
+            let mut meets_role = member.custom_role.is_some();
+            if let (PermissionScope::Workspace, Some(Some(ws))) = (scope, &check.workspace)
+                && reads.item(&pk, &keys::workspace(ws)).is_some()
+            {
+                let direct = reads.item(&pk, &keys::workspace_member(ws, &member.user_id));
+                meets_role |= direct.is_some_and(|d| d.contains_key("customRole"));
+                meets_role |= !member.groups.is_empty();
+                for group in &member.groups {
+                    second.push((pk.clone(), keys::workspace_grant(ws, group)));
+                    second.push((pk.clone(), keys::group(group)));
+                    wave_two = true;
+                }
             }
-            for group in &member.groups {
-                second.push((pk.clone(), keys::workspace_grant(ws, group)));
-                second.push((pk.clone(), keys::group(group)));
+            if has_roles && meets_role {
+                role_orgs.insert(org.clone());
+                wave_two = true;
             }
-            let membership = (pk, keys::member(&member.user_id));
-            second.push(membership.clone());
-            again.push(membership);
+            if wave_two {
+                let membership = (pk, keys::member(&member.user_id));
+                second.push(membership.clone());
+                again.push(membership);
+            }
         }
         if second.is_empty() {
             return Ok(Some(reads));
         }
+        let role_reads =
+            role_orgs.iter().map(|org| async move { Ok((org.clone(), self.custom_roles(org).await?)) });
+        let (found, roles) = futures::future::try_join(
+            self.get_many("authorize_groups", second),
+            futures::future::try_join_all(role_reads),
+        )
+        .await?;
         let mut later = CheckReads::default();
-        later.absorb(self.get_many("authorize_groups", second).await?);
+        later.absorb(found);
         if again.iter().any(|key| reads.items.get(key) != later.items.get(key)) {
             tracing::info!("a membership changed between the waves of a check; reading again");
             return Ok(None);
         }
         reads.items.extend(later.items);
+        reads.roles = roles.into_iter().collect();
         Ok(Some(reads))
     }
 }

@@ -10,6 +10,7 @@ use super::ops::{EXISTS, NEW, delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, Seats, actor_check};
 use super::slots::{self, Slot, TOKEN_HASH};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
+use crate::domain::custom_role::RoleKey;
 use crate::domain::invitation::Invitation;
 use crate::domain::standing::Voucher;
 use crate::domain::token::TokenHash;
@@ -18,6 +19,7 @@ use crate::domain::{
     UserId,
 };
 use crate::error::Error;
+use crate::store::roles::{role_check, role_gone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,6 +35,9 @@ pub struct TokenRecord {
     pub kind: TokenKind,
     pub org_id: OrgId,
     pub role: Role,
+    /// The custom role the joiner gets (`role` is its base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role: Option<RoleKey>,
     pub invited_by: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inviter_name: Option<DisplayName>,
@@ -315,6 +320,14 @@ impl Store {
     ) -> Vec<InviteOutcome> {
         let table = self.table();
         let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; planned.len()];
+        // The custom roles the batch grants: each chunk checks them all (one item each; a
+        // transaction may name an item only once).
+        let mut roles: Vec<&RoleKey> =
+            planned.iter().filter_map(|p| p.issued.invitation.custom_role.as_ref()).collect();
+        roles.sort();
+        roles.dedup();
+        let roles: Vec<RoleKey> = roles.into_iter().cloned().collect();
+        let max_items = MAX_ITEMS - roles.len();
         let mut next = 0;
         while next < planned.len() {
             // A chunk: as many invitations as fit (an invitation replacing another takes six
@@ -323,7 +336,7 @@ impl Store {
             let mut size = 0;
             while next < planned.len() {
                 let items = if matches!(planned[next].slot, Slot::Expired(_)) { 6 } else { 4 };
-                if size + items > MAX_ITEMS {
+                if size + items > max_items {
                     break;
                 }
                 size += items;
@@ -343,6 +356,8 @@ impl Store {
                 }
                 let actor_index = items.len();
                 items.push(actor_check(table, org, actor));
+                let roles_from = items.len();
+                items.extend(roles.iter().map(|key| role_check(table, org, key)));
                 let invited = u32::try_from(live.len()).unwrap_or(u32::MAX);
                 let claim = seats.map(|(counted, max)| SeatClaim::invitations(counted, max, invited));
                 let delta = OrgDelta::default().with_seats(claim);
@@ -368,6 +383,14 @@ impl Store {
                 };
                 if cancelled.failed(actor_index) {
                     let refusal = Error::forbidden("your membership changed while the request ran");
+                    return finish(
+                        outcomes,
+                        &chunk_and_rest(&chunk, planned.len()),
+                        InviteOutcome::Failed(refusal),
+                    );
+                }
+                if let Some(key) = roles.iter().enumerate().find(|(k, _)| cancelled.failed(roles_from + k)) {
+                    let refusal = role_gone(key.1);
                     return finish(
                         outcomes,
                         &chunk_and_rest(&chunk, planned.len()),
@@ -827,6 +850,7 @@ mod tests {
             id: InvitationId::new(),
             email: Email::parse("Ann@Example.com").unwrap(),
             role: Role::Member,
+            custom_role: None,
             invited_by: UserId::parse("owner").unwrap(),
             created_at: now,
             expires_at: now.plus_hours(72),

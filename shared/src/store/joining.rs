@@ -41,6 +41,7 @@ struct Joining {
     slot_indices: Vec<usize>,
     org_index: Option<usize>,
     lock_index: Option<usize>,
+    role_index: Option<usize>,
 }
 
 fn add_use(table: &str, pk: String, sk: String, condition: &str) -> TransactWriteItem {
@@ -220,6 +221,12 @@ impl Store {
             };
             let voucher_index = items.len();
             items.push(voucher_check(table, record));
+            // The token holds its custom role, so the role exists; it may be being deleted,
+            // and then no holder may move (see `store::roles`).
+            let role_index = member.custom_role.as_ref().map(|key| {
+                items.push(super::roles::role_check(table, org, key));
+                items.len() - 1
+            });
             let first_slot = items.len();
             items.extend(slot_items(table, org, &member, slot, accepted.as_ref()));
             let slot_indices = (first_slot..items.len()).collect();
@@ -230,7 +237,8 @@ impl Store {
                 items.len() - 1
             });
             let access_items = access.push_to(&mut items, table, org, &member);
-            let places = Joining { token_index, voucher_index, slot_indices, org_index, lock_index };
+            let places =
+                Joining { token_index, voucher_index, slot_indices, org_index, lock_index, role_index };
             match self.transact("join", items).await {
                 Ok(()) => return Ok(AcceptOutcome::Joined),
                 Err(TransactError::Failed(e)) => return Err(e),
@@ -323,6 +331,7 @@ impl JoinAccess {
                 workspace_id: assignment.id.clone(),
                 user_id: member.user_id.clone(),
                 role: assignment.role,
+                custom_role: None,
                 generation: member.generation.clone(),
                 added_at: member.joined_at,
                 added_by: by.clone(),
@@ -426,6 +435,9 @@ fn refusal(
     if failed(places.voucher_index) {
         // Its creator left, was suspended or demoted: it admits nobody (API.md).
         return Err(Error::InvitationNotFound);
+    }
+    if places.role_index.is_some_and(failed) {
+        return Err(Error::Conflict("the invitation's role is being changed; retry".into()));
     }
     if places.lock_index.is_some_and(failed) {
         return Err(Error::AlreadyInOrg);

@@ -21,6 +21,7 @@
 //! | purge: workspace    | `PURGE`          | `WS#<orgId>#<wsId>`  |                   |                               |
 //! | purge: group        | `PURGE`          | `GRP#<orgId>#<groupId>` |                |                               |
 //! | purge: removed member's access | `PURGE` | `MEMBER#<orgId>#<generation>#<userId>` |  |                               |
+//! | custom role         | `ORG#<orgId>`    | `ROLE#<key>`       |                     |                               |
 //!
 //! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
@@ -170,4 +171,11 @@ pub fn purge_group(org: &OrgId, group: &GroupId) -> String {
 /// Purge list entry of a removed member's workspace and group memberships.
 pub fn purge_member(org: &OrgId, user: &UserId, generation: &str) -> String {
     format!("{MEMBER_PREFIX}{org}#{generation}#{user}")
+}
+
+pub const ROLE_PREFIX: &str = "ROLE#";
+
+/// An organization's custom role.
+pub fn role(key: &crate::domain::custom_role::RoleKey) -> String {
+    format!("{ROLE_PREFIX}{key}")
 }

@@ -25,12 +25,20 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), Error> {
         let table = self.table();
-        let items = vec![
+        let mut items = vec![
             put_if(table, link_item(org, link, hash), NEW, &[]),
             put_if(table, token_item(hash, record), NEW, &[]),
         ];
-        // The link and token keys are fresh: only the actor check can fail.
-        self.admin_transact("create_link", (org, actor, event), items, Error::Internal).await
+        // The link and token keys are fresh: only the actor check, or the custom role's,
+        // can fail.
+        let otherwise = match &link.custom_role {
+            Some(key) => {
+                items.push(super::roles::role_check(table, org, key));
+                super::roles::role_gone(key)
+            }
+            None => Error::Internal,
+        };
+        self.admin_transact("create_link", (org, actor, event), items, otherwise).await
     }
 
     /// The caller's membership and one link with its token hash, in one round trip.

@@ -157,11 +157,22 @@ impl Store {
         if actor.user_id != before.user_id {
             items.push(actor_check(self.table(), org, actor));
         }
+        // A newly held custom role must not be being deleted (see `store::roles`).
+        let granted = after.custom_role.as_ref().filter(|key| before.custom_role.as_ref() != Some(*key));
+        let role_index = granted.map(|key| {
+            items.push(super::roles::role_check(self.table(), org, key));
+            items.len() - 1
+        });
         items.extend(events.iter().map(|event| self.audit_put(org, event)));
         match self.transact("change_member", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) => Err(membership_refusal(&c, &[0], org_index, &delta)),
+            Err(TransactError::Cancelled(c)) => match (role_index, granted) {
+                (Some(i), Some(key)) if c.failed(i) && !c.failed(0) => {
+                    Err(ChangeError::Refused(super::roles::role_gone(key)))
+                }
+                _ => Err(membership_refusal(&c, &[0], org_index, &delta)),
+            },
         }
     }
 

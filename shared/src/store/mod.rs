@@ -17,6 +17,7 @@ mod ops;
 mod org_update;
 mod orgs;
 pub mod purge;
+pub mod roles;
 pub mod slots;
 mod tx;
 mod vouchers;

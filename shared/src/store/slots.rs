@@ -219,6 +219,7 @@ mod tests {
             id: InvitationId::new(),
             email: Email::parse("a@b.co").unwrap(),
             role: Role::Member,
+            custom_role: None,
             invited_by: UserId::parse("u").unwrap(),
             created_at: expires_at,
             expires_at,

@@ -462,6 +462,11 @@ impl Store {
         }
         let limit_index = items.len() - 1;
         items.extend(authority_checks(table, org, ws, authority, is_actor));
+        // A custom role granted must not be being deleted (see `store::roles`); a failure
+        // reads as stale, and the retry finds the role gone.
+        if let Some(key) = &after.custom_role {
+            items.push(super::roles::role_check(table, org, key));
+        }
         items.push(self.audit_put(org, event));
         match self.transact("put_workspace_member", items).await {
             Ok(()) => Ok(()),
@@ -531,14 +536,21 @@ impl Store {
         let main = match before {
             None => put_if(table, main, NEW, &[]),
             Some(b) => {
-                let put = Put::builder()
+                // The grant as read, custom role and all: a change made meanwhile is not lost.
+                let custom = match b.custom_role {
+                    Some(_) => "customRole = :custom",
+                    None => "attribute_not_exists(customRole)",
+                };
+                let mut put = Put::builder()
                     .table_name(table)
                     .set_item(Some(main))
-                    .condition_expression("attribute_exists(PK) AND #role = :before")
+                    .condition_expression(format!("attribute_exists(PK) AND #role = :before AND {custom}"))
                     .expression_attribute_names("#role", "role")
-                    .expression_attribute_values(":before", s(b.role.as_str()))
-                    .build()
-                    .expect("table and item are set");
+                    .expression_attribute_values(":before", s(b.role.as_str()));
+                if let Some(key) = &b.custom_role {
+                    put = put.expression_attribute_values(":custom", s(key.as_str()));
+                }
+                let put = put.build().expect("table and item are set");
                 TransactWriteItem::builder().put(put).build()
             }
         };
@@ -554,6 +566,9 @@ impl Store {
             check(table, keys::org(org), keys::group(&after.group_id), Expr::new("attribute_exists(PK)")),
         ];
         items.extend(authority_checks(table, org, &after.workspace_id, authority, false));
+        if let Some(key) = &after.custom_role {
+            items.push(super::roles::role_check(table, org, key));
+        }
         items.push(self.audit_put(org, event));
         self.workspace_transact("put_grant", items).await
     }
