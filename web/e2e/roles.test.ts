@@ -208,6 +208,32 @@ test("an invitation with a custom role holds it; an admin is offered only those 
   await checkA11y(admin, "invite link form with custom roles");
 });
 
+test("a workspace member is given a custom role from the workspace's page", async () => {
+  const [wendy, walt] = [person("wendy"), person("walt")];
+  const org = await orgOf(wendy, unique("Roles Studio"));
+  await addMember(wendy, org, walt, "member");
+  await apiAs(wendy, "POST", `/orgs/${org}/roles`, { key: "designer", name: "Designer", base: "member", permissions: ["projects:write"] });
+  const { workspace } = await apiAs<{ workspace: { id: string } }>(wendy, "POST", `/orgs/${org}/workspaces`, { name: "Web" });
+  await apiAs(wendy, "PUT", `/orgs/${org}/workspaces/${workspace.id}/members/${walt.sub}`, { role: "viewer" });
+
+  const page = await pageFor(browser(), wendy, `/o/${org}/workspaces/${workspace.id}`);
+  const role = page.getByLabel("Role of Walt");
+  await role.locator("option", { hasText: "Designer (ranks as Member)" }).waitFor({ state: "attached" });
+  await role.selectOption("designer");
+  await page.getByRole("button", { name: "Save Walt's role" }).click();
+  await page.getByText("Walt is now Designer (ranks as Member) here.").waitFor();
+  assert.equal(await role.inputValue(), "designer");
+  const rows = await apiAs<{ members: { userId: string; role: string; customRole?: string }[] }>(
+    wendy,
+    "GET",
+    `/orgs/${org}/workspaces/${workspace.id}/members`,
+  );
+  const row = rows.members.find((m) => m.userId === walt.sub);
+  assert.deepEqual([row?.role, row?.customRole], ["member", "designer"]);
+  await checkA11y(page, "workspace with a custom role");
+  await shot(page, "roles-workspace");
+});
+
 /** Calls the API as `who`, whatever the answer. */
 async function fetchAs(who: ReturnType<typeof person>, method: string, path: string): Promise<{ status: number; body: any }> {
   const { token } = (await (
