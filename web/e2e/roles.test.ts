@@ -148,6 +148,8 @@ test("an owner creates, edits, assigns and deletes a custom role; deletion waits
   await log.waitFor();
   for (const line of [
     "Alice deleted the role “Billing manager”",
+    "Alice changed Carol's role from Billing manager to member",
+    "Alice changed Carol's role from member to Billing manager",
     "Alice renamed the role “Billing admin” to “Billing manager”",
     "Alice created the role “Billing admin”",
   ])

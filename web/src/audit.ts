@@ -36,7 +36,11 @@ const used = (uses: unknown): string | null => {
 
 /** Facts a sentence may borrow from other events of the same page: a link's label (from its
  * `link.created` event), for the events that name the link by id only. */
-export type Known = { linkLabel?: (linkId: string) => string | undefined };
+export type Known = {
+  linkLabel?: (linkId: string) => string | undefined;
+  /** A custom role's name by its key (the events name custom roles by key). */
+  roleName?: (key: string) => string | undefined;
+};
 
 /** The labels of the links created in `events`, by link id. */
 export function linkLabels(events: AuditEvent[]): Map<string, string> {
@@ -52,7 +56,13 @@ export function linkLabels(events: AuditEvent[]): Map<string, string> {
 export function describeEvent(event: AuditEvent, name: (userId: string) => string, known: Known = {}): string {
   const d: Details = object(event.details);
   const email = text(d.email);
-  const role = text(d.role);
+  // A custom role (`customRole`, `fromCustomRole`, `toCustomRole`: its key) is said by its
+  // name where known, in place of the rank it holds.
+  const custom = (key: unknown, rank: unknown) => {
+    const k = text(key);
+    return k ? (known.roleName?.(k) ?? k) : text(rank);
+  };
+  const role = custom(d.customRole, d.role);
   // A user's name; when the members list does not know them, the address the event names.
   const who = (id: string | null | undefined, fallback?: string): string => {
     if (!id) return fallback ?? "someone";
@@ -115,7 +125,8 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       return `${actor} revoked ${linkName(label)}${role ? ` to join as ${withArticle(role)}` : ""}${times ? ` (${times})` : ""}`;
     }
     case "member.role_changed": {
-      const change = text(d.from) && text(d.to) ? ` from ${text(d.from)} to ${text(d.to)}` : "";
+      const [from, to] = [custom(d.fromCustomRole, d.from), custom(d.toCustomRole, d.to)];
+      const change = from && to ? ` from ${from} to ${to}` : "";
       return event.target === event.actor
         ? `${actor} changed their own role${change}`
         : `${actor} changed ${possessive(target)} role${change}`;
@@ -163,7 +174,7 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
     case "workspace.member_added":
       return `${actor} added ${target} to a workspace${role ? ` as ${withArticle(role)}` : " with their organization role"}`;
     case "workspace.member_updated":
-      return `${actor} changed ${possessive(target)} role in a workspace to ${text(d.to) ?? "their organization role"}`;
+      return `${actor} changed ${possessive(target)} role in a workspace to ${custom(d.toCustomRole, d.to) ?? "their organization role"}`;
     case "workspace.member_removed":
       return `${actor} removed ${target} from a workspace`;
     case "workspace.group_granted":

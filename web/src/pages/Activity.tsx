@@ -7,6 +7,7 @@ import { useNames } from "./members/names";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import type { OrgContext } from "./orgContext";
+import { useCustomRoles } from "../customRoles";
 
 export function Activity({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
@@ -14,6 +15,7 @@ export function Activity({ context }: { context: OrgContext }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const names = useNames(orgId);
+  const customs = useCustomRoles(orgId);
   const { busy, error, run } = useAction();
 
   const load = (after?: string) =>
@@ -28,6 +30,15 @@ export function Activity({ context }: { context: OrgContext }) {
     setReady(false);
     void Promise.all([load(), preloadNames(orgId)]).then(() => setReady(true));
   }, [orgId]);
+
+  // A deleted custom role is known by the name its own events recorded (the newest first).
+  const roleNames = new Map<string, string>();
+  for (const e of events ?? []) {
+    const d = e.details as Record<string, unknown>;
+    const after = (d.after ?? {}) as Record<string, unknown>;
+    const name = typeof after.name === "string" ? after.name : typeof d.name === "string" ? d.name : null;
+    if (e.action.startsWith("role.") && e.target && name && !roleNames.has(e.target)) roleNames.set(e.target, name);
+  }
 
   // People no longer in the members list are known by the address their events recorded.
   const recorded = new Map<string, string>();
@@ -58,7 +69,10 @@ export function Activity({ context }: { context: OrgContext }) {
         <ol class="activity-log" aria-label="Activity, newest first">
           {events.map((event) => (
             <li key={event.id}>
-              <span class="what">{describeEvent(event, name, { linkLabel: (id) => labels.get(id) })}</span>
+              <span class="what">{describeEvent(event, name, {
+                  linkLabel: (id) => labels.get(id),
+                  roleName: (key) => customs.find((r) => r.key === key)?.name ?? roleNames.get(key),
+                })}</span>
               <time dateTime={event.at}>{dateTime(event.at)}</time>
             </li>
           ))}
