@@ -12,9 +12,9 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use super::ops::{Bad, Ref, Role, Status, UserIx, WsRole};
+use super::ops::{Bad, CUSTOM_KEYS, CustomIx, Ref, Role, Status, UserIx, WsRole};
 use super::rng::Rng;
-use super::spec::Model;
+use super::spec::{CustomRole, Model, Via};
 
 /// The catalog file the deployment packages.
 const CATALOG: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/permissions.json"));
@@ -105,6 +105,49 @@ impl Catalog {
     fn keys(&self, f: impl Fn(&Permission) -> bool) -> Vec<String> {
         self.permissions.iter().filter(|(_, p)| f(p)).map(|(k, _)| k.clone()).collect()
     }
+
+    /// The host product's permissions, in key order: bit `i` of a custom role's `perms` is
+    /// the `i`-th.
+    pub fn host_keys(&self) -> Vec<String> {
+        self.keys(|p| !p.builtin)
+    }
+}
+
+/// The host permissions `perms` picks (see [`Catalog::host_keys`]), sorted.
+pub fn host_permissions(catalog: &Catalog, perms: u16) -> Vec<String> {
+    catalog
+        .host_keys()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| perms & (1 << i) != 0)
+        .map(|(_, k)| k)
+        .collect()
+}
+
+/// Whether a holder of `base`, with `custom` if any, holds permission `key`: Roster's own by
+/// the base's rank, the host's as the custom role lists them (or the catalog gives the
+/// built-in role).
+fn holds(catalog: &Catalog, key: &str, base: Role, ws: Option<WsRole>, custom: Option<CustomRole>) -> bool {
+    let Some(p) = catalog.permissions.get(key) else { return false };
+    match (p.scope, custom) {
+        (Scope::Org, _) if ws.is_some() => false,
+        (Scope::Workspace, _) if ws.is_none() => false,
+        (Scope::Org, Some(role)) if !p.builtin => {
+            host_permissions(catalog, role.perms).iter().any(|k| k == key)
+        }
+        (Scope::Org, _) => p.org_roles.contains(&base),
+        (Scope::Workspace, Some(role)) => host_permissions(catalog, role.perms).iter().any(|k| k == key),
+        (Scope::Workspace, None) => ws.is_some_and(|w| p.ws_roles.contains(&w)),
+    }
+}
+
+/// The org-scope permissions `you` lists for a holder of `base` (with `custom`), sorted.
+pub fn org_permissions(catalog: &Catalog, base: Role, custom: Option<CustomRole>) -> Vec<String> {
+    catalog
+        .keys(|p| p.scope == Scope::Org)
+        .into_iter()
+        .filter(|k| holds(catalog, k, base, None, custom))
+        .collect()
 }
 
 /// Who sends the batch.
@@ -210,16 +253,46 @@ pub fn answer(model: &Model, catalog: &Catalog, check: &AuthCheck) -> Answer {
     if member.status != Status::Active {
         return denied("suspended");
     }
+    let custom_of = |key: Option<CustomIx>| key.and_then(|k| o.roles.get(&k).copied());
+    let name =
+        |key: Option<CustomIx>, builtin: &'static str| key.map_or(builtin, |k| CUSTOM_KEYS[usize::from(k)]);
     match permission.scope {
-        Scope::Org => by_role(permission.org_roles.contains(&member.role), member.role.as_str()),
+        Scope::Org => {
+            let allowed = holds(catalog, &check.permission, member.role, None, custom_of(member.custom));
+            by_role(allowed, name(member.custom, member.role.as_str()))
+        }
         Scope::Workspace => {
             let WsArg::Ws(ws) = check.ws else { return denied("no_workspace") };
             if !o.workspaces.contains_key(&ws) {
                 return denied("no_workspace");
             }
-            match model.access(org, ws, user) {
-                None => denied("not_in_workspace"),
-                Some(access) => by_role(permission.ws_roles.contains(&access.role), access.role.as_str()),
+            let Some(access) = model.access(org, ws, user) else { return denied("not_in_workspace") };
+            // The sources of the effective (highest) role decide together: any of them may
+            // grant. A source's custom role is the member's own where the source stands for
+            // the organization role (org_role, or a direct membership without a role).
+            let w = &o.workspaces[&ws];
+            let deciding: Vec<(WsRole, Option<CustomIx>)> = access
+                .via
+                .iter()
+                .filter_map(|via| match via {
+                    Via::OrgRole => Some((WsRole::Admin, member.custom)),
+                    Via::Direct => w.direct.get(&user).map(|d| match d.role {
+                        Some(role) => (role, None),
+                        None => (WsRole::of_org(member.role), member.custom),
+                    }),
+                    Via::Group(g) => w.grants.get(g).map(|role| (*role, None)),
+                })
+                .filter(|(role, _)| *role == access.role)
+                .collect();
+            let holding = deciding.iter().find(|(role, key)| {
+                holds(catalog, &check.permission, member.role, Some(*role), custom_of(*key))
+            });
+            match holding {
+                Some((role, key)) => by_role(true, name(*key, role.as_str())),
+                None => {
+                    let key = deciding.first().and_then(|(_, key)| *key);
+                    by_role(false, name(key, access.role.as_str()))
+                }
             }
         }
     }

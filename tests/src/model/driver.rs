@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::authorize;
+use super::authorize::{self, host_permissions};
 use super::generate::Pool;
-use super::ops::{Act, Bad, Op, Ref, Role, Status, Target, TokArg, UserIx, WsRole, meta_json};
+use super::ops::{Act, Bad, CUSTOM_KEYS, Op, Ref, Role, Status, Target, TokArg, UserIx, WsRole, meta_json};
 use super::rng::Rng;
 use super::spec::{Access, HOUR_MS, Model, Outcome, TokenFor, UserInfo, Via};
 use crate::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, http_get_json};
@@ -157,7 +157,11 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::GetMember { org, .. }
         | Act::ListMembers { org, .. }
         | Act::ListInvitations { org, .. }
-        | Act::ListLinks { org, .. } => Some(*org),
+        | Act::ListLinks { org, .. }
+        | Act::AssignCustom { org, .. }
+        | Act::CreateRole { org, .. }
+        | Act::UpdateRole { org, .. }
+        | Act::DeleteRole { org, .. } => Some(*org),
         Act::CreateOrg { .. } | Act::Preview { .. } | Act::Accept { .. } | Act::Decline { .. } => None,
         Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => None,
         // Workspace and group steps are observed apart (`Driver::look_after`).
@@ -504,6 +508,29 @@ impl<'a> Driver<'a> {
             Act::MemberWorkspaces { by, org: o, target } => {
                 let path = format!("/orgs/{}/members/{}/workspaces", org(o)?, self.target_sub(*target));
                 req(by, "GET", path, Body::None)
+            }
+            Act::CreateRole { by, org: o, key, base, perms } => {
+                let body = json!({
+                    "key": CUSTOM_KEYS[usize::from(*key)],
+                    "name": format!("Role {}", CUSTOM_KEYS[usize::from(*key)]),
+                    "base": base.as_str(),
+                    "permissions": host_permissions(&self.catalog, *perms),
+                });
+                req(by, "POST", format!("/orgs/{}/roles", org(o)?), Body::Json(body))
+            }
+            Act::UpdateRole { by, org: o, key, perms } => {
+                let body = json!({ "permissions": host_permissions(&self.catalog, *perms) });
+                let path = format!("/orgs/{}/roles/{}", org(o)?, CUSTOM_KEYS[usize::from(*key)]);
+                req(by, "PATCH", path, Body::Json(body))
+            }
+            Act::DeleteRole { by, org: o, key } => {
+                let path = format!("/orgs/{}/roles/{}", org(o)?, CUSTOM_KEYS[usize::from(*key)]);
+                req(by, "DELETE", path, Body::None)
+            }
+            Act::AssignCustom { by, org: o, target, key } => {
+                let body = json!({ "role": CUSTOM_KEYS[usize::from(*key)] });
+                let path = format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target));
+                req(by, "PATCH", path, Body::Json(body))
             }
             // Not an API request: Cognito invokes the trigger (see `step`).
             Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
@@ -1044,6 +1071,7 @@ impl<'a> Driver<'a> {
                 self.check_org(&r.body["org"], *org)?;
                 self.check_member(&r.body["membership"], *org, *user)?;
                 self.check_seats(&r.body, *org)?;
+                self.check_you(&r.body["you"], *org, *user)?;
             }
             Outcome::Member { org, user } => {
                 status_is(200)?;
@@ -1165,6 +1193,26 @@ impl<'a> Driver<'a> {
                 ensure!(r.body.get("nextCursor").is_none_or(Value::is_null), "a member's workspaces paged");
                 self.check_member_workspaces(items, *org, *user)?;
             }
+            Outcome::Role { org, key, created } => {
+                status_is(if *created { 201 } else { 200 })?;
+                let role = self.model.orgs[org].roles[key];
+                let shown = &r.body["role"];
+                let want = json!({
+                    "key": CUSTOM_KEYS[usize::from(*key)],
+                    "base": role.base.as_str(),
+                    "builtin": false,
+                    "permissions": host_permissions(&self.catalog, role.perms),
+                });
+                for field in ["key", "base", "builtin", "permissions"] {
+                    ensure!(
+                        shown[field] == want[field],
+                        "role {}: {field} is {} but the model says {}",
+                        want["key"],
+                        shown[field],
+                        want[field]
+                    );
+                }
+            }
         }
         // A failed resend rotated the token and expiry, but says nothing of them.
         if let (Act::Resend { inv, .. }, Outcome::Error(502, _)) = (&op.act, expected) {
@@ -1246,6 +1294,22 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
+    /// `you` of an organization read: the caller's role (and custom role) and the org-scope
+    /// permissions they hold, as the model's catalog and custom roles say.
+    fn check_you(&self, shown: &Value, org: Ref, user: UserIx) -> Result<(), String> {
+        let m = self.model.member(org, user).ok_or("no member for you")?;
+        let custom = m.custom.map(|k| (CUSTOM_KEYS[usize::from(k)], self.model.orgs[&org].roles[&k]));
+        let want = json!({
+            "role": m.role.as_str(),
+            "customRole": custom.map(|(k, _)| k),
+            "permissions": super::authorize::org_permissions(&self.catalog, m.role, custom.map(|(_, r)| r)),
+        });
+        for key in ["role", "customRole", "permissions"] {
+            ensure!(shown[key] == want[key], "you: {key} is {} but the model says {}", shown[key], want[key]);
+        }
+        Ok(())
+    }
+
     fn check_member(&self, shown: &Value, org: Ref, user: UserIx) -> Result<(), String> {
         let m = self
             .model
@@ -1256,11 +1320,12 @@ impl<'a> Driver<'a> {
             "email": m.email,
             "name": self.world.infos[user].name,
             "role": m.role.as_str(),
+            "customRole": m.custom.map(|k| CUSTOM_KEYS[usize::from(k)]),
             "status": m.status.as_str(),
             "invitedBy": m.invited_by.map(|u| self.sub(u)),
             "metadata": meta_json(m.metadata),
         });
-        for key in ["userId", "email", "name", "role", "status", "invitedBy", "metadata"] {
+        for key in ["userId", "email", "name", "role", "customRole", "status", "invitedBy", "metadata"] {
             ensure!(
                 shown[key] == want[key],
                 "member {}: {key} is {} but the model says {}",

@@ -2,7 +2,8 @@
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
 use super::ops::{
-    Act, Addr, Bad, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
+    Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg,
+    UserIx, WsRole,
 };
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
@@ -69,6 +70,11 @@ pub const WORKSPACE_SHARE: u32 = 22;
 /// The share of `POST /authorize` steps, in percent.
 pub const AUTHORIZE_SHARE: u32 = 6;
 
+/// The share of custom-role steps (create, update, delete, assign), in percent. Drawn from
+/// the `POST /authorize` steps' stream: both are issue 25's, and `authorize=off` replays a
+/// case from before it without either.
+pub const ROLE_SHARE: u32 = 7;
+
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
 
@@ -115,6 +121,16 @@ impl Generator {
             let (caller, checks, bad) =
                 super::authorize::generate(&mut self.auth_rng, model, &self.catalog, &self.seen_ws);
             return Act::Authorize { caller, checks, bad };
+        }
+        if self.authorize
+            && !self.skips("roles")
+            && !model.orgs.is_empty()
+            && self.auth_rng.chance(ROLE_SHARE)
+        {
+            std::mem::swap(&mut self.rng, &mut self.auth_rng);
+            let act = self.role_act(model);
+            std::mem::swap(&mut self.rng, &mut self.auth_rng);
+            return act;
         }
         if self.workspaces
             && !self.skips("workspaces")
@@ -317,6 +333,45 @@ impl Generator {
 
     fn limit(&mut self) -> u32 {
         if self.rng.chance(40) { 1 + self.rng.below(3) as u32 } else { 100 }
+    }
+
+    /// A custom-role step (API.md "Roles and permissions"): mostly by an owner (the only
+    /// ones who manage roles), assigning by an admin or owner; a role the organization may
+    /// not have, and a base of every rank.
+    fn role_act(&mut self, model: &Model) -> Act {
+        let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
+        let with_roles: Vec<Ref> =
+            model.orgs.iter().filter(|(_, o)| !o.roles.is_empty()).map(|(r, _)| *r).collect();
+        let org = if !with_roles.is_empty() && self.rng.chance(70) {
+            *self.rng.pick(&with_roles)
+        } else {
+            *self.rng.pick(&orgs)
+        };
+        // Mostly a role the organization has, so that assignments land and deletions meet
+        // holders; now and then any key.
+        let existing: Vec<CustomIx> = model.orgs[&org].roles.keys().copied().collect();
+        let key = if !existing.is_empty() && self.rng.chance(80) {
+            *self.rng.pick(&existing)
+        } else {
+            self.rng.below(CUSTOM_KEYS.len()) as CustomIx
+        };
+        let perms = (self.rng.next_u64() & 0x3ff) as u16;
+        match self.rng.below(100) {
+            0..=29 => {
+                let base = *self.rng.pick(&[Role::Admin, Role::Member, Role::Member, Role::Viewer]);
+                Act::CreateRole { by: self.owner_caller(model, org), org, key, base, perms }
+            }
+            30..=44 => Act::UpdateRole { by: self.owner_caller(model, org), org, key, perms },
+            45..=54 => Act::DeleteRole { by: self.owner_caller(model, org), org, key },
+            _ => {
+                let by = if self.rng.chance(50) {
+                    self.owner_caller(model, org)
+                } else {
+                    self.admin_caller(model, org)
+                };
+                Act::AssignCustom { by, org, target: self.target(model, org), key }
+            }
+        }
     }
 
     fn maybe_anonymous(&mut self, by: Option<UserIx>) -> Option<UserIx> {

@@ -106,6 +106,13 @@ impl WsRole {
     }
 }
 
+/// The custom roles a run may create in each organization (API.md "Roles and permissions"),
+/// by index: two keys, so that a run meets both one role and two.
+pub const CUSTOM_KEYS: [&str; 2] = ["crew", "auditor"];
+
+/// A custom role by its index in [`CUSTOM_KEYS`].
+pub type CustomIx = u8;
+
 /// Metadata by number: 0 is none (`{}`), the others distinct objects (one with an empty key
 /// and nested values, which a DynamoDB map could not hold as is).
 pub type Meta = u8;
@@ -443,6 +450,34 @@ pub enum Act {
         checks: Vec<super::authorize::AuthCheck>,
         bad: Option<Bad>,
     },
+    /// `POST /orgs/{orgId}/roles`: `perms` picks the host permissions, a bit each, in the
+    /// catalog's key order (`authorize::Catalog::host_keys`).
+    CreateRole {
+        by: Option<UserIx>,
+        org: Ref,
+        key: CustomIx,
+        base: Role,
+        perms: u16,
+    },
+    /// `PATCH /orgs/{orgId}/roles/{key} {permissions}`.
+    UpdateRole {
+        by: Option<UserIx>,
+        org: Ref,
+        key: CustomIx,
+        perms: u16,
+    },
+    DeleteRole {
+        by: Option<UserIx>,
+        org: Ref,
+        key: CustomIx,
+    },
+    /// `PATCH /orgs/{orgId}/members/{userId} {role: <custom key>}`.
+    AssignCustom {
+        by: Option<UserIx>,
+        org: Ref,
+        target: Target,
+        key: CustomIx,
+    },
     /// Moves the app's clock forward.
     Advance {
         minutes: u32,
@@ -502,6 +537,10 @@ impl Act {
             Act::ListGroupMembers { .. } => "list-group-members",
             Act::MemberWorkspaces { .. } => "member-workspaces",
             Act::Authorize { .. } => "authorize",
+            Act::CreateRole { .. } => "create-role",
+            Act::UpdateRole { .. } => "update-role",
+            Act::DeleteRole { .. } => "delete-role",
+            Act::AssignCustom { .. } => "assign-custom-role",
             Act::Advance { .. } => "advance",
             Act::Sweep => "ttl-sweep",
         }
@@ -769,6 +808,32 @@ impl fmt::Display for Show<'_> {
                     .collect();
                 write!(f, "{caller} checks {}{}", list.join(", "), super::authorize::bad_text(*b))
             }
+            Act::CreateRole { by, org: o, key, base, perms } => write!(
+                f,
+                "{} creates role {} in {} based on {} with permissions {perms:#012b}",
+                who(by),
+                CUSTOM_KEYS[usize::from(*key)],
+                org(o),
+                base.as_str()
+            ),
+            Act::UpdateRole { by, org: o, key, perms } => write!(
+                f,
+                "{} sets the permissions of role {} in {} to {perms:#012b}",
+                who(by),
+                CUSTOM_KEYS[usize::from(*key)],
+                org(o)
+            ),
+            Act::DeleteRole { by, org: o, key } => {
+                write!(f, "{} deletes role {} of {}", who(by), CUSTOM_KEYS[usize::from(*key)], org(o))
+            }
+            Act::AssignCustom { by, org: o, target: t, key } => write!(
+                f,
+                "{} gives {} in {} the role {}",
+                who(by),
+                target(t),
+                org(o),
+                CUSTOM_KEYS[usize::from(*key)]
+            ),
             Act::Advance { minutes } => {
                 write!(f, "the clock moves {}h{:02}m forward", minutes / 60, minutes % 60)
             }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::generate::Pool;
 use super::ops::{
-    Act, Addr, Bad, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
+    Act, Addr, Bad, CustomIx, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
 };
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -56,6 +56,16 @@ pub struct Member {
     pub generation: u32,
     pub standing: u32,
     pub standing_reason: Option<&'static str>,
+    /// The custom role held (`role` is then its base).
+    pub custom: Option<CustomIx>,
+}
+
+/// An organization's custom role: its base (the rank every rule reads) and the host
+/// permissions it holds, a bit each in the catalog's key order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomRole {
+    pub base: Role,
+    pub perms: u16,
 }
 
 /// What an invitation or link records of whoever made or last resent it.
@@ -125,6 +135,7 @@ pub struct Org {
     /// once: API.md "Deleting a workspace or group ends its access at once").
     pub workspaces: BTreeMap<Ref, Workspace>,
     pub groups: BTreeMap<Ref, Group>,
+    pub roles: BTreeMap<CustomIx, CustomRole>,
 }
 
 /// Where access to a workspace comes from (API.md: `org_role`, `direct`, `group:{id}`).
@@ -292,6 +303,12 @@ pub enum Outcome {
         org: Ref,
         user: UserIx,
     },
+    /// `201 {role}` (new) or `200 {role}`: a custom role as the model holds it.
+    Role {
+        org: Ref,
+        key: CustomIx,
+        created: bool,
+    },
     /// Either answer (where the contract leaves it open; neither changes what the model
     /// holds afterwards): an error or `204`.
     Either(Box<Outcome>, Box<Outcome>),
@@ -413,6 +430,7 @@ impl Model {
             generation: self.generations,
             standing: 0,
             standing_reason: None,
+            custom: None,
         }
     }
 
@@ -803,7 +821,55 @@ impl Model {
                 if let Some(bad) = bad {
                     return Err(bad_input(*bad));
                 }
-                self.change(*org, (me, &actor), *target, (*role, *status, *metadata), now)?
+                // A built-in role given ends a custom one.
+                let custom = role.map(|_| None);
+                self.change(*org, (me, &actor), *target, (*role, custom, *status, *metadata), now)?
+            }
+            Act::AssignCustom { by, org, target, key } => {
+                let (me, actor) = self.active(*org, *by)?;
+                // A role the organization lacks is bad input, before the target is looked up.
+                let role = self.orgs[org].roles.get(key).ok_or(err(400, "invalid_role"))?;
+                let assigned = (Some(role.base), Some(Some(*key)), None, None);
+                self.change(*org, (me, &actor), *target, assigned, now)?
+            }
+            Act::CreateRole { by, org, key, base, perms } => {
+                let (_, actor) = self.active(*org, *by)?;
+                if actor.role != Role::Owner {
+                    return Err(err(403, "forbidden"));
+                }
+                let roles = &mut self.orgs.get_mut(org).expect("org").roles;
+                if roles.contains_key(key) {
+                    return Err(err(409, "conflict"));
+                }
+                roles.insert(*key, CustomRole { base: *base, perms: *perms });
+                Outcome::Role { org: *org, key: *key, created: true }
+            }
+            Act::UpdateRole { by, org, key, perms } => {
+                let (_, actor) = self.active(*org, *by)?;
+                if actor.role != Role::Owner {
+                    return Err(err(403, "forbidden"));
+                }
+                let roles = &mut self.orgs.get_mut(org).expect("org").roles;
+                roles.get_mut(key).ok_or(err(404, "not_found"))?.perms = *perms;
+                Outcome::Role { org: *org, key: *key, created: false }
+            }
+            Act::DeleteRole { by, org, key } => {
+                let (_, actor) = self.active(*org, *by)?;
+                if actor.role != Role::Owner {
+                    return Err(err(403, "forbidden"));
+                }
+                let o = self.orgs.get_mut(org).expect("org");
+                if !o.roles.contains_key(key) {
+                    return Err(err(404, "not_found"));
+                }
+                // Only memberships hold custom roles in these runs (invitations, links and
+                // workspace roles are given built-in ones): tests/tests/custom_roles.rs covers
+                // the other holders.
+                if o.members.values().any(|m| m.custom == Some(*key)) {
+                    return Err(err(409, "role_in_use"));
+                }
+                o.roles.remove(key);
+                Outcome::NoContent
             }
             Act::UpdateOrg { by, org, name, metadata, bad } => {
                 self.admin(*org, *by)?;
@@ -858,9 +924,13 @@ impl Model {
                 // nothing they vouched for admits after, even if ownership comes back.
                 let from = members.get_mut(&me).expect("actor");
                 from.role = Role::Admin;
+                from.custom = None;
                 from.standing += 1;
                 from.standing_reason = Some("creator_demoted");
-                members.get_mut(&to_user).expect("target").role = Role::Owner;
+                // Ownership is built-in: a custom role the new owner held ends with it.
+                let to = members.get_mut(&to_user).expect("target");
+                to.role = Role::Owner;
+                to.custom = None;
                 Outcome::Transferred { org: *org, from: me, to: to_user }
             }
             Act::Remove { by, org, target } => {
@@ -976,6 +1046,7 @@ impl Model {
             members: BTreeMap::new(),
             workspaces: BTreeMap::new(),
             groups: BTreeMap::new(),
+            roles: BTreeMap::new(),
         };
         let owner = self.joining(Role::Owner, email, None, 0);
         org.members.insert(by, owner);
@@ -1158,18 +1229,25 @@ impl Model {
         org: Ref,
         (me, actor): (UserIx, &Member),
         target: Target,
-        (role, status, metadata): (Option<Role>, Option<Status>, Option<Meta>),
+        (role, custom, status, metadata): (
+            Option<Role>,
+            Option<Option<CustomIx>>,
+            Option<Status>,
+            Option<Meta>,
+        ),
         now: i64,
     ) -> Check<Outcome> {
         let (t, before) =
             target.and_then(|t| self.member(org, t).map(|m| (t, m.clone()))).ok_or(err(404, "not_found"))?;
         let (role, status) = (role.unwrap_or(before.role), status.unwrap_or(before.status));
+        let custom = custom.unwrap_or(before.custom);
         let metadata = metadata.unwrap_or(before.metadata);
-        let unchanged = role == before.role && status == before.status && metadata == before.metadata;
+        let same_role = role == before.role && custom == before.custom;
+        let unchanged = same_role && status == before.status && metadata == before.metadata;
         if t == me {
             // Role and status: only an owner stepping down; metadata: only an owner.
             let stepping_down = actor.role == Role::Owner && status == before.status;
-            let same_standing = role == before.role && status == before.status;
+            let same_standing = same_role && status == before.status;
             if !(stepping_down || same_standing) || (metadata != before.metadata && actor.role != Role::Owner)
             {
                 return Err(err(403, "forbidden"));
@@ -1187,7 +1265,7 @@ impl Model {
                 return Err(err(409, "seat_limit"));
             }
         }
-        let mut after = Member { role, status, metadata, ..before.clone() };
+        let mut after = Member { role, custom, status, metadata, ..before.clone() };
         // A loss of trust raises the standing: a suspension, or a lower role.
         let lost = if status == Status::Suspended && before.status != Status::Suspended {
             Some("creator_suspended")
