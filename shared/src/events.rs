@@ -103,7 +103,9 @@ pub fn detail(org: &str, event: &AuditEvent) -> Value {
         AuditAction::MemberRemoved | AuditAction::MemberLeft => {
             (json!({ "role": d["role"], "status": d["status"] }), Value::Null)
         }
-        AuditAction::InvitationAccepted => (Value::Null, json!({ "role": d["role"], "status": "active" })),
+        AuditAction::InvitationAccepted | AuditAction::MemberAdded => {
+            (Value::Null, json!({ "role": d["role"], "status": "active" }))
+        }
         AuditAction::OwnershipTransferred => {
             (json!({ "role": d["previousRole"] }), json!({ "role": "owner" }))
         }

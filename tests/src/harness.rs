@@ -226,6 +226,36 @@ impl TestApp {
         call_app_with_claims(&self.app, Some(&service_claims(client_id, scope)), method, path, body).await
     }
 
+    /// [`TestApp::call_as_service`] with these headers too (e.g. `X-Roster-On-Behalf-Of`).
+    pub async fn call_as_service_with(
+        &self,
+        (client_id, scope): (&str, &str),
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> TestResponse {
+        let (mut all, bytes) = json_request(body);
+        all.extend(headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        call_raw(&self.app, Some(&service_claims(client_id, scope)), method, path, &all, &bytes).await
+    }
+
+    /// The same table, mail and clock, with `configure` adjusting the settings (e.g. another
+    /// `ROSTER_SERVICE_CLIENTS`, as after a deployment that changed it).
+    pub async fn with_config(&self, configure: impl FnOnce(&mut Config)) -> App {
+        let mut config = self.app.config.clone();
+        configure(&mut config);
+        let sdk = roster::sdk::load_config().await;
+        let ses = aws_sdk_sesv2::config::Builder::from(&sdk).build();
+        App {
+            mailer: roster::mail::Mailer::new(ses, config.from_email.clone()),
+            config,
+            store: self.app.store.clone(),
+            clock: offset_clock(&self.clock_offset),
+            catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+        }
+    }
+
     /// Creates an organization owned by `owner` and returns its id.
     pub async fn create_org(&self, owner: &User, name: &str) -> String {
         let response = self.call(Some(owner), "POST", "/orgs", Some(json!({ "name": name }))).await;

@@ -32,8 +32,10 @@ impl Caller {
         Self::from_claims(claims)
     }
 
+    /// A `sub` naming a service (`service:...`) is no person's: the audit trail names
+    /// services so, and no token may pose as one (401).
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, Error> {
-        let user_id = claims.get("sub").and_then(|sub| UserId::parse(sub)).ok_or(Error::Unauthenticated)?;
+        let user_id = claims.get("sub").and_then(|sub| UserId::person(sub)).ok_or(Error::Unauthenticated)?;
         Ok(Self {
             user_id,
             email: claims.get("email").and_then(|e| Email::parse(e).ok()),
@@ -98,7 +100,12 @@ impl Service {
 
     /// How the audit trail names it.
     pub fn actor(&self) -> String {
-        format!("service:{}", self.client_id)
+        self.user_id().to_string()
+    }
+
+    /// Its name where a user id goes: an audit event's actor, the voucher of what it creates.
+    pub fn user_id(&self) -> UserId {
+        UserId::service(&self.client_id)
     }
 }
 
@@ -188,6 +195,11 @@ mod tests {
         assert_eq!(Caller::from_claims(&claims(&[("email", "a@b.co")])), Err(Error::Unauthenticated));
         assert_eq!(Caller::from_claims(&claims(&[("sub", "")])), Err(Error::Unauthenticated));
         assert_eq!(Caller::from_context(None), Err(Error::Unauthenticated));
+        // No person poses as a service in the audit trail.
+        assert_eq!(
+            Caller::from_claims(&claims(&[("sub", "service:dev-backend")])),
+            Err(Error::Unauthenticated)
+        );
     }
 
     #[test]

@@ -100,6 +100,29 @@ impl UserId {
         ok.then(|| Self(raw.to_owned()))
     }
 
+    /// A person's id, as a request names one: never a service's (`service:{clientId}`), which
+    /// no person's token may carry (see `identity::Caller`).
+    pub fn person(raw: &str) -> Option<Self> {
+        Self::parse(raw).filter(|id| !id.is_service())
+    }
+
+    /// How the audit trail, and the invitations and links it makes, name a service.
+    pub fn service(client_id: &str) -> Self {
+        Self(format!("{}{client_id}", Self::SERVICE_PREFIX))
+    }
+
+    /// Whether this names a service (`service:{clientId}`) rather than a person.
+    pub fn is_service(&self) -> bool {
+        self.0.starts_with(Self::SERVICE_PREFIX)
+    }
+
+    /// The client id of the service this names.
+    pub fn service_client(&self) -> Option<&str> {
+        self.0.strip_prefix(Self::SERVICE_PREFIX)
+    }
+
+    pub const SERVICE_PREFIX: &str = "service:";
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -153,5 +176,14 @@ mod tests {
         assert!(UserId::parse("a b").is_none());
         assert!(UserId::parse("a\nb").is_none());
         assert!(UserId::parse(&"x".repeat(129)).is_none());
+    }
+
+    #[test]
+    fn service_ids_are_no_persons() {
+        let service = UserId::service("dev-backend");
+        assert_eq!(service.as_str(), "service:dev-backend");
+        assert!(service.is_service() && service.service_client() == Some("dev-backend"));
+        assert!(UserId::person("service:dev-backend").is_none());
+        assert!(UserId::person("u-1").is_some_and(|u| !u.is_service()));
     }
 }

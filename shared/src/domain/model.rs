@@ -106,6 +106,24 @@ impl Member {
         }
     }
 
+    /// A service holding `roster/admin`, as it acts in an organization: an owner (API.md
+    /// "Service callers") that is no member. It is never stored; the store's actor check for
+    /// it is that the organization still exists (`store::org_update::push_actor_check`), and
+    /// what it vouches for holds while its client id stays listed (no generation, standing 0:
+    /// a service's standing never moves).
+    pub fn service_owner(service: UserId, now: Timestamp) -> Self {
+        debug_assert!(service.is_service(), "{service} names no service");
+        Self {
+            generation: None,
+            ..Self::joining(service, None, None, Role::Owner, now, None, Metadata::default())
+        }
+    }
+
+    /// Whether this is a service acting as an owner ([`Member::service_owner`]).
+    pub fn is_service(&self) -> bool {
+        self.user_id.is_service()
+    }
+
     /// A membership for unit tests: user `u`, no address, joined at a fixed time.
     #[cfg(test)]
     pub(crate) fn sample(role: Role, status: Status) -> Self {
@@ -205,6 +223,9 @@ pub enum AuditAction {
     MemberRemoved,
     #[serde(rename = "member.left")]
     MemberLeft,
+    /// A service added a known user directly (`POST /orgs/{orgId}/members`).
+    #[serde(rename = "member.added")]
+    MemberAdded,
     #[serde(rename = "ownership.transferred")]
     OwnershipTransferred,
     #[serde(rename = "org.updated")]

@@ -11,9 +11,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::ServiceClients;
 use super::ids::UserId;
 use super::model::Member;
 use super::role::{Role, Status};
+use super::time::Timestamp;
 
 /// Which joining of an organization a membership is: random, new on every join.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,6 +99,14 @@ pub fn verdict(creator: Option<&Member>, voucher: Option<&Voucher>, role: Role) 
     None
 }
 
+/// The membership a service stands on as the creator of an invitation or link: it is no
+/// member, and vouches as an owner while its client id stays in the service list (API.md
+/// "Roles and rank"); `None` once it is removed (`creator_left`), and for a person's `by`.
+pub fn service_creator(by: &UserId, services: &ServiceClients, now: Timestamp) -> Option<Member> {
+    let listed = by.service_client().is_some_and(|client| services.contains(client));
+    listed.then(|| Member::service_owner(by.clone(), now))
+}
+
 /// `after` with its standing raised when going from `before` to `after` loses trust (a lower
 /// role, or a suspension). An ownership transfer does not call this: it is a handover, and
 /// what the old owner may no longer grant ends by the role rule alone (API.md).
@@ -162,6 +172,22 @@ mod tests {
         let promoted = after_change(&admin, Member { role: Role::Owner, ..admin.clone() });
         assert_eq!(promoted.standing, admin.standing);
         assert_eq!(verdict(Some(&promoted), Some(&Voucher::of(&admin)), Role::Member), None);
+    }
+
+    #[test]
+    fn a_service_vouches_while_listed() {
+        let services = ServiceClients::parse("svc").unwrap();
+        let by = UserId::service("svc");
+        let creator = service_creator(&by, &services, Timestamp::now());
+        let voucher = Voucher::of(creator.as_ref().unwrap());
+        assert_eq!(voucher.by, by);
+        assert_eq!(verdict(creator.as_ref(), Some(&voucher), Role::Owner), None);
+        let delisted = service_creator(&by, &ServiceClients::default(), Timestamp::now());
+        assert_eq!(
+            verdict(delisted.as_ref(), Some(&voucher), Role::Viewer),
+            Some(RevokedReason::CreatorLeft)
+        );
+        assert!(service_creator(&UserId::parse("svc").unwrap(), &services, Timestamp::now()).is_none());
     }
 
     #[test]

@@ -68,7 +68,10 @@ async fn preview(app: &App, req: &Request) -> Result<Response<Body>, Error> {
     let (record, org) =
         app.store.token_and_org(&token.hash(), token.org()).await?.ok_or(Error::InvitationNotFound)?;
     let vouched_by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
-    let creator = app.store.membership(&org.id, vouched_by).await?;
+    let creator = match standing::service_creator(vouched_by, &app.config.service_clients, app.now()) {
+        Some(service) => Some(service),
+        None => app.store.membership(&org.id, vouched_by).await?,
+    };
     let revoked = standing::verdict(creator.as_ref(), record.voucher.as_ref(), record.role);
     // Past its expiry every token reads as expired, as lists show it (a used one lasts until
     // then: API.md "Accept").
@@ -117,6 +120,12 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             return Err(Error::InvitationNotFound);
         }
         usable(&record, now)?;
+        // A service's token: the join cannot condition on a membership it does not have, so
+        // its standing (its client id still listed) is checked here (`Store::join`).
+        let by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
+        if by.is_service() && standing::service_creator(by, &app.config.service_clients, now).is_none() {
+            return Err(Error::InvitationNotFound);
+        }
         if record.kind == TokenKind::Email {
             require_invitee(caller, &record)?;
         }

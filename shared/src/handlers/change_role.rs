@@ -4,27 +4,29 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Roles, authorized_input, org_id, serve};
+use super::{Acting, Roles, acting_input, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::RoleName;
+use crate::domain::text::DisplayName;
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
+    AuditAction, AuditEvent, Email, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
     access, standing,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
-use crate::http::response::ok;
+use crate::http::response::{created, ok};
 use crate::store::{ChangeError, SeatClaim};
 
 /// A membership write that found the membership changed is decided again on fresh reads.
 pub(crate) const ATTEMPTS: usize = 4;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "PATCH /orgs/{orgId}/members/{userId}" => change(app, &caller, &req).await,
-            "POST /orgs/{orgId}/transfer-ownership" => transfer(app, &caller, &req).await,
-            "PATCH /orgs/{orgId}" => update_org(app, &caller, &req).await,
+            "PATCH /orgs/{orgId}/members/{userId}" => change(app, &who, &req).await,
+            "POST /orgs/{orgId}/transfer-ownership" => transfer(app, &who, &req).await,
+            "PATCH /orgs/{orgId}" => update_org(app, &who, &req).await,
+            "POST /orgs/{orgId}/members" => add(app, &who, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -83,18 +85,18 @@ fn requested(req: &Request) -> Result<Requested, Error> {
     Ok(Requested { role, status, metadata: body.metadata })
 }
 
-async fn change(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn change(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
-    let wanted = authorized_input(app, caller, &org, requested(req), access::require_member).await?;
+    let wanted = acting_input(app, who, &org, requested(req), access::require_member).await?;
     let target_id = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
         let (pair, roles) = tokio::join!(
-            app.store.membership_pair(&org, &caller.user_id, &target_id),
+            app.store.membership_pair(&org, who.user_id(), &target_id),
             Roles::read(app, &org, wanted.role.as_ref())
         );
         let (me, them) = pair?;
-        let actor = access::active(me)?;
+        let actor = who.member(app, &org, me).await?;
         let before = them.ok_or(Error::NotFound)?;
         let assigned = wanted.role.as_ref().map(|name| roles?.resolve(name)).transpose()?;
         let after = Member {
@@ -186,14 +188,13 @@ fn org_changes(req: &Request) -> Result<(Option<OrgName>, Option<Metadata>), Err
 
 /// Renames the organization or replaces its metadata (admins and owners). The write is
 /// conditioned on the organization being as read, so its audit event's `before` is exact.
-async fn update_org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn update_org(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
-    let (name, metadata) =
-        authorized_input(app, caller, &org, org_changes(req), access::require_admin).await?;
+    let (name, metadata) = acting_input(app, who, &org, org_changes(req), access::require_admin).await?;
     for _ in 0..ATTEMPTS {
-        let (found, me) = app.store.org_and_membership(&org, &caller.user_id).await?;
-        let actor = access::active(me)?;
+        let (found, me) = app.store.org_and_membership(&org, who.user_id()).await?;
+        let actor = who.member(app, &org, me).await?;
         access::require_admin(&actor)?;
         let before = found.ok_or(Error::NotFound)?;
         let after = Org {
@@ -232,22 +233,53 @@ async fn update_org(app: &App, caller: &Caller, req: &Request) -> Result<Respons
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct TransferRequest {
     user_id: String,
+    /// A service's only: the owner who hands over (a person hands over their own ownership).
+    from_user_id: Option<String>,
 }
 
-async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn transfer(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
-    let body: TransferRequest =
-        authorized_input(app, caller, &org, json_body(req), access::require_owner).await?;
+    let body: TransferRequest = acting_input(app, who, &org, json_body(req), access::require_owner).await?;
     let target_id = UserId::parse(&body.user_id).ok_or(Error::NotFound)?;
+    // Whose ownership goes: the caller's own, or for a service the owner it names.
+    let from_id = match (who, body.from_user_id.as_deref()) {
+        (Acting::Person(_), None) => None,
+        (Acting::Person(_), Some(_)) => {
+            return Err(Error::invalid_request(
+                "fromUserId is for services: you hand over your own ownership",
+            ));
+        }
+        (Acting::Service(_), Some(from)) => {
+            Some(UserId::person(from).ok_or_else(|| Error::invalid_request("fromUserId names no user"))?)
+        }
+        (Acting::Service(_), None) => {
+            return Err(Error::invalid_request("a service names the owner who hands over: fromUserId"));
+        }
+    };
     for _ in 0..ATTEMPTS {
-        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
-        let from = access::active(me)?;
+        let (actor, from, to) = match &from_id {
+            None => {
+                let (me, them) = app.store.membership_pair(&org, who.user_id(), &target_id).await?;
+                let from = who.member(app, &org, me).await?;
+                (from.clone(), from, them)
+            }
+            Some(from_id) => {
+                let (from, them) = app.store.membership_pair(&org, from_id, &target_id).await?;
+                let actor = who.member(app, &org, None).await?;
+                let from = from.ok_or(Error::NotFound)?;
+                if !from.is_active_owner() {
+                    return Err(Error::Conflict("fromUserId is no active owner".into()));
+                }
+                (actor, from, them)
+            }
+        };
+        access::require_owner(&actor)?;
         access::require_owner(&from)?;
         if target_id == from.user_id {
             return Err(Error::invalid_request("you cannot transfer ownership to yourself"));
         }
-        let to = them.ok_or(Error::NotFound)?;
+        let to = to.ok_or(Error::NotFound)?;
         if !to.is_active() {
             return Err(Error::Conflict("ownership can only go to an active member".into()));
         }
@@ -263,7 +295,7 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         let to_after = Member { role: Role::Owner, custom_role: None, ..to.clone() }.next_version(now);
         let event = AuditEvent::new(
             now,
-            &from.user_id,
+            &actor.user_id,
             AuditAction::OwnershipTransferred,
             Some(to.user_id.to_string()),
             json!({
@@ -274,11 +306,86 @@ async fn transfer(app: &App, caller: &Caller, req: &Request) -> Result<Response<
                 "endedLinks": ended.links,
             }),
         );
-        match app.store.transfer_ownership(&org, (&from, &from_after), (&to, &to_after), &event).await {
+        match app.store.transfer_ownership(&org, &actor, (&from, &from_after), (&to, &to_after), &event).await
+        {
             Ok(()) => return ok(&json!({ "from": from_after, "to": to_after })),
             Err(ChangeError::Stale) => continue,
             Err(ChangeError::Refused(e)) => return Err(e),
         }
     }
     Err(Error::Conflict("the members keep changing; retry".into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AddRequest {
+    user_id: String,
+    email: Option<String>,
+    name: Option<String>,
+    role: String,
+}
+
+/// `POST /orgs/{orgId}/members`, for services holding `roster/admin` only (API Gateway's
+/// scope on the route, and here): a known user becomes a member at once, in any role the
+/// service (an owner) may grant, custom ones included. The address is display-only: it
+/// claims no slot and proves nothing, until the user's own token does. Here rather than in
+/// a function of its own: like a role change it sets a membership's role, and this
+/// function's role already allows every write it takes (the membership, the counters, the
+/// one-org lock, the custom role's check).
+async fn add(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
+    if let Acting::Person(_) = who {
+        return Err(Error::forbidden("this route is for services"));
+    }
+    let now = app.now();
+    let org = org_id(req)?;
+    let body: AddRequest = acting_input(app, who, &org, json_body(req), access::require_admin).await?;
+    let user_id =
+        UserId::person(&body.user_id).ok_or_else(|| Error::invalid_request("userId names no user"))?;
+    let email = body.email.as_deref().map(Email::parse).transpose().map_err(|_| Error::InvalidEmail)?;
+    let name = body.name.as_deref().and_then(DisplayName::clean);
+    let role = RoleName::parse(&body.role)?;
+    for _ in 0..ATTEMPTS {
+        let (roles, actor) = tokio::join!(Roles::read(app, &org, [&role]), who.member(app, &org, None));
+        let actor = actor?;
+        let assigned = roles?.resolve(&role)?;
+        access::require_grant(&actor, assigned.base)?;
+        let member = Member::joining(
+            user_id.clone(),
+            email.clone(),
+            name.clone(),
+            assigned.base,
+            now,
+            Some(actor.user_id.clone()),
+            Metadata::default(),
+        )
+        .with_custom_role(assigned.custom);
+        let seats = match app.config.max_members {
+            None => None,
+            Some(max) => {
+                let seats = app.store.seats(&org, now).await?;
+                if !seats.fit(1, max) {
+                    return Err(Error::SeatLimit);
+                }
+                Some(SeatClaim::members(seats, max, 1))
+            }
+        };
+        let mut details = json!({ "userId": member.user_id, "role": member.role, "email": member.email });
+        if let Some(custom) = &member.custom_role {
+            details["customRole"] = json!(custom);
+        }
+        let event = AuditEvent::new(
+            now,
+            &actor.user_id,
+            AuditAction::MemberAdded,
+            Some(member.user_id.to_string()),
+            details,
+        );
+        let one_org = app.config.one_org_per_user;
+        match app.store.add_member(&org, &actor, &member, &event, one_org, seats).await {
+            Ok(()) => return created(&json!({ "member": member })),
+            Err(ChangeError::Stale) => continue,
+            Err(ChangeError::Refused(e)) => return Err(e),
+        }
+    }
+    Err(Error::Conflict("the organization's seats keep changing; retry".into()))
 }

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Roles, authorized_input, org_id, serve};
+use super::{Acting, Roles, acting_input, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::{Assigned, RoleName};
 use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
@@ -13,8 +13,8 @@ use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
 use crate::domain::workspace::{Assignments, WorkspaceAssignment};
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, Email, GroupId, InvitationId, Label, LinkId, Member, Metadata, Org,
-    OrgId, Role, Timestamp, access,
+    AuditAction, AuditEvent, Email, GroupId, InvitationId, Label, LinkId, Member, Metadata, Org, OrgId, Role,
+    Timestamp, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
@@ -30,12 +30,12 @@ const SEND_CONCURRENCY: usize = 16;
 const MAX_BATCH: usize = 100;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "POST /orgs/{orgId}/invitations" => invite(app, &caller, &req).await,
-            "POST /orgs/{orgId}/invitations/{invitationId}/resend" => resend(app, &caller, &req).await,
-            "POST /orgs/{orgId}/invite-links" => create_link(app, &caller, &req).await,
-            "PATCH /orgs/{orgId}/invitations/{invitationId}" => reassign(app, &caller, &req).await,
+            "POST /orgs/{orgId}/invitations" => invite(app, &who, &req).await,
+            "POST /orgs/{orgId}/invitations/{invitationId}/resend" => resend(app, &who, &req).await,
+            "POST /orgs/{orgId}/invite-links" => create_link(app, &who, &req).await,
+            "PATCH /orgs/{orgId}/invitations/{invitationId}" => reassign(app, &who, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -127,19 +127,19 @@ struct Drafted {
     event: AuditEvent,
 }
 
-async fn invite(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
-    let batch = authorized_input(app, caller, &org_id, batch(app, req), access::require_admin).await?;
+    let batch = acting_input(app, who, &org_id, batch(app, req), access::require_admin).await?;
     let emails: Vec<Email> = batch.entries.iter().filter_map(|e| e.email.as_ref().ok().cloned()).collect();
     let assigned: Vec<&Assignments> = batch.entries.iter().map(|e| &e.assignments).collect();
     let (context, unknown, roles) = tokio::join!(
-        app.store.invite_context(&org_id, &caller.user_id, &emails, now),
+        app.store.invite_context(&org_id, who.user_id(), &emails, now),
         app.store.unknown_assignment(&org_id, &assigned),
         Roles::read(app, &org_id, batch.entries.iter().map(|e| &e.role))
     );
     let (org, membership, slots) = context?;
-    let actor = access::active(membership)?;
+    let actor = who.member(app, &org_id, membership).await?;
     access::require_admin(&actor)?;
     let org = org.ok_or(Error::NotFound)?;
     if let Some(unknown) = unknown? {
@@ -399,14 +399,14 @@ async fn send_invitation(
     app.mailer.send(&invitation.email, &mail).await.is_ok()
 }
 
-async fn resend(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
     for _ in 0..3 {
         let (membership, org, stored) =
-            app.store.invitation_with_context(&org_id, &caller.user_id, &id).await?;
-        let actor = access::active(membership)?;
+            app.store.invitation_with_context(&org_id, who.user_id(), &id).await?;
+        let actor = who.member(app, &org_id, membership).await?;
         access::require_admin(&actor)?;
         let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
         access::require_grant(&actor, stored.invitation.role)?;
@@ -508,19 +508,19 @@ fn link_request(app: &App, req: &Request) -> Result<LinkAsked, Error> {
     Ok(LinkAsked { label, role, hours, max_uses, assignments })
 }
 
-async fn create_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn create_link(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
     let LinkAsked { label, role, hours, max_uses, assignments } =
-        authorized_input(app, caller, &org_id, link_request(app, req), access::require_admin).await?;
+        acting_input(app, who, &org_id, link_request(app, req), access::require_admin).await?;
     let asked = [&assignments];
     let (read, unknown, roles) = tokio::join!(
-        app.store.org_and_membership(&org_id, &caller.user_id),
+        app.store.org_and_membership(&org_id, who.user_id()),
         app.store.unknown_assignment(&org_id, &asked),
         Roles::read(app, &org_id, [&role])
     );
     let (org, membership) = read?;
-    let actor = access::active(membership)?;
+    let actor = who.member(app, &org_id, membership).await?;
     access::require_admin(&actor)?;
     let role = roles?.resolve(&role)?;
     access::require_grant(&actor, role.base)?;
@@ -592,7 +592,7 @@ struct ReassignRequest {
 
 /// `PATCH .../invitations/{id}`: a pending invitation's workspaces and groups (either list
 /// replaced when given, kept when absent).
-async fn reassign(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn reassign(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
@@ -600,14 +600,14 @@ async fn reassign(app: &App, caller: &Caller, req: &Request) -> Result<Response<
         let asked = Assignments::parse(body.workspaces.clone(), body.groups.clone())?;
         Ok((body, asked))
     });
-    let (body, asked) = authorized_input(app, caller, &org_id, input, access::require_admin).await?;
+    let (body, asked) = acting_input(app, who, &org_id, input, access::require_admin).await?;
     let lists = [&asked];
     let (read, unknown) = tokio::join!(
-        app.store.invitation_with_context(&org_id, &caller.user_id, &id),
+        app.store.invitation_with_context(&org_id, who.user_id(), &id),
         app.store.unknown_assignment(&org_id, &lists)
     );
     let (membership, _, stored) = read?;
-    let actor = access::active(membership)?;
+    let actor = who.member(app, &org_id, membership).await?;
     access::require_admin(&actor)?;
     let stored = stored.ok_or(Error::NotFound)?;
     // As for a resend: only one who may grant its role changes what it gives.

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-use super::{active_member, after, current, next_cursor, org_id, serve_any};
+use super::{
+    Acting, acting_current, acting_member, after, current, next_cursor, on_behalf_of, org_id, serve_any,
+};
 use crate::App;
 use crate::domain::custom_role;
 use crate::domain::invitation::Vouched;
@@ -21,15 +23,23 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         if route == "GET /permissions" {
             return permissions(app);
         }
-        let caller = principal.person()?;
+        // "My organizations", and an organization as its member sees it (with the caller's
+        // membership and `you`), mean nothing for a service: 403 (API.md "Service callers").
         match route.as_str() {
-            "GET /orgs" => my_orgs(app, &caller, &req).await,
-            "GET /orgs/{orgId}" => org(app, &caller, &req).await,
-            "GET /orgs/{orgId}/members" => members(app, &caller, &req).await,
-            "GET /orgs/{orgId}/members/{userId}" => member(app, &caller, &req).await,
-            "GET /orgs/{orgId}/audit" => audit(app, &caller, &req).await,
-            "GET /orgs/{orgId}/invitations" => invitations(app, &caller, &req).await,
-            "GET /orgs/{orgId}/invite-links" => links(app, &caller, &req).await,
+            "GET /orgs" => return my_orgs(app, &principal.person()?, &req).await,
+            "GET /orgs/{orgId}" => return org(app, &principal.person()?, &req).await,
+            _ => {}
+        }
+        // An organization's other reads: its members, or a service holding `roster/admin`.
+        let who = Acting::of(principal)?;
+        // Reads write no audit event: the header is checked, and records nothing.
+        on_behalf_of(&who, &req)?;
+        match route.as_str() {
+            "GET /orgs/{orgId}/members" => members(app, &who, &req).await,
+            "GET /orgs/{orgId}/members/{userId}" => member(app, &who, &req).await,
+            "GET /orgs/{orgId}/audit" => audit(app, &who, &req).await,
+            "GET /orgs/{orgId}/invitations" => invitations(app, &who, &req).await,
+            "GET /orgs/{orgId}/invite-links" => links(app, &who, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -86,10 +96,10 @@ async fn org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>
     ok(&body)
 }
 
-async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
     // Authorization before input: a non-member learns nothing from a bad query (404).
-    let me = active_member(app, caller, &id).await?;
+    let me = acting_member(app, who, &id).await?;
     let filter = MemberFilter {
         role: query_param(req, "role")
             .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
@@ -105,7 +115,7 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     );
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let (me, page) =
-        tokio::join!(current(app, caller, &id, me), app.store.members(&id, filter, limit, start));
+        tokio::join!(acting_current(app, who, &id, me), app.store.members(&id, filter, limit, start));
     let mut page = page?;
     // The caller's own row as just refreshed.
     if let Some(row) = page.items.iter_mut().find(|m| m.user_id == me.user_id) {
@@ -114,47 +124,50 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
-async fn member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
     let target = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
-    let (me, them) = app.store.membership_pair(&id, &caller.user_id, &target).await?;
-    let me = current(app, caller, &id, access::active(me)?).await;
+    let (me, them) = app.store.membership_pair(&id, who.user_id(), &target).await?;
+    let me = who.member(app, &id, me).await?;
+    let me = acting_current(app, who, &id, me).await;
     let them = them.ok_or(Error::NotFound)?;
     ok(&json!({ "member": if them.user_id == me.user_id { me } else { them } }))
 }
 
-async fn audit(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn audit(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let me = active_member(app, caller, &id).await?;
+    let me = acting_member(app, who, &id).await?;
     access::require_admin(&me)?;
     let scope = format!("audit:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (_, page) = tokio::join!(current(app, caller, &id, me), app.store.audit_events(&id, limit, start));
+    let (_, page) =
+        tokio::join!(acting_current(app, who, &id, me), app.store.audit_events(&id, limit, start));
     let page = page?;
     list("events", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
 /// Pending invitations, and expired ones DynamoDB has not deleted yet (shown as `expired`),
 /// and those whose creator no longer vouches for them (`revoked`, with the reason).
-async fn invitations(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn invitations(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let me = active_member(app, caller, &id).await?;
+    let me = acting_member(app, who, &id).await?;
     access::require_admin(&me)?;
     let scope = format!("invitations:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.invitations(&id, limit, start));
+    let (me, page) =
+        tokio::join!(acting_current(app, who, &id, me), app.store.invitations(&id, limit, start));
     let page = page?;
     let items = shown(app, &id, &me, &page.items).await?;
     list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
 }
 
-async fn links(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn links(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;
-    let me = active_member(app, caller, &id).await?;
+    let me = acting_member(app, who, &id).await?;
     access::require_admin(&me)?;
     let scope = format!("links:{id}");
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (me, page) = tokio::join!(current(app, caller, &id, me), app.store.links(&id, limit, start));
+    let (me, page) = tokio::join!(acting_current(app, who, &id, me), app.store.links(&id, limit, start));
     let page = page?;
     let items = shown(app, &id, &me, &page.items).await?;
     list("links", &items, next_cursor(app, &scope, page.last_key)?)
@@ -181,11 +194,22 @@ async fn vouchers<'a>(
     me: &Member,
     creators: impl Iterator<Item = &'a UserId>,
 ) -> Result<HashMap<String, Member>, Error> {
-    let mut others: Vec<UserId> = creators.filter(|c| **c != me.user_id).cloned().collect();
+    let (now, services) = (app.now(), &app.config.service_clients);
+    let (mut from_services, mut others): (Vec<UserId>, Vec<UserId>) =
+        creators.filter(|c| **c != me.user_id).cloned().partition(UserId::is_service);
     others.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     others.dedup();
+    from_services.sort();
+    from_services.dedup();
     let mut found =
         if others.is_empty() { HashMap::new() } else { app.store.memberships(org, &others).await? };
+    // A service vouches while it is listed (and is absent, `creator_left`, once it is not).
+    found.extend(
+        from_services
+            .iter()
+            .filter_map(|by| standing::service_creator(by, services, now))
+            .map(|creator| (creator.user_id.to_string(), creator)),
+    );
     found.insert(me.user_id.to_string(), me.clone());
     Ok(found)
 }

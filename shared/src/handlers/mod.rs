@@ -21,7 +21,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use crate::App;
 use crate::domain::cursor;
 use crate::domain::custom_role::{Assigned, CustomRole, RoleKey, RoleName};
-use crate::domain::{Caller, Member, OrgId, Principal, access};
+use crate::domain::{Caller, Member, OrgId, Principal, UserId, access};
 use crate::error::Error;
 use crate::http::request::{path_param, query_param, route_key};
 use crate::http::response::respond;
@@ -50,9 +50,95 @@ where
     let outcome = match (principal, route.clone()) {
         (Err(e), _) => Err(e),
         (Ok(_), None) => Err(Error::NotFound),
-        (Ok(principal), Some(route)) => dispatch(app, principal, route, req).await,
+        // On the heap: the handlers' futures are large, and a test runs many on one stack.
+        (Ok(principal), Some(route)) => Box::pin(dispatch(app, principal, route, req)).await,
     };
     respond(route.as_deref(), outcome)
+}
+
+/// The header in which a service names the user it acts for: recorded in the audit events
+/// of its request as `onBehalfOf`, it grants nothing (API.md "Service callers").
+pub const ON_BEHALF_OF_HEADER: &str = "x-roster-on-behalf-of";
+
+/// Who acts on an organization's routes: a person, by their membership; or a service holding
+/// `roster/admin`, as an owner that is no member (API.md "Service callers"). Every rule of
+/// rank applies to it as to an owner, and every invariant holds for it as for anyone.
+#[derive(Debug, Clone)]
+pub(crate) enum Acting {
+    Person(Caller),
+    /// A service, by how it is named where a user id goes (`service:{clientId}`).
+    Service(UserId),
+}
+
+impl Acting {
+    /// A service without `roster/admin` is refused (403).
+    pub(crate) fn of(principal: Principal) -> Result<Self, Error> {
+        match principal {
+            Principal::Person(caller) => Ok(Self::Person(caller)),
+            service @ Principal::Service(_) => {
+                Ok(Self::Service(service.service_with(crate::http::routes::scopes::ADMIN)?.user_id()))
+            }
+        }
+    }
+
+    /// Whose membership a read of the caller's asks for; a service's id names none.
+    pub(crate) fn user_id(&self) -> &UserId {
+        match self {
+            Self::Person(caller) => &caller.user_id,
+            Self::Service(id) => id,
+        }
+    }
+
+    /// The membership a decision rests on, given the caller's as read (`membership`): a
+    /// person's, when active (404 / 403 otherwise); a service's, an owner's while the
+    /// organization exists (404 when it does not; one more read).
+    pub(crate) async fn member(
+        &self,
+        app: &App,
+        org: &OrgId,
+        membership: Option<Member>,
+    ) -> Result<Member, Error> {
+        match self {
+            Self::Person(_) => access::active(membership),
+            Self::Service(id) => {
+                let (found, _) = app.store.org_and_membership(org, id).await?;
+                found.ok_or(Error::NotFound)?;
+                Ok(Member::service_owner(id.clone(), app.now()))
+            }
+        }
+    }
+}
+
+/// [`serve_any`] for the routes of an organization (and `POST /orgs`), which people and
+/// services holding `roster/admin` share: the caller as [`Acting`]. A service's request runs
+/// with the user it names in [`ON_BEHALF_OF_HEADER`], for its audit events (a header that
+/// names no user is `400`).
+pub(crate) async fn serve_org<'a, F, Fut>(app: &'a App, req: Request, dispatch: F) -> Response<Body>
+where
+    F: FnOnce(&'a App, Acting, String, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Error>>,
+{
+    serve_any(app, req, |app, principal, route, req| async move {
+        let who = Acting::of(principal)?;
+        let on_behalf_of = on_behalf_of(&who, &req)?;
+        crate::store::acting_for(on_behalf_of, dispatch(app, who, route, req)).await
+    })
+    .await
+}
+
+/// The user a service says it acts for ([`ON_BEHALF_OF_HEADER`]); a person acts for
+/// themselves, and the header says nothing of them.
+pub(crate) fn on_behalf_of(who: &Acting, req: &Request) -> Result<Option<UserId>, Error> {
+    match (who, req.headers().get(ON_BEHALF_OF_HEADER)) {
+        (Acting::Service(_), Some(value)) => Ok(Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(UserId::person)
+                .ok_or_else(|| Error::invalid_request(format!("{ON_BEHALF_OF_HEADER} names no user")))?,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// The `{orgId}` of the path. An id Roster could not have minted names nothing: 404.
@@ -102,6 +188,39 @@ pub(crate) async fn current(app: &App, caller: &Caller, org: &OrgId, member: Mem
             member
         }
     }
+}
+
+/// [`active_member`] for a person or a service.
+pub(crate) async fn acting_member(app: &App, who: &Acting, org: &OrgId) -> Result<Member, Error> {
+    let membership = match who {
+        Acting::Person(caller) => app.store.membership(org, &caller.user_id).await?,
+        Acting::Service(_) => None,
+    };
+    who.member(app, org, membership).await
+}
+
+/// [`current`] for a person or a service (who has no membership to refresh).
+pub(crate) async fn acting_current(app: &App, who: &Acting, org: &OrgId, member: Member) -> Member {
+    match who {
+        Acting::Person(caller) => current(app, caller, org, member).await,
+        Acting::Service(_) => member,
+    }
+}
+
+/// [`authorized_input`] for a person or a service.
+pub(crate) async fn acting_input<T>(
+    app: &App,
+    who: &Acting,
+    org: &OrgId,
+    input: Result<T, Error>,
+    may_use: fn(&Member) -> Result<(), Error>,
+) -> Result<T, Error> {
+    let error = match input {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    may_use(&acting_member(app, who, org).await?)?;
+    Err(error)
 }
 
 /// Authorization comes before input: a caller who may not use an organization's route gets

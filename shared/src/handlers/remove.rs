@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::change_role::ATTEMPTS;
-use super::{authorized_input, org_id, serve};
+use super::{Acting, acting_input, org_id, serve_org};
 use crate::App;
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, InvitationId, LinkId, Member, OrgId, Role, Timestamp, UserId, access,
+    AuditAction, AuditEvent, InvitationId, LinkId, Member, OrgId, Role, Timestamp, UserId, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
@@ -16,13 +16,13 @@ use crate::http::response::{no_content, ok};
 use crate::store::{BulkRemoval, ChangeError};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "DELETE /orgs/{orgId}/members/{userId}" => remove_one(app, &caller, &req).await,
-            "POST /orgs/{orgId}/members/remove" => remove_many(app, &caller, &req).await,
-            "DELETE /orgs/{orgId}/invitations/{invitationId}" => revoke_invitation(app, &caller, &req).await,
-            "DELETE /orgs/{orgId}/invite-links/{linkId}" => revoke_link(app, &caller, &req).await,
-            "DELETE /orgs/{orgId}" => delete_org(app, &caller, &req).await,
+            "DELETE /orgs/{orgId}/members/{userId}" => remove_one(app, &who, &req).await,
+            "POST /orgs/{orgId}/members/remove" => remove_many(app, &who, &req).await,
+            "DELETE /orgs/{orgId}/invitations/{invitationId}" => revoke_invitation(app, &who, &req).await,
+            "DELETE /orgs/{orgId}/invite-links/{linkId}" => revoke_link(app, &who, &req).await,
+            "DELETE /orgs/{orgId}" => delete_org(app, &who, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -31,12 +31,12 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 /// Deletes the organization (owners): from this answer on it is gone for everyone; its
 /// items are removed afterwards (see `store::purge`).
-async fn delete_org(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn delete_org(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
     for _ in 0..ATTEMPTS {
-        let (found, me) = app.store.org_and_membership(&org, &caller.user_id).await?;
-        let actor = access::active(me)?;
+        let (found, me) = app.store.org_and_membership(&org, who.user_id()).await?;
+        let actor = who.member(app, &org, me).await?;
         if actor.role != Role::Owner {
             return Err(Error::forbidden("only an owner may delete the organization"));
         }
@@ -57,13 +57,13 @@ async fn delete_org(app: &App, caller: &Caller, req: &Request) -> Result<Respons
     Err(Error::Conflict("the organization keeps changing; retry".into()))
 }
 
-async fn remove_one(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn remove_one(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
     let target = UserId::parse(&path_param(req, "userId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
-        let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target).await?;
-        let actor = access::active(me)?;
+        let (me, them) = app.store.membership_pair(&org, who.user_id(), &target).await?;
+        let actor = who.member(app, &org, me).await?;
         let member = them.ok_or(Error::NotFound)?;
         match remove(app, &org, &actor, &member, now).await {
             Ok(()) => return no_content(),
@@ -132,15 +132,15 @@ fn bulk_ids(req: &Request) -> Result<Vec<String>, Error> {
     Ok(body.user_ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
 }
 
-async fn remove_many(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn remove_many(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
-    let ids = authorized_input(app, caller, &org, bulk_ids(req), access::require_admin).await?;
+    let ids = acting_input(app, who, &org, bulk_ids(req), access::require_admin).await?;
     // The caller and every target in one read pass.
     let mut users: Vec<UserId> = ids.iter().filter_map(|id| UserId::parse(id)).collect();
-    users.push(caller.user_id.clone());
+    users.push(who.user_id().clone());
     let mut members = app.store.memberships(&org, &users).await?;
-    let actor = access::active(members.get(caller.user_id.as_str()).cloned())?;
+    let actor = access::active(members.get(who.user_id().as_str()).cloned())?;
     access::require_admin(&actor)?;
 
     // Decide each target on what was read; those to remove go in as few transactions as fit.
@@ -208,13 +208,13 @@ async fn remove_listed(
     Err(Error::Conflict("members keep changing; retry".into()))
 }
 
-async fn revoke_invitation(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn revoke_invitation(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
     for _ in 0..ATTEMPTS {
-        let (membership, _, stored) = app.store.invitation_with_context(&org, &caller.user_id, &id).await?;
-        let actor = access::active(membership)?;
+        let (membership, _, stored) = app.store.invitation_with_context(&org, who.user_id(), &id).await?;
+        let actor = who.member(app, &org, membership).await?;
         access::require_admin(&actor)?;
         let stored = stored.ok_or(Error::NotFound)?;
         access::require_grant(&actor, stored.invitation.role)?;
@@ -236,11 +236,11 @@ async fn revoke_invitation(app: &App, caller: &Caller, req: &Request) -> Result<
     Err(Error::Conflict("the invitation keeps changing; retry".into()))
 }
 
-async fn revoke_link(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn revoke_link(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let id = LinkId::parse(&path_param(req, "linkId")?).ok_or(Error::NotFound)?;
-    let (membership, link) = app.store.link_with_member(&org, &caller.user_id, &id).await?;
-    let actor = access::active(membership)?;
+    let (membership, link) = app.store.link_with_member(&org, who.user_id(), &id).await?;
+    let actor = who.member(app, &org, membership).await?;
     access::require_admin(&actor)?;
     let (link, hash) = link.ok_or(Error::NotFound)?;
     access::require_grant(&actor, link.role)?;

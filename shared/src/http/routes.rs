@@ -152,6 +152,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/invitations/decline", Accept),
     route("PATCH", "/orgs/{orgId}/members/{userId}", ChangeRole),
     route("POST", "/orgs/{orgId}/transfer-ownership", ChangeRole),
+    // A known user added directly, by a service (API.md "Service callers").
+    service("POST", "/orgs/{orgId}/members", ChangeRole, scopes::ADMIN),
     route("PATCH", "/orgs/{orgId}", ChangeRole),
     route("DELETE", "/orgs/{orgId}/members/{userId}", Remove),
     route("POST", "/orgs/{orgId}/members/remove", Remove),
@@ -241,10 +243,16 @@ mod tests {
     }
 
     #[test]
-    fn only_authorize_is_for_services_alone() {
+    fn only_authorize_and_adding_members_are_for_services_alone() {
         let scoped: Vec<(String, &str)> =
             ROUTES.iter().filter_map(|r| r.scope.map(|s| (r.key(), s))).collect();
-        assert_eq!(scoped, [("POST /authorize".to_owned(), scopes::AUTHORIZE)]);
+        assert_eq!(
+            scoped,
+            [
+                ("POST /orgs/{orgId}/members".to_owned(), scopes::ADMIN),
+                ("POST /authorize".to_owned(), scopes::AUTHORIZE)
+            ]
+        );
     }
 
     #[test]

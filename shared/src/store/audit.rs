@@ -4,10 +4,45 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::{Page, Store, decode, encode, keys, s};
-use crate::domain::{AuditEvent, OrgId};
+use crate::domain::{AuditEvent, OrgId, UserId};
 use crate::error::Error;
 
+tokio::task_local! {
+    /// The user a service's request says it acts for (`X-Roster-On-Behalf-Of`): written into
+    /// the details of every audit event the request writes as `onBehalfOf`. Recorded, it
+    /// grants nothing. Scoped by the handlers' frame (`handlers::serve_any`) around a
+    /// service's request only; a request is one task (its reads and writes run by `join!`,
+    /// never spawned), so every event it writes sees it.
+    static ON_BEHALF_OF: UserId;
+}
+
+/// Runs `request` with `user` as whom its audit events say a service acted for.
+pub(crate) async fn acting_for<F: Future>(user: Option<UserId>, request: F) -> F::Output {
+    match user {
+        Some(user) => ON_BEHALF_OF.scope(user, request).await,
+        None => request.await,
+    }
+}
+
+/// `event` as written: a service's event names whom it acted for, when it said so.
+fn with_on_behalf_of(event: &AuditEvent) -> Option<AuditEvent> {
+    if !event.actor.is_service() {
+        return None;
+    }
+    let user = ON_BEHALF_OF.try_with(UserId::clone).ok()?;
+    let mut event = event.clone();
+    match &mut event.details {
+        serde_json::Value::Object(details) => {
+            details.insert("onBehalfOf".to_owned(), serde_json::json!(user));
+        }
+        other => *other = serde_json::json!({ "onBehalfOf": user }),
+    }
+    Some(event)
+}
+
 pub(crate) fn put_event(table: &str, org: &OrgId, event: &AuditEvent) -> TransactWriteItem {
+    let written = with_on_behalf_of(event);
+    let event = written.as_ref().unwrap_or(event);
     let item = encode(
         event,
         &[(keys::PK, s(keys::org(org))), (keys::SK, s(keys::audit(&event.id))), ("type", s("audit"))],

@@ -14,7 +14,7 @@ use crate::domain::workspace::{Group, GroupMember, limits};
 use crate::domain::{AuditEvent, GroupId, Member, OrgId, Timestamp, UserId};
 use crate::error::Error;
 use crate::store::ops::put_if;
-use crate::store::org_update::actor_check;
+use crate::store::org_update::push_actor_check;
 use crate::store::workspaces::Authority;
 
 const GROUP_COUNT_ON_ORG: &str = "groupCount";
@@ -87,21 +87,16 @@ impl Store {
             )
             .value(":max", n(limits::GROUPS_PER_ORG)),
         );
-        let items = vec![
-            put_if(table, group_item(org, group), NEW, &[]),
-            count,
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
-        ];
+        let mut items = vec![put_if(table, group_item(org, group), NEW, &[]), count];
+        push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         match self.transact("create_group", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
             Err(TransactError::Cancelled(c)) if c.failed(1) => {
                 Err(org_limit(&c, 1, "groups", limits::GROUPS_PER_ORG))
             }
-            Err(TransactError::Cancelled(_)) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
+            Err(TransactError::Cancelled(_)) => Err(super::actor_changed(actor)),
         }
     }
 
@@ -114,19 +109,17 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), WorkspaceWriteError> {
         let table = self.table();
-        let items = vec![
-            super::workspaces::rename(
-                table,
-                org,
-                keys::group(&before.id),
-                before.version,
-                after.name.as_str(),
-                after.description.as_str(),
-                None,
-            ),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
-        ];
+        let mut items = vec![super::workspaces::rename(
+            table,
+            org,
+            keys::group(&before.id),
+            before.version,
+            after.name.as_str(),
+            after.description.as_str(),
+            None,
+        )];
+        push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         self.workspace_transact("update_group", items).await
     }
 
@@ -141,7 +134,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), WorkspaceWriteError> {
         let table = self.table();
-        let items = vec![
+        let mut items = vec![
             delete_versioned(table, keys::org(org), keys::group(&group.id), group.version),
             update(
                 table,
@@ -157,9 +150,9 @@ impl Store {
                 &[("groupId", group.id.as_str())],
                 now,
             ),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
+        push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         self.workspace_transact("delete_group", items).await
     }
 
@@ -213,7 +206,7 @@ impl Store {
             ),
         ];
         if !is_actor {
-            items.push(actor_check(table, org, actor));
+            push_actor_check(&mut items, table, org, actor);
         }
         items.push(self.audit_put(org, event));
         match self.transact("add_group_member", items).await {
@@ -283,7 +276,7 @@ impl Store {
             ));
         }
         if !is_actor {
-            items.push(actor_check(table, org, actor));
+            push_actor_check(&mut items, table, org, actor);
         }
         items.push(self.audit_put(org, event));
         self.workspace_transact("remove_group_member", items).await

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::member_changes::ChangeError;
 use super::ops::{EXISTS, NEW, delete_if, put_if};
-use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, Seats, actor_check};
+use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, Seats, push_actor_check};
 use super::slots::{self, Slot, TOKEN_HASH};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s, string_attr};
 use crate::domain::custom_role::RoleKey;
@@ -354,14 +354,13 @@ impl Store {
                     slot_indices.push(items.len());
                     items.extend(invitation_items(table, org, &planned[i], self));
                 }
-                let actor_index = items.len();
-                items.push(actor_check(table, org, actor));
                 let roles_from = items.len();
                 items.extend(roles.iter().map(|key| role_check(table, org, key)));
                 let invited = u32::try_from(live.len()).unwrap_or(u32::MAX);
                 let claim = seats.map(|(counted, max)| SeatClaim::invitations(counted, max, invited));
                 let delta = OrgDelta::default().with_seats(claim);
                 let org_index = delta.push_to(&mut items, table, org);
+                let actor_index = push_actor_check(&mut items, table, org, actor);
                 let cancelled = match self.transact("create_invitations", items).await {
                     Ok(()) => {
                         live.iter().for_each(|&i| outcomes[i] = Some(InviteOutcome::Invited));
@@ -381,8 +380,8 @@ impl Store {
                     }
                     Err(TransactError::Cancelled(c)) => c,
                 };
-                if cancelled.failed(actor_index) {
-                    let refusal = Error::forbidden("your membership changed while the request ran");
+                if actor_index.is_some_and(|i| cancelled.failed(i)) {
+                    let refusal = super::actor_changed(actor);
                     return finish(
                         outcomes,
                         &chunk_and_rest(&chunk, planned.len()),
@@ -535,18 +534,18 @@ impl Store {
             slots::rehold(table, org, invitation, hash),
             token_delete(table, old_hash.as_str(), None),
             put_if(table, token_item(hash, record), NEW, &[]),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
         let delta = OrgDelta::default().with_seats(seats);
         let org_index = delta.push_to(&mut items, table, org);
+        let actor_index = push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         let cancelled = match self.transact("rotate_invitation", items).await {
             Ok(()) => return Ok(Rotation::Rotated),
             Err(TransactError::Failed(e)) => return Err(e),
             Err(TransactError::Cancelled(c)) => c,
         };
-        if cancelled.failed(4) {
-            return Err(Error::forbidden("your membership changed while the request ran"));
+        if actor_index.is_some_and(|i| cancelled.failed(i)) {
+            return Err(super::actor_changed(actor));
         }
         if cancelled.failed(0) {
             // Declined meanwhile: as a resend of a declined invitation (see `invite::resend`).
@@ -584,7 +583,7 @@ impl Store {
     ) -> Result<(), ChangeError> {
         let table = self.table();
         let (id, hash) = (&stored.invitation.id, stored.token_hash.as_str());
-        let items = vec![
+        let mut items = vec![
             delete_if(
                 table,
                 keys::org(org),
@@ -593,15 +592,15 @@ impl Store {
                 &[(":hash", hash)],
             ),
             token_delete(table, hash, None),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
+        let actor_index = push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         let release = slots::release(table, org, &stored.invitation.email, id);
         match self.transact_releasing("revoke_invitation", items, release).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
-            Err(TransactError::Cancelled(c)) if c.failed(2) => {
-                Err(ChangeError::Refused(Error::forbidden("your membership changed while the request ran")))
+            Err(TransactError::Cancelled(c)) if actor_index.is_some_and(|i| c.failed(i)) => {
+                Err(ChangeError::Refused(super::actor_changed(actor)))
             }
             Err(TransactError::Cancelled(_)) => Err(ChangeError::Stale),
         }
@@ -789,7 +788,7 @@ impl Store {
             .expression_attribute_values(":groups", list_attribute(&after.groups))
             .build()
             .expect("table, key and expression are set");
-        let items = vec![
+        let mut items = vec![
             invitation_put(
                 table,
                 invitation_item(org, after, &stored.token_hash),
@@ -797,14 +796,14 @@ impl Store {
                 stored.invitation.version,
             ),
             TransactWriteItem::builder().update(token).build(),
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
         ];
+        let actor_index = push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         match self.transact("reassign_invitation", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed(2) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
+            Err(TransactError::Cancelled(c)) if actor_index.is_some_and(|i| c.failed(i)) => {
+                Err(super::actor_changed(actor))
             }
             // Resent, revoked, accepted or declined meanwhile.
             Err(TransactError::Cancelled(_)) => {

@@ -37,7 +37,8 @@ pub struct AcceptContext {
 /// Where the items of a joining transaction sit, to read its cancellation.
 struct Joining {
     token_index: usize,
-    voucher_index: usize,
+    /// `None` for a service's token: see `voucher_check`.
+    voucher_index: Option<usize>,
     slot_indices: Vec<usize>,
     org_index: Option<usize>,
     lock_index: Option<usize>,
@@ -95,9 +96,14 @@ fn slot_items(
 /// The check that whoever vouches for the token still may (see `domain::standing`): the
 /// same membership (generation), its standing not moved since, active, and holding a role
 /// that grants the token's role. Tokens from before vouchers check the inviter's role and
-/// status alone.
-fn voucher_check(table: &str, record: &TokenRecord) -> TransactWriteItem {
+/// status alone. A service's token has no membership to condition on: it vouches while its
+/// client id stays in the service list, which the handler checks before the transaction
+/// (`None` here; API.md "Roles and rank").
+fn voucher_check(table: &str, record: &TokenRecord) -> Option<TransactWriteItem> {
     let by = record.voucher.as_ref().map_or(&record.invited_by, |v| &v.by);
+    if by.is_service() {
+        return None;
+    }
     let mut conditions = vec!["#status = :active".to_owned()];
     let mut check = ConditionCheck::builder()
         .table_name(table)
@@ -134,7 +140,7 @@ fn voucher_check(table: &str, record: &TokenRecord) -> TransactWriteItem {
         .condition_expression(conditions.join(" AND "))
         .build()
         .expect("table, key and condition are set");
-    TransactWriteItem::builder().condition_check(check).build()
+    Some(TransactWriteItem::builder().condition_check(check).build())
 }
 
 impl Store {
@@ -219,8 +225,10 @@ impl Store {
                     None
                 }
             };
-            let voucher_index = items.len();
-            items.push(voucher_check(table, record));
+            let voucher_index = voucher_check(table, record).map(|check| {
+                items.push(check);
+                items.len() - 1
+            });
             // The token holds its custom role, so the role exists; it may be being deleted,
             // and then no holder may move (see `store::roles`).
             let role_index = member.custom_role.as_ref().map(|key| {
@@ -432,7 +440,7 @@ fn refusal(
             && cancelled.old_item(places.token_index).is_some();
         return Err(if exhausted { Error::InvitationExhausted } else { Error::InvitationNotFound });
     }
-    if failed(places.voucher_index) {
+    if places.voucher_index.is_some_and(failed) {
         // Its creator left, was suspended or demoted: it admits nobody (API.md).
         return Err(Error::InvitationNotFound);
     }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::members::{as_read, member_item};
 use super::ops::{delete_if, put_if};
-use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, actor_check};
+use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, push_actor_check};
 use super::{Cancelled, Store, TransactError, keys};
 use crate::domain::{AuditEvent, Member, OrgId};
 use crate::error::Error;
@@ -155,7 +155,7 @@ impl Store {
         let mut items = vec![replace(self.table(), org, before, after)];
         let org_index = delta.push_to(&mut items, self.table(), org);
         if actor.user_id != before.user_id {
-            items.push(actor_check(self.table(), org, actor));
+            push_actor_check(&mut items, self.table(), org, actor);
         }
         // A newly held custom role must not be being deleted (see `store::roles`).
         let granted = after.custom_role.as_ref().filter(|key| before.custom_role.as_ref() != Some(*key));
@@ -176,6 +176,56 @@ impl Store {
         }
     }
 
+    /// Adds `member` directly, by `actor` (a service: API.md "Service callers"), active at
+    /// once. Its address, if any, is display-only: it claims no slot. Refused `409 conflict`
+    /// when they are a member already, `409 already_in_org` when one organization per user
+    /// holds and they belong to another; `Stale` when seats changed since `seats` were counted.
+    pub async fn add_member(
+        &self,
+        org: &OrgId,
+        actor: &Member,
+        member: &Member,
+        event: &AuditEvent,
+        one_org_per_user: bool,
+        seats: Option<SeatClaim>,
+    ) -> Result<(), ChangeError> {
+        let table = self.table();
+        let delta = OrgDelta::between(None, Some(member)).with_seats(seats);
+        let mut items = vec![put_if(table, member_item(org, member), super::ops::NEW, &[])];
+        let org_index = delta.push_to(&mut items, table, org);
+        let actor_index = push_actor_check(&mut items, table, org, actor);
+        // A custom role must not be being deleted (see `store::roles`).
+        let role_index = member.custom_role.as_ref().map(|key| {
+            items.push(super::roles::role_check(table, org, key));
+            items.len() - 1
+        });
+        let lock_index = one_org_per_user.then(|| {
+            items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), super::ops::NEW, &[]));
+            items.len() - 1
+        });
+        items.push(self.audit_put(org, event));
+        let c = match self.transact("add_member", items).await {
+            Ok(()) => return Ok(()),
+            Err(TransactError::Failed(e)) => return Err(ChangeError::Refused(e)),
+            Err(TransactError::Cancelled(c)) => c,
+        };
+        if c.failed(0) {
+            return Err(ChangeError::Refused(Error::Conflict("the user is a member already".into())));
+        }
+        if actor_index.is_some_and(|i| c.failed(i)) {
+            return Err(ChangeError::Refused(super::actor_changed(actor)));
+        }
+        if let (Some(i), Some(key)) = (role_index, &member.custom_role)
+            && c.failed(i)
+        {
+            return Err(ChangeError::Refused(super::roles::role_gone(key)));
+        }
+        if lock_index.is_some_and(|i| c.failed(i)) {
+            return Err(ChangeError::Refused(Error::AlreadyInOrg));
+        }
+        Err(membership_refusal(&c, &[0], org_index, &delta))
+    }
+
     /// Removes `member` (by `actor`, or by themselves when `actor` is `None`). Their address
     /// slot and one-org lock are freed when they are theirs, so they can be invited again.
     pub async fn remove_member(
@@ -193,10 +243,7 @@ impl Store {
             let mut items = Vec::with_capacity(7);
             removal.push(table, org, self, &mut items);
             let org_index = delta.push_to(&mut items, table, org);
-            let actor_index = actor.map(|actor| {
-                items.push(actor_check(table, org, actor));
-                items.len() - 1
-            });
+            let actor_index = actor.and_then(|actor| push_actor_check(&mut items, table, org, actor));
             let cancelled = match self.transact("remove_member", items).await {
                 Ok(()) => return Ok(()),
                 Err(TransactError::Failed(e)) => return Err(ChangeError::Refused(e)),
@@ -238,8 +285,7 @@ impl Store {
                     removal.push(table, org, self, &mut items);
                 }
                 let org_index = delta.push_to(&mut items, table, org);
-                let actor_index = items.len();
-                items.push(actor_check(table, org, actor));
+                let actor_index = push_actor_check(&mut items, table, org, actor);
                 let cancelled = match self.transact("remove_members", items).await {
                     Ok(()) => {
                         done = true;
@@ -256,7 +302,7 @@ impl Store {
                 };
                 let planned_wrong = planned.iter().any(|r| r.stale(&cancelled))
                     || org_index.is_some_and(|i| cancelled.failed(i))
-                    || cancelled.failed(actor_index);
+                    || actor_index.is_some_and(|i| cancelled.failed(i));
                 let mut dropped = false;
                 for removal in &mut planned {
                     dropped |= removal.drop_failed_cleanup(&cancelled);
@@ -273,9 +319,12 @@ impl Store {
     }
 
     /// `from` hands ownership to `to`: both memberships and the counters in one transaction.
+    /// Hands ownership from `from_before` to `to_before`, decided by `actor`: the old owner
+    /// themselves, or a service (then checked as well).
     pub async fn transfer_ownership(
         &self,
         org: &OrgId,
+        actor: &Member,
         (from_before, from_after): (&Member, &Member),
         (to_before, to_after): (&Member, &Member),
         event: &AuditEvent,
@@ -287,6 +336,9 @@ impl Store {
         let org_index = delta.push_to(&mut items, table, org);
         let to_index = items.len();
         items.push(replace(table, org, to_before, to_after));
+        if actor.user_id != from_before.user_id {
+            push_actor_check(&mut items, table, org, actor);
+        }
         items.push(self.audit_put(org, event));
         match self.transact("transfer_ownership", items).await {
             Ok(()) => Ok(()),

@@ -30,6 +30,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
+pub(crate) use audit::acting_for;
 pub use audit::decode_audit;
 pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
 pub use errors::Item;
@@ -266,14 +267,13 @@ impl Store {
         mut items: Vec<TransactWriteItem>,
         otherwise: Error,
     ) -> Result<(), Error> {
-        let actor_index = items.len();
-        items.push(org_update::actor_check(&self.table, org, actor));
+        let actor_index = org_update::push_actor_check(&mut items, &self.table, org, actor);
         items.push(self.audit_put(org, event));
         match self.transact(operation, items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
-            Err(TransactError::Cancelled(c)) if c.failed(actor_index) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
+            Err(TransactError::Cancelled(c)) if actor_index.is_some_and(|i| c.failed(i)) => {
+                Err(actor_changed(actor))
             }
             Err(TransactError::Cancelled(_)) => Err(otherwise),
         }
@@ -340,4 +340,14 @@ pub(crate) fn start_key(pk: String, sort_key: String) -> Item {
         (keys::PK.to_owned(), AttributeValue::S(pk)),
         (keys::SK.to_owned(), AttributeValue::S(sort_key)),
     ])
+}
+
+/// What a failed actor check means: a member's membership changed (403); for a service,
+/// whose check is the organization's, the organization is gone (404).
+pub(crate) fn actor_changed(actor: &Member) -> Error {
+    if actor.is_service() {
+        Error::NotFound
+    } else {
+        Error::forbidden("your membership changed while the request ran")
+    }
 }

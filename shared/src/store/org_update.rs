@@ -201,20 +201,55 @@ impl OrgDelta {
     }
 }
 
-/// The caller still holds, at write time, the membership the decision was made on.
-pub(crate) fn actor_check(table: &str, org: &OrgId, actor: &Member) -> TransactWriteItem {
-    let check = ConditionCheck::builder()
-        .table_name(table)
-        .key(keys::PK, s(keys::org(org)))
-        .key(keys::SK, s(keys::member(&actor.user_id)))
-        .condition_expression("#role = :role AND #status = :status")
-        .expression_attribute_names("#role", "role")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":role", s(actor.role.as_str()))
-        .expression_attribute_values(":status", s(actor.status.as_str()))
-        .build()
-        .expect("table, key and condition are set");
-    TransactWriteItem::builder().condition_check(check).build()
+/// The check that the caller still holds, at write time, what the decision was made on,
+/// appended to `items` (its index), or `None` when `items` already hold it. A member: the
+/// role and status of their membership. A service acting as an owner (`Member::service_owner`,
+/// no membership): the organization itself, existing and not deleted; when `items` already
+/// write or check the organization item, that item's own condition says as much (every write
+/// of it requires `attribute_exists(PK) AND attribute_not_exists(deletedAt)`), and DynamoDB
+/// allows one operation per item per transaction, so nothing is added. Call it after the
+/// organization's update is in `items`.
+pub(crate) fn push_actor_check(
+    items: &mut Vec<TransactWriteItem>,
+    table: &str,
+    org: &OrgId,
+    actor: &Member,
+) -> Option<usize> {
+    let check = if actor.is_service() {
+        let org_key = (keys::org(org), keys::ORG_SK.to_owned());
+        if items.iter().any(|item| targets(item, &org_key)) {
+            return None;
+        }
+        ConditionCheck::builder()
+            .table_name(table)
+            .key(keys::PK, s(org_key.0))
+            .key(keys::SK, s(org_key.1))
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(deletedAt)")
+    } else {
+        ConditionCheck::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::org(org)))
+            .key(keys::SK, s(keys::member(&actor.user_id)))
+            .condition_expression("#role = :role AND #status = :status")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":role", s(actor.role.as_str()))
+            .expression_attribute_values(":status", s(actor.status.as_str()))
+    };
+    let check = check.build().expect("table, key and condition are set");
+    items.push(TransactWriteItem::builder().condition_check(check).build());
+    Some(items.len() - 1)
+}
+
+/// Whether `item` writes or checks the item of `key` (partition and sort key).
+fn targets(item: &TransactWriteItem, key: &(String, String)) -> bool {
+    let keyed = |k: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        string_attr(k, keys::PK) == Some(key.0.as_str()) && string_attr(k, keys::SK) == Some(key.1.as_str())
+    };
+    item.update.as_ref().is_some_and(|u| keyed(&u.key))
+        || item.put.as_ref().is_some_and(|p| keyed(&p.item))
+        || item.delete.as_ref().is_some_and(|d| keyed(&d.key))
+        || item.condition_check.as_ref().is_some_and(|c| keyed(&c.key))
 }
 
 #[cfg(test)]
@@ -269,5 +304,24 @@ mod tests {
         let owner = member(Role::Owner, Status::Active);
         let leave = OrgDelta::between(Some(&owner), None).build("t", &org).unwrap().update.unwrap();
         assert!(leave.condition_expression.unwrap().contains("#owners >= :min_owners"));
+    }
+
+    #[test]
+    fn a_service_actor_checks_the_organization_once() {
+        let org = crate::domain::OrgId::new();
+        let now = crate::domain::Timestamp::now();
+        let service = Member::service_owner(crate::domain::UserId::service("svc"), now);
+        let mut items = Vec::new();
+        assert_eq!(push_actor_check(&mut items, "t", &org, &service), Some(0));
+        let check = items[0].condition_check.as_ref().unwrap();
+        assert_eq!(string_attr(&check.key, keys::SK), Some(keys::ORG_SK));
+        // Beside the organization's own update, whose condition already requires it live.
+        let mut items = Vec::new();
+        let owner = member(Role::Owner, Status::Active);
+        OrgDelta::between(Some(&owner), None).push_to(&mut items, "t", &org);
+        assert_eq!(push_actor_check(&mut items, "t", &org, &service), None);
+        assert_eq!(items.len(), 1);
+        // A member's check is on their membership, whatever else the transaction holds.
+        assert_eq!(push_actor_check(&mut items, "t", &org, &owner), Some(1));
     }
 }

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use super::codec::METADATA;
 use super::member_changes::ChangeError;
 use super::members::{member_item, put_new};
-use super::org_update::actor_check;
 use super::org_update::counters;
+use super::org_update::push_actor_check;
 use super::slots::{self, Slot};
 use super::{Item, Page, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::{AuditEvent, Member, Org, OrgId, UserId};
@@ -88,13 +88,15 @@ pub(crate) fn org_lock_item(user: &UserId, org: &OrgId) -> Item {
 }
 
 impl Store {
-    /// Creates the organization with its first owner, in one transaction.
+    /// Creates the organization with its first owner, in one transaction. The owner's address
+    /// takes its slot when `claims_address` (a verified one); a service's is display-only.
     pub async fn create_org(
         &self,
         org: &Org,
         owner: &Member,
         event: &AuditEvent,
         one_org_per_user: bool,
+        claims_address: bool,
     ) -> Result<(), Error> {
         let table = self.table();
         let mut items = vec![
@@ -102,7 +104,7 @@ impl Store {
             put_new(table, member_item(&org.id, owner)),
             self.audit_put(&org.id, event),
         ];
-        if let Some(email) = &owner.email {
+        if let Some(email) = owner.email.as_ref().filter(|_| claims_address) {
             items.push(slots::take_for_member(table, &org.id, email, &owner.user_id, &Slot::Free));
         }
         let lock_index = items.len();
@@ -162,11 +164,9 @@ impl Store {
             ))
             .build()
             .expect("table, key and expressions are set");
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            actor_check(table, &before.id, actor),
-            self.audit_put(&before.id, event),
-        ];
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        push_actor_check(&mut items, table, &before.id, actor);
+        items.push(self.audit_put(&before.id, event));
         match self.transact("update_org", items).await {
             Ok(()) => Ok(()),
             // The organization or the actor changed: read again and decide again.

@@ -16,7 +16,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, WriteRequest};
 
 use super::member_changes::ChangeError;
-use super::org_update::actor_check;
+use super::org_update::push_actor_check;
 use super::orgs::DELETED_AT;
 use super::slots::TOKEN_HASH;
 use super::{Item, Store, TransactError, keys, s, string_attr};
@@ -101,12 +101,10 @@ impl Store {
             ])))
             .build()
             .expect("table and item are set");
-        let items = vec![
-            TransactWriteItem::builder().put(replace).build(),
-            actor_check(table, &org.id, actor),
-            TransactWriteItem::builder().put(listed).build(),
-            self.audit_put(&org.id, event),
-        ];
+        let mut items = vec![TransactWriteItem::builder().put(replace).build()];
+        push_actor_check(&mut items, table, &org.id, actor);
+        items.push(TransactWriteItem::builder().put(listed).build());
+        items.push(self.audit_put(&org.id, event));
         match self.transact("delete_org", items).await {
             Ok(()) => Ok(()),
             // Deleted meanwhile, or the actor changed: read again and decide again.

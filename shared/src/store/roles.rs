@@ -11,7 +11,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Select, TransactWriteItem};
 
 use super::ops::{NEW, put_if};
-use super::org_update::actor_check;
+use super::org_update::push_actor_check;
 use super::tx::{Expr, check, update};
 use super::{Item, Store, TransactError, decode, encode, keys, n, s};
 use crate::domain::custom_role::{CustomRole, MAX_CUSTOM_ROLES, RoleKey};
@@ -147,12 +147,9 @@ impl Store {
             )
             .value(":max", n(MAX_CUSTOM_ROLES)),
         );
-        let items = vec![
-            put_if(table, role_item(org, role), NEW, &[]),
-            count,
-            actor_check(table, org, actor),
-            self.audit_put(org, event),
-        ];
+        let mut items = vec![put_if(table, role_item(org, role), NEW, &[]), count];
+        push_actor_check(&mut items, table, org, actor);
+        items.push(self.audit_put(org, event));
         match self.transact("create_role", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(e),
@@ -162,9 +159,7 @@ impl Store {
             Err(TransactError::Cancelled(c)) if c.failed(1) => Err(Error::LimitExceeded(format!(
                 "an organization has at most {MAX_CUSTOM_ROLES} custom roles"
             ))),
-            Err(TransactError::Cancelled(_)) => {
-                Err(Error::forbidden("your membership changed while the request ran"))
-            }
+            Err(TransactError::Cancelled(_)) => Err(super::actor_changed(actor)),
         }
     }
 
@@ -209,15 +204,15 @@ impl Store {
                 .value(":next", n(marked)),
             Expr::new("version = :v").value(":v", n(role.version)),
         );
-        match self.transact("retire_role", vec![mark, actor_check(table, org, actor)]).await {
+        let mut items = vec![mark];
+        push_actor_check(&mut items, table, org, actor);
+        match self.transact("retire_role", items).await {
             Ok(()) => {}
             Err(TransactError::Failed(e)) => return Err(e),
             Err(TransactError::Cancelled(c)) if c.failed(0) => {
                 return Err(Error::Conflict("the role was changed meanwhile; reload and retry".to_owned()));
             }
-            Err(TransactError::Cancelled(_)) => {
-                return Err(Error::forbidden("your membership changed while the request ran"));
-            }
+            Err(TransactError::Cancelled(_)) => return Err(super::actor_changed(actor)),
         }
         let holders = match self.holders(org, &role.key, now).await {
             Ok(holders) => holders,
