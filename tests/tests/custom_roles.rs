@@ -305,3 +305,109 @@ async fn group_grants_take_custom_roles_and_the_top_rank_decides() {
     assert_eq!((r.status, r.code()), (409, "role_in_use"), "{:?}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("1 group grant"), "{:?}", r.body);
 }
+
+/// A role deleted while being granted (API.md: `409 role_in_use` while anything holds it):
+/// whatever the interleaving, a deleted role has no holder, and an assignment that answered
+/// `2xx` left a role that still exists. Run with the conflict emulation on (the harness's
+/// default), many times over.
+#[tokio::test]
+async fn a_role_deleted_while_being_granted_never_leaves_a_holder() {
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let people: Vec<User> = (0..3).map(|i| app.user(&format!("p{i}"))).collect();
+    for p in &people {
+        app.add_member(&owner, &org, p, "member").await;
+    }
+    let ws = app.create_workspace(&owner, &org, "Site").await;
+    let group = app.create_group(&owner, &org, "Ops").await;
+    let (mut deleted, mut refused) = (0, 0);
+    for round in 0..12 {
+        let r = create_role(&app, &owner, &org, editor()).await;
+        assert_eq!(r.status, 201, "round {round}: {:?}", r.body);
+        let p = &people[round % people.len()];
+        let role = json!({ "role": "editor" });
+        let member = format!("/orgs/{org}/members/{}", p.sub);
+        let direct = format!("/orgs/{org}/workspaces/{ws}/members/{}", p.sub);
+        let grant = format!("/orgs/{org}/workspaces/{ws}/groups/{group}");
+        let invite =
+            json!({ "invitations": [{ "email": app.email(&format!("new{round}")), "role": "editor" }] });
+        let (role_path, invitations) =
+            (format!("/orgs/{org}/roles/editor"), format!("/orgs/{org}/invitations"));
+        let (del, a, b, c, d) = tokio::join!(
+            app.call(Some(&owner), "DELETE", &role_path, None),
+            app.call(Some(&owner), "PATCH", &member, Some(role.clone())),
+            app.call(Some(&owner), "PUT", &direct, Some(role.clone())),
+            app.call(Some(&owner), "PUT", &grant, Some(role.clone())),
+            app.call(Some(&owner), "POST", &invitations, Some(invite)),
+        );
+        let granted = [&a, &b, &c].iter().filter(|r| r.status < 300).count()
+            + usize::from(
+                d.body["results"][0]["status"] == "invited"
+                    || d.body["results"][0]["status"] == "email_failed",
+            );
+        for r in [&a, &b, &c] {
+            assert!(
+                r.status < 300 || (r.status, r.code()) == (400, "invalid_role") || r.status == 409,
+                "round {round}: {} {:?}",
+                r.status,
+                r.body
+            );
+        }
+        let list = app.call(Some(&owner), "GET", &format!("/orgs/{org}/roles"), None).await;
+        let exists = list.body["roles"].as_array().unwrap().iter().any(|r| r["key"] == "editor");
+        match del.status {
+            204 => {
+                deleted += 1;
+                assert!(!exists, "round {round}: deleted, yet listed");
+                assert_eq!(granted, 0, "round {round}: the role was deleted after a grant answered 2xx");
+            }
+            409 => {
+                refused += 1;
+                assert!(exists, "round {round}: refused, yet gone");
+            }
+            other => panic!("round {round}: delete answered {other} {:?}", del.body),
+        }
+        // Clear every holder for the next round.
+        if exists {
+            app.call(Some(&owner), "PATCH", &member, Some(json!({ "role": "member" }))).await;
+            app.call(Some(&owner), "PUT", &direct, Some(json!({ "role": "member" }))).await;
+            app.call(Some(&owner), "PUT", &grant, Some(json!({ "role": "member" }))).await;
+            let invitations = app.call(Some(&owner), "GET", &format!("/orgs/{org}/invitations"), None).await;
+            for inv in invitations.body["invitations"].as_array().unwrap() {
+                let path = format!("/orgs/{org}/invitations/{}", inv["id"].as_str().unwrap());
+                app.call(Some(&owner), "DELETE", &path, None).await;
+            }
+            let r = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/roles/editor"), None).await;
+            assert_eq!(r.status, 204, "round {round}: cleared, yet {:?}", r.body);
+        }
+    }
+    eprintln!("role deletions racing grants: {deleted} deleted, {refused} refused");
+    assert_eq!(deleted + refused, 12);
+}
+
+/// A role's permissions changed while checks run: each check answers the old or the new
+/// permissions, and every check sent after the change's `2xx` the new ones.
+#[tokio::test]
+async fn a_role_changed_while_a_check_runs_answers_before_or_after_never_stale_after() {
+    let app = TestApp::spawn().await;
+    let (owner, ann) = (app.user("owner"), app.user("ann"));
+    let org = app.create_org(&owner, "Acme").await;
+    assert_eq!(create_role(&app, &owner, &org, editor()).await.status, 201);
+    app.add_member(&owner, &org, &ann, "editor").await;
+    let path = format!("/orgs/{org}/roles/editor");
+    for round in 0..10 {
+        // Even rounds take billing:read away, odd rounds give it back.
+        let revoke = if round % 2 == 0 { json!([]) } else { json!(["billing:read"]) };
+        let (change, during) = tokio::join!(
+            app.call(Some(&owner), "PATCH", &path, Some(json!({ "permissions": revoke }))),
+            check(&app, &ann.sub, &org, "billing:read", None),
+        );
+        assert_eq!(change.status, 200, "{:?}", change.body);
+        assert_eq!(during["reason"] == "granted", during["allowed"] == true, "{during}");
+        assert!(during["role"] == "editor", "{during}");
+        let after = check(&app, &ann.sub, &org, "billing:read", None).await;
+        let now_allowed = round % 2 == 1;
+        assert_eq!(after["allowed"], now_allowed, "round {round}: after the change's 200: {after}");
+    }
+}
