@@ -110,7 +110,7 @@ impl Assigned {
                 Ok(Self { base: role.base, custom: Some(key.clone()) })
             }
             (RoleName::Custom(key), _) => Err(Error::InvalidRoleNamed(format!(
-                "this organization has no role {key:?} (GET /orgs/{{orgId}}/roles lists them)"
+                "this organization has no role \"{key}\" (GET /orgs/{{orgId}}/roles lists them)"
             ))),
         }
     }

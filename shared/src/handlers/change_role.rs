@@ -97,8 +97,10 @@ async fn change(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         );
         let (me, them) = pair?;
         let actor = who.member(app, &org, me).await?;
-        let before = them.ok_or(Error::NotFound)?;
+        // A role the organization lacks is bad input, answered before the target is looked up
+        // (as a malformed role is).
         let assigned = wanted.role.as_ref().map(|name| roles?.resolve(name)).transpose()?;
+        let before = them.ok_or(Error::NotFound)?;
         let after = Member {
             role: assigned.as_ref().map_or(before.role, |a| a.base),
             custom_role: assigned.map_or_else(|| before.custom_role.clone(), |a| a.custom),

@@ -147,7 +147,12 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             "{unknown} is no workspace or group of this organization"
         )));
     }
+    // Every entry's role is resolved up front: one the organization lacks fails the batch,
+    // as a malformed one does, whatever its address.
     let roles = roles?;
+    for entry in &batch.entries {
+        roles.resolve(&entry.role)?;
+    }
 
     // Decide each address on its slot; draft an invitation for those free to invite.
     let mut results = Vec::with_capacity(batch.entries.len());

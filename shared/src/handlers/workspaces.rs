@@ -206,13 +206,17 @@ async fn granted_groups(app: &App, org: &OrgId, grants: Vec<GroupGrant>) -> Resu
         .iter()
         .filter_map(|grant| {
             let group = groups.get(&grant.group_id)?;
-            Some(json!({
+            let mut shown = json!({
                 "groupId": grant.group_id,
                 "name": group.name,
                 "memberCount": group.member_count,
                 "role": grant.role,
                 "grantedAt": grant.granted_at,
-            }))
+            });
+            if let Some(custom) = &grant.custom_role {
+                shown["customRole"] = json!(custom);
+            }
+            Some(shown)
         })
         .collect())
 }

@@ -46,7 +46,7 @@ pub(crate) fn role_check(table: &str, org: &OrgId, key: &RoleKey) -> TransactWri
 
 /// What an assignment whose role check failed answers: the role went, or is going.
 pub(crate) fn role_gone(key: &RoleKey) -> Error {
-    Error::InvalidRoleNamed(format!("the role {key:?} was deleted or is being deleted"))
+    Error::InvalidRoleNamed(format!("the role \"{key}\" was deleted or is being deleted"))
 }
 
 /// Holders of a role, by kind, as `409 role_in_use` names them.
