@@ -438,3 +438,39 @@ async fn an_invitation_by_a_service_names_it() {
         joined.body
     );
 }
+
+#[tokio::test]
+async fn a_service_manages_roles_and_groups_as_an_owner() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice");
+    let org = app.create_org(&alice, "Acme").await;
+    assert_eq!(add(&app, &org, json!({ "userId": "bob", "role": "member" })).await.status, 201);
+    // Custom roles are the owners'.
+    let role =
+        json!({ "key": "editor", "name": "Editor", "base": "member", "permissions": ["projects:read"] });
+    let made = as_service(&app, "POST", &format!("/orgs/{org}/roles"), Some(role)).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    assert_eq!(as_service(&app, "GET", &format!("/orgs/{org}/roles"), None).await.status, 200);
+    let renamed =
+        as_service(&app, "PATCH", &format!("/orgs/{org}/roles/editor"), Some(json!({ "name": "Editors" })))
+            .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    // Groups and their members.
+    let group =
+        as_service(&app, "POST", &format!("/orgs/{org}/groups"), Some(json!({ "name": "Team" }))).await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    let id = group.body["group"]["id"].as_str().unwrap().to_owned();
+    let put = as_service(&app, "PUT", &format!("/orgs/{org}/groups/{id}/members/bob"), None).await;
+    assert!(put.status == 200 || put.status == 201, "{:?}", put.body);
+    let listed = as_service(&app, "GET", &format!("/orgs/{org}/groups/{id}/members"), None).await;
+    assert_eq!(listed.body["members"][0]["userId"], "bob", "{:?}", listed.body);
+    let gone = as_service(&app, "DELETE", &format!("/orgs/{org}/groups/{id}"), None).await;
+    assert_eq!(gone.status, 204, "{:?}", gone.body);
+    let deleted = as_service(&app, "DELETE", &format!("/orgs/{org}/roles/editor"), None).await;
+    assert_eq!(deleted.status, 204, "{:?}", deleted.body);
+    // Without roster/admin: 403.
+    let refused = app
+        .call_as_service("dev-backend", "roster/authorize", "GET", &format!("/orgs/{org}/groups"), None)
+        .await;
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
+}

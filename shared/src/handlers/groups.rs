@@ -6,13 +6,11 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{active_member, after, authorized_input, next_cursor, org_id, serve};
+use super::{Acting, acting_input, acting_member, after, next_cursor, org_id, serve_org};
 use crate::App;
 use crate::domain::text::{Description, Name};
 use crate::domain::workspace::{self, Group, GroupMember};
-use crate::domain::{
-    AuditAction, AuditEvent, Caller, GroupId, Member, Role, Status, Timestamp, UserId, access,
-};
+use crate::domain::{AuditAction, AuditEvent, GroupId, Member, Role, Status, Timestamp, UserId, access};
 use crate::error::Error;
 use crate::http::request::{json_body, page_limit, path_param};
 use crate::http::response::{created, list, no_content, ok};
@@ -20,19 +18,19 @@ use crate::store::workspaces::WorkspaceWriteError;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     // Each route's future boxed: the largest would otherwise size them all, on the stack.
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "POST /orgs/{orgId}/groups" => Box::pin(create(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/groups" => Box::pin(list_groups(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/groups/{groupId}" => Box::pin(get(app, &caller, &req)).await,
-            "PATCH /orgs/{orgId}/groups/{groupId}" => Box::pin(update(app, &caller, &req)).await,
-            "DELETE /orgs/{orgId}/groups/{groupId}" => Box::pin(delete(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/groups/{groupId}/members" => Box::pin(members(app, &caller, &req)).await,
+            "POST /orgs/{orgId}/groups" => Box::pin(create(app, &who, &req)).await,
+            "GET /orgs/{orgId}/groups" => Box::pin(list_groups(app, &who, &req)).await,
+            "GET /orgs/{orgId}/groups/{groupId}" => Box::pin(get(app, &who, &req)).await,
+            "PATCH /orgs/{orgId}/groups/{groupId}" => Box::pin(update(app, &who, &req)).await,
+            "DELETE /orgs/{orgId}/groups/{groupId}" => Box::pin(delete(app, &who, &req)).await,
+            "GET /orgs/{orgId}/groups/{groupId}/members" => Box::pin(members(app, &who, &req)).await,
             "PUT /orgs/{orgId}/groups/{groupId}/members/{userId}" => {
-                Box::pin(add_member(app, &caller, &req)).await
+                Box::pin(add_member(app, &who, &req)).await
             }
             "DELETE /orgs/{orgId}/groups/{groupId}/members/{userId}" => {
-                Box::pin(remove_member(app, &caller, &req)).await
+                Box::pin(remove_member(app, &who, &req)).await
             }
             _ => Err(Error::NotFound),
         }
@@ -54,8 +52,8 @@ fn stale() -> Error {
     Error::Conflict("the group is being changed by other requests; retry".to_owned())
 }
 
-fn event(app: &App, caller: &Caller, action: AuditAction, target: String, details: Value) -> AuditEvent {
-    AuditEvent::new(app.now(), &caller.user_id, action, Some(target), details)
+fn event(app: &App, who: &Acting, action: AuditAction, target: String, details: Value) -> AuditEvent {
+    AuditEvent::new(app.now(), who.user_id(), action, Some(target), details)
 }
 
 #[derive(Deserialize)]
@@ -77,28 +75,27 @@ fn parse(body: GroupBody) -> Result<(Option<Name>, Option<Description>), Error> 
     Ok((name, description))
 }
 
-async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn create(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let input = json_body::<GroupBody>(req).and_then(parse).and_then(|(name, description)| {
         Ok((name.ok_or_else(|| Error::invalid_request("name is required"))?, description.unwrap_or_default()))
     });
-    let (name, description) =
-        authorized_input(app, caller, &org, input, workspace::require_org_admin).await?;
-    let me = active_member(app, caller, &org).await?;
+    let (name, description) = acting_input(app, who, &org, input, workspace::require_org_admin).await?;
+    let me = acting_member(app, who, &org).await?;
     workspace::require_org_admin(&me)?;
     let group = workspace::new_group(name, description, app.now());
     let event =
-        event(app, caller, AuditAction::GroupCreated, group.id.to_string(), json!({ "name": group.name }));
+        event(app, who, AuditAction::GroupCreated, group.id.to_string(), json!({ "name": group.name }));
     app.store.create_group(&org, &me, &group, &event).await?;
     created(&json!({ "group": group }))
 }
 
-async fn list_groups(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn list_groups(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let scope = format!("groups:{org}");
     let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
-    let (limit, start) = authorized_input(app, caller, &org, input, access::require_member).await?;
-    let (me, page) = tokio::join!(active_member(app, caller, &org), app.store.groups(&org, limit, start));
+    let (limit, start) = acting_input(app, who, &org, input, access::require_member).await?;
+    let (me, page) = tokio::join!(acting_member(app, who, &org), app.store.groups(&org, limit, start));
     me?;
     let page = page?;
     list("groups", &page.items, next_cursor(app, &scope, page.last_key)?)
@@ -113,36 +110,36 @@ struct Seen {
     place: Option<GroupMember>,
 }
 
-async fn see(app: &App, caller: &Caller, req: &Request, target: Option<&UserId>) -> Result<Seen, Error> {
+async fn see(app: &App, who: &Acting, req: &Request, target: Option<&UserId>) -> Result<Seen, Error> {
     let (org, id) = (org_id(req)?, group_id(req)?);
-    let mut users = vec![&caller.user_id];
-    users.extend(target.filter(|t| **t != caller.user_id));
+    let mut users = vec![who.user_id()];
+    users.extend(target.filter(|t| *t != who.user_id()));
     let (group, members, places) = app.store.group_read(&org, &id, &users).await?;
     let find = |user: &UserId| members.iter().find(|m| &m.user_id == user).cloned();
-    let me = access::active(find(&caller.user_id))?;
+    let me = who.member(app, &org, find(who.user_id())).await?;
     let group = group.ok_or(Error::NotFound)?;
     let target_member = target.and_then(find);
     let place = target.and_then(|t| places.into_iter().find(|p| &p.user_id == t));
     Ok(Seen { me, group, target: target_member, place })
 }
 
-async fn get(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
-    let seen = see(app, caller, req, None).await?;
+async fn get(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
+    let seen = see(app, who, req, None).await?;
     ok(&json!({ "group": seen.group }))
 }
 
-async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn update(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let input = json_body::<GroupBody>(req).and_then(parse);
     let (name, description) = match input {
         Ok(input) => input,
         Err(e) => {
-            workspace::require_org_admin(&see(app, caller, req, None).await?.me)?;
+            workspace::require_org_admin(&see(app, who, req, None).await?.me)?;
             return Err(e);
         }
     };
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, req, None).await?;
+        let seen = see(app, who, req, None).await?;
         workspace::require_org_admin(&seen.me)?;
         let before = seen.group;
         let mut after = before.clone();
@@ -156,7 +153,7 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
             return ok(&json!({ "group": before }));
         }
         let event =
-            event(app, caller, AuditAction::GroupUpdated, before.id.to_string(), changes(&before, &after));
+            event(app, who, AuditAction::GroupUpdated, before.id.to_string(), changes(&before, &after));
         match app.store.update_group(&org, &seen.me, &before, &after, &event).await {
             Ok(()) => {
                 after.version += 1;
@@ -181,14 +178,14 @@ fn changes(before: &Group, after: &Group) -> Value {
     json!({ "before": was, "after": is })
 }
 
-async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn delete(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, req, None).await?;
+        let seen = see(app, who, req, None).await?;
         workspace::require_org_admin(&seen.me)?;
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::GroupDeleted,
             seen.group.id.to_string(),
             json!({ "name": seen.group.name }),
@@ -225,19 +222,19 @@ fn row<'a>(member: &'a Member, place: &'a GroupMember) -> Row<'a> {
     }
 }
 
-async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, id) = (org_id(req)?, group_id(req)?);
     let scope = format!("group-members:{org}:{id}");
     let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
     let (limit, start) = match input {
         Ok(input) => input,
         Err(e) => {
-            see(app, caller, req, None).await?;
+            see(app, who, req, None).await?;
             return Err(e);
         }
     };
     let (seen, page) =
-        tokio::join!(see(app, caller, req, None), app.store.group_members(&org, &id, limit, start));
+        tokio::join!(see(app, who, req, None), app.store.group_members(&org, &id, limit, start));
     seen?;
     let page = page?;
     let users: Vec<UserId> = page.items.iter().map(|p| p.user_id.clone()).collect();
@@ -255,11 +252,11 @@ async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<B
     list("members", &rows, next_cursor(app, &scope, page.last_key)?)
 }
 
-async fn add_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn add_member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let target_id = user_id(req)?;
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, req, Some(&target_id)).await?;
+        let seen = see(app, who, req, Some(&target_id)).await?;
         workspace::require_org_admin(&seen.me)?;
         let target = seen.target.as_ref().ok_or(Error::NotFound)?;
         let stale_place = match &seen.place {
@@ -279,7 +276,7 @@ async fn add_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
         };
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::GroupMemberAdded,
             target_id.to_string(),
             json!({ "groupId": seen.group.id, "groupName": seen.group.name }),
@@ -293,16 +290,16 @@ async fn add_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
     Err(stale())
 }
 
-async fn remove_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn remove_member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let target_id = user_id(req)?;
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, req, Some(&target_id)).await?;
+        let seen = see(app, who, req, Some(&target_id)).await?;
         workspace::require_org_admin(&seen.me)?;
         let place = seen.place.as_ref().ok_or(Error::NotFound)?;
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::GroupMemberRemoved,
             target_id.to_string(),
             json!({ "groupId": seen.group.id, "groupName": seen.group.name }),

@@ -6,23 +6,23 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{active_member, authorized_input, org_id, serve};
+use super::{Acting, acting_input, acting_member, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::{self, CustomRole, RoleKey};
 use crate::domain::text::{Description, Name};
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Role};
+use crate::domain::{AuditAction, AuditEvent, Member, Role};
 use crate::error::Error;
 use crate::http::request::{json_body, path_param};
 use crate::http::response::{created, no_content, ok};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     // Each route's future boxed: the largest would otherwise size them all, on the stack.
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "GET /orgs/{orgId}/roles" => Box::pin(list(app, &caller, &req)).await,
-            "POST /orgs/{orgId}/roles" => Box::pin(create(app, &caller, &req)).await,
-            "PATCH /orgs/{orgId}/roles/{roleKey}" => Box::pin(update(app, &caller, &req)).await,
-            "DELETE /orgs/{orgId}/roles/{roleKey}" => Box::pin(delete(app, &caller, &req)).await,
+            "GET /orgs/{orgId}/roles" => Box::pin(list(app, &who, &req)).await,
+            "POST /orgs/{orgId}/roles" => Box::pin(create(app, &who, &req)).await,
+            "PATCH /orgs/{orgId}/roles/{roleKey}" => Box::pin(update(app, &who, &req)).await,
+            "DELETE /orgs/{orgId}/roles/{roleKey}" => Box::pin(delete(app, &who, &req)).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -43,8 +43,8 @@ fn role_key(req: &Request) -> Result<RoleKey, Error> {
     RoleKey::parse(&text).ok_or(Error::NotFound)
 }
 
-fn event(app: &App, caller: &Caller, action: AuditAction, role: &CustomRole, details: Value) -> AuditEvent {
-    AuditEvent::new(app.now(), &caller.user_id, action, Some(role.key.to_string()), details)
+fn event(app: &App, who: &Acting, action: AuditAction, role: &CustomRole, details: Value) -> AuditEvent {
+    AuditEvent::new(app.now(), who.user_id(), action, Some(role.key.to_string()), details)
 }
 
 #[derive(Deserialize)]
@@ -93,16 +93,16 @@ fn asked(app: &App, req: &Request) -> Result<Asked, Error> {
     Ok(Asked { key, name, description, base, permissions })
 }
 
-async fn list(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn list(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
-    let (me, custom) = tokio::join!(active_member(app, caller, &org), app.store.custom_roles(&org));
+    let (me, custom) = tokio::join!(acting_member(app, who, &org), app.store.custom_roles(&org));
     me?;
     let mut roles = custom_role::builtin_roles(&app.catalog);
     roles.extend(custom?.iter().map(CustomRole::shown));
     ok(&json!({ "roles": roles }))
 }
 
-async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn create(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let input = asked(app, req).and_then(|a| {
         let missing = |field: &str| Error::invalid_request(format!("{field} is required"));
@@ -115,8 +115,8 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         ))
     });
     let (key, name, description, base, permissions) =
-        authorized_input(app, caller, &org, input, require_manage).await?;
-    let me = active_member(app, caller, &org).await?;
+        acting_input(app, who, &org, input, require_manage).await?;
+    let me = acting_member(app, who, &org).await?;
     require_manage(&me)?;
     let now = app.now();
     let role = CustomRole {
@@ -131,12 +131,12 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         retiring: false,
     };
     let details = json!({ "name": role.name, "base": role.base, "permissions": role.permissions });
-    let event = event(app, caller, AuditAction::RoleCreated, &role, details);
+    let event = event(app, who, AuditAction::RoleCreated, &role, details);
     app.store.create_role(&org, &me, &role, &event).await?;
     created(&json!({ "role": role.shown() }))
 }
 
-async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn update(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let input = role_key(req).and_then(|key| {
         let a = asked(app, req)?;
@@ -145,8 +145,8 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         }
         Ok((key, a))
     });
-    let (key, a) = authorized_input(app, caller, &org, input, require_manage).await?;
-    let (me, before) = tokio::join!(active_member(app, caller, &org), app.store.custom_role(&org, &key));
+    let (key, a) = acting_input(app, who, &org, input, require_manage).await?;
+    let (me, before) = tokio::join!(acting_member(app, who, &org), app.store.custom_role(&org, &key));
     let me = me?;
     require_manage(&me)?;
     let before = before?.ok_or(Error::NotFound)?;
@@ -168,20 +168,20 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         "before": { "name": before.name, "permissions": before.permissions },
         "after": { "name": after.name, "permissions": after.permissions },
     });
-    let event = event(app, caller, AuditAction::RoleUpdated, &after, details);
+    let event = event(app, who, AuditAction::RoleUpdated, &after, details);
     app.store.update_role(&org, &me, &before, &after, &event).await?;
     ok(&json!({ "role": after.shown() }))
 }
 
-async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn delete(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
-    let key = authorized_input(app, caller, &org, role_key(req), require_manage).await?;
-    let (me, role) = tokio::join!(active_member(app, caller, &org), app.store.custom_role(&org, &key));
+    let key = acting_input(app, who, &org, role_key(req), require_manage).await?;
+    let (me, role) = tokio::join!(acting_member(app, who, &org), app.store.custom_role(&org, &key));
     let me = me?;
     require_manage(&me)?;
     let role = role?.ok_or(Error::NotFound)?;
     let details = json!({ "name": role.name, "base": role.base });
-    let event = event(app, caller, AuditAction::RoleDeleted, &role, details);
+    let event = event(app, who, AuditAction::RoleDeleted, &role, details);
     app.store.delete_role(&org, &me, &role, &event, app.now()).await?;
     no_content()
 }
