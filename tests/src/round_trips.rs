@@ -128,6 +128,10 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &owner, "PATCH", &o("/members/member"), Some(json!({ "role": "admin" }))).await;
     // The read, the two counts of what the old owner vouched for (side by side), the write.
     m.run("", 4, &owner, "POST", &o("/transfer-ownership"), Some(json!({ "userId": "admin" }))).await;
+    // A service adding a user: the organization (it is no member), then the write.
+    let admin = crate::harness::service_claims("dev-backend", "roster/admin");
+    let added = json!({ "userId": "added", "role": "viewer" });
+    m.run_with("service", 2, &admin, "POST", &o("/members"), Some(added)).await;
     let new_owner = app.user("admin");
     // Made by someone else: their memberships are read too, to say which were revoked.
     m.run("made by others", 3, &new_owner, "GET", &o("/invitations"), None).await;

@@ -474,3 +474,38 @@ async fn a_service_manages_roles_and_groups_as_an_owner() {
         .await;
     assert_eq!((refused.status, refused.code()), (403, "forbidden"));
 }
+
+#[tokio::test]
+async fn a_service_manages_workspaces_as_an_owner() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice");
+    let org = app.create_org(&alice, "Acme").await;
+    assert_eq!(add(&app, &org, json!({ "userId": "bob", "role": "member" })).await.status, 201);
+    let made =
+        as_service(&app, "POST", &format!("/orgs/{org}/workspaces"), Some(json!({ "name": "Docs" }))).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let ws = made.body["workspace"]["id"].as_str().unwrap().to_owned();
+    let put = as_service(
+        &app,
+        "PUT",
+        &format!("/orgs/{org}/workspaces/{ws}/members/bob"),
+        Some(json!({ "role": "member" })),
+    )
+    .await;
+    assert!(put.status == 200 || put.status == 201, "{:?}", put.body);
+    let theirs =
+        app.call(Some(&app.user("bob")), "GET", &format!("/orgs/{org}/members/bob/workspaces"), None).await;
+    assert_eq!(theirs.body["workspaces"][0]["id"], json!(ws), "{:?}", theirs.body);
+    let listed = as_service(&app, "GET", &format!("/orgs/{org}/workspaces"), None).await;
+    assert_eq!(listed.body["workspaces"][0]["id"], json!(ws), "{:?}", listed.body);
+    assert_eq!(
+        as_service(&app, "GET", &format!("/orgs/{org}/workspaces/{ws}/members"), None).await.status,
+        200
+    );
+    let gone = as_service(&app, "DELETE", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+    assert_eq!(gone.status, 204, "{:?}", gone.body);
+    let audit = app.call(Some(&alice), "GET", &format!("/orgs/{org}/audit"), None).await;
+    let created =
+        audit.body["events"].as_array().unwrap().iter().find(|e| e["action"] == "workspace.created").cloned();
+    assert_eq!(created.unwrap()["actor"], "service:dev-backend");
+}

@@ -168,11 +168,6 @@ impl Roles {
     }
 }
 
-/// The caller's active membership of the organization in the path (404 / 403 otherwise).
-pub(crate) async fn active_member(app: &App, caller: &Caller, org: &OrgId) -> Result<Member, Error> {
-    access::active(app.store.membership(org, &caller.user_id).await?)
-}
-
 /// The caller's membership as their current claims describe them: a name or verified
 /// address that changed since it was stored is written (once; read routes run this beside
 /// their own read, so it adds no round trip). A failed refresh is logged, not the request's
@@ -190,7 +185,8 @@ pub(crate) async fn current(app: &App, caller: &Caller, org: &OrgId, member: Mem
     }
 }
 
-/// [`active_member`] for a person or a service.
+/// The caller's standing in the organization in the path: a person's active membership
+/// (404 / 403 otherwise), or a service's as an owner while the organization exists.
 pub(crate) async fn acting_member(app: &App, who: &Acting, org: &OrgId) -> Result<Member, Error> {
     let membership = match who {
         Acting::Person(caller) => app.store.membership(org, &caller.user_id).await?,
@@ -207,7 +203,10 @@ pub(crate) async fn acting_current(app: &App, who: &Acting, org: &OrgId, member:
     }
 }
 
-/// [`authorized_input`] for a person or a service.
+/// Authorization comes before input: a caller who may not use an organization's route gets
+/// its 404 (or 403) whatever the body, query or cursor. Handlers parse their input before
+/// their one read (to keep to one round trip); when the input was bad, this checks the
+/// caller's standing first ([`acting_member`]), which `may_use` must let use the route.
 pub(crate) async fn acting_input<T>(
     app: &App,
     who: &Acting,
@@ -220,25 +219,6 @@ pub(crate) async fn acting_input<T>(
         Err(error) => error,
     };
     may_use(&acting_member(app, who, org).await?)?;
-    Err(error)
-}
-
-/// Authorization comes before input: a caller who may not use an organization's route gets
-/// its 404 (or 403) whatever the body, query or cursor. Handlers parse their input before
-/// their one read (to keep to one round trip); when the input was bad, this checks the
-/// caller's standing first: an active member, whom `may_use` lets use the route.
-pub(crate) async fn authorized_input<T>(
-    app: &App,
-    caller: &Caller,
-    org: &OrgId,
-    input: Result<T, Error>,
-    may_use: fn(&Member) -> Result<(), Error>,
-) -> Result<T, Error> {
-    let error = match input {
-        Ok(value) => return Ok(value),
-        Err(error) => error,
-    };
-    may_use(&active_member(app, caller, org).await?)?;
     Err(error)
 }
 

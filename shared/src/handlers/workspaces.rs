@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Roles, after, authorized_input, next_cursor, org_id, serve};
+use super::{Acting, Roles, acting_input, acting_member, after, next_cursor, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::{Assigned, RoleName};
 use crate::domain::invitation::Vouched;
@@ -19,7 +19,7 @@ use crate::domain::workspace::{
     self, Access, GroupGrant, Workspace, WorkspaceMember, WorkspaceRole, same_joining,
 };
 use crate::domain::{
-    AuditAction, AuditEvent, Caller, GroupId, Member, Metadata, OrgId, Role, UserId, WorkspaceId, access,
+    AuditAction, AuditEvent, GroupId, Member, Metadata, OrgId, Role, UserId, WorkspaceId, access,
 };
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, page_limit, path_param};
@@ -28,30 +28,28 @@ use crate::store::workspaces::{Authority, WorkspaceRead, WorkspaceWriteError};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     // Each route's future boxed: the largest would otherwise size them all, on the stack.
-    serve(app, req, |app, caller, route, req| async move {
+    serve_org(app, req, |app, who, route, req| async move {
         match route.as_str() {
-            "POST /orgs/{orgId}/workspaces" => Box::pin(create(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/workspaces" => Box::pin(list_workspaces(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(get(app, &caller, &req)).await,
-            "PATCH /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(update(app, &caller, &req)).await,
-            "DELETE /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(delete(app, &caller, &req)).await,
-            "GET /orgs/{orgId}/workspaces/{workspaceId}/members" => {
-                Box::pin(members(app, &caller, &req)).await
-            }
+            "POST /orgs/{orgId}/workspaces" => Box::pin(create(app, &who, &req)).await,
+            "GET /orgs/{orgId}/workspaces" => Box::pin(list_workspaces(app, &who, &req)).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(get(app, &who, &req)).await,
+            "PATCH /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(update(app, &who, &req)).await,
+            "DELETE /orgs/{orgId}/workspaces/{workspaceId}" => Box::pin(delete(app, &who, &req)).await,
+            "GET /orgs/{orgId}/workspaces/{workspaceId}/members" => Box::pin(members(app, &who, &req)).await,
             "PUT /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
-                Box::pin(put_member(app, &caller, &req)).await
+                Box::pin(put_member(app, &who, &req)).await
             }
             "DELETE /orgs/{orgId}/workspaces/{workspaceId}/members/{userId}" => {
-                Box::pin(delete_member(app, &caller, &req)).await
+                Box::pin(delete_member(app, &who, &req)).await
             }
             "PUT /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => {
-                Box::pin(grant(app, &caller, &req)).await
+                Box::pin(grant(app, &who, &req)).await
             }
             "DELETE /orgs/{orgId}/workspaces/{workspaceId}/groups/{groupId}" => {
-                Box::pin(revoke(app, &caller, &req)).await
+                Box::pin(revoke(app, &who, &req)).await
             }
             "GET /orgs/{orgId}/members/{userId}/workspaces" => {
-                Box::pin(member_workspaces(app, &caller, &req)).await
+                Box::pin(member_workspaces(app, &who, &req)).await
             }
             _ => Err(Error::NotFound),
         }
@@ -78,8 +76,8 @@ fn stale() -> Error {
     Error::Conflict("the workspace is being changed by other requests; retry".to_owned())
 }
 
-fn event(app: &App, caller: &Caller, action: AuditAction, target: String, details: Value) -> AuditEvent {
-    AuditEvent::new(app.now(), &caller.user_id, action, Some(target), details)
+fn event(app: &App, who: &Acting, action: AuditAction, target: String, details: Value) -> AuditEvent {
+    AuditEvent::new(app.now(), who.user_id(), action, Some(target), details)
 }
 
 /// A workspace as shown to a caller: with `you`, their access.
@@ -102,16 +100,20 @@ struct Seen {
 
 async fn see(
     app: &App,
-    caller: &Caller,
+    who: &Acting,
     org: &OrgId,
     ws: &WorkspaceId,
     others: &[&UserId],
 ) -> Result<Seen, Error> {
-    let mut users = vec![&caller.user_id];
-    users.extend(others.iter().filter(|u| **u != &caller.user_id));
+    let mut users = vec![who.user_id()];
+    users.extend(others.iter().filter(|u| **u != who.user_id()));
     let read = app.store.workspace_read(org, ws, &users).await?;
-    let me = access::active(read.members.get(&caller.user_id).cloned())?;
-    let you = read.access(&caller.user_id);
+    let me = who.member(app, org, read.members.get(who.user_id()).cloned()).await?;
+    // A service is no member: its access is an owner's, by its role alone.
+    let you = match who {
+        Acting::Person(_) => read.access(who.user_id()),
+        Acting::Service(_) => workspace::effective(&me, None, &read.grants, &read.live_groups),
+    };
     if read.workspace.is_none() || you.is_none() {
         return Err(Error::NotFound);
     }
@@ -168,7 +170,7 @@ fn parse_metadata(raw: Option<Value>) -> Result<Option<Metadata>, Error> {
     raw.map(|v| Metadata::parse(v).map_err(|e| Error::invalid_request(format!("metadata: {e}")))).transpose()
 }
 
-async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn create(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let input = json_body::<CreateWorkspace>(req).and_then(|body| {
         let (name, description) = parse_text(Some(&body.name), body.description.as_deref())?;
@@ -176,21 +178,19 @@ async fn create(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         Ok((name.ok_or(Error::Internal)?, description.unwrap_or_default(), metadata.unwrap_or_default()))
     });
     let (name, description, metadata) =
-        authorized_input(app, caller, &org, input, workspace::require_org_admin).await?;
-    let me = super::active_member(app, caller, &org).await?;
+        acting_input(app, who, &org, input, workspace::require_org_admin).await?;
+    let me = acting_member(app, who, &org).await?;
     workspace::require_org_admin(&me)?;
     let ws = workspace::new_workspace(name, description, metadata, app.now());
-    let event =
-        event(app, caller, AuditAction::WorkspaceCreated, ws.id.to_string(), json!({ "name": ws.name }));
+    let event = event(app, who, AuditAction::WorkspaceCreated, ws.id.to_string(), json!({ "name": ws.name }));
     app.store.create_workspace(&org, Authority::Org(&me), &ws, &event).await?;
     let you = workspace::effective(&me, None, &[], &BTreeSet::new());
     created(&json!({ "workspace": shown(&ws, you.as_ref()) }))
 }
 
-async fn get(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn get(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws) = (org_id(req)?, workspace_id(req)?);
-    let (seen, grants) =
-        tokio::join!(see(app, caller, &org, &ws, &[]), app.store.workspace_grants(&org, &ws));
+    let (seen, grants) = tokio::join!(see(app, who, &org, &ws, &[]), app.store.workspace_grants(&org, &ws));
     let seen = seen?;
     let groups = granted_groups(app, &org, grants?).await?;
     let workspace = seen.read.workspace.as_ref().ok_or(Error::NotFound)?;
@@ -229,7 +229,7 @@ struct UpdateWorkspace {
     metadata: Option<Value>,
 }
 
-async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn update(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id) = (org_id(req)?, workspace_id(req)?);
     let input = json_body::<UpdateWorkspace>(req).and_then(|body| {
         let (name, description) = parse_text(body.name.as_deref(), body.description.as_deref())?;
@@ -239,13 +239,13 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         Ok(input) => input,
         Err(e) => {
             // Rights before input: one who may not rename it learns nothing from a bad body.
-            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            let seen = see(app, who, &org, &ws_id, &[]).await?;
             authority(&seen.me, &seen.read)?;
             return Err(e);
         }
     };
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, &org, &ws_id, &[]).await?;
+        let seen = see(app, who, &org, &ws_id, &[]).await?;
         let authority = authority(&seen.me, &seen.read)?;
         let before = seen.read.workspace.clone().ok_or(Error::NotFound)?;
         let mut after = before.clone();
@@ -262,13 +262,8 @@ async fn update(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         if after == before {
             return ok(&json!({ "workspace": shown(&before, seen.you.as_ref()) }));
         }
-        let event = event(
-            app,
-            caller,
-            AuditAction::WorkspaceUpdated,
-            before.id.to_string(),
-            changes(&before, &after),
-        );
+        let event =
+            event(app, who, AuditAction::WorkspaceUpdated, before.id.to_string(), changes(&before, &after));
         match app.store.update_workspace(&org, authority, &before, &after, &event).await {
             Ok(()) => {
                 after.version += 1;
@@ -296,14 +291,14 @@ fn changes(before: &Workspace, after: &Workspace) -> Value {
     json!({ "before": was, "after": is })
 }
 
-async fn delete(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn delete(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id) = (org_id(req)?, workspace_id(req)?);
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, &org, &ws_id, &[]).await?;
+        let seen = see(app, who, &org, &ws_id, &[]).await?;
         workspace::require_org_admin(&seen.me)?;
         let ws = seen.read.workspace.as_ref().ok_or(Error::NotFound)?;
         let event =
-            event(app, caller, AuditAction::WorkspaceDeleted, ws.id.to_string(), json!({ "name": ws.name }));
+            event(app, who, AuditAction::WorkspaceDeleted, ws.id.to_string(), json!({ "name": ws.name }));
         match app.store.delete_workspace(&org, Authority::Org(&seen.me), ws, &event, app.now()).await {
             Ok(()) => return no_content(),
             Err(WorkspaceWriteError::Stale) => continue,
@@ -345,21 +340,21 @@ fn row<'a>(member: &'a Member, direct: &'a WorkspaceMember, access: Option<Acces
     }
 }
 
-async fn members(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws) = (org_id(req)?, workspace_id(req)?);
     let scope = format!("workspace-members:{org}:{ws}");
     let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
     let (limit, start) = match input {
         Ok(input) => input,
         Err(e) => {
-            see(app, caller, &org, &ws, &[]).await?;
+            see(app, who, &org, &ws, &[]).await?;
             return Err(e);
         }
     };
     let first_page = start.is_none();
     // Boxed: four reads side by side make a large future, too large for a small stack.
     let (seen, page, grants, invitees) = tokio::join!(
-        Box::pin(see(app, caller, &org, &ws, &[])),
+        Box::pin(see(app, who, &org, &ws, &[])),
         Box::pin(app.store.workspace_members(&org, &ws, limit, start)),
         Box::pin(app.store.workspace_grants(&org, &ws)),
         Box::pin(async {
@@ -433,7 +428,7 @@ struct PutMember {
     role: Option<String>,
 }
 
-async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn put_member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, target_id) = (org_id(req)?, workspace_id(req)?, user_id(req)?);
     let input = optional_json_body::<PutMember>(req)
         .and_then(|body| body.role.as_deref().map(workspace_role_name).transpose());
@@ -441,7 +436,7 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
         Ok(role) => role,
         Err(e) => {
             // Rights before input: only the workspace's admins manage its members.
-            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            let seen = see(app, who, &org, &ws_id, &[]).await?;
             authority(&seen.me, &seen.read)?;
             return Err(e);
         }
@@ -449,7 +444,7 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
     for _ in 0..ATTEMPTS {
         let target_ids = [&target_id];
         let (seen, roles) =
-            tokio::join!(see(app, caller, &org, &ws_id, &target_ids), Roles::read(app, &org, name.as_ref()));
+            tokio::join!(see(app, who, &org, &ws_id, &target_ids), Roles::read(app, &org, name.as_ref()));
         let seen = seen?;
         let assigned = name.as_ref().map(|n| roles?.resolve(n)).transpose()?;
         let role = assigned.as_ref().map(Assigned::workspace);
@@ -493,7 +488,7 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
                 }),
             ),
         };
-        let event = event(app, caller, action, target_id.to_string(), details);
+        let event = event(app, who, action, target_id.to_string(), details);
         match app.store.put_workspace_member(&org, authority, target, before, &after, &event).await {
             Ok(()) => {
                 let access =
@@ -509,10 +504,10 @@ async fn put_member(app: &App, caller: &Caller, req: &Request) -> Result<Respons
     Err(stale())
 }
 
-async fn delete_member(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn delete_member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, target_id) = (org_id(req)?, workspace_id(req)?, user_id(req)?);
     for _ in 0..ATTEMPTS {
-        let seen = see(app, caller, &org, &ws_id, &[&target_id]).await?;
+        let seen = see(app, who, &org, &ws_id, &[&target_id]).await?;
         let before = seen.read.direct.get(&target_id).ok_or(Error::NotFound)?;
         let target = seen.read.members.get(&target_id);
         match target {
@@ -535,7 +530,7 @@ async fn delete_member(app: &App, caller: &Caller, req: &Request) -> Result<Resp
         let authority = authority(&seen.me, &seen.read)?;
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::WorkspaceMemberRemoved,
             target_id.to_string(),
             json!({ "workspaceId": ws_id, "role": before.role }),
@@ -555,13 +550,13 @@ struct PutGrant {
     role: String,
 }
 
-async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn grant(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, group) = (org_id(req)?, workspace_id(req)?, group_id(req)?);
     let input = json_body::<PutGrant>(req).and_then(|b| workspace_role_name(&b.role));
     let name = match input {
         Ok(name) => name,
         Err(e) => {
-            let seen = see(app, caller, &org, &ws_id, &[]).await?;
+            let seen = see(app, who, &org, &ws_id, &[]).await?;
             workspace::require_org_admin(&seen.me)?;
             return Err(e);
         }
@@ -569,7 +564,7 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     let wanted = [&group];
     for _ in 0..ATTEMPTS {
         let (seen, before, groups, roles) = tokio::join!(
-            see(app, caller, &org, &ws_id, &[]),
+            see(app, who, &org, &ws_id, &[]),
             app.store.grant(&org, &ws_id, &group),
             app.store.groups_by_id(&org, &wanted),
             Roles::read(app, &org, [&name])
@@ -593,7 +588,7 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
         };
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::WorkspaceGroupGranted,
             ws_id.to_string(),
             json!({
@@ -611,17 +606,17 @@ async fn grant(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bod
     Err(stale())
 }
 
-async fn revoke(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn revoke(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, ws_id, group) = (org_id(req)?, workspace_id(req)?, group_id(req)?);
     for _ in 0..ATTEMPTS {
         let (seen, before) =
-            tokio::join!(see(app, caller, &org, &ws_id, &[]), app.store.grant(&org, &ws_id, &group));
+            tokio::join!(see(app, who, &org, &ws_id, &[]), app.store.grant(&org, &ws_id, &group));
         let seen = seen?;
         workspace::require_org_admin(&seen.me)?;
         let before = before?.ok_or(Error::NotFound)?;
         let event = event(
             app,
-            caller,
+            who,
             AuditAction::WorkspaceGroupRevoked,
             ws_id.to_string(),
             json!({ "groupId": group, "role": before.role }),
@@ -663,12 +658,12 @@ async fn all_access(app: &App, org: &OrgId, member: &Member) -> Result<Vec<(Work
         .collect())
 }
 
-async fn list_workspaces(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn list_workspaces(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
-    let scope = format!("workspaces:{org}:{}", caller.user_id);
+    let scope = format!("workspaces:{org}:{}", who.user_id());
     let input = page_limit(req).and_then(|limit| Ok((limit, after(app, req, &scope)?)));
-    let (limit, start) = authorized_input(app, caller, &org, input, access::require_member).await?;
-    let me = super::active_member(app, caller, &org).await?;
+    let (limit, start) = acting_input(app, who, &org, input, access::require_member).await?;
+    let me = acting_member(app, who, &org).await?;
     let found = all_access(app, &org, &me).await?;
     let start_key = start.unwrap_or_default();
     let mut page: Vec<Value> = Vec::with_capacity(limit);
@@ -689,10 +684,10 @@ async fn list_workspaces(app: &App, caller: &Caller, req: &Request) -> Result<Re
     list("workspaces", &page, next_cursor(app, &scope, if more { last } else { None })?)
 }
 
-async fn member_workspaces(app: &App, caller: &Caller, req: &Request) -> Result<Response<Body>, Error> {
+async fn member_workspaces(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let (org, target_id) = (org_id(req)?, user_id(req)?);
-    let (me, them) = app.store.membership_pair(&org, &caller.user_id, &target_id).await?;
-    let me = access::active(me)?;
+    let (me, them) = app.store.membership_pair(&org, who.user_id(), &target_id).await?;
+    let me = who.member(app, &org, me).await?;
     if me.user_id != target_id && !me.role.can_administer() {
         return Err(Error::forbidden("only the member and the organization's admins may see this"));
     }

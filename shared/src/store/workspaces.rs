@@ -118,18 +118,23 @@ fn grant_items(org: &OrgId, g: &GroupGrant) -> (Item, Item) {
 const VERSION: &str = "version";
 pub(crate) const WORKSPACE_COUNT_ON_ORG: &str = "workspaceCount";
 
-/// The condition items of `authority` for workspace `ws`, except for `skip_member` (an actor
-/// whose membership the transaction updates anyway: its update carries the condition).
-pub(crate) fn authority_checks(
+/// Appends the condition items of `authority` for workspace `ws` to `items`, except for
+/// `skip_member` (an actor whose membership the transaction updates anyway: its update
+/// carries the condition). A service (an owner that is no member, `Authority::Org`) has no
+/// membership to condition on: its check is the organization's (see
+/// `org_update::push_actor_check`).
+pub(crate) fn push_authority_checks(
+    items: &mut Vec<TransactWriteItem>,
     table: &str,
     org: &OrgId,
     ws: &WorkspaceId,
     authority: Authority<'_>,
     skip_member: bool,
-) -> Vec<TransactWriteItem> {
+) {
     let actor = authority.actor();
-    let mut items = Vec::new();
-    if !skip_member {
+    if actor.is_service() {
+        super::org_update::push_actor_check(items, table, org, actor);
+    } else if !skip_member {
         let (text, expr) = actor_condition(actor, authority);
         let mut condition = Expr::new(text);
         condition.values = expr.values;
@@ -159,7 +164,6 @@ pub(crate) fn authority_checks(
             items.push(check(table, keys::org(org), keys::group(group), Expr::new("attribute_exists(PK)")));
         }
     }
-    items
 }
 
 /// The condition on the actor's membership: role and status as read, and for a group's
@@ -331,7 +335,7 @@ impl Store {
                 .value(":max", n(limits::WORKSPACES_PER_ORG)),
         );
         let mut items = vec![put_if(table, workspace_item(org, ws), NEW, &[]), count];
-        items.extend(authority_checks(table, org, &ws.id, authority, false));
+        push_authority_checks(&mut items, table, org, &ws.id, authority, false);
         items.push(self.audit_put(org, event));
         match self.transact("create_workspace", items).await {
             Ok(()) => Ok(()),
@@ -365,7 +369,7 @@ impl Store {
             after.description.as_str(),
             Some(&after.metadata),
         )];
-        items.extend(authority_checks(table, org, &before.id, authority, false));
+        push_authority_checks(&mut items, table, org, &before.id, authority, false);
         items.push(self.audit_put(org, event));
         self.workspace_transact("update_workspace", items).await
     }
@@ -397,7 +401,7 @@ impl Store {
             now,
         );
         let mut items = vec![delete, count, listed];
-        items.extend(authority_checks(table, org, &ws.id, authority, false));
+        push_authority_checks(&mut items, table, org, &ws.id, authority, false);
         items.push(self.audit_put(org, event));
         self.workspace_transact("delete_workspace", items).await
     }
@@ -461,7 +465,7 @@ impl Store {
             items.push(check(table, keys::org(org), keys::member(&target.user_id), condition));
         }
         let limit_index = items.len() - 1;
-        items.extend(authority_checks(table, org, ws, authority, is_actor));
+        push_authority_checks(&mut items, table, org, ws, authority, is_actor);
         // A custom role granted must not be being deleted (see `store::roles`); a failure
         // reads as stale, and the retry finds the role gone.
         if let Some(key) = &after.custom_role {
@@ -517,7 +521,7 @@ impl Store {
                 actor_extra,
             ));
         }
-        items.extend(authority_checks(table, org, ws, authority, is_actor));
+        push_authority_checks(&mut items, table, org, ws, authority, is_actor);
         items.push(self.audit_put(org, event));
         self.workspace_transact("delete_workspace_member", items).await
     }
@@ -565,7 +569,7 @@ impl Store {
             ),
             check(table, keys::org(org), keys::group(&after.group_id), Expr::new("attribute_exists(PK)")),
         ];
-        items.extend(authority_checks(table, org, &after.workspace_id, authority, false));
+        push_authority_checks(&mut items, table, org, &after.workspace_id, authority, false);
         if let Some(key) = &after.custom_role {
             items.push(super::roles::role_check(table, org, key));
         }
@@ -597,7 +601,7 @@ impl Store {
                 &[],
             ),
         ];
-        items.extend(authority_checks(table, org, &grant.workspace_id, authority, false));
+        push_authority_checks(&mut items, table, org, &grant.workspace_id, authority, false);
         items.push(self.audit_put(org, event));
         self.workspace_transact("delete_grant", items).await
     }
