@@ -61,6 +61,10 @@ const ONGOING: &str = "Transaction is ongoing for the item";
 pub struct Hold {
     pub transactions: Duration,
     pub single_writes: Duration,
+    /// Each held write waits a random time from none to twice its hold instead: writes sent
+    /// in one order commit in another, as AWS's varying latency makes them (a read-then-write
+    /// that a condition does not guard loses to a write sent after it).
+    pub jitter: bool,
 }
 
 /// What the proxy did, since it started.
@@ -409,6 +413,13 @@ async fn handle(
         Some(Write::Transaction(_)) => shared.hold.transactions,
         Some(Write::Single(_)) => shared.hold.single_writes,
         _ => Duration::ZERO,
+    };
+    let hold = if shared.hold.jitter {
+        let random = u64::from(getrandom::u32().unwrap_or(0));
+        let millis = u64::try_from(hold.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(random % (2 * millis + 1))
+    } else {
+        hold
     };
     if !hold.is_zero() {
         tokio::time::sleep(hold).await;

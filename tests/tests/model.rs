@@ -11,7 +11,7 @@
 //!   without them took).
 //! - `ROSTER_MODEL_SEEDS=<n>`: concurrent runs, each from a seed of its own (default 3; 1
 //!   when `ROSTER_MODEL_SEED` is set, whose seed the first run takes).
-//! - `ROSTER_MODEL_ROUNDS=<n>`: concurrent rounds per run (default 12: each of the twelve
+//! - `ROSTER_MODEL_ROUNDS=<n>`: concurrent rounds per run (default 13: each of the thirteen
 //!   kinds once; with three runs, three of each kind).
 //! - `ROSTER_MODEL_SETTING=<part of a setting's name>`: run only matching settings.
 //! - `ROSTER_MODEL_SHRINK_SECS=<n>`: time allowed to shrink failing cases, in all
@@ -23,7 +23,7 @@
 //!   not to play (a kind's name, hyphenated: `link-race`, `owners-fight`, `member-churn`,
 //!   `invite-storm`, `resend-revoke-accept`, `seat-race`, `one-org-race`, `same-instant`,
 //!   `held-link-race`, `removal-races-adds`, `group-deleted-while-granted`,
-//!   `workspace-deleted-while-filled`).
+//!   `workspace-deleted-while-filled`, `role-deleted-while-granted`).
 //! - `ROSTER_MODEL_UNSKIP=<tags>|all`: lift the temporary skips that
 //!   `generate::TEMPORARY_SKIPS` lists (known disagreements whose fix is not in yet), to see
 //!   whether the fix is in.
@@ -310,7 +310,7 @@ async fn concurrent_rounds() {
     let first = seed();
     let given = env_number("ROSTER_MODEL_SEED").is_some();
     let runs = env_number("ROSTER_MODEL_SEEDS").unwrap_or(if given { 1 } else { 3 }) as usize;
-    let rounds = env_number("ROSTER_MODEL_ROUNDS").unwrap_or(12) as usize;
+    let rounds = env_number("ROSTER_MODEL_ROUNDS").unwrap_or(13) as usize;
     let started = Instant::now();
     let mut failed: Vec<(String, concurrent::Played)> = Vec::new();
     let skip = roster_tests::model::generate::skip_tags();

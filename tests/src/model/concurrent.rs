@@ -50,10 +50,11 @@ pub enum Kind {
     RemovalRacesAdds,
     GroupDeletedWhileGranted,
     WorkspaceDeletedWhileFilled,
+    RoleDeletedWhileGranted,
 }
 
 /// Appended kinds keep the kind of every earlier round number below 9 (the kept rounds).
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 13] = [
     Kind::LinkRace,
     Kind::OwnersFight,
     Kind::MemberChurn,
@@ -66,6 +67,7 @@ pub const KINDS: [Kind; 12] = [
     Kind::RemovalRacesAdds,
     Kind::GroupDeletedWhileGranted,
     Kind::WorkspaceDeletedWhileFilled,
+    Kind::RoleDeletedWhileGranted,
 ];
 
 impl Kind {
@@ -87,6 +89,7 @@ impl Kind {
             Kind::RemovalRacesAdds => "removal races adds",
             Kind::GroupDeletedWhileGranted => "group deleted while granted",
             Kind::WorkspaceDeletedWhileFilled => "workspace deleted while filled",
+            Kind::RoleDeletedWhileGranted => "role deleted while granted",
         }
     }
 
@@ -100,6 +103,10 @@ impl Kind {
             Kind::SeatRace => Setting::Seats,
             Kind::OneOrgRace => Setting::OneOrg,
             Kind::HeldLinkRace => Setting::Held,
+            // Transactions held a random while commit out of the order they were sent in: an
+            // assignment that read the role before a deletion began may commit after the
+            // deletion counted holders, the window its role check must close.
+            Kind::RoleDeletedWhileGranted => Setting::Jittered,
             _ => Setting::Plain,
         }
     }
@@ -113,6 +120,8 @@ enum Setting {
     Seats,
     OneOrg,
     Held,
+    /// As `Held`, each transaction held a random time from none to twice [`HOLD`].
+    Jittered,
 }
 
 /// How long the held setting's conflict proxy keeps a transaction's items in flight before
@@ -132,17 +141,16 @@ struct Stage {
 impl Stage {
     async fn spawn(setting: Setting) -> Self {
         let mut app = match setting {
-            Setting::Plain | Setting::Held => TestApp::spawn().await,
+            Setting::Plain | Setting::Held | Setting::Jittered => TestApp::spawn().await,
             Setting::Seats => TestApp::spawn_with(|c| c.max_members = Some(6)).await,
             Setting::OneOrg => TestApp::spawn_with(|c| c.one_org_per_user = true).await,
         };
         let mut proxy = None;
-        if setting == Setting::Held {
+        if matches!(setting, Setting::Held | Setting::Jittered) {
             let upstream =
                 std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB is set");
-            let held =
-                ConflictProxy::start(&upstream, Hold { transactions: HOLD, single_writes: Duration::ZERO })
-                    .expect("starting a conflict proxy");
+            let hold = Hold { transactions: HOLD, jitter: setting == Setting::Jittered, ..Hold::default() };
+            let held = ConflictProxy::start(&upstream, hold).expect("starting a conflict proxy");
             let config =
                 app.dynamo.config().to_builder().endpoint_url(held.endpoint()).interceptor(app.calls.clone());
             app.app.store =
@@ -175,17 +183,19 @@ struct Stages {
     seats: Stage,
     one_org: Stage,
     held: Stage,
+    jittered: Stage,
 }
 
 impl Stages {
     async fn spawn() -> Self {
-        let (plain, seats, one_org, held) = futures::join!(
+        let (plain, seats, one_org, held, jittered) = futures::join!(
             Stage::spawn(Setting::Plain),
             Stage::spawn(Setting::Seats),
             Stage::spawn(Setting::OneOrg),
-            Stage::spawn(Setting::Held)
+            Stage::spawn(Setting::Held),
+            Stage::spawn(Setting::Jittered)
         );
-        Self { plain, seats, one_org, held }
+        Self { plain, seats, one_org, held, jittered }
     }
 
     fn get(&self, setting: Setting) -> &Stage {
@@ -194,6 +204,7 @@ impl Stages {
             Setting::Seats => &self.seats,
             Setting::OneOrg => &self.one_org,
             Setting::Held => &self.held,
+            Setting::Jittered => &self.jittered,
         }
     }
 }
@@ -221,6 +232,8 @@ enum Route {
     Authorize,
     /// `POST /authorize` sent as soon as the call it follows answered `2xx`.
     AuthorizeAfter,
+    UpdateRole,
+    DeleteRole,
 }
 
 struct Call {
@@ -308,6 +321,10 @@ fn allowed(route: Route, r: &TestResponse) -> bool {
         (Invite, 409) => code == "seat_limit",
         (Resend, 409) => code == "seat_limit",
         (Resend, 502) => code == "email_delivery_failed",
+        // A custom role deleted (or being deleted) under an assignment (README: "Custom roles").
+        (Change | PutWsMember | Grant, 400) => code == "invalid_role",
+        (UpdateRole, 200) | (DeleteRole, 204) => true,
+        (DeleteRole, 409) => code == "role_in_use",
         _ => false,
     }
 }
@@ -553,6 +570,7 @@ async fn play_round(stage: &Stage, seed: u64, round: usize, keep: Option<&[usize
         Kind::RemovalRacesAdds => Box::pin(removal_races_adds(&mut ctx)).await,
         Kind::GroupDeletedWhileGranted => Box::pin(group_deleted_while_granted(&mut ctx)).await,
         Kind::WorkspaceDeletedWhileFilled => Box::pin(workspace_deleted_while_filled(&mut ctx)).await,
+        Kind::RoleDeletedWhileGranted => Box::pin(role_deleted_while_granted(&mut ctx)).await,
     }
     Played {
         seed,
@@ -2156,4 +2174,141 @@ fn path_through(start: &Value, end: &Value, edges: &[(Value, Value)]) -> bool {
         }
     }
     edges.iter().all(|(from, _)| reached.contains(&from.to_string()))
+}
+
+/// A custom role deleted while it is being granted, and its permissions changed while checks
+/// run (issue 25): members, a direct workspace membership and a group's grant are given the
+/// role while one or two deletions of it race them, and a change of its permissions races
+/// checks. Half the rounds start with a member holding it (every deletion must then be
+/// refused). Whatever the interleaving: a deletion that answered `204` followed no
+/// assignment that answered `2xx` and left no holder; a refused one left the role; a check
+/// sent after the permission change's `2xx` answers the new permissions.
+async fn role_deleted_while_granted(ctx: &mut Ctx<'_>) {
+    let owner = ctx.user("owner");
+    let admin = ctx.user("admin");
+    let m: Vec<User> = (0..4).map(|i| ctx.user(&format!("m{i}"))).collect();
+    let mut members: Vec<(&User, &str)> = vec![(&admin, "admin")];
+    members.extend(m.iter().map(|u| (u, "member")));
+    let org = ctx.org(&owner, &members).await;
+    let ws = ctx.workspace(&owner, &org, "Apollo").await;
+    let group = ctx.group(&owner, &org, "Crew").await;
+    let role = json!({ "key": "crew", "name": "Crew", "base": "member", "permissions": ["billing:read"] });
+    ctx.must(&owner, "POST", &format!("/orgs/{org}/roles"), Some(role), 201).await;
+    let anchored = ctx.rng.chance(50);
+    if anchored {
+        let path = format!("/orgs/{org}/members/{}", m[0].sub);
+        ctx.must(&owner, "PATCH", &path, Some(json!({ "role": "crew" })), 200).await;
+    }
+    let check = json!({ "userId": m[0].sub, "orgId": org, "permission": "billing:read" });
+    let crew = Some(json!({ "role": "crew" }));
+    // Few assignments, so that a deletion often finds no holder yet while one is still in
+    // flight: the interleaving the role check exists for.
+    let actors = [owner.clone(), admin.clone()];
+    let mut calls = Vec::new();
+    for _ in 0..(1 + ctx.rng.below(4)) {
+        let by = ctx.rng.pick(&actors).clone();
+        let target = ctx.rng.pick(&m[1..]).clone();
+        calls.push(match ctx.rng.below(3) {
+            0 => {
+                call(Route::Change, &by, "PATCH", format!("/orgs/{org}/members/{}", target.sub), crew.clone())
+            }
+            1 => call(
+                Route::PutWsMember,
+                &by,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{ws}/members/{}", target.sub),
+                crew.clone(),
+            ),
+            _ => call(
+                Route::Grant,
+                &owner,
+                "PUT",
+                format!("/orgs/{org}/workspaces/{ws}/groups/{group}"),
+                crew.clone(),
+            ),
+        });
+    }
+    for _ in 0..ctx.rng.below(4) {
+        calls.push(authorize_call(Route::Authorize, vec![check.clone()]));
+    }
+    // The permission change races the checks where a holder makes them meaningful (and
+    // every deletion is refused anyway).
+    if anchored {
+        let path = format!("/orgs/{org}/roles/crew");
+        let mut update = call(Route::UpdateRole, &owner, "PATCH", path, Some(json!({ "permissions": [] })));
+        update.then = Some(Box::new(authorize_call(Route::AuthorizeAfter, vec![check.clone()])));
+        calls.push(update);
+    }
+    for _ in 0..(1 + usize::from(ctx.rng.chance(30))) {
+        calls.push(call(Route::DeleteRole, &owner, "DELETE", format!("/orgs/{org}/roles/crew"), None));
+    }
+    shuffle(&mut ctx.rng, &mut calls);
+    let answers = ctx.fire(calls).await;
+    let mut people = vec![owner.clone(), admin.clone()];
+    people.extend(m.iter().cloned());
+    ctx.invariants(&org, &people, &answers).await;
+
+    let granted: usize = [Route::Change, Route::PutWsMember, Route::Grant]
+        .iter()
+        .map(|r| answers.count(*r, 200) + answers.count(*r, 201))
+        .sum();
+    let roles = ctx.app.call(Some(&owner), "GET", &format!("/orgs/{org}/roles"), None).await;
+    let exists = roles.body["roles"].as_array().into_iter().flatten().any(|r| r["key"] == "crew");
+    let deleted = answers.count(Route::DeleteRole, 204) > 0;
+    if deleted && exists {
+        ctx.fail("a deleted role is gone", ctx.named("a deletion answered 204 and the role is still listed"));
+    }
+    if !deleted && !exists {
+        ctx.fail("a deleted role is gone", ctx.named("no deletion answered 204 and the role is gone"));
+    }
+    if deleted && (granted > 0 || anchored) {
+        let what = format!(
+            "a deletion answered 204 though {granted} assignments answered 2xx (anchored: {anchored})"
+        );
+        ctx.fail("a deleted role has no holder", ctx.named(&what));
+    }
+    if deleted {
+        let members =
+            ctx.app.call(Some(&owner), "GET", &format!("/orgs/{org}/members?limit=100"), None).await;
+        let ws_members = ctx
+            .app
+            .call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{ws}/members?limit=100"), None)
+            .await;
+        let read = ctx.app.call(Some(&owner), "GET", &format!("/orgs/{org}/workspaces/{ws}"), None).await;
+        let holders = [&members.body["members"], &ws_members.body["members"], &read.body["groups"]]
+            .iter()
+            .flat_map(|list| list.as_array().cloned().unwrap_or_default())
+            .filter(|item| item["customRole"] == "crew")
+            .count();
+        if holders > 0 {
+            ctx.fail(
+                "a deleted role has no holder",
+                ctx.named(&format!("{holders} items still hold the deleted role")),
+            );
+        }
+    }
+    // Checks of m0: with the role (anchored) `crew` decides, before the change allowed or
+    // not, after it never; without, the built-in member never holds billing:read.
+    let mut wrong = Vec::new();
+    for (c, r) in &answers.calls {
+        if !matches!(c.route, Route::Authorize | Route::AuthorizeAfter) || r.status != 200 {
+            continue;
+        }
+        let got = &r.body["results"][0];
+        let denied_as =
+            |role: &str| *got == json!({ "allowed": false, "reason": "no_permission", "role": role });
+        let fine = match (anchored, c.route) {
+            (false, _) => denied_as("member"),
+            (true, Route::AuthorizeAfter) => denied_as("crew"),
+            (true, _) => {
+                denied_as("crew") || *got == json!({ "allowed": true, "reason": "granted", "role": "crew" })
+            }
+        };
+        if !fine {
+            wrong.push(format!("{:?} answered {got}", c.route));
+        }
+    }
+    if !wrong.is_empty() {
+        ctx.fail("checks answer the role as it is", ctx.named(&wrong.join("; ")));
+    }
 }
