@@ -182,7 +182,8 @@ async fn workspace_routes(m: &mut Meter<'_>, owner: &User, org: &str) -> String 
     m.run("", 1, &member, "GET", &g(""), None).await;
     m.run("", 3, &member, "GET", &g("/members"), None).await;
     m.run("", 2, owner, "PATCH", &g(""), Some(json!({ "name": "Core team" }))).await;
-    // The host's checks: one wave, a second only for workspace checks of members in groups.
+    // The host's checks: one wave, a second only for workspace checks of members in groups
+    // (and, below, for members whose organization has custom roles they may meet).
     let service = crate::harness::service_claims("dev-service", "roster/authorize");
     m.run_with("", 0, &service, "GET", "/permissions", None).await;
     let check = |user: &str, permission: &str| json!({ "userId": user, "orgId": org, "permission": permission, "workspaceId": ws });
@@ -192,6 +193,22 @@ async fn workspace_routes(m: &mut Meter<'_>, owner: &User, org: &str) -> String 
         (0..100).map(|i| check(["member", "viewer", "admin", "owner"][i % 4], "projects:write")).collect();
     let batch = json!({ "checks": hundred });
     m.run_with("100 checks, workspace scope, groups", 2, &service, "POST", "/authorize", Some(batch)).await;
+    // Custom roles: a read of the caller beside the role(s), then one transaction; a deletion
+    // marks, counts the five kinds of holder side by side, and deletes.
+    let role =
+        json!({ "key": "editor", "name": "Editor", "base": "member", "permissions": ["billing:read"] });
+    m.run("", 2, owner, "POST", &o("/roles"), Some(role)).await;
+    m.run("", 2, &member, "GET", &o("/roles"), None).await;
+    let permissions = json!({ "permissions": ["billing:read", "reports:read"] });
+    m.run("", 3, owner, "PATCH", &o("/roles/editor"), Some(permissions)).await;
+    let viewer_path = o("/members/viewer");
+    let held = app.call(Some(owner), "PATCH", &viewer_path, Some(json!({ "role": "editor" }))).await;
+    assert_eq!(held.status, 200, "{:?}", held.body);
+    let custom = json!({ "checks": [{ "userId": "viewer", "orgId": org, "permission": "billing:read" }] });
+    m.run_with("1 check, a custom role's holder", 3, &service, "POST", "/authorize", Some(custom)).await;
+    let back = app.call(Some(owner), "PATCH", &viewer_path, Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(back.status, 200, "{:?}", back.body);
+    m.run("no holder", 9, owner, "DELETE", &o("/roles/editor"), None).await;
     m.run("", 2, owner, "DELETE", &w("/members/member"), None).await;
     m.run("", 3, owner, "DELETE", &w(&format!("/groups/{group}")), None).await;
     m.run("", 2, owner, "DELETE", &g("/members/viewer"), None).await;

@@ -77,16 +77,7 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), Error> {
         let table = self.table();
-        let count = update(
-            table,
-            keys::org(org),
-            keys::ORG_SK.to_owned(),
-            Expr::new("ADD #count :one").name("#count", GROUP_COUNT_ON_ORG).value(":one", n(1)),
-            Expr::new(
-                "attribute_exists(PK) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(#count) OR #count < :max)",
-            )
-            .value(":max", n(limits::GROUPS_PER_ORG)),
-        );
+        let count = super::tx::count_on_org(table, org, GROUP_COUNT_ON_ORG, limits::GROUPS_PER_ORG);
         let mut items = vec![put_if(table, group_item(org, group), NEW, &[]), count];
         push_actor_check(&mut items, table, org, actor);
         items.push(self.audit_put(org, event));

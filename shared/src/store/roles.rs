@@ -137,16 +137,7 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), Error> {
         let table = self.table();
-        let count = update(
-            table,
-            keys::org(org),
-            keys::ORG_SK.to_owned(),
-            Expr::new("ADD #count :one").name("#count", ROLE_COUNT_ON_ORG).value(":one", n(1)),
-            Expr::new(
-                "attribute_exists(PK) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(#count) OR #count < :max)",
-            )
-            .value(":max", n(MAX_CUSTOM_ROLES)),
-        );
+        let count = super::tx::count_on_org(table, org, ROLE_COUNT_ON_ORG, MAX_CUSTOM_ROLES);
         let mut items = vec![put_if(table, role_item(org, role), NEW, &[]), count];
         push_actor_check(&mut items, table, org, actor);
         items.push(self.audit_put(org, event));

@@ -76,3 +76,23 @@ pub(crate) fn check(table: &str, pk: String, sk: String, condition: Expr) -> Tra
         .condition_check(builder.build().expect("table, key and condition are set"))
         .build()
 }
+
+/// One more on the organization item's counter `attribute`, under `max`, while the
+/// organization is live: what creating a workspace, a group or a custom role counts against.
+pub(crate) fn count_on_org(
+    table: &str,
+    org: &crate::domain::OrgId,
+    attribute: &str,
+    max: u32,
+) -> TransactWriteItem {
+    update(
+        table,
+        keys::org(org),
+        keys::ORG_SK.to_owned(),
+        Expr::new("ADD #count :one").name("#count", attribute).value(":one", AttributeValue::N("1".into())),
+        Expr::new(
+            "attribute_exists(PK) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(#count) OR #count < :max)",
+        )
+        .value(":max", AttributeValue::N(max.to_string())),
+    )
+}

@@ -326,14 +326,7 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), Error> {
         let table = self.table();
-        let count = update(
-            table,
-            keys::org(org),
-            keys::ORG_SK.to_owned(),
-            Expr::new("ADD #count :one").name("#count", WORKSPACE_COUNT_ON_ORG).value(":one", n(1)),
-            Expr::new("attribute_exists(PK) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(#count) OR #count < :max)")
-                .value(":max", n(limits::WORKSPACES_PER_ORG)),
-        );
+        let count = super::tx::count_on_org(table, org, WORKSPACE_COUNT_ON_ORG, limits::WORKSPACES_PER_ORG);
         let mut items = vec![put_if(table, workspace_item(org, ws), NEW, &[]), count];
         push_authority_checks(&mut items, table, org, &ws.id, authority, false);
         items.push(self.audit_put(org, event));
