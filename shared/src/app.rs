@@ -127,17 +127,24 @@ where
 }
 
 /// The whole `main` of the `authorize` function: the table's client and the catalog, and no
-/// mail client (the host's hot path starts and runs as lean as it can).
+/// mail client (the host's hot path starts and runs as lean as it can). Its client is built
+/// from Lambda's variables alone (`sdk::lambda_dynamodb_client`), and it reads API Gateway's
+/// event on `lambda_runtime` with a type of its own rather than through `lambda_http::run`,
+/// whose request and response conversions would be linked for nothing (see
+/// `handlers::authorize`): both for the zip that a cold start downloads.
 pub async fn run_authorize() -> Result<(), lambda_http::Error> {
-    use crate::handlers::authorize::{Authorizer, handle};
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+
+    use crate::handlers::authorize::{Authorizer, HttpEvent, handle_event};
     crate::logging::init();
     let config = Config::from_env()?;
-    let sdk = crate::sdk::load_config().await;
     let authorizer: &'static Authorizer = Box::leak(Box::new(Authorizer {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name),
+        store: Store::new(crate::sdk::lambda_dynamodb_client()?, config.table_name),
         catalog: Catalog::deployed()?,
         services: config.service_clients,
     }));
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Infallible>(handle(authorizer, req).await) }))
-        .await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<HttpEvent>| async move {
+        Ok::<_, Infallible>(handle_event(authorizer, event.payload).await)
+    }))
+    .await
 }

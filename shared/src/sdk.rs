@@ -22,15 +22,43 @@ const CA_BUNDLES: [&str; 2] = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cer
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
+        .timeout_config(timeouts())
         .load()
         .await
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// The DynamoDB client of `authorize`, built from the variables Lambda sets rather than by
+/// [`load_config`]: the region (`AWS_REGION`), the role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and the local stack's endpoint override
+/// (`AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`), with the same HTTPS client,
+/// timeouts and standard retries. In Lambda the default chains end at exactly these
+/// variables, but linking them (profile files, IMDS, ECS, STS for web identity) is about a
+/// tenth of the function's zip, which Lambda downloads at a cold start. A missing region or
+/// key stops the function at cold start rather than failing every request with `503`.
+pub fn lambda_dynamodb_client() -> Result<aws_sdk_dynamodb::Client, String> {
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).ok_or("AWS_REGION is not set")?;
+    if env("AWS_ACCESS_KEY_ID").is_none() || env("AWS_SECRET_ACCESS_KEY").is_none() {
+        return Err("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required (Lambda sets them)".to_owned());
+    }
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
+        .http_client(https_client())
+        // What `load_config` gets by default; a client built this way would have none.
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .timeout_config(timeouts());
+    config.set_endpoint_url(env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")));
+    Ok(aws_sdk_dynamodb::Client::from_conf(config.build()))
 }
 
 /// hyper and rustls over `ring`: a smaller binary than the SDK's default (aws-lc), with the

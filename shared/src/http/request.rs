@@ -36,16 +36,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
         Body::Binary(bytes) => bytes,
         _ => &[],
     };
+    json_from(req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()), bytes)
+}
+
+/// [`json_body`] of a body and its `content-type` value read without `lambda_http` (the
+/// `authorize` function reads its event with a type of its own), under the same rules.
+pub fn json_from<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> Result<T, Error> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::InvalidJson("a JSON body is required".to_owned()));
     }
-    let declared_json = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let declared_json = content_type
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
