@@ -132,8 +132,11 @@ impl Principal {
     pub fn from_claims(claims: &HashMap<String, String>, services: &ServiceClients) -> Result<Self, Error> {
         let sub = claims.get("sub").map(String::as_str);
         let client_id = claims.get("client_id").map(String::as_str);
+        // An ID token is no service's (Cognito's carry `token_use: "id"`); a service's access
+        // token says `access`. Issuers that send no `token_use` are judged by the rest.
+        let access = claims.get("token_use").is_none_or(|use_| use_ == "access");
         match (sub, client_id) {
-            (Some(sub), Some(client)) if sub == client && services.contains(client) => {
+            (Some(sub), Some(client)) if access && sub == client && services.contains(client) => {
                 // API Gateway passes `scope` as the token's string, its tokens separated by
                 // one space each (RFC 6749 section 3.3). A tab, a line break or another
                 // space-like character is no separator: it makes one malformed token, which

@@ -101,9 +101,11 @@ impl UserId {
     }
 
     /// A person's id, as a request names one: never a service's (`service:{clientId}`), which
-    /// no person's token may carry (see `identity::Caller`).
+    /// no person's token may carry (see `identity::Caller`), and nothing invisible or turning
+    /// the text around (`text::is_invisible`): a service names users in bodies and headers,
+    /// and `a\u{202e}b` would show in the audit trail as another id.
     pub fn person(raw: &str) -> Option<Self> {
-        Self::parse(raw).filter(|id| !id.is_service())
+        Self::parse(raw).filter(|id| !id.is_service() && !raw.chars().any(super::text::is_invisible))
     }
 
     /// How the audit trail, and the invitations and links it makes, name a service.
@@ -185,5 +187,8 @@ mod tests {
         assert!(service.is_service() && service.service_client() == Some("dev-backend"));
         assert!(UserId::person("service:dev-backend").is_none());
         assert!(UserId::person("u-1").is_some_and(|u| !u.is_service()));
+        for hidden in ["a\u{202e}b", "a\u{200b}b", "\u{2066}u", "u\u{feff}"] {
+            assert!(UserId::person(hidden).is_none(), "{hidden:?}");
+        }
     }
 }

@@ -7,7 +7,6 @@ use serde_json::json;
 use super::{Acting, Roles, acting_input, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::RoleName;
-use crate::domain::text::DisplayName;
 use crate::domain::{
     AuditAction, AuditEvent, Email, Member, Metadata, Org, OrgId, OrgName, Role, Status, Timestamp, UserId,
     access, standing,
@@ -344,7 +343,7 @@ async fn add(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, E
     let user_id =
         UserId::person(&body.user_id).ok_or_else(|| Error::invalid_request("userId names no user"))?;
     let email = body.email.as_deref().map(Email::parse).transpose().map_err(|_| Error::InvalidEmail)?;
-    let name = body.name.as_deref().and_then(DisplayName::clean);
+    let name = super::service_display_name(body.name.as_deref(), "name")?;
     let role = RoleName::parse(&body.role)?;
     for _ in 0..ATTEMPTS {
         let (roles, actor) = tokio::join!(Roles::read(app, &org, [&role]), who.member(app, &org, None));

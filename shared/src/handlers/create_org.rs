@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::{Acting, serve_org};
 use crate::App;
-use crate::domain::text::DisplayName;
 use crate::domain::{AuditAction, AuditEvent, Email, Member, Metadata, Org, OrgId, OrgName, Role, UserId};
 use crate::error::Error;
 use crate::http::request::json_body;
@@ -57,7 +56,7 @@ async fn create(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
                 UserId::person(owner).ok_or_else(|| Error::invalid_request("ownerUserId names no user"))?;
             let email =
                 body.owner_email.as_deref().map(Email::parse).transpose().map_err(|_| Error::InvalidEmail)?;
-            (owner, email, body.owner_name.as_deref().and_then(DisplayName::clean), false)
+            (owner, email, super::service_display_name(body.owner_name.as_deref(), "ownerName")?, false)
         }
     };
     let now = app.now();

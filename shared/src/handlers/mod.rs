@@ -21,6 +21,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use crate::App;
 use crate::domain::cursor;
 use crate::domain::custom_role::{Assigned, CustomRole, RoleKey, RoleName};
+use crate::domain::text::DisplayName;
 use crate::domain::{Caller, Member, OrgId, Principal, UserId, access};
 use crate::error::Error;
 use crate::http::request::{path_param, query_param, route_key};
@@ -139,6 +140,23 @@ pub(crate) fn on_behalf_of(who: &Acting, req: &Request) -> Result<Option<UserId>
         )),
         _ => Ok(None),
     }
+}
+
+/// A display name a service gives for a user (`ownerName`, `name`). A token's `name` claim is
+/// cleaned, not refused (`DisplayName::clean`: not ours to reject); a request's body is ours,
+/// and a name that would be changed in silence is refused: longer than `DisplayName`'s limit,
+/// or with control, invisible or text-direction characters (`text::is_invisible`). Blank is
+/// no name.
+pub(crate) fn service_display_name(raw: Option<&str>, field: &str) -> Result<Option<DisplayName>, Error> {
+    let Some(raw) = raw else { return Ok(None) };
+    let hidden = |c: char| c.is_control() || crate::domain::text::is_invisible(c);
+    if raw.chars().count() > DisplayName::MAX_CHARS || raw.chars().any(hidden) {
+        return Err(Error::invalid_request(format!(
+            "{field}: at most {} characters, with no control, invisible or text-direction ones",
+            DisplayName::MAX_CHARS
+        )));
+    }
+    Ok(DisplayName::clean(raw))
 }
 
 /// The `{orgId}` of the path. An id Roster could not have minted names nothing: 404.
