@@ -226,6 +226,19 @@ impl TestApp {
         call_app_with_claims(&self.app, Some(&service_claims(client_id, scope)), method, path, body).await
     }
 
+    /// One permission check (`POST /authorize` as `dev-service`), its `{allowed, reason,
+    /// role}`; `workspace` adds a `workspaceId`. Panics unless the batch answered `200`.
+    pub async fn check_one(&self, user: &str, org: &str, permission: &str, workspace: Option<&str>) -> Value {
+        let mut check = json!({ "userId": user, "orgId": org, "permission": permission });
+        if let Some(ws) = workspace {
+            check["workspaceId"] = json!(ws);
+        }
+        let body = Some(json!({ "checks": [check] }));
+        let r = self.call_as_service("dev-service", "roster/authorize", "POST", "/authorize", body).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["results"][0].clone()
+    }
+
     /// [`TestApp::call_as_service`] with these headers too (e.g. `X-Roster-On-Behalf-Of`).
     pub async fn call_as_service_with(
         &self,

@@ -42,21 +42,7 @@ async fn create_role(app: &TestApp, by: &User, org: &str, body: Value) -> TestRe
 }
 
 async fn check(app: &TestApp, user: &str, org: &str, permission: &str, ws: Option<&str>) -> Value {
-    let mut c = json!({ "userId": user, "orgId": org, "permission": permission });
-    if let Some(ws) = ws {
-        c["workspaceId"] = json!(ws);
-    }
-    let r = app
-        .call_as_service(
-            "dev-service",
-            "roster/authorize",
-            "POST",
-            "/authorize",
-            Some(json!({ "checks": [c] })),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["results"][0].clone()
+    app.check_one(user, org, permission, ws).await
 }
 
 async fn roles_of(app: &TestApp, by: &User, org: &str) -> Vec<Value> {

@@ -22,21 +22,7 @@ fn editor() -> Value {
 }
 
 async fn check(app: &TestApp, user: &str, org: &str, permission: &str, ws: Option<&str>) -> Value {
-    let mut c = json!({ "userId": user, "orgId": org, "permission": permission });
-    if let Some(ws) = ws {
-        c["workspaceId"] = json!(ws);
-    }
-    let r = app
-        .call_as_service(
-            "dev-service",
-            "roster/authorize",
-            "POST",
-            "/authorize",
-            Some(json!({ "checks": [c] })),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["results"][0].clone()
+    app.check_one(user, org, permission, ws).await
 }
 
 #[tokio::test]

@@ -16,6 +16,14 @@ use super::workspace::WorkspaceRole;
 #[serde(try_from = "String", into = "String")]
 pub struct Permission(String);
 
+/// Lets the catalog be looked up by a request's text without parsing or allocating it (a
+/// malformed key is simply not in the catalog): `Permission`'s order is its text's.
+impl std::borrow::Borrow<str> for Permission {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for Permission {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -219,8 +227,10 @@ impl Catalog {
         Ok(Self { entries })
     }
 
+    /// The entry of `key`, if the catalog lists it: a lookup on the check's hot path, so by
+    /// the text as given (no parse, no allocation).
     pub fn get(&self, key: &str) -> Option<&CatalogEntry> {
-        Permission::parse(key).and_then(|k| self.entries.get(&k))
+        self.entries.get(key)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &CatalogEntry> {

@@ -1708,10 +1708,11 @@ const READ_IN_WORKSPACE: &str = "projects:read";
 /// An expected `POST /authorize` result: `(allowed, reason, role)`.
 type Expected = (bool, &'static str, Option<&'static str>);
 
-/// Each `POST /authorize` answer of a round whose calls all send the same checks: check `j`
-/// racing answers one of `racing[j]`, sent after the call it follows answered `after[j]`.
-fn authorized_as(ctx: &mut Ctx<'_>, answers: &Answers, racing: &[Vec<Expected>], after: &[Expected]) {
-    let mut wrong = Vec::new();
+/// Every `POST /authorize` answer of a round that answered `200`, check by check: the call's
+/// route, the check's place in its batch, the check and its result. A batch whose results do
+/// not pair with its checks is a wrong answer of its own (in `wrong`).
+fn checks_answered(answers: &Answers, wrong: &mut Vec<String>) -> Vec<(Route, usize, Value, Value)> {
+    let mut out = Vec::new();
     for (c, r) in &answers.calls {
         if !matches!(c.route, Route::Authorize | Route::AuthorizeAfter) || r.status != 200 {
             continue;
@@ -1722,16 +1723,25 @@ fn authorized_as(ctx: &mut Ctx<'_>, answers: &Answers, racing: &[Vec<Expected>],
             wrong.push(format!("{} results for {} checks: {}", results.len(), checks.len(), r.body));
             continue;
         }
-        for (j, (check, result)) in checks.iter().zip(&results).enumerate() {
-            let got = (result["allowed"].as_bool(), result["reason"].as_str(), result["role"].as_str());
-            let is = |e: &Expected| got == (Some(e.0), Some(e.1), e.2);
-            let (fits, when) = match c.route {
-                Route::AuthorizeAfter => (is(&after[j]), "after the call it follows answered"),
-                _ => (racing[j].iter().any(is), "racing"),
-            };
-            if !fits {
-                wrong.push(format!("{when}: {check} answered {result}"));
-            }
+        let batch = checks.into_iter().zip(results).enumerate();
+        out.extend(batch.map(|(j, (check, result))| (c.route, j, check, result)));
+    }
+    out
+}
+
+/// Each `POST /authorize` answer of a round whose calls all send the same checks: check `j`
+/// racing answers one of `racing[j]`, sent after the call it follows answered `after[j]`.
+fn authorized_as(ctx: &mut Ctx<'_>, answers: &Answers, racing: &[Vec<Expected>], after: &[Expected]) {
+    let mut wrong = Vec::new();
+    for (route, j, check, result) in checks_answered(answers, &mut wrong) {
+        let got = (result["allowed"].as_bool(), result["reason"].as_str(), result["role"].as_str());
+        let is = |e: &Expected| got == (Some(e.0), Some(e.1), e.2);
+        let (fits, when) = match route {
+            Route::AuthorizeAfter => (is(&after[j]), "after the call it follows answered"),
+            _ => (racing[j].iter().any(is), "racing"),
+        };
+        if !fits {
+            wrong.push(format!("{when}: {check} answered {result}"));
         }
     }
     for what in wrong {
@@ -1766,62 +1776,48 @@ fn authorized_as_before_or_after(
         .collect()
     };
     let mut wrong = Vec::new();
-    for (c, r) in &answers.calls {
-        if !matches!(c.route, Route::Authorize | Route::AuthorizeAfter) || r.status != 200 {
-            continue;
-        }
-        let checks = c.body.as_ref().and_then(|b| b["checks"].as_array().cloned()).unwrap_or_default();
-        let results = r.body["results"].as_array().cloned().unwrap_or_default();
-        if results.len() != checks.len() {
-            wrong.push(format!("{} results for {} checks: {}", results.len(), checks.len(), r.body));
-            continue;
-        }
-        for (check, result) in checks.iter().zip(&results) {
-            let sub = check["userId"].as_str().unwrap_or_default();
-            let got = (
-                result["allowed"].as_bool(),
-                result["reason"].as_str().unwrap_or_default(),
-                result["role"].as_str().map(str::to_owned),
-            );
-            let is = |allowed: bool, reason: &str, role: Option<&str>| {
-                got == (Some(allowed), reason, role.map(str::to_owned))
+    for (route, _, check, result) in checks_answered(answers, &mut wrong) {
+        let sub = check["userId"].as_str().unwrap_or_default();
+        let got = (
+            result["allowed"].as_bool(),
+            result["reason"].as_str().unwrap_or_default(),
+            result["role"].as_str().map(str::to_owned),
+        );
+        let is = |allowed: bool, reason: &str, role: Option<&str>| {
+            got == (Some(allowed), reason, role.map(str::to_owned))
+        };
+        let gone = is(false, "not_member", None);
+        let outside = is(false, "not_in_workspace", None);
+        let fits = if sub == bystander {
+            is(true, "granted", Some("member"))
+        } else if sub == suspended {
+            let before = match check["workspaceId"].as_str() {
+                Some(w) if w == other => outside,
+                _ => is(true, "granted", Some("member")),
             };
-            let gone = is(false, "not_member", None);
-            let outside = is(false, "not_in_workspace", None);
-            let fits = if sub == bystander {
-                is(true, "granted", Some("member"))
-            } else if sub == suspended {
-                let before = match check["workspaceId"].as_str() {
-                    Some(w) if w == other => outside,
-                    _ => is(true, "granted", Some("member")),
-                };
-                is(false, "suspended", None) || (c.route == Route::Authorize && before)
-            } else if c.route == Route::AuthorizeAfter {
-                gone
-            } else {
-                gone || match check["workspaceId"].as_str() {
-                    None => is(true, "granted", Some(org_roles[sub])),
-                    Some(w) if w == other => {
-                        outside
-                            || (is(true, "granted", Some("member"))
-                                && answered_ok(answers, Route::PutGroupMember, sub))
-                    }
-                    Some(_) => {
-                        outside
-                            || (got.0 == Some(true)
-                                && got.1 == "granted"
-                                && got.2.as_ref().is_some_and(|role| ws_roles(sub).contains(role)))
-                    }
+            is(false, "suspended", None) || (route == Route::Authorize && before)
+        } else if route == Route::AuthorizeAfter {
+            gone
+        } else {
+            gone || match check["workspaceId"].as_str() {
+                None => is(true, "granted", Some(org_roles[sub])),
+                Some(w) if w == other => {
+                    outside
+                        || (is(true, "granted", Some("member"))
+                            && answered_ok(answers, Route::PutGroupMember, sub))
                 }
-            };
-            if !fits {
-                let when = if c.route == Route::AuthorizeAfter {
-                    "after the call it follows answered"
-                } else {
-                    "racing"
-                };
-                wrong.push(format!("{when}: {check} answered {result}"));
+                Some(_) => {
+                    outside
+                        || (got.0 == Some(true)
+                            && got.1 == "granted"
+                            && got.2.as_ref().is_some_and(|role| ws_roles(sub).contains(role)))
+                }
             }
+        };
+        if !fits {
+            let when =
+                if route == Route::AuthorizeAfter { "after the call it follows answered" } else { "racing" };
+            wrong.push(format!("{when}: {check} answered {result}"));
         }
     }
     for what in wrong {
