@@ -67,6 +67,17 @@ pub struct Gateway {
 
 impl Gateway {
     /// Routes, authenticates and invokes one request.
+    /// `POST path` with a JSON body, as Cognito or the local sign-in provider sends its
+    /// trigger events: the status, the content type and the JSON answered.
+    pub async fn post_json(&self, path: &str, body: &[u8]) -> (u16, String, serde_json::Value) {
+        let headers = [("content-type".to_owned(), "application/json".to_owned())];
+        let response = self.handle("POST", path, "", &headers, body).await;
+        let content_type = response.headers()["content-type"].to_str().expect("a content type").to_owned();
+        let lambda_http::Body::Text(text) = response.body() else { panic!("a text body") };
+        let json = serde_json::from_str(text).expect("a JSON answer");
+        (response.status().as_u16(), content_type, json)
+    }
+
     pub async fn handle(
         &self,
         method: &str,

@@ -485,6 +485,18 @@ impl TestApp {
         }
     }
 
+    /// A local gateway over a second instance of this app (its clock moved by this app's
+    /// `advance` too), signing with `test-secret`, serving the API alone.
+    pub async fn local_gateway(&self) -> crate::gateway::Gateway {
+        crate::gateway::Gateway {
+            app: self.second_instance().await,
+            secret: "test-secret".into(),
+            web: None,
+            clock_offset: Some(self.clock_offset.clone()),
+            oidc: None,
+        }
+    }
+
     /// The same app with its DynamoDB client straight on DynamoDB Local (still counted).
     pub fn without_conflict_emulation(mut self) -> Self {
         let direct = self.dynamo.config().to_builder().interceptor(self.calls.clone()).build();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use roster::Error;
 use roster::handlers::pre_sign_up::{INVITATION_ONLY, handle};
 use roster_tests::cognito::pre_sign_up_event;
-use roster_tests::gateway::{CLOCK_PATH, Gateway, PRE_SIGN_UP_PATH};
+use roster_tests::gateway::{CLOCK_PATH, PRE_SIGN_UP_PATH};
 use roster_tests::harness::{TestApp, User};
 use serde_json::{Value, json};
 
@@ -183,22 +183,10 @@ async fn administrators_create_users_and_other_events_are_refused() {
 #[tokio::test]
 async fn the_local_gateway_plays_cognito_invoking_the_trigger() {
     let app = TestApp::spawn().await;
-    let gateway = Gateway {
-        app: app.second_instance().await,
-        secret: "test-secret".into(),
-        web: None,
-        clock_offset: Some(app.clock_offset.clone()),
-        oidc: None,
-    };
+    let gateway = app.local_gateway().await;
     let post = |path: &'static str, body: Vec<u8>| {
         let gateway = &gateway;
-        async move {
-            let headers = [("content-type".to_owned(), "application/json".to_owned())];
-            let response = gateway.handle("POST", path, "", &headers, &body).await;
-            let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-            let lambda_http::Body::Text(text) = response.body() else { panic!("a text body") };
-            (response.status().as_u16(), content_type, serde_json::from_str::<Value>(text).unwrap())
-        }
+        async move { gateway.post_json(path, &body).await }
     };
     let alice = app.user("alice");
     let org = app.create_org(&alice, "Acme").await;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use roster::App;
 use roster::handlers::token_claims::{MAX_ORGS, ORGS_CLAIM, TRUNCATED_CLAIM, handle};
 use roster_tests::cognito::pre_token_generation_event;
-use roster_tests::gateway::{Gateway, PRE_TOKEN_GENERATION_PATH};
+use roster_tests::gateway::PRE_TOKEN_GENERATION_PATH;
 use roster_tests::harness::{TestApp, User};
 use roster_tests::runtime_api::{RuntimeApi, function_command};
 use serde_json::{Map, Value, json};
@@ -272,25 +272,13 @@ async fn the_sample_events_get_the_claim() {
 #[tokio::test]
 async fn the_local_gateway_plays_cognito_invoking_the_trigger() {
     let app = TestApp::spawn().await;
-    let gateway = Gateway {
-        app: app.second_instance().await,
-        secret: "test-secret".into(),
-        web: None,
-        clock_offset: Some(app.clock_offset.clone()),
-        oidc: None,
-    };
+    let gateway = app.local_gateway().await;
     let (bob, ann) = (app.user("bob"), app.user("ann"));
     let globex = app.create_org(&bob, "Globex").await;
     app.add_member(&bob, &globex, &ann, "admin").await;
     let post = |body: Vec<u8>| {
         let gateway = &gateway;
-        async move {
-            let headers = [("content-type".to_owned(), "application/json".to_owned())];
-            let response = gateway.handle("POST", PRE_TOKEN_GENERATION_PATH, "", &headers, &body).await;
-            let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-            let lambda_http::Body::Text(text) = response.body() else { panic!("a text body") };
-            (response.status().as_u16(), content_type, serde_json::from_str::<Value>(text).unwrap())
-        }
+        async move { gateway.post_json(PRE_TOKEN_GENERATION_PATH, &body).await }
     };
     let sent = pre_token_generation_event("1", "TokenGeneration_HostedAuth", &ann.sub);
     let (status, content_type, body) = post(sent.to_string().into_bytes()).await;
