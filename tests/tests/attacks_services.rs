@@ -172,8 +172,8 @@ async fn an_id_token_is_never_a_service() {
         Some(json!({ "userId": "mallory", "role": "owner" })),
     )
     .await;
-    assert!(matches!(r.status, 401 | 403), "{:?}", r.body);
-    refused(&r, r.status, "an ID token");
+    refused(&r, 403, "an ID token");
+    assert_eq!(r.code(), "forbidden");
     assert_eq!(members(&app, &alice, &org).await.len(), 1);
 }
 
@@ -906,4 +906,89 @@ async fn a_service_cannot_reach_another_organizations_invitations() {
     );
     let links = app.call(Some(&zed), "GET", &format!("/orgs/{org_b}/invite-links"), None).await;
     assert_eq!(links.body["links"][0]["status"], "active", "{:?}", links.body);
+}
+
+/// Racing writes of a service keep the invariants: two adds for the last seat, and removing
+/// both of two owners at once.
+#[tokio::test]
+async fn racing_service_writes_keep_seats_and_an_owner() {
+    let app = TestApp::spawn_with(|c| c.max_members = Some(3)).await;
+    let alice = app.user("alice");
+    let org = app.create_org(&alice, "Acme").await;
+    let path = format!("/orgs/{org}/members");
+    let add = |user: &str| as_service(&app, "POST", &path, Some(json!({ "userId": user, "role": "owner" })));
+    assert_eq!(add("bob").await.status, 201);
+    let (c, d) = tokio::join!(Box::pin(add("carol")), Box::pin(add("dan")));
+    let mut statuses = [c.status, d.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{:?} {:?}", c.body, d.body);
+    let loser = if c.status == 409 { &c } else { &d };
+    refused(loser, 409, "the last seat taken");
+    assert_eq!(members(&app, &alice, &org).await.len(), 3);
+    // Three owners now (alice, bob, and the winner): removing all of them at once leaves one.
+    let owners: Vec<String> = members(&app, &alice, &org).await.into_iter().map(|m| m.0).collect();
+    let paths: Vec<String> = owners.iter().map(|user| format!("{path}/{user}")).collect();
+    let (x, y, z) = tokio::join!(
+        Box::pin(as_service(&app, "DELETE", &paths[0], None)),
+        Box::pin(as_service(&app, "DELETE", &paths[1], None)),
+        Box::pin(as_service(&app, "DELETE", &paths[2], None))
+    );
+    for r in [&x, &y, &z] {
+        assert!(matches!(r.status, 204 | 409), "{:?}", r.body);
+        if r.status == 409 {
+            refused(r, 409, "a racing removal");
+        }
+    }
+    let left = app.call_as_service(ADMIN.0, ADMIN.1, "GET", &path, None).await.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "owner" && m["status"] == "active")
+        .count();
+    assert_eq!(left, 1, "{:?} {:?} {:?}", x.body, y.body, z.body);
+}
+
+/// A client's token (`sub` = `client_id`) whose id is not listed, or no more, is no person
+/// either: removing a client ends its access at once (API.md "Service callers"), so it may not
+/// create an organization of its own nor join by a person's link.
+#[tokio::test]
+async fn an_unlisted_clients_token_is_no_person() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice");
+    let org = app.create_org(&alice, "Acme").await;
+    let link = app
+        .call(Some(&alice), "POST", &format!("/orgs/{org}/invite-links"), Some(json!({ "role": "admin" })))
+        .await;
+    let token = link.body["link"]["token"].as_str().unwrap().to_owned();
+    let delisted =
+        app.with_config(|c| c.service_clients = ServiceClients::parse("dev-service").unwrap()).await;
+    for (what, claims) in [
+        ("delisted", service_claims(ADMIN.0, ADMIN.1)),
+        ("never listed", service_claims("stranger", "roster/admin")),
+        ("no scope at all", service_claims("stranger", "")),
+    ] {
+        let own =
+            call_app_with_claims(&delisted, Some(&claims), "POST", "/orgs", Some(json!({ "name": "Mine" })))
+                .await;
+        refused(&own, 403, &format!("{what}: POST /orgs"));
+        let joined = call_app_with_claims(
+            &delisted,
+            Some(&claims),
+            "POST",
+            "/invitations/accept",
+            Some(json!({ "token": token })),
+        )
+        .await;
+        refused(&joined, 403, &format!("{what}: accept a link"));
+        let mine = call_app_with_claims(&delisted, Some(&claims), "GET", "/orgs", None).await;
+        refused(&mine, 403, &format!("{what}: GET /orgs"));
+        let theirs =
+            call_app_with_claims(&delisted, Some(&claims), "GET", &format!("/orgs/{org}/members"), None)
+                .await;
+        refused(&theirs, 403, &format!("{what}: an organization's members"));
+    }
+    assert_eq!(members(&app, &alice, &org).await.len(), 1);
+    // Its own id as a person's elsewhere is untouched: a person "dev-backend" (no client_id).
+    let person = User::new("dev-backend");
+    assert_eq!(app.call(Some(&person), "GET", "/orgs", None).await.status, 200);
 }

@@ -399,7 +399,7 @@ async fn what_a_service_creates_admits_while_it_is_listed() {
         None,
     )
     .await;
-    assert_eq!(gone.status, 404, "a listed client no more is a person, a member of nothing");
+    assert_eq!((gone.status, gone.code()), (403, "forbidden"), "a listed client no more is nobody");
     // Listed again, it admits again (the list is all there is to its standing).
     let joined =
         app.call(Some(&ben), "POST", "/invitations/accept", Some(json!({ "token": token(&second) }))).await;

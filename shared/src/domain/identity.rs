@@ -128,15 +128,22 @@ impl Principal {
 
     /// A service only when `sub` equals `client_id` and the id is listed: a person's access
     /// token also names its app client, and its `roster/*` scopes (a misconfigured app
-    /// client could grant them) count for nothing.
+    /// client could grant them) count for nothing. A client's own token (`sub` equals
+    /// `client_id`) whose id is not listed, or no more, is no person either: `403`, so that
+    /// removing a client ends its access at once (it could otherwise create organizations and
+    /// join by links as a "person" named by its id).
     pub fn from_claims(claims: &HashMap<String, String>, services: &ServiceClients) -> Result<Self, Error> {
         let sub = claims.get("sub").map(String::as_str);
         let client_id = claims.get("client_id").map(String::as_str);
-        // An ID token is no service's (Cognito's carry `token_use: "id"`); a service's access
-        // token says `access`. Issuers that send no `token_use` are judged by the rest.
+        // An ID token is no service's (Cognito's carry `token_use: "id"`, and no `client_id`);
+        // a service's access token says `access`. Issuers that send no `token_use` are judged
+        // by the rest.
         let access = claims.get("token_use").is_none_or(|use_| use_ == "access");
         match (sub, client_id) {
-            (Some(sub), Some(client)) if access && sub == client && services.contains(client) => {
+            (Some(sub), Some(client)) if sub == client => {
+                if !(access && services.contains(client)) {
+                    return Err(Error::forbidden("this client is not one of this deployment's services"));
+                }
                 // API Gateway passes `scope` as the token's string, its tokens separated by
                 // one space each (RFC 6749 section 3.3). A tab, a line break or another
                 // space-like character is no separator: it makes one malformed token, which
@@ -256,13 +263,23 @@ mod tests {
         .unwrap();
         assert!(matches!(person, Principal::Person(ref c) if c.user_id.as_str() == "u-1"));
         assert!(person.service_with("roster/admin").is_err());
-        // An unlisted client: a "person" named by its id, who is a member of nothing.
+        // An unlisted client: no service, and no person either.
         let unlisted = Principal::from_claims(
             &claims(&[("sub", "svc-9"), ("client_id", "svc-9"), ("scope", "roster/admin")]),
             &services,
-        )
-        .unwrap();
-        assert!(matches!(unlisted, Principal::Person(_)));
+        );
+        assert!(matches!(unlisted, Err(Error::Forbidden(_))), "{unlisted:?}");
+        // An ID token naming a listed client (Cognito's say `token_use: "id"`): neither.
+        let id_token = Principal::from_claims(
+            &claims(&[
+                ("sub", "svc-1"),
+                ("client_id", "svc-1"),
+                ("token_use", "id"),
+                ("scope", "roster/admin"),
+            ]),
+            &services,
+        );
+        assert!(matches!(id_token, Err(Error::Forbidden(_))), "{id_token:?}");
         let listed =
             Principal::from_claims(&claims(&[("sub", "svc-2"), ("client_id", "svc-2")]), &services).unwrap();
         assert!(matches!(listed.clone().person(), Err(Error::Forbidden(_))));
