@@ -10,6 +10,7 @@ pub mod event;
 pub mod event_bus;
 pub mod gateway;
 pub mod harness;
+pub mod held;
 pub mod host_example;
 pub mod model;
 pub mod round_trips;

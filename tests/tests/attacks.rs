@@ -3,20 +3,11 @@
 //! written before the rules. A test that failed when written names the defect it shows; the
 //! others record attacks that held, so that they keep holding.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
-use roster::App;
 use roster::http::routes;
 use roster_tests::event::{self, Claims, EventInput};
-use roster_tests::harness::{TestApp, TestResponse, User, call_app, offset_clock};
+use roster_tests::harness::{TestApp, TestResponse, User, call_app};
+use roster_tests::held::{held_instance, until_held};
 use serde_json::{Value, json};
 
 async fn accept(app: &TestApp, user: &User, token: &str) -> TestResponse {
@@ -95,71 +86,6 @@ async fn call_with_claims(
         _ => Value::Null,
     };
     TestResponse { status, content_type: None, body }
-}
-
-/// Holds the first DynamoDB request of operation `op` (e.g. `TransactWriteItems`) before it is
-/// sent, says so on `reached`, and sends it once `release` says so: a request that has read
-/// and decided, caught just before its write, so that another request can run in between.
-#[derive(Debug, Clone)]
-struct HoldFirst {
-    op: &'static str,
-    armed: Arc<AtomicBool>,
-    reached: Arc<Mutex<mpsc::Sender<()>>>,
-    release: Arc<Mutex<mpsc::Receiver<()>>>,
-}
-
-impl Intercept for HoldFirst {
-    fn name(&self) -> &'static str {
-        "HoldFirst"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = cfg.load::<Metadata>().map(|m| m.name().to_owned());
-        if op.as_deref() == Some(self.op) && self.armed.swap(false, Ordering::SeqCst) {
-            let _ = self.reached.lock().unwrap().send(());
-            // Blocks this worker thread only (the tests run on a multi-threaded runtime).
-            let _ = self.release.lock().unwrap().recv();
-        }
-        Ok(())
-    }
-}
-
-/// Another function instance over the same table whose first `op` request is held: the app,
-/// a receiver told when it is held, and a sender that lets it go.
-async fn held_instance(app: &TestApp, op: &'static str) -> (App, mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let (reached_tx, reached_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let hold = HoldFirst {
-        op,
-        armed: Arc::new(AtomicBool::new(true)),
-        reached: Arc::new(Mutex::new(reached_tx)),
-        release: Arc::new(Mutex::new(release_rx)),
-    };
-    let sdk = roster::sdk::load_config().await;
-    let dynamo = roster_tests::conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
-        .interceptor(hold)
-        .build();
-    let held = App {
-        config: app.app.config.clone(),
-        store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
-        mailer: roster::mail::Mailer::new((&sdk).into(), app.app.config.from_email.clone()),
-        clock: offset_clock(&app.clock_offset),
-        catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
-    };
-    (held, reached_rx, release_tx)
-}
-
-/// Waits (without blocking the runtime) until the held request is held.
-async fn until_held(reached: mpsc::Receiver<()>) {
-    tokio::task::spawn_blocking(move || reached.recv_timeout(std::time::Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .expect("the held request reached its write");
 }
 
 // ------------------------------------------------------------------------------ findings
@@ -284,7 +210,7 @@ async fn a_resend_racing_a_decline_does_not_undo_it() {
     let (id, token) = invite(&app, &owner, &org, &address, "member").await;
 
     // The resend reads the pending invitation and is caught before its write.
-    let (held, reached, release) = held_instance(&app, "TransactWriteItems").await;
+    let (held, reached, release) = held_instance(&app, "TransactWriteItems", 1).await;
     let resend = tokio::spawn({
         let (owner, path) = (owner.clone(), format!("/orgs/{org}/invitations/{id}/resend"));
         async move { call_app(&held, Some(&owner), "POST", &path, None).await }
@@ -493,7 +419,7 @@ async fn a_suspension_racing_a_join_by_the_suspended_admins_link() {
     app.add_member(&owner, &org, &admin, "admin").await;
     let (_, token) = link(&app, &admin, &org, json!({ "role": "member" })).await;
 
-    let (held, reached, release) = held_instance(&app, "TransactWriteItems").await;
+    let (held, reached, release) = held_instance(&app, "TransactWriteItems", 1).await;
     let join = tokio::spawn({
         let (eve, token) = (app.user("eve"), token.clone());
         async move {
@@ -518,7 +444,7 @@ async fn a_name_refresh_racing_a_role_change() {
     let org = app.create_org(&owner, "Acme").await;
     app.add_member(&owner, &org, &dan, "viewer").await;
 
-    let (held, reached, release) = held_instance(&app, "TransactWriteItems").await;
+    let (held, reached, release) = held_instance(&app, "TransactWriteItems", 1).await;
     let change = tokio::spawn({
         let (owner, path) = (owner.clone(), format!("/orgs/{org}/members/dan"));
         async move { call_app(&held, Some(&owner), "PATCH", &path, Some(json!({ "role": "member" }))).await }

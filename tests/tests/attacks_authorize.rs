@@ -16,7 +16,7 @@
 //! and starts over when it changed). The others record attacks that held.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -29,6 +29,7 @@ use roster::App;
 use roster::http::routes::{self, ROUTES};
 use roster_tests::event::Claims;
 use roster_tests::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, service_claims};
+use roster_tests::held::held_instance;
 use serde_json::{Value, json};
 
 const SCOPE: &str = "roster/authorize";
@@ -758,60 +759,6 @@ async fn a_check_racing_a_removal_answers_before_or_after() {
     assert!(before + after == 32, "{before} {after}");
 }
 
-/// Holds the `nth` `BatchGetItem` (1 = the first) before it is sent, says so on `reached`,
-/// and sends it once `release` says so: a check caught between its two waves.
-#[derive(Debug, Clone)]
-struct HoldNth {
-    nth: usize,
-    seen: Arc<AtomicUsize>,
-    reached: Arc<Mutex<mpsc::Sender<()>>>,
-    release: Arc<Mutex<mpsc::Receiver<()>>>,
-}
-
-impl Intercept for HoldNth {
-    fn name(&self) -> &'static str {
-        "HoldNth"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if cfg.load::<Metadata>().map(|m| m.name()) == Some("BatchGetItem")
-            && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth
-        {
-            let _ = self.reached.lock().unwrap().send(());
-            // Blocks this worker thread only (the test runs on a multi-threaded runtime).
-            let _ = self.release.lock().unwrap().recv_timeout(Duration::from_secs(30));
-        }
-        Ok(())
-    }
-}
-
-/// Another instance whose `nth` `BatchGetItem` is held: the app, a receiver told when it is
-/// held, and a sender that lets it go.
-async fn held_instance(app: &TestApp, nth: usize) -> (App, mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let (reached_tx, reached_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let hold = HoldNth {
-        nth,
-        seen: Arc::new(AtomicUsize::new(0)),
-        reached: Arc::new(Mutex::new(reached_tx)),
-        release: Arc::new(Mutex::new(release_rx)),
-    };
-    let sdk = roster::sdk::load_config().await;
-    let dynamo = roster_tests::conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
-        .interceptor(hold)
-        .build();
-    let held = App {
-        store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
-        ..app.second_instance().await
-    };
-    (held, reached_rx, release_tx)
-}
-
 /// A check whose second wave (the grants of the member's groups) is read after two changes
 /// have answered: the member left group G2, then G2's grant was raised to admin. Before the
 /// two she was a viewer (G1 and G2 grant viewer), after them too (G1); at no instant was she
@@ -832,7 +779,7 @@ async fn a_check_between_its_waves_answers_no_state_that_never_was() {
     let viewer = answer(false, "no_permission", Some("viewer"));
     assert_eq!(one(&app, &mel.sub, &org, "projects:delete", Some(&ws)).await, viewer);
 
-    let (held, reached, release) = held_instance(&app, 2).await;
+    let (held, reached, release) = held_instance(&app, "BatchGetItem", 2).await;
     let checks = json!([c(&mel.sub, &org, "projects:delete", Some(&ws))]);
     let task = tokio::spawn(async move { ask_on(&held, checks).await });
     tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(30)))
@@ -870,7 +817,7 @@ async fn a_check_between_its_waves_mixes_no_direct_membership_with_a_later_role(
     let viewer = answer(false, "no_permission", Some("viewer"));
     assert_eq!(one(&app, &mel.sub, &org, "projects:write", Some(&ws)).await, viewer);
 
-    let (held, reached, release) = held_instance(&app, 2).await;
+    let (held, reached, release) = held_instance(&app, "BatchGetItem", 2).await;
     let checks = json!([c(&mel.sub, &org, "projects:write", Some(&ws))]);
     let task = tokio::spawn(async move { ask_on(&held, checks).await });
     tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(30)))

@@ -13,21 +13,15 @@
 //! held. All of them keep holding.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use roster::App;
 use roster::handlers::purge;
 use roster_tests::event::Claims;
-use roster_tests::harness::{TestApp, TestResponse, User, call_app, offset_clock};
+use roster_tests::harness::{TestApp, TestResponse, User, call_app};
+use roster_tests::held::{held_instance, until_held};
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------------------- helpers
@@ -254,82 +248,6 @@ async fn call_with_claims(
         _ => Value::Null,
     };
     TestResponse { status, content_type, body }
-}
-
-/// Holds the `nth` DynamoDB request of operation `op` (1 = the first) before it is sent,
-/// says so on `reached`, and sends it once `release` says so: a request caught between its
-/// reads (or a first, cancelled attempt) and its write, so that others can run in between.
-#[derive(Debug, Clone)]
-struct HoldNth {
-    op: &'static str,
-    nth: usize,
-    seen: Arc<AtomicUsize>,
-    armed: Arc<AtomicBool>,
-    reached: Arc<Mutex<mpsc::Sender<()>>>,
-    release: Arc<Mutex<mpsc::Receiver<()>>>,
-}
-
-impl Intercept for HoldNth {
-    fn name(&self) -> &'static str {
-        "HoldNth"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = cfg.load::<Metadata>().map(|m| m.name().to_owned());
-        if op.as_deref() == Some(self.op)
-            && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth
-            && self.armed.swap(false, Ordering::SeqCst)
-        {
-            let _ = self.reached.lock().unwrap().send(());
-            // Blocks this worker thread only (the tests run on a multi-threaded runtime).
-            let _ = self.release.lock().unwrap().recv();
-        }
-        Ok(())
-    }
-}
-
-/// Another function instance over the same table whose `nth` `op` request is held: the app,
-/// a receiver told when it is held, and a sender that lets it go.
-async fn held_instance(
-    app: &TestApp,
-    op: &'static str,
-    nth: usize,
-) -> (App, mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let (reached_tx, reached_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let hold = HoldNth {
-        op,
-        nth,
-        seen: Arc::new(AtomicUsize::new(0)),
-        armed: Arc::new(AtomicBool::new(true)),
-        reached: Arc::new(Mutex::new(reached_tx)),
-        release: Arc::new(Mutex::new(release_rx)),
-    };
-    let sdk = roster::sdk::load_config().await;
-    let dynamo = roster_tests::conflicts::through_shared_proxy(aws_sdk_dynamodb::config::Builder::from(&sdk))
-        .interceptor(hold)
-        .build();
-    let held = App {
-        config: app.app.config.clone(),
-        store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
-        mailer: roster::mail::Mailer::new((&sdk).into(), app.app.config.from_email.clone()),
-        clock: offset_clock(&app.clock_offset),
-        catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
-    };
-    (held, reached_rx, release_tx)
-}
-
-/// Waits (without blocking the runtime) until the held request is held.
-async fn until_held(reached: mpsc::Receiver<()>) {
-    tokio::task::spawn_blocking(move || reached.recv_timeout(Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .expect("the held request reached its write");
 }
 
 /// Runs `method path body` as `user` on `held`, in its own task.
