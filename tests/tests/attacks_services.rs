@@ -156,7 +156,7 @@ async fn a_person_posing_as_a_service_in_the_trail_is_refused() {
 }
 
 /// An ID token is no service's, whatever its `sub` and `client_id` (API.md: a service's
-/// token is an access token, `token_use: "access"`).
+/// token is an access token, `token_use: "access"`), nor a person named by the client id.
 #[tokio::test]
 async fn an_id_token_is_never_a_service() {
     let app = TestApp::spawn().await;
@@ -991,4 +991,29 @@ async fn an_unlisted_clients_token_is_no_person() {
     // Its own id as a person's elsewhere is untouched: a person "dev-backend" (no client_id).
     let person = User::new("dev-backend");
     assert_eq!(app.call(Some(&person), "GET", "/orgs", None).await.status, 200);
+}
+
+/// Adding a user who is a member already, in any status, is a conflict: a suspended member is
+/// not revived nor promoted by being added again.
+#[tokio::test]
+async fn adding_a_suspended_member_again_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice");
+    let org = app.create_org(&alice, "Acme").await;
+    let path = format!("/orgs/{org}/members");
+    let added = as_service(&app, "POST", &path, Some(json!({ "userId": "bob", "role": "viewer" }))).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    app.suspend(&alice, &org, "bob").await;
+    for role in ["owner", "viewer"] {
+        let again = as_service(&app, "POST", &path, Some(json!({ "userId": "bob", "role": role }))).await;
+        refused(&again, 409, role);
+        assert_eq!(again.code(), "conflict");
+    }
+    assert_eq!(
+        members(&app, &alice, &org).await,
+        vec![
+            ("alice".into(), "owner".into(), "active".into()),
+            ("bob".into(), "viewer".into(), "suspended".into())
+        ]
+    );
 }
