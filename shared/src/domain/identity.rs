@@ -140,7 +140,7 @@ impl Principal {
         // by the rest.
         let access = claims.get("token_use").is_none_or(|use_| use_ == "access");
         match (sub, client_id) {
-            (Some(sub), Some(client)) if sub == client => {
+            (Some(sub), Some(client)) if !sub.is_empty() && sub == client => {
                 if !(access && services.contains(client)) {
                     return Err(Error::forbidden("this client is not one of this deployment's services"));
                 }
