@@ -19,6 +19,10 @@ pub struct Config {
     pub max_members: Option<u32>,
     /// A user belongs to at most one organization.
     pub one_org_per_user: bool,
+    /// An organization has exactly one owner: no route grants `owner`; ownership moves only
+    /// by transfer (the last-owner rule then keeps the one owner from being removed,
+    /// suspended or demoted).
+    pub single_owner: bool,
     /// Keys that sign list cursors: the first signs, all verify. Only `list` needs them, and
     /// it does not start without them ([`Config::require_cursor_keys`]).
     pub cursor_keys: Option<CursorKeys>,
@@ -64,15 +68,13 @@ impl Config {
                 ConfigError(format!("ROSTER_MAX_MEMBERS must be a positive number, got {v:?}"))
             })?),
         };
-        let one_org_per_user = match get("ROSTER_ONE_ORG_PER_USER").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "ROSTER_ONE_ORG_PER_USER must be true or false, got {other:?}"
-                )));
-            }
+        let flag = |name: &str| match get(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ConfigError(format!("{name} must be true or false, got {other:?}"))),
         };
+        let one_org_per_user = flag("ROSTER_ONE_ORG_PER_USER")?;
+        let single_owner = flag("ROSTER_SINGLE_OWNER")?;
         // The error names the variable but never repeats its value: it is a secret.
         let cursor_keys = get("ROSTER_CURSOR_KEYS")
             .map(|v| CursorKeys::parse(&v).map_err(|e| ConfigError(format!("ROSTER_CURSOR_KEYS: {e}"))))
@@ -107,6 +109,7 @@ impl Config {
             invite_ttl_hours,
             max_members,
             one_org_per_user,
+            single_owner,
             cursor_keys,
             branding,
             service_clients,

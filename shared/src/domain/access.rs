@@ -45,6 +45,16 @@ pub fn require_grant(caller: &Member, role: Role) -> Result<(), Error> {
     }
 }
 
+/// Whether a deployment lets `role` be granted at all: with `ROSTER_SINGLE_OWNER`, no route
+/// grants `owner` (ownership moves only by transfer).
+pub fn require_grantable(single_owner: bool, role: Role) -> Result<(), Error> {
+    if single_owner && role == Role::Owner {
+        Err(Error::forbidden("an organization here has a single owner: ownership moves only by transfer"))
+    } else {
+        Ok(())
+    }
+}
+
 /// May `caller` change, suspend or remove `target`? Acting on oneself is a separate rule
 /// (only an owner stepping down, or anyone leaving), decided by the caller of this function.
 pub fn require_act_on(caller: &Member, target: &Member) -> Result<(), Error> {

@@ -143,6 +143,10 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
                 (!holds_seat).then(|| SeatClaim::members(seats, max, 1))
             }
         };
+        // An owner's invitation made before the deployment kept a single owner admits nobody.
+        if app.config.single_owner && record.role == crate::domain::Role::Owner {
+            return Err(Error::InvitationNotFound);
+        }
         let member = Member::joining(
             caller.user_id.clone(),
             email.cloned(),

@@ -108,6 +108,9 @@ async fn change(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             ..before.clone()
         };
         authorize_change(&actor, &before, &after)?;
+        if after.role != before.role {
+            access::require_grantable(app.config.single_owner, after.role)?;
+        }
         if after == before {
             return ok(&json!({ "member": before }));
         }
@@ -350,6 +353,7 @@ async fn add(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, E
         let actor = actor?;
         let assigned = roles?.resolve(&role)?;
         access::require_grant(&actor, assigned.base)?;
+        access::require_grantable(app.config.single_owner, assigned.base)?;
         let member = Member::joining(
             user_id.clone(),
             email.clone(),

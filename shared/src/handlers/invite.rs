@@ -166,7 +166,8 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         };
         let slot = slots.next().unwrap_or(Slot::Free);
         let role = roles.resolve(&role)?;
-        let status = if !actor.role.can_grant(role.base) {
+        let grantable = access::require_grantable(app.config.single_owner, role.base).is_ok();
+        let status = if !actor.role.can_grant(role.base) || !grantable {
             "forbidden_role"
         } else {
             match slot {
@@ -415,6 +416,8 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         access::require_admin(&actor)?;
         let (org, stored) = (org.ok_or(Error::NotFound)?, stored.ok_or(Error::NotFound)?);
         access::require_grant(&actor, stored.invitation.role)?;
+        // One made before the deployment kept a single owner is not sent again.
+        access::require_grantable(app.config.single_owner, stored.invitation.role)?;
         if stored.invitation.declined_at.is_some() {
             // Its address is free again: a new invitation, not this one, is what to send.
             return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
@@ -529,6 +532,7 @@ async fn create_link(app: &App, who: &Acting, req: &Request) -> Result<Response<
     access::require_admin(&actor)?;
     let role = roles?.resolve(&role)?;
     access::require_grant(&actor, role.base)?;
+    access::require_grantable(app.config.single_owner, role.base)?;
     let org = org.ok_or(Error::NotFound)?;
     if let Some(unknown) = unknown? {
         return Err(Error::invalid_request(format!(
