@@ -299,6 +299,31 @@ impl Store {
             .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k))))
     }
 
+    /// Every page of `query`, in order: for reads that need all of a range (an organization's
+    /// custom roles, a role's holders counted).
+    pub(crate) async fn query_pages(
+        &self,
+        operation: &'static str,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<aws_sdk_dynamodb::operation::query::QueryOutput>, Error> {
+        let mut pages = Vec::new();
+        let mut after = None;
+        loop {
+            let out = query
+                .clone()
+                .table_name(&self.table)
+                .set_exclusive_start_key(after)
+                .send()
+                .await
+                .map_err(|e| classify(operation, e))?;
+            after = out.last_evaluated_key.clone();
+            pages.push(out);
+            if after.is_none() {
+                return Ok(pages);
+            }
+        }
+    }
+
     /// One page of a query, `limit` items at most. One more item than asked for is read so
     /// that the last page says so (no empty trailing page) whenever no filter is in play.
     pub(crate) async fn query_page(

@@ -108,25 +108,9 @@ impl Store {
 
     /// Every custom role of the organization (at most [`MAX_CUSTOM_ROLES`]), by key.
     pub async fn custom_roles(&self, org: &OrgId) -> Result<Vec<CustomRole>, Error> {
-        let mut roles = Vec::new();
-        let mut after = None;
-        loop {
-            let out = self
-                .org_query(org, keys::ROLE_PREFIX, None)?
-                .consistent_read(true)
-                .set_exclusive_start_key(after)
-                .table_name(self.table())
-                .send()
-                .await
-                .map_err(|e| super::errors::classify("list_roles", e))?;
-            for item in out.items.unwrap_or_default() {
-                roles.push(decode(item)?);
-            }
-            after = out.last_evaluated_key;
-            if after.is_none() {
-                return Ok(roles);
-            }
-        }
+        let query = self.org_query(org, keys::ROLE_PREFIX, None)?.consistent_read(true);
+        let pages = self.query_pages("list_roles", query).await?;
+        pages.into_iter().flat_map(|page| page.items.unwrap_or_default()).map(decode).collect()
     }
 
     pub async fn create_role(
@@ -278,32 +262,22 @@ impl Store {
         filter: &str,
         now: Timestamp,
     ) -> Result<u64, Error> {
-        let mut count = 0u64;
-        let mut after = None;
-        loop {
-            let mut query = self
-                .org_query(org, prefix, None)?
-                .consistent_read(true)
-                .select(Select::Count)
-                .filter_expression(filter)
-                .expression_attribute_values(":key", s(key.as_str()))
-                .set_exclusive_start_key(after)
-                .table_name(self.table());
-            if filter.contains(":null") {
-                query = query.expression_attribute_values(":null", s("NULL"));
-            }
-            if filter.contains(":now") {
-                query = query
-                    .expression_attribute_values(":now", n(now.epoch_seconds()))
-                    .expression_attribute_names("#ttl", keys::TTL);
-            }
-            let out = query.send().await.map_err(|e| super::errors::classify("count_role_holders", e))?;
-            count += u64::try_from(out.count).unwrap_or(0);
-            after = out.last_evaluated_key;
-            if after.is_none() {
-                return Ok(count);
-            }
+        let mut query = self
+            .org_query(org, prefix, None)?
+            .consistent_read(true)
+            .select(Select::Count)
+            .filter_expression(filter)
+            .expression_attribute_values(":key", s(key.as_str()));
+        if filter.contains(":null") {
+            query = query.expression_attribute_values(":null", s("NULL"));
         }
+        if filter.contains(":now") {
+            query = query
+                .expression_attribute_values(":now", n(now.epoch_seconds()))
+                .expression_attribute_names("#ttl", keys::TTL);
+        }
+        let pages = self.query_pages("count_role_holders", query).await?;
+        Ok(pages.iter().map(|page| u64::try_from(page.count).unwrap_or(0)).sum())
     }
 }
 
