@@ -505,3 +505,18 @@ impl TestApp {
         self
     }
 }
+
+/// Runs a test body on a thread of its own with a large stack: unoptimized, the futures of a
+/// long test body are larger than a test thread's 2 MiB.
+pub fn on_big_stack<F: Future<Output = ()> + 'static>(body: fn() -> F) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(body());
+        })
+        .expect("thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}

@@ -28,6 +28,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use roster::App;
 use roster::http::routes::{self, ROUTES};
 use roster_tests::event::Claims;
+use roster_tests::harness::on_big_stack;
 use roster_tests::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, service_claims};
 use roster_tests::held::held_instance;
 use serde_json::{Value, json};
@@ -35,21 +36,6 @@ use serde_json::{Value, json};
 const SCOPE: &str = "roster/authorize";
 
 // ------------------------------------------------------------------------------- helpers
-
-/// Runs a test body on a thread with a large stack: unoptimized, these futures are larger
-/// than a test thread's 2 MiB.
-fn on_big_stack<F: Future<Output = ()> + 'static>(body: fn() -> F) {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(body());
-        })
-        .expect("thread")
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-}
 
 /// A user id as a path segment.
 fn seg(sub: &str) -> String {

@@ -6,25 +6,11 @@
 //! transfers. Every refusal must be the contract's status and code as
 //! `application/problem+json`, and nothing may answer 500.
 
+use roster_tests::harness::on_big_stack;
 use roster_tests::harness::{TestApp, TestResponse, User, call_app_with_claims, service_claims};
 use serde_json::{Value, json};
 
 const ADMIN: (&str, &str) = ("dev-backend", "roster/admin");
-
-/// Runs a test body on a thread with a large stack: unoptimized, these futures are larger
-/// than a test thread's 2 MiB.
-fn on_big_stack<F: Future<Output = ()> + 'static>(body: fn() -> F) {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(body());
-        })
-        .expect("thread")
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-}
 
 /// Asserts an error answer: the status and code, as `application/problem+json`.
 #[track_caller]
