@@ -10,12 +10,15 @@ use crate::config::{Config, ConfigError};
 use crate::domain::permission::{Catalog, CatalogError};
 use crate::domain::{Clock, Timestamp};
 use crate::mail::Mailer;
+use crate::mail::queue::EmailQueue;
 use crate::store::Store;
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
+    /// The invitation email queue (`ROSTER_EMAIL_QUEUE_URL`).
+    pub queue: EmailQueue,
     pub clock: Clock,
     /// The permissions catalog (`infra/permissions.json`), checked at cold start.
     pub catalog: Catalog,
@@ -26,7 +29,8 @@ impl App {
     pub fn new(config: Config, sdk: &SdkConfig) -> Result<Self, CatalogError> {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = Mailer::new(sdk.into(), config.from_email.clone());
-        Ok(Self { config, store, mailer, clock: Clock::system(), catalog: Catalog::deployed()? })
+        let queue = EmailQueue::new(sdk.into(), config.mail.queue_url.clone());
+        Ok(Self { config, store, mailer, queue, clock: Clock::system(), catalog: Catalog::deployed()? })
     }
 
     /// The instant a request is decided at; read once per request.
@@ -87,6 +91,22 @@ where
     .await
 }
 
+/// The whole `main` of the `send-invitations` function: invoked by the invitation email
+/// queue with a batch of messages, answering which to deliver again
+/// (`ReportBatchItemFailures`). Its sending pace is set once per cold start.
+pub async fn run_sender() -> Result<(), lambda_http::Error> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+
+    use crate::handlers::send_invitations::{Pace, handle};
+    crate::logging::init();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let pace: &'static Pace = Box::leak(Box::new(Pace::of(app).await));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        Ok::<_, Infallible>(handle(app, pace, event.payload).await)
+    }))
+    .await
+}
+
 /// The whole `main` of the `events` function: invoked by the table's stream with a batch of
 /// records, answering which record to retry from (`ReportBatchItemFailures`).
 pub async fn run_stream() -> Result<(), lambda_http::Error> {
@@ -105,10 +125,11 @@ pub async fn run_stream() -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// The whole `main` of a Cognito user pool trigger: invoked with the trigger's event, it
-/// answers the event (Cognito reads its `response`) or an error whose message Cognito shows
-/// the visitor (after its own prefix, e.g. "PreSignUp failed with error ").
-pub async fn run_cognito_trigger<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
+/// The whole `main` of a function invoked with one event that answers it or fails: a Cognito
+/// user pool trigger (Cognito reads the answer's `response`, and shows an error's message to
+/// the visitor after its own prefix, e.g. "PreSignUp failed with error "), or `email-events`
+/// (an error makes Lambda retry the asynchronous invocation).
+pub async fn run_event_handler<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(&'static App, serde_json::Value) -> Fut,
     Fut: Future<Output = Result<serde_json::Value, crate::error::Error>> + Send,

@@ -32,6 +32,108 @@ pub struct Config {
     /// `ROSTER_SERVICE_CLIENTS`: the client ids whose tokens are services' (API.md "Service
     /// callers"); none when unset.
     pub service_clients: ServiceClients,
+    pub mail: MailSettings,
+}
+
+/// Invitation email off the request path (API.md "Email delivery").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The SQS queue invite and resend put `{invitationId, sendNumber}` on
+    /// (`ROSTER_EMAIL_QUEUE_URL`); required by the functions that queue.
+    pub queue_url: Option<String>,
+    /// The SES configuration set every invitation email names, whose events come back as
+    /// delivery status (`ROSTER_SES_CONFIGURATION_SET`).
+    pub configuration_set: Option<String>,
+    /// Emails per second the account may send when SES's `GetAccount` does not answer
+    /// (`ROSTER_SEND_RATE`, default 1: a sandbox account's rate).
+    pub send_rate: u32,
+    /// How many senders run at once: the queue's event source `MaximumConcurrency`
+    /// (`ROSTER_SEND_CONCURRENCY`, default 2); each takes its share of the rate.
+    pub send_concurrency: u32,
+    /// Deliveries of one message before it goes to the dead-letter queue: the queue's
+    /// `maxReceiveCount` (`ROSTER_SEND_ATTEMPTS`, default 5). The last one marks the
+    /// invitation `failed`.
+    pub send_attempts: u32,
+    pub quotas: Quotas,
+    pub pause: PauseRule,
+}
+
+/// Invitation emails allowed per window (API.md "Email delivery", abuse limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub org_per_hour: u32,
+    pub org_per_day: u32,
+    pub inviter_per_hour: u32,
+}
+
+/// When an organization's invitation emails are paused: bounces or complaints past these
+/// shares (in basis points) of its last `window` emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PauseRule {
+    pub window: u32,
+    pub bounce_basis_points: u32,
+    pub complaint_basis_points: u32,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            queue_url: None,
+            configuration_set: None,
+            send_rate: 1,
+            send_concurrency: 2,
+            send_attempts: 5,
+            quotas: Quotas { org_per_hour: 200, org_per_day: 1000, inviter_per_hour: 100 },
+            pause: PauseRule { window: 200, bounce_basis_points: 500, complaint_basis_points: 10 },
+        }
+    }
+}
+
+impl MailSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let count = |name: &str, default: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ConfigError(format!("{name} must be a positive whole number, got {v:?}"))),
+        };
+        // A percentage with at most two decimals, as basis points.
+        let percent = |name: &str, default: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.01..=100.0).contains(p))
+                .map(|p| (p * 100.0).round() as u32)
+                .ok_or_else(|| ConfigError(format!("{name} must be a percentage from 0.01 to 100, got {v:?}"))),
+        };
+        Ok(Self {
+            queue_url: get("ROSTER_EMAIL_QUEUE_URL"),
+            configuration_set: get("ROSTER_SES_CONFIGURATION_SET"),
+            send_rate: count("ROSTER_SEND_RATE", defaults.send_rate)?,
+            send_concurrency: count("ROSTER_SEND_CONCURRENCY", defaults.send_concurrency)?,
+            send_attempts: count("ROSTER_SEND_ATTEMPTS", defaults.send_attempts)?,
+            quotas: Quotas {
+                org_per_hour: count("ROSTER_INVITE_EMAILS_PER_ORG_HOUR", defaults.quotas.org_per_hour)?,
+                org_per_day: count("ROSTER_INVITE_EMAILS_PER_ORG_DAY", defaults.quotas.org_per_day)?,
+                inviter_per_hour: count(
+                    "ROSTER_INVITE_EMAILS_PER_INVITER_HOUR",
+                    defaults.quotas.inviter_per_hour,
+                )?,
+            },
+            pause: PauseRule {
+                window: count("ROSTER_PAUSE_WINDOW", defaults.pause.window)?,
+                bounce_basis_points: percent("ROSTER_PAUSE_BOUNCE_PERCENT", defaults.pause.bounce_basis_points)?,
+                complaint_basis_points: percent(
+                    "ROSTER_PAUSE_COMPLAINT_PERCENT",
+                    defaults.pause.complaint_basis_points,
+                )?,
+            },
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -113,7 +215,16 @@ impl Config {
             cursor_keys,
             branding,
             service_clients,
+            mail: MailSettings::from_lookup(&get)?,
         })
+    }
+
+    /// For the functions that queue invitation emails (invite, resend).
+    pub fn require_email_queue(&self) -> Result<(), ConfigError> {
+        match self.mail.queue_url {
+            Some(_) => Ok(()),
+            None => Err(ConfigError("ROSTER_EMAIL_QUEUE_URL is required: the invitation email queue".into())),
+        }
     }
 
     /// For the functions that hand out cursors: no built-in or per-process fallback key, since

@@ -56,8 +56,17 @@ pub enum Error {
     PayloadTooLarge,
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
-    #[error("the email could not be delivered; the invitation is kept, resend it later")]
+    #[error("the email could not be queued; the invitation is kept, resend it later")]
     EmailDeliveryFailed,
+    /// Past an invitation-email quota (API.md "Email delivery"); the window ends in
+    /// `retry_after` seconds.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u64 },
+    #[error(
+        "this organization's invitation emails are paused: too many bounced or drew complaints; \
+         the deployment's operator can lift the pause"
+    )]
+    InvitationsPaused,
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable,
     /// A defect on our side. The cause is logged, never sent.
@@ -80,7 +89,8 @@ impl Error {
             InvalidRequest(_) | InvalidJson(_) | InvalidEmail | InvalidRole | InvalidRoleNamed(_)
             | InvalidCursor => StatusCode::BAD_REQUEST,
             Unauthenticated => StatusCode::UNAUTHORIZED,
-            Forbidden(_) | Suspended | EmailMismatch => StatusCode::FORBIDDEN,
+            Forbidden(_) | Suspended | EmailMismatch | InvitationsPaused => StatusCode::FORBIDDEN,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             NotFound | InvitationNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             LastOwner | Conflict(_) | SeatLimit | AlreadyInOrg | LimitExceeded(_) | RoleInUse(_) => {
@@ -121,6 +131,8 @@ impl Error {
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             EmailDeliveryFailed => "email_delivery_failed",
+            RateLimited { .. } => "rate_limited",
+            InvitationsPaused => "invitations_paused",
             Unavailable => "unavailable",
             Internal => "internal_error",
         }
@@ -140,6 +152,9 @@ impl Error {
             Response::builder().status(status).header(header::CONTENT_TYPE, "application/problem+json");
         if status == StatusCode::SERVICE_UNAVAILABLE {
             builder = builder.header(header::RETRY_AFTER, "1");
+        }
+        if let Error::RateLimited { retry_after, .. } = self {
+            builder = builder.header(header::RETRY_AFTER, retry_after.to_string());
         }
         builder.body(Body::from(body)).expect("static headers are valid")
     }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    roster::app::run_cognito_trigger(roster::handlers::token_claims::handle).await
+    roster::app::run_event_handler(roster::handlers::token_claims::handle).await
 }

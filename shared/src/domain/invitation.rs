@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::custom_role::RoleKey;
+use super::DisplayName;
 use super::email::Email;
 use super::ids::{GroupId, InvitationId, LinkId, UserId};
 use super::metadata::Metadata;
@@ -14,11 +15,106 @@ use super::workspace::WorkspaceAssignment;
 use crate::config::MAX_INVITE_HOURS;
 use crate::error::Error;
 
+/// Where an invitation's latest email is (API.md "Email delivery"): `queued` until the sender
+/// hands it to SES, `sent` once SES accepted it, then what SES reports. A resend starts again
+/// at `queued`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
+    Queued,
     Sent,
+    Delivered,
+    Bounced,
+    Complained,
     Failed,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The states an email may move to `self` from. SES's events arrive at least once and in
+    /// no fixed order, so a state is only ever replaced by a later one: a late `Send` never
+    /// undoes a `Delivery`, while a bounce or a complaint may follow a delivery (a mailbox
+    /// can accept a message and bounce it later, and a complaint comes after delivery).
+    /// `failed` ends a send: nothing follows it.
+    pub fn follows(self) -> &'static [Delivery] {
+        use Delivery::*;
+        match self {
+            Queued => &[],
+            Sent => &[Queued],
+            Delivered => &[Queued, Sent],
+            Bounced => &[Queued, Sent, Delivered],
+            Complained => &[Queued, Sent, Delivered, Bounced],
+            Failed => &[Queued, Sent, Delivered],
+        }
+    }
+}
+
+/// Why an email is `failed` or `bounced` (shown as `emailDeliveryReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryReason {
+    /// The queue refused the message at invite: resend later.
+    QueueRefused,
+    /// The address is on the sending account's suppression list.
+    Suppressed,
+    /// SES rejected the message (e.g. it found a virus).
+    Rejected,
+    RenderingFailure,
+    /// SES kept refusing (throttling, an outage) through every attempt.
+    AttemptsExhausted,
+    /// The organization's invitation emails were paused before it was sent.
+    Paused,
+    /// Bounce types, as SES names them.
+    Permanent,
+    Transient,
+    Undetermined,
+}
+
+impl DeliveryReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueueRefused => "queue_refused",
+            Self::Suppressed => "suppressed",
+            Self::Rejected => "rejected",
+            Self::RenderingFailure => "rendering_failure",
+            Self::AttemptsExhausted => "attempts_exhausted",
+            Self::Paused => "paused",
+            Self::Permanent => "permanent",
+            Self::Transient => "transient",
+            Self::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// Who the email says invites: the inviter's (or resender's) name, else address, at the time
+/// of the invite or resend. Stored for the sender, which composes the email later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MailedBy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<DisplayName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+}
+
+impl MailedBy {
+    /// How the email names the inviter.
+    pub fn shown(&self) -> String {
+        self.name.as_ref().map_or_else(
+            || self.email.as_ref().map_or("A colleague", Email::as_str).to_owned(),
+            |n| n.to_string(),
+        )
+    }
 }
 
 /// A pending email invitation. Its `status` is derived from the clock when shown, because
@@ -37,6 +133,15 @@ pub struct Invitation {
     pub expires_at: Timestamp,
     pub last_sent_at: Timestamp,
     pub email_delivery: Delivery,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_delivery_reason: Option<DeliveryReason>,
+    /// Which send the latest email is: bumped by every resend. The sender and SES's events
+    /// act only on the send they belong to (stored, never shown).
+    #[serde(default)]
+    pub send_number: u64,
+    /// Who the email names as the inviter (stored, never shown).
+    #[serde(default)]
+    pub mailed_by: MailedBy,
     /// Copied to the membership when the invitation is accepted.
     #[serde(default)]
     pub metadata: Metadata,
@@ -84,6 +189,8 @@ fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -
         fields.remove("voucher");
         fields.remove("declinedAt");
         fields.remove("version");
+        fields.remove("sendNumber");
+        fields.remove("mailedBy");
         fields.insert("status".to_owned(), serde_json::json!(status));
         if let Some(reason) = revoked {
             fields.insert("revokedReason".to_owned(), serde_json::json!(reason));

@@ -27,6 +27,18 @@ pub struct Org {
     /// Stored, never shown.
     #[serde(default, skip_serializing)]
     pub version: u64,
+    /// Set when its invitation emails are paused (API.md "Email delivery"); written by the
+    /// email-events function, lifted by the deployment's operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitations_paused: Option<InvitationsPaused>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationsPaused {
+    pub at: Timestamp,
+    /// `bounces` or `complaints`.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +278,17 @@ pub enum AuditAction {
     RoleUpdated,
     #[serde(rename = "role.deleted")]
     RoleDeleted,
+    /// SES reported a bounce of an invitation email (a suppressed address included).
+    #[serde(rename = "invitation.email_bounced")]
+    InvitationEmailBounced,
+    #[serde(rename = "invitation.email_complained")]
+    InvitationEmailComplained,
+    /// The organization's bounces or complaints passed the deployment's threshold.
+    #[serde(rename = "org.invitations_paused")]
+    OrgInvitationsPaused,
+    /// The deployment's operator lifted the pause.
+    #[serde(rename = "org.invitations_resumed")]
+    OrgInvitationsResumed,
 }
 
 impl AuditEvent {

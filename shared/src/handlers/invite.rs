@@ -1,6 +1,5 @@
 //! Inviting: email invitations in batches, resending, and creating invite links.
 
-use futures::StreamExt;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -8,7 +7,9 @@ use serde_json::{Value, json};
 use super::{Acting, Roles, acting_input, org_id, serve_org};
 use crate::App;
 use crate::domain::custom_role::{Assigned, RoleName};
-use crate::domain::invitation::{Delivery, Invitation, InviteLink, MAX_LINK_USES, lifetime_hours};
+use crate::domain::invitation::{
+    Delivery, DeliveryReason, Invitation, InviteLink, MAX_LINK_USES, MailedBy, lifetime_hours,
+};
 use crate::domain::standing::Voucher;
 use crate::domain::token::{Token, TokenHash};
 use crate::domain::workspace::{Assignments, WorkspaceAssignment};
@@ -19,14 +20,12 @@ use crate::domain::{
 use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
 use crate::http::response::{created, ok};
-use crate::mail::compose::{InvitationEmail, compose};
+use crate::mail::queue::SendRequest;
+use crate::store::email_sends::token_record_of;
 use crate::store::{
     InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, SeatClaim, Slot, TokenKind, TokenRecord,
 };
 
-/// Invitation emails of one batch in flight at once: enough to keep a batch of 100 within a
-/// few round trips, few enough to stay near SES's default sending rate.
-const SEND_CONCURRENCY: usize = 16;
 const MAX_BATCH: usize = 100;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -36,6 +35,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             "POST /orgs/{orgId}/invitations/{invitationId}/resend" => resend(app, &who, &req).await,
             "POST /orgs/{orgId}/invite-links" => create_link(app, &who, &req).await,
             "PATCH /orgs/{orgId}/invitations/{invitationId}" => reassign(app, &who, &req).await,
+            "DELETE /orgs/{orgId}/email-pause" => lift_pause(app, &who, &req).await,
             _ => Err(Error::NotFound),
         }
     })
@@ -121,7 +121,6 @@ fn batch(app: &App, req: &Request) -> Result<Batch, Error> {
 struct Drafted {
     index: usize,
     invitation: Invitation,
-    token: Token,
     hash: TokenHash,
     record: TokenRecord,
     event: AuditEvent,
@@ -142,6 +141,9 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
     let actor = who.member(app, &org_id, membership).await?;
     access::require_admin(&actor)?;
     let org = org.ok_or(Error::NotFound)?;
+    if org.invitations_paused.is_some() {
+        return Err(Error::InvitationsPaused);
+    }
     if let Some(unknown) = unknown? {
         return Err(Error::invalid_request(format!(
             "{unknown} is no workspace or group of this organization"
@@ -191,6 +193,11 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         results.push(InviteResult::status(email, status));
     }
 
+    // The batch's emails are claimed from the quotas before anything is written: a batch
+    // past them is refused whole.
+    let emails = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
+    app.store.claim_email_quota(&org.id, &actor.user_id, emails, app.config.mail.quotas, now).await?;
+
     let planned: Vec<PlannedInvitation> = drafts
         .iter()
         .map(|(d, slot)| PlannedInvitation {
@@ -205,39 +212,33 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         .collect();
     let outcomes = write_within_seats(app, &actor, &org, planned, now).await?;
 
-    // Email the invitations written, then record which emails SES accepted.
+    // Queue the emails of the invitations written; one the queue refused is `failed`.
     let written: Vec<&Drafted> = drafts
         .iter()
         .zip(&outcomes)
         .filter(|(_, o)| **o == InviteOutcome::Invited)
         .map(|((d, _), _)| d)
         .collect();
-    // Collected first: a lazy `map` closure over borrowed drafts would make this future's
-    // type higher-ranked and not `Send` for the runtime.
-    let mut sends = Vec::with_capacity(written.len());
-    for d in &written {
-        sends.push(send_invitation(app, &org, &actor, &d.invitation, &d.token));
-    }
-    let sent: Vec<bool> = futures::stream::iter(sends).buffered(SEND_CONCURRENCY).collect().await;
-    let accepted: Vec<(InvitationId, TokenHash)> = written
+    let sends: Vec<SendRequest> = written
         .iter()
-        .zip(&sent)
-        .filter(|(_, sent)| **sent)
-        .map(|(d, _)| (d.invitation.id.clone(), d.hash.clone()))
+        .map(|d| SendRequest { org_id: org.id.clone(), invitation_id: d.invitation.id.clone(), send_number: 0 })
         .collect();
-    let marked = app.store.mark_sent(&org.id, &accepted).await;
-
-    let mut written = written.into_iter().zip(sent);
+    let queued = app.queue.enqueue(&sends).await;
+    for (d, _) in written.iter().zip(&queued).filter(|(_, queued)| !**queued) {
+        refused_by_queue(app, &org.id, &d.invitation).await;
+    }
+    let mut written = written.into_iter().zip(queued);
     for ((draft, _), outcome) in drafts.iter().zip(outcomes) {
         let result = &mut results[draft.index];
         match outcome {
             InviteOutcome::Invited => {
-                let (_, sent) = written.next().expect("one send per written invitation");
+                let (_, queued) = written.next().expect("one send per written invitation");
                 let mut invitation = draft.invitation.clone();
-                if marked.contains(&invitation.id) {
-                    invitation.email_delivery = Delivery::Sent;
+                if !queued {
+                    invitation.email_delivery = Delivery::Failed;
+                    invitation.email_delivery_reason = Some(DeliveryReason::QueueRefused);
                 }
-                result.status = if sent { "invited" } else { "email_failed" };
+                result.status = if queued { "invited" } else { "email_failed" };
                 result.invitation = Some(invitation.view(now, None));
             }
             InviteOutcome::AlreadyMember => result.status = "already_member",
@@ -323,8 +324,10 @@ fn draft(
         created_at: now,
         expires_at,
         last_sent_at: now,
-        // Until SES has accepted the email (see `Store::mark_sent`).
-        email_delivery: Delivery::Failed,
+        email_delivery: Delivery::Queued,
+        email_delivery_reason: None,
+        send_number: 0,
+        mailed_by: mailed_by(actor),
         metadata,
         voucher: Some(Voucher::of(actor)),
         declined_at: None,
@@ -332,8 +335,8 @@ fn draft(
         groups: assignments.groups,
         version: 0,
     };
-    let token = new_token(&org.id)?;
-    let record = email_token_record(org, actor, &invitation);
+    let hash = sealed_token_hash(&org.id)?;
+    let record = token_record_of(&org.id, &invitation);
     let event = AuditEvent::new(
         now,
         &actor.user_id,
@@ -344,7 +347,28 @@ fn draft(
             "expiresAt": invitation.expires_at,
         }),
     );
-    Ok(Drafted { index, hash: token.hash(), invitation, token, record, event })
+    Ok(Drafted { index, hash, invitation, record, event })
+}
+
+/// Who an email names as the inviter: the actor as they are now.
+fn mailed_by(actor: &Member) -> MailedBy {
+    MailedBy { name: actor.name.clone(), email: actor.email.clone() }
+}
+
+/// The hash an invitation carries until its email is sent: of a token that no one is given
+/// (it is dropped here), so nothing admits by the invitation before the sender mints the
+/// token its email carries (`Store::issue_send_token`). Keeping a hash from the start keeps
+/// one shape for every invitation: revoke, decline and resend are conditioned on it.
+fn sealed_token_hash(org: &OrgId) -> Result<TokenHash, Error> {
+    Ok(new_token(org)?.hash())
+}
+
+/// The queue refused an invitation's email: it is kept, `failed` (resend it later).
+async fn refused_by_queue(app: &App, org: &OrgId, invitation: &Invitation) {
+    let failed = (Delivery::Failed, Some(DeliveryReason::QueueRefused));
+    if let Err(e) = app.store.move_delivery(org, &invitation.id, invitation.send_number, failed, Vec::new()).await {
+        tracing::error!(code = e.code(), "could not record a refused invitation email");
+    }
 }
 
 fn new_token(org: &OrgId) -> Result<Token, Error> {
@@ -354,61 +378,12 @@ fn new_token(org: &OrgId) -> Result<Token, Error> {
     })
 }
 
-fn email_token_record(org: &Org, actor: &Member, invitation: &Invitation) -> TokenRecord {
-    TokenRecord {
-        kind: TokenKind::Email,
-        org_id: org.id.clone(),
-        role: invitation.role,
-        custom_role: invitation.custom_role.clone(),
-        invited_by: actor.user_id.clone(),
-        inviter_name: actor.name.clone(),
-        expires_at: invitation.expires_at,
-        email: Some(invitation.email.clone()),
-        invitation_id: Some(invitation.id.clone()),
-        link_id: None,
-        max_uses: None,
-        uses: 0,
-        metadata: invitation.metadata.clone(),
-        voucher: Some(Voucher::of(actor)),
-        outcome: None,
-        workspaces: invitation.workspaces.clone(),
-        groups: invitation.groups.clone(),
-        version: invitation.version,
-    }
-}
-
-fn accept_url(app: &App, token: &Token) -> String {
-    format!("{}/invite?token={}", app.config.app_url, token.expose())
-}
-
-/// Sends the invitation email. Whether SES accepted it; a refusal is logged where it happens.
-async fn send_invitation(
-    app: &App,
-    org: &Org,
-    actor: &Member,
-    invitation: &Invitation,
-    token: &Token,
-) -> bool {
-    let inviter = actor.name.as_ref().map_or_else(
-        || actor.email.as_ref().map_or("A colleague", Email::as_str).to_owned(),
-        |n| n.to_string(),
-    );
-    let url = accept_url(app, token);
-    let mail = compose(&InvitationEmail {
-        org_name: org.name.as_str(),
-        inviter_name: &inviter,
-        role: invitation.role,
-        expires_at: invitation.expires_at,
-        accept_url: &url,
-        branding: &app.config.branding,
-    });
-    app.mailer.send(&invitation.email, &mail).await.is_ok()
-}
 
 async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
     let org_id = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
+    let mut claimed = false;
     for _ in 0..3 {
         let (membership, org, stored) =
             app.store.invitation_with_context(&org_id, who.user_id(), &id).await?;
@@ -418,6 +393,9 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         access::require_grant(&actor, stored.invitation.role)?;
         // One made before the deployment kept a single owner is not sent again.
         access::require_grantable(app.config.single_owner, stored.invitation.role)?;
+        if org.invitations_paused.is_some() {
+            return Err(Error::InvitationsPaused);
+        }
         if stored.invitation.declined_at.is_some() {
             // Its address is free again: a new invitation, not this one, is what to send.
             return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
@@ -433,18 +411,24 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             }
             _ => None,
         };
+        if !claimed {
+            app.store.claim_email_quota(&org.id, &actor.user_id, 1, app.config.mail.quotas, now).await?;
+            claimed = true;
+        }
         let mut invitation = Invitation {
             expires_at: now.plus_hours(app.config.invite_ttl_hours),
             last_sent_at: now,
-            email_delivery: Delivery::Failed,
+            email_delivery: Delivery::Queued,
+            email_delivery_reason: None,
+            send_number: stored.invitation.send_number + 1,
+            mailed_by: mailed_by(&actor),
             // The resender's standing admits from now on (API.md "Roles and rank").
             voucher: Some(Voucher::of(&actor)),
             version: stored.invitation.version + 1,
             ..stored.invitation
         };
-        let token = new_token(&org.id)?;
-        let hash = token.hash();
-        let record = email_token_record(&org, &actor, &invitation);
+        let hash = sealed_token_hash(&org.id)?;
+        let record = token_record_of(&org.id, &invitation);
         let event = AuditEvent::new(
             now,
             &actor.user_id,
@@ -459,12 +443,16 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         {
             continue;
         }
-        if !send_invitation(app, &org, &actor, &invitation, &token).await {
+        let send = SendRequest {
+            org_id: org.id.clone(),
+            invitation_id: invitation.id.clone(),
+            send_number: invitation.send_number,
+        };
+        if app.queue.enqueue(&[send]).await != [true] {
+            refused_by_queue(app, &org.id, &invitation).await;
             return Err(Error::EmailDeliveryFailed);
         }
-        if !app.store.mark_sent(&org.id, &[(invitation.id.clone(), hash)]).await.is_empty() {
-            invitation.email_delivery = Delivery::Sent;
-        }
+        invitation.email_delivery = Delivery::Queued;
         return ok(&json!({ "invitation": invitation.view(now, None) }));
     }
     Err(Error::Conflict("the organization's seats keep changing; retry".into()))
@@ -588,7 +576,7 @@ async fn create_link(app: &App, who: &Acting, req: &Request) -> Result<Response<
     app.store.create_link(&org.id, &actor, &link, &token.hash(), &record, &event).await?;
     let mut shown = link.view(now, None);
     shown["token"] = json!(token.expose());
-    shown["url"] = json!(accept_url(app, &token));
+    shown["url"] = json!(crate::mail::accept_url(&app.config.app_url, &token));
     created(&json!({ "link": shown }))
 }
 
@@ -602,7 +590,6 @@ struct ReassignRequest {
 /// `PATCH .../invitations/{id}`: a pending invitation's workspaces and groups (either list
 /// replaced when given, kept when absent).
 async fn reassign(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
-    let now = app.now();
     let org_id = org_id(req)?;
     let id = InvitationId::parse(&path_param(req, "invitationId")?).ok_or(Error::NotFound)?;
     let input = json_body::<ReassignRequest>(req).and_then(|body| {
@@ -610,7 +597,27 @@ async fn reassign(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
         Ok((body, asked))
     });
     let (body, asked) = acting_input(app, who, &org_id, input, access::require_admin).await?;
-    let lists = [&asked];
+    // Read again when the invitation changed under the write (its email's token minted by the
+    // sender, a resend): the change applies to the invitation as it is then.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match reassign_once(app, who, (&org_id, &id), (&body, &asked)).await {
+            Err(Error::Conflict(_)) if attempts < 3 => continue,
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn reassign_once(
+    app: &App,
+    who: &Acting,
+    (org_id, id): (&OrgId, &InvitationId),
+    (body, asked): (&ReassignRequest, &Assignments),
+) -> Result<Response<Body>, Error> {
+    let now = app.now();
+    let (org_id, id) = (org_id.clone(), id.clone());
+    let lists = [asked];
     let (read, unknown) = tokio::join!(
         app.store.invitation_with_context(&org_id, who.user_id(), &id),
         app.store.unknown_assignment(&org_id, &lists)
@@ -631,8 +638,8 @@ async fn reassign(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
         return Err(Error::Conflict("only a pending invitation's workspaces and groups can change".into()));
     }
     let after = Invitation {
-        workspaces: body.workspaces.unwrap_or_else(|| before.workspaces.clone()),
-        groups: body.groups.unwrap_or_else(|| before.groups.clone()),
+        workspaces: body.workspaces.clone().unwrap_or_else(|| before.workspaces.clone()),
+        groups: body.groups.clone().unwrap_or_else(|| before.groups.clone()),
         version: before.version + 1,
         ..before.clone()
     };
@@ -654,4 +661,19 @@ async fn reassign(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
     );
     app.store.reassign_invitation(&org_id, &actor, &stored, &after, &event).await?;
     ok(&json!({ "invitation": after.view(now, None) }))
+}
+
+/// `DELETE /orgs/{orgId}/email-pause`: the deployment's operator (a `roster/admin` service)
+/// lifts a pause of the organization's invitation emails, once the cause is understood (API.md
+/// "Email delivery"). `204` whether or not it was paused.
+async fn lift_pause(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
+    if let Acting::Person(_) = who {
+        return Err(Error::forbidden("only the deployment's operator (a roster/admin service) lifts a pause"));
+    }
+    let now = app.now();
+    let org_id = org_id(req)?;
+    let actor = who.member(app, &org_id, None).await?;
+    let event = AuditEvent::new(now, &actor.user_id, AuditAction::OrgInvitationsResumed, Some(org_id.to_string()), json!({}));
+    app.store.resume_invitations(&org_id, &event).await?;
+    crate::http::response::no_content()
 }

@@ -5,6 +5,7 @@ pub mod accept;
 pub mod authorize;
 pub mod change_role;
 pub mod create_org;
+pub mod email_events;
 pub mod events;
 pub mod groups;
 pub mod invite;
@@ -13,6 +14,7 @@ pub mod pre_sign_up;
 pub mod purge;
 pub mod remove;
 pub mod roles;
+pub mod send_invitations;
 pub mod token_claims;
 pub mod workspaces;
 

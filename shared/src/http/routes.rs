@@ -28,10 +28,16 @@ pub enum Function {
     /// Cognito's pre-token-generation trigger, no routes: the caller's organizations as a
     /// claim (`roster_orgs`).
     TokenClaims,
+    /// Fed by the invitation email queue, no routes: mints each email's token and sends it
+    /// through SES within the account's rate.
+    SendInvitations,
+    /// SES's events for invitation emails (from the default EventBridge bus), no routes:
+    /// each invitation's `emailDelivery`, bounces and complaints.
+    EmailEvents,
 }
 
 impl Function {
-    pub const ALL: [Function; 14] = [
+    pub const ALL: [Function; 16] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -46,6 +52,8 @@ impl Function {
         Function::PreSignUp,
         Function::Authorize,
         Function::TokenClaims,
+        Function::SendInvitations,
+        Function::EmailEvents,
     ];
 
     /// The binary's (and the crate's) name.
@@ -65,6 +73,8 @@ impl Function {
             Function::PreSignUp => "pre-sign-up",
             Function::Authorize => "authorize",
             Function::TokenClaims => "token-claims",
+            Function::SendInvitations => "send-invitations",
+            Function::EmailEvents => "email-events",
         }
     }
 }
@@ -146,6 +156,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/orgs/{orgId}/invitations/{invitationId}/resend", Invite),
     route("POST", "/orgs/{orgId}/invite-links", Invite),
     route("PATCH", "/orgs/{orgId}/invitations/{invitationId}", Invite),
+    // The deployment's operator lifts a pause of the organization's invitation emails.
+    service("DELETE", "/orgs/{orgId}/email-pause", Invite, scopes::ADMIN),
     // The token is the credential, and the facts are those the email already shows.
     public("POST", "/invitations/preview", Accept),
     route("POST", "/invitations/accept", Accept),

@@ -432,58 +432,6 @@ impl Store {
         outcomes.into_iter().map(|o| o.unwrap_or(InviteOutcome::Failed(Error::Internal))).collect()
     }
 
-    /// Records that SES accepted the emails of these invitations, each only if it still has
-    /// the token the email carries (a resend, revoke or accept meanwhile wins). Invitations
-    /// are stored as `failed` until then, so a crash between the two never shows a mail as
-    /// sent that SES did not accept. Returns the ids marked.
-    pub async fn mark_sent(&self, org: &OrgId, sent: &[(InvitationId, TokenHash)]) -> Vec<InvitationId> {
-        let mut marked = Vec::with_capacity(sent.len());
-        for chunk in sent.chunks(100) {
-            let mut live: Vec<&(InvitationId, TokenHash)> = chunk.iter().collect();
-            for _ in 0..3 {
-                let items = live
-                    .iter()
-                    .map(|(id, hash)| {
-                        let update = Update::builder()
-                            .table_name(self.table())
-                            .key(keys::PK, s(keys::org(org)))
-                            .key(keys::SK, s(keys::invitation(id)))
-                            .update_expression("SET emailDelivery = :sent")
-                            .condition_expression("tokenHash = :hash")
-                            .expression_attribute_values(":sent", s("sent"))
-                            .expression_attribute_values(":hash", s(hash.as_str()))
-                            .build()
-                            .expect("table, key and expression are set");
-                        TransactWriteItem::builder().update(update).build()
-                    })
-                    .collect();
-                match self.transact("mark_sent", items).await {
-                    Ok(()) => {
-                        marked.extend(live.iter().map(|(id, _)| id.clone()));
-                        break;
-                    }
-                    Err(TransactError::Cancelled(c)) => {
-                        let before = live.len();
-                        live = live
-                            .into_iter()
-                            .enumerate()
-                            .filter(|(i, _)| !c.failed(*i))
-                            .map(|(_, x)| x)
-                            .collect();
-                        if live.is_empty() || live.len() == before {
-                            break;
-                        }
-                    }
-                    Err(TransactError::Failed(e)) => {
-                        tracing::error!(code = e.code(), "could not record sent invitation emails");
-                        break;
-                    }
-                }
-            }
-        }
-        marked
-    }
-
     /// The caller's membership, the organization and one invitation, in one round trip.
     pub async fn invitation_with_context(
         &self,
@@ -788,13 +736,36 @@ impl Store {
             .expression_attribute_values(":groups", list_attribute(&after.groups))
             .build()
             .expect("table, key and expression are set");
+        // An update of what changes, not a put of the whole item: the email's delivery moves
+        // under it (the sender, SES's events) and must not be put back as read.
+        let mut invitation = Update::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::org(org)))
+            .key(keys::SK, s(keys::invitation(&after.id)))
+            .condition_expression(format!(
+                "tokenHash = :old AND attribute_not_exists(declinedAt) AND {VERSION_AS_READ}"
+            ))
+            .expression_attribute_names("#groups", "groups")
+            .expression_attribute_values(":old", s(hash))
+            .expression_attribute_values(":asReadV", n(stored.invitation.version))
+            .expression_attribute_values(":next", n(after.version))
+            .expression_attribute_values(":ws", list_attribute(&after.workspaces))
+            .expression_attribute_values(":groups", list_attribute(&after.groups));
+        invitation = if after.workspaces.is_empty() {
+            invitation.update_expression(format!(
+                "SET workspaces = :ws, #groups = :groups, version = :next REMOVE {WORKSPACE_IDS}"
+            ))
+        } else {
+            let ids = after.workspaces.iter().map(|w| w.id.to_string()).collect();
+            invitation
+                .update_expression(format!(
+                    "SET workspaces = :ws, #groups = :groups, version = :next, {WORKSPACE_IDS} = :ids"
+                ))
+                .expression_attribute_values(":ids", aws_sdk_dynamodb::types::AttributeValue::Ss(ids))
+        };
+        let invitation = invitation.build().expect("table, key and expression are set");
         let mut items = vec![
-            invitation_put(
-                table,
-                invitation_item(org, after, &stored.token_hash),
-                &stored.token_hash,
-                stored.invitation.version,
-            ),
+            TransactWriteItem::builder().update(invitation).build(),
             TransactWriteItem::builder().update(token).build(),
         ];
         let actor_index = push_actor_check(&mut items, table, org, actor);
@@ -854,7 +825,10 @@ mod tests {
             created_at: now,
             expires_at: now.plus_hours(72),
             last_sent_at: now,
-            email_delivery: Delivery::Failed,
+            email_delivery: Delivery::Queued,
+            email_delivery_reason: None,
+            send_number: 0,
+            mailed_by: Default::default(),
             metadata: Metadata::default(),
             voucher: None,
             declined_at: None,

@@ -22,6 +22,9 @@
 //! | purge: group        | `PURGE`          | `GRP#<orgId>#<groupId>` |                |                               |
 //! | purge: removed member's access | `PURGE` | `MEMBER#<orgId>#<generation>#<userId>` |  |                               |
 //! | custom role         | `ORG#<orgId>`    | `ROLE#<key>`       |                     |                               |
+//! | email quota: org    | `ORG#<orgId>`    | `QUOTA#H#<yyyymmddhh>`, `QUOTA#D#<yyyymmdd>` |   |                               |
+//! | email quota: inviter | `USER#<userId>` | `QUOTA#H#<yyyymmddhh>` |                 |                               |
+//! | bounce window       | `ORG#<orgId>`    | `MAILSTATS`        |                     |                               |
 //!
 //! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
@@ -59,6 +62,14 @@ pub const TOKEN_SK: &str = "TOKEN";
 pub const ORG_LOCK_SK: &str = "ORG_LOCK";
 /// The partition that lists deleted organizations whose items are still being removed.
 pub const PURGE_PK: &str = "PURGE";
+
+pub const QUOTA_PREFIX: &str = "QUOTA#";
+pub const MAIL_STATS_SK: &str = "MAILSTATS";
+
+/// A quota window's item: `QUOTA#H#2026120517` (an hour) or `QUOTA#D#20261205` (a day).
+pub fn quota(window: &str) -> String {
+    format!("{QUOTA_PREFIX}{window}")
+}
 
 pub fn org(org: &OrgId) -> String {
     format!("{ORG_PREFIX}{org}")

@@ -4,6 +4,8 @@
 mod audit;
 pub mod authorize;
 mod codec;
+pub mod email_limits;
+pub mod email_sends;
 mod errors;
 pub mod groups;
 mod invitations;
