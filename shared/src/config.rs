@@ -108,7 +108,9 @@ impl MailSettings {
                 .ok()
                 .filter(|p| (0.01..=100.0).contains(p))
                 .map(|p| (p * 100.0).round() as u32)
-                .ok_or_else(|| ConfigError(format!("{name} must be a percentage from 0.01 to 100, got {v:?}"))),
+                .ok_or_else(|| {
+                    ConfigError(format!("{name} must be a percentage from 0.01 to 100, got {v:?}"))
+                }),
         };
         Ok(Self {
             queue_url: get("ROSTER_EMAIL_QUEUE_URL"),
@@ -126,7 +128,10 @@ impl MailSettings {
             },
             pause: PauseRule {
                 window: count("ROSTER_PAUSE_WINDOW", defaults.pause.window)?,
-                bounce_basis_points: percent("ROSTER_PAUSE_BOUNCE_PERCENT", defaults.pause.bounce_basis_points)?,
+                bounce_basis_points: percent(
+                    "ROSTER_PAUSE_BOUNCE_PERCENT",
+                    defaults.pause.bounce_basis_points,
+                )?,
                 complaint_basis_points: percent(
                     "ROSTER_PAUSE_COMPLAINT_PERCENT",
                     defaults.pause.complaint_basis_points,

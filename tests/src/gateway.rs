@@ -42,11 +42,15 @@ pub async fn invoke(
         Function::Groups => groups::handle(app, request).await,
         Function::Roles => roles::handle(app, request).await,
         Function::Authorize => authorize::handle(&authorize::Authorizer::of(app), request).await,
-        // Scheduled, stream-fed or a Cognito trigger, never routed (see `run_purges`,
-        // `PRE_SIGN_UP_PATH` and `PRE_TOKEN_GENERATION_PATH`).
-        Function::Purge | Function::Events | Function::PreSignUp | Function::TokenClaims => {
-            Error::NotFound.to_response()
-        }
+        // Scheduled, stream-, queue- or event-fed or a Cognito trigger, never routed (see
+        // `run_purges`, `run_sends`, `SES_EVENTS_PATH`, `PRE_SIGN_UP_PATH` and
+        // `PRE_TOKEN_GENERATION_PATH`).
+        Function::Purge
+        | Function::Events
+        | Function::PreSignUp
+        | Function::TokenClaims
+        | Function::SendInvitations
+        | Function::EmailEvents => Error::NotFound.to_response(),
     }
 }
 
@@ -63,6 +67,9 @@ pub struct Gateway {
     /// With `ROSTER_OIDC_ISSUER`: the OpenID Connect issuer whose ID tokens are accepted
     /// besides the dev tokens, as the deployed JWT authorizer accepts the user pool's.
     pub oidc: Option<token::Issuer>,
+    /// The invitation email queue that `run_sends` drains, as the queue's event source feeds
+    /// the `send-invitations` function in AWS.
+    pub email_queue: Option<crate::email_queue::LocalQueue>,
 }
 
 impl Gateway {
@@ -95,6 +102,23 @@ impl Gateway {
             }
             RouteMatch::Unknown if path == PRE_TOKEN_GENERATION_PATH => {
                 return pre_token_generation(&self.app, method, body).await;
+            }
+            // SES's events, as the default bus's rule hands them to `email-events` in AWS: the
+            // browser tests feed a bounce in SES's own JSON (a test feature, with the clock's).
+            RouteMatch::Unknown
+                if path == SES_EVENTS_PATH && method == "POST" && self.clock_offset.is_some() =>
+            {
+                let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+                    return Error::InvalidJson("an SES event".into()).to_response();
+                };
+                return match roster::handlers::email_events::handle(&self.app, event).await {
+                    Ok(answer) => lambda_http::Response::builder()
+                        .status(200)
+                        .header("content-type", "application/json")
+                        .body(Body::Text(answer.to_string()))
+                        .expect("static response parts"),
+                    Err(e) => e.to_response(),
+                };
             }
             RouteMatch::Unknown if path == CLOCK_PATH && method == "POST" => {
                 if let Some(offset) = &self.clock_offset {
@@ -163,6 +187,22 @@ impl Gateway {
                 ),
                 Ok(_) => {}
                 Err(e) => eprintln!("purge: {}", e.code()),
+            }
+        }
+    }
+
+    /// Plays the invitation email queue's event source: the sender run over the queue every
+    /// `every`, at `rate` emails per second.
+    pub async fn run_sends(self: Arc<Self>, every: std::time::Duration, rate: f64) {
+        let Some(queue) = self.email_queue.clone() else { return };
+        let pace = roster::handlers::send_invitations::Pace::per_second(rate);
+        loop {
+            let drained = queue.drain(&self.app, &pace, 10).await;
+            if drained.failed > 0 {
+                eprintln!("send-invitations: {} of {} messages to retry", drained.failed, drained.handled);
+            }
+            if drained.handled == 0 {
+                tokio::time::sleep(every).await;
             }
         }
     }
@@ -313,6 +353,7 @@ async fn pre_token_generation(app: &App, method: &str, body: &[u8]) -> lambda_ht
 }
 
 pub const CLOCK_PATH: &str = "/_local/clock";
+pub const SES_EVENTS_PATH: &str = "/_local/ses-events";
 
 fn advance_clock(offset: &AtomicI64, body: &[u8]) -> lambda_http::Response<Body> {
     #[derive(serde::Deserialize)]

@@ -90,6 +90,10 @@ pub struct TestApp {
     pub calls: CallCounter,
     /// How far the app's clock runs ahead of the real one, in milliseconds.
     pub clock_offset: Arc<AtomicI64>,
+    /// This app's invitation email queue (its own, so that tests never send each other's).
+    pub queue: crate::email_queue::LocalQueue,
+    /// The sender's pace: fast, so that tests do not wait on a sandbox account's rate.
+    pub pace: Arc<roster::handlers::send_invitations::Pace>,
 }
 
 impl TestApp {
@@ -130,7 +134,16 @@ impl TestApp {
             // As `make run`: the local service clients.
             service_clients: roster::domain::identity::ServiceClients::parse("dev-service dev-backend")
                 .expect("client ids"),
+            mail: roster::config::MailSettings { send_rate: 200, send_concurrency: 1, ..Default::default() },
         };
+        let queue = crate::email_queue::LocalQueue::create(
+            &sdk,
+            &format!("roster-test-{id}"),
+            config.mail.send_attempts,
+        )
+        .await
+        .expect("a queue on moto's server (AWS_ENDPOINT_URL_SQS)");
+        config.mail.queue_url = Some(queue.url.clone());
         configure(&mut config);
         let calls = CallCounter::default();
         let clock_offset = Arc::new(AtomicI64::new(0));
@@ -145,11 +158,15 @@ impl TestApp {
                 config.table_name.clone(),
             ),
             mailer: roster::mail::Mailer::new(counted_ses, config.from_email.clone()),
+            queue: email_queue(&sdk, &config, Some(&calls)),
             config,
             clock: offset_clock(&clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         };
-        Self { app, dynamo, id, calls, clock_offset }
+        let pace = Arc::new(roster::handlers::send_invitations::Pace::per_second(f64::from(
+            app.config.mail.send_rate,
+        )));
+        Self { app, dynamo, id, calls, clock_offset, queue, pace }
     }
 
     /// The same table and settings, but mail goes to `ses_endpoint` (e.g. a closed port).
@@ -160,6 +177,7 @@ impl TestApp {
             config: self.app.config.clone(),
             store: roster::store::Store::new(self.dynamo.clone(), self.table()),
             mailer: roster::mail::Mailer::new(ses, self.app.config.from_email.clone()),
+            queue: email_queue(&sdk, &self.app.config, None),
             clock: offset_clock(&self.clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         }
@@ -263,6 +281,7 @@ impl TestApp {
         let ses = aws_sdk_sesv2::config::Builder::from(&sdk).build();
         App {
             mailer: roster::mail::Mailer::new(ses, config.from_email.clone()),
+            queue: email_queue(&sdk, &config, None),
             config,
             store: self.app.store.clone(),
             clock: offset_clock(&self.clock_offset),
@@ -318,8 +337,16 @@ impl TestApp {
         assert_eq!(suspended.status, 200, "suspend {sub}: {:?}", suspended.body);
     }
 
-    /// The messages the SES emulator received for `address`, oldest first.
+    /// Runs the sender over this app's queue until it is empty, as the queue's event source
+    /// does in AWS.
+    pub async fn drain_mail(&self) -> crate::email_queue::Drained {
+        self.queue.drain(&self.app, &self.pace, 50).await
+    }
+
+    /// The messages the SES emulator received for `address`, oldest first, once this app's
+    /// queue is drained.
     pub async fn mailbox(&self, address: &str) -> Vec<Value> {
+        self.drain_mail().await;
         let url =
             std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set by the test command");
         let store = http_get_json(&url).await;
@@ -481,6 +508,7 @@ impl TestApp {
             config: self.app.config.clone(),
             store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), self.table()),
             mailer: roster::mail::Mailer::new((&sdk).into(), self.app.config.from_email.clone()),
+            queue: email_queue(&sdk, &self.app.config, None),
             clock: offset_clock(&self.clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
         }
@@ -495,6 +523,7 @@ impl TestApp {
             web: None,
             clock_offset: Some(self.clock_offset.clone()),
             oidc: None,
+            email_queue: Some(self.queue.clone()),
         }
     }
 
@@ -504,6 +533,19 @@ impl TestApp {
         self.app.store = roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(direct), self.table());
         self
     }
+}
+
+/// The app's queue client (counted with `calls` when given), on `config`'s queue.
+fn email_queue(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    calls: Option<&CallCounter>,
+) -> roster::mail::queue::EmailQueue {
+    let mut builder = aws_sdk_sqs::config::Builder::from(sdk);
+    if let Some(calls) = calls {
+        builder = builder.interceptor(calls.clone());
+    }
+    roster::mail::queue::EmailQueue::new(builder.build(), config.mail.queue_url.clone())
 }
 
 /// Runs a test body on a thread of its own with a large stack: unoptimized, the futures of a

@@ -66,10 +66,12 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
         branding: Default::default(),
         service_clients: Default::default(),
+        mail: Default::default(),
     };
     App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table_name),
         mailer: roster::mail::Mailer::new((&sdk).into(), config.from_email.clone()),
+        queue: roster::mail::queue::EmailQueue::new((&sdk).into(), None),
         config,
         clock: roster::domain::Clock::system(),
         catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),

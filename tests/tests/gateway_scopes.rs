@@ -25,6 +25,7 @@ async fn gateway(app: &TestApp) -> Gateway {
         web: None,
         clock_offset: None,
         oidc: None,
+        email_queue: None,
     }
 }
 

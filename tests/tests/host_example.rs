@@ -69,6 +69,7 @@ async fn gateway(app: &TestApp) -> String {
         web: None,
         clock_offset: None,
         oidc: None,
+        email_queue: None,
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().expect("an address");

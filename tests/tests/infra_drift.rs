@@ -98,6 +98,13 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         Function::Authorize => (&["BatchGetItem", "Query"], &[]),
         // The user's memberships on GSI1, then their organizations.
         Function::TokenClaims => (&["BatchGetItem"], &["Query"]),
+        // The invitation and its organization (one batch); the send's token minted in one
+        // transaction (the invitation updated, the old token item deleted, the new one and
+        // the address slot put); `sent` and the organization's bounce window updated.
+        Function::SendInvitations => (&["BatchGetItem", "UpdateItem", "PutItem", "DeleteItem"], &[]),
+        // The invitation's delivery moved with, for a bounce or complaint, its audit event put
+        // and the bounce window counted; the window read and rolled, the organization paused.
+        Function::EmailEvents => (&["GetItem", "UpdateItem", "PutItem"], &[]),
     }
 }
 

@@ -96,6 +96,7 @@ async fn members_sharing_an_address_or_locked_elsewhere_can_be_removed() {
             aws_sdk_sesv2::config::Builder::from(&roster::sdk::load_config().await).build(),
             None,
         ),
+        queue: roster::mail::queue::EmailQueue::new((&roster::sdk::load_config().await).into(), None),
         clock: app.app.clock.clone(),
         catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
     };

@@ -194,6 +194,7 @@ async fn fails_open_when_the_table_cannot_be_read() {
     let unreachable = App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), app.table()),
         mailer: roster::mail::Mailer::new((&sdk).into(), None),
+        queue: roster::mail::queue::EmailQueue::new((&sdk).into(), None),
         config: app.app.config.clone(),
         clock: roster::domain::Clock::system(),
         catalog: roster::domain::permission::Catalog::deployed().unwrap(),

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::custom_role::RoleKey;
 use super::DisplayName;
+use super::custom_role::RoleKey;
 use super::email::Email;
 use super::ids::{GroupId, InvitationId, LinkId, UserId};
 use super::metadata::Metadata;

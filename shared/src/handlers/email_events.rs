@@ -137,7 +137,9 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         if let Some(kind) = detail.complaint.as_ref().and_then(|c| c.get("complaintFeedbackType")) {
             details["complaintFeedbackType"] = kind.clone();
         }
-        extra.push(app.store.audit_put(&org, &AuditEvent::new(now, &actor, action, Some(id.to_string()), details)));
+        extra.push(
+            app.store.audit_put(&org, &AuditEvent::new(now, &actor, action, Some(id.to_string()), details)),
+        );
         if !counter.is_empty() {
             extra.push(count_outcome(app.store.table(), &org, counter));
         }

@@ -221,7 +221,11 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         .collect();
     let sends: Vec<SendRequest> = written
         .iter()
-        .map(|d| SendRequest { org_id: org.id.clone(), invitation_id: d.invitation.id.clone(), send_number: 0 })
+        .map(|d| SendRequest {
+            org_id: org.id.clone(),
+            invitation_id: d.invitation.id.clone(),
+            send_number: 0,
+        })
         .collect();
     let queued = app.queue.enqueue(&sends).await;
     for (d, _) in written.iter().zip(&queued).filter(|(_, queued)| !**queued) {
@@ -366,7 +370,9 @@ fn sealed_token_hash(org: &OrgId) -> Result<TokenHash, Error> {
 /// The queue refused an invitation's email: it is kept, `failed` (resend it later).
 async fn refused_by_queue(app: &App, org: &OrgId, invitation: &Invitation) {
     let failed = (Delivery::Failed, Some(DeliveryReason::QueueRefused));
-    if let Err(e) = app.store.move_delivery(org, &invitation.id, invitation.send_number, failed, Vec::new()).await {
+    if let Err(e) =
+        app.store.move_delivery(org, &invitation.id, invitation.send_number, failed, Vec::new()).await
+    {
         tracing::error!(code = e.code(), "could not record a refused invitation email");
     }
 }
@@ -377,7 +383,6 @@ fn new_token(org: &OrgId) -> Result<Token, Error> {
         Error::Internal
     })
 }
-
 
 async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let now = app.now();
@@ -668,12 +673,20 @@ async fn reassign_once(
 /// "Email delivery"). `204` whether or not it was paused.
 async fn lift_pause(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     if let Acting::Person(_) = who {
-        return Err(Error::forbidden("only the deployment's operator (a roster/admin service) lifts a pause"));
+        return Err(Error::forbidden(
+            "only the deployment's operator (a roster/admin service) lifts a pause",
+        ));
     }
     let now = app.now();
     let org_id = org_id(req)?;
     let actor = who.member(app, &org_id, None).await?;
-    let event = AuditEvent::new(now, &actor.user_id, AuditAction::OrgInvitationsResumed, Some(org_id.to_string()), json!({}));
+    let event = AuditEvent::new(
+        now,
+        &actor.user_id,
+        AuditAction::OrgInvitationsResumed,
+        Some(org_id.to_string()),
+        json!({}),
+    );
     app.store.resume_invitations(&org_id, &event).await?;
     crate::http::response::no_content()
 }

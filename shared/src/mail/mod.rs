@@ -55,13 +55,19 @@ impl Mailer {
     }
 
     /// Sends one email; SES's message id when it accepted it.
-    pub async fn send(&self, to: &Email, mail: &Composed, envelope: &Envelope<'_>) -> Result<String, NotSent> {
+    pub async fn send(
+        &self,
+        to: &Email,
+        mail: &Composed,
+        envelope: &Envelope<'_>,
+    ) -> Result<String, NotSent> {
         let Some(from) = &self.from else {
             tracing::error!("ROSTER_FROM_EMAIL is not set; no invitation email can be sent");
             return Err(NotSent::Transient);
         };
-        let content =
-            |text: &str| Content::builder().data(text).charset("UTF-8").build().map_err(|_| NotSent::Rejected);
+        let content = |text: &str| {
+            Content::builder().data(text).charset("UTF-8").build().map_err(|_| NotSent::Rejected)
+        };
         let message = Message::builder()
             .subject(content(&mail.subject)?)
             .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())

@@ -60,7 +60,12 @@ fn claims(org: &OrgId, inviter: &UserId, quotas: Quotas, now: Timestamp) -> [Cla
 fn refusal(claim: &Claim, now: Timestamp) -> Error {
     let seconds = (claim.ends_at - now.as_datetime()).num_seconds().max(1);
     Error::RateLimited {
-        detail: format!("{} reached its limit of {}; retry in {} minutes", claim.what, claim.limit, (seconds + 59) / 60),
+        detail: format!(
+            "{} reached its limit of {}; retry in {} minutes",
+            claim.what,
+            claim.limit,
+            (seconds + 59) / 60
+        ),
         retry_after: u64::try_from(seconds).unwrap_or(1),
     }
 }

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use super::invitations::{StoredInvitation, TokenKind, TokenRecord, decode_invitation, token_delete, token_item};
+use super::invitations::{
+    StoredInvitation, TokenKind, TokenRecord, decode_invitation, token_delete, token_item,
+};
 use super::ops::{NEW, put_if};
 use super::slots::{self, TOKEN_HASH};
 use super::{Store, TransactError, decode, keys, n, s, string_attr};
@@ -88,8 +90,7 @@ impl Store {
         org: &OrgId,
         id: &InvitationId,
     ) -> Result<(Option<Org>, Option<StoredInvitation>), Error> {
-        let wanted =
-            vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::invitation(id))];
+        let wanted = vec![(keys::org(org), keys::ORG_SK.to_owned()), (keys::org(org), keys::invitation(id))];
         let (mut found_org, mut invitation) = (None, None);
         for item in self.get_in_org("get_send_context", org, wanted).await? {
             match string_attr(&item, keys::SK) {
@@ -145,7 +146,11 @@ impl Store {
             let Some(now) = cancelled.old_item(0) else { return Ok(Issue::Stale) };
             let same_send = super::number_attr(now, "sendNumber").unwrap_or(0)
                 == i64::try_from(invitation.send_number).unwrap_or(-1);
-            return Ok(if same_send && !now.contains_key("declinedAt") { Issue::Changed } else { Issue::Stale });
+            return Ok(if same_send && !now.contains_key("declinedAt") {
+                Issue::Changed
+            } else {
+                Issue::Stale
+            });
         }
         // The slot is another invitation's or a member's: this one expired and its address
         // was taken since.
@@ -213,7 +218,8 @@ impl Store {
             None => "SET emailDelivery = :to REMOVE emailDeliveryReason",
         };
         let condition = format!("{} AND emailDelivery IN ({})", at_send(send), placeholders.join(", "));
-        let mut items = vec![update(table, (keys::org(org), keys::invitation(id)), expression, &condition, values)];
+        let mut items =
+            vec![update(table, (keys::org(org), keys::invitation(id)), expression, &condition, values)];
         items.extend(extra);
         match self.transact("move_delivery", items).await {
             Ok(()) => Ok(true),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 use roster::{App, Config};
+use roster_tests::email_queue::LocalQueue;
 use roster_tests::gateway::{Gateway, WebApp, bind};
 use roster_tests::harness::offset_clock;
 use roster_tests::{table, token};
@@ -44,6 +45,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     let serves_web = web.is_some();
+    // The invitation email queue: ROSTER_EMAIL_QUEUE_URL's, else one of this table's on the
+    // local SQS (moto's server), created with its dead-letter queue.
+    let mut config = config;
+    let email_queue = match &config.mail.queue_url {
+        Some(_) => None,
+        None => {
+            let queue =
+                LocalQueue::create(&sdk, &format!("{}-emails", config.table_name), config.mail.send_attempts)
+                    .await
+                    .map_err(|e| {
+                        format!("the invitation email queue (AWS_ENDPOINT_URL_SQS, moto's server): {e}")
+                    })?;
+            config.mail.queue_url = Some(queue.url.clone());
+            Some(queue)
+        }
+    };
+    let send_rate = f64::from(config.mail.send_rate);
     let mut app = App::new(config, &sdk)?;
     let clock_offset = (std::env::var("ROSTER_LOCAL_TIME_TRAVEL").as_deref() == Ok("1")).then(|| {
         let offset = Arc::new(AtomicI64::new(0));
@@ -53,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(issuer) = &oidc {
         eprintln!("Accepting ID tokens of {} besides dev tokens", issuer.issuer());
     }
-    let gateway = Arc::new(Gateway { app, secret: token::secret(), web, clock_offset, oidc });
+    let gateway = Arc::new(Gateway { app, secret: token::secret(), web, clock_offset, oidc, email_queue });
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = bind(addr).await?;
     eprintln!("Roster API on http://{addr}  (get a token: make token SUB=alice EMAIL=alice@example.com)");
@@ -61,6 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("Members web app on http://{addr}/");
     }
     tokio::spawn(Arc::clone(&gateway).run_purges(std::time::Duration::from_secs(5)));
+    tokio::spawn(Arc::clone(&gateway).run_sends(std::time::Duration::from_millis(200), send_rate));
     tokio::select! {
         served = gateway.serve(listener) => served?,
         _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
