@@ -108,8 +108,18 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
     }
 }
 
-/// The only function that sends email.
-const SENDS_EMAIL: Function = Function::Invite;
+/// The only function that sends email (fed by the invitation email queue).
+const SENDS_EMAIL: Function = Function::SendInvitations;
+
+/// The only function that puts invitation emails on the queue (invite and resend).
+const QUEUES_EMAIL: Function = Function::Invite;
+
+/// The only function that follows SES's events of invitation emails.
+const FOLLOWS_EMAIL: Function = Function::EmailEvents;
+
+/// What reading an SQS queue takes (the event source mapping uses the function's role).
+const QUEUE_CONSUMER_ACTIONS: [&str; 4] =
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"];
 
 /// The only function fed by the table's stream, and the only one that publishes events.
 const PUBLISHES_EVENTS: Function = Function::Events;
@@ -678,12 +688,18 @@ fn invitation_links_and_sign_in_return_to_the_app() {
     let template = Template::load();
     let (distribution, _) = the_one(&template, "AWS::CloudFront::Distribution");
     let own = format!("https://${{{distribution}.DomainName}}");
-    let (id, value) = environment_of_only(&template, "ROSTER_APP_URL", SENDS_EMAIL, "sends no email");
-    let (name, argument) = intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_APP_URL is not an !If"));
-    let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [HasAppUrl, ...]");
-    assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
-    assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
-    assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
+    // Invitation emails (the sender) and invite links (invite) carry the link.
+    let owners = [SENDS_EMAIL, QUEUES_EMAIL];
+    for (_, id, value) in
+        environment_of_each(&template, "ROSTER_APP_URL", &owners, "makes no invitation or invite links")
+    {
+        let (name, argument) =
+            intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_APP_URL is not an !If"));
+        let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [HasAppUrl, ...]");
+        assert_eq!(branches[0].as_str(), Some("HasAppUrl"));
+        assert_eq!(referenced_resource(&branches[1]).as_deref(), Some("AppUrl"));
+        assert_eq!(sub_text(&branches[2]), Some(own.clone()), "{id}: without AppUrl, the distribution");
+    }
     // The web app's client: the one with the authorization code flow (the other is the
     // service callers').
     let apps: Vec<(&str, &Value)> = template
@@ -889,6 +905,9 @@ enum Target {
     /// An SQS queue of the template, by logical id (`!GetAtt <queue>.Arn`).
     Queue(String),
     SesIdentity,
+    /// An SES configuration set of the template, by logical id
+    /// (`arn:...:configuration-set/${<set>}`).
+    SesConfigurationSet(String),
     /// A log group by name (`/aws/lambda/${AWS::StackName}-<binary>`), all its streams.
     LogGroup(String),
     Any,
@@ -920,6 +939,15 @@ fn target(template: &Template, resource: &Value) -> Target {
         if text == "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}" {
             return Target::SesIdentity;
         }
+        if let Some(set) = text
+            .strip_prefix("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|set| {
+                template.root["Resources"][*set]["Type"].as_str() == Some("AWS::SES::ConfigurationSet")
+            })
+        {
+            return Target::SesConfigurationSet(set.to_owned());
+        }
         if let Some(group) = text
             .strip_prefix("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:")
             .and_then(|rest| rest.strip_suffix(":*"))
@@ -932,9 +960,56 @@ fn target(template: &Template, resource: &Value) -> Target {
     Target::Other(format!("{resource:?}"))
 }
 
+/// The queue each function may write (`sqs:SendMessage`), by what the template wires: the
+/// events function's stream mapping's on-failure destination, the invitation email queue
+/// invite names in ROSTER_EMAIL_QUEUE_URL, and the email-events function's on-failure
+/// destination (`AWS::Lambda::EventInvokeConfig`).
+fn queue_writers(template: &Template) -> BTreeMap<String, Function> {
+    let functions = template.functions();
+    let mut writers = BTreeMap::new();
+    let (_, events) = functions[PUBLISHES_EVENTS.name()];
+    for event in events["Properties"]["Events"].as_mapping().into_iter().flat_map(Mapping::values) {
+        if let Some((queue, _)) =
+            get_att(&event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+        {
+            writers.insert(queue, PUBLISHES_EVENTS);
+        }
+    }
+    writers.insert(email_queue(template), QUEUES_EMAIL);
+    let (follower_id, _) = functions[FOLLOWS_EMAIL.name()];
+    for (_, config) in template.of_type("AWS::Lambda::EventInvokeConfig") {
+        if referenced_resource(&config["Properties"]["FunctionName"]).as_deref() == Some(follower_id) {
+            if let Some((queue, _)) =
+                get_att(&config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+            {
+                writers.insert(queue, FOLLOWS_EMAIL);
+            }
+        }
+    }
+    writers
+}
+
+/// The invitation email queue: the one invite names in ROSTER_EMAIL_QUEUE_URL (`!Ref`, the
+/// queue's URL), given to no other function.
+fn email_queue(template: &Template) -> String {
+    let (id, value) =
+        environment_of_only(template, "ROSTER_EMAIL_QUEUE_URL", QUEUES_EMAIL, "queues no invitation email");
+    let queue = referenced_resource(value)
+        .filter(|_| intrinsic(value).is_some_and(|(name, _)| name == "Ref"))
+        .unwrap_or_else(|| panic!("{id}: ROSTER_EMAIL_QUEUE_URL must be !Ref <queue>"));
+    assert_eq!(
+        template.resource(&queue)["Type"].as_str(),
+        Some("AWS::SQS::Queue"),
+        "{id}: ROSTER_EMAIL_QUEUE_URL names {queue}, which is no SQS queue"
+    );
+    queue
+}
+
 #[test]
 fn every_function_has_least_privilege() {
     let template = Template::load();
+    let writers = queue_writers(&template);
+    let email_queue = email_queue(&template);
     for (binary, (id, function)) in template.functions() {
         let function_kind = Function::ALL.into_iter().find(|f| f.name() == binary).expect("known");
         let properties = &function["Properties"];
@@ -987,10 +1062,21 @@ fn every_function_has_least_privilege() {
                             ("dynamodb", Target::Table | Target::Index(_)) => {
                                 dynamodb.entry(resource.clone()).or_default().insert(name.to_owned());
                             }
-                            ("ses", Target::SesIdentity) if name == "SendEmail" => assert_eq!(
+                            ("ses", Target::SesIdentity | Target::SesConfigurationSet(_))
+                                if name == "SendEmail" =>
+                            {
+                                assert_eq!(
+                                    function_kind,
+                                    SENDS_EMAIL,
+                                    "{what}: ses:SendEmail is granted to `{binary}`; only `{}` sends email",
+                                    SENDS_EMAIL.name()
+                                )
+                            }
+                            // The account's sending quota: GetAccount has no resource.
+                            ("ses", Target::Any) if name == "GetAccount" => assert_eq!(
                                 function_kind,
                                 SENDS_EMAIL,
-                                "{what}: ses:SendEmail is granted to `{binary}`; only `{}` sends email",
+                                "{what}: ses:GetAccount is granted to `{binary}`; only `{}` paces sends",
                                 SENDS_EMAIL.name()
                             ),
                             ("logs", Target::LogGroup(group))
@@ -1022,14 +1108,24 @@ fn every_function_has_least_privilege() {
                                 "{what}: events:PutEvents is granted to `{binary}`; only `{}` publishes",
                                 PUBLISHES_EVENTS.name()
                             ),
-                            // The on-failure destination of the events function's stream
-                            // mapping (checked in full below).
-                            ("sqs", Target::Queue(_)) if name == "SendMessage" => assert_eq!(
-                                function_kind,
-                                PUBLISHES_EVENTS,
-                                "{what}: sqs:SendMessage is granted to `{binary}`; only `{}`'s stream mapping writes a queue",
-                                PUBLISHES_EVENTS.name()
+                            // Each queue has one writer: the events function's on-failure
+                            // queue, the invitation email queue (invite), the email-events
+                            // function's on-failure queue (checked in full below).
+                            ("sqs", Target::Queue(queue)) if name == "SendMessage" => assert_eq!(
+                                writers.get(queue),
+                                Some(&function_kind),
+                                "{what}: sqs:SendMessage on {queue} is granted to `{binary}`, which is not the queue's one writer"
                             ),
+                            // Only the sender's event source mapping reads the email queue.
+                            ("sqs", Target::Queue(queue))
+                                if QUEUE_CONSUMER_ACTIONS.contains(&action.as_str()) =>
+                            {
+                                assert!(
+                                    function_kind == SENDS_EMAIL && *queue == email_queue,
+                                    "{what}: `{action}` on {queue} is granted to `{binary}`; only `{}` reads a queue, {email_queue}",
+                                    SENDS_EMAIL.name()
+                                )
+                            }
                             (_, Target::Any) => {
                                 panic!("{what}: `{action}` is granted on every resource (\"*\")")
                             }
@@ -1237,8 +1333,16 @@ fn events_function_reads_the_stream_and_publishes_to_the_bus_only() {
 
     // The optional webhook: a rule on the bus forwarding every Roster event to an API
     // destination of WebhookUrl, with retries and a dead-letter queue.
-    let rules = template.of_type("AWS::Events::Rule");
-    assert_eq!(rules.len(), 1, "exactly one rule, the webhook's, is expected");
+    // (The SES events' rule is on the default bus: see the invitation email test.)
+    let rules: Vec<(&str, &Value)> = template
+        .of_type("AWS::Events::Rule")
+        .into_iter()
+        .filter(|(_, r)| {
+            !r["Properties"]["EventBusName"].is_null()
+                && r["Properties"]["EventBusName"].as_str() != Some("default")
+        })
+        .collect();
+    assert_eq!(rules.len(), 1, "exactly one rule on the stack's bus, the webhook's, is expected");
     let (rule_id, rule) = rules[0];
     let rule_properties = &rule["Properties"];
     assert!(
@@ -1597,4 +1701,373 @@ fn referenced_parameter(value: &Value) -> Option<String> {
         (name, Value::String(id)) if name == "Ref" => Some(id),
         _ => None,
     }
+}
+
+// ------------------------------------------------------------------ invitation email
+
+/// The template parameter that `value` is `!Ref` of (with what for the message).
+fn assert_ref(value: &Value, parameter: &str, what: &str) {
+    assert_eq!(
+        intrinsic(value),
+        Some(("Ref".to_owned(), Value::String(parameter.to_owned()))),
+        "{what} must be !Ref {parameter}, got {value:?}"
+    );
+}
+
+/// The resource that `!GetAtt X.Arn` names, checked to be of `kind`.
+fn arn_of<'a>(template: &'a Template, value: &Value, kind: &str, what: &str) -> (String, &'a Value) {
+    let (id, attribute) =
+        get_att(value).unwrap_or_else(|| panic!("{what} is not !GetAtt <resource>.Arn: {value:?}"));
+    assert_eq!(attribute, "Arn", "{what}: !GetAtt {id}.{attribute}, not .Arn");
+    let resource = template.resource(&id);
+    assert_eq!(resource["Type"].as_str(), Some(kind), "{what}: {id} is not an {kind}");
+    (id, resource)
+}
+
+/// An alarm that fires as soon as `queue` holds a message, notifying AlarmTopicArn when set.
+fn assert_alarm_on(template: &Template, queue: &str) {
+    let alarms: Vec<(&str, &Value)> = template
+        .of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, a)| {
+            a["Properties"]["Dimensions"].as_sequence().is_some_and(|d| {
+                d.iter().any(|d| {
+                    d["Name"].as_str() == Some("QueueName")
+                        && get_att(&d["Value"]) == Some((queue.to_owned(), "QueueName".to_owned()))
+                })
+            })
+        })
+        .collect();
+    assert_eq!(alarms.len(), 1, "{queue}: exactly one alarm on its QueueName is expected");
+    let (id, alarm) = alarms[0];
+    let p = &alarm["Properties"];
+    assert_eq!(p["Namespace"].as_str(), Some("AWS/SQS"), "{id}");
+    assert_eq!(p["MetricName"].as_str(), Some("ApproximateNumberOfMessagesVisible"), "{id}");
+    assert_eq!(p["ComparisonOperator"].as_str(), Some("GreaterThanThreshold"), "{id}");
+    assert_eq!(p["Threshold"].as_f64().or_else(|| p["Threshold"].as_str()?.parse().ok()), Some(0.0), "{id}");
+    assert_eq!(p["Statistic"].as_str(), Some("Maximum"), "{id}: one message is enough");
+    assert_eq!(p["TreatMissingData"].as_str(), Some("notBreaching"), "{id}: an empty queue sends no data");
+    let actions = format!("{:?}", p["AlarmActions"]);
+    assert!(
+        actions.contains("HasAlarmTopic") && actions.contains("AlarmTopicArn"),
+        "{id}: AlarmActions must be !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue], got {actions}"
+    );
+}
+
+/// Encrypted at rest with SQS-managed keys.
+fn assert_encrypted(template: &Template, queue: &str) {
+    assert_eq!(
+        template.resource(queue)["Properties"]["SqsManagedSseEnabled"].as_bool(),
+        Some(true),
+        "{queue}: server-side encryption (SqsManagedSseEnabled) must be on"
+    );
+}
+
+/// A number of the template, literal or text.
+fn number(value: &Value, what: &str) -> u64 {
+    value
+        .as_u64()
+        .or_else(|| value.as_str()?.parse().ok())
+        .unwrap_or_else(|| panic!("{what} is not a whole number: {value:?}"))
+}
+
+/// Every (action, resource) the function's role allows beside its logs and traces, which
+/// every function has and which `every_function_has_least_privilege` checks.
+fn grants_beyond_logs(template: &Template, function: Function) -> BTreeSet<(String, Target)> {
+    let functions = template.functions();
+    let (id, resource) = functions[function.name()];
+    let role_id =
+        referenced_resource(&resource["Properties"]["Role"]).unwrap_or_else(|| panic!("{id}: no Role"));
+    grants(template, &role_id)
+        .into_iter()
+        .filter(|(action, _)| !action.starts_with("logs:") && !XRAY_ACTIONS.contains(&action.as_str()))
+        .collect()
+}
+
+/// The function's planned actions on the table, as grants.
+fn table_grants(function: Function) -> BTreeSet<(String, Target)> {
+    let (table, index) = planned_dynamodb_actions(function);
+    assert!(index.is_empty(), "{}: no index in the plan expected", function.name());
+    table.iter().map(|a| (format!("dynamodb:{a}"), Target::Table)).collect()
+}
+
+/// API.md "Email delivery" as the template wires it: invite queues `{orgId, invitationId,
+/// sendNumber}` on an encrypted queue (and may do nothing else with it, and send no email);
+/// send-invitations reads that queue (partial batch responses, its maximum concurrency the
+/// SendConcurrency the code divides the rate by, the queue's maxReceiveCount the SendAttempts
+/// the code counts to), sends as SesIdentity through the stack's configuration set, and may do
+/// nothing else; a message it gives up on lands in an encrypted dead-letter queue with an
+/// alarm. The configuration set publishes Send, Delivery, Bounce, Complaint, Reject and
+/// Rendering Failure events to the account's default bus, where a rule matching the set's
+/// name invokes email-events (retried, with a dead-letter queue), whose role updates the
+/// table only (and writes its on-failure queue). The abuse limits and pause thresholds reach
+/// only the functions that apply them, with the code's defaults.
+#[test]
+fn invitation_email_is_queued_sent_and_followed_as_wired() {
+    let template = Template::load();
+    let functions = template.functions();
+    let parameter_default = |name: &str| -> String {
+        let default = &template.root["Parameters"][name]["Default"];
+        assert!(!default.is_null(), "parameter {name} needs a default");
+        match default {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("parameter {name}: default {other:?}"),
+        }
+    };
+
+    // -------- the queue, its dead-letter queue and alarm
+    let queue = email_queue(&template);
+    assert_encrypted(&template, &queue);
+    let queue_properties = &template.resource(&queue)["Properties"];
+    let redrive = &queue_properties["RedrivePolicy"];
+    let (dead_letter, _) = arn_of(
+        &template,
+        &redrive["deadLetterTargetArn"],
+        "AWS::SQS::Queue",
+        &format!("{queue}: RedrivePolicy"),
+    );
+    assert_ne!(dead_letter, queue);
+    assert_ref(
+        &redrive["maxReceiveCount"],
+        "SendAttempts",
+        &format!("{queue}: RedrivePolicy.maxReceiveCount"),
+    );
+    assert_encrypted(&template, &dead_letter);
+    assert_alarm_on(&template, &dead_letter);
+
+    // -------- the sender
+    let (sender_id, sender) = functions[SENDS_EMAIL.name()];
+    let properties = &sender["Properties"];
+    let timeout = number(&properties["Timeout"], &format!("{sender_id}.Timeout"));
+    let visibility = number(&queue_properties["VisibilityTimeout"], &format!("{queue}.VisibilityTimeout"));
+    assert!(
+        visibility >= 6 * timeout,
+        "{queue}: VisibilityTimeout {visibility} s must be at least six times {sender_id}'s {timeout} s"
+    );
+    let events = mapping(&properties["Events"], &format!("{sender_id}.Events"));
+    assert_eq!(events.len(), 1, "{sender_id}: exactly one event, the queue, is expected");
+    let event = events.values().next().expect("one event");
+    assert_eq!(event["Type"].as_str(), Some("SQS"), "{sender_id}: its event is the queue");
+    let source = &event["Properties"];
+    assert_eq!(
+        get_att(&source["Queue"]),
+        Some((queue.clone(), "Arn".to_owned())),
+        "{sender_id}: it reads the invitation email queue {queue}"
+    );
+    assert_eq!(number(&source["BatchSize"], "BatchSize"), 10, "{sender_id}: batches of 10");
+    assert_eq!(
+        source["FunctionResponseTypes"]
+            .as_sequence()
+            .map(|l| l.iter().filter_map(Value::as_str).collect::<Vec<_>>()),
+        Some(vec!["ReportBatchItemFailures"]),
+        "{sender_id}: the function answers batchItemFailures"
+    );
+    assert_ref(
+        &source["ScalingConfig"]["MaximumConcurrency"],
+        "SendConcurrency",
+        &format!("{sender_id}: MaximumConcurrency"),
+    );
+    let minimum =
+        number(&template.root["Parameters"]["SendConcurrency"]["MinValue"], "SendConcurrency.MinValue");
+    assert!(minimum >= 2, "SendConcurrency: Lambda's MaximumConcurrency is at least 2");
+
+    for (variable, parameter) in [
+        ("ROSTER_SEND_CONCURRENCY", "SendConcurrency"),
+        ("ROSTER_SEND_ATTEMPTS", "SendAttempts"),
+        ("ROSTER_SEND_RATE", "SendRate"),
+    ] {
+        let (id, value) = environment_of_only(&template, variable, SENDS_EMAIL, "sends no email");
+        assert_ref(value, parameter, &format!("{id}: {variable}"));
+    }
+    let (sets_id, value) =
+        environment_of_only(&template, "ROSTER_SES_CONFIGURATION_SET", SENDS_EMAIL, "sends no email");
+    let (set_id, _) = the_one(&template, "AWS::SES::ConfigurationSet");
+    assert_ref(value, set_id, &format!("{sets_id}: ROSTER_SES_CONFIGURATION_SET (the set's name)"));
+    environment_of_only(&template, "ROSTER_FROM_EMAIL", SENDS_EMAIL, "sends no email");
+
+    // Its role: the table plan, reading the queue, sending as the identity through the set,
+    // the account's quota. Nothing else.
+    let mut expected = table_grants(SENDS_EMAIL);
+    for action in QUEUE_CONSUMER_ACTIONS {
+        expected.insert((action.to_owned(), Target::Queue(queue.clone())));
+    }
+    expected.insert(("ses:SendEmail".to_owned(), Target::SesIdentity));
+    expected.insert(("ses:SendEmail".to_owned(), Target::SesConfigurationSet(set_id.to_owned())));
+    expected.insert(("ses:GetAccount".to_owned(), Target::Any));
+    let granted = grants_beyond_logs(&template, SENDS_EMAIL);
+    assert_eq!(granted, expected, "{sender_id}'s role: the plan exactly");
+
+    // Invite queues, and sends no email.
+    let mut expected = table_grants(QUEUES_EMAIL);
+    expected.insert(("sqs:SendMessage".to_owned(), Target::Queue(queue.clone())));
+    assert_eq!(grants_beyond_logs(&template, QUEUES_EMAIL), expected, "invite's role: the plan exactly");
+
+    // -------- the configuration set and its events
+    let (destination_id, destination) = the_one(&template, "AWS::SES::ConfigurationSetEventDestination");
+    let d = &destination["Properties"];
+    assert_ref(&d["ConfigurationSetName"], set_id, &format!("{destination_id}: ConfigurationSetName"));
+    assert_ne!(d["EventDestination"]["Enabled"].as_bool(), Some(false), "{destination_id}: enabled");
+    let types: BTreeSet<&str> = d["EventDestination"]["MatchingEventTypes"]
+        .as_sequence()
+        .expect("MatchingEventTypes")
+        .iter()
+        .map(|t| string(t, "an event type"))
+        .collect();
+    assert_eq!(
+        types,
+        BTreeSet::from(["send", "delivery", "bounce", "complaint", "reject", "renderingFailure"]),
+        "{destination_id}: the events the handler follows (CloudFormation's spelling)"
+    );
+    const DEFAULT_BUS: &str =
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default";
+    assert_eq!(
+        sub_text(&d["EventDestination"]["EventBridgeDestination"]["EventBusArn"]).as_deref(),
+        Some(DEFAULT_BUS),
+        "{destination_id}: SES publishes to the default bus only"
+    );
+
+    // The rule on the default bus: SES's events of this set, to email-events.
+    let (follower_id, follower) = functions[FOLLOWS_EMAIL.name()];
+    let rules: Vec<(&str, &Value)> = template
+        .of_type("AWS::Events::Rule")
+        .into_iter()
+        .filter(|(_, r)| {
+            r["Properties"]["EventPattern"]["source"]
+                .as_sequence()
+                .is_some_and(|s| s.iter().any(|s| s.as_str() == Some("aws.ses")))
+        })
+        .collect();
+    assert_eq!(rules.len(), 1, "exactly one rule for SES's events is expected");
+    let (rule_id, rule) = rules[0];
+    let r = &rule["Properties"];
+    assert!(
+        r["EventBusName"].is_null() || r["EventBusName"].as_str() == Some("default"),
+        "{rule_id}: on the default bus, where SES publishes"
+    );
+    assert!(rule["Condition"].is_null(), "{rule_id}: always there");
+    let pattern = &r["EventPattern"];
+    assert_eq!(pattern["source"].as_sequence().map(Vec::len), Some(1), "{rule_id}: source aws.ses only");
+    let tags = mapping(&pattern["detail"]["mail"]["tags"], &format!("{rule_id}: detail.mail.tags"));
+    assert_eq!(tags.len(), 1, "{rule_id}: matched on the configuration set's tag only");
+    let names = tags.get("ses:configuration-set").and_then(Value::as_sequence).unwrap_or_else(|| {
+        panic!("{rule_id}: the pattern must match detail.mail.tags.ses:configuration-set")
+    });
+    assert_eq!(names.len(), 1, "{rule_id}: the stack's set only");
+    assert_ref(&names[0], set_id, &format!("{rule_id}: the configuration set's name"));
+    let targets = r["Targets"].as_sequence().expect("the rule's Targets");
+    assert_eq!(targets.len(), 1, "{rule_id}: one target, {follower_id}");
+    let target = &targets[0];
+    assert_eq!(
+        get_att(&target["Arn"]),
+        Some((follower_id.to_owned(), "Arn".to_owned())),
+        "{rule_id}: the target is {follower_id}"
+    );
+    assert!(
+        target["RetryPolicy"]["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0),
+        "{rule_id}: EventBridge's retries (a RetryPolicy)"
+    );
+    let (rule_dead_letter, _) = arn_of(
+        &template,
+        &target["DeadLetterConfig"]["Arn"],
+        "AWS::SQS::Queue",
+        &format!("{rule_id}: DeadLetterConfig"),
+    );
+    assert_encrypted(&template, &rule_dead_letter);
+    assert_alarm_on(&template, &rule_dead_letter);
+    let may_write = template.of_type("AWS::SQS::QueuePolicy").into_iter().any(|(_, policy)| {
+        let p = &policy["Properties"];
+        p["Queues"].as_sequence().is_some_and(|q| {
+            q.iter().any(|q| referenced_resource(q).as_deref() == Some(rule_dead_letter.as_str()))
+        }) && p["PolicyDocument"]["Statement"].as_sequence().is_some_and(|s| {
+            s.iter().any(|s| {
+                s["Principal"]["Service"].as_str() == Some("events.amazonaws.com")
+                    && s["Action"].as_str() == Some("sqs:SendMessage")
+                    && get_att(&s["Condition"]["ArnEquals"]["aws:SourceArn"])
+                        == Some((rule_id.to_owned(), "Arn".to_owned()))
+            })
+        })
+    });
+    assert!(may_write, "{rule_dead_letter}: a queue policy must let {rule_id} (only) write it");
+    let permissions: Vec<(&str, &Value)> = template
+        .of_type("AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, p)| {
+            referenced_resource(&p["Properties"]["FunctionName"]).as_deref() == Some(follower_id)
+        })
+        .collect();
+    assert_eq!(permissions.len(), 1, "exactly one permission to invoke {follower_id}");
+    let (permission_id, permission) = permissions[0];
+    assert_eq!(
+        permission["Properties"]["Principal"].as_str(),
+        Some("events.amazonaws.com"),
+        "{permission_id}"
+    );
+    assert_eq!(
+        get_att(&permission["Properties"]["SourceArn"]),
+        Some((rule_id.to_owned(), "Arn".to_owned())),
+        "{permission_id}: from {rule_id} only"
+    );
+    assert!(follower["Properties"]["Events"].is_null(), "{follower_id}: invoked by {rule_id} only");
+
+    // email-events: the table plan and its on-failure queue, nothing else.
+    let configs: Vec<(&str, &Value)> = template
+        .of_type("AWS::Lambda::EventInvokeConfig")
+        .into_iter()
+        .filter(|(_, c)| {
+            referenced_resource(&c["Properties"]["FunctionName"]).as_deref() == Some(follower_id)
+        })
+        .collect();
+    assert_eq!(
+        configs.len(),
+        1,
+        "{follower_id}: one EventInvokeConfig (its asynchronous retries and on-failure queue)"
+    );
+    let (config_id, config) = configs[0];
+    let (on_failure, _) = arn_of(
+        &template,
+        &config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"],
+        "AWS::SQS::Queue",
+        &format!("{config_id}: OnFailure"),
+    );
+    assert_encrypted(&template, &on_failure);
+    assert_alarm_on(&template, &on_failure);
+    let mut expected = table_grants(FOLLOWS_EMAIL);
+    expected.insert(("sqs:SendMessage".to_owned(), Target::Queue(on_failure.clone())));
+    assert_eq!(
+        grants_beyond_logs(&template, FOLLOWS_EMAIL),
+        expected,
+        "{follower_id}'s role: the plan exactly"
+    );
+
+    // -------- limits and thresholds: each to the function applying it, the code's defaults
+    let settings = [
+        ("ROSTER_INVITE_EMAILS_PER_ORG_HOUR", "InviteEmailsPerOrgHour", QUEUES_EMAIL),
+        ("ROSTER_INVITE_EMAILS_PER_ORG_DAY", "InviteEmailsPerOrgDay", QUEUES_EMAIL),
+        ("ROSTER_INVITE_EMAILS_PER_INVITER_HOUR", "InviteEmailsPerInviterHour", QUEUES_EMAIL),
+        ("ROSTER_PAUSE_BOUNCE_PERCENT", "PauseBouncePercent", FOLLOWS_EMAIL),
+        ("ROSTER_PAUSE_COMPLAINT_PERCENT", "PauseComplaintPercent", FOLLOWS_EMAIL),
+        ("ROSTER_PAUSE_WINDOW", "PauseWindow", FOLLOWS_EMAIL),
+        ("ROSTER_SEND_RATE", "SendRate", SENDS_EMAIL),
+        ("ROSTER_SEND_CONCURRENCY", "SendConcurrency", SENDS_EMAIL),
+        ("ROSTER_SEND_ATTEMPTS", "SendAttempts", SENDS_EMAIL),
+    ];
+    for (variable, parameter, owner) in settings {
+        let (id, value) = environment_of_only(&template, variable, owner, "does not apply it");
+        assert_ref(value, parameter, &format!("{id}: {variable}"));
+    }
+    let defaults: Vec<(&str, String)> =
+        settings.iter().map(|(variable, parameter, _)| (*variable, parameter_default(parameter))).collect();
+    let config = roster::Config::from_lookup(|key| {
+        if key == "TABLE_NAME" {
+            return Some("t".to_owned());
+        }
+        defaults.iter().find(|(variable, _)| *variable == key).map(|(_, value)| value.clone())
+    })
+    .unwrap_or_else(|e| panic!("the template's email defaults: {e}"));
+    assert_eq!(
+        config.mail,
+        roster::config::MailSettings::default(),
+        "the template's defaults are the code's"
+    );
 }
