@@ -1,6 +1,6 @@
 // Set-up shared by the invitation tests (invite, links, accept, activity): state that a test
 // is not about is made through the API, as the harness's `apiAs` does.
-import { apiAs, latestMail, type Person } from "./harness";
+import { apiAs, mailbox, type Mail, type Person } from "./harness";
 
 export type Role = "owner" | "admin" | "member" | "viewer";
 
@@ -13,7 +13,26 @@ export async function inviteByEmail(by: Person, orgId: string, who: Person | str
     ...(expiresInHours ? { expiresInHours } : {}),
   });
   if (answer.results[0]?.status !== "invited") throw new Error(`inviting ${email}: ${answer.results[0]?.status}`);
-  return pathOf((await latestMail(email, since)).acceptUrl);
+  // The email is queued and sent at the account's rate: wait for this organization's (the
+  // token starts with its id), not an earlier invitation's still on its way.
+  for (let i = 0; i < 300; i++) {
+    const mail = (await mailbox(email)).filter((m) => m.at >= since && m.acceptUrl.includes(`token=${orgId}.`)).at(-1);
+    if (mail) return pathOf(mail.acceptUrl);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no invitation to ${orgId} mailed to ${email}`);
+}
+
+/** The next mail to `address` once it holds more than `count`: invitation emails are queued
+ * and sent at the account's rate (API.md, "Email delivery"), so a resend's mail comes after
+ * its answer. Waits up to 30 seconds. */
+export async function nextMail(address: string, count: number): Promise<Mail> {
+  for (let i = 0; i < 300; i++) {
+    const mails = await mailbox(address);
+    if (mails.length > count) return mails.at(-1)!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no new mail for ${address}`);
 }
 
 /** Makes `who` a member of `orgId` with `role` (invited by `by`, accepted through the API). */

@@ -264,7 +264,7 @@ test("the invite dialog assigns a workspace; the invitee joins it on accepting t
   await onPhone(page, "invite dialog with a workspace");
   const since = Math.floor(Date.now() / 1000) - 1;
   await dialog.getByRole("button", { name: "Send invitations" }).click();
-  await dialog.getByText("1 invitation sent.").waitFor();
+  await dialog.getByText("1 invitation queued: it will be emailed shortly.").waitFor();
   await dialog.getByRole("button", { name: "Done" }).click();
 
   // Before accepting: listed as invited on the workspace.

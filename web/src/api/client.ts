@@ -21,12 +21,14 @@ export type Role = Schemas["Role"];
 export type MemberStatus = Schemas["MemberStatus"];
 type Problem = Schemas["Problem"];
 
-/** A refusal of the API: its problem+json `code` (stable) and `detail`. */
+/** A refusal of the API: its problem+json `code` (stable), `detail`, and the seconds of a
+ * `Retry-After` header when there is one (`429 rate_limited`, `503 unavailable`). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     readonly detail: string,
+    readonly retryAfter?: number,
   ) {
     super(detail || code);
   }
@@ -72,5 +74,6 @@ export async function ok<T>(
   const { data, error, response } = result;
   if (response.ok) return data as T;
   const problem = (error ?? {}) as Partial<Problem>;
-  throw new ApiError(response.status, problem.code ?? "unknown", problem.detail ?? "");
+  const retry = Number(response.headers.get("Retry-After") || NaN);
+  throw new ApiError(response.status, problem.code ?? "unknown", problem.detail ?? "", retry >= 0 ? retry : undefined);
 }

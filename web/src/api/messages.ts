@@ -14,7 +14,7 @@ const SENTENCES: Record<string, string> = {
   invitation_incomplete: "This link is incomplete. Open the whole link from your email, or ask for a new one.",
   invitation_exhausted: "This invite link has been used as many times as it allows. Ask for a new link.",
   invitations_paused:
-    "Invitation emails from this organization are paused, because too many bounced or were marked as spam. Whoever runs this service can lift the pause; check the addresses meanwhile.",
+    "Nothing was sent: this organization's invitation emails are paused because too many bounced or were marked as spam. Whoever runs this service can lift the pause; check the addresses meanwhile.",
   already_in_org: "You already belong to another organization, and this service allows only one.",
   seat_limit: "The organization has no free seats. An admin must remove a member or revoke an invitation first.",
   conflict: "Someone changed this at the same time. Reload the page and try again.",
@@ -27,8 +27,7 @@ const SENTENCES: Record<string, string> = {
   unsupported_media_type: "The app sent something the service could not read. Reload the page and try again.",
   method_not_allowed: "The app asked for something the service does not offer. Reload the page to get the newest app.",
   invalid_cursor: "The list changed while you read it. Reload the page.",
-  email_delivery_failed: "The email could not be sent. Try again in a moment.",
-  rate_limited: "Too many emails or requests in a short time. Wait a few minutes, then try again.",
+  email_delivery_failed: "The invitation is saved, but its email could not be queued. Resend it in a moment.",
   unavailable: "The service is busy. Try again in a moment.",
   internal_error: "Something went wrong on the server. Try again in a moment; if it keeps happening, tell whoever runs this service.",
   unauthenticated: "Please sign in again.",
@@ -52,10 +51,23 @@ export function sentence(error: unknown, context: Context = {}): string {
     return `This role cannot be deleted yet: ${withStop(error.detail)}`;
   // A refusal the app has already put in words.
   if (error.code === "said") return error.detail;
+  if (error.code === "rate_limited")
+    return `Too many invitation emails were sent from this organization lately, so nothing was sent. Try again ${later(error)}.`;
   // The limit reached, as the API names it ("a member may belong to at most 100 groups").
   if (error.code === "limit_exceeded" && error.detail)
     return `That would go past a limit of this service: ${withStop(error.detail)} Remove something no longer needed first.`;
   return SENTENCES[error.code] ?? (error.status >= 500 ? SENTENCES.internal_error! : FALLBACK);
+}
+
+/** When a refusal with `Retry-After` may be tried again, in words: "in 5 minutes". */
+export function later(error: ApiError): string {
+  const s = error.retryAfter;
+  if (s === undefined) return "later";
+  if (s < 90) return "in a minute";
+  const m = Math.round(s / 60);
+  if (m < 60) return `in ${m} minutes`;
+  const h = Math.round(s / 3600);
+  return h < 2 ? "in about an hour" : `in about ${h} hours`;
 }
 
 /** The API's detail as the end of a sentence (a full stop, once). */
@@ -63,12 +75,12 @@ const withStop = (detail: string) => (/[.!?]$/.test(detail.trim()) ? detail.trim
 
 /** Per-address results of an invitation batch, in words. */
 export const INVITE_RESULT: Record<string, string> = {
-  invited: "Invited",
+  invited: "Invitation queued",
   already_member: "Already a member",
   already_invited: "Already invited",
   invalid_email: "Not a valid email address",
   forbidden_role: "You may not grant that role",
-  email_failed: "Invitation saved, but the email could not be sent: resend it later",
+  email_failed: "Saved, but the email could not be queued: resend it later",
   seat_limit: "No free seat left",
   failed: "Could not be saved: try again",
 };
@@ -94,11 +106,11 @@ export function resendResult(error: unknown): string {
     case "seat_limit":
       return "Not sent: no free seat left";
     case "email_delivery_failed":
-      return "Saved, but the email could not be sent: try again later";
+      return "Saved, but the email could not be queued: resend it later";
     case "invitations_paused":
       return "Not sent: this organization's invitation emails are paused";
     case "rate_limited":
-      return "Not sent: too many emails just now, try again in a few minutes";
+      return `Not sent: too many invitation emails lately, try again ${later(error)}`;
     default:
       return `Not sent: ${sentence(error).replace(/\.$/, "").replace(/^./, (c) => c.toLowerCase())}`;
   }

@@ -31,12 +31,21 @@ type Group = { key: number; role: string; chips: Chip[]; text: string };
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-export function InviteButton({ context, onInvited }: { context: OrgContext; onInvited: () => void }) {
+/** `pausedBy`: the id of the notice saying the organization's invitation emails are paused;
+ * the button is then held back (focusable still, so that the reason is heard with it). */
+export function InviteButton(props: { context: OrgContext; onInvited: () => void; pausedBy?: string | undefined }) {
+  const { context, onInvited, pausedBy } = props;
   const [open, setOpen] = useState(false);
   if (!can(context, "members:invite")) return null;
   return (
     <>
-      <button type="button" class="primary" onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        class="primary"
+        aria-disabled={!!pausedBy}
+        aria-describedby={pausedBy}
+        onClick={() => setOpen(!pausedBy)}
+      >
         Invite members
       </button>
       {open && (
@@ -232,7 +241,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
   const summary = !sent
     ? ""
     : invited === total
-      ? `${plural(invited, "invitation", "invitations")} sent.`
+      ? `${plural(invited, "invitation", "invitations")} queued: ${invited === 1 ? "it" : "they"} will be emailed shortly.`
       : `${invited} of ${plural(total, "address", "addresses")} invited.` +
         (failures > 0
           ? ` ${plural(failures, "address was", "addresses were")} not: fix ${failures === 1 ? "it" : "them"} below and send again.`

@@ -8,6 +8,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type Invitation, type Member, type RemoveResult, type Role } from "../api/client";
 import { sentence } from "../api/messages";
 import { ROLES } from "../roles";
+import { date } from "../format";
 import { displayName } from "../session";
 import { RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
@@ -15,7 +16,13 @@ import { takeNotice } from "../pageNotice";
 import { useMemberActions } from "./members/actions";
 import { BulkRemove } from "./members/BulkRemove";
 import { InvitationBulkBar, type BulkResult } from "./members/InvitationBulk";
-import { InvitationRows, useInvitationActions, useInvitations, type InvitationStatus } from "./members/Invitations";
+import {
+  InvitationRows,
+  useDelivery,
+  useInvitationActions,
+  useInvitations,
+  type InvitationStatus,
+} from "./members/Invitations";
 import { MemberRows, type RowNote } from "./members/MemberRows";
 import { remember } from "./members/names";
 import { fill, PAGE } from "./members/paging";
@@ -50,6 +57,9 @@ export function Members({ context }: { context: OrgContext }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const roleId = useId();
   const statusId = useId();
+  const pausedId = useId();
+  const paused = admin ? org.invitationsPaused : null;
+  const words = useDelivery(!!paused);
 
   const wantsMembers = status === "" || status === "joined" || status === "suspended";
   const wantsInvitations = admin && status !== "joined" && status !== "suspended";
@@ -213,8 +223,17 @@ export function Members({ context }: { context: OrgContext }) {
         <h2 ref={heading} tabIndex={-1}>
           Members
         </h2>
-        {admin && <InviteButton context={context} onInvited={invited} />}
+        {admin && <InviteButton context={context} onInvited={invited} pausedBy={paused ? pausedId : undefined} />}
       </div>
+      {paused && words && (
+        <div class="full paused" id={pausedId}>
+          <p>
+            <strong>Invitation emails are paused</strong> since {date(paused.at)}
+            {words.paused(paused.reason)[0]}
+          </p>
+          <p>{words.paused(paused.reason)[1]}</p>
+        </div>
+      )}
       {/* The count and "N of M seats used" are in the organization's header (OrgPage). */}
       {admin && context.seats && context.seats.used >= context.seats.limit && (
         <p class="full">
@@ -304,6 +323,7 @@ export function Members({ context }: { context: OrgContext }) {
             shown={shownInvitations}
             columns={columns}
             menuItems={invitationActions.menuItems}
+            paused={!!paused}
           />
           <MemberRows
             context={context}

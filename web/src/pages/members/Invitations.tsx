@@ -5,7 +5,7 @@
 // invitation (its address is free: invite it again); resending a revoked one makes the
 // resender stand behind it. Revoke ends a pending invitation; Remove takes a dead one off the
 // list.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, ok, type Invitation } from "../../api/client";
 import { resendResult } from "../../api/messages";
 import { date } from "../../format";
@@ -28,6 +28,31 @@ export const STATUS_LABEL: Record<InvitationStatus, string> = {
   declined: "Declined",
   revoked: "Revoked",
 };
+
+/** The quiet words of an email that goes as it should (a problem's sentence: delivery.ts). */
+const DELIVERY: Partial<Record<Invitation["emailDelivery"], string>> = {
+  queued: "Sending…",
+  sent: "Sent",
+  delivered: "Delivered",
+};
+
+type Delivery = typeof import("./delivery");
+let delivery: Delivery | null = null;
+let loading: Promise<void> | null = null;
+
+/** delivery.ts once `needed` (a problem or a pause to show), loaded then; null meanwhile. */
+export function useDelivery(needed: boolean): Delivery | null {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!needed || delivery) return;
+    loading ??= import("./delivery").then(
+      (m) => void (delivery = m),
+      () => void (loading = null),
+    );
+    void loading.then(() => tick((n) => n + 1));
+  }, [needed]);
+  return delivery;
+}
 
 /** Whether the API resends it: a declined invitation is 409 (invite its address again). */
 export const resendable = (i: Invitation) => i.status !== "declined";
@@ -123,8 +148,9 @@ export function useInvitationActions(
     } catch (e) {
       list.say(invitation.id, `${resendResult(e)}.`, true);
       // A refused email still changes the invitation (its delivery shows as failed); a gone
-      // or declined one is shown as it is now.
-      if (e instanceof ApiError && (e.status === 502 || e.status === 404 || e.status === 409)) outcomes.changed();
+      // or declined one is shown as it is now; a pause that began meanwhile shows its notice.
+      if (e instanceof ApiError && (e.status === 502 || e.status === 404 || e.status === 409 || e.code === "invitations_paused"))
+        outcomes.changed();
     }
   };
 
@@ -204,11 +230,14 @@ export function InvitationRows(props: {
   shown: Invitation[];
   columns: number;
   menuItems: (i: Invitation) => MenuItem[];
+  /** The organization's invitation emails are paused: a problem row offers no Resend. */
+  paused: boolean;
 }) {
   const { context, list, shown } = props;
   const names = useNames(context.org.id);
   const customs = useCustomRoles(context.org.id);
   const me = context.me.userId;
+  const words = useDelivery(shown.some((i) => i.status === "pending" && !DELIVERY[i.emailDelivery]));
   if (shown.length === 0) return null;
 
   const selectable = shown.filter((i) => actionable(context, i));
@@ -262,6 +291,8 @@ export function InvitationRows(props: {
         const note = list.note?.id === i.id ? list.note : null;
         const label = STATUS_LABEL[i.status];
         const badge = `badge ${i.status === "pending" ? "invited" : i.status}`;
+        // A bounce, a complaint or a failure, with Resend (unless paused) and Revoke beside it.
+        const problem = i.status === "pending" && words?.deliveryProblem(i);
         return (
           <tr key={i.id} class={list.selected.has(i.id) ? "invitation selected" : "invitation"}>
             <td class="pick">
@@ -278,10 +309,30 @@ export function InvitationRows(props: {
               <span class="name">{i.email}</span>
               <span class="sub">
                 {sub(i)}
-                {i.status === "pending" && i.emailDelivery === "failed" && (
-                  <span class="warn"> · Email not delivered</span>
-                )}
+                {i.status === "pending" && DELIVERY[i.emailDelivery] && ` · ${DELIVERY[i.emailDelivery]}`}
               </span>
+              {problem && (
+                <span class="delivery-problem">
+                  {problem}.
+                  {props
+                    .menuItems(i)
+                    .filter((m) => !(props.paused && !m.danger))
+                    .map((m) => {
+                      const word = m.label.split(" ")[0]!;
+                      return (
+                        <button
+                          key={word}
+                          type="button"
+                          class="link"
+                          aria-label={`${word} the invitation to ${i.email}`}
+                          onClick={m.onSelect}
+                        >
+                          {word}
+                        </button>
+                      );
+                    })}
+                </span>
+              )}
               <span class={`${badge} narrow`}>{label}</span>
               <span class="row-note" role="status">
                 {note && !note.error ? note.text : ""}
