@@ -102,7 +102,7 @@ pub async fn run_sender() -> Result<(), lambda_http::Error> {
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     let pace: &'static Pace = Box::leak(Box::new(Pace::of(app).await));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        Ok::<_, Infallible>(handle(app, pace, event.payload).await)
+        handle(app, pace, event.payload).await.map_err(lambda_http::Error::from)
     }))
     .await
 }

@@ -102,7 +102,7 @@ impl LocalQueue {
                     })
                 })
                 .collect();
-            let response = handle(app, pace, json!({ "Records": records })).await;
+            let response = handle(app, pace, json!({ "Records": records })).await.expect("an SQS event");
             let failed: Vec<&str> =
                 response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
             drained.handled += messages.len();

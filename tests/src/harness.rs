@@ -66,6 +66,8 @@ pub struct TestResponse {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Value,
+    /// `Retry-After`, when answered.
+    pub retry_after: Option<String>,
 }
 
 impl TestResponse {
@@ -134,8 +136,20 @@ impl TestApp {
             // As `make run`: the local service clients.
             service_clients: roster::domain::identity::ServiceClients::parse("dev-service dev-backend")
                 .expect("client ids"),
-            mail: roster::config::MailSettings { send_rate: 200, send_concurrency: 1, ..Default::default() },
+            // Quotas out of the way (tests/tests/email_delivery.rs sets the ones it holds).
+            mail: roster::config::MailSettings {
+                send_rate: 200,
+                send_concurrency: 1,
+                quotas: roster::config::Quotas {
+                    org_per_hour: 1 << 30,
+                    org_per_day: 1 << 30,
+                    inviter_per_hour: 1 << 30,
+                },
+                ..Default::default()
+            },
         };
+        configure(&mut config);
+        // After `configure`: the queue redrives after the configured attempts.
         let queue = crate::email_queue::LocalQueue::create(
             &sdk,
             &format!("roster-test-{id}"),
@@ -144,7 +158,6 @@ impl TestApp {
         .await
         .expect("a queue on moto's server (AWS_ENDPOINT_URL_SQS)");
         config.mail.queue_url = Some(queue.url.clone());
-        configure(&mut config);
         let calls = CallCounter::default();
         let clock_offset = Arc::new(AtomicI64::new(0));
         // Through the conflict proxy, so races meet DynamoDB's TransactionConflict as in AWS.
@@ -347,6 +360,11 @@ impl TestApp {
     /// queue is drained.
     pub async fn mailbox(&self, address: &str) -> Vec<Value> {
         self.drain_mail().await;
+        self.mailbox_undrained(address).await
+    }
+
+    /// The messages the SES emulator received for `address` so far, the queue left as it is.
+    pub async fn mailbox_undrained(&self, address: &str) -> Vec<Value> {
         let url =
             std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set by the test command");
         let store = http_get_json(&url).await;
@@ -478,7 +496,8 @@ async fn call_raw(
         Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
         _ => Value::Null,
     };
-    TestResponse { status, content_type, body }
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    TestResponse { status, content_type, body, retry_after }
 }
 
 /// GET a JSON document over plain HTTP (the local emulators).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the API and the members web app locally on http://127.0.0.1:3000: DynamoDB Local on
-# 8000 (data kept in .local/dynamodb), the SES v2 emulator on 8005, and the local gateway.
+# 8000 (data kept in .local/dynamodb), the SES v2 emulator on 8005, moto's server on 8010
+# (the invitation email queue, SQS), and the local gateway, which sends the queued emails.
 # Ctrl-C stops all.
 source "$(dirname "$0")/lib.sh"
 trap stop_stack EXIT
@@ -14,6 +15,9 @@ log "building the local gateway"
 cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p roster-tests --bin roster-local
 start_dynamodb "${DYNAMODB_PORT:-8000}" "$ROOT/.local/dynamodb"
 start_ses "${SES_PORT:-8005}"
+start_moto "${MOTO_PORT:-8010}"
+# Emails per second the local sender keeps to (a new SES account in its sandbox sends 1).
+export ROSTER_SEND_RATE=${ROSTER_SEND_RATE:-10}
 export TABLE_NAME=${TABLE_NAME:-roster}
 # Invitation emails link to the web app this gateway serves.
 export ROSTER_APP_URL=${ROSTER_APP_URL:-http://127.0.0.1:${ROSTER_PORT:-3000}}

@@ -85,7 +85,7 @@ async fn call_with_claims(
         lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         _ => Value::Null,
     };
-    TestResponse { status, content_type: None, body }
+    TestResponse { status, content_type: None, body, retry_after: None }
 }
 
 // ------------------------------------------------------------------------------ findings

@@ -115,7 +115,7 @@ async fn raw(
         lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::String(text.clone())),
         _ => Value::Null,
     };
-    TestResponse { status, content_type, body }
+    TestResponse { status, content_type, body, retry_after: None }
 }
 
 async fn put(app: &TestApp, by: &User, path: String, body: Option<Value>) {

@@ -247,7 +247,7 @@ async fn call_with_claims(
         lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         _ => Value::Null,
     };
-    TestResponse { status, content_type, body }
+    TestResponse { status, content_type, body, retry_after: None }
 }
 
 /// Runs `method path body` as `user` on `held`, in its own task.

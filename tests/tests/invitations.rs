@@ -44,7 +44,7 @@ async fn the_emailed_link_works_and_hostile_text_is_escaped() {
         invite(&app, &alice, &org, json!({ "invitations": [{ "email": ann, "role": "admin" }] })).await;
     assert_eq!(results[0]["status"], "invited");
     assert_eq!(results[0]["invitation"]["status"], "pending");
-    assert_eq!(results[0]["invitation"]["emailDelivery"], "sent");
+    assert_eq!(results[0]["invitation"]["emailDelivery"], "queued");
 
     let mail = app.mailbox(&ann).await;
     assert_eq!(mail.len(), 1);
@@ -244,13 +244,15 @@ async fn a_removed_member_can_be_invited_again() {
 }
 
 #[tokio::test]
-async fn ses_unreachable_keeps_the_invitation_for_a_resend() {
+async fn a_refusing_queue_keeps_the_invitation_for_a_resend() {
     let app = TestApp::spawn().await;
     let alice = app.user("alice");
     let org = app.create_org(&alice, "Acme").await;
     let address = app.email("ann");
-    // Port 9 (discard) is closed on loopback: SES cannot be reached.
-    let offline = app.with_ses_endpoint("http://127.0.0.1:9").await;
+    // A queue that does not exist: every message is refused, as by an unreachable queue.
+    let offline = app
+        .with_config(|c| c.mail.queue_url = Some(format!("{}-missing", c.mail.queue_url.clone().unwrap())))
+        .await;
     let response = call_app(
         &offline,
         Some(&alice),
@@ -264,6 +266,7 @@ async fn ses_unreachable_keeps_the_invitation_for_a_resend() {
     let listed = pending(&app, &alice, &org).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["emailDelivery"], "failed");
+    assert_eq!(listed[0]["emailDeliveryReason"], "queue_refused");
     assert!(app.mailbox(&address).await.is_empty());
 
     let id = listed[0]["id"].as_str().unwrap();
@@ -272,8 +275,9 @@ async fn ses_unreachable_keeps_the_invitation_for_a_resend() {
     assert_eq!((failed_again.status, failed_again.code()), (502, "email_delivery_failed"));
     let resent = app.call(Some(&alice), "POST", &format!("/orgs/{org}/invitations/{id}/resend"), None).await;
     assert_eq!(resent.status, 200, "{:?}", resent.body);
-    assert_eq!(resent.body["invitation"]["emailDelivery"], "sent");
+    assert_eq!(resent.body["invitation"]["emailDelivery"], "queued");
     let token = app.token_mailed_to(&address).await;
+    assert_eq!(pending(&app, &alice, &org).await[0]["emailDelivery"], "sent");
     assert_eq!(accept(&app, &User::new("ann").with_email(&address), &token).await.status, 200);
 }
 

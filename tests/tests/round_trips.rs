@@ -38,6 +38,6 @@ async fn check_every_route() {
             r.budget
         );
     }
-    let sends: usize = rows.iter().filter(|r| r.route.ends_with("/invitations")).map(|r| r.ses).sum();
-    assert_eq!(sends, 111, "one email per invited address");
+    let sends: usize = rows.iter().map(|r| r.ses).sum();
+    assert_eq!(sends, 0, "no route sends email: invitation emails are queued");
 }

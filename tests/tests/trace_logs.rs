@@ -2,7 +2,9 @@
 //! `AWS_LAMBDA_LOG_LEVEL=TRACE` (JSON lines, as deployed) against a local Lambda Runtime API,
 //! DynamoDB Local and the SES emulator, and carry tokens along every path one travels: made
 //! with an invite link (in the response), mailed with an invitation and a resend (in the SES
-//! request), previewed, accepted, declined and refused (in the event). Their whole stdout and
+//! request), previewed, accepted, declined and refused (in the event). The emails are sent
+//! by the `send-invitations` binary, fed the queue's messages as SQS events: the token is
+//! minted there. Their whole stdout and
 //! stderr must hold TRACE lines, and neither any token nor any accept link.
 
 use std::io::Read;
@@ -17,7 +19,7 @@ use roster_tests::harness::{TestApp, User};
 use roster_tests::runtime_api::{RuntimeApi, function_command};
 use serde_json::{Value, json};
 
-const FUNCTIONS: [&str; 3] = ["create-org", "invite", "accept"];
+const FUNCTIONS: [&str; 4] = ["create-org", "invite", "accept", "send-invitations"];
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 /// Builds the function binaries (debug is enough: logging is the same) beside this test.
@@ -56,6 +58,11 @@ impl Function {
             .env("TABLE_NAME", &config.table_name)
             .env("ROSTER_APP_URL", &config.app_url)
             .env("ROSTER_FROM_EMAIL", config.from_email.as_deref().expect("the harness sets a sender"))
+            .env(
+                "ROSTER_EMAIL_QUEUE_URL",
+                config.mail.queue_url.as_deref().expect("the harness makes a queue"),
+            )
+            .env("ROSTER_SEND_RATE", "100")
             // The SDK's own switches for logging request and response bodies at TRACE: even
             // with them on, nothing may leak.
             .env("LOG_SIGNABLE_BODY", "true")
@@ -113,6 +120,40 @@ impl Function {
         (status, body)
     }
 
+    /// Feeds the app's queued messages to this (`send-invitations`) process as SQS events, as
+    /// the queue's event source does, until the queue is empty.
+    async fn send_queued(&mut self, app: &TestApp) {
+        let sqs = &app.queue.sqs;
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(&app.queue.url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages();
+            if messages.is_empty() {
+                return;
+            }
+            let records: Vec<Value> = messages
+                .iter()
+                .map(|m| json!({ "messageId": m.message_id(), "body": m.body(), "attributes": { "ApproximateReceiveCount": "1" } }))
+                .collect();
+            let answer =
+                self.runtime.invoke(&json!({ "Records": records }), ANSWER_WITHIN).await.expect("an answer");
+            assert_eq!(answer["batchItemFailures"], json!([]), "every email sent");
+            for m in messages {
+                sqs.delete_message()
+                    .queue_url(&app.queue.url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// Stops the process and returns all it wrote, stdout then stderr.
     fn finish(mut self) -> String {
         let _ = self.child.kill();
@@ -150,6 +191,7 @@ async fn no_token_reaches_the_logs_at_trace() {
     let mut create_org = Function::start(&dir, "create-org", &app).await;
     let mut invite = Function::start(&dir, "invite", &app).await;
     let mut accept = Function::start(&dir, "accept", &app).await;
+    let mut sender = Function::start(&dir, "send-invitations", &app).await;
     let mut secrets = Vec::new(); // every token and accept link that went by
 
     let (status, body) =
@@ -171,6 +213,7 @@ async fn no_token_reaches_the_logs_at_trace() {
         invite.call(Some(&alice), "POST", &format!("/orgs/{org}/invitations"), Some(invitations)).await;
     assert_eq!(status, 200, "{body}");
     let carol_invitation = body["results"][1]["invitation"]["id"].as_str().expect("invitation id").to_owned();
+    sender.send_queued(&app).await;
     let bob_token = app.token_mailed_to(bob.email.as_deref().unwrap()).await;
     secrets.extend([bob_token.clone(), mailed_link(&app, bob.email.as_deref().unwrap()).await]);
     let first_carol_token = app.token_mailed_to(carol.email.as_deref().unwrap()).await;
@@ -178,6 +221,7 @@ async fn no_token_reaches_the_logs_at_trace() {
     let path = format!("/orgs/{org}/invitations/{carol_invitation}/resend");
     let (status, body) = invite.call(Some(&alice), "POST", &path, None).await;
     assert_eq!(status, 200, "{body}");
+    sender.send_queued(&app).await;
     let carol_token = app.token_mailed_to(carol.email.as_deref().unwrap()).await;
     assert_ne!(carol_token, first_carol_token, "a resend mails a new token");
     secrets.extend([carol_token.clone(), mailed_link(&app, carol.email.as_deref().unwrap()).await]);
@@ -213,7 +257,7 @@ async fn no_token_reaches_the_logs_at_trace() {
     let logs = std::env::temp_dir().join(format!("roster-trace-logs-{}", app.id));
     std::fs::create_dir_all(&logs).expect("a folder for the logs");
     let mut leaks = Vec::new();
-    for function in [create_org, invite, accept] {
+    for function in [create_org, invite, accept, sender] {
         let name = function.name;
         let output = function.finish();
         let file = logs.join(format!("{name}.log"));

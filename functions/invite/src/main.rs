@@ -1,6 +1,7 @@
-//! The `invite` Lambda function: see `roster::handlers::invite`.
+//! The `invite` Lambda function: see `roster::handlers::invite`. It queues invitation emails,
+//! so it starts only with the queue's URL.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    roster::app::run(roster::handlers::invite::handle).await
+    roster::app::run_requiring(roster::Config::require_email_queue, roster::handlers::invite::handle).await
 }

@@ -5,7 +5,7 @@
 //! For each message `{orgId, invitationId, sendNumber}`: if the invitation is still at that
 //! send and `queued`, mint its token, write the token's hash conditioned on the send (a newer
 //! resend or a revoke wins), and only then hand the email to SES; record `sent` when SES
-//! accepts it. Throttling and transient failures are retried with back-off, here and then by
+//! accepts it. Throttling is retried with back-off here, and it and transient failures by
 //! the queue (the message is reported failed and comes back after its visibility timeout);
 //! the last attempt marks the invitation `failed` and the queue moves the message to the
 //! dead-letter queue, whose alarm tells the operator.
@@ -25,9 +25,10 @@ use crate::mail::queue::SendRequest;
 use crate::mail::{Envelope, NotSent, accept_url};
 use crate::store::email_sends::Issue;
 
-/// SES calls per message within one invocation before the queue takes over the retrying.
+/// SES calls per message within one invocation while throttled, before the queue takes over
+/// the retrying.
 const TRIES: u32 = 3;
-/// The first pause after throttling or a transient failure; doubled each time.
+/// The first pause after throttling; doubled each time.
 const BACKOFF: Duration = Duration::from_millis(500);
 
 /// Hands out sending slots at the instance's share of the account's rate, so that the
@@ -115,15 +116,13 @@ enum Done {
     Retry,
 }
 
-/// One invocation: the batch's messages at once, each waiting for its sending slot.
-pub async fn handle(app: &App, pace: &Pace, event: Value) -> BatchResponse {
-    let event: SqsEvent = match serde_json::from_value(event) {
-        Ok(event) => event,
-        Err(e) => {
-            tracing::error!(error = %e, "not an SQS event");
-            return BatchResponse::default();
-        }
-    };
+/// One invocation: the batch's messages at once, each waiting for its sending slot. An event
+/// that is not SQS's is an error: the whole batch comes back rather than being deleted.
+pub async fn handle(app: &App, pace: &Pace, event: Value) -> Result<BatchResponse, String> {
+    let event: SqsEvent = serde_json::from_value(event).map_err(|e| {
+        tracing::error!(error = %e, "not an SQS event");
+        format!("not an SQS event: {e}")
+    })?;
     let sends = event.records.iter().map(|record| async move {
         let attempt = record.attributes.receive_count.as_deref().and_then(|c| c.parse().ok()).unwrap_or(1);
         (record.message_id.clone(), send_message(app, pace, &record.body, attempt).await)
@@ -134,7 +133,7 @@ pub async fn handle(app: &App, pace: &Pace, event: Value) -> BatchResponse {
         .filter(|(_, done)| *done == Done::Retry)
         .map(|(item_identifier, _)| ItemFailure { item_identifier })
         .collect();
-    BatchResponse { batch_item_failures }
+    Ok(BatchResponse { batch_item_failures })
 }
 
 async fn send_message(app: &App, pace: &Pace, body: &str, attempt: u32) -> Done {
@@ -233,7 +232,9 @@ async fn send(app: &App, pace: &Pace, request: &SendRequest) -> Result<Done, Fai
                     return Ok(Done::Finished);
                 }
                 Err(NotSent::Throttled) => pace.hold_off(pause).await,
-                Err(NotSent::Transient) => tokio::time::sleep(pause).await,
+                // An outage or a timeout: the queue brings it back after its visibility
+                // timeout, rather than this invocation waiting out the outage.
+                Err(NotSent::Transient) => return Err(Failure::Again),
             }
             pause *= 2;
         }

@@ -801,6 +801,7 @@ impl Ctx<'_> {
 
     /// Tokens mailed to `address` since `since` (epoch seconds), oldest first.
     async fn mailed(&self, address: &str, since: i64) -> Vec<String> {
+        self.app.drain_mail().await;
         let url = std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set");
         let store = http_get_json(&format!("{url}?since={since}")).await;
         store["emails"]

@@ -199,8 +199,13 @@ fn real_epoch_seconds() -> i64 {
 
 impl<'a> Driver<'a> {
     pub async fn new(app: &'a TestApp, model: Model, world: World, seed: u64) -> Self {
-        // Port 9 (discard) is closed on loopback: SES cannot be reached.
-        let offline = app.with_ses_endpoint("http://127.0.0.1:9").await;
+        // A queue that does not exist: every invitation email is refused, as when the queue
+        // cannot be reached (the model's `ses_down`: the email is not on its way).
+        let offline = app
+            .with_config(|c| {
+                c.mail.queue_url = Some(format!("{}-missing", c.mail.queue_url.clone().unwrap_or_default()))
+            })
+            .await;
         Self {
             app,
             offline,
@@ -823,6 +828,8 @@ impl<'a> Driver<'a> {
     /// Messages the SES emulator received since `since` (epoch seconds) that this run has
     /// not seen yet, by recipient.
     async fn new_mail(&mut self, since: i64) -> HashMap<String, Vec<Value>> {
+        // The queued emails go out first, as the sender sends them in AWS.
+        self.app.drain_mail().await;
         let url = std::env::var("ROSTER_TEST_SES_STORE").expect("ROSTER_TEST_SES_STORE is set");
         let store = http_get_json(&format!("{url}?since={since}")).await;
         let mut by_address: HashMap<String, Vec<Value>> = HashMap::new();
@@ -978,7 +985,7 @@ impl<'a> Driver<'a> {
                         shown["expiresAt"]
                     );
                     self.model.invitations.get_mut(&inv).expect("invited").expires_at = expires;
-                    self.check_invitation(shown, inv, after)?;
+                    self.check_invitation_as(shown, inv, after, true)?;
                     if req.ses_down {
                         ensure!(!mail.contains_key(&item.email), "{} was emailed with SES down", item.email);
                     } else {
@@ -999,7 +1006,7 @@ impl<'a> Driver<'a> {
                     shown["expiresAt"]
                 );
                 self.model.invitations.get_mut(inv).expect("resent").expires_at = expires;
-                self.check_invitation(shown, *inv, after)?;
+                self.check_invitation_as(shown, *inv, after, true)?;
                 let mail = self.new_mail(mail_since).await;
                 let i = &self.model.invitations[inv];
                 let token = self.mailed_token(&mail, &i.email.clone(), i.org, i.role)?;
@@ -1338,6 +1345,12 @@ impl<'a> Driver<'a> {
     }
 
     fn check_invitation(&self, shown: &Value, inv: Ref, now: i64) -> Result<(), String> {
+        self.check_invitation_as(shown, inv, now, false)
+    }
+
+    /// With `answered`: the invitation as invite or resend answer it, its email queued (or
+    /// refused by the queue) and not yet sent.
+    fn check_invitation_as(&self, shown: &Value, inv: Ref, now: i64, answered: bool) -> Result<(), String> {
         let i = &self.model.invitations[&inv];
         let (status, reason) = self.model.token_status(TokenFor::Invitation(inv), now);
         ensure!(
@@ -1352,7 +1365,11 @@ impl<'a> Driver<'a> {
             "role": i.role.as_str(),
             "status": status,
             "invitedBy": self.sub(i.invited_by),
-            "emailDelivery": if i.delivered { "sent" } else { "failed" },
+            "emailDelivery": match (i.delivered, answered) {
+                (false, _) => "failed",
+                (true, true) => "queued",
+                (true, false) => "sent",
+            },
             "metadata": meta_json(i.metadata),
         });
         for key in ["id", "email", "role", "status", "invitedBy", "emailDelivery", "metadata"] {
