@@ -7,8 +7,9 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p roles -p purge -p events -p pre-sign-up -p authorize -p token-claims)
-# BENCH_ONLY=workspaces: that section alone, through the handlers in process (no binaries).
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p roles -p purge -p events -p pre-sign-up -p authorize -p token-claims -p send-invitations -p email-events)
+# BENCH_ONLY=workspaces (or authorize, email): that section alone, through the handlers in
+# process (no binaries).
 if [ -z "${BENCH_ONLY:-}" ]; then
   log "building release binaries (x86-64, for cold starts)"
   cargo build --release --quiet "${FUNCTIONS[@]}"
@@ -17,7 +18,8 @@ cargo build --release --quiet -p roster-tests --bin bench
 if [ -z "${BENCH_ONLY:-}" ] && { [ ! -f target/lambda/purge/bootstrap ] || [ ! -f target/lambda/events/bootstrap ] \
    || [ ! -f target/lambda/pre-sign-up/bootstrap ] || [ ! -f target/lambda/workspaces/bootstrap ] \
    || [ ! -f target/lambda/authorize/bootstrap ] || [ ! -f target/lambda/token-claims/bootstrap ] \
-   || [ ! -f target/lambda/roles/bootstrap ]; }; then
+   || [ ! -f target/lambda/roles/bootstrap ] || [ ! -f target/lambda/send-invitations/bootstrap ] \
+   || [ ! -f target/lambda/email-events/bootstrap ]; }; then
   log "building the arm64 bootstraps (for sizes), as infra/check.sh does"
   bash infra/check.sh
 fi

@@ -145,7 +145,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         }
     }
     let counted = step.counts.is_some_and(|(counter, _)| !counter.is_empty());
-    let moved = app.store.move_delivery(&org, &id, send, (step.to, step.reason), extra).await?;
+    let moved = app.store.move_reported_delivery(&org, &id, send, (step.to, step.reason), extra).await?;
     if moved && counted {
         let rule = app.config.mail.pause;
         app.store

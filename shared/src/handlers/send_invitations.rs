@@ -219,7 +219,15 @@ async fn send(app: &App, pace: &Pace, request: &SendRequest) -> Result<Done, Fai
             ],
         };
         let mut pause = BACKOFF;
-        for _ in 0..TRIES {
+        for attempt in 0..TRIES {
+            // After a throttle: still this send, with this token? A revoke or a resend
+            // meanwhile ends it (the token is dead; its email must not go).
+            if attempt > 0 {
+                let (_, now) = app.store.send_context(org_id, id).await?;
+                if !now.is_some_and(|n| n.invitation.send_number == send_number && n.token_hash == hash) {
+                    return Ok(Done::Finished);
+                }
+            }
             pace.slot().await;
             match app.mailer.send(&invitation.email, &mail, &envelope).await {
                 Ok(_) => {

@@ -58,7 +58,9 @@ fn claims(org: &OrgId, inviter: &UserId, quotas: Quotas, now: Timestamp) -> [Cla
 }
 
 fn refusal(claim: &Claim, now: Timestamp) -> Error {
-    let seconds = (claim.ends_at - now.as_datetime()).num_seconds().max(1);
+    // Rounded up: a retry after exactly `Retry-After` seconds is in the next window.
+    let millis = (claim.ends_at - now.as_datetime()).num_milliseconds().max(1);
+    let seconds = (millis + 999) / 1000;
     Error::RateLimited {
         detail: format!(
             "{} reached its limit of {}; retry in {} minutes",
@@ -68,6 +70,15 @@ fn refusal(claim: &Claim, now: Timestamp) -> Error {
         ),
         retry_after: u64::try_from(seconds).unwrap_or(1),
     }
+}
+
+/// A batch larger than a quota's whole window: no wait lets it through, so it is no
+/// `429` (whose `Retry-After` would promise a retry that fails again) but a request to split.
+fn too_large(claim: &Claim, count: u32) -> Error {
+    Error::invalid_request(format!(
+        "{count} emails are more than {} may ever be ({} per window): split the batch",
+        claim.what, claim.limit
+    ))
 }
 
 /// Adds one sent email to the organization's bounce window (in the transaction that records
@@ -153,7 +164,7 @@ impl Store {
         }
         let claims = claims(org, inviter, quotas, now);
         if let Some(claim) = claims.iter().find(|c| count > c.limit) {
-            return Err(refusal(claim, now));
+            return Err(too_large(claim, count));
         }
         let items = claims
             .iter()

@@ -124,7 +124,7 @@ impl Store {
             update(
                 table,
                 (keys::org(org), keys::invitation(&invitation.id)),
-                &format!("SET {TOKEN_HASH} = :new"),
+                &format!("SET {TOKEN_HASH} = :new, issuedSend = :send"),
                 &condition,
                 vec![
                     (":new", s(hash.as_str())),
@@ -157,9 +157,10 @@ impl Store {
         Ok(Issue::Stale)
     }
 
-    /// Records that SES accepted send `send`'s email (`sent`, at `at`) if the invitation is
-    /// still at that send, with that token, and not yet past `queued` (SES's own events may
-    /// have come first); and counts the email toward the organization's bounce window.
+    /// Records that SES accepted send `send`'s email: `lastSentAt` and the organization's
+    /// bounce window, if the invitation is still at that send with that token; then `sent`,
+    /// if it is still `queued` (SES's own events may have come first, and a `Delivery` is
+    /// not undone). Whether the send was recorded.
     pub async fn mark_sent(
         &self,
         org: &OrgId,
@@ -172,23 +173,19 @@ impl Store {
             update(
                 table,
                 (keys::org(org), keys::invitation(id)),
-                "SET emailDelivery = :sent, lastSentAt = :at REMOVE emailDeliveryReason",
-                &format!("{} AND tokenHash = :hash AND emailDelivery = :queued", at_send(send)),
-                vec![
-                    (":sent", s(Delivery::Sent.as_str())),
-                    (":queued", s(Delivery::Queued.as_str())),
-                    (":at", s(at.to_string())),
-                    (":hash", s(hash.as_str())),
-                    (":send", n(send)),
-                ],
+                "SET lastSentAt = :at",
+                &format!("{} AND tokenHash = :hash", at_send(send)),
+                vec![(":at", s(at.to_string())), (":hash", s(hash.as_str())), (":send", n(send))],
             ),
             super::email_limits::count_sent(table, org),
         ];
         match self.transact("mark_sent", items).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(_)) => Ok(false),
-            Err(TransactError::Failed(e)) => Err(e),
+            Ok(()) => {}
+            Err(TransactError::Cancelled(_)) => return Ok(false),
+            Err(TransactError::Failed(e)) => return Err(e),
         }
+        self.move_delivery(org, id, send, (Delivery::Sent, None), Vec::new()).await?;
+        Ok(true)
     }
 
     /// Moves send `send` of the invitation to `to` (with `reason`), if it is at that send and
@@ -200,6 +197,31 @@ impl Store {
         org: &OrgId,
         id: &InvitationId,
         send: u64,
+        to: (Delivery, Option<DeliveryReason>),
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<bool, Error> {
+        self.move_delivery_if(org, id, (send, false), to, extra).await
+    }
+
+    /// [`Store::move_delivery`] for what SES reports: only a send whose token was minted (SES
+    /// reports only on an email it was handed) moves; an event naming a send still queued
+    /// does not stop its email, nor count against the organization.
+    pub async fn move_reported_delivery(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        send: u64,
+        to: (Delivery, Option<DeliveryReason>),
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<bool, Error> {
+        self.move_delivery_if(org, id, (send, true), to, extra).await
+    }
+
+    async fn move_delivery_if(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        (send, issued): (u64, bool),
         (to, reason): (Delivery, Option<DeliveryReason>),
         extra: Vec<TransactWriteItem>,
     ) -> Result<bool, Error> {
@@ -217,7 +239,10 @@ impl Store {
             }
             None => "SET emailDelivery = :to REMOVE emailDeliveryReason",
         };
-        let condition = format!("{} AND emailDelivery IN ({})", at_send(send), placeholders.join(", "));
+        let mut condition = format!("{} AND emailDelivery IN ({})", at_send(send), placeholders.join(", "));
+        if issued {
+            condition.push_str(" AND issuedSend = :send");
+        }
         let mut items =
             vec![update(table, (keys::org(org), keys::invitation(id)), expression, &condition, values)];
         items.extend(extra);

@@ -500,11 +500,13 @@ impl Store {
             if cancelled.old_item(0).is_some_and(|old| old.contains_key("declinedAt")) {
                 return Err(Error::Conflict("the invitation was declined; invite the address again".into()));
             }
-            // Its workspaces or groups changed meanwhile (same token): resend it as it is now.
-            if cancelled
-                .old_item(0)
-                .is_some_and(|old| string_attr(old, TOKEN_HASH) == Some(old_hash.as_str()))
-            {
+            // Its workspaces or groups changed meanwhile (same token), or the sender minted the
+            // token of the send read (same send): resend it as it is now.
+            let read_send = i64::try_from(invitation.send_number).unwrap_or(i64::MAX) - 1;
+            if cancelled.old_item(0).is_some_and(|old| {
+                string_attr(old, TOKEN_HASH) == Some(old_hash.as_str())
+                    || super::number_attr(old, "sendNumber").unwrap_or(0) == read_send
+            }) {
                 return Ok(Rotation::Changed);
             }
             // Revoked, accepted or resent by another request meanwhile.

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod cold_start;
 pub mod contention;
 pub mod deletion;
+pub mod email;
 pub mod events;
 pub mod latency;
 pub mod scale;

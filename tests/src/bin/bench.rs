@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use roster::http::routes::Function;
 use roster_tests::bench::{
-    authorize, cold_start, contention, deletion, events, latency, machine, scale, size, workspaces,
+    authorize, cold_start, contention, deletion, email, events, latency, machine, scale, size, workspaces,
 };
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
@@ -96,6 +96,20 @@ async fn main() {
         println!("{section}");
         return;
     }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("email") {
+        let section = format!(
+            "## Invitation email\n\nMeasured alone (`BENCH_ONLY=email make bench`) on {}, on {}.\n\n{}\n",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            machine(),
+            email::markdown(&email::run(5).await)
+        );
+        let path = root.join("BENCHMARKS.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, replace_section(&report, "## Invitation email", "## Workspaces", &section))
+            .expect("write BENCHMARKS.md");
+        println!("{section}");
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("workspaces") {
         // That section alone, written into BENCHMARKS.md in place of its previous figures
         // (the other sections keep theirs, from the run that made them).
@@ -150,6 +164,9 @@ async fn main() {
     let scale_app = TestApp::spawn().await;
     let scaled = scale::run(&scale_app, 5).await;
 
+    eprintln!("invitation email: invites of 10 and 100, and 100 emails sent at 14/s");
+    let mailed = email::run(5).await;
+
     eprintln!("deleting an organization of 10,000 members");
     let deleted = deletion::run(&TestApp::spawn().await, 10_000).await;
 
@@ -177,6 +194,7 @@ async fn main() {
          ## Cold start\n\nTargets: ≤ 10 ms to the first poll, ≤ 16 MB peak RSS.\n\n{cold}\n\
          ## Size\n\nTarget: zip ≤ 2.5 MB.\n\n{size}\n\
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
+         ## Invitation email\n\n{email}\n\
          ## Workspaces\n\n{workspaces}\n\
          ## Permission checks\n\n{checks}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
@@ -192,6 +210,7 @@ async fn main() {
         trips = round_trips::markdown(&trips),
         contention = contention::markdown(&contended),
         workspaces = workspaces::markdown(&ws_rows, shape),
+        email = email::markdown(&mailed),
         checks = authorize::markdown(&checks),
         deletion = deletion::markdown(&deleted),
         events = events::markdown(&event_latency),

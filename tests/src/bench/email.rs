@@ -1,0 +1,109 @@
+//! Invitation email off the request path: an invite of 100 against one of 10, to the response
+//! (with DynamoDB's conflicts emulated), and the time from the response to the last email
+//! SES accepted, with SES at 14 emails a second (a production account's default), refusing
+//! past it, and `GetAccount` saying so (`ses_proxy`).
+
+use std::time::{Duration, Instant};
+
+use roster::handlers::send_invitations::Pace;
+use serde_json::json;
+
+use super::{ms, quantile};
+use crate::harness::TestApp;
+use crate::ses_proxy::SesProxy;
+
+pub struct EmailBench {
+    pub invite_10: Duration,
+    pub invite_100: Duration,
+    /// The most SQS requests of one invite of 100.
+    pub queue_requests_100: usize,
+    /// From the invite's response to the 100th email SES accepted, two senders at once.
+    pub to_last_email: Duration,
+    pub rate: f64,
+    pub refused: u64,
+}
+
+const RATE: f64 = 14.0;
+/// The queue's `MaximumConcurrency` in the template's default.
+const SENDERS: u32 = 2;
+
+pub async fn run(reps: usize) -> EmailBench {
+    let app = TestApp::spawn().await;
+    let owner = app.user("email-owner");
+    let org = app.create_org(&owner, "Mail").await;
+    let batch = |size: usize, round: usize| {
+        let addresses: Vec<_> =
+            (0..size).map(|i| json!({ "email": app.email(&format!("m{size}r{round}i{i}")) })).collect();
+        json!({ "invitations": addresses })
+    };
+    let (mut tens, mut hundreds, mut queue_requests_100) = (Vec::new(), Vec::new(), 0);
+    for round in 0..reps {
+        for size in [10, 100] {
+            app.calls.take();
+            let started = Instant::now();
+            let r = app
+                .call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(batch(size, round)))
+                .await;
+            let took = started.elapsed();
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            if size == 10 {
+                tens.push(took);
+            } else {
+                hundreds.push(took);
+                let calls = app.calls.take();
+                queue_requests_100 =
+                    queue_requests_100.max(calls.iter().filter(|c| c.starts_with("SQS.")).count());
+            }
+            // Emptied between rounds, so that each timing starts from an empty queue.
+            app.drain_mail().await;
+        }
+    }
+
+    // Two senders as the template runs them, each pacing at its share of what GetAccount says.
+    let proxy = SesProxy::start(&std::env::var("AWS_ENDPOINT_URL_SESV2").expect("AWS_ENDPOINT_URL_SESV2"));
+    proxy.set_rate(Some(RATE));
+    proxy.set_account_rate(Some(RATE));
+    let mut sender = app.with_ses_endpoint(&proxy.endpoint()).await;
+    sender.config.mail.send_concurrency = SENDERS;
+    let r = app.call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(batch(100, reps))).await;
+    let answered = Instant::now();
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let senders = (0..SENDERS).map(|_| {
+        let (queue, sender) = (&app.queue, &sender);
+        async move {
+            let pace = Pace::of(sender).await;
+            while queue.drain(sender, &pace, 1).await.handled > 0 {}
+        }
+    });
+    futures::future::join_all(senders).await;
+    let accepted = proxy.accepted_at();
+    assert_eq!(accepted.len(), 100, "every email accepted");
+    let to_last_email =
+        accepted.last().map_or(Duration::ZERO, |last| last.saturating_duration_since(answered));
+    EmailBench {
+        invite_10: quantile(&tens, 0.5),
+        invite_100: quantile(&hundreds, 0.5),
+        queue_requests_100,
+        to_last_email,
+        rate: 100.0 / to_last_email.as_secs_f64(),
+        refused: proxy.refused(),
+    }
+}
+
+pub fn markdown(b: &EmailBench) -> String {
+    format!(
+        "| Measure | Figure |\n|---|---|\n\
+         | invite, batch of 10, to the response (p50) | {} ms |\n\
+         | invite, batch of 100, to the response (p50) | {} ms: {:.1}× the batch of 10 (target ≤ 3×) |\n\
+         | SQS requests of an invite of 100 | {} (ten messages each, at once) |\n\
+         | from the response to the 100th email SES accepted, SES at {RATE}/s, {SENDERS} senders | {:.2} s ({:.1} emails/s) |\n\
+         | sends SES refused for the rate | {} |\n",
+        ms(b.invite_10),
+        ms(b.invite_100),
+        b.invite_100.as_secs_f64() / b.invite_10.as_secs_f64(),
+        b.queue_requests_100,
+        b.to_last_email.as_secs_f64(),
+        b.rate,
+        b.refused,
+    )
+}
