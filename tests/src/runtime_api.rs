@@ -127,13 +127,14 @@ async fn serve(
 }
 
 /// Taken from this process's environment: credentials, region and the local endpoints.
-const PASSED_THROUGH: [&str; 6] = [
+const PASSED_THROUGH: [&str; 7] = [
     "PATH",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_REGION",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SESV2",
+    "AWS_ENDPOINT_URL_SQS",
 ];
 
 /// `binary` with only what Lambda would set, pointed at the runtime API on `port`: this
