@@ -45,7 +45,7 @@ use hyper::{Method, Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -451,4 +451,17 @@ mod tests {
         assert_eq!(max_in_window(&at, ms(1)), 2);
         assert_eq!(max_in_window(&[], Duration::from_secs(1)), 0);
     }
+}
+
+/// An SES event as SES publishes it to EventBridge (`tests/fixtures/ses-events/<fixture>.json`),
+/// about send `send` of invitation `id` of organization `org` (the tags Roster sets).
+pub fn ses_event(fixture: &str, org: &str, id: &str, send: u64) -> Value {
+    let path = format!("{}/fixtures/ses-events/{fixture}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: Value = serde_json::from_str(&text).expect("a fixture is JSON");
+    let tags = &mut event["detail"]["mail"]["tags"];
+    tags["roster-org"] = serde_json::json!([org]);
+    tags["roster-invitation"] = serde_json::json!([id]);
+    tags["roster-send"] = serde_json::json!([send.to_string()]);
+    event
 }

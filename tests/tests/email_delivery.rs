@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use roster::handlers::send_invitations::Pace;
 use roster_tests::harness::{TestApp, User, service_claims};
-use roster_tests::ses_proxy::SesProxy;
+use roster_tests::ses_proxy::{SesProxy, ses_event};
 use serde_json::{Value, json};
 
 async fn invite(
@@ -35,19 +35,6 @@ fn deliveries(listed: &[Value]) -> Vec<(String, String)> {
         .collect();
     all.sort();
     all
-}
-
-/// An SES event as SES publishes it (tests/fixtures/ses-events), about send `send` of
-/// invitation `id` of `org`.
-fn ses_event(fixture: &str, org: &str, id: &str, send: u64) -> Value {
-    let path = format!("{}/fixtures/ses-events/{fixture}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut event: Value = serde_json::from_str(&text).expect("a fixture is JSON");
-    let tags = &mut event["detail"]["mail"]["tags"];
-    tags["roster-org"] = json!([org]);
-    tags["roster-invitation"] = json!([id]);
-    tags["roster-send"] = json!([send.to_string()]);
-    event
 }
 
 async fn feed(app: &TestApp, event: Value) -> bool {

@@ -141,9 +141,6 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
     let actor = who.member(app, &org_id, membership).await?;
     access::require_admin(&actor)?;
     let org = org.ok_or(Error::NotFound)?;
-    if org.invitations_paused.is_some() {
-        return Err(Error::InvitationsPaused);
-    }
     if let Some(unknown) = unknown? {
         return Err(Error::invalid_request(format!(
             "{unknown} is no workspace or group of this organization"
@@ -154,6 +151,10 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
     let roles = roles?;
     for entry in &batch.entries {
         roles.resolve(&entry.role)?;
+    }
+    // A well-formed batch, refused for the organization's state: after the input's checks.
+    if org.invitations_paused.is_some() {
+        return Err(Error::InvitationsPaused);
     }
 
     // Decide each address on its slot; draft an invitation for those free to invite.

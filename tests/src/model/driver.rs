@@ -539,8 +539,8 @@ impl<'a> Driver<'a> {
             }
             // Not an API request: Cognito invokes the trigger (see `step`).
             Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
-            // Sent with a service's claims (see `step`).
-            Act::Authorize { .. } => return None,
+            // Sent with a service's claims, or handed to `email-events` (see `step`).
+            Act::Authorize { .. } | Act::SesEvent { .. } | Act::LiftPause { .. } => return None,
         })
     }
 
@@ -626,6 +626,59 @@ impl<'a> Driver<'a> {
             Act::Authorize { caller, checks, bad } => {
                 // It changes nothing: no observation follows.
                 self.authorize(*caller, checks, *bad).await?;
+                return Ok(true);
+            }
+            Act::SesEvent { inv, kind, stale } => {
+                // SES's published JSON, handed to the handler as the default bus's rule would.
+                let (Some(id), Some(i)) = (self.inv_ids.get(inv).cloned(), self.model.invitations.get(inv))
+                else {
+                    return Ok(false);
+                };
+                let org = self.org_ids[&i.org].clone();
+                let send = if *stale { i.send.checked_sub(1).unwrap_or(i.send + 1) } else { i.send };
+                let event = crate::ses_proxy::ses_event(kind.fixture(), &org, &id, send);
+                self.requests += 1;
+                let answer = roster::handlers::email_events::handle(&self.app.app, event)
+                    .await
+                    .map_err(|e| format!("email-events failed: {}", e.code()))?;
+                let expected = self.model.apply(op, self.app.now().epoch_millis());
+                for label in outcome_labels(&expected) {
+                    *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+                }
+                let Outcome::Moved(moved) = expected else { unreachable!("an SES event answers Moved") };
+                ensure!(
+                    answer["moved"] == json!(moved),
+                    "moved {} but the model says {moved}",
+                    answer["moved"]
+                );
+                let org_ref = self.model.invitations[inv].org;
+                self.observe_some(&[org_ref], &BTreeSet::new()).await?;
+                return Ok(true);
+            }
+            Act::LiftPause { org } => {
+                let Some(id) = self.org_ids.get(org).cloned() else { return Ok(false) };
+                let claims =
+                    crate::harness::service_claims("dev-service", roster::http::routes::scopes::ADMIN);
+                self.requests += 1;
+                let path = format!("/orgs/{id}/email-pause");
+                let r = call_app_with_claims(&self.app.app, Some(&claims), "DELETE", &path, None).await;
+                let expected = self.model.apply(op, self.app.now().epoch_millis());
+                for label in outcome_labels(&expected) {
+                    *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+                }
+                match expected {
+                    Outcome::NoContent => ensure!(r.status == 204, "answered {} {}", r.status, r.body),
+                    Outcome::Error(status, code) => ensure!(
+                        r.status == status && r.code() == code,
+                        "answered {} {} but the model says {status} {code}",
+                        r.status,
+                        r.body
+                    ),
+                    other => return Err(format!("a lift answers 204 or an error, not {other:?}")),
+                }
+                if self.model.orgs.contains_key(org) {
+                    self.observe_some(&[*org], &BTreeSet::new()).await?;
+                }
                 return Ok(true);
             }
             Act::SignUp { trigger, addr, verified } => {
@@ -900,6 +953,7 @@ impl<'a> Driver<'a> {
         };
         match expected {
             Outcome::SignUp(_) => return Err("a sign-up is checked where it runs, in `step`".into()),
+            Outcome::Moved(_) => return Err("an SES event is checked where it runs, in `step`".into()),
             Outcome::Error(status, code) => {
                 ensure!(
                     r.status == *status && r.code() == *code,
@@ -1278,6 +1332,13 @@ impl<'a> Driver<'a> {
         for key in ["id", "name", "memberCount", "metadata"] {
             ensure!(shown[key] == want[key], "org {key} is {} but the model says {}", shown[key], want[key]);
         }
+        let paused = shown.get("invitationsPaused").is_some_and(Value::is_object);
+        ensure!(
+            paused == o.paused,
+            "invitationsPaused is {} but the model says paused={}",
+            shown["invitationsPaused"],
+            o.paused
+        );
         Ok(())
     }
 
@@ -1365,14 +1426,14 @@ impl<'a> Driver<'a> {
             "role": i.role.as_str(),
             "status": status,
             "invitedBy": self.sub(i.invited_by),
-            "emailDelivery": match (i.delivered, answered) {
-                (false, _) => "failed",
-                (true, true) => "queued",
-                (true, false) => "sent",
-            },
+            // Invite and resend answer before the sender runs.
+            "emailDelivery": if answered && i.delivered { "queued" } else { i.delivery },
+            "emailDeliveryReason": if answered && i.delivered { None } else { i.reason },
             "metadata": meta_json(i.metadata),
         });
-        for key in ["id", "email", "role", "status", "invitedBy", "emailDelivery", "metadata"] {
+        for key in
+            ["id", "email", "role", "status", "invitedBy", "emailDelivery", "emailDeliveryReason", "metadata"]
+        {
             ensure!(
                 shown[key] == want[key],
                 "invitation {}: {key} is {} but the model says {}",
@@ -2028,6 +2089,7 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         }
         Outcome::Local => vec!["done".into()],
         Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
+        Outcome::Moved(moved) => vec![(if *moved { "moved" } else { "ignored" }).into()],
         Outcome::Preview(view) => {
             vec![format!("{} {}", view.status, view.reason.unwrap_or_default()).trim_end().into()]
         }

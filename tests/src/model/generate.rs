@@ -2,8 +2,8 @@
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
 use super::ops::{
-    Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg,
-    UserIx, WsRole,
+    Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, SesKind, SignUpTrigger, Status,
+    Target, TokArg, UserIx, WsRole,
 };
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
@@ -48,6 +48,11 @@ pub struct Generator {
     /// Whether to generate `POST /authorize` steps (a case kept from before them replays
     /// without).
     pub authorize: bool,
+    /// The draws of SES events and pause lifts (and whether a step is one), apart from the
+    /// others for the same reason; and whether to generate them (issue 26: a case kept from
+    /// before replays without).
+    mail_rng: Rng,
+    pub mail: bool,
     catalog: super::authorize::Catalog,
     /// Every workspace and group seen live, to name a deleted one now and then.
     seen_ws: Vec<Ref>,
@@ -75,6 +80,9 @@ pub const AUTHORIZE_SHARE: u32 = 6;
 /// case from before it without either.
 pub const ROLE_SHARE: u32 = 7;
 
+/// The share of SES events and pause lifts, in percent.
+pub const MAIL_SHARE: u32 = 5;
+
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
 
@@ -82,10 +90,13 @@ impl Generator {
     pub fn new(rng: Rng, pool: Pool) -> Self {
         let ws_rng = Rng::new(rng.clone().next_u64() ^ 0x5753_5753_5753_5753);
         let auth_rng = Rng::new(rng.clone().next_u64() ^ 0x415A_415A_415A_415A);
+        let mail_rng = Rng::new(rng.clone().next_u64() ^ 0x5345_5345_5345_5345);
         Self {
             rng,
             ws_rng,
             auth_rng,
+            mail_rng,
+            mail: true,
             authorize: true,
             catalog: super::authorize::Catalog::deployed(),
             seen_ws: Vec::new(),
@@ -113,6 +124,11 @@ impl Generator {
     }
 
     fn act(&mut self, model: &Model, now: i64) -> Act {
+        if self.mail && !self.skips("mail") && self.mail_rng.chance(MAIL_SHARE) {
+            if let Some(act) = self.mail_act(model) {
+                return act;
+            }
+        }
         if self.authorize
             && !self.skips("authorize")
             && !model.orgs.is_empty()
@@ -338,6 +354,40 @@ impl Generator {
     /// A custom-role step (API.md "Roles and permissions"): mostly by an owner (the only
     /// ones who manage roles), assigning by an admin or owner; a role the organization may
     /// not have, and a base of every rank.
+    /// An SES event for a live invitation (complaints rare: one pauses its organization), or
+    /// the operator lifting a paused organization's pause. Drawn from `mail_rng` alone.
+    fn mail_act(&mut self, model: &Model) -> Option<Act> {
+        let paused: Vec<Ref> = model.orgs.iter().filter(|(_, o)| o.paused).map(|(r, _)| *r).collect();
+        if !paused.is_empty() && self.mail_rng.chance(30) {
+            return Some(Act::LiftPause { org: *self.mail_rng.pick(&paused) });
+        }
+        let live: Vec<Ref> = model
+            .invitations
+            .iter()
+            .filter(|(_, i)| model.orgs.contains_key(&i.org))
+            .map(|(r, _)| *r)
+            .collect();
+        if live.is_empty() {
+            return None;
+        }
+        let inv = *self.mail_rng.pick(&live);
+        let kind = if self.mail_rng.chance(8) {
+            SesKind::Complaint
+        } else {
+            *self.mail_rng.pick(&[
+                SesKind::Send,
+                SesKind::Delivery,
+                SesKind::Delivery,
+                SesKind::Bounce,
+                SesKind::Bounce,
+                SesKind::TransientBounce,
+                SesKind::Suppressed,
+                SesKind::Reject,
+            ])
+        };
+        Some(Act::SesEvent { inv, kind, stale: self.mail_rng.chance(15) })
+    }
+
     fn role_act(&mut self, model: &Model) -> Act {
         let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
         let with_roles: Vec<Ref> =

@@ -177,6 +177,42 @@ pub enum Addr {
 }
 
 /// The `triggerSource` of a sign-up step (Cognito's pre-sign-up trigger).
+/// What SES reports of an email (tests/fixtures/ses-events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SesKind {
+    Send,
+    Delivery,
+    Bounce,
+    TransientBounce,
+    Suppressed,
+    Complaint,
+    Reject,
+}
+
+impl SesKind {
+    pub const ALL: [SesKind; 7] = [
+        SesKind::Send,
+        SesKind::Delivery,
+        SesKind::Bounce,
+        SesKind::TransientBounce,
+        SesKind::Suppressed,
+        SesKind::Complaint,
+        SesKind::Reject,
+    ];
+
+    pub fn fixture(self) -> &'static str {
+        match self {
+            SesKind::Send => "send",
+            SesKind::Delivery => "delivery",
+            SesKind::Bounce => "bounce-permanent",
+            SesKind::TransientBounce => "bounce-transient",
+            SesKind::Suppressed => "bounce-suppressed",
+            SesKind::Complaint => "complaint",
+            SesKind::Reject => "reject",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignUpTrigger {
     SignUp,
@@ -443,6 +479,18 @@ pub enum Act {
         org: Ref,
         target: Target,
     },
+    /// SES reports on an invitation's email (its published JSON, fed to `email-events` as the
+    /// default bus's rule would): of its current send, or of the send before (`stale`).
+    SesEvent {
+        inv: Ref,
+        kind: SesKind,
+        stale: bool,
+    },
+    /// `DELETE /orgs/{orgId}/email-pause`, by the deployment's operator (a `roster/admin`
+    /// service).
+    LiftPause {
+        org: Ref,
+    },
     /// `POST /authorize`: a batch of checks (`bad`: a batch refused whole, see
     /// `authorize::body`).
     Authorize {
@@ -537,6 +585,8 @@ impl Act {
             Act::ListGroupMembers { .. } => "list-group-members",
             Act::MemberWorkspaces { .. } => "member-workspaces",
             Act::Authorize { .. } => "authorize",
+            Act::SesEvent { .. } => "ses-event",
+            Act::LiftPause { .. } => "lift-email-pause",
             Act::CreateRole { .. } => "create-role",
             Act::UpdateRole { .. } => "update-role",
             Act::DeleteRole { .. } => "delete-role",
@@ -796,6 +846,14 @@ impl fmt::Display for Show<'_> {
             Act::MemberWorkspaces { by, org: o, target: t } => {
                 write!(f, "{} lists the workspaces of {} in {}", who(by), target(t), org(o))
             }
+            Act::SesEvent { inv, kind, stale } => write!(
+                f,
+                "SES reports {} for invitation #{}{}",
+                kind.fixture(),
+                inv.step,
+                if *stale { " (of the send before)" } else { "" }
+            ),
+            Act::LiftPause { org: o } => write!(f, "the operator lifts the email pause of {}", org(o)),
             Act::Authorize { caller, checks, bad: b } => {
                 let caller = match caller {
                     super::authorize::Caller::Person(u) => format!("{} (a person)", self.names[*u]),

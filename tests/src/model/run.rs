@@ -69,6 +69,7 @@ pub async fn generate(
     steps: usize,
     workspaces: bool,
     authorize: bool,
+    mail: bool,
 ) -> Result<Done, Failure> {
     let app = spawn(setting).await;
     let w = world(&app);
@@ -79,6 +80,7 @@ pub async fn generate(
     let mut generator = Generator::new(rng.fork(), pool);
     generator.workspaces = workspaces;
     generator.authorize = authorize;
+    generator.mail = mail;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::generate::Pool;
 use super::ops::{
-    Act, Addr, Bad, CustomIx, Meta, Op, Ref, Role, SignUpTrigger, Status, Target, TokArg, UserIx, WsRole,
+    Act, Addr, Bad, CustomIx, Meta, Op, Ref, Role, SesKind, SignUpTrigger, Status, Target, TokArg, UserIx,
+    WsRole,
 };
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -93,6 +94,12 @@ pub struct Invitation {
     pub sender: UserIx,
     pub expires_at: i64,
     pub delivered: bool,
+    /// Where its latest email is (API.md "Email delivery"), once the queue has been drained,
+    /// and why when `failed` or `bounced`.
+    pub delivery: &'static str,
+    pub reason: Option<&'static str>,
+    /// Its send: 0, and one more with every resend.
+    pub send: u64,
     pub token: Ref,
     /// Copied to the membership on accept.
     pub metadata: Meta,
@@ -136,6 +143,12 @@ pub struct Org {
     pub workspaces: BTreeMap<Ref, Workspace>,
     pub groups: BTreeMap<Ref, Group>,
     pub roles: BTreeMap<CustomIx, CustomRole>,
+    /// Its invitation emails are paused (API.md "Email delivery"), and the hard bounces and
+    /// complaints SES reported since the last lift (the model's organizations never send the
+    /// 200 emails of a window).
+    pub paused: bool,
+    pub bounces: u32,
+    pub complaints: u32,
 }
 
 /// Where access to a workspace comes from (API.md: `org_role`, `direct`, `group:{id}`).
@@ -247,6 +260,8 @@ pub enum Outcome {
     MyOrgs(UserIx),
     /// The pre-sign-up trigger's answer: admitted (the event handed back) or refused.
     SignUp(bool),
+    /// `email-events`' answer: whether the SES event moved the invitation's delivery.
+    Moved(bool),
     /// `201 {workspace}` with the creator's `you`.
     WorkspaceCreated {
         org: Ref,
@@ -697,6 +712,12 @@ impl Model {
         }
     }
 
+    /// The delivery of an email the queue took (the driver drains it at once: `sent`) or
+    /// refused (`failed`, `queue_refused`).
+    fn queued(refused: bool) -> (&'static str, Option<&'static str>) {
+        if refused { ("failed", Some("queue_refused")) } else { ("sent", None) }
+    }
+
     /// What `op` must answer at `now`, moving the model to the state after it.
     pub fn apply(&mut self, op: &Op, now: i64) -> Outcome {
         match self.try_apply(op, now) {
@@ -713,6 +734,9 @@ impl Model {
                 if let Some(bad) = bad {
                     return Err(bad_input(*bad));
                 }
+                if self.orgs[org].paused {
+                    return Err(err(403, "invitations_paused"));
+                }
                 let hours = hours.unwrap_or(self.cfg.ttl_hours);
                 let expiry = (now + hours * HOUR_MS, now);
                 self.invite(step, *org, (me, member.role), (entries, *metadata), expiry, *ses_down)?
@@ -722,6 +746,9 @@ impl Model {
                 let i = self.invitations.get(inv).filter(|i| i.org == *org).ok_or(err(404, "not_found"))?;
                 if !member.role.can_act_on(i.role) {
                     return Err(err(403, "forbidden"));
+                }
+                if self.orgs[org].paused {
+                    return Err(err(403, "invitations_paused"));
                 }
                 if i.declined {
                     return Err(err(409, "conflict"));
@@ -741,6 +768,8 @@ impl Model {
                 i.voucher = voucher;
                 i.expires_at = now + self.cfg.ttl_hours * HOUR_MS;
                 i.delivered = !ses_down;
+                i.send += 1;
+                (i.delivery, i.reason) = Self::queued(*ses_down);
                 if *ses_down {
                     return Err(err(502, "email_delivery_failed"));
                 }
@@ -1026,6 +1055,12 @@ impl Model {
             | Act::MemberWorkspaces { .. } => self.workspace_step(step, &op.act, now)?,
             // Answered by `authorize::expect`; it changes nothing.
             Act::Authorize { .. } | Act::Advance { .. } => Outcome::Local,
+            Act::SesEvent { inv, kind, stale } => Outcome::Moved(self.ses_event(*inv, *kind, *stale)),
+            Act::LiftPause { org } => {
+                let o = self.orgs.get_mut(org).ok_or(err(404, "not_found"))?;
+                (o.paused, o.bounces, o.complaints) = (false, 0, 0);
+                Outcome::NoContent
+            }
             Act::Sweep => {
                 self.sweep(now);
                 Outcome::Local
@@ -1047,11 +1082,61 @@ impl Model {
             workspaces: BTreeMap::new(),
             groups: BTreeMap::new(),
             roles: BTreeMap::new(),
+            paused: false,
+            bounces: 0,
+            complaints: 0,
         };
         let owner = self.joining(Role::Owner, email, None, 0);
         org.members.insert(by, owner);
         self.orgs.insert(id, org);
         Ok(Outcome::OrgCreated(id))
+    }
+
+    /// What SES's event does: it moves the current send only, and only forward (API.md
+    /// "Email delivery"): `sent` after `queued`; `delivered` after those; a bounce after any
+    /// of those three; a complaint after a bounce too; `failed` ends a send. A hard bounce or
+    /// a complaint that moves counts against the organization: past 5% of 200 emails (11
+    /// hard bounces) or 0.1% (one complaint) its invitation emails pause.
+    fn ses_event(&mut self, inv: Ref, kind: SesKind, stale: bool) -> bool {
+        let Some(i) = self.invitations.get_mut(&inv) else { return false };
+        if stale {
+            // An event of the send before this one (there is none before the first).
+            return false;
+        }
+        let (to, reason, counts) = match kind {
+            SesKind::Send => ("sent", None, None),
+            SesKind::Delivery => ("delivered", None, None),
+            SesKind::Bounce => ("bounced", Some("permanent"), Some(false)),
+            SesKind::TransientBounce => ("bounced", Some("transient"), None),
+            SesKind::Suppressed => ("failed", Some("suppressed"), None),
+            SesKind::Complaint => ("complained", None, Some(true)),
+            SesKind::Reject => ("failed", Some("rejected"), None),
+        };
+        let after: &[&str] = match to {
+            "sent" => &["queued"],
+            "delivered" => &["queued", "sent"],
+            "bounced" | "failed" => &["queued", "sent", "delivered"],
+            _ => &["queued", "sent", "delivered", "bounced"],
+        };
+        // Only an email handed to SES is reported on: the model's sends are all handed over
+        // once drained, but one the queue refused never was.
+        if !i.delivered || !after.contains(&i.delivery) {
+            return false;
+        }
+        (i.delivery, i.reason) = (to, reason);
+        let org = i.org;
+        if let Some(complaint) = counts {
+            let o = self.orgs.get_mut(&org).expect("an invitation's organization");
+            if complaint {
+                o.complaints += 1;
+            } else {
+                o.bounces += 1;
+            }
+            if o.complaints >= 1 || o.bounces >= 11 {
+                o.paused = true;
+            }
+        }
+        true
     }
 
     fn invite(
@@ -1121,6 +1206,9 @@ impl Model {
                     sender: me,
                     expires_at,
                     delivered: !ses_down,
+                    delivery: Self::queued(ses_down).0,
+                    reason: Self::queued(ses_down).1,
+                    send: 0,
                     token: r,
                     metadata,
                     voucher,
