@@ -406,6 +406,19 @@ fn json_response(body: serde_json::Value) -> Response<Full<Bytes>> {
     response
 }
 
+/// An SES event as SES publishes it to EventBridge (`tests/fixtures/ses-events/<fixture>.json`),
+/// about send `send` of invitation `id` of organization `org` (the tags Roster sets).
+pub fn ses_event(fixture: &str, org: &str, id: &str, send: u64) -> Value {
+    let path = format!("{}/fixtures/ses-events/{fixture}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: Value = serde_json::from_str(&text).expect("a fixture is JSON");
+    let tags = &mut event["detail"]["mail"]["tags"];
+    tags["roster-org"] = serde_json::json!([org]);
+    tags["roster-invitation"] = serde_json::json!([id]);
+    tags["roster-send"] = serde_json::json!([send.to_string()]);
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,17 +464,4 @@ mod tests {
         assert_eq!(max_in_window(&at, ms(1)), 2);
         assert_eq!(max_in_window(&[], Duration::from_secs(1)), 0);
     }
-}
-
-/// An SES event as SES publishes it to EventBridge (`tests/fixtures/ses-events/<fixture>.json`),
-/// about send `send` of invitation `id` of organization `org` (the tags Roster sets).
-pub fn ses_event(fixture: &str, org: &str, id: &str, send: u64) -> Value {
-    let path = format!("{}/fixtures/ses-events/{fixture}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut event: Value = serde_json::from_str(&text).expect("a fixture is JSON");
-    let tags = &mut event["detail"]["mail"]["tags"];
-    tags["roster-org"] = serde_json::json!([org]);
-    tags["roster-invitation"] = serde_json::json!([id]);
-    tags["roster-send"] = serde_json::json!([send.to_string()]);
-    event
 }
