@@ -139,6 +139,10 @@ pub struct Invitation {
     /// act only on the send they belong to (stored, never shown).
     #[serde(default)]
     pub send_number: u64,
+    /// The send whose token the sender minted (its token item exists); `None` until then,
+    /// when the invitation carries the hash of a token no one holds (stored, never shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_send: Option<u64>,
     /// Who the email names as the inviter (stored, never shown).
     #[serde(default)]
     pub mailed_by: MailedBy,
@@ -165,6 +169,16 @@ pub struct Invitation {
 }
 
 impl Invitation {
+    /// Whether its current token has a token item: once the sender minted the token of its
+    /// send; or, on an invitation written before emails were queued (no `issuedSend`, no
+    /// reason, never `queued`), always.
+    pub fn has_token_item(&self) -> bool {
+        match self.issued_send {
+            Some(send) => send == self.send_number,
+            None => self.email_delivery_reason.is_none() && self.email_delivery != Delivery::Queued,
+        }
+    }
+
     pub fn is_expired_at(&self, now: Timestamp) -> bool {
         self.expires_at.is_reached_at(now)
     }
@@ -190,6 +204,7 @@ fn shown(value: &impl Serialize, status: &str, revoked: Option<RevokedReason>) -
         fields.remove("declinedAt");
         fields.remove("version");
         fields.remove("sendNumber");
+        fields.remove("issuedSend");
         fields.remove("mailedBy");
         fields.insert("status".to_owned(), serde_json::json!(status));
         if let Some(reason) = revoked {

@@ -21,7 +21,6 @@ use crate::error::Error;
 use crate::http::request::{json_body, optional_json_body, path_param};
 use crate::http::response::{created, ok};
 use crate::mail::queue::SendRequest;
-use crate::store::email_sends::token_record_of;
 use crate::store::{
     InviteOutcome, IssuedInvitation, PlannedInvitation, Rotation, SeatClaim, Slot, TokenKind, TokenRecord,
 };
@@ -122,7 +121,6 @@ struct Drafted {
     index: usize,
     invitation: Invitation,
     hash: TokenHash,
-    record: TokenRecord,
     event: AuditEvent,
 }
 
@@ -202,12 +200,7 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
     let planned: Vec<PlannedInvitation> = drafts
         .iter()
         .map(|(d, slot)| PlannedInvitation {
-            issued: IssuedInvitation {
-                invitation: &d.invitation,
-                hash: &d.hash,
-                record: &d.record,
-                event: &d.event,
-            },
+            issued: IssuedInvitation { invitation: &d.invitation, hash: &d.hash, event: &d.event },
             slot: slot.clone(),
         })
         .collect();
@@ -332,6 +325,7 @@ fn draft(
         email_delivery: Delivery::Queued,
         email_delivery_reason: None,
         send_number: 0,
+        issued_send: None,
         mailed_by: mailed_by(actor),
         metadata,
         voucher: Some(Voucher::of(actor)),
@@ -341,7 +335,6 @@ fn draft(
         version: 0,
     };
     let hash = sealed_token_hash(&org.id)?;
-    let record = token_record_of(&org.id, &invitation);
     let event = AuditEvent::new(
         now,
         &actor.user_id,
@@ -352,7 +345,7 @@ fn draft(
             "expiresAt": invitation.expires_at,
         }),
     );
-    Ok(Drafted { index, hash, invitation, record, event })
+    Ok(Drafted { index, hash, invitation, event })
 }
 
 /// Who an email names as the inviter: the actor as they are now.
@@ -427,6 +420,7 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             email_delivery: Delivery::Queued,
             email_delivery_reason: None,
             send_number: stored.invitation.send_number + 1,
+            issued_send: None,
             mailed_by: mailed_by(&actor),
             // The resender's standing admits from now on (API.md "Roles and rank").
             voucher: Some(Voucher::of(&actor)),
@@ -434,7 +428,6 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             ..stored.invitation
         };
         let hash = sealed_token_hash(&org.id)?;
-        let record = token_record_of(&org.id, &invitation);
         let event = AuditEvent::new(
             now,
             &actor.user_id,
@@ -442,8 +435,7 @@ async fn resend(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             Some(invitation.id.to_string()),
             json!({ "email": invitation.email, "expiresAt": invitation.expires_at }),
         );
-        let issued =
-            IssuedInvitation { invitation: &invitation, hash: &hash, record: &record, event: &event };
+        let issued = IssuedInvitation { invitation: &invitation, hash: &hash, event: &event };
         if app.store.rotate_invitation(&org.id, &actor, &stored.token_hash, &issued, seat_claim).await?
             != Rotation::Rotated
         {

@@ -60,7 +60,7 @@ fn update(
 
 /// The token item an email invitation's token stands for: all a preview shows and an accept
 /// needs, from the invitation as it is (its voucher, the resender's after a resend, admits).
-pub fn token_record_of(org: &OrgId, invitation: &Invitation) -> TokenRecord {
+fn token_record_of(org: &OrgId, invitation: &Invitation) -> TokenRecord {
     TokenRecord {
         kind: TokenKind::Email,
         org_id: org.clone(),

@@ -1,6 +1,6 @@
 //! Email invitations and their tokens. An invitation is written together with its address
-//! slot (see `slots`), its token item and its audit event; a batch is written a chunk of
-//! invitations per transaction.
+//! slot (see `slots`) and its audit event, a batch a chunk of invitations per transaction;
+//! its token item comes with the token, when the sender sends its email (`email_sends`).
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -187,7 +187,6 @@ fn invitation_item(org: &OrgId, invitation: &Invitation, hash: &TokenHash) -> It
 pub struct IssuedInvitation<'a> {
     pub invitation: &'a Invitation,
     pub hash: &'a TokenHash,
-    pub record: &'a TokenRecord,
     pub event: &'a AuditEvent,
 }
 
@@ -226,7 +225,7 @@ fn invitation_items(
     planned: &PlannedInvitation<'_>,
     store: &Store,
 ) -> Vec<TransactWriteItem> {
-    let IssuedInvitation { invitation, hash, record, event } = planned.issued;
+    let IssuedInvitation { invitation, hash, event } = planned.issued;
     let mut items = vec![slots::take_for_invitation(table, org, invitation, hash, &planned.slot)];
     if let Slot::Expired(old) = &planned.slot {
         // Replacing an expired invitation: it and its token go, unless resent meanwhile
@@ -240,8 +239,9 @@ fn invitation_items(
         ));
         items.push(token_delete(table, old.token_hash.as_str(), None));
     }
+    // No token item: until the sender mints the token its email carries, the invitation's
+    // hash is of a token no one holds (see `Store::issue_send_token`).
     items.push(put_if(table, invitation_item(org, invitation, hash), NEW, &[]));
-    items.push(put_if(table, token_item(hash, record), NEW, &[]));
     items.push(store.audit_put(org, event));
     items
 }
@@ -330,12 +330,12 @@ impl Store {
         let max_items = MAX_ITEMS - roles.len();
         let mut next = 0;
         while next < planned.len() {
-            // A chunk: as many invitations as fit (an invitation replacing another takes six
-            // items, a new one four).
+            // A chunk: as many invitations as fit (an invitation replacing another takes five
+            // items, a new one three).
             let mut chunk = Vec::new();
             let mut size = 0;
             while next < planned.len() {
-                let items = if matches!(planned[next].slot, Slot::Expired(_)) { 6 } else { 4 };
+                let items = if matches!(planned[next].slot, Slot::Expired(_)) { 5 } else { 3 };
                 if size + items > max_items {
                     break;
                 }
@@ -461,9 +461,9 @@ impl Store {
         Ok((member, found_org, invitation))
     }
 
-    /// Replaces the invitation's token and expiry (the old token stops working at once),
-    /// storing its delivery as `failed` until the new email is accepted. With `seats` the
-    /// invitation was expired and takes a seat again.
+    /// Replaces the invitation's token and expiry (the old token stops working at once; the
+    /// new one is sealed until the sender mints the token of its email), its delivery back to
+    /// `queued`. With `seats` the invitation was expired and takes a seat again.
     pub async fn rotate_invitation(
         &self,
         org: &OrgId,
@@ -472,7 +472,7 @@ impl Store {
         issued: &IssuedInvitation<'_>,
         seats: Option<SeatClaim>,
     ) -> Result<Rotation, Error> {
-        let IssuedInvitation { invitation, hash, record, event } = *issued;
+        let IssuedInvitation { invitation, hash, event } = *issued;
         let table = self.table();
         let mut items = vec![
             // Declining keeps the token hash (the invitation stays listed), so the condition
@@ -481,7 +481,6 @@ impl Store {
             invitation_put(table, invitation_item(org, invitation, hash), old_hash, invitation.version - 1),
             slots::rehold(table, org, invitation, hash),
             token_delete(table, old_hash.as_str(), None),
-            put_if(table, token_item(hash, record), NEW, &[]),
         ];
         let delta = OrgDelta::default().with_seats(seats);
         let org_index = delta.push_to(&mut items, table, org);
@@ -766,10 +765,12 @@ impl Store {
                 .expression_attribute_values(":ids", aws_sdk_dynamodb::types::AttributeValue::Ss(ids))
         };
         let invitation = invitation.build().expect("table, key and expression are set");
-        let mut items = vec![
-            TransactWriteItem::builder().update(invitation).build(),
-            TransactWriteItem::builder().update(token).build(),
-        ];
+        let mut items = vec![TransactWriteItem::builder().update(invitation).build()];
+        // Its token item exists once the sender minted the token of its send; before that,
+        // the sender writes the token from the invitation as it is then.
+        if stored.invitation.has_token_item() {
+            items.push(TransactWriteItem::builder().update(token).build());
+        }
         let actor_index = push_actor_check(&mut items, table, org, actor);
         items.push(self.audit_put(org, event));
         match self.transact("reassign_invitation", items).await {
@@ -830,6 +831,7 @@ mod tests {
             email_delivery: Delivery::Queued,
             email_delivery_reason: None,
             send_number: 0,
+            issued_send: None,
             mailed_by: Default::default(),
             metadata: Metadata::default(),
             voucher: None,

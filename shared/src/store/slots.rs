@@ -227,6 +227,7 @@ mod tests {
             email_delivery: Delivery::Queued,
             email_delivery_reason: None,
             send_number: 0,
+            issued_send: None,
             mailed_by: Default::default(),
             metadata: Default::default(),
             voucher: None,
