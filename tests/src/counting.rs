@@ -19,10 +19,12 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 pub struct CallCounter {
     calls: Arc<Mutex<Vec<String>>>,
     wire_nanos: Arc<AtomicU64>,
+    /// The same, by service (`DynamoDB`, `SQS`...).
+    service_nanos: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 #[derive(Debug, Clone)]
-struct SentAt(Instant);
+struct SentAt(Instant, String);
 
 impl Storable for SentAt {
     type Storer = StoreReplace<Self>;
@@ -39,6 +41,14 @@ impl CallCounter {
     pub fn take_wire_time(&self) -> Duration {
         Duration::from_nanos(self.wire_nanos.swap(0, Ordering::SeqCst))
     }
+
+    /// [`CallCounter::take_wire_time`] by service, since the last call.
+    pub fn take_wire_time_by_service(&self) -> std::collections::BTreeMap<String, Duration> {
+        std::mem::take(&mut *self.service_nanos.lock().expect("counter lock"))
+            .into_iter()
+            .map(|(service, nanos)| (service, Duration::from_nanos(nanos)))
+            .collect()
+    }
 }
 
 impl Intercept for CallCounter {
@@ -52,11 +62,12 @@ impl Intercept for CallCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map_or_else(|| "unknown".to_owned(), |m| format!("{}.{}", m.service(), m.name()));
+        let (service, operation) = cfg.load::<Metadata>().map_or_else(
+            || ("unknown".to_owned(), "unknown".to_owned()),
+            |m| (m.service().to_owned(), format!("{}.{}", m.service(), m.name())),
+        );
         self.calls.lock().expect("counter lock").push(operation);
-        cfg.interceptor_state().store_put(SentAt(Instant::now()));
+        cfg.interceptor_state().store_put(SentAt(Instant::now(), service));
         Ok(())
     }
 
@@ -69,9 +80,10 @@ impl Intercept for CallCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(SentAt(sent)) = cfg.load::<SentAt>() {
+        if let Some(SentAt(sent, service)) = cfg.load::<SentAt>() {
             let nanos = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
             self.wire_nanos.fetch_add(nanos, Ordering::SeqCst);
+            *self.service_nanos.lock().expect("counter lock").entry(service.clone()).or_default() += nanos;
         }
         Ok(())
     }

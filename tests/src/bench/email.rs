@@ -17,6 +17,9 @@ pub struct EmailBench {
     pub invite_100: Duration,
     /// The most SQS requests of one invite of 100.
     pub queue_requests_100: usize,
+    /// Time on the wire per service of the median invite of 100, summed over its requests
+    /// (requests at once overlap, so a sum may pass the invite's own time).
+    pub wire_100: std::collections::BTreeMap<String, Duration>,
     /// From the invite's response to the 100th email SES accepted, two senders at once.
     pub to_last_email: Duration,
     pub rate: f64,
@@ -69,9 +72,11 @@ pub async fn run(reps: usize) -> EmailBench {
         json!({ "invitations": addresses })
     };
     let (mut tens, mut hundreds, mut queue_requests_100) = (Vec::new(), Vec::new(), 0);
+    let mut wires = Vec::new();
     for round in 0..reps {
         for size in [10, 100] {
             app.calls.take();
+            app.calls.take_wire_time_by_service();
             let started = Instant::now();
             let r = app
                 .call(Some(&owner), "POST", &format!("/orgs/{org}/invitations"), Some(batch(size, round)))
@@ -82,6 +87,7 @@ pub async fn run(reps: usize) -> EmailBench {
                 tens.push(took);
             } else {
                 hundreds.push(took);
+                wires.push((took, app.calls.take_wire_time_by_service()));
                 let calls = app.calls.take();
                 queue_requests_100 =
                     queue_requests_100.max(calls.iter().filter(|c| c.starts_with("SQS.")).count());
@@ -118,7 +124,10 @@ pub async fn run(reps: usize) -> EmailBench {
     assert_eq!(accepted.len(), 100, "every email accepted");
     let to_last_email =
         accepted.last().map_or(Duration::ZERO, |last| last.saturating_duration_since(answered));
+    wires.sort_by_key(|(took, _)| *took);
+    let wire_100 = wires.get(wires.len() / 2).map(|(_, w)| w.clone()).unwrap_or_default();
     EmailBench {
+        wire_100,
         invite_10: quantile(&tens, 0.5),
         invite_100: quantile(&hundreds, 0.5),
         queue_requests_100,
@@ -136,6 +145,7 @@ pub fn markdown(b: &EmailBench) -> String {
          | invite, batch of 10, to the response (p50) | {} ms |\n\
          | invite, batch of 100, to the response (p50) | {} ms: {:.1}× the batch of 10 (target ≤ 3×) |\n\
          | SQS requests of an invite of 100 | {} (ten messages each, at once) |\n\
+         | time on the wire of the median invite of 100, by service | {} |\n\
          | from the response to the 100th email SES accepted, SES at {RATE}/s, {SENDERS} senders | {:.2} s ({:.1} emails/s) |\n\
          | sends SES refused for the rate | {} |\n\n\
          The floor on DynamoDB Local, without Roster: the items an invite writes (3 per \
@@ -148,6 +158,7 @@ pub fn markdown(b: &EmailBench) -> String {
         ms(b.invite_100),
         b.invite_100.as_secs_f64() / b.invite_10.as_secs_f64(),
         b.queue_requests_100,
+        b.wire_100.iter().map(|(s, d)| format!("{s} {} ms", ms(*d))).collect::<Vec<_>>().join(", "),
         b.to_last_email.as_secs_f64(),
         b.rate,
         b.refused,
