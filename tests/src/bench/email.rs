@@ -155,7 +155,7 @@ pub fn markdown(b: &EmailBench) -> String {
          ratio is that floor's plus its fixed costs, and says nothing of DynamoDB's, whose \
          transaction latency does not grow with its items that way.\n\n\
          **The ≤ 3× target is not met here.** What an invite of 100 waits for beyond one of 10, \
-         by the wire times above: DynamoDB Local writing ten times the items (the floor's 9×; \
+         by the wire times above: DynamoDB Local writing ten times the items (the floor above; \
          with the read pass of 102 keys, the conditions and GSI1's index entries on top), and \
          moto's SQS, which answers one `SendMessageBatch` at a time in tens of milliseconds, so \
          ten requests sent at once queue behind each other. Neither is Roster's own time, and \
