@@ -268,6 +268,32 @@ mod tests {
     }
 
     #[test]
+    fn mail_settings() {
+        let c = config(&[("TABLE_NAME", "t")]).unwrap();
+        assert_eq!(c.mail, MailSettings::default());
+        assert!(c.require_email_queue().unwrap_err().to_string().contains("ROSTER_EMAIL_QUEUE_URL"));
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ROSTER_EMAIL_QUEUE_URL", "https://sqs.example/q"),
+            ("ROSTER_PAUSE_COMPLAINT_PERCENT", "0.1"),
+            ("ROSTER_PAUSE_BOUNCE_PERCENT", "5"),
+            ("ROSTER_INVITE_EMAILS_PER_INVITER_HOUR", "7"),
+        ])
+        .unwrap();
+        assert!(c.require_email_queue().is_ok());
+        assert_eq!((c.mail.pause.complaint_basis_points, c.mail.pause.bounce_basis_points), (10, 500));
+        assert_eq!(c.mail.quotas.inviter_per_hour, 7);
+        for (key, bad) in
+            [("ROSTER_SEND_RATE", "0"), ("ROSTER_PAUSE_BOUNCE_PERCENT", "101"), ("ROSTER_SEND_ATTEMPTS", "x")]
+        {
+            assert!(
+                config(&[("TABLE_NAME", "t"), (key, bad)]).unwrap_err().to_string().contains(key),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
     fn cursor_keys() {
         let hex = "ab".repeat(32);
         let c = config(&[("TABLE_NAME", "t"), ("ROSTER_CURSOR_KEYS", &format!("{hex}, {hex}"))]).unwrap();

@@ -255,12 +255,13 @@ mod tests {
     }
 
     #[test]
-    fn only_authorize_and_adding_members_are_for_services_alone() {
+    fn only_authorize_adding_members_and_lifting_an_email_pause_are_for_services_alone() {
         let scoped: Vec<(String, &str)> =
             ROUTES.iter().filter_map(|r| r.scope.map(|s| (r.key(), s))).collect();
         assert_eq!(
             scoped,
             [
+                ("DELETE /orgs/{orgId}/email-pause".to_owned(), scopes::ADMIN),
                 ("POST /orgs/{orgId}/members".to_owned(), scopes::ADMIN),
                 ("POST /authorize".to_owned(), scopes::AUTHORIZE)
             ]
@@ -268,13 +269,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_unique_and_every_function_but_purge_events_and_pre_sign_up_has_routes() {
+    fn keys_are_unique_and_every_function_but_the_event_fed_ones_has_routes() {
         let keys: std::collections::HashSet<String> = ROUTES.iter().map(Route::key).collect();
         assert_eq!(keys.len(), ROUTES.len());
         for f in Function::ALL {
             let routed = ROUTES.iter().any(|r| r.function == f);
-            let unrouted =
-                matches!(f, Function::Purge | Function::Events | Function::PreSignUp | Function::TokenClaims);
+            let unrouted = matches!(
+                f,
+                Function::Purge
+                    | Function::Events
+                    | Function::PreSignUp
+                    | Function::TokenClaims
+                    | Function::SendInvitations
+                    | Function::EmailEvents
+            );
             assert_eq!(routed, !unrouted, "{f:?}");
         }
     }
