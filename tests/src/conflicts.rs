@@ -36,16 +36,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::proxy::{BoxError, Upstream};
 
 /// Set to `off` (or `0`) to run every [`crate::harness::TestApp`] straight against DynamoDB
 /// Local, e.g. to compare a run with and without conflicts.
@@ -123,21 +118,9 @@ impl ConflictProxy {
     /// Starts a proxy on an ephemeral loopback port in front of `upstream`
     /// (`http://host:port`).
     pub fn start(upstream: &str, hold: Hold) -> std::io::Result<Self> {
-        let upstream = upstream.trim_end_matches('/').to_owned();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared { hold, state: Mutex::default() });
-        let (stop, stopped) = oneshot::channel();
-        let serving = Arc::clone(&shared);
-        std::thread::Builder::new().name(format!("dynamodb-conflicts-{}", addr.port())).spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the conflict proxy");
-            runtime.block_on(serve(listener, serving, upstream, stopped));
-        })?;
-        Ok(Self { addr, shared, stop: Some(stop) })
+        let started = crate::proxy::start("dynamodb-conflicts", upstream, Arc::clone(&shared), handle)?;
+        Ok(Self { addr: started.addr, shared, stop: Some(started.stop) })
     }
 
     /// The process's proxy in front of `AWS_ENDPOINT_URL_DYNAMODB`, started on first use;
@@ -359,39 +342,9 @@ impl Drop for Claim {
     }
 }
 
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    upstream: String,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("a listener for the conflict proxy");
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let upstream: Arc<str> = upstream.into();
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let (shared, client, upstream) = (Arc::clone(&shared), client.clone(), Arc::clone(&upstream));
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                handle(Arc::clone(&shared), client.clone(), Arc::clone(&upstream), request)
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
-}
-
 async fn handle(
     shared: Arc<Shared>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Upstream,
     upstream: Arc<str>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, BoxError> {

@@ -14,6 +14,7 @@ pub mod harness;
 pub mod held;
 pub mod host_example;
 pub mod model;
+pub mod proxy;
 pub mod round_trips;
 pub mod runtime_api;
 pub mod ses_proxy;

@@ -39,16 +39,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::proxy::{BoxError, Upstream};
 
 /// SendEmail in the SES v2 REST API.
 pub const SEND_EMAIL_PATH: &str = "/v2/email/outbound-emails";
@@ -100,24 +95,10 @@ impl SesProxy {
     /// # Panics
     /// When no loopback port or thread can be had: a test cannot go on without it.
     pub fn start(upstream: &str) -> SesProxy {
-        let upstream = upstream.trim_end_matches('/').to_owned();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port for the SES proxy");
-        listener.set_nonblocking(true).expect("a non-blocking listener");
-        let addr = listener.local_addr().expect("the SES proxy's address");
         let shared = Arc::new(Mutex::new(State::default()));
-        let (stop, stopped) = oneshot::channel();
-        let serving = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name(format!("ses-proxy-{}", addr.port()))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime for the SES proxy");
-                runtime.block_on(serve(listener, serving, upstream, stopped));
-            })
-            .expect("a thread for the SES proxy");
-        Self { addr, shared, stop: Some(stop) }
+        let started = crate::proxy::start("ses-proxy", upstream, Arc::clone(&shared), handle)
+            .expect("a loopback port and a thread for the SES proxy");
+        Self { addr: started.addr, shared, stop: Some(started.stop) }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -288,38 +269,9 @@ impl State {
     }
 }
 
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Mutex<State>>,
-    upstream: String,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("a listener for the SES proxy");
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-    let upstream: Arc<str> = upstream.into();
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let (shared, client, upstream) = (Arc::clone(&shared), client.clone(), Arc::clone(&upstream));
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                handle(Arc::clone(&shared), client.clone(), Arc::clone(&upstream), request)
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
-}
-
 async fn handle(
     shared: Arc<Mutex<State>>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Upstream,
     upstream: Arc<str>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, BoxError> {

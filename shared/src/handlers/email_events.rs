@@ -53,27 +53,30 @@ struct Bounce {
     bounce_sub_type: String,
 }
 
-/// What an event does to its send: the state, why, and whether it counts against the
-/// organization (`bounces` or `complaints`) with an audit event.
+/// What an event does to its send: the state and why, the audit event it writes (bounces and
+/// complaints), and the counter of the organization's bounce window it adds to (hard bounces
+/// and complaints).
 struct Move {
     to: Delivery,
     reason: Option<DeliveryReason>,
-    counts: Option<(&'static str, AuditAction)>,
+    audited: Option<AuditAction>,
+    counter: Option<&'static str>,
 }
 
 fn move_of(detail: &Detail) -> Option<Move> {
-    let plain = |to| Some(Move { to, reason: None, counts: None });
+    let plain = |to, reason| Some(Move { to, reason, audited: None, counter: None });
     match detail.event_type.as_str() {
-        "Send" => plain(Delivery::Sent),
-        "Delivery" => plain(Delivery::Delivered),
-        "Reject" => Some(Move { to: Delivery::Failed, reason: Some(DeliveryReason::Rejected), counts: None }),
+        "Send" => plain(Delivery::Sent, None),
+        "Delivery" => plain(Delivery::Delivered, None),
+        "Reject" => plain(Delivery::Failed, Some(DeliveryReason::Rejected)),
         "Rendering Failure" | "RenderingFailure" => {
-            Some(Move { to: Delivery::Failed, reason: Some(DeliveryReason::RenderingFailure), counts: None })
+            plain(Delivery::Failed, Some(DeliveryReason::RenderingFailure))
         }
         "Complaint" => Some(Move {
             to: Delivery::Complained,
             reason: None,
-            counts: Some(("complaints", AuditAction::InvitationEmailComplained)),
+            audited: Some(AuditAction::InvitationEmailComplained),
+            counter: Some("complaints"),
         }),
         "Bounce" => {
             let bounce = detail.bounce.as_ref()?;
@@ -83,19 +86,21 @@ fn move_of(detail: &Detail) -> Option<Move> {
                 return Some(Move {
                     to: Delivery::Failed,
                     reason: Some(DeliveryReason::Suppressed),
-                    counts: Some(("", AuditAction::InvitationEmailBounced)),
+                    audited: Some(AuditAction::InvitationEmailBounced),
+                    counter: None,
                 });
             }
-            let (reason, counted) = match bounce.bounce_type.as_str() {
+            let (reason, counter) = match bounce.bounce_type.as_str() {
                 // Only hard bounces count toward SES's bounce rate, and so toward ours.
-                "Permanent" => (DeliveryReason::Permanent, "bounces"),
-                "Transient" => (DeliveryReason::Transient, ""),
-                _ => (DeliveryReason::Undetermined, ""),
+                "Permanent" => (DeliveryReason::Permanent, Some("bounces")),
+                "Transient" => (DeliveryReason::Transient, None),
+                _ => (DeliveryReason::Undetermined, None),
             };
             Some(Move {
                 to: Delivery::Bounced,
                 reason: Some(reason),
-                counts: Some((counted, AuditAction::InvitationEmailBounced)),
+                audited: Some(AuditAction::InvitationEmailBounced),
+                counter,
             })
         }
         // Opens, clicks, delivery delays and subscriptions say nothing of the state.
@@ -123,7 +128,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let now = app.now();
     let actor = UserId::parse(SES_ACTOR).expect("a valid actor id");
     let mut extra = Vec::new();
-    if let Some((counter, action)) = step.counts {
+    if let Some(action) = step.audited {
         let mut details = json!({
             "email": detail.mail.destination.first(),
             "sendNumber": send,
@@ -140,13 +145,12 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         extra.push(
             app.store.audit_put(&org, &AuditEvent::new(now, &actor, action, Some(id.to_string()), details)),
         );
-        if !counter.is_empty() {
-            extra.push(count_outcome(app.store.table(), &org, counter));
-        }
     }
-    let counted = step.counts.is_some_and(|(counter, _)| !counter.is_empty());
+    if let Some(counter) = step.counter {
+        extra.push(count_outcome(app.store.table(), &org, counter));
+    }
     let moved = app.store.move_reported_delivery(&org, &id, send, (step.to, step.reason), extra).await?;
-    if moved && counted {
+    if moved && step.counter.is_some() {
         let rule = app.config.mail.pause;
         app.store
             .judge_bounce_window(&org, rule, now, |reason| {

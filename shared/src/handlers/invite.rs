@@ -363,10 +363,8 @@ fn sealed_token_hash(org: &OrgId) -> Result<TokenHash, Error> {
 
 /// The queue refused an invitation's email: it is kept, `failed` (resend it later).
 async fn refused_by_queue(app: &App, org: &OrgId, invitation: &Invitation) {
-    let failed = (Delivery::Failed, Some(DeliveryReason::QueueRefused));
-    if let Err(e) =
-        app.store.move_delivery(org, &invitation.id, invitation.send_number, failed, Vec::new()).await
-    {
+    let reason = DeliveryReason::QueueRefused;
+    if let Err(e) = app.store.fail_send(org, &invitation.id, invitation.send_number, reason).await {
         tracing::error!(code = e.code(), "could not record a refused invitation email");
     }
 }

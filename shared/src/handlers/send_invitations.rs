@@ -146,9 +146,9 @@ async fn send_message(app: &App, pace: &Pace, body: &str, attempt: u32) -> Done 
     match send(app, pace, &request).await {
         Ok(done) => done,
         Err(Failure::Again) if last => {
-            let failed = (Delivery::Failed, Some(DeliveryReason::AttemptsExhausted));
             let (org, id) = (&request.org_id, &request.invitation_id);
-            if let Err(e) = app.store.move_delivery(org, id, request.send_number, failed, Vec::new()).await {
+            let exhausted = DeliveryReason::AttemptsExhausted;
+            if let Err(e) = app.store.fail_send(org, id, request.send_number, exhausted).await {
                 tracing::error!(code = e.code(), "could not mark an invitation email failed");
             }
             tracing::error!(invitation = %id, attempt, "an invitation email failed its last attempt");
@@ -187,8 +187,7 @@ async fn send(app: &App, pace: &Pace, request: &SendRequest) -> Result<Done, Fai
             return Ok(Done::Finished);
         }
         if org.invitations_paused.is_some() {
-            let failed = (Delivery::Failed, Some(DeliveryReason::Paused));
-            app.store.move_delivery(org_id, id, send_number, failed, Vec::new()).await?;
+            app.store.fail_send(org_id, id, send_number, DeliveryReason::Paused).await?;
             return Ok(Done::Finished);
         }
         let token = Token::generate(org_id).map_err(|e| {
@@ -235,8 +234,7 @@ async fn send(app: &App, pace: &Pace, request: &SendRequest) -> Result<Done, Fai
                     return Ok(Done::Finished);
                 }
                 Err(NotSent::Rejected) => {
-                    let failed = (Delivery::Failed, Some(DeliveryReason::Rejected));
-                    app.store.move_delivery(org_id, id, send_number, failed, Vec::new()).await?;
+                    app.store.fail_send(org_id, id, send_number, DeliveryReason::Rejected).await?;
                     return Ok(Done::Finished);
                 }
                 Err(NotSent::Throttled) => pace.hold_off(pause).await,

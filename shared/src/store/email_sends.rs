@@ -184,26 +184,36 @@ impl Store {
             Err(TransactError::Cancelled(_)) => return Ok(false),
             Err(TransactError::Failed(e)) => return Err(e),
         }
-        self.move_delivery(org, id, send, (Delivery::Sent, None), Vec::new()).await?;
+        self.move_delivery(org, id, send, (Delivery::Sent, None)).await?;
         Ok(true)
     }
 
+    /// Ends send `send` as `failed`, for `reason` (see [`Store::move_delivery`]).
+    pub async fn fail_send(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+        send: u64,
+        reason: DeliveryReason,
+    ) -> Result<bool, Error> {
+        self.move_delivery(org, id, send, (Delivery::Failed, Some(reason))).await
+    }
+
     /// Moves send `send` of the invitation to `to` (with `reason`), if it is at that send and
-    /// in a state `to` may follow (see [`Delivery::follows`]); `event` is written with it.
-    /// Whether it moved: an event of an earlier send, a repeat or one that arrives after a
-    /// later state changes nothing.
+    /// in a state `to` may follow (see [`Delivery::follows`]). Whether it moved: a send that
+    /// is over, a repeat or a move that arrives after a later state changes nothing.
     pub async fn move_delivery(
         &self,
         org: &OrgId,
         id: &InvitationId,
         send: u64,
         to: (Delivery, Option<DeliveryReason>),
-        extra: Vec<TransactWriteItem>,
     ) -> Result<bool, Error> {
-        self.move_delivery_if(org, id, (send, false), to, extra).await
+        self.move_delivery_if(org, id, (send, false), to, Vec::new()).await
     }
 
-    /// [`Store::move_delivery`] for what SES reports: only a send whose token was minted (SES
+    /// [`Store::move_delivery`] for what SES reports, with `extra` (its audit event and bounce
+    /// window count) written in the same transaction: only a send whose token was minted (SES
     /// reports only on an email it was handed) moves; an event naming a send still queued
     /// does not stop its email, nor count against the organization.
     pub async fn move_reported_delivery(
