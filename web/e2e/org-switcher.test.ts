@@ -126,6 +126,8 @@ test("the switcher lists the organizations with their role, keeps the tab where 
   await button.click();
   await menu.getByRole("menuitemradio", { name: new RegExp(`^${names.beta}`) }).click();
   await page.waitForURL(`**/o/${beta}/members`);
+  // The menu offers what Zoe may do in the organization shown, once it has loaded.
+  await page.getByRole("heading", { level: 1, name: names.beta }).waitFor();
 
   // Settings of the organization shown (Zoe is an admin of Beta).
   await button.press("ArrowDown");

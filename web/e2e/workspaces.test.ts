@@ -253,6 +253,10 @@ test("the invite dialog assigns a workspace; the invitee joins it on accepting t
 
   await page.getByRole("button", { name: "Invite members" }).click();
   const dialog = page.getByRole("dialog", { name: "Invite members" });
+  // The dialog loads on demand: typed before it holds the focus, the first keys went to the
+  // page (the invitation went to "e-…" for "jude-…").
+  await dialog.waitFor();
+  await page.waitForFunction(() => document.activeElement?.closest("dialog, [role=dialog]") != null);
   await page.keyboard.type(`${jude.email},`);
   await dialog.getByRole("button", { name: "Assign workspaces" }).click();
   await pick(page, dialog, "Add a workspace or group", ws.name.slice(0, 4), ws.name, "invite dialog (workspace type-ahead)");
@@ -270,17 +274,7 @@ test("the invite dialog assigns a workspace; the invitee joins it on accepting t
   // Before accepting: listed as invited on the workspace.
   await page.goto(`/o/${orgId}/workspaces/${ws.id}`);
   const invited = row(page, jude.email);
-  try {
-    await invited.getByText("Invited").waitFor({ timeout: 10_000 });
-  } catch {
-    // Seen now and then in whole runs only (not yet explained; the API's list is read
-    // strongly consistent): say what the API answers, then look once more after a reload,
-    // so that the log holds what the page missed.
-    const listed = await apiAs(owner, "GET", `/orgs/${orgId}/workspaces/${ws.id}/members`);
-    console.log(`workspace invitee not shown at first; the API lists: ${JSON.stringify(listed)}`);
-    await page.reload();
-    await invited.getByText("Invited").waitFor();
-  }
+  await invited.getByText("Invited").waitFor();
   await invited.getByText("Viewer once they accept").waitFor();
   await checkA11y(page, "workspace (an invitee)");
 
