@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod model;
 pub mod permission;
 pub mod role;
+pub mod search;
 pub mod standing;
 pub mod text;
 pub mod time;
