@@ -581,3 +581,40 @@ pub fn on_big_stack<F: Future<Output = ()> + 'static>(body: fn() -> F) {
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
+
+impl TestApp {
+    /// Every item of `org`'s partition, read consistently.
+    pub async fn partition(
+        &self,
+        org: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .dynamo
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("ORG#{org}")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("read the partition");
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// Where `org`'s member index disagrees with its memberships (empty: it agrees).
+    pub async fn index_drift(&self, org: &str) -> Vec<String> {
+        let org_id = roster::domain::OrgId::parse(org).expect("an org id");
+        roster::store::member_index::index_drift(&org_id, &self.partition(org).await)
+            .expect("decodable items")
+    }
+}

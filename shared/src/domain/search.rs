@@ -18,7 +18,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_TERMS: usize = 8;
 /// The most words of one member that are searchable: every word is an index item written
 /// with the membership, in its transactions (at most 100 items). Name words come first.
-pub const MAX_WORDS: usize = 32;
+pub const MAX_WORDS: usize = 16;
 /// The bytes of a word, of a term and of a sort name that count: keys hold at most 1,024
 /// bytes, and a word and a name share one key with the user id.
 pub const MAX_KEY_TEXT_BYTES: usize = 200;

@@ -12,11 +12,11 @@ use super::{
 use crate::App;
 use crate::domain::custom_role;
 use crate::domain::invitation::Vouched;
+use crate::domain::search::{MemberQuery, MemberSort, Order, Terms};
 use crate::domain::{Caller, Member, OrgId, Role, Status, UserId, access, standing};
 use crate::error::Error;
-use crate::http::request::{page_limit, path_param, query_param};
+use crate::http::request::{page_limit, path_param, query_param, query_params};
 use crate::http::response::{list, ok};
-use crate::store::members::MemberFilter;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     serve_any(app, req, |app, principal, route, req| async move {
@@ -100,28 +100,89 @@ async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body
     let id = org_id(req)?;
     // Authorization before input: a non-member learns nothing from a bad query (404).
     let me = acting_member(app, who, &id).await?;
-    let filter = MemberFilter {
-        role: query_param(req, "role")
-            .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
-            .transpose()?,
-        status: query_param(req, "status")
-            .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
-            .transpose()?,
-    };
-    let scope = format!(
-        "members:{id}:{}:{}",
-        filter.role.map_or("", Role::as_str),
-        filter.status.map_or("", Status::as_str)
-    );
+    let ids = query_params(req, "userId");
+    if !ids.is_empty() {
+        return members_by_id(app, who, &id, me, req, &ids).await;
+    }
+    let query = member_query(req)?;
+    let scope = format!("members:{id}:{}", query.canonical());
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let (me, page) =
-        tokio::join!(acting_current(app, who, &id, me), app.store.members(&id, filter, limit, start));
+        tokio::join!(acting_current(app, who, &id, me), app.store.member_page(&id, &query, limit, start));
     let mut page = page?;
     // The caller's own row as just refreshed.
     if let Some(row) = page.items.iter_mut().find(|m| m.user_id == me.user_id) {
         *row = me;
     }
     list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
+}
+
+/// The search, filters and order of `GET /orgs/{orgId}/members` (API.md "Search and filters").
+fn member_query(req: &Request) -> Result<MemberQuery, Error> {
+    let terms = match query_param(req, "q") {
+        Some(q) => Terms::parse(&q).map_err(Error::invalid_request)?,
+        None => None,
+    };
+    let sort = match query_param(req, "sort") {
+        Some(raw) => {
+            MemberSort::parse(&raw).ok_or_else(|| Error::invalid_request("sort is `name` or `joinedAt`"))?
+        }
+        None => MemberSort::default(),
+    };
+    if terms.is_some() && sort == MemberSort::JoinedAt {
+        return Err(Error::invalid_request(
+            "a search comes by the word matched: sort=joinedAt does not apply with q",
+        ));
+    }
+    Ok(MemberQuery {
+        terms,
+        role: query_param(req, "role")
+            .map(|r| r.parse::<Role>().map_err(|_| Error::InvalidRole))
+            .transpose()?,
+        status: query_param(req, "status")
+            .map(|s| s.parse::<Status>().map_err(|e| Error::invalid_request(e.to_string())))
+            .transpose()?,
+        sort,
+        order: match query_param(req, "order") {
+            Some(raw) => {
+                Order::parse(&raw).ok_or_else(|| Error::invalid_request("order is `asc` or `desc`"))?
+            }
+            None => Order::default(),
+        },
+    })
+}
+
+/// Up to 100 members by id, in the order asked (each once; ids of no member left out): how
+/// an app resolves the names in a list in one call.
+async fn members_by_id(
+    app: &App,
+    who: &Acting,
+    org: &OrgId,
+    me: Member,
+    req: &Request,
+    raw: &[String],
+) -> Result<Response<Body>, Error> {
+    const MAX_IDS: usize = 100;
+    if raw.len() > MAX_IDS {
+        return Err(Error::invalid_request(format!("at most {MAX_IDS} userId values")));
+    }
+    let others = ["q", "role", "status", "sort", "order", "cursor"];
+    if let Some(other) = others.iter().find(|p| query_param(req, p).is_some()) {
+        return Err(Error::invalid_request(format!("userId lists members by id: {other} does not apply")));
+    }
+    let mut users: Vec<UserId> = Vec::with_capacity(raw.len());
+    for value in raw {
+        let user = UserId::parse(value)
+            .ok_or_else(|| Error::invalid_request(format!("{value:?} is not a user id")))?;
+        if !users.contains(&user) {
+            users.push(user);
+        }
+    }
+    let (me, found) = tokio::join!(acting_current(app, who, org, me), app.store.memberships(org, &users));
+    let mut found = std::mem::take(&mut found?);
+    found.insert(me.user_id.to_string(), me);
+    let items: Vec<Member> = users.iter().filter_map(|u| found.remove(u.as_str())).collect();
+    list("members", &items, None)
 }
 
 async fn member(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {

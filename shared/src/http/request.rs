@@ -28,6 +28,16 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|params| params.first(name)).map(str::to_owned)
 }
 
+/// Every value of a repeated query parameter (`?userId=a&userId=b`), decoded. Read from the
+/// raw query string (`lambda_http` does), so a value holding a comma stays one value: API
+/// Gateway's own parameter map joins repeats with commas.
+pub fn query_params(req: &Request, name: &str) -> Vec<String> {
+    req.query_string_parameters_ref()
+        .and_then(|params| params.all(name))
+        .map(|values| values.into_iter().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// The body as `T`: at most 64 KiB, declared as JSON, well-formed, and of `T`'s shape.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     let bytes: &[u8] = match req.body() {

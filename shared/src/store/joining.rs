@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::invitations::{TokenKind, TokenOutcome, TokenRecord, token_delete, token_use};
+use super::member_index::index_writes;
 use super::members::member_item;
 use super::ops::{NEW, delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim};
@@ -247,6 +248,7 @@ impl Store {
             let access_items = access.push_to(&mut items, table, org, &member);
             let places =
                 Joining { token_index, voucher_index, slot_indices, org_index, lock_index, role_index };
+            items.extend(index_writes(table, org, None, Some(&member)));
             match self.transact("join", items).await {
                 Ok(()) => return Ok(AcceptOutcome::Joined),
                 Err(TransactError::Failed(e)) => return Err(e),

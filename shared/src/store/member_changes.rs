@@ -5,6 +5,7 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
+use super::member_index::{index_write_count, index_writes};
 use super::members::{as_read, member_item};
 use super::ops::{delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, push_actor_check};
@@ -100,6 +101,7 @@ impl<'a> Removal<'a> {
             });
             self.cleanup_indices.push(index);
         }
+        items.extend(index_writes(table, org, Some(self.member), None));
     }
 
     /// Marks the cleanup items whose condition failed as not this member's. Whether any did.
@@ -131,13 +133,14 @@ pub enum BulkRemoval {
 }
 
 /// Items of a bulk removal's transaction: up to five per member (membership, audit event,
-/// address slot, one-org lock, and the purge of their workspace access when they have any),
-/// plus the organization's counters and the actor check, within DynamoDB's 100.
+/// address slot, one-org lock, and the purge of their workspace access when they have any)
+/// and their index items, plus the organization's counters and the actor check, within
+/// DynamoDB's 100.
 const REMOVAL_ITEMS_PER_TRANSACTION: usize = 98;
 
 /// The items one member's removal takes in a transaction.
-fn removal_items(member: &Member) -> usize {
-    4 + usize::from(super::workspaces::has_access_items(member))
+fn removal_items(org: &OrgId, member: &Member) -> usize {
+    4 + usize::from(super::workspaces::has_access_items(member)) + index_write_count(org, Some(member), None)
 }
 
 impl Store {
@@ -164,6 +167,7 @@ impl Store {
             items.len() - 1
         });
         items.extend(events.iter().map(|event| self.audit_put(org, event)));
+        items.extend(index_writes(self.table(), org, Some(before), Some(after)));
         match self.transact("change_member", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
@@ -204,6 +208,7 @@ impl Store {
             items.len() - 1
         });
         items.push(self.audit_put(org, event));
+        items.extend(index_writes(table, org, None, Some(member)));
         let c = match self.transact("add_member", items).await {
             Ok(()) => return Ok(()),
             Err(TransactError::Failed(e)) => return Err(ChangeError::Refused(e)),
@@ -271,7 +276,7 @@ impl Store {
     ) -> Vec<BulkRemoval> {
         let table = self.table();
         let mut outcomes: Vec<Option<BulkRemoval>> = removals.iter().map(|_| None).collect();
-        let chunks = removal_chunks(removals);
+        let chunks = removal_chunks(org, removals);
         for (number, chunk) in chunks.iter().enumerate() {
             let delta = chunk.iter().fold(OrgDelta::default(), |delta, &i| {
                 delta.and(OrgDelta::between(Some(&removals[i].0), None))
@@ -340,6 +345,8 @@ impl Store {
             push_actor_check(&mut items, table, org, actor);
         }
         items.push(self.audit_put(org, event));
+        items.extend(index_writes(table, org, Some(from_before), Some(from_after)));
+        items.extend(index_writes(table, org, Some(to_before), Some(to_after)));
         match self.transact("transfer_ownership", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Failed(e)) => Err(ChangeError::Refused(e)),
@@ -353,11 +360,11 @@ impl Store {
 /// The removals grouped into transactions: within `REMOVAL_ITEMS_PER_TRANSACTION` items
 /// each, and no two members sharing an address in one (both would update its slot, and a
 /// transaction may touch an item only once).
-fn removal_chunks(removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
+fn removal_chunks(org: &OrgId, removals: &[(Member, AuditEvent)]) -> Vec<Vec<usize>> {
     type Chunk<'a> = (Vec<usize>, Vec<&'a crate::domain::Email>, usize);
     let mut chunks: Vec<Chunk> = Vec::new();
     for (i, (member, _)) in removals.iter().enumerate() {
-        let cost = removal_items(member);
+        let cost = removal_items(org, member);
         let fits = |(_, emails, items): &&mut Chunk| {
             *items + cost <= REMOVAL_ITEMS_PER_TRANSACTION - 2
                 && member.slot_email().is_none_or(|e| !emails.contains(&e))
@@ -413,9 +420,13 @@ mod tests {
         let mut removals =
             vec![removal("a", Some("x@y.co")), removal("b", Some("X@y.co")), removal("c", None)];
         removals.extend((0..30).map(|i| removal(&format!("u{i}"), Some(&format!("u{i}@y.co")))));
-        let chunks = removal_chunks(&removals);
+        let org = OrgId::parse("org_0192f5c4a1b27c3d8e9f0a1b2c3d4e5f").unwrap();
+        let chunks = removal_chunks(&org, &removals);
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), removals.len());
-        assert!(chunks.iter().all(|c| c.len() * 4 <= REMOVAL_ITEMS_PER_TRANSACTION - 2));
+        for chunk in &chunks {
+            let items: usize = chunk.iter().map(|&i| removal_items(&org, &removals[i].0)).sum();
+            assert!(items <= REMOVAL_ITEMS_PER_TRANSACTION - 2, "{items} items in one transaction");
+        }
         let together = chunks.iter().any(|c| c.contains(&0) && c.contains(&1));
         assert!(!together, "a and b share an address: {chunks:?}");
     }

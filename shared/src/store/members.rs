@@ -2,16 +2,10 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
-use super::{Item, Page, Store, decode, encode, keys, n, s};
-use crate::domain::{Member, OrgId, Role, Status, UserId};
+use super::tx::Expr;
+use super::{Item, Store, TransactError, decode, encode, keys, n, s};
+use crate::domain::{Member, OrgId, UserId};
 use crate::error::Error;
-
-/// Filters of `GET /orgs/{orgId}/members`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MemberFilter {
-    pub role: Option<Role>,
-    pub status: Option<Status>,
-}
 
 pub fn member_item(org: &OrgId, member: &Member) -> Item {
     let mut item = encode(
@@ -96,44 +90,41 @@ impl Store {
     /// if the membership is still as read. Nothing else of it changes, `updatedAt` included:
     /// this records who the member is, not a change anyone made; but the version moves, so a
     /// write decided on the membership before it cannot put the old name or address back.
+    /// Its index items (the name orders it, name and address are searched) move with it, in
+    /// one transaction.
     pub async fn refresh_identity(&self, org: &OrgId, before: &Member, after: &Member) -> Result<(), Error> {
         let (condition, values) = as_read(before);
         let mut sets = vec!["version = :nextVersion"];
-        let mut update = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .key(keys::PK, s(keys::org(org)))
-            .key(keys::SK, s(keys::member(&before.user_id)))
-            // The membership as read: not one removed and re-created meanwhile (another
-            // address, another slot) nor one changed since.
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values.into_iter().collect()))
-            .expression_attribute_values(":nextVersion", n(after.version));
+        let mut update = Expr::new("").value(":nextVersion", n(after.version));
         if let (Some(name), true) = (&after.name, after.name != before.name) {
             sets.push("#name = :name");
-            update = update
-                .expression_attribute_names("#name", "name")
-                .expression_attribute_values(":name", s(name.as_str()));
+            update = update.name("#name", "name").value(":name", s(name.as_str()));
         }
         if let (Some(email), true) = (&after.email, after.email != before.email) {
             sets.push("email = :email");
-            update = update.expression_attribute_values(":email", s(email.as_str()));
+            update = update.value(":email", s(email.as_str()));
             if let Some(slot) = &after.slot_address {
                 sets.push("slotAddress = if_not_exists(slotAddress, :slot)");
-                update = update.expression_attribute_values(":slot", s(slot.as_str()));
+                update = update.value(":slot", s(slot.as_str()));
             }
         }
         if sets.len() == 1 {
             return Ok(());
         }
-        match update.update_expression(format!("SET {}", sets.join(", "))).send().await {
-            Ok(_) => Ok(()),
+        update.text = format!("SET {}", sets.join(", "));
+        let mut when = Expr::new(condition);
+        when.values = values;
+        let table = self.table();
+        // The membership as read: not one removed and re-created meanwhile (another address,
+        // another slot) nor one changed since.
+        let mut items =
+            vec![super::tx::update(table, keys::org(org), keys::member(&before.user_id), update, when)];
+        items.extend(super::member_index::index_writes(table, org, Some(before), Some(after)));
+        match self.transact("refresh_identity", items).await {
+            Ok(()) => Ok(()),
             // Removed or changed meanwhile: the member's next read refreshes it.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(())
-            }
-            Err(e) => Err(super::classify("refresh_identity", e)),
+            Err(TransactError::Cancelled(_)) => Ok(()),
+            Err(TransactError::Failed(e)) => Err(e),
         }
     }
 
@@ -160,37 +151,6 @@ impl Store {
         let first_member = take(&mut found, first);
         let second_member = if second == first { first_member.clone() } else { take(&mut found, second) };
         Ok((first_member, second_member))
-    }
-
-    pub async fn members(
-        &self,
-        org: &OrgId,
-        filter: MemberFilter,
-        limit: usize,
-        after: Option<String>,
-    ) -> Result<Page<Member>, Error> {
-        let mut query = self.org_query(org, keys::MEMBER_PREFIX, after)?;
-        let mut conditions = Vec::new();
-        if let Some(role) = filter.role {
-            conditions.push("#role = :role");
-            query = query
-                .expression_attribute_names("#role", "role")
-                .expression_attribute_values(":role", s(role.as_str()));
-        }
-        if let Some(status) = filter.status {
-            conditions.push("#status = :status");
-            query = query
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(status.as_str()));
-        }
-        if !conditions.is_empty() {
-            query = query.filter_expression(conditions.join(" AND "));
-        }
-        let page = self.query_page("list_members", query, limit, keys::SK).await?;
-        Ok(Page {
-            items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,
-            last_key: page.last_key,
-        })
     }
 }
 

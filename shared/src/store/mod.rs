@@ -14,6 +14,7 @@ mod joining;
 pub mod keys;
 mod links;
 mod member_changes;
+pub mod member_index;
 pub mod members;
 mod ops;
 mod org_update;

@@ -111,6 +111,7 @@ impl Store {
         if one_org_per_user {
             items.push(put_new(table, org_lock_item(&owner.user_id, &org.id)));
         }
+        items.extend(super::member_index::index_writes(table, &org.id, None, Some(owner)));
         match self.transact("create_org", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(c)) if one_org_per_user && c.failed(lock_index) => {
