@@ -13,10 +13,6 @@ import { HomeLink } from "../components/HomeLink";
 import { useAction } from "../components/useAction";
 import { leaveNotice } from "../pageNotice";
 import { Members } from "./Members";
-import { Links } from "./Links";
-import { Activity } from "./Activity";
-import { MemberDetails } from "./MemberDetails";
-import { Settings } from "./Settings";
 import { OrgSwitcher } from "./OrgSwitcher";
 import { lazy } from "../components/lazy";
 import { can, type OrgContext, type Permission, type Seats, type Tab } from "./orgContext";
@@ -27,6 +23,12 @@ const Workspaces = lazy(() => pages().then((m) => m.Workspaces));
 const WorkspacePage = lazy(() => pages().then((m) => m.WorkspacePage));
 const Groups = lazy(() => pages().then((m) => m.Groups));
 const GroupPage = lazy(() => pages().then((m) => m.GroupPage));
+// So do the other tabs and a member's page (with the audit events in sentences, audit.ts):
+// the members table, where most visits start, needs none of them.
+const Activity = lazy(() => import("./Activity").then((m) => m.Activity));
+const MemberDetails = lazy(() => import("./MemberDetails").then((m) => m.MemberDetails));
+const Links = lazy(() => import("./Links").then((m) => m.Links));
+const Settings = lazy(() => import("./Settings").then((m) => m.Settings));
 
 type Loaded = { org: Org; me: Member; seats?: Seats | undefined; onlyOwner: boolean; permissions: Permission[] };
 
