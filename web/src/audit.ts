@@ -1,14 +1,12 @@
 // Audit events in sentences: "Alice changed Bob's role from member to admin". The `details`
 // of each action are those the API writes (shared/src/handlers): see the cases below.
-import { api, ok, type AuditEvent } from "./api/client";
-import { remember } from "./pages/members/names";
+// Loaded with the pages that show events (Activity, a member's details), not at first.
+import type { AuditEvent } from "./api/client";
+import { listed, withArticle } from "./format";
+
+export { listed, withArticle };
 
 type Details = Record<string, unknown>;
-
-/** "a member", "an admin". */
-export function withArticle(role: string): string {
-  return `${/^[aeiou]/i.test(role) ? "an" : "a"} ${role}`;
-}
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
 const count = (value: unknown): number => (typeof value === "number" && value > 0 ? value : 0);
@@ -18,11 +16,6 @@ const object = (value: unknown): Details =>
 /** "1 invitation", "2 links". */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-/** "Ana", "Ana and Bob", "Ana, Bob and Cy". */
-export function listed(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
 /** An invite link as a sentence names it: “Sales team” when it has a label. */
@@ -202,16 +195,5 @@ export function describeEvent(event: AuditEvent, name: (userId: string) => strin
       const words = String(event.action).replace(/[._]/g, " ");
       return `${actor} made a change to the organization: ${words}`;
     }
-  }
-}
-
-/** Feeds the first page of `orgId`'s members into the shared name cache (members/names.ts),
- * so that a screen naming people shows names at once; the rest are looked up by id. */
-export async function preloadNames(orgId: string): Promise<void> {
-  try {
-    const page = await ok(api.GET("/orgs/{orgId}/members", { params: { path: { orgId }, query: { limit: 100 } } }));
-    remember(orgId, page.members);
-  } catch {
-    // Names then come one by one; the ids stand in meanwhile.
   }
 }

@@ -9,3 +9,13 @@ const DATE_TIME = new Intl.DateTimeFormat("en-GB", {
 
 export const date = (iso: string): string => DATE.format(new Date(iso));
 export const dateTime = (iso: string): string => DATE_TIME.format(new Date(iso));
+
+/** "a member", "an admin". */
+export function withArticle(role: string): string {
+  return `${/^[aeiou]/i.test(role) ? "an" : "a"} ${role}`;
+}
+
+/** "Ana", "Ana and Bob", "Ana, Bob and Cy". */
+export function listed(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}

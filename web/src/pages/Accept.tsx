@@ -11,12 +11,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, ok, type Preview } from "../api/client";
 import { sentence } from "../api/messages";
-import { dateTime } from "../format";
+import { dateTime, withArticle } from "../format";
 import { navigate, onLinkClick } from "../router";
 import { claimsOf, clearSession, displayName, session, signOut, type Session } from "../session";
 import { oidc } from "../config";
 import { startSignIn } from "../auth/oidc";
-import { withArticle } from "../audit";
 import { ErrorText } from "../components/Status";
 import { HomeLink } from "../components/HomeLink";
 import { revokedForInvitee } from "../revoked";

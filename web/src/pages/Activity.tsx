@@ -1,35 +1,60 @@
-// Activity (admins): the organization's audit trail, newest first, each event a sentence.
-import { useEffect, useState } from "preact/hooks";
+// Activity (admins): the organization's audit trail, newest first, each event a sentence,
+// narrowed by the server to a kind of change (`action=member.`) and a time range (`from`,
+// `to`). The people a page names are looked up in one call before it shows.
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent } from "../api/client";
 import { dateTime } from "../format";
-import { describeEvent, linkLabels, preloadNames } from "../audit";
-import { useNames } from "./members/names";
+import { describeEvent, linkLabels } from "../audit";
+import { resolveNames, useNames } from "./members/names";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import type { OrgContext } from "./orgContext";
 import { useCustomRoles } from "../customRoles";
+import { ActionKind, eventPeople } from "./activity/filters";
 
 export function Activity({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [ready, setReady] = useState(false);
+  const [kind, setKind] = useState("");
+  // Days as the date fields hold them (yyyy-mm-dd), "" for open-ended.
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
   const names = useNames(orgId);
   const customs = useCustomRoles(orgId);
   const { busy, error, run } = useAction();
+  const generation = useRef(0);
+  const id = useId();
+  // The filters the events shown were read for: others chosen since mark the list busy.
+  const key = `${kind} ${from} ${to}`;
+  const [shownFor, setShownFor] = useState(key);
 
-  const load = (after?: string) =>
-    run(async () => {
+  const load = (after?: string) => {
+    const mine = after ? generation.current : ++generation.current;
+    return run(async () => {
       const page = await ok(
-        api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: 50, cursor: after } } }),
+        api.GET("/orgs/{orgId}/audit", {
+          params: {
+            path: { orgId },
+            query: {
+              limit: 50,
+              cursor: after,
+              action: kind || undefined,
+              // From the start of the first day to the end of the last, in the viewer's time.
+              from: from ? new Date(`${from}T00:00`).toISOString() : undefined,
+              to: to ? new Date(new Date(`${to}T00:00`).getTime() + 86_400_000).toISOString() : undefined,
+            },
+          },
+        }),
       );
+      await resolveNames(orgId, page.events.flatMap(eventPeople));
+      if (mine !== generation.current) return;
       setEvents((old) => [...(after ? (old ?? []) : []), ...page.events]);
       setCursor(page.nextCursor);
+      setShownFor(key);
     });
-  useEffect(() => {
-    setReady(false);
-    void Promise.all([load(), preloadNames(orgId)]).then(() => setReady(true));
-  }, [orgId]);
+  };
+  useEffect(() => void load(), [orgId, kind, from, to]);
 
   // A deleted custom role is known by the name its own events recorded (the newest first).
   const roleNames = new Map<string, string>();
@@ -56,23 +81,56 @@ export function Activity({ context }: { context: OrgContext }) {
     const found = names.name(id); // also asks for an unknown id to be looked up
     return names.known(id) ? found : (recorded.get(id) ?? found);
   };
+  const filtered = !!(kind || from || to);
+  const stale = shownFor !== key;
+  const none = events?.length === 0 && !stale;
 
   return (
     <div class="activity">
       <h2 class="sr-only">Activity</h2>
+      <div class="toolbar" role="group" aria-label="Show activity">
+        <ActionKind id={`${id}k`} value={kind} onChange={setKind} />
+        <div class="field">
+          <label for={`${id}f`}>From</label>
+          <input id={`${id}f`} type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for={`${id}t`}>To</label>
+          <input id={`${id}t`} type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.currentTarget.value)} />
+        </div>
+        {filtered && (
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              setKind("");
+              setFrom("");
+              setTo("");
+            }}
+          >
+            Show all
+          </button>
+        )}
+      </div>
       <ErrorText message={error} />
-      {events === null || !ready ? (
+      {/* Said when a filter finds nothing (the list's own words otherwise). */}
+      <p class={filtered && none ? "muted" : "sr-only"} role="status">
+        {filtered && none ? "No activity matches these filters." : ""}
+      </p>
+      {events === null ? (
         !error && <p class="muted">Loading…</p>
       ) : events.length === 0 ? (
-        <p class="muted">Nothing has happened here yet.</p>
+        !filtered && !stale && <p class="muted">Nothing has happened here yet.</p>
       ) : (
-        <ol class="activity-log" aria-label="Activity, newest first">
+        <ol class={stale ? "activity-log busy" : "activity-log"} aria-busy={stale} aria-label="Activity, newest first">
           {events.map((event) => (
             <li key={event.id}>
-              <span class="what">{describeEvent(event, name, {
+              <span class="what">
+                {describeEvent(event, name, {
                   linkLabel: (id) => labels.get(id),
                   roleName: (key) => customs.find((r) => r.key === key)?.name ?? roleNames.get(key),
-                })}</span>
+                })}
+              </span>
               <time dateTime={event.at}>{dateTime(event.at)}</time>
             </li>
           ))}

@@ -7,10 +7,9 @@ import "./links/links.css";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ApiError, ok, type InviteLink, type NewInviteLink, type Role } from "../api/client";
 import { sentence } from "../api/messages";
-import { date, dateTime } from "../format";
+import { date, dateTime, listed } from "../format";
 import { grantable, ROLE_LABEL } from "../roles";
-import { listed, preloadNames } from "../audit";
-import { useNames } from "./members/names";
+import { resolveNames, useNames } from "./members/names";
 import { revokedCause } from "../revoked";
 import { Confirm, Dialog } from "../components/Dialog";
 import { ExpirySelect, RoleOptions } from "../components/Fields";
@@ -74,8 +73,9 @@ export function Links({ context }: { context: OrgContext }) {
   // Each reading of the list from its start: who joined is read again with it.
   const [generation, setGeneration] = useState(0);
   const names = useNames(orgId);
-  // The table waits for the members' names, as the activity page does: a row drawn before
-  // they arrive would keep showing ids (and "its creator" for a revoked link's reason).
+  // The table waits for its creators' names (one look-up for the page), as the activity page
+  // does: a row drawn before they arrive would show ids (and "its creator" for a revoked
+  // link's reason).
   const [namesReady, setNamesReady] = useState(false);
   const [created, setCreated] = useState<NewInviteLink | null>(null);
   const [revoking, setRevoking] = useState<InviteLink | null>(null);
@@ -87,6 +87,7 @@ export function Links({ context }: { context: OrgContext }) {
       const page = await ok(
         api.GET("/orgs/{orgId}/invite-links", { params: { path: { orgId }, query: { limit: 50, cursor: after } } }),
       );
+      await resolveNames(orgId, page.links.map((l) => l.createdBy));
       setLinks((old) => [...(after ? (old ?? []) : []), ...page.links]);
       setCursor(page.nextCursor);
       if (!after) setGeneration((n) => n + 1);
@@ -97,7 +98,7 @@ export function Links({ context }: { context: OrgContext }) {
   };
   useEffect(() => {
     setNamesReady(false);
-    void Promise.all([preloadNames(orgId).then(() => setNamesReady(true)), load()]);
+    void load().then(() => setNamesReady(true));
   }, [orgId]);
 
   const nameOf = (link: InviteLink) => {

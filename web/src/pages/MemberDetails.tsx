@@ -1,10 +1,10 @@
 // One member: the facts of their membership and what the viewer may do to it (the members
 // table's actions, members/actions.tsx: change the role, proposed then saved and confirmed;
 // suspend or reactivate; make owner; remove), their workspaces (to themselves and to admins
-// and owners), and, for admins and owners, the audit events they took part in (as actor or
-// target). The API has no per-member audit filter, so the
-// organization's trail is read page by page and filtered here.
-import { useEffect, useRef, useState } from "preact/hooks";
+// and owners), and, for admins and owners, the audit events they took part in: those by them
+// (`actor=`) and those about them (`target=`), two lists of the server merged newest first,
+// narrowed to a kind of change if asked.
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent, type Member } from "../api/client";
 import { sentence } from "../api/messages";
 import { describeEvent } from "../audit";
@@ -15,16 +15,23 @@ import { leaveNotice } from "../pageNotice";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { useMemberActions } from "./members/actions";
-import { remember, useNames } from "./members/names";
+import { remember, resolveNames, useNames } from "./members/names";
+import { ActionKind, eventPeople } from "./activity/filters";
 import { lazy } from "../components/lazy";
 import { can, type OrgContext } from "./orgContext";
 
 /** A member's workspaces: with the workspace pages, loaded when first shown. */
 const MemberWorkspaces = lazy(() => import("./WorkspacePages").then((m) => m.MemberWorkspaces));
 
-/** Audit pages read per "Load more" at most, and the matches that end it early. */
-const PAGES_PER_READ = 5;
+/** Events shown per read ("Load more" reads as many again), and the requests a read makes at
+ * most (a filtered page may hold few events and still carry a cursor). */
 const ENOUGH = 20;
+const READS = 6;
+
+/** One of the two lists (by the member, about them): events read and not shown yet, and the
+ * cursor of the rest (null: nothing more; undefined: not read yet). */
+type Stream = { filter: { actor: string } | { target: string }; buffer: AuditEvent[]; cursor: string | null | undefined };
+const newer = (a: AuditEvent, b: AuditEvent) => (a.at === b.at ? a.id > b.id : a.at > b.at);
 
 export function MemberDetails({ context, userId }: { context: OrgContext; userId: string }) {
   const { org, me } = context;
@@ -179,67 +186,101 @@ function MemberEvents(props: { context: OrgContext; userId: string; who: string;
   const orgId = props.context.org.id;
   const { userId } = props;
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [scanned, setScanned] = useState(0);
+  const [more, setMore] = useState(false);
+  const [kind, setKind] = useState("");
   const { busy, error, run } = useAction();
+  const streams = useRef<Stream[]>([]);
+  const shown = useRef(new Set<string>());
+  const id = useId();
 
-  const concerns = (e: AuditEvent) =>
-    e.actor === userId || e.target === userId || (e.details as { userId?: unknown }).userId === userId;
-
-  /** Reads pages from `after` until enough of this member's events turned up, or the end.
-   * A failed read shows nothing of what it found: "Load more" (or a reload) reads it again.
-   * A read the effect started again (`live` false) leaves busy and error to the new one. */
-  const read = (after: string | null, live: () => boolean = () => true) =>
+  /** Reads on, newest first, until ENOUGH more events or the end of both lists (or READS
+   * requests: "Load more" goes on). A read the effect started again (`live` false) leaves
+   * busy and error to the new one. */
+  const read = (live: () => boolean = () => true) =>
     run(async () => {
-      let next = after;
-      let found: AuditEvent[] = [];
-      let seen = 0;
-      for (let page = 0; page < PAGES_PER_READ; page++) {
-        const answer = await ok(
-          api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: 100, cursor: next ?? undefined } } }),
-        );
-        if (!live()) return;
-        found = found.concat(answer.events.filter(concerns));
-        seen += answer.events.length;
-        next = answer.nextCursor;
-        if (!next || found.length >= ENOUGH) break;
+      const found: AuditEvent[] = [];
+      let reads = 0;
+      while (found.length < ENOUGH) {
+        const empty = streams.current.filter((s) => s.buffer.length === 0 && s.cursor !== null);
+        if (empty.length > 0) {
+          if (reads >= READS) break;
+          reads += empty.length;
+          await Promise.all(
+            empty.map(async (s) => {
+              const page = await ok(
+                api.GET("/orgs/{orgId}/audit", {
+                  params: { path: { orgId }, query: { ...s.filter, action: kind || undefined, limit: 50, cursor: s.cursor ?? undefined } },
+                }),
+              );
+              s.buffer.push(...page.events);
+              s.cursor = page.nextCursor;
+            }),
+          );
+          if (!live()) return;
+          continue;
+        }
+        // Both lists have an event to offer (or have ended): the newer goes first.
+        const next = streams.current
+          .filter((s) => s.buffer.length > 0)
+          .reduce<Stream | null>((best, s) => (!best || newer(s.buffer[0]!, best.buffer[0]!) ? s : best), null);
+        if (!next) break;
+        const event = next.buffer.shift()!;
+        // Their own role change is by them and about them: shown once.
+        if (!shown.current.has(event.id)) {
+          shown.current.add(event.id);
+          found.push(event);
+        }
       }
-      setEvents((old) => [...(after ? (old ?? []) : []), ...found]);
-      setScanned((n) => (after ? n : 0) + seen);
-      setCursor(next);
+      await resolveNames(orgId, found.flatMap(eventPeople));
+      if (!live()) return;
+      setEvents((old) => [...(old ?? []), ...found]);
+      setMore(streams.current.some((s) => s.buffer.length > 0 || s.cursor !== null));
     });
 
   useEffect(() => {
     let live = true;
+    streams.current = [
+      { filter: { actor: userId }, buffer: [], cursor: undefined },
+      { filter: { target: userId }, buffer: [], cursor: undefined },
+    ];
+    shown.current = new Set();
     setEvents(null);
-    void read(null, () => live);
+    void read(() => live);
     return () => {
       live = false;
     };
-  }, [orgId, userId]);
+  }, [orgId, userId, kind]);
 
   return (
-    <section class="card events-card" aria-labelledby="member-activity">
-      <h3 id="member-activity">Activity</h3>
+    <section class="card events-card" aria-labelledby={`${id}h`}>
+      <div class="events-head">
+        <h3 id={`${id}h`}>Activity</h3>
+        <ActionKind id={`${id}k`} value={kind} onChange={setKind} />
+      </div>
       <ErrorText message={error} />
+      <p class={events?.length === 0 ? "muted" : "sr-only"} role="status">
+        {events?.length !== 0
+          ? ""
+          : kind
+            ? `No changes of this kind by or about ${props.who}.`
+            : `No activity by or about ${props.who} yet.`}
+      </p>
       {events === null ? (
         !error && <p class="muted">Loading…</p>
-      ) : events.length === 0 ? (
-        <p class="muted">
-          No activity of {props.who} in the {scanned} most recent events of this organization.
-        </p>
       ) : (
-        <ol class="member-events">
-          {events.map((e) => (
-            <li key={e.id}>
-              <span>{describeEvent(e, props.name)}</span>
-              <time dateTime={e.at}>{dateTime(e.at)}</time>
-            </li>
-          ))}
-        </ol>
+        events.length > 0 && (
+          <ol class="member-events">
+            {events.map((e) => (
+              <li key={e.id}>
+                <span>{describeEvent(e, props.name)}</span>
+                <time dateTime={e.at}>{dateTime(e.at)}</time>
+              </li>
+            ))}
+          </ol>
+        )
       )}
-      {cursor && (
-        <button type="button" class="secondary" disabled={busy} onClick={() => read(cursor)}>
+      {more && (
+        <button type="button" class="secondary" disabled={busy} onClick={() => read()}>
           Load more
         </button>
       )}

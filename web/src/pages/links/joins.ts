@@ -1,10 +1,13 @@
 // Who joined through each invite link, from the audit trail: an `invitation.accepted` event
 // whose `details.via` is "link" names the link by its `target` and the joiner by
-// `details.userId` (and their address, `details.email`). The trail comes newest first, so it
-// is read back page by page only as far as the oldest listed link was created: nobody joined
-// through a link before it existed.
+// `details.userId` (and their address, `details.email`). Only those events are read
+// (`action=invitation.accepted`), newest first, and only as far back as the oldest listed
+// link was created: nobody joined through a link before it existed. (No `from`: a cursor is
+// bound to its query, and an older page of links reads on with the same one.) The joiners'
+// names are looked up in one call before the rows show them.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent, type InviteLink } from "../../api/client";
+import { resolveNames } from "../members/names";
 
 export type Join = { userId: string; email: string | null; at: string };
 
@@ -59,13 +62,21 @@ export function useJoins(
       try {
         while (r.cursor !== null && r.oldest >= since) {
           const page = await ok(
-            api.GET("/orgs/{orgId}/audit", { params: { path: { orgId }, query: { limit: PAGE, cursor: r.cursor } } }),
+            api.GET("/orgs/{orgId}/audit", {
+              params: {
+                path: { orgId },
+                query: { limit: PAGE, cursor: r.cursor, action: "invitation.accepted" },
+              },
+            }),
           );
           joinsOf(page.events, r.found);
           r.cursor = page.nextCursor;
+          // A filtered page may hold no event and still carry a cursor.
           const last = page.events.at(-1);
-          r.oldest = last ? Date.parse(last.at) : -Infinity;
+          if (last) r.oldest = Date.parse(last.at);
+          else if (r.cursor === null) r.oldest = -Infinity;
         }
+        await resolveNames(orgId, [...r.found.values()].flat().map((j) => j.userId));
         if (reading.current !== r) return;
         setJoins(new Map([...r.found].map(([id, list]) => [id, [...list].reverse()])));
         setReadTo(r.cursor === null ? -Infinity : r.oldest);
