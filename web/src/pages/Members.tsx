@@ -1,173 +1,103 @@
 // The Members tab: one table of the organization's members and (for admins and owners) its
-// invitations, with filters and cursor paging. Its parts, under pages/members/: the member
-// rows (MemberRows) and what may be done to a member (actions: role, suspend, make owner,
-// remove), the invitation rows and their actions (Invitations), the bulk bars (BulkRemove for
-// members, InvitationBulk for invitations). The rank rules (roles.ts) decide what is offered;
-// the API decides what happens, and every refusal is shown as a sentence.
+// invitations, searched, filtered and sorted by the server, read with its cursors. Its parts,
+// under pages/members/:
+// - useMemberQuery: the query (in the page's address) and the rows it reads, page by page;
+// - FilterBar: the search box, the filters and the sort;
+// - BulkBar: "Remove selected" (BulkRemove) and the invitations' bulk actions (InvitationBulk);
+// - MemberRows and MemberRow: the member rows, with what may be done to a member (actions:
+//   role, suspend, make owner, remove);
+// - Invitations: the invitation rows and their actions.
+// The rank rules (roles.ts) decide what is offered; the API decides what happens, and every
+// refusal is shown as a sentence.
 import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { api, ok, type Invitation, type Member, type RemoveResult, type Role } from "../api/client";
-import { sentence } from "../api/messages";
-import { ROLES } from "../roles";
-import { date } from "../format";
+import { date, listed } from "../format";
 import { displayName } from "../session";
-import { RoleOptions } from "../components/Fields";
 import { ErrorText, Notice } from "../components/Status";
 import { takeNotice } from "../pageNotice";
 import { useMemberActions } from "./members/actions";
-import { BulkRemove } from "./members/BulkRemove";
-import { InvitationBulkBar, type BulkResult } from "./members/InvitationBulk";
-import {
-  InvitationRows,
-  useDelivery,
-  useInvitationActions,
-  useInvitations,
-  type InvitationStatus,
-} from "./members/Invitations";
+import { BulkBar } from "./members/BulkBar";
+import { FilterBar } from "./members/FilterBar";
+import { InvitationRows, useDelivery, useInvitationActions } from "./members/Invitations";
 import { MemberRows, type RowNote } from "./members/MemberRows";
-import { remember } from "./members/names";
-import { fill, PAGE } from "./members/paging";
+import { useMemberQuery, type MemberList } from "./members/useMemberQuery";
 import { InviteButton } from "./InviteDialog";
 import { can, type OrgContext } from "./orgContext";
 
-/** Members by status, invitations (all, or by status), or everything. */
-type StatusFilter = "" | "joined" | "suspended" | "invitations" | InvitationStatus;
-const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What the table holds for a search or filters, in a sentence ("" for the whole list); the
+ * same words say there is nothing: "No members match “ann”." */
+function outcome(list: MemberList): string {
+  const { query } = list;
+  const filtered = !!(query.role || query.status || query.delivery);
+  if (!query.q && !filtered) return "";
+  const members = list.members?.length ?? 0;
+  const invitations = list.shownInvitations.length;
+  const searched = query.q ? `“${query.q}”` : "";
+  const kinds = listed([list.wantsMembers ? "members" : "", list.wantsInvitations ? "invitations" : ""].filter(Boolean));
+  if (members + invitations === 0) {
+    return searched
+      ? `No ${kinds.replace(" and ", " or ")} match ${searched}${filtered ? " with these filters" : ""}.`
+      : "No one matches these filters.";
+  }
+  const found = listed([
+    list.wantsMembers && (members || !list.wantsInvitations) ? count(members, "member") : "",
+    list.wantsInvitations && (invitations || !list.wantsMembers) ? count(invitations, "invitation") : "",
+  ].filter(Boolean));
+  const verb = members + invitations === 1 ? "matches" : "match";
+  const what = `${searched || "these filters"}${searched && filtered ? " and the filters" : ""}`;
+  return `${found} ${verb} ${what}${list.moreToLoad ? " (Load more for the rest)" : ""}.`;
+}
 
 export function Members({ context }: { context: OrgContext }) {
   const { org } = context;
   const orgId = org.id;
   // Inviting brings the invitations into the list, the invite button and bulk actions.
   const admin = can(context, "members:invite");
+  const list = useMemberQuery(orgId, admin);
+  const { members, invitations, shownInvitations } = list;
 
-  const [role, setRole] = useState<Role | "">("");
-  const [status, setStatus] = useState<StatusFilter>("");
-  const [members, setMembers] = useState<Member[] | null>(null);
-  const [memberCursor, setMemberCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [removing, setRemoving] = useState<Member[] | null>(null);
   // The outcome of the latest change to a member, said in that member's row.
   const [rowNote, setRowNote] = useState<RowNote | null>(null);
-  const invitations = useInvitations(orgId);
-  // Answers to an older request (filters changed meanwhile) are dropped.
-  const generation = useRef(0);
   const heading = useRef<HTMLHeadingElement>(null);
-  const roleId = useId();
-  const statusId = useId();
   const pausedId = useId();
   const paused = admin ? org.invitationsPaused : null;
   const words = useDelivery(!!paused);
+  // What the table holds, said once it settled (not while a new query is read).
+  const said = useRef("");
+  if (!list.loading && members !== null) said.current = outcome(list);
 
-  const wantsMembers = status === "" || status === "joined" || status === "suspended";
-  const wantsInvitations = admin && status !== "joined" && status !== "suspended";
-  const invitationShown = (i: Invitation) =>
-    (!role || i.role === role) && (status === "" || status === "invitations" || i.status === status);
-
-  const memberPage = async (cursor?: string) => {
-    const page = await ok(
-      api.GET("/orgs/{orgId}/members", {
-        params: {
-          path: { orgId },
-          query: {
-            limit: PAGE,
-            cursor,
-            role: role || undefined,
-            status: status === "joined" ? "active" : status === "suspended" ? "suspended" : undefined,
-          },
-        },
-      }),
-    );
-    return { items: page.members, next: page.nextCursor };
-  };
-  const fetchMembers = (cursor?: string) => fill(memberPage, () => true, cursor);
-
-  /** The first page of each list, as the filters are now. */
-  const refresh = async () => {
-    const mine = ++generation.current;
-    try {
-      const [m, i] = await Promise.all([
-        wantsMembers ? fetchMembers() : null,
-        wantsInvitations ? invitations.first(invitationShown) : null,
-      ]);
-      if (mine !== generation.current) return;
-      if (m) remember(orgId, m.items);
-      setMembers(m?.items ?? []);
-      setMemberCursor(m?.next ?? null);
-      invitations.show(i ?? { items: [], next: null });
-      setSelected((old) => new Set([...old].filter((id) => m?.items.some((x) => x.userId === id))));
-    } catch (e) {
-      if (mine !== generation.current) return;
-      setError(sentence(e));
-    }
-    setLoading(false);
-  };
-
-  useEffect(() => {
-    setSelected(new Set());
-    invitations.clear();
-    void refresh();
-  }, [orgId, role, status, admin]);
+  // A new query starts a new selection.
+  useEffect(() => setSelected(new Set()), [orgId, list.query]);
   // What the page before left to say (a member removed on their own page).
   useEffect(() => setNotice(takeNotice()), []);
-  // The rows shown stay, marked busy at once, until the new filters' rows arrive.
-  const changeFilter = (r: Role | "", s: StatusFilter) => {
-    if (r === role && s === status) return;
-    setLoading(true);
-    setRole(r);
-    setStatus(s);
-  };
-
-  const loadMore = async () => {
-    const mine = generation.current;
-    setLoadingMore(true);
-    try {
-      const [m, i] = await Promise.all([
-        memberCursor ? fetchMembers(memberCursor) : null,
-        wantsInvitations ? invitations.more(invitationShown) : null,
-      ]);
-      if (mine !== generation.current) return;
-      if (m) {
-        remember(orgId, m.items);
-        // A member who moved between pages meanwhile is shown once.
-        setMembers((old) => [...(old ?? []), ...m.items.filter((x) => !old?.some((o) => o.userId === x.userId))]);
-        setMemberCursor(m.next);
-      }
-      if (i) invitations.show(i, true);
-    } catch (e) {
-      setError(sentence(e));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   const say = (message: string) => {
-    setError(null);
+    list.setError(null);
     setNotice(message);
   };
   const sayInRow = (userId: string, text: string, error = false) => {
-    setError(null);
+    list.setError(null);
     setNotice(null);
     invitations.unsay();
     setRowNote({ userId, text, error });
   };
   const refocus = () => heading.current?.focus();
-  const replace = (...changed: Member[]) =>
-    setMembers((old) => old && old.map((m) => changed.find((c) => c.userId === m.userId) ?? m));
 
   const actions = useMemberActions(context, {
-    changed: replace,
+    changed: (...changed) =>
+      list.setMembers((old) => old && old.map((m) => changed.find((c) => c.userId === m.userId) ?? m)),
     say: sayInRow,
     quiet: (userId) => rowNote?.userId === userId && setRowNote(null),
     removed: (member) => {
-      setMembers((old) => old && old.filter((m) => m.userId !== member.userId));
+      list.setMembers((old) => old && old.filter((m) => m.userId !== member.userId));
       setSelected((old) => new Set([...old].filter((id) => id !== member.userId)));
       say(`${displayName(member)} was removed from ${org.name}.`);
     },
     // The owner- and admin-role invitations the viewer made stopped working.
-    transferred: () => void refresh(),
+    transferred: () => void list.refresh(),
     refocus,
   });
   const invitationActions = useInvitationActions(context, invitations, {
@@ -176,46 +106,15 @@ export function Members({ context }: { context: OrgContext }) {
     refocus,
   });
 
-  const bulkRemoved = (results: RemoveResult[]) => {
-    const removed = results.filter((r) => r.status === "removed").length;
-    const gone = new Set(results.filter((r) => r.status === "removed" || r.status === "not_found").map((r) => r.userId));
-    setMembers((old) => old && old.filter((m) => !gone.has(m.userId)));
-    setSelected(new Set());
-    say(`${count(removed, "member", "members")} removed.`);
-    void refresh();
-    void context.reload();
-  };
-  const bulkInvitations = (kind: "resend" | "revoke", results: BulkResult[]) => {
-    for (const r of results) if (r.after) invitations.replace(r.after);
-    if (kind === "revoke") invitations.drop(new Set(results.filter((r) => r.done).map((r) => r.invitation.id)));
-    invitations.clear();
-    const done = results.filter((r) => r.done);
-    const revoked = done.filter((r) => r.invitation.status === "pending").length;
-    const removed = done.length - revoked;
-    const parts =
-      kind === "resend"
-        ? [done.length > 0 ? `${count(done.length, "invitation", "invitations")} sent again` : ""]
-        : [
-            revoked > 0 ? `${count(revoked, "invitation", "invitations")} revoked` : "",
-            removed > 0 ? `${revoked > 0 ? removed : count(removed, "invitation", "invitations")} removed from the list` : "",
-          ];
-    const said = parts.filter(Boolean).join(", ");
-    say(said ? `${said}.` : `No invitation was ${kind === "resend" ? "sent again" : "revoked"}: the results say why.`);
-    void refresh();
-    void context.reload();
-  };
-
   const invited = () => {
-    void refresh();
+    void list.refresh();
     void context.reload();
   };
 
-  const shownInvitations = (invitations.items ?? []).filter(invitationShown);
   const chosenMembers = (members ?? []).filter((m) => selected.has(m.userId) && actions.may.manage(m));
   const chosenInvitations = shownInvitations.filter((i) => invitations.selected.has(i.id));
   const columns = admin ? 6 : 5;
-  const moreToLoad = (wantsMembers && memberCursor) || (wantsInvitations && invitations.next);
-  const filtered = role !== "" || status !== "";
+  const empty = !list.loading && members !== null && members.length + shownInvitations.length === 0;
 
   return (
     <div class="members">
@@ -243,55 +142,25 @@ export function Members({ context }: { context: OrgContext }) {
       )}
 
       <div class="toolbar">
-        <div class="field">
-          <label for={roleId}>Role</label>
-          <select id={roleId} value={role} onChange={(e) => changeFilter(e.currentTarget.value as Role | "", status)}>
-            <option value="">All</option>
-            <RoleOptions roles={ROLES} />
-          </select>
-        </div>
-        <div class="field">
-          <label for={statusId}>Status</label>
-          <select id={statusId} value={status} onChange={(e) => changeFilter(role, e.currentTarget.value as StatusFilter)}>
-            <option value="">All</option>
-            {admin ? (
-              <>
-                <optgroup label="Members">
-                  <option value="joined">Joined</option>
-                  <option value="suspended">Suspended</option>
-                </optgroup>
-                <optgroup label="Invitations">
-                  <option value="invitations">All invitations</option>
-                  <option value="pending">Pending</option>
-                  <option value="expired">Expired</option>
-                  <option value="declined">Declined</option>
-                  <option value="revoked">Revoked</option>
-                </optgroup>
-              </>
-            ) : (
-              <>
-                <option value="joined">Joined</option>
-                <option value="suspended">Suspended</option>
-              </>
-            )}
-          </select>
-        </div>
+        <FilterBar list={list} admin={admin} />
         <span class="spacer" />
-        {chosenMembers.length > 0 && (
-          <button type="button" class="danger" onClick={() => setRemoving(chosenMembers)}>
-            Remove selected ({chosenMembers.length})
-          </button>
-        )}
-        <InvitationBulkBar orgId={orgId} chosen={chosenInvitations} onDone={bulkInvitations} />
+        <BulkBar
+          context={context}
+          list={list}
+          members={chosenMembers}
+          invitations={chosenInvitations}
+          unselect={() => setSelected(new Set())}
+          say={say}
+          refocus={refocus}
+        />
       </div>
 
-      <ErrorText message={error} />
+      <ErrorText message={list.error} />
       <Notice message={notice} />
-
-      {members === null || (wantsInvitations && invitations.items === null) ? (
-        !error && <p class="muted">Loading members…</p>
+      {members === null || (list.wantsInvitations && invitations.items === null) ? (
+        !list.error && <p class="muted">Loading members…</p>
       ) : (
-        <table class={loading ? "roster busy" : "roster"} aria-busy={loading}>
+        <table class={list.loading ? "roster busy" : "roster"} aria-busy={list.loading}>
           <caption class="sr-only">
             {admin ? "Members and invitations" : "Members"} of {org.name}
           </caption>
@@ -344,21 +213,17 @@ export function Members({ context }: { context: OrgContext }) {
             note={rowNote}
             columns={columns}
           />
-          {members.length + shownInvitations.length === 0 && (
-            <tbody>
-              <tr>
-                <td colSpan={columns} class="empty">
-                  {filtered ? "No one matches these filters." : "No members yet."}
-                </td>
-              </tr>
-            </tbody>
-          )}
         </table>
       )}
+      {/* What a search or filter found, said politely once the table settled: for screen
+          readers while there are rows, and shown under the table's head when there is none. */}
+      <p class={empty ? "empty-result" : "sr-only"} role="status">
+        {empty ? said.current || "No members yet." : said.current}
+      </p>
 
-      {moreToLoad && (
+      {list.moreToLoad && (
         <p class="more">
-          <button type="button" class="secondary" disabled={loadingMore} onClick={loadMore}>
+          <button type="button" class="secondary" disabled={list.loadingMore} onClick={list.loadMore}>
             Load more
           </button>
         </p>
@@ -366,20 +231,6 @@ export function Members({ context }: { context: OrgContext }) {
 
       {actions.dialogs}
       {invitationActions.dialogs}
-      {removing && (
-        <BulkRemove
-          orgId={orgId}
-          members={removing}
-          onDone={bulkRemoved}
-          onClose={() => {
-            setRemoving(null);
-            setTimeout(() => {
-              const at = document.activeElement;
-              if (!at || at === document.body || !at.isConnected) refocus();
-            }, 50);
-          }}
-        />
-      )}
     </div>
   );
 }

@@ -63,6 +63,14 @@ export const actionable = (context: OrgContext, i: Invitation) => grantable(cont
 /** What "Revoke" does to it: a pending one stops working; any other is only listed. */
 export const revokeWord = (i: Invitation) => (i.status === "pending" ? "Revoke" : "Remove");
 
+/** What the server narrows the invitations to (`GET .../invitations`: a search by address,
+ * a status, the last email's delivery). */
+export type InvitationFilter = {
+  q?: string | undefined;
+  status?: InvitationStatus | undefined;
+  emailDelivery?: Invitation["emailDelivery"] | undefined;
+};
+
 /** The invitations read so far, the selected ones, and the outcome said in a row. */
 export function useInvitations(orgId: string) {
   const [items, setItems] = useState<Invitation[] | null>(null);
@@ -70,9 +78,9 @@ export function useInvitations(orgId: string) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [note, setNote] = useState<{ id: string; text: string; error?: boolean } | null>(null);
 
-  const page = async (cursor?: string) => {
+  const pages = (filter: InvitationFilter) => async (cursor?: string) => {
     const answer = await ok(
-      api.GET("/orgs/{orgId}/invitations", { params: { path: { orgId }, query: { limit: PAGE, cursor } } }),
+      api.GET("/orgs/{orgId}/invitations", { params: { path: { orgId }, query: { ...filter, limit: PAGE, cursor } } }),
     );
     return { items: answer.invitations, next: answer.nextCursor };
   };
@@ -82,10 +90,11 @@ export function useInvitations(orgId: string) {
     next,
     selected,
     note,
-    /** The first pages, read until `keep` matched a page's worth. */
-    first: (keep: (i: Invitation) => boolean) => fill(page, keep),
-    /** The pages after the last one read. */
-    more: (keep: (i: Invitation) => boolean) => (next ? fill(page, keep, next) : Promise.resolve(null)),
+    /** The first pages of `filter`'s invitations, read until `keep` matched a page's worth. */
+    first: (filter: InvitationFilter, keep: (i: Invitation) => boolean) => fill(pages(filter), keep),
+    /** The pages after the last one read (of the same filter: a cursor is bound to it). */
+    more: (filter: InvitationFilter, keep: (i: Invitation) => boolean) =>
+      next ? fill(pages(filter), keep, next) : Promise.resolve(null),
     /** A fresh start (`append`: the pages after those shown). */
     show: (read: { items: Invitation[]; next: string | null }, append = false) => {
       setItems((old) =>

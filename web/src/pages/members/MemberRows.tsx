@@ -1,16 +1,11 @@
-// The member rows of the members table: name (a link to the member's page) and address, the
-// role (a drop-down where the viewer may change it: members/actions.tsx), status, joined, and
-// the row menu; for admins and owners a checkbox per member they may remove, under a heading
-// row that selects them all. The outcome of a change is said in its row.
+// The member rows of the members table (each a MemberRow), for admins and owners under a
+// heading row whose checkbox selects every member they may remove.
 import type { Member } from "../../api/client";
-import { date } from "../../format";
-import { onLinkClick } from "../../router";
-import { displayName } from "../../session";
-import { Menu } from "../../components/Menu";
 import type { OrgContext } from "../orgContext";
 import type { useMemberActions } from "./actions";
+import { MemberRow, type RowNote } from "./MemberRow";
 
-export type RowNote = { userId: string; text: string; error?: boolean };
+export type { RowNote };
 
 export function MemberRows(props: {
   context: OrgContext;
@@ -24,7 +19,6 @@ export function MemberRows(props: {
   columns: number;
 }) {
   const { context, members, actions, selecting, selected } = props;
-  const orgId = context.org.id;
   const selectable = members.filter((m) => actions.may.manage(m));
   const all = selectable.length > 0 && selectable.every((m) => selected.has(m.userId));
   const some = selectable.some((m) => selected.has(m.userId));
@@ -50,52 +44,18 @@ export function MemberRows(props: {
           </th>
         </tr>
       )}
-      {members.map((m) => {
-        const name = displayName(m);
-        const badge = m.status === "active" ? "joined" : "suspended";
-        const label = m.status === "active" ? "Joined" : "Suspended";
-        const note = props.note?.userId === m.userId ? props.note : null;
-        return (
-          <tr key={m.userId} class={selected.has(m.userId) ? "selected" : undefined}>
-            {selecting && (
-              <td class="pick">
-                {actions.may.manage(m) && (
-                  <input
-                    type="checkbox"
-                    aria-label={`Select ${name}`}
-                    checked={selected.has(m.userId)}
-                    onChange={(e) => props.onSelect([m.userId], e.currentTarget.checked)}
-                  />
-                )}
-              </td>
-            )}
-            <td class="person">
-              <a class="name" href={`/o/${orgId}/members/${encodeURIComponent(m.userId)}`} onClick={onLinkClick}>
-                {name}
-              </a>
-              {m.userId === context.me.userId && <span class="muted"> (you)</span>}
-              {m.email && m.email !== name && <span class="sub">{m.email}</span>}
-              <span class={`badge narrow ${badge}`}>{label}</span>
-              <span class="row-note" role="status">
-                {note && !note.error ? note.text : ""}
-              </span>
-              {note?.error && (
-                <span class="row-note error" role="alert">
-                  {note.text}
-                </span>
-              )}
-            </td>
-            <td>{actions.roleField(m)}</td>
-            <td class="optional">
-              <span class={`badge ${badge}`}>{label}</span>
-            </td>
-            <td class="optional">{date(m.joinedAt)}</td>
-            <td class="act">
-              <Menu label={`Actions for ${name}`} items={actions.menuItems(m)} />
-            </td>
-          </tr>
-        );
-      })}
+      {members.map((m) => (
+        <MemberRow
+          key={m.userId}
+          context={context}
+          member={m}
+          actions={actions}
+          selecting={selecting}
+          selected={selected.has(m.userId)}
+          onSelect={(on) => props.onSelect([m.userId], on)}
+          note={props.note?.userId === m.userId ? props.note : null}
+        />
+      ))}
     </tbody>
   );
 }
