@@ -38,6 +38,8 @@ async fn create(client: &Client, name: &str, stream: bool) -> Result<bool, aws_s
         .attribute_definitions(attr(keys::SK))
         .attribute_definitions(attr(keys::GSI1PK))
         .attribute_definitions(attr(keys::GSI1SK))
+        .attribute_definitions(attr(keys::GSI2PK))
+        .attribute_definitions(attr(keys::GSI3PK))
         .key_schema(key(keys::PK, KeyType::Hash))
         .key_schema(key(keys::SK, KeyType::Range))
         .set_stream_specification(stream.then(|| {
@@ -56,6 +58,9 @@ async fn create(client: &Client, name: &str, stream: bool) -> Result<bool, aws_s
                 .build()
                 .expect("complete"),
         )
+        // The audit trail by target and by action (sparse: audit events only).
+        .global_secondary_indexes(audit_index(keys::GSI2, keys::GSI2PK))
+        .global_secondary_indexes(audit_index(keys::GSI3, keys::GSI3PK))
         .send()
         .await;
     match created {
@@ -76,4 +81,17 @@ async fn create(client: &Client, name: &str, stream: bool) -> Result<bool, aws_s
         .send()
         .await?;
     Ok(true)
+}
+
+fn audit_index(name: &str, hash: &str) -> GlobalSecondaryIndex {
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("complete")
+    };
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash, KeyType::Hash))
+        .key_schema(key(keys::SK, KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("complete")
 }

@@ -12,7 +12,8 @@ use roster::http::routes::{self, Function, ROUTES};
 use roster::store::keys;
 use serde_yaml_ng::{Mapping, Value};
 
-/// The DynamoDB actions each function performs: (on the table, on the `GSI1` index).
+/// The DynamoDB actions each function performs: (on the table, on the `GSI1` index; for
+/// `list`, on `GSI2` and `GSI3` as well).
 /// TransactWriteItems is authorized per item action (Put/Update/Delete/ConditionCheck).
 /// Changing what a function does to the table means changing this plan and the template's
 /// `TableAccess` mapping together.
@@ -846,8 +847,10 @@ fn table_has_the_key_layout_of_the_code() {
             pair(string(&a["AttributeName"], "AttributeName"), string(&a["AttributeType"], "AttributeType"))
         })
         .collect();
-    let expected: BTreeSet<_> =
-        [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK].iter().map(|k| pair(k, "S")).collect();
+    let expected: BTreeSet<_> = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI3PK]
+        .iter()
+        .map(|k| pair(k, "S"))
+        .collect();
     assert_eq!(
         attributes, expected,
         "the table's AttributeDefinitions differ from roster::store::keys (all strings)"
@@ -857,9 +860,22 @@ fn table_has_the_key_layout_of_the_code() {
     let names: Vec<&str> = indexes.iter().map(|i| string(&i["IndexName"], "IndexName")).collect();
     assert_eq!(
         names,
-        vec![keys::GSI1],
+        vec![keys::GSI1, keys::GSI2, keys::GSI3],
         "the table's global secondary indexes differ from roster::store::keys"
     );
+    for (n, (index, hash)) in [(keys::GSI2, keys::GSI2PK), (keys::GSI3, keys::GSI3PK)].into_iter().enumerate()
+    {
+        assert_eq!(
+            key_schema(&indexes[n + 1]["KeySchema"], "audit index KeySchema"),
+            vec![pair(hash, "HASH"), pair(keys::SK, "RANGE")],
+            "index {index}'s keys differ from roster::store::keys"
+        );
+        assert_eq!(
+            indexes[n + 1]["Projection"]["ProjectionType"].as_str(),
+            Some("ALL"),
+            "index {index} must project ALL attributes (audit events are read from it whole)"
+        );
+    }
     assert_eq!(
         key_schema(&indexes[0]["KeySchema"], "GSI1 KeySchema"),
         vec![pair(keys::GSI1PK, "HASH"), pair(keys::GSI1SK, "RANGE")],
@@ -1144,6 +1160,12 @@ fn every_function_has_least_privilege() {
         expected.insert(Target::Table, plan(table_plan));
         if !index_plan.is_empty() {
             expected.insert(Target::Index(keys::GSI1.to_owned()), plan(index_plan));
+        }
+        // The audit trail's filters (by target, by action) are read by `list` alone.
+        if function_kind == Function::List {
+            for index in [keys::GSI2, keys::GSI3] {
+                expected.insert(Target::Index(index.to_owned()), plan(index_plan));
+            }
         }
         for (resource, granted) in &dynamodb {
             let planned = expected.get(resource).cloned().unwrap_or_default();

@@ -85,6 +85,40 @@ minted_id!(
     GroupId, "grp_"
 );
 
+impl EventId {
+    /// The id of an event that happened at `at_millis` (ms since the epoch): a UUIDv7 whose
+    /// 48-bit time is `at_millis` itself, not the instant of minting, so that the audit
+    /// trail's order and its time range (`from`/`to`, a key range on the id) are the events'
+    /// `at` exactly, whatever clock the request read. Events of one millisecond come in the
+    /// order they were minted: the other 74 bits are a microsecond count that only goes up in
+    /// this process (and follows real time across processes), then 22 random bits.
+    pub fn at(at_millis: i64) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static LAST_MICROS: AtomicU64 = AtomicU64::new(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+        let previous = LAST_MICROS
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1)))
+            .unwrap_or(0);
+        let micros = now.max(previous + 1) & ((1 << 52) - 1);
+        let millis = u64::try_from(at_millis).unwrap_or(0) & ((1 << 48) - 1);
+        let random = u64::from(getrandom::u32().unwrap_or(0)) & ((1 << 22) - 1);
+        // time (48) | version 7 (4) | micros' top 12 | variant 0b10 (2) | micros' low 40 | random 22
+        let high = (millis << 16) | (0x7 << 12) | (micros >> 40);
+        let low = (0b10 << 62) | ((micros & ((1 << 40) - 1)) << 22) | random;
+        Self(format!("{}{high:016x}{low:016x}", Self::PREFIX))
+    }
+
+    /// The least key text of any event at or after `at_millis` (and the greatest, exclusive,
+    /// of any event before it): the id's prefix up to its time. Sorts below every id of that
+    /// millisecond and above every id of an earlier one.
+    pub fn time_bound(at_millis: i64) -> String {
+        let millis = u64::try_from(at_millis).unwrap_or(0).min((1 << 48) - 1);
+        format!("{}{millis:012x}", Self::PREFIX)
+    }
+}
+
 /// A user, as the identity provider's `sub` claim names them: 1–128 printable characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -159,6 +193,31 @@ mod tests {
         let b = EventId::new();
         assert_eq!(EventId::parse(a.as_str()), Some(a.clone()));
         assert!(a < b, "UUIDv7 ids sort in creation order");
+    }
+
+    #[test]
+    fn event_ids_carry_their_time_and_sort_by_it_then_by_minting() {
+        let at = 1_780_000_000_123;
+        let ids: Vec<EventId> = (0..1000).map(|_| EventId::at(at)).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "one millisecond's events come in minting order");
+        }
+        let id = &ids[0];
+        assert_eq!(EventId::parse(id.as_str()), Some(id.clone()));
+        let uuid = Uuid::parse_str(&id.as_str()[4..]).unwrap();
+        assert_eq!(uuid.get_version_num(), 7);
+        assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+        let (secs, nanos) = uuid.get_timestamp().unwrap().to_unix();
+        assert_eq!(secs * 1000 + u64::from(nanos / 1_000_000), 1_780_000_000_123);
+        // Earlier times sort first whatever the minting order; the bounds fall between.
+        let later = EventId::at(at + 1);
+        let earlier = EventId::at(at - 1);
+        assert!(earlier < ids[0] && ids[999] < later);
+        let bound = EventId::time_bound(at);
+        assert!(earlier.as_str() < bound.as_str() && bound.as_str() < ids[0].as_str());
+        let next = EventId::time_bound(at + 1);
+        assert!(ids[999].as_str() < next.as_str() && next.as_str() < later.as_str());
+        assert_eq!(EventId::time_bound(-5), "evt_000000000000");
     }
 
     #[test]

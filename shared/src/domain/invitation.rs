@@ -312,6 +312,81 @@ pub fn lifetime_hours(requested: Option<i64>, default: u32) -> Result<u32, Error
     }
 }
 
+/// What `GET /orgs/{orgId}/invitations` narrows the list to (API.md "Search and filters"):
+/// `q` (every term starts a word of the address), `status` (as shown: decided when read)
+/// and `emailDelivery`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvitationFilter {
+    pub terms: Option<super::search::Terms>,
+    pub status: Option<&'static str>,
+    pub delivery: Option<Delivery>,
+}
+
+/// The statuses an invitation is shown with.
+pub const INVITATION_STATUSES: [&str; 4] = ["pending", "expired", "declined", "revoked"];
+
+impl InvitationFilter {
+    /// The filter a request's query parameters (`param`) ask for, or what is wrong with them.
+    pub fn parse(param: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let terms = param("q").map(|q| super::search::Terms::parse(&q)).transpose()?.flatten();
+        let status = param("status")
+            .map(|s| {
+                INVITATION_STATUSES
+                    .iter()
+                    .copied()
+                    .find(|known| *known == s)
+                    .ok_or_else(|| format!("status must be one of {}", INVITATION_STATUSES.join(", ")))
+            })
+            .transpose()?;
+        let deliveries = [
+            Delivery::Queued,
+            Delivery::Sent,
+            Delivery::Delivered,
+            Delivery::Bounced,
+            Delivery::Complained,
+            Delivery::Failed,
+        ];
+        let delivery = param("emailDelivery")
+            .map(|d| {
+                deliveries.into_iter().find(|known| known.as_str() == d).ok_or_else(|| {
+                    let names: Vec<&str> = deliveries.iter().map(|d| d.as_str()).collect();
+                    format!("emailDelivery must be one of {}", names.join(", "))
+                })
+            })
+            .transpose()?;
+        Ok(Self { terms, status, delivery })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The filter as one canonical text, for binding a cursor to it ("" without one).
+    pub fn canonical(&self) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        let terms = self.terms.as_ref().map(super::search::Terms::canonical);
+        serde_json::json!([terms, self.status, self.delivery.map(Delivery::as_str)]).to_string()
+    }
+
+    /// Whether `invitation` passes the filters that need no reading of anyone's standing
+    /// (all but `status`).
+    pub fn admits(&self, invitation: &Invitation) -> bool {
+        let delivery_ok = self.delivery.is_none_or(|d| d == invitation.email_delivery);
+        let terms_ok = self.terms.as_ref().is_none_or(|terms| {
+            let words: Vec<String> = super::search::words(invitation.email.as_str()).collect();
+            terms.matches(&words)
+        });
+        delivery_ok && terms_ok
+    }
+
+    /// Whether an invitation shown (`Invitation::shown`'s value) has the status asked for.
+    pub fn admits_shown(&self, shown: &serde_json::Value) -> bool {
+        self.status.is_none_or(|s| shown["status"] == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +399,35 @@ mod tests {
         for bad in [0, 721, -5, i64::MAX] {
             assert!(lifetime_hours(Some(bad), 72).is_err(), "{bad}");
         }
+    }
+
+    fn filter(pairs: &[(&str, &str)]) -> Result<InvitationFilter, String> {
+        InvitationFilter::parse(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn invitation_filters_parse_or_say_what_is_wrong() {
+        assert!(filter(&[]).unwrap().is_empty());
+        assert!(filter(&[("q", " . ")]).unwrap().is_empty(), "a q of no term filters nothing");
+        assert_eq!(filter(&[("status", "revoked")]).unwrap().status, Some("revoked"));
+        assert_eq!(filter(&[("emailDelivery", "bounced")]).unwrap().delivery, Some(Delivery::Bounced));
+        let bad = filter(&[("status", "accepted")]).unwrap_err();
+        assert!(bad.contains("status must be one of pending, expired, declined, revoked"), "{bad}");
+        assert!(filter(&[("emailDelivery", "Sent")]).unwrap_err().contains("emailDelivery"));
+        assert!(filter(&[("q", &"a ".repeat(150))]).is_err(), "q too long");
+        assert!(filter(&[("q", "a b c d e f g h i")]).is_err(), "too many terms");
+        let (a, b) = (filter(&[("q", "ann lee")]).unwrap(), filter(&[("q", "ann"), ("status", "lee")]));
+        assert!(b.is_err());
+        assert_ne!(a.canonical(), filter(&[("q", "ann"), ("status", "pending")]).unwrap().canonical());
+        assert_eq!(a.canonical(), filter(&[("q", "ANN  Lee")]).unwrap().canonical(), "folded");
+    }
+
+    #[test]
+    fn q_matches_prefixes_of_the_address_words() {
+        let q = |q: &str| filter(&[("q", q)]).unwrap().terms.unwrap();
+        let words: Vec<String> = crate::domain::search::words("Ann.Lee+work@Example.com").collect();
+        assert!(q("ann").matches(&words) && q("lee exam").matches(&words) && q("WORK").matches(&words));
+        assert!(q("ann.lee@example.com").matches(&words), "a pasted address finds itself");
+        assert!(!q("nn").matches(&words) && !q("ann bob").matches(&words));
     }
 }

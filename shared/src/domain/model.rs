@@ -291,6 +291,97 @@ pub enum AuditAction {
     OrgInvitationsResumed,
 }
 
+impl AuditAction {
+    /// Every action, in declaration order (`as_str`'s match makes a new variant a compile
+    /// error until it is listed here too: see the test).
+    pub const ALL: [AuditAction; 39] = [
+        Self::OrgCreated,
+        Self::InvitationCreated,
+        Self::InvitationResent,
+        Self::InvitationRevoked,
+        Self::InvitationUpdated,
+        Self::InvitationAccepted,
+        Self::InvitationDeclined,
+        Self::LinkCreated,
+        Self::LinkRevoked,
+        Self::MemberRoleChanged,
+        Self::MemberSuspended,
+        Self::MemberReactivated,
+        Self::MemberRemoved,
+        Self::MemberLeft,
+        Self::MemberAdded,
+        Self::OwnershipTransferred,
+        Self::OrgUpdated,
+        Self::MemberUpdated,
+        Self::OrgDeleted,
+        Self::WorkspaceCreated,
+        Self::WorkspaceUpdated,
+        Self::WorkspaceDeleted,
+        Self::WorkspaceMemberAdded,
+        Self::WorkspaceMemberUpdated,
+        Self::WorkspaceMemberRemoved,
+        Self::WorkspaceGroupGranted,
+        Self::WorkspaceGroupRevoked,
+        Self::GroupCreated,
+        Self::GroupUpdated,
+        Self::GroupDeleted,
+        Self::GroupMemberAdded,
+        Self::GroupMemberRemoved,
+        Self::RoleCreated,
+        Self::RoleUpdated,
+        Self::RoleDeleted,
+        Self::InvitationEmailBounced,
+        Self::InvitationEmailComplained,
+        Self::OrgInvitationsPaused,
+        Self::OrgInvitationsResumed,
+    ];
+
+    /// The action's name, as serialized (`member.suspended`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrgCreated => "org.created",
+            Self::InvitationCreated => "invitation.created",
+            Self::InvitationResent => "invitation.resent",
+            Self::InvitationRevoked => "invitation.revoked",
+            Self::InvitationUpdated => "invitation.updated",
+            Self::InvitationAccepted => "invitation.accepted",
+            Self::InvitationDeclined => "invitation.declined",
+            Self::LinkCreated => "link.created",
+            Self::LinkRevoked => "link.revoked",
+            Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberSuspended => "member.suspended",
+            Self::MemberReactivated => "member.reactivated",
+            Self::MemberRemoved => "member.removed",
+            Self::MemberLeft => "member.left",
+            Self::MemberAdded => "member.added",
+            Self::OwnershipTransferred => "ownership.transferred",
+            Self::OrgUpdated => "org.updated",
+            Self::MemberUpdated => "member.updated",
+            Self::OrgDeleted => "org.deleted",
+            Self::WorkspaceCreated => "workspace.created",
+            Self::WorkspaceUpdated => "workspace.updated",
+            Self::WorkspaceDeleted => "workspace.deleted",
+            Self::WorkspaceMemberAdded => "workspace.member_added",
+            Self::WorkspaceMemberUpdated => "workspace.member_updated",
+            Self::WorkspaceMemberRemoved => "workspace.member_removed",
+            Self::WorkspaceGroupGranted => "workspace.group_granted",
+            Self::WorkspaceGroupRevoked => "workspace.group_revoked",
+            Self::GroupCreated => "group.created",
+            Self::GroupUpdated => "group.updated",
+            Self::GroupDeleted => "group.deleted",
+            Self::GroupMemberAdded => "group.member_added",
+            Self::GroupMemberRemoved => "group.member_removed",
+            Self::RoleCreated => "role.created",
+            Self::RoleUpdated => "role.updated",
+            Self::RoleDeleted => "role.deleted",
+            Self::InvitationEmailBounced => "invitation.email_bounced",
+            Self::InvitationEmailComplained => "invitation.email_complained",
+            Self::OrgInvitationsPaused => "org.invitations_paused",
+            Self::OrgInvitationsResumed => "org.invitations_resumed",
+        }
+    }
+}
+
 impl AuditEvent {
     pub fn new(
         at: Timestamp,
@@ -299,6 +390,22 @@ impl AuditEvent {
         target: Option<String>,
         details: Value,
     ) -> Self {
-        Self { id: EventId::new(), at, actor: actor.clone(), action, target, details }
+        Self { id: EventId::at(at.epoch_millis()), at, actor: actor.clone(), action, target, details }
+    }
+}
+
+#[cfg(test)]
+mod audit_action_tests {
+    use super::AuditAction;
+
+    #[test]
+    fn every_action_is_listed_once_under_its_serialized_name() {
+        let mut names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        for action in AuditAction::ALL {
+            assert_eq!(serde_json::to_value(action).unwrap(), serde_json::json!(action.as_str()));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len());
     }
 }

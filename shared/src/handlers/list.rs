@@ -199,10 +199,17 @@ async fn audit(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>,
     let id = org_id(req)?;
     let me = acting_member(app, who, &id).await?;
     access::require_admin(&me)?;
-    let scope = format!("audit:{id}");
+    // After authorization: a non-member learns nothing from a bad query (404).
+    let filter =
+        crate::store::AuditFilter::parse(|name| query_param(req, name)).map_err(Error::invalid_request)?;
+    // Every filter is in the scope: a cursor of one filter is `invalid_cursor` on another.
+    let scope = match filter.canonical() {
+        canonical if canonical.is_empty() => format!("audit:{id}"),
+        canonical => format!("audit:{id}:{canonical}"),
+    };
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
     let (_, page) =
-        tokio::join!(acting_current(app, who, &id, me), app.store.audit_events(&id, limit, start));
+        tokio::join!(acting_current(app, who, &id, me), app.store.audit_events(&id, &filter, limit, start));
     let page = page?;
     list("events", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
@@ -213,14 +220,45 @@ async fn invitations(app: &App, who: &Acting, req: &Request) -> Result<Response<
     let id = org_id(req)?;
     let me = acting_member(app, who, &id).await?;
     access::require_admin(&me)?;
-    let scope = format!("invitations:{id}");
+    // After authorization: a non-member learns nothing from a bad query (404).
+    let filter = crate::domain::invitation::InvitationFilter::parse(|name| query_param(req, name))
+        .map_err(Error::invalid_request)?;
+    let scope = match filter.canonical() {
+        canonical if canonical.is_empty() => format!("invitations:{id}"),
+        canonical => format!("invitations:{id}:{canonical}"),
+    };
     let (limit, start) = (page_limit(req)?, after(app, req, &scope)?);
-    let (me, page) =
-        tokio::join!(acting_current(app, who, &id, me), app.store.invitations(&id, limit, start));
+    // Filtered, a request reads a bounded run of the organization's invitations (they are
+    // few: they expire, and quotas bound them) and keeps the matches; the page may be short
+    // and still carry a cursor, after the last invitation read (README "What each list reads").
+    let read = if filter.is_empty() { limit } else { INVITATIONS_READ };
+    let (me, page) = tokio::join!(acting_current(app, who, &id, me), app.store.invitations(&id, read, start));
     let page = page?;
-    let items = shown(app, &id, &me, &page.items).await?;
-    list("invitations", &items, next_cursor(app, &scope, page.last_key)?)
+    if filter.is_empty() {
+        let items = shown(app, &id, &me, &page.items).await?;
+        return list("invitations", &items, next_cursor(app, &scope, page.last_key)?);
+    }
+    let candidates: Vec<_> = page.items.into_iter().filter(|i| filter.admits(i)).collect();
+    let shown_items = shown(app, &id, &me, &candidates).await?;
+    let (mut items, mut last_shown, mut last_key) = (Vec::new(), None, page.last_key);
+    for (invitation, item) in candidates.iter().zip(shown_items) {
+        if !filter.admits_shown(&item) {
+            continue;
+        }
+        if items.len() == limit {
+            // More matches than the page holds: the next page starts after the last shown.
+            last_key = last_shown.map(crate::store::keys::invitation);
+            break;
+        }
+        last_shown = Some(&invitation.id);
+        items.push(item);
+    }
+    list("invitations", &items, next_cursor(app, &scope, last_key)?)
 }
+
+/// How many invitations a filtered list request reads (and one more, to know whether it
+/// read the last).
+const INVITATIONS_READ: usize = 100;
 
 async fn links(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let id = org_id(req)?;

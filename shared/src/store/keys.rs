@@ -7,7 +7,7 @@
 //! | address slot        | `ORG#<orgId>`    | `EMAIL#<email>`    |                     |                               |
 //! | invitation          | `ORG#<orgId>`    | `INV#<invId>`      | `INVITEE#<email>`   | `ORG#<orgId>#INV#<invId>`     |
 //! | invite link         | `ORG#<orgId>`    | `LINK#<linkId>`    |                     |                               |
-//! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  |                     |                               |
+//! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  | `AUDA#<orgId>#<actor>` | `AUDIT#<eventId>` (its SK) |
 //! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |                     |                               |
 //! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |                     |                               |
 //! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |                     |                               |
@@ -26,9 +26,19 @@
 //! | email quota: inviter | `USER#<userId>` | `QUOTA#H#<yyyymmddhh>` |                 |                               |
 //! | bounce window       | `ORG#<orgId>`    | `MAILSTATS`        |                     |                               |
 //!
-//! GSI1 answers two questions: a user's memberships (`USER#`, the organizations list) and an
-//! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger). The
-//! two partitions never meet: each query names its own prefix.
+//! GSI1 answers three questions: a user's memberships (`USER#`, the organizations list), an
+//! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger) and an
+//! organization's audit events by one actor (`AUDA#`). The partitions never meet: each query
+//! names its own whole key.
+//!
+//! An audit event is also on two sparse indexes keyed by its `SK`: GSI2 (`GSI2PK =
+//! AUDT#<orgId>#<target>`, when it has a target) and GSI3 (`GSI3PK =
+//! AUDX#<orgId>#<action>`). So each audit filter (actor, target, action) is a query of one
+//! partition, newest first, reading about as many items as it returns, and a time range is a
+//! key range on the `SK` in any of them (an event's id starts with its `at`: `EventId::at`).
+//! The indexes are DynamoDB's, kept by the write of the event itself: no index item is ever
+//! in a transaction (none of the 100-item limits moves), none is on the table's stream
+//! (nothing more to publish), and the purge's deletion of the event takes it off them.
 //!
 //! Workspace access lives in the organization's partition, never on GSI1: every read of it
 //! is strongly consistent. A direct membership and a group grant are each written twice, in
@@ -48,6 +58,12 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+/// An organization's audit events by target (`GSI2PK`), in the order of their `SK`.
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+/// An organization's audit events by action (`GSI3PK`), in the order of their `SK`.
+pub const GSI3: &str = "GSI3";
+pub const GSI3PK: &str = "GSI3PK";
 /// Epoch seconds after which DynamoDB may delete the item (invitations, their slots, tokens).
 pub const TTL: &str = "expiresAtEpoch";
 
@@ -97,6 +113,23 @@ pub fn link(id: &LinkId) -> String {
 
 pub fn audit(id: &EventId) -> String {
     format!("{AUDIT_PREFIX}{id}")
+}
+
+/// GSI1 partition of an organization's audit events by `actor` (the sort key, `GSI1SK`, is
+/// the event's `SK`). A whole key, compared for equality: an actor holding `#` cannot reach
+/// another's partition, and the organization id (fixed length, no `#`) comes first.
+pub fn audit_by_actor(org: &OrgId, actor: &str) -> String {
+    format!("AUDA#{org}#{actor}")
+}
+
+/// GSI2 partition of an organization's audit events about `target` (sorted by `SK`).
+pub fn audit_by_target(org: &OrgId, target: &str) -> String {
+    format!("AUDT#{org}#{target}")
+}
+
+/// GSI3 partition of an organization's audit events of `action` (sorted by `SK`).
+pub fn audit_by_action(org: &OrgId, action: &str) -> String {
+    format!("AUDX#{org}#{action}")
 }
 
 /// GSI1 partition of the invitations to `email`, across organizations.

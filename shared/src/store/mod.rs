@@ -34,7 +34,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 pub(crate) use audit::acting_for;
-pub use audit::decode_audit;
+pub use audit::{AuditFilter, audit_item, decode_audit};
 pub(crate) use codec::{decode, encode, n, number_attr, s, string_attr};
 pub use errors::Item;
 pub(crate) use errors::{Cancelled, classify};
