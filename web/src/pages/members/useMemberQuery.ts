@@ -93,16 +93,19 @@ export function useMemberQuery(orgId: string, admin: boolean) {
       history.replaceState(history.state, "", page + search);
     }
   }, [query]);
-  // An address changed from outside (Back, Forward, the Members tab) brings its query.
-  const outside = here.query.toString() ? `?${here.query.toString()}` : "";
+  // An address changed from outside (Back, Forward, the Members tab) brings its query. The
+  // address is read as it is now, not as rendered: the effect above may have just written
+  // a newer query there (comparing with the rendered one would bring the older back).
+  const rendered = here.query.toString();
   useEffect(() => {
-    if (outside === written.current) return;
-    const next = fromAddress(outside, admin);
+    const now = window.location.search;
+    if (now === written.current) return;
+    const next = fromAddress(now, admin);
     written.current = toAddress(next);
     clearTimeout(timer.current);
     setTyped(next.q);
     change(next);
-  }, [outside]);
+  }, [rendered]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
   const wantsMembers = listsMembers(query);
