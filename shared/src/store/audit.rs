@@ -263,9 +263,9 @@ impl AuditFilter {
 
     /// The `SK` range the time bounds allow, both ends inclusive (no key equals a bound).
     fn key_range(&self) -> (String, String) {
-        let low = self.from.map_or_else(|| keys::AUDIT_PREFIX.to_owned(), |m| bound(m));
+        let low = self.from.map_or_else(|| keys::AUDIT_PREFIX.to_owned(), bound);
         // `~` sorts above every character of an event id.
-        let high = self.to.map_or_else(|| format!("{}~", keys::AUDIT_PREFIX), |m| bound(m));
+        let high = self.to.map_or_else(|| format!("{}~", keys::AUDIT_PREFIX), bound);
         (low, high)
     }
 }
