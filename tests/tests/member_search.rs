@@ -357,6 +357,6 @@ async fn index_items_never_disagree_with_memberships_under_races() {
     let r = app.call(Some(&owner), "DELETE", &format!("/orgs/{org}/members/p0"), None).await;
     assert_eq!(r.status, 204);
     assert!(app.index_drift(&org).await.is_empty());
-    let found = ids(&all_pages(&app, &owner, &format!("/orgs/{org}/members?q=person0"), 10).await);
+    let found = ids(&all_pages(app, &owner, &format!("/orgs/{org}/members?q=person0"), 10).await);
     assert!(found.is_empty());
 }

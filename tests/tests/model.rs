@@ -41,7 +41,7 @@
 //! case a line; `#` starts a comment (say what the case found):
 //!
 //! ```text
-//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off] [authorize=off] [mail=on]
+//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off] [authorize=off] [mail=on] [search=on]
 //! concurrent seed=<n> round=<n> [calls=<i>,<j>,...]
 //! concurrent seed=<n> rounds=<n>
 //! ```
@@ -51,7 +51,8 @@
 //!   and group steps, as before issue 24 (a case kept from then replays the same steps);
 //!   with `authorize=off`, without `POST /authorize` steps, as before issue 25; with
 //!   `mail=on`, with SES events and pause lifts (issue 26; off when not said, so that the
-//!   cases kept before replay unchanged).
+//!   cases kept before replay unchanged); with `search=on`, members lists with searches,
+//!   sorts and orders (issue 27; off when not said, likewise).
 //! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
 //!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
 //!   once per run: a race need not come out the same way every time, but every run plays it
@@ -101,6 +102,7 @@ enum Kept {
         workspaces: bool,
         authorize: bool,
         mail: bool,
+        search: bool,
     },
     Round {
         seed: u64,
@@ -161,6 +163,12 @@ fn parse_kept(case: &str, line: usize) -> Kept {
                 Some("on") => true,
                 Some(_) => bad("mail= is on or off"),
             },
+            // Off unless said, likewise for the cases kept before issue 27.
+            search: match fields.get("search").copied() {
+                None | Some("off") => false,
+                Some("on") => true,
+                Some(_) => bad("search= is on or off"),
+            },
         },
         ("concurrent", Some(round), None) => Kept::Round {
             seed,
@@ -186,6 +194,7 @@ struct Job {
     workspaces: bool,
     authorize: bool,
     mail: bool,
+    search: bool,
 }
 
 /// Stacks for the test bodies and their runtime's workers: a debug build polls the handlers'
@@ -234,7 +243,7 @@ async fn sequences() {
     let per_setting = total.div_ceil(run::SETTINGS.len());
     let mut jobs = Vec::new();
     for (line, case) in kept_cases() {
-        if let Kept::Sequential { seed, steps, setting, workspaces, authorize, mail } = case {
+        if let Kept::Sequential { seed, steps, setting, workspaces, authorize, mail, search } = case {
             let indices: Vec<usize> = match setting {
                 Some(i) if i < run::SETTINGS.len() => vec![i],
                 Some(i) => panic!("{REGRESSIONS}: no setting {i}: {line}"),
@@ -250,6 +259,7 @@ async fn sequences() {
                     workspaces,
                     authorize,
                     mail,
+                    search,
                 });
             }
         }
@@ -267,6 +277,7 @@ async fn sequences() {
             workspaces: true,
             authorize: true,
             mail: true,
+            search: true,
         };
         jobs.push(job);
     }
@@ -278,7 +289,7 @@ async fn sequences() {
     let outcomes = futures::future::join_all(jobs.iter().map(|job| {
         let setting = run::SETTINGS[job.setting_index];
         let seed = setting_seed(job.top_seed, job.setting_index);
-        run::generate(setting, seed, job.steps, job.workspaces, job.authorize, job.mail)
+        run::generate(setting, seed, job.steps, (job.workspaces, job.authorize, job.mail, job.search))
     }))
     .await;
     let mut failures = Vec::new();
@@ -312,13 +323,14 @@ async fn sequences() {
     let mut report = String::new();
     for (job, failure) in &failures {
         let replay = format!(
-            "sequential seed={} setting={} steps={}{}{}{}",
+            "sequential seed={} setting={} steps={}{}{}{}{}",
             job.top_seed,
             job.setting_index,
             failure.ops.len(),
             if job.workspaces { "" } else { " workspaces=off" },
             if job.authorize { "" } else { " authorize=off" },
-            if job.mail { " mail=on" } else { "" }
+            if job.mail { " mail=on" } else { "" },
+            if job.search { " search=on" } else { "" }
         );
         println!(
             "model: FAILED after {} steps in \"{}\" ({}, seed {}): {}\nreplay: {replay}\nshrinking...",

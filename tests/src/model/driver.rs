@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use super::authorize::{self, host_permissions};
 use super::generate::Pool;
-use super::ops::{Act, Bad, CUSTOM_KEYS, Op, Ref, Role, Status, Target, TokArg, UserIx, WsRole, meta_json};
+use super::ops::{
+    Act, Bad, CUSTOM_KEYS, Op, Ref, Role, Search, Status, Target, TokArg, UserIx, WsRole, meta_json, terms,
+    words,
+};
 use super::rng::Rng;
 use super::spec::{Access, HOUR_MS, Model, Outcome, TokenFor, UserInfo, Via};
 use crate::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, http_get_json};
@@ -418,8 +421,8 @@ impl<'a> Driver<'a> {
             Act::GetMember { by, org: o, target } => {
                 req(by, "GET", format!("/orgs/{}/members/{}", org(o)?, self.target_sub(*target)), Body::None)
             }
-            Act::ListMembers { by, org: o, limit, role, status, bad } => {
-                let mut query = vec![];
+            Act::ListMembers { by, org: o, limit, role, status, bad, search } => {
+                let mut query = search.query();
                 if let (Some(r), false) = (role, *bad == Some(Bad::Role)) {
                     query.push(format!("role={}", r.as_str()));
                 }
@@ -1160,11 +1163,21 @@ impl<'a> Driver<'a> {
                     results.iter().map(|(t, s)| (self.target_sub(*t), (*s).to_owned())).collect();
                 ensure!(shown == want, "results {shown:?} but the model says {want:?}");
             }
-            Outcome::Members { org, role, status } => {
+            Outcome::Members { org, role, status, search } => {
                 let Act::ListMembers { by, limit, .. } = &op.act else { unreachable!() };
                 let items =
                     self.pages(by.expect("a member"), &req.path, "members", *limit, Some(response)).await?;
-                self.check_members(&items, *org, *role, *status)?;
+                // A search lists fewer than the filters alone: the order check below holds
+                // the list to exactly the model's matches; here, each as the model has it.
+                if search.q.is_some_and(|q| !terms(q).is_empty()) {
+                    for m in &items {
+                        let user = self.world.infos.iter().position(|u| m["userId"] == json!(u.sub));
+                        self.check_member(m, *org, user.ok_or_else(|| format!("unknown member {m}"))?)?;
+                    }
+                } else {
+                    self.check_members(&items, *org, *role, *status)?;
+                }
+                self.check_member_order(&items, *org, *role, *status, search)?;
             }
             Outcome::Invitations(org) => {
                 let Act::ListInvitations { by, limit, .. } = &op.act else { unreachable!() };
@@ -1507,6 +1520,71 @@ impl<'a> Driver<'a> {
             let user = self.world.infos.iter().position(|u| m["userId"] == json!(u.sub)).expect("known");
             self.check_member(m, org, user)?;
         }
+        Ok(())
+    }
+
+    /// The members a search and filters list, in the order the contract gives: a search by
+    /// the smallest word its longest term starts, then name, then user id; otherwise by name
+    /// (then user id), or by joining time (checked on the times shown: the model does not
+    /// know the instant of each joining). `desc` reverses.
+    fn check_member_order(
+        &self,
+        items: &[Value],
+        org: Ref,
+        role: Option<Role>,
+        status: Option<Status>,
+        search: &Search,
+    ) -> Result<(), String> {
+        let desc = search.order == Some("desc");
+        let shown: Vec<String> =
+            items.iter().map(|m| m["userId"].as_str().unwrap_or("?").to_owned()).collect();
+        if search.sort == Some("joinedAt") {
+            let mut keys: Vec<(String, String)> = items
+                .iter()
+                .map(|m| {
+                    (
+                        m["joinedAt"].as_str().unwrap_or("").to_owned(),
+                        m["userId"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect();
+            if desc {
+                keys.reverse();
+            }
+            ensure!(keys.is_sorted(), "not in joining order: {keys:?}");
+            return Ok(());
+        }
+        let terms = search.q.map(terms).unwrap_or_default();
+        let driver = terms.iter().fold(None::<&String>, |best, t| match best {
+            Some(b) if b.chars().count() >= t.chars().count() => Some(b),
+            _ => Some(t),
+        });
+        let mut want: Vec<(String, String, String)> = Vec::new();
+        for (user, m) in &self.model.orgs[&org].members {
+            if role.is_some_and(|r| m.role != r) || status.is_some_and(|s| m.status != s) {
+                continue;
+            }
+            let name = self.world.infos[*user].name.to_lowercase();
+            let mut member_words = words(&self.world.infos[*user].name);
+            member_words.extend(m.email.as_deref().map(words).unwrap_or_default());
+            let word = match driver {
+                Some(driver) => {
+                    let every = terms.iter().all(|t| member_words.iter().any(|w| w.starts_with(t.as_str())));
+                    match member_words.iter().filter(|w| w.starts_with(driver.as_str())).min() {
+                        Some(w) if every => w.clone(),
+                        _ => continue,
+                    }
+                }
+                None => String::new(),
+            };
+            want.push((word, name, self.sub(*user).to_owned()));
+        }
+        want.sort();
+        if desc {
+            want.reverse();
+        }
+        let want: Vec<String> = want.into_iter().map(|(_, _, u)| u).collect();
+        ensure!(shown == want, "members {shown:?} but the model lists {want:?}");
         Ok(())
     }
 
@@ -2033,6 +2111,9 @@ impl<'a> Driver<'a> {
                 .pages(owner, &format!("/orgs/{id}/members?limit={limit}"), "members", limit, None)
                 .await?;
             self.check_members(&members, org, None, None).map_err(|e| format!("org{org} members: {e}"))?;
+            // Its member index: exactly what its memberships call for, after every change.
+            let drift = self.app.index_drift(&id).await;
+            ensure!(drift.is_empty(), "org{org}'s member index disagrees with its memberships: {drift:?}");
             let limit = self.observation_limit();
             let invitations = self
                 .pages(owner, &format!("/orgs/{id}/invitations?limit={limit}"), "invitations", limit, None)

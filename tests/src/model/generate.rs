@@ -2,8 +2,8 @@
 //! who may act, live tokens, members as targets) without leaving out the ones that must fail.
 
 use super::ops::{
-    Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, SesKind, SignUpTrigger, Status,
-    Target, TokArg, UserIx, WsRole,
+    Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, Search, SesKind, SignUpTrigger,
+    Status, Target, TokArg, UserIx, WsRole,
 };
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
@@ -53,6 +53,10 @@ pub struct Generator {
     /// before replays without).
     mail_rng: Rng,
     pub mail: bool,
+    /// The draws of a members list's search, sort and order, apart from the others for the
+    /// same reason; and whether to draw them (issue 27: a case kept from before lists plain).
+    search_rng: Rng,
+    pub search: bool,
     catalog: super::authorize::Catalog,
     /// Every workspace and group seen live, to name a deleted one now and then.
     seen_ws: Vec<Ref>,
@@ -80,6 +84,10 @@ pub const AUTHORIZE_SHARE: u32 = 6;
 /// case from before it without either.
 pub const ROLE_SHARE: u32 = 7;
 
+/// The share of members lists with a search, sort or order (besides the lists the main
+/// stream draws, which carry one now and then), in percent.
+pub const SEARCH_SHARE: u32 = 5;
+
 /// The share of SES events and pause lifts, in percent.
 pub const MAIL_SHARE: u32 = 5;
 
@@ -91,7 +99,10 @@ impl Generator {
         let ws_rng = Rng::new(rng.clone().next_u64() ^ 0x5753_5753_5753_5753);
         let auth_rng = Rng::new(rng.clone().next_u64() ^ 0x415A_415A_415A_415A);
         let mail_rng = Rng::new(rng.clone().next_u64() ^ 0x5345_5345_5345_5345);
+        let search_rng = Rng::new(rng.clone().next_u64() ^ 0x5152_5152_5152_5152);
         Self {
+            search_rng,
+            search: true,
             rng,
             ws_rng,
             auth_rng,
@@ -128,6 +139,13 @@ impl Generator {
             if let Some(act) = self.mail_act(model) {
                 return act;
             }
+        }
+        if self.search
+            && !self.skips("search")
+            && !model.orgs.is_empty()
+            && self.search_rng.chance(SEARCH_SHARE)
+        {
+            return self.search_act(model);
         }
         if self.authorize
             && !self.skips("authorize")
@@ -280,7 +298,9 @@ impl Generator {
                         Bad::Role,
                     ])
                 });
-                Act::ListMembers { by, org, limit: self.limit(), role, status, bad }
+                let limit = self.limit();
+                let search = if self.search { self.search() } else { Search::default() };
+                Act::ListMembers { by, org, limit, role, status, bad, search }
             }
             15 | 16 => {
                 let by = self.admin_caller(model, org);
@@ -345,6 +365,40 @@ impl Generator {
             3 => "  Padded Org  ".to_owned(),
             n => format!("Org {n}"),
         }
+    }
+
+    /// A members list's search, sort and order: terms that start the model's names and
+    /// addresses (and some that start nothing), in any case and with separators.
+    fn search(&mut self) -> Search {
+        const QUERIES: [&str; 20] = [
+            "a", "an", "ann", "ANN two", "two ann", "cat", "ca tw", "tw", "bob", "b", "eve", "hal", "gus",
+            "g", "example", "zz", "t", "fay dan", "com", " . ",
+        ];
+        let r = &mut self.search_rng;
+        let q = r.chance(45).then(|| *r.pick(&QUERIES));
+        let sort = r.chance(30).then(|| *r.pick(&["name", "joinedAt"]));
+        let order = r.chance(30).then(|| *r.pick(&["asc", "desc"]));
+        Search { q, sort, order }
+    }
+
+    /// A members list drawn from `search_rng` alone: mostly by an active member, small pages
+    /// as often as whole ones, filters now and then.
+    fn search_act(&mut self, model: &Model) -> Act {
+        let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
+        let r = &mut self.search_rng;
+        let org = *r.pick(&orgs);
+        let active: Vec<UserIx> = model.orgs[&org]
+            .members
+            .iter()
+            .filter(|(_, m)| m.status == Status::Active)
+            .map(|(u, _)| *u)
+            .collect();
+        let by = if active.is_empty() || r.chance(5) { r.below(model.users.len()) } else { *r.pick(&active) };
+        let limit = *r.pick(&[1, 2, 3, 100]);
+        let role = r.chance(20).then(|| *r.pick(&Role::ALL));
+        let status = r.chance(20).then(|| *r.pick(&[Status::Active, Status::Suspended]));
+        let search = self.search();
+        Act::ListMembers { by: Some(by), org, limit, role, status, bad: None, search }
     }
 
     fn limit(&mut self) -> u32 {
@@ -655,7 +709,15 @@ impl Generator {
                 Act::SignUp { trigger: SignUpTrigger::SignUp, addr, verified: Some(false) }
             }
             0 => Act::GetOrg { by, org },
-            1 => Act::ListMembers { by, org, limit: 50, role: None, status: None, bad: None },
+            1 => Act::ListMembers {
+                by,
+                org,
+                limit: 50,
+                role: None,
+                status: None,
+                bad: None,
+                search: Search::default(),
+            },
             2 => Act::DeleteOrg { by, org },
             3 => Act::UpdateOrg { by, org, name: Some("Back".into()), metadata: None, bad: None },
             _ => Act::Remove { by, org, target: by },

@@ -344,6 +344,8 @@ pub enum Act {
         role: Option<Role>,
         status: Option<Status>,
         bad: Option<Bad>,
+        /// Search, sort and order (API.md "Search and filters"); `None` each: the default.
+        search: Search,
     },
     ListInvitations {
         by: Option<UserIx>,
@@ -726,9 +728,9 @@ impl fmt::Display for Show<'_> {
             Act::GetMember { by, org: o, target: t } => {
                 write!(f, "{} reads member {} of {}", who(by), target(t), org(o))
             }
-            Act::ListMembers { by, org: o, limit, role, status, bad: b } => write!(
+            Act::ListMembers { by, org: o, limit, role, status, bad: b, search } => write!(
                 f,
-                "{} lists members of {} limit={limit} role={} status={}{}",
+                "{} lists members of {} limit={limit} role={} status={}{search}{}",
                 who(by),
                 org(o),
                 role.map_or("-", Role::as_str),
@@ -898,4 +900,77 @@ impl fmt::Display for Show<'_> {
             Act::Sweep => write!(f, "TTL deletes every expired item"),
         }
     }
+}
+
+/// The search, sort and order of a members list: each absent means the default (no search,
+/// by name, ascending).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Search {
+    pub q: Option<&'static str>,
+    pub sort: Option<&'static str>,
+    pub order: Option<&'static str>,
+}
+
+impl Search {
+    /// The query-string parts, URL-encoded.
+    pub fn query(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(q) = self.q {
+            let encoded: String = q
+                .bytes()
+                .map(
+                    |b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") },
+                )
+                .collect();
+            parts.push(format!("q={encoded}"));
+        }
+        if let Some(sort) = self.sort {
+            parts.push(format!("sort={sort}"));
+        }
+        if let Some(order) = self.order {
+            parts.push(format!("order={order}"));
+        }
+        parts
+    }
+
+    /// A search ordered by joining time: refused (a search comes by the word matched).
+    pub fn conflicts(&self) -> bool {
+        self.q.is_some_and(|q| !terms(q).is_empty()) && self.sort == Some("joinedAt")
+    }
+}
+
+impl std::fmt::Display for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(q) = self.q {
+            write!(f, " q={q:?}")?;
+        }
+        if let Some(sort) = self.sort {
+            write!(f, " sort={sort}")?;
+        }
+        if let Some(order) = self.order {
+            write!(f, " order={order}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The words of `text` as the contract defines them, for ASCII text (the model's names and
+/// addresses): lowercase, cut at whitespace and `.`, `_`, `-`, `+`, `@`.
+pub fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| c.is_whitespace() || ".-_+@".contains(c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A query's distinct terms, in order.
+pub fn terms(q: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in words(q) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
 }

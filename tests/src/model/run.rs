@@ -67,9 +67,7 @@ pub async fn generate(
     setting: Setting,
     seed: u64,
     steps: usize,
-    workspaces: bool,
-    authorize: bool,
-    mail: bool,
+    (workspaces, authorize, mail, search): (bool, bool, bool, bool),
 ) -> Result<Done, Failure> {
     let app = spawn(setting).await;
     let w = world(&app);
@@ -81,6 +79,7 @@ pub async fn generate(
     generator.workspaces = workspaces;
     generator.authorize = authorize;
     generator.mail = mail;
+    generator.search = search;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();

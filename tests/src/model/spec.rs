@@ -254,6 +254,7 @@ pub enum Outcome {
         org: Ref,
         role: Option<Role>,
         status: Option<Status>,
+        search: super::ops::Search,
     },
     Invitations(Ref),
     Links(Ref),
@@ -1010,12 +1011,17 @@ impl Model {
                 let t = target.filter(|t| self.member(*org, *t).is_some()).ok_or(err(404, "not_found"))?;
                 Outcome::Member { org: *org, user: t }
             }
-            Act::ListMembers { by, org, role, status, bad, .. } => {
+            Act::ListMembers { by, org, role, status, bad, search, .. } => {
                 self.active(*org, *by)?;
+                // The search is read first: a search ordered by joining time is refused
+                // whatever else is wrong.
+                if search.conflicts() {
+                    return Err(err(400, "invalid_request"));
+                }
                 if let Some(bad) = bad {
                     return Err(bad_input(*bad));
                 }
-                Outcome::Members { org: *org, role: *role, status: *status }
+                Outcome::Members { org: *org, role: *role, status: *status, search: *search }
             }
             Act::ListInvitations { by, org, bad, .. } => {
                 self.admin(*org, *by)?;
