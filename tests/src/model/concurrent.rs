@@ -851,6 +851,12 @@ impl Ctx<'_> {
             let members = self.pages(p, &format!("/orgs/{org}/members"), "members").await?;
             let invitations = self.pages(p, &format!("/orgs/{org}/invitations"), "invitations").await?;
             let links = self.pages(p, &format!("/orgs/{org}/invite-links"), "links").await?;
+            // However the round's writes interleaved, the member index is what the
+            // memberships call for.
+            let drift = self.app.index_drift(org).await;
+            if !drift.is_empty() {
+                self.fail("member index", format!("{org}'s member index disagrees: {drift:?}"));
+            }
             let member_count = view.body["org"]["memberCount"].as_u64().unwrap_or(u64::MAX);
             return Some((p.clone(), Snapshot { member_count, members, invitations, links }));
         }
