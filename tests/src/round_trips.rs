@@ -78,7 +78,11 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
 
     m.run("", 2, &owner, "GET", "/orgs", None).await;
     m.run("", 2, &owner, "GET", &o(""), None).await;
-    m.run("", 2, &owner, "GET", &o("/members"), None).await;
+    // The caller's membership beside the page's index items, then the page's memberships.
+    m.run("", 3, &owner, "GET", &o("/members"), None).await;
+    m.run("search", 3, &owner, "GET", &o("/members?q=mem%20example"), None).await;
+    m.run("role and status", 3, &owner, "GET", &o("/members?role=admin&status=suspended"), None).await;
+    m.run("by id", 2, &owner, "GET", &o("/members?userId=member&userId=viewer"), None).await;
     m.run("", 2, &owner, "GET", &o("/members/member"), None).await;
     m.run("", 2, &owner, "GET", &o("/audit"), None).await;
     // A filter is one partition of an index (the rest checked on each item read); a time

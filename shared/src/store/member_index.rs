@@ -3,32 +3,37 @@
 //!
 //! Each membership has, in its organization's partition, beside `MEMBER#<userId>`:
 //!
-//! | item             | SK                                                      |
-//! |------------------|---------------------------------------------------------|
-//! | by name          | `MS#N#<status>#<role>#<sort name>\x01<userId>`          |
-//! | by joining time  | `MS#J#<status>#<role>#<joinedAt>\x01<userId>`           |
-//! | one per word     | `MW#<word>\x01<sort name>\x01<userId>`                  |
+//! | item                     | SK                                                  | also   |
+//! |--------------------------|-----------------------------------------------------|--------|
+//! | everyone, by name        | `MS#N#*#<sort name>\x01<userId>`                    |        |
+//! | by role, by name         | `MS#N#R#<role>#<sort name>\x01<userId>`             | status |
+//! | by status, by name       | `MS#N#S#<status>#<sort name>\x01<userId>`           | role   |
+//! | the same three by joining time | `MS#J#...#<joinedAt>\x01<userId>`             |        |
+//! | one per word             | `MW#<word>\x01<sort name>\x01<userId>`              | words  |
 //!
 //! Names and user ids hold no control character, so `\x01` sorts below anything in them:
-//! keys order by (name, user id) exactly. The items are thin (the user id, and on word items
-//! the member's words): a page reads its index items, then the memberships themselves in one
-//! BatchGetItem, strongly consistent.
+//! keys order by (name, user id) exactly. The items are thin (the user id, and what a filter
+//! of the other kind needs): a page reads its index items, then the memberships themselves
+//! in one BatchGetItem, strongly consistent.
 //!
 //! They are written in the membership's own transactions (`index_writes`: what `before`
-//! had and `after` lacks is deleted, what `after` has is put), never on their own, so none
-//! outlives or disagrees with its membership; the write of the membership is conditioned on
-//! it being as read, which makes `before`'s items exactly those stored.
+//! had and `after` lacks is deleted, what `after` has and `before` had otherwise is put),
+//! never on their own, so none outlives or disagrees with its membership; the write of the
+//! membership is conditioned on it being as read, which makes `before`'s items exactly
+//! those stored. A role change moves two items and rewrites two, likewise a status change;
+//! a rename moves them all.
 //!
-//! Reads:
-//! - `sort`, `role`, `status` without `q`: one query per (status, role) the filters allow
-//!   (8 with none, 1 with both), each from the cursor on, `limit` items at most, merged in
-//!   key order; the first `limit` are the page. Items read: at most `limit` per query, in
-//!   practice about `limit` per (status, role) that has that many members.
-//! - `q`: one query of the word items that start with the longest term, from the cursor on,
-//!   at most `2 × limit` read; each is kept when every other term starts one of the member's
-//!   words (carried on the item) and this is the member's smallest word the term starts (a
-//!   member is listed once); the page stops at `limit` kept. `role`/`status` are applied to
-//!   the memberships read, so a page may be short and still carry a cursor.
+//! Reads (one query each, then one BatchGetItem of the page's memberships):
+//! - no `q`: the run of the filter (everyone, a role, a status), from the cursor on, `limit`
+//!   + 1 items: exactly as many as the page holds, whatever the organization's size. Role
+//!   and status together: the run of the status when it is `suspended` (rare), else of the
+//!   role, the other filtered on the item; at most `limit` + 1 items read, so such a page
+//!   may be short and still carry a cursor.
+//! - `q`: the word items that start with the longest term, from the cursor on, at most
+//!   `2 × limit` read; each is kept when every other term starts one of the member's words
+//!   (carried on the item) and this is the member's smallest word the term starts (a member
+//!   is listed once); the page stops at `limit` kept. `role`/`status` are applied to the
+//!   memberships read, so a page may be short and still carry a cursor.
 
 use std::collections::BTreeMap;
 
@@ -48,9 +53,6 @@ const TYPE: &str = "memberIndex";
 const WORDS: &str = "words";
 const WORD: &str = "word";
 
-const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
-const STATUSES: [Status; 2] = [Status::Active, Status::Suspended];
-
 fn sort_code(sort: MemberSort) -> &'static str {
     match sort {
         MemberSort::Name => "N",
@@ -58,9 +60,22 @@ fn sort_code(sort: MemberSort) -> &'static str {
     }
 }
 
-/// The key prefix of one (sort, status, role) run of sort items.
-fn run_prefix(sort: MemberSort, status: Status, role: Role) -> String {
-    format!("{SORT_PREFIX}{}#{}#{}#", sort_code(sort), status.as_str(), role.as_str())
+/// The runs of sort items: everyone, one role, one status.
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    Everyone,
+    Role(Role),
+    Status(Status),
+}
+
+/// The key prefix of one run under one order.
+fn run_prefix(sort: MemberSort, run: Run) -> String {
+    let code = sort_code(sort);
+    match run {
+        Run::Everyone => format!("{SORT_PREFIX}{code}#*#"),
+        Run::Role(role) => format!("{SORT_PREFIX}{code}#R#{}#", role.as_str()),
+        Run::Status(status) => format!("{SORT_PREFIX}{code}#S#{}#", status.as_str()),
+    }
 }
 
 /// The part of a sort item's key after its run prefix: what orders it and what a cursor is.
@@ -98,8 +113,20 @@ pub fn index_items(org: &OrgId, member: &Member) -> BTreeMap<String, Item> {
     };
     let mut items = BTreeMap::new();
     for sort in [MemberSort::Name, MemberSort::JoinedAt] {
-        let sk = format!("{}{}", run_prefix(sort, member.status, member.role), sort_suffix(sort, member));
-        items.insert(sk.clone(), base(sk));
+        let suffix = sort_suffix(sort, member);
+        let runs = [
+            (Run::Everyone, None),
+            (Run::Role(member.role), Some(("status", member.status.as_str()))),
+            (Run::Status(member.status), Some(("role", member.role.as_str()))),
+        ];
+        for (run, other) in runs {
+            let sk = format!("{}{suffix}", run_prefix(sort, run));
+            let mut item = base(sk.clone());
+            if let Some((name, value)) = other {
+                item.insert(name.to_owned(), s(value));
+            }
+            items.insert(sk, item);
+        }
     }
     let words = words_of(member);
     let listed = AttributeValue::L(words.iter().map(|w| s(w.as_str())).collect());
@@ -174,7 +201,7 @@ impl Store {
         Ok(super::Page { items, last_key: ids.last_key })
     }
 
-    /// Without `q`: the (status, role) runs the filters allow, merged.
+    /// Without `q`: one run, from the cursor on.
     async fn sorted_ids(
         &self,
         org: &OrgId,
@@ -182,65 +209,48 @@ impl Store {
         limit: usize,
         after: Option<String>,
     ) -> Result<IdPage, Error> {
-        let ascending = query.order.is_ascending();
-        let runs: Vec<String> = STATUSES
-            .iter()
-            .filter(|s| query.status.is_none_or(|f| f == **s))
-            .flat_map(|s| {
-                ROLES
-                    .iter()
-                    .filter(|r| query.role.is_none_or(|f| f == **r))
-                    .map(|r| run_prefix(query.sort, *s, *r))
-            })
-            .collect();
-        if after.as_deref().is_some_and(|a| a.contains('#') && !a.contains(SEP)) {
+        if after.as_deref().is_some_and(|a| !a.contains(SEP)) {
             return Err(Error::InvalidCursor);
         }
-        let reads = runs.iter().map(|prefix| {
-            let start = after.as_ref().map(|a| start_key(keys::org(org), format!("{prefix}{a}")));
-            let query = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(keys::org(org)))
-                .expression_attribute_values(":prefix", s(prefix.as_str()))
-                .set_exclusive_start_key(start)
-                .scan_index_forward(ascending)
-                .consistent_read(true)
-                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-            async move {
-                let out = query.send().await.map_err(|e| super::classify("list_members_sorted", e))?;
-                let more = out.last_evaluated_key.is_some();
-                let suffixes: Vec<(String, String)> = out
-                    .items
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|i| {
-                        let sk = string_attr(i, keys::SK)?;
-                        Some((sk[prefix.len()..].to_owned(), string_attr(i, "userId")?.to_owned()))
-                    })
-                    .collect();
-                Ok::<_, Error>((suffixes, more))
+        let (run, filter) = match (query.role, query.status) {
+            (None, None) => (Run::Everyone, None),
+            (Some(role), None) => (Run::Role(role), None),
+            (None, Some(status)) => (Run::Status(status), None),
+            // Suspended members are few: their run, the role filtered on each item.
+            (Some(role), Some(status @ Status::Suspended)) => {
+                (Run::Status(status), Some(("role", role.as_str())))
             }
-        });
-        let results = futures::future::try_join_all(reads).await?;
-        let mut more = false;
-        let mut merged: Vec<(String, String)> = Vec::new();
-        for (suffixes, run_more) in results {
-            more |= run_more;
-            merged.extend(suffixes);
+            (Some(role), Some(status)) => (Run::Role(role), Some(("status", status.as_str()))),
+        };
+        let prefix = run_prefix(query.sort, run);
+        let mut request = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(prefix.as_str()))
+            .set_exclusive_start_key(after.map(|a| start_key(keys::org(org), format!("{prefix}{a}"))))
+            .scan_index_forward(query.order.is_ascending())
+            .consistent_read(true)
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        if let Some((name, value)) = filter {
+            request = request
+                .filter_expression("#other = :other")
+                .expression_attribute_names("#other", name)
+                .expression_attribute_values(":other", s(value));
         }
-        merged.sort();
-        if !ascending {
-            merged.reverse();
-        }
-        if merged.len() > limit {
-            merged.truncate(limit);
-            more = true;
-        }
-        let last_key = if more { merged.last().map(|(suffix, _)| suffix.clone()) } else { None };
-        let users = merged.into_iter().filter_map(|(_, u)| UserId::parse(&u)).collect();
+        let out = request.send().await.map_err(|e| super::classify("list_members", e))?;
+        let mut items = out.items.unwrap_or_default();
+        let suffix = |item: &Item| string_attr(item, keys::SK).map(|sk| sk[prefix.len()..].to_owned());
+        let last_key = if items.len() > limit {
+            items.truncate(limit);
+            items.last().and_then(suffix)
+        } else {
+            // Read to the limit with some filtered out: go on after the last item read.
+            out.last_evaluated_key.as_ref().and_then(suffix)
+        };
+        let users = items.iter().filter_map(|i| string_attr(i, "userId").and_then(UserId::parse)).collect();
         Ok(IdPage { users, last_key })
     }
 
@@ -277,7 +287,7 @@ impl Store {
         let items = out.items.unwrap_or_default();
         let mut users = Vec::new();
         let mut last_read: Option<&str> = None;
-        for (i, item) in items.iter().enumerate() {
+        for item in &items {
             if users.len() == limit {
                 more = true;
                 break;
@@ -294,9 +304,6 @@ impl Store {
                 && let Some(user) = string_attr(item, "userId").and_then(UserId::parse)
             {
                 users.push(user);
-            }
-            if i + 1 == items.len() {
-                break;
             }
         }
         let last_key = if more { last_read.map(str::to_owned) } else { None };
