@@ -24,10 +24,10 @@
 //! a rename moves them all.
 //!
 //! Reads (one query each, then one BatchGetItem of the page's memberships):
-//! - no `q`: the run of the filter (everyone, a role, a status), from the cursor on, `limit`
-//!   + 1 items: exactly as many as the page holds, whatever the organization's size. Role
+//! - no `q`: the run of the filter (everyone, a role, a status), from the cursor on,
+//!   `limit + 1` items: as many as the page holds, whatever the organization's size. Role
 //!   and status together: the run of the status when it is `suspended` (rare), else of the
-//!   role, the other filtered on the item; at most `limit` + 1 items read, so such a page
+//!   role, the other filtered on the item; at most `limit + 1` items read, so such a page
 //!   may be short and still carry a cursor.
 //! - `q`: the word items that start with the longest term, from the cursor on, at most
 //!   `2 × limit` read; each is kept when every other term starts one of the member's words
