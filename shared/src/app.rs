@@ -78,14 +78,14 @@ where
 /// it does not need; `handle` gets the instant the invocation's time runs out.
 pub async fn run_scheduled<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(&'static App, std::time::SystemTime) -> Fut,
+    F: Fn(&'static App, std::time::SystemTime, serde_json::Value) -> Fut,
     Fut: Future<Output = Result<serde_json::Value, crate::error::Error>> + Send,
 {
     use lambda_http::lambda_runtime::{self, LambdaEvent};
     crate::logging::init();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let run = handle(app, event.context.deadline());
+        let run = handle(app, event.context.deadline(), event.payload);
         async move { run.await.map_err(|e| lambda_http::Error::from(format!("{}: {e}", e.code()))) }
     }))
     .await

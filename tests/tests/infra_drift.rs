@@ -87,8 +87,21 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
             &[],
         ),
         // `UpdateItem`: a deleted workspace's or group's memberships, and a removed member's,
-        // go in one transaction each with the member's counter or group set.
-        Function::Purge => (&["Query", "BatchGetItem", "BatchWriteItem", "DeleteItem", "UpdateItem"], &[]),
+        // go in one transaction each with the member's counter or group set. `Scan`,
+        // `PutItem`, `ConditionCheckItem`: the upgrade's one-off backfill.
+        Function::Purge => (
+            &[
+                "Query",
+                "BatchGetItem",
+                "BatchWriteItem",
+                "DeleteItem",
+                "UpdateItem",
+                "Scan",
+                "PutItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
         // Reads the table's stream (through its event source mapping), never the table.
         Function::Events => (&[], &[]),
         // An address's pending invitations on GSI1, then their organizations (deleted ones

@@ -360,3 +360,74 @@ async fn index_items_never_disagree_with_memberships_under_races() {
     let found = ids(&all_pages(app, &owner, &format!("/orgs/{org}/members?q=person0"), 10).await);
     assert!(found.is_empty());
 }
+
+/// After an upgrade: memberships written before the index existed are listed by nobody
+/// until the operator's one-off backfill, which indexes them all (resumable, page by page,
+/// safe to run again), and gives old audit events their filter index keys.
+#[tokio::test]
+async fn the_upgrade_backfill_indexes_memberships_written_before_the_index() {
+    let app = TestApp::spawn().await;
+    let (owner, org) = org_of_people(&app).await;
+    // As an older release left them: index items gone, events without index keys.
+    let before = app.partition(&org).await;
+    for item in &before {
+        let sk = item["SK"].as_s().unwrap();
+        if sk.starts_with("MS#") || sk.starts_with("MW#") {
+            app.dynamo
+                .delete_item()
+                .table_name(app.table())
+                .key("PK", item["PK"].clone())
+                .key("SK", item["SK"].clone())
+                .send()
+                .await
+                .unwrap();
+        }
+        if sk.starts_with("AUDIT#") {
+            app.dynamo
+                .update_item()
+                .table_name(app.table())
+                .key("PK", item["PK"].clone())
+                .key("SK", item["SK"].clone())
+                .update_expression("REMOVE GSI1PK, GSI1SK, GSI2PK, GSI3PK")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let listed = app.call(Some(&owner), "GET", &format!("/orgs/{org}/members"), None).await;
+    assert_eq!(listed.body["members"], json!([]), "unindexed memberships are listed by nobody");
+    assert!(!app.index_drift(&org).await.is_empty());
+
+    // Run the backfill in short runs (one page each), as a function out of time would.
+    let mut next: Option<Value> = None;
+    let (mut memberships, mut runs) = (0, 0);
+    loop {
+        let answer = roster::handlers::purge::backfill_run(&app.app, next.as_ref(), || false).await.unwrap();
+        memberships += answer["memberships"].as_u64().unwrap();
+        runs += 1;
+        match &answer["next"] {
+            Value::Null => break,
+            more => next = Some(more.clone()),
+        }
+        assert!(runs < 10_000, "the backfill ends");
+    }
+    assert!(memberships > PEOPLE.len() as u64, "every membership of the table, this org's among them");
+    assert!(app.index_drift(&org).await.is_empty());
+    let everyone = all_pages(&app, &owner, &format!("/orgs/{org}/members"), 5).await;
+    assert_eq!(everyone.len(), PEOPLE.len() + 1);
+    let audit = app
+        .call(Some(&owner), "GET", &format!("/orgs/{org}/audit?action=member.added&limit=100"), None)
+        .await;
+    assert_eq!(audit.status, 200, "{:?}", audit.body);
+    assert_eq!(audit.body["events"].as_array().unwrap().len(), PEOPLE.len(), "old events are found by action");
+    let after = app.partition(&org).await;
+    let unkeyed = after
+        .iter()
+        .filter(|i| i["SK"].as_s().unwrap().starts_with("AUDIT#") && !i.contains_key("GSI1PK"))
+        .count();
+    assert_eq!(unkeyed, 0, "every event has its index keys again");
+    // Again: nothing changes (the puts are the same items).
+    let again = roster::handlers::purge::backfill_run(&app.app, None, || true).await.unwrap();
+    assert_eq!(again["next"], Value::Null);
+    assert!(app.index_drift(&org).await.is_empty());
+}

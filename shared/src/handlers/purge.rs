@@ -40,9 +40,53 @@ pub async fn run(app: &App, time_left: impl Fn() -> bool) -> Result<PurgeReport,
     Ok(report)
 }
 
-/// The scheduled function's run: stops starting pages 10 s before `deadline`.
-pub async fn scheduled(app: &App, deadline: std::time::SystemTime) -> Result<serde_json::Value, Error> {
+/// The scheduled function's run: stops starting pages 10 s before `deadline`. Invoked by
+/// the operator with `{"backfill": {}}` (then `{"backfill": {"next": ...}}` with the `next`
+/// it answered, until it answers none), it runs the upgrade's backfill instead.
+pub async fn scheduled(
+    app: &App,
+    deadline: std::time::SystemTime,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
     let stop_at = deadline - std::time::Duration::from_secs(10);
-    let report = run(app, || std::time::SystemTime::now() < stop_at).await?;
+    let time_left = || std::time::SystemTime::now() < stop_at;
+    if let Some(backfill) = payload.get("backfill") {
+        return backfill_run(app, backfill.get("next"), time_left).await;
+    }
+    let report = run(app, time_left).await?;
     Ok(serde_json::json!({ "orgsDone": report.orgs_done, "itemsDeleted": report.items_deleted }))
+}
+
+/// The upgrade's backfill (`store::backfill`) from `next` (as a previous run answered it),
+/// a page at a time while `time_left()`: how many memberships were indexed and events given
+/// index keys, and where to go on (`next: null` once the table is done).
+pub async fn backfill_run(
+    app: &App,
+    next: Option<&serde_json::Value>,
+    time_left: impl Fn() -> bool,
+) -> Result<serde_json::Value, Error> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let key_part = |name: &str| next.and_then(|n| n.get(name)).and_then(|v| v.as_str()).map(str::to_owned);
+    let mut start = match (key_part("PK"), key_part("SK")) {
+        (Some(pk), Some(sk)) => Some(crate::store::start_key(pk, sk)),
+        (None, None) if next.is_none_or(serde_json::Value::is_null) => None,
+        _ => return Err(Error::invalid_request("backfill.next is {\"PK\", \"SK\"} as answered")),
+    };
+    let (mut memberships, mut events) = (0, 0);
+    loop {
+        let page = app.store.backfill_page(start).await?;
+        memberships += page.memberships;
+        events += page.events;
+        start = page.next;
+        if start.is_none() || !time_left() {
+            break;
+        }
+    }
+    let text = |name: &str| match start.as_ref().and_then(|k| k.get(name)) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let next = start.as_ref().map(|_| serde_json::json!({ "PK": text("PK"), "SK": text("SK") }));
+    tracing::info!(memberships, events, done = next.is_none(), "backfill ran");
+    Ok(serde_json::json!({ "memberships": memberships, "events": events, "next": next }))
 }

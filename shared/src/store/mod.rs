@@ -3,6 +3,7 @@
 
 mod audit;
 pub mod authorize;
+pub mod backfill;
 mod codec;
 pub mod email_limits;
 pub mod email_sends;
@@ -363,7 +364,7 @@ async fn backoff(attempt: u32) {
 }
 
 /// `ExclusiveStartKey` for a base-table query that resumes after `sort_key` in `pk`.
-pub(crate) fn start_key(pk: String, sort_key: String) -> Item {
+pub fn start_key(pk: String, sort_key: String) -> Item {
     Item::from([
         (keys::PK.to_owned(), AttributeValue::S(pk)),
         (keys::SK.to_owned(), AttributeValue::S(sort_key)),
