@@ -29,8 +29,10 @@ pub fn fold(text: &str) -> String {
     normalized.to_lowercase()
 }
 
+/// Control characters cut too: names store them as spaces, and a term holding one could
+/// only ever read index keys no word has.
 fn is_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '.' | '_' | '-' | '+' | '@')
+    c.is_whitespace() || c.is_control() || matches!(c, '.' | '_' | '-' | '+' | '@')
 }
 
 /// `text` cut to at most `MAX_KEY_TEXT_BYTES` bytes, at a character boundary.
@@ -225,8 +227,9 @@ mod tests {
         // NFKC: full-width letters, ligatures and compatibility forms fold into plain ones.
         assert_eq!(words("ＡＮＮ ﬁona").collect::<Vec<_>>(), ["ann", "fiona"]);
         assert_eq!(fold("É"), fold("E\u{301}"));
-        // A full-width at sign is a separator after NFKC.
+        // A full-width at sign is a separator after NFKC; so is a control character.
         assert_eq!(words("a＠b").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(words("a\u{1}b\u{0}c").collect::<Vec<_>>(), ["a", "b", "c"]);
     }
 
     #[test]

@@ -186,9 +186,14 @@ impl Store {
             Some(terms) => self.search_ids(org, terms, query, limit, after).await?,
             None => self.sorted_ids(org, query, limit, after).await?,
         };
-        let found = self.memberships(org, &ids.users).await?;
-        let mut items = Vec::with_capacity(ids.users.len());
-        for user in &ids.users {
+        // A Query is not isolated from a transaction running meanwhile: it may read a renamed
+        // member's old item and new one both. Each member is listed once.
+        let mut users = ids.users;
+        let mut seen = std::collections::HashSet::new();
+        users.retain(|u| seen.insert(u.clone()));
+        let found = self.memberships(org, &users).await?;
+        let mut items = Vec::with_capacity(users.len());
+        for user in &users {
             // Present unless removed between the two reads (then it is not listed).
             if let Some(member) = found.get(user.as_str()) {
                 let role_ok = query.role.is_none_or(|r| member.role == r);
