@@ -110,10 +110,16 @@ async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body
     let (me, page) =
         tokio::join!(acting_current(app, who, &id, me), app.store.member_page(&id, &query, limit, start));
     let mut page = page?;
-    // The caller's own row as just refreshed.
-    if let Some(row) = page.items.iter_mut().find(|m| m.user_id == me.user_id) {
+    // The caller's own row as just refreshed, unless the page read it after a later change
+    // (the caller demoted, or handed ownership over, meanwhile): the newer version shows,
+    // and only if it still matches the filters.
+    if let Some(row) = page.items.iter_mut().find(|m| m.user_id == me.user_id)
+        && me.version > row.version
+    {
         *row = me;
     }
+    page.items
+        .retain(|m| query.role.is_none_or(|r| m.role == r) && query.status.is_none_or(|s| m.status == s));
     list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 
@@ -183,7 +189,9 @@ async fn members_by_id(
     // The caller's own row as just refreshed, when it is among those read: a service acting
     // as an owner is no member, and asking for its own id must not list a row made up for it
     // (tests/tests/attacks_search.rs `members_by_id_lists_only_members_for_a_service_too`).
-    if let Some(row) = found.get_mut(me.user_id.as_str()) {
+    if let Some(row) = found.get_mut(me.user_id.as_str())
+        && me.version > row.version
+    {
         *row = me;
     }
     let items: Vec<Member> = users.iter().filter_map(|u| found.remove(u.as_str())).collect();
