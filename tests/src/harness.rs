@@ -285,6 +285,19 @@ impl TestApp {
         call_raw(&self.app, Some(&service_claims(client_id, scope)), method, path, &all, &bytes).await
     }
 
+    /// A request as the service `client_id` holding `scope`, with exactly these headers and
+    /// body bytes (a JSON number's own text, say, which a `Value` would read as a float).
+    pub async fn call_raw_as_service(
+        &self,
+        (client_id, scope): (&str, &str),
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> TestResponse {
+        call_raw(&self.app, Some(&service_claims(client_id, scope)), method, path, headers, body).await
+    }
+
     /// The same table, mail and clock, with `configure` adjusting the settings (e.g. another
     /// `ROSTER_SERVICE_CLIENTS`, as after a deployment that changed it).
     pub async fn with_config(&self, configure: impl FnOnce(&mut Config)) -> App {

@@ -103,6 +103,7 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
 
     // Boxed, as a function of its own: one future for every route is too large for a stack.
     let ws = Box::pin(workspace_routes(&mut m, &owner, &org)).await;
+    Box::pin(usage_routes(&mut m, &owner, &org)).await;
     let w = |p: &str| o(&format!("/workspaces/{ws}{p}"));
 
     let one = json!({ "invitations": [{ "email": app.email("ann") }] });
@@ -182,6 +183,24 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     m.run("", 2, &new_owner, "DELETE", &w(""), None).await;
     m.run("", 2, &new_owner, "DELETE", &o(""), None).await;
     m.rows
+}
+
+/// Usage per member: a report is one read (the organization with the batch's memberships),
+/// then one transaction per member, sixteen members at a time; totals are the caller's
+/// membership, then one query of the metric's days.
+async fn usage_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
+    let o = |p: &str| format!("/orgs/{org}{p}");
+    let reporter = crate::harness::service_claims("dev-service", "roster/usage");
+    let at = m.app.now().to_string();
+    let record = |i: usize, user: &str| json!({ "id": format!("rt-{i}"), "userId": user, "metric": "credits", "quantity": 1, "at": at });
+    let one = json!({ "records": [record(0, "member")] });
+    m.run_with("1 record", 2, &reporter, "POST", &o("/usage"), Some(one)).await;
+    let hundred: Vec<Value> =
+        (1..=100).map(|i| record(i, ["member", "viewer", "admin", "owner"][i % 4])).collect();
+    let batch = json!({ "records": hundred });
+    m.run_with("100 records of 4 members", 5, &reporter, "POST", &o("/usage"), Some(batch)).await;
+    m.run("by member", 2, owner, "GET", &o("/usage?metric=credits"), None).await;
+    m.run("by day", 2, owner, "GET", &o("/usage?metric=credits&groupBy=day"), None).await;
 }
 
 /// The workspace and group routes; answers the workspace's id (deleted at the end of the walk).

@@ -119,6 +119,10 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         // The invitation's delivery moved with, for a bounce or complaint, its audit event put
         // and the bounce window counted; the window read and rolled, the organization paused.
         Function::EmailEvents => (&["GetItem", "UpdateItem", "PutItem"], &[]),
+        // Usage: the organization with the batch's memberships (and a reader's own) in one
+        // batch; a record's transaction puts its id's item, checks the membership and adds
+        // to its counter; totals are one Query of a metric's days.
+        Function::Usage => (&["BatchGetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"], &[]),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod standing;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod usage;
 pub mod workspace;
 
 pub use email::Email;

@@ -16,6 +16,7 @@ pub mod remove;
 pub mod roles;
 pub mod send_invitations;
 pub mod token_claims;
+pub mod usage;
 pub mod workspaces;
 
 use lambda_http::{Body, Request, RequestExt, Response};

@@ -34,10 +34,12 @@ pub enum Function {
     /// SES's events for invitation emails (from the default EventBridge bus), no routes:
     /// each invitation's `emailDelivery`, bounces and complaints.
     EmailEvents,
+    /// Usage per member: services report it, admins read the totals.
+    Usage,
 }
 
 impl Function {
-    pub const ALL: [Function; 16] = [
+    pub const ALL: [Function; 17] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -54,6 +56,7 @@ impl Function {
         Function::TokenClaims,
         Function::SendInvitations,
         Function::EmailEvents,
+        Function::Usage,
     ];
 
     /// The binary's (and the crate's) name.
@@ -75,6 +78,7 @@ impl Function {
             Function::TokenClaims => "token-claims",
             Function::SendInvitations => "send-invitations",
             Function::EmailEvents => "email-events",
+            Function::Usage => "usage",
         }
     }
 }
@@ -198,6 +202,9 @@ pub const ROUTES: &[Route] = &[
     // People and services alike: the catalog is no secret of any organization.
     route("GET", "/permissions", List),
     service("POST", "/authorize", Authorize, scopes::AUTHORIZE),
+    // Services report what members used (API.md "Usage per member"); admins read the totals.
+    service("POST", "/orgs/{orgId}/usage", Usage, scopes::USAGE),
+    route("GET", "/orgs/{orgId}/usage", Usage),
 ];
 
 /// Path parameters, by name, in path order.
@@ -255,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn only_authorize_adding_members_and_lifting_an_email_pause_are_for_services_alone() {
+    fn only_authorize_adding_members_lifting_an_email_pause_and_reporting_usage_are_for_services_alone() {
         let scoped: Vec<(String, &str)> =
             ROUTES.iter().filter_map(|r| r.scope.map(|s| (r.key(), s))).collect();
         assert_eq!(
@@ -263,7 +270,8 @@ mod tests {
             [
                 ("DELETE /orgs/{orgId}/email-pause".to_owned(), scopes::ADMIN),
                 ("POST /orgs/{orgId}/members".to_owned(), scopes::ADMIN),
-                ("POST /authorize".to_owned(), scopes::AUTHORIZE)
+                ("POST /authorize".to_owned(), scopes::AUTHORIZE),
+                ("POST /orgs/{orgId}/usage".to_owned(), scopes::USAGE)
             ]
         );
     }

@@ -25,6 +25,8 @@
 //! | email quota: org    | `ORG#<orgId>`    | `QUOTA#H#<yyyymmddhh>`, `QUOTA#D#<yyyymmdd>` |   |                               |
 //! | email quota: inviter | `USER#<userId>` | `QUOTA#H#<yyyymmddhh>` |                 |                               |
 //! | bounce window       | `ORG#<orgId>`    | `MAILSTATS`        |                     |                               |
+//! | usage counter (member, metric, UTC day) | `ORG#<orgId>` | `USAGE#D#<metric>#<yyyymmdd>#<len>#<userId>` | |            |
+//! | usage record id (7 days) | `ORG#<orgId>` | `USAGE#ID#<recordId>` |                 |                               |
 //!
 //! GSI1 answers three questions: a user's memberships (`USER#`, the organizations list), an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger) and an
@@ -51,6 +53,7 @@
 //!
 //! A deleted organization's item stays as a tombstone (`deletedAt`, no other attribute).
 
+use crate::domain::usage::{Day, Metric, RecordId};
 use crate::domain::{Email, EventId, GroupId, InvitationId, LinkId, OrgId, UserId, WorkspaceId};
 
 pub const PK: &str = "PK";
@@ -85,6 +88,28 @@ pub const MAIL_STATS_SK: &str = "MAILSTATS";
 /// A quota window's item: `QUOTA#H#2026120517` (an hour) or `QUOTA#D#20261205` (a day).
 pub fn quota(window: &str) -> String {
     format!("{QUOTA_PREFIX}{window}")
+}
+
+/// A member's counter of one metric on one UTC day. The metric (`[a-z0-9_.-]`, never `#`)
+/// comes first and the day next, so a metric's days are one key range; the user id, which
+/// may hold `#`, last, after its length.
+pub fn usage_counter(metric: &Metric, day: Day, user: &UserId) -> String {
+    format!("{}{}#{}", usage_days(metric, day), user.as_str().len(), user.as_str())
+}
+
+/// The start of a metric's counters on `day` (`USAGE#D#<metric>#<yyyymmdd>#`).
+pub fn usage_days(metric: &Metric, day: Day) -> String {
+    format!("USAGE#D#{}#{}#", metric.as_str(), day.compact())
+}
+
+/// Past every counter of a metric on `day`: `$` sorts right after `#`.
+pub fn usage_days_end(metric: &Metric, day: Day) -> String {
+    format!("USAGE#D#{}#{}$", metric.as_str(), day.compact())
+}
+
+/// A reported record's id, kept 7 days (TTL) so that it counts once.
+pub fn usage_record(id: &RecordId) -> String {
+    format!("USAGE#ID#{}", id.as_str())
 }
 
 pub fn org(org: &OrgId) -> String {

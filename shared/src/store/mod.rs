@@ -24,6 +24,7 @@ pub mod purge;
 pub mod roles;
 pub mod slots;
 mod tx;
+pub mod usage;
 mod vouchers;
 pub mod workspaces;
 

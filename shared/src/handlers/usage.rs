@@ -1,0 +1,295 @@
+//! Usage per member (API.md "Usage per member"): services report what members used
+//! (`POST /orgs/{orgId}/usage`, scope `roster/usage`), admins and owners read the totals
+//! (`GET /orgs/{orgId}/usage`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use futures::{StreamExt, TryStreamExt};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::{Acting, acting_member, on_behalf_of, org_id, serve_any};
+use crate::App;
+use crate::domain::usage::{self, Day, GroupBy, Metric, Quantity, RecordId};
+use crate::domain::{Principal, Timestamp, UserId, access};
+use crate::error::Error;
+use crate::http::request::{json_from, query_param};
+use crate::http::response::ok;
+use crate::http::routes::scopes;
+use crate::store::usage::{MAX_TRANSACTION_ITEMS, Recorded, UsageRecord};
+
+/// Records a request may carry.
+pub const MAX_RECORDS: usize = 100;
+/// Members whose records are written at once (a transaction each).
+const CONCURRENCY: usize = 16;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    serve_any(app, req, |app, principal, route, req| async move {
+        match route.as_str() {
+            "POST /orgs/{orgId}/usage" => report(app, principal, &req).await,
+            "GET /orgs/{orgId}/usage" => {
+                let who = Acting::of(principal)?;
+                // A read writes no audit event: the header is checked, and records nothing.
+                on_behalf_of(&who, &req)?;
+                totals(app, &who, &req).await
+            }
+            _ => Err(Error::NotFound),
+        }
+    })
+    .await
+}
+
+/// A record's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Recorded,
+    Duplicate,
+    NotMember,
+    Invalid,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Duplicate => "duplicate",
+            Self::NotMember => "not_member",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportBody<'a> {
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRecord<'a> {
+    id: Option<Value>,
+    user_id: Option<Value>,
+    metric: Option<Value>,
+    #[serde(borrow)]
+    quantity: Option<&'a RawValue>,
+    at: Option<Value>,
+}
+
+/// The body's records: their ids, each with the record when every value is valid. The
+/// batch itself (not JSON, no `records`, 0 or more than 100, a record that is no object or
+/// has no id) is `400` and changes nothing; a record's bad value is its own `invalid`.
+fn read_records(req: &Request, now: Timestamp) -> Result<Vec<(RecordId, Option<UsageRecord>)>, Error> {
+    let bytes: &[u8] = match req.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    let content_type =
+        req.headers().get(lambda_http::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    // Size, media type, well-formed JSON, an object: as every body.
+    json_from::<Value>(content_type, bytes)?;
+    // Again, keeping each quantity's own text: a number is never read through a float.
+    let body: ReportBody =
+        serde_json::from_slice(bytes).map_err(|_| Error::invalid_request("records: an array of records"))?;
+    if body.records.is_empty() || body.records.len() > MAX_RECORDS {
+        return Err(Error::invalid_request(format!("records: 1 to {MAX_RECORDS} records")));
+    }
+    body.records
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let record: RawRecord = serde_json::from_str(raw.get())
+                .map_err(|_| Error::invalid_request(format!("records[{i}]: an object")))?;
+            let id =
+                record.id.as_ref().and_then(Value::as_str).and_then(RecordId::parse).ok_or_else(|| {
+                    Error::invalid_request(format!(
+                        "records[{i}].id: 1 to {} characters, none of them control characters",
+                        RecordId::MAX_LEN
+                    ))
+                })?;
+            let checked = check(&id, &record, now);
+            Ok((id, checked))
+        })
+        .collect()
+}
+
+/// The record when each of its values is valid and `at` lies in the window.
+fn check(id: &RecordId, record: &RawRecord, now: Timestamp) -> Option<UsageRecord> {
+    let user = record.user_id.as_ref()?.as_str().and_then(UserId::person)?;
+    let metric = record.metric.as_ref()?.as_str().and_then(Metric::parse)?;
+    let quantity = record.quantity?.get();
+    // A number, or the same digits in a string (for clients whose JSON reads numbers as floats).
+    let quantity = match serde_json::from_str::<String>(quantity) {
+        Ok(text) => Quantity::parse(&text),
+        Err(_) => Quantity::parse(quantity),
+    }
+    .ok()?;
+    let at = Timestamp::parse(record.at.as_ref()?.as_str()?)?;
+    usage::in_window(at, now).then(|| UsageRecord { id: id.clone(), user, metric, quantity, at })
+}
+
+/// `POST /orgs/{orgId}/usage`: services holding `roster/usage` only. One read (the
+/// organization and the memberships of the batch's users), then one transaction per member
+/// ([`crate::store::Store::record_usage`]; more for a member whose records and counters pass
+/// a transaction's 100 items, one after another), members side by side. Records are decided
+/// in request order: invalid, then not a member, then an id an earlier record of the request
+/// carries (duplicate), then the store's verdict.
+async fn report(app: &App, principal: Principal, req: &Request) -> Result<Response<Body>, Error> {
+    principal.service_with(scopes::USAGE)?;
+    let org = org_id(req)?;
+    let now = app.now();
+    let records = read_records(req, now)?;
+    let mut users: Vec<UserId> =
+        records.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.user.clone())).collect();
+    users.sort();
+    users.dedup();
+    let members = app.store.org_members_of(&org, &users).await?.ok_or(Error::NotFound)?;
+    let mut statuses: Vec<Status> = vec![Status::Invalid; records.len()];
+    let mut seen: HashSet<&RecordId> = HashSet::new();
+    let mut by_user: BTreeMap<UserId, Vec<usize>> = BTreeMap::new();
+    for (i, (id, record)) in records.iter().enumerate() {
+        statuses[i] = match record {
+            None => Status::Invalid,
+            Some(r) if !members.contains(r.user.as_str()) => Status::NotMember,
+            Some(_) if !seen.insert(id) => Status::Duplicate,
+            Some(r) => {
+                by_user.entry(r.user.clone()).or_default().push(i);
+                continue;
+            }
+        };
+    }
+    let (records, org) = (&records, &org);
+    let decided: Vec<Vec<(usize, Recorded)>> = futures::stream::iter(by_user)
+        .map(|(user, indexes)| async move {
+            let mut out = Vec::with_capacity(indexes.len());
+            for chunk in chunks(records, &indexes) {
+                let batch: Vec<&UsageRecord> = chunk.iter().filter_map(|&i| records[i].1.as_ref()).collect();
+                let outcome = app.store.record_usage(org, &user, &batch, now).await?;
+                out.extend(chunk.into_iter().zip(outcome));
+            }
+            Ok::<_, Error>(out)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    for (i, recorded) in decided.into_iter().flatten() {
+        statuses[i] = match recorded {
+            Recorded::Recorded => Status::Recorded,
+            Recorded::Duplicate => Status::Duplicate,
+            Recorded::NotMember => Status::NotMember,
+        };
+    }
+    let results: Vec<Value> = records
+        .iter()
+        .zip(statuses)
+        .map(|((id, _), status)| json!({ "id": id.as_str(), "status": status.as_str() }))
+        .collect();
+    ok(&json!({ "results": results }))
+}
+
+/// One member's records in transactions: each holds its records' id items, the membership
+/// check and one update per distinct counter, 100 items at most.
+fn chunks(records: &[(RecordId, Option<UsageRecord>)], indexes: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut counters: HashSet<(&Metric, Day)> = HashSet::new();
+    let mut current: Vec<usize> = Vec::new();
+    for &i in indexes {
+        let Some(r) = &records[i].1 else { continue };
+        let key = (&r.metric, Day::of(r.at));
+        let more = usize::from(!counters.contains(&key));
+        if current.len() + 1 + counters.len() + more + 1 > MAX_TRANSACTION_ITEMS {
+            out.push(std::mem::take(&mut current));
+            counters.clear();
+        }
+        counters.insert(key);
+        current.push(i);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// What a read of totals asks.
+struct TotalsQuery {
+    metric: Metric,
+    from: Day,
+    to: Day,
+    group_by: GroupBy,
+}
+
+fn totals_query(req: &Request, now: Timestamp) -> Result<TotalsQuery, Error> {
+    let metric = query_param(req, "metric")
+        .as_deref()
+        .and_then(Metric::parse)
+        .ok_or_else(|| Error::invalid_request("metric: required, [a-z0-9_.-]{1,64}"))?;
+    let day = |name: &str| {
+        query_param(req, name)
+            .map(|raw| {
+                Day::parse(&raw).ok_or_else(|| Error::invalid_request(format!("{name}: a day, YYYY-MM-DD")))
+            })
+            .transpose()
+    };
+    let to = day("to")?.unwrap_or_else(|| Day::of(now));
+    let from = day("from")?.unwrap_or_else(|| to.plus_days(1 - usage::DEFAULT_DAYS));
+    let span = from.span_to(to);
+    if span < 1 {
+        return Err(Error::invalid_request("from: on or before to"));
+    }
+    if span > usage::MAX_DAYS {
+        return Err(Error::invalid_request(format!("from..to: at most {} days", usage::MAX_DAYS)));
+    }
+    let group_by = match query_param(req, "groupBy") {
+        Some(raw) => GroupBy::parse(&raw).ok_or_else(|| Error::invalid_request("groupBy: member or day"))?,
+        None => GroupBy::Member,
+    };
+    Ok(TotalsQuery { metric, from, to, group_by })
+}
+
+/// `GET /orgs/{orgId}/usage`: admins and owners (and services with `roster/admin`). The
+/// metric's counters over the days asked (both counted, 92 at most), summed by member or by
+/// day; totals are exact decimals in strings.
+async fn totals(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
+    let org = org_id(req)?;
+    let me = acting_member(app, who, &org).await?;
+    access::require_admin(&me)?;
+    // After authorization: a non-member learns nothing from a bad query (404).
+    let query = totals_query(req, app.now())?;
+    let counters = app.store.usage_counters(&org, &query.metric, query.from, query.to).await?;
+    let overflow = || {
+        tracing::error!("a usage total is out of range");
+        Error::Internal
+    };
+    let totals: Vec<Value> = match query.group_by {
+        GroupBy::Member => {
+            let mut sums: BTreeMap<UserId, Quantity> = BTreeMap::new();
+            for c in counters {
+                let sum = sums.entry(c.user).or_default();
+                *sum = sum.checked_add(c.total).ok_or_else(overflow)?;
+            }
+            sums.into_iter()
+                .map(|(user, total)| json!({ "userId": user.as_str(), "total": total.to_string() }))
+                .collect()
+        }
+        GroupBy::Day => {
+            let mut sums: BTreeMap<Day, Quantity> = BTreeMap::new();
+            for c in counters {
+                let sum = sums.entry(c.day).or_default();
+                *sum = sum.checked_add(c.total).ok_or_else(overflow)?;
+            }
+            sums.into_iter()
+                .map(|(day, total)| json!({ "day": day.to_string(), "total": total.to_string() }))
+                .collect()
+        }
+    };
+    ok(&json!({
+        "metric": query.metric.as_str(),
+        "from": query.from.to_string(),
+        "to": query.to.to_string(),
+        "groupBy": match query.group_by { GroupBy::Member => "member", GroupBy::Day => "day" },
+        "totals": totals,
+    }))
+}
