@@ -41,7 +41,7 @@
 //! case a line; `#` starts a comment (say what the case found):
 //!
 //! ```text
-//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off] [authorize=off] [mail=on] [search=on]
+//! sequential seed=<n> steps=<n> [setting=<i>] [workspaces=off] [authorize=off] [mail=on] [search=on] [usage=on]
 //! concurrent seed=<n> round=<n> [calls=<i>,<j>,...]
 //! concurrent seed=<n> rounds=<n>
 //! ```
@@ -52,7 +52,8 @@
 //!   with `authorize=off`, without `POST /authorize` steps, as before issue 25; with
 //!   `mail=on`, with SES events and pause lifts (issue 26; off when not said, so that the
 //!   cases kept before replay unchanged); with `search=on`, members lists with searches,
-//!   sorts and orders (issue 27; off when not said, likewise).
+//!   sorts and orders (issue 27; off when not said, likewise); with `usage=on`, usage
+//!   reports and reads (issue 28; off when not said, likewise).
 //! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
 //!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
 //!   once per run: a race need not come out the same way every time, but every run plays it
@@ -103,6 +104,7 @@ enum Kept {
         authorize: bool,
         mail: bool,
         search: bool,
+        usage: bool,
     },
     Round {
         seed: u64,
@@ -169,6 +171,12 @@ fn parse_kept(case: &str, line: usize) -> Kept {
                 Some("on") => true,
                 Some(_) => bad("search= is on or off"),
             },
+            // Off unless said, likewise for the cases kept before issue 28.
+            usage: match fields.get("usage").copied() {
+                None | Some("off") => false,
+                Some("on") => true,
+                Some(_) => bad("usage= is on or off"),
+            },
         },
         ("concurrent", Some(round), None) => Kept::Round {
             seed,
@@ -195,6 +203,7 @@ struct Job {
     authorize: bool,
     mail: bool,
     search: bool,
+    usage: bool,
 }
 
 /// Stacks for the test bodies and their runtime's workers: a debug build polls the handlers'
@@ -243,7 +252,7 @@ async fn sequences() {
     let per_setting = total.div_ceil(run::SETTINGS.len());
     let mut jobs = Vec::new();
     for (line, case) in kept_cases() {
-        if let Kept::Sequential { seed, steps, setting, workspaces, authorize, mail, search } = case {
+        if let Kept::Sequential { seed, steps, setting, workspaces, authorize, mail, search, usage } = case {
             let indices: Vec<usize> = match setting {
                 Some(i) if i < run::SETTINGS.len() => vec![i],
                 Some(i) => panic!("{REGRESSIONS}: no setting {i}: {line}"),
@@ -260,6 +269,7 @@ async fn sequences() {
                     authorize,
                     mail,
                     search,
+                    usage,
                 });
             }
         }
@@ -278,6 +288,7 @@ async fn sequences() {
             authorize: true,
             mail: true,
             search: true,
+            usage: true,
         };
         jobs.push(job);
     }
@@ -289,7 +300,12 @@ async fn sequences() {
     let outcomes = futures::future::join_all(jobs.iter().map(|job| {
         let setting = run::SETTINGS[job.setting_index];
         let seed = setting_seed(job.top_seed, job.setting_index);
-        run::generate(setting, seed, job.steps, (job.workspaces, job.authorize, job.mail, job.search))
+        run::generate(
+            setting,
+            seed,
+            job.steps,
+            (job.workspaces, job.authorize, job.mail, job.search, job.usage),
+        )
     }))
     .await;
     let mut failures = Vec::new();
@@ -323,14 +339,15 @@ async fn sequences() {
     let mut report = String::new();
     for (job, failure) in &failures {
         let replay = format!(
-            "sequential seed={} setting={} steps={}{}{}{}{}",
+            "sequential seed={} setting={} steps={}{}{}{}{}{}",
             job.top_seed,
             job.setting_index,
             failure.ops.len(),
             if job.workspaces { "" } else { " workspaces=off" },
             if job.authorize { "" } else { " authorize=off" },
             if job.mail { " mail=on" } else { "" },
-            if job.search { " search=on" } else { "" }
+            if job.search { " search=on" } else { "" },
+            if job.usage { " usage=on" } else { "" }
         );
         println!(
             "model: FAILED after {} steps in \"{}\" ({}, seed {}): {}\nreplay: {replay}\nshrinking...",

@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 use super::authorize::{self, host_permissions};
 use super::generate::Pool;
 use super::ops::{
-    Act, Bad, CUSTOM_KEYS, Op, Ref, Role, Search, Status, Target, TokArg, UserIx, WsRole, meta_json, terms,
-    words,
+    Act, Bad, CUSTOM_KEYS, Op, Ref, Role, Search, Status, Target, TokArg, USAGE_METRICS, UsageRec, UserIx,
+    WsRole, meta_json, terms, usage_quantity, words,
 };
 use super::rng::Rng;
-use super::spec::{Access, HOUR_MS, Model, Outcome, TokenFor, UserInfo, Via};
+use super::spec::{Access, DAY_MS, HOUR_MS, Model, Outcome, TokenFor, UsageKey, UserInfo, Via};
 use crate::harness::{TestApp, TestResponse, User, call_app, call_app_with_claims, http_get_json};
 
 /// The people of a run. Several share an address; some have it unverified or not at all.
@@ -544,6 +544,7 @@ impl<'a> Driver<'a> {
             Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
             // Sent with a service's claims, or handed to `email-events` (see `step`).
             Act::Authorize { .. } | Act::SesEvent { .. } | Act::LiftPause { .. } => return None,
+            Act::ReportUsage { .. } | Act::ReadUsage { .. } => return None,
         })
     }
 
@@ -570,6 +571,132 @@ impl<'a> Driver<'a> {
     async fn get(&mut self, by: UserIx, path: &str) -> TestResponse {
         self.requests += 1;
         self.app.call(Some(&self.world.users[by]), "GET", path, None).await
+    }
+
+    /// A usage report by a service holding `roster/usage`, each record's status checked
+    /// against the model's. Quantities go as JSON numbers (their shortest text is the
+    /// decimal's) or, for odd ids, as strings; `at` relative to the instant the model decides at.
+    async fn usage_report(&mut self, op: &Op, org: &str, records: &[UsageRec]) -> Result<(), String> {
+        let now = self.app.now();
+        let body: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                let metric = USAGE_METRICS[r.metric];
+                let metric = if r.bad_metric { format!("{metric}#") } else { metric.to_owned() };
+                let text = usage_quantity(r.hundredths);
+                let quantity = if r.id % 2 == 0 {
+                    serde_json::from_str::<Value>(&text).unwrap_or(Value::Null)
+                } else {
+                    json!(text)
+                };
+                let at = now.plus_millis(-r.age_minutes * 60_000).to_string();
+                json!({ "id": format!("rec-{}", r.id), "userId": self.sub(r.user), "metric": metric,
+                        "quantity": quantity, "at": at })
+            })
+            .collect();
+        let claims = crate::harness::service_claims("dev-service", roster::http::routes::scopes::USAGE);
+        self.requests += 1;
+        let path = format!("/orgs/{org}/usage");
+        let r = call_app_with_claims(
+            &self.app.app,
+            Some(&claims),
+            "POST",
+            &path,
+            Some(json!({ "records": body })),
+        )
+        .await;
+        let expected = self.model.apply(op, now.epoch_millis());
+        for label in outcome_labels(&expected) {
+            *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+        }
+        match expected {
+            Outcome::UsageResults(want) => {
+                ensure!(r.status == 200, "answered {} {} but the model says 200 {want:?}", r.status, r.body);
+                let results = r.body["results"].as_array().cloned().unwrap_or_default();
+                let ids: Vec<String> =
+                    results.iter().map(|x| x["id"].as_str().unwrap_or("?").to_owned()).collect();
+                let sent: Vec<String> = records.iter().map(|r| format!("rec-{}", r.id)).collect();
+                ensure!(ids == sent, "results for {ids:?} but the request sent {sent:?}");
+                let shown: Vec<&str> = results.iter().map(|x| x["status"].as_str().unwrap_or("?")).collect();
+                ensure!(shown == want, "statuses {shown:?} but the model says {want:?}");
+            }
+            Outcome::Error(status, code) => ensure!(
+                r.status == status && r.code() == code,
+                "answered {} {} but the model says {status} {code}",
+                r.status,
+                r.body
+            ),
+            other => return Err(format!("a usage report answers 200 or an error, not {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// A read of usage totals over the `days` UTC days to today, each total checked exactly.
+    async fn usage_read(
+        &mut self,
+        op: &Op,
+        org: &str,
+        by: UserIx,
+        (metric, by_day, days): (usize, bool, i64),
+    ) -> Result<(), String> {
+        let now = self.app.now().epoch_millis();
+        let day_text = |day: i64| {
+            chrono::DateTime::from_timestamp(day * DAY_MS / 1000, 0)
+                .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        };
+        let to = now.div_euclid(DAY_MS);
+        let from = to - (days - 1);
+        let path = format!(
+            "/orgs/{org}/usage?metric={}&from={}&to={}&groupBy={}",
+            USAGE_METRICS[metric],
+            day_text(from),
+            day_text(to),
+            if by_day { "day" } else { "member" }
+        );
+        let r = self.get(by, &path).await;
+        let expected = self.model.apply(op, now);
+        for label in outcome_labels(&expected) {
+            *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+        }
+        match expected {
+            Outcome::UsageTotals { rows, .. } => {
+                ensure!(r.status == 200, "answered {} {} but the model says 200", r.status, r.body);
+                let key = if by_day { "day" } else { "userId" };
+                let shown: Vec<(String, String)> = r.body["totals"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| {
+                        (
+                            t[key].as_str().unwrap_or("?").to_owned(),
+                            t["total"].as_str().unwrap_or("?").to_owned(),
+                        )
+                    })
+                    .collect();
+                let mut want: Vec<(String, String)> = rows
+                    .iter()
+                    .map(|(k, total)| {
+                        let k = match k {
+                            UsageKey::Member(u) => self.sub(*u).to_owned(),
+                            UsageKey::Day(d) => day_text(*d),
+                        };
+                        (k, usage_quantity(*total))
+                    })
+                    .collect();
+                want.sort();
+                ensure!(shown == want, "totals {shown:?} but the model says {want:?}");
+            }
+            Outcome::Error(status, code) => ensure!(
+                r.status == status && r.code() == code,
+                "answered {} {} but the model says {status} {code}",
+                r.status,
+                r.body
+            ),
+            other => return Err(format!("a usage read answers 200 or an error, not {other:?}")),
+        }
+        Ok(())
     }
 
     /// Moves the app's clock so that no expiry lies near "now": a step is decided at some
@@ -682,6 +809,18 @@ impl<'a> Driver<'a> {
                 if self.model.orgs.contains_key(org) {
                     self.observe_some(&[*org], &BTreeSet::new()).await?;
                 }
+                return Ok(true);
+            }
+            Act::ReportUsage { org, records } => {
+                // It changes nothing a list shows: no observation follows (the reads check
+                // the totals).
+                let Some(id) = self.org_ids.get(org).cloned() else { return Ok(false) };
+                self.usage_report(op, &id, records).await?;
+                return Ok(true);
+            }
+            Act::ReadUsage { by: Some(by), org, metric, by_day, days } => {
+                let Some(id) = self.org_ids.get(org).cloned() else { return Ok(false) };
+                self.usage_read(op, &id, *by, (*metric, *by_day, *days)).await?;
                 return Ok(true);
             }
             Act::SignUp { trigger, addr, verified } => {
@@ -957,6 +1096,9 @@ impl<'a> Driver<'a> {
         match expected {
             Outcome::SignUp(_) => return Err("a sign-up is checked where it runs, in `step`".into()),
             Outcome::Moved(_) => return Err("an SES event is checked where it runs, in `step`".into()),
+            Outcome::UsageResults(_) | Outcome::UsageTotals { .. } => {
+                return Err("usage is checked where it runs, in `step`".into());
+            }
             Outcome::Error(status, code) => {
                 ensure!(
                     r.status == *status && r.code() == *code,
@@ -2169,6 +2311,8 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
             vec![format!("{} or {}", outcome_labels(a).join(" "), outcome_labels(b).join(" "))]
         }
         Outcome::Local => vec!["done".into()],
+        Outcome::UsageResults(items) => items.iter().map(|s| format!("item {s}")).collect(),
+        Outcome::UsageTotals { rows, .. } => vec![(if rows.is_empty() { "none" } else { "totals" }).into()],
         Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
         Outcome::Moved(moved) => vec![(if *moved { "moved" } else { "ignored" }).into()],
         Outcome::Preview(view) => {

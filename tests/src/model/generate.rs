@@ -3,7 +3,7 @@
 
 use super::ops::{
     Act, Addr, Bad, CUSTOM_KEYS, CustomIx, METAS, Meta, Op, Ref, Role, Search, SesKind, SignUpTrigger,
-    Status, Target, TokArg, UserIx, WsRole,
+    Status, Target, TokArg, USAGE_METRICS, UsageRec, UserIx, WsRole,
 };
 use super::rng::Rng;
 use super::spec::{Model, TokenFor};
@@ -57,6 +57,10 @@ pub struct Generator {
     /// same reason; and whether to draw them (issue 27: a case kept from before lists plain).
     search_rng: Rng,
     pub search: bool,
+    /// The draws of usage reports and reads, apart from the others for the same reason; and
+    /// whether to draw them (issue 28: a case kept from before replays without).
+    usage_rng: Rng,
+    pub usage: bool,
     catalog: super::authorize::Catalog,
     /// Every workspace and group seen live, to name a deleted one now and then.
     seen_ws: Vec<Ref>,
@@ -91,6 +95,15 @@ pub const SEARCH_SHARE: u32 = 5;
 /// The share of SES events and pause lifts, in percent.
 pub const MAIL_SHARE: u32 = 5;
 
+/// The share of usage reports and reads, in percent.
+pub const USAGE_SHARE: u32 = 5;
+
+/// How long before the request a usage record's `at` lies, in minutes: each well inside or
+/// well outside the 7 days (exactly 7 days is decided at an instant the model cannot know;
+/// tests/tests/usage.rs holds that edge), and one in the future.
+const USAGE_AGES: [i64; 9] =
+    [0, 1, 90, 600, 24 * 60, 2 * 24 * 60 + 30, 7 * 24 * 60 - 30, 7 * 24 * 60 + 30, -30];
+
 const ADVANCES: [u32; 6] = [30, 61, 95, 125, 24 * 60 + 7, 73 * 60];
 const HOURS: [i64; 4] = [1, 2, 24, 720];
 
@@ -100,7 +113,10 @@ impl Generator {
         let auth_rng = Rng::new(rng.clone().next_u64() ^ 0x415A_415A_415A_415A);
         let mail_rng = Rng::new(rng.clone().next_u64() ^ 0x5345_5345_5345_5345);
         let search_rng = Rng::new(rng.clone().next_u64() ^ 0x5152_5152_5152_5152);
+        let usage_rng = Rng::new(rng.clone().next_u64() ^ 0x5553_5553_5553_5553);
         Self {
+            usage_rng,
+            usage: true,
             search_rng,
             search: true,
             rng,
@@ -146,6 +162,10 @@ impl Generator {
             && self.search_rng.chance(SEARCH_SHARE)
         {
             return self.search_act(model);
+        }
+        if self.usage && !self.skips("usage") && !model.orgs.is_empty() && self.usage_rng.chance(USAGE_SHARE)
+        {
+            return self.usage_act(model);
         }
         if self.authorize
             && !self.skips("authorize")
@@ -399,6 +419,56 @@ impl Generator {
         let status = r.chance(20).then(|| *r.pick(&[Status::Active, Status::Suspended]));
         let search = self.search();
         Act::ListMembers { by: Some(by), org, limit, role, status, bad: None, search }
+    }
+
+    /// A usage report (a service's, of a few records: members' mostly, ids from a small pool
+    /// so that they come again) or a read of the totals (an admin's mostly), drawn from
+    /// `usage_rng` alone; now and then of a deleted organization.
+    fn usage_act(&mut self, model: &Model) -> Act {
+        let r = &mut self.usage_rng;
+        let mut orgs: Vec<Ref> = model.orgs.keys().copied().collect();
+        if r.chance(3) {
+            orgs.extend(model.deleted.keys().copied());
+        }
+        let org = *r.pick(&orgs);
+        let members: Vec<(UserIx, Role)> = model
+            .orgs
+            .get(&org)
+            .map(|o| o.members.iter().map(|(u, m)| (*u, m.role)).collect())
+            .unwrap_or_default();
+        if r.chance(35) {
+            let admins: Vec<UserIx> =
+                members.iter().filter(|(_, role)| role.administers()).map(|(u, _)| *u).collect();
+            let by = if admins.is_empty() || r.chance(15) {
+                r.below(model.users.len())
+            } else if r.chance(20) {
+                r.pick(&members).0
+            } else {
+                *r.pick(&admins)
+            };
+            let metric = r.below(USAGE_METRICS.len());
+            let by_day = r.chance(50);
+            let days = *r.pick(&[1, 2, 8, 30, 92]);
+            return Act::ReadUsage { by: Some(by), org, metric, by_day, days };
+        }
+        let n = 1 + r.below(4);
+        let mut records = Vec::with_capacity(n);
+        for _ in 0..n {
+            let user = if members.is_empty() || r.chance(15) {
+                r.below(model.users.len())
+            } else {
+                r.pick(&members).0
+            };
+            records.push(UsageRec {
+                id: r.below(12) as u32,
+                user,
+                metric: r.below(USAGE_METRICS.len()),
+                bad_metric: r.chance(5),
+                hundredths: *r.pick(&[-300, 0, 5, 125, 1250, 99_999]),
+                age_minutes: *r.pick(&USAGE_AGES),
+            });
+        }
+        Act::ReportUsage { org, records }
     }
 
     fn limit(&mut self) -> u32 {

@@ -493,6 +493,20 @@ pub enum Act {
     LiftPause {
         org: Ref,
     },
+    /// `POST /orgs/{orgId}/usage`, by a service holding `roster/usage` (API.md "Usage per
+    /// member").
+    ReportUsage {
+        org: Ref,
+        records: Vec<UsageRec>,
+    },
+    /// `GET /orgs/{orgId}/usage?metric=&from=&to=&groupBy=`: the `days` days to today.
+    ReadUsage {
+        by: Option<UserIx>,
+        org: Ref,
+        metric: usize,
+        by_day: bool,
+        days: i64,
+    },
     /// `POST /authorize`: a batch of checks (`bad`: a batch refused whole, see
     /// `authorize::body`).
     Authorize {
@@ -589,6 +603,8 @@ impl Act {
             Act::Authorize { .. } => "authorize",
             Act::SesEvent { .. } => "ses-event",
             Act::LiftPause { .. } => "lift-email-pause",
+            Act::ReportUsage { .. } => "report-usage",
+            Act::ReadUsage { .. } => "read-usage",
             Act::CreateRole { .. } => "create-role",
             Act::UpdateRole { .. } => "update-role",
             Act::DeleteRole { .. } => "delete-role",
@@ -856,6 +872,31 @@ impl fmt::Display for Show<'_> {
                 if *stale { " (of the send before)" } else { "" }
             ),
             Act::LiftPause { org: o } => write!(f, "the operator lifts the email pause of {}", org(o)),
+            Act::ReportUsage { org: o, records } => {
+                let list: Vec<String> = records
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "#{} {} {}{} {} {}min ago",
+                            r.id,
+                            self.names.get(r.user).map_or("?", String::as_str),
+                            USAGE_METRICS[r.metric],
+                            if r.bad_metric { "(bad)" } else { "" },
+                            usage_quantity(r.hundredths),
+                            r.age_minutes
+                        )
+                    })
+                    .collect();
+                write!(f, "a service reports usage to {}: [{}]", org(o), list.join(", "))
+            }
+            Act::ReadUsage { by, org: o, metric, by_day, days } => write!(
+                f,
+                "{} reads usage of {} metric={} by {} over {days} days",
+                who(by),
+                org(o),
+                USAGE_METRICS[*metric],
+                if *by_day { "day" } else { "member" }
+            ),
             Act::Authorize { caller, checks, bad: b } => {
                 let caller = match caller {
                     super::authorize::Caller::Person(u) => format!("{} (a person)", self.names[*u]),
@@ -973,4 +1014,27 @@ pub fn terms(q: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The metrics of the model's usage records.
+pub const USAGE_METRICS: [&str; 3] = ["credits", "api.calls", "storage_gb-hours"];
+
+/// A usage record as the model draws it (API.md "Usage per member").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRec {
+    /// From a small pool, so that ids come again (within the request and across steps).
+    pub id: u32,
+    pub user: UserIx,
+    pub metric: usize,
+    /// The metric sent with a character it may not hold: `invalid`.
+    pub bad_metric: bool,
+    /// The quantity in hundredths (exact decimals either way).
+    pub hundredths: i64,
+    /// How long before the request's instant `at` lies, in minutes (negative: in the future).
+    pub age_minutes: i64,
+}
+
+/// `hundredths` as the decimal text sent and shown (`12.5`, `-3`, `0.05`).
+pub fn usage_quantity(hundredths: i64) -> String {
+    roster::domain::usage::Quantity::from_units(i128::from(hundredths) * 10_000_000_000).to_string()
 }

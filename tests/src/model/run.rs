@@ -67,7 +67,7 @@ pub async fn generate(
     setting: Setting,
     seed: u64,
     steps: usize,
-    (workspaces, authorize, mail, search): (bool, bool, bool, bool),
+    (workspaces, authorize, mail, search, usage): (bool, bool, bool, bool, bool),
 ) -> Result<Done, Failure> {
     let app = spawn(setting).await;
     let w = world(&app);
@@ -80,6 +80,7 @@ pub async fn generate(
     generator.authorize = authorize;
     generator.mail = mail;
     generator.search = search;
+    generator.usage = usage;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();

@@ -15,6 +15,9 @@ use super::ops::{
 pub const HOUR_MS: i64 = 3_600_000;
 /// How long after a deletion the purge starts (`store::purge::PURGE_GRACE`).
 pub const PURGE_GRACE_MS: i64 = 60_000;
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+/// How long a usage record's id makes it count once, and how far back its `at` may lie.
+pub const USAGE_WINDOW_MS: i64 = 7 * DAY_MS;
 
 /// A user as the authorizer describes them.
 #[derive(Debug, Clone)]
@@ -197,6 +200,14 @@ pub struct Group {
     pub members: BTreeMap<UserIx, u32>,
 }
 
+/// What a usage total is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UsageKey {
+    Member(UserIx),
+    /// A UTC day, as its number since the epoch.
+    Day(i64),
+}
+
 /// What a preview shows of a token that exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviewView {
@@ -330,6 +341,15 @@ pub enum Outcome {
     Either(Box<Outcome>, Box<Outcome>),
     /// A step that sends no request (clock, TTL).
     Local,
+    /// `200 {results}` of a usage report: each record's status, in order.
+    UsageResults(Vec<&'static str>),
+    /// `200 {totals}` of a usage read: each member's or day's total in hundredths, over the
+    /// UTC days `from` to `to` (day numbers since the epoch).
+    UsageTotals {
+        rows: Vec<(UsageKey, i64)>,
+        from: i64,
+        to: i64,
+    },
 }
 
 fn err(status: u16, code: &'static str) -> Outcome {
@@ -399,6 +419,12 @@ pub struct Model {
     /// Groups deleted, `(org, group)`, and when: the purge removes their grants after its
     /// grace.
     pub deleted_groups: BTreeMap<(Ref, Ref), i64>,
+    /// Usage totals in hundredths by (organization, member, metric, UTC day number); kept
+    /// when the member leaves (what was counted stays counted).
+    pub usage: BTreeMap<(Ref, UserIx, usize, i64), i64>,
+    /// Usage record ids by organization, with when they were counted: each counts once for
+    /// [`USAGE_WINDOW_MS`].
+    pub usage_ids: BTreeMap<(Ref, u32), i64>,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -425,6 +451,8 @@ impl Model {
             cleanup_on_sweep: true,
             departed: BTreeMap::new(),
             deleted_groups: BTreeMap::new(),
+            usage: BTreeMap::new(),
+            usage_ids: BTreeMap::new(),
         }
     }
 
@@ -609,6 +637,7 @@ impl Model {
             .chain(self.deleted.values().map(|(at, _)| at + PURGE_GRACE_MS))
             .chain(self.departed.values().map(|at| at + PURGE_GRACE_MS))
             .chain(self.deleted_groups.values().map(|at| at + PURGE_GRACE_MS))
+            .chain(self.usage_ids.values().map(|at| at + USAGE_WINDOW_MS))
     }
 
     /// Whether the pre-sign-up trigger admits a sign-up (self sign-up closed): always for an
@@ -1062,6 +1091,20 @@ impl Model {
             // Answered by `authorize::expect`; it changes nothing.
             Act::Authorize { .. } | Act::Advance { .. } => Outcome::Local,
             Act::SesEvent { inv, kind, stale } => Outcome::Moved(self.ses_event(*inv, *kind, *stale)),
+            Act::ReportUsage { org, records } => self.report_usage(*org, records, now)?,
+            Act::ReadUsage { by, org, metric, by_day, days } => {
+                self.admin(*org, *by)?;
+                let to = now.div_euclid(DAY_MS);
+                let from = to - (days - 1);
+                let mut sums: BTreeMap<UsageKey, i64> = BTreeMap::new();
+                for ((o, user, m, day), total) in &self.usage {
+                    if o == org && m == metric && (from..=to).contains(day) {
+                        let key = if *by_day { UsageKey::Day(*day) } else { UsageKey::Member(*user) };
+                        *sums.entry(key).or_default() += total;
+                    }
+                }
+                Outcome::UsageTotals { rows: sums.into_iter().collect(), from, to }
+            }
             Act::LiftPause { org } => {
                 let o = self.orgs.get_mut(org).ok_or(err(404, "not_found"))?;
                 (o.paused, o.bounces, o.complaints) = (false, 0, 0);
@@ -1072,6 +1115,37 @@ impl Model {
                 Outcome::Local
             }
         })
+    }
+
+    /// A usage report, record by record in order: invalid (a bad metric, `at` more than 7
+    /// days ago or in the future), not a member (active or suspended are), an id counted in
+    /// the last 7 days (or earlier in the request), else counted on its member's, metric's
+    /// and day's total.
+    fn report_usage(&mut self, org: Ref, records: &[super::ops::UsageRec], now: i64) -> Check<Outcome> {
+        let members: BTreeSet<UserIx> =
+            self.orgs.get(&org).ok_or(err(404, "not_found"))?.members.keys().copied().collect();
+        let mut results = Vec::with_capacity(records.len());
+        for r in records {
+            let age = r.age_minutes * 60_000;
+            let status = if r.bad_metric || !(0..=USAGE_WINDOW_MS).contains(&age) {
+                "invalid"
+            } else if !members.contains(&r.user) {
+                "not_member"
+            } else if self
+                .usage_ids
+                .get(&(org, r.id))
+                .is_some_and(|seen| now.div_euclid(1000) < seen.div_euclid(1000) + USAGE_WINDOW_MS / 1000)
+            {
+                "duplicate"
+            } else {
+                self.usage_ids.insert((org, r.id), now);
+                let day = (now - age).div_euclid(DAY_MS);
+                *self.usage.entry((org, r.user, r.metric, day)).or_default() += r.hundredths;
+                "recorded"
+            };
+            results.push(status);
+        }
+        Ok(Outcome::UsageResults(results))
     }
 
     fn create_org(&mut self, step: u32, by: UserIx, name: &str) -> Check<Outcome> {
