@@ -201,6 +201,8 @@ async fn usage_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
     m.run_with("100 records of 4 members", 5, &reporter, "POST", &o("/usage"), Some(batch)).await;
     m.run("by member", 2, owner, "GET", &o("/usage?metric=credits"), None).await;
     m.run("by day", 2, owner, "GET", &o("/usage?metric=credits&groupBy=day"), None).await;
+    m.run("one member by day", 2, owner, "GET", &o("/usage?metric=credits&groupBy=day&userId=member"), None)
+        .await;
 }
 
 /// The workspace and group routes; answers the workspace's id (deleted at the end of the walk).

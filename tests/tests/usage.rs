@@ -399,3 +399,35 @@ async fn a_members_batch_beyond_one_transaction_and_seen_ids_among_new_ones() {
     let r = totals(&app, &olivia, &org, "metric=m1").await;
     assert_eq!(by_key(&r, "userId"), pairs(&[("ann", "31")]));
 }
+
+#[tokio::test]
+async fn one_members_totals_read_under_them() {
+    let app = TestApp::spawn().await;
+    let (olivia, org) = setup(&app).await;
+    let at = ago(&app, 2 * DAY);
+    let now = app.now().to_string();
+    let got = statuses(
+        &app,
+        &org,
+        json!([
+            record("a", "ann", "m", json!(2), &at),
+            record("b", "ann", "m", json!(3), &now),
+            record("c", "olivia", "m", json!(100), &now),
+            record("d", "ann", "other", json!(7), &now),
+        ]),
+    )
+    .await;
+    assert_eq!(got, vec!["recorded"; 4]);
+    let r = totals(&app, &olivia, &org, "metric=m&userId=ann&groupBy=day").await;
+    assert_eq!(by_key(&r, "day"), pairs(&[(&at[..10], "2"), (&now[..10], "3")]));
+    let r = totals(&app, &olivia, &org, "metric=m&userId=ann").await;
+    assert_eq!(by_key(&r, "userId"), pairs(&[("ann", "5")]));
+    let from = &now[..10];
+    let r = totals(&app, &olivia, &org, &format!("metric=m&userId=ann&from={from}")).await;
+    assert_eq!(by_key(&r, "userId"), pairs(&[("ann", "3")]));
+    // A user id that is a prefix of another's reads only their own (the id's length is in the key).
+    let r = totals(&app, &olivia, &org, "metric=m&userId=an").await;
+    assert_eq!(by_key(&r, "userId"), pairs(&[]));
+    let r = totals(&app, &olivia, &org, "metric=m&userId=a%20b").await;
+    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+}

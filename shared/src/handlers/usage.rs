@@ -191,7 +191,7 @@ async fn report(app: &App, principal: Principal, req: &Request) -> Result<Respon
 }
 
 /// One member's records in transactions: each holds its records' id items, the membership
-/// check and one update per distinct counter, 100 items at most.
+/// check and two updates per distinct counter, 100 items at most.
 fn chunks(records: &[(RecordId, Option<UsageRecord>)], indexes: &[usize]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut counters: HashSet<(&Metric, Day)> = HashSet::new();
@@ -199,8 +199,9 @@ fn chunks(records: &[(RecordId, Option<UsageRecord>)], indexes: &[usize]) -> Vec
     for &i in indexes {
         let Some(r) = &records[i].1 else { continue };
         let key = (&r.metric, Day::of(r.at));
+        // Its id, the membership check, and two updates per counter (by day, by member).
         let more = usize::from(!counters.contains(&key));
-        if current.len() + 1 + counters.len() + more + 1 > MAX_TRANSACTION_ITEMS {
+        if current.len() + 1 + 1 + 2 * (counters.len() + more) > MAX_TRANSACTION_ITEMS {
             out.push(std::mem::take(&mut current));
             counters.clear();
         }
@@ -216,6 +217,8 @@ fn chunks(records: &[(RecordId, Option<UsageRecord>)], indexes: &[usize]) -> Vec
 /// What a read of totals asks.
 struct TotalsQuery {
     metric: Metric,
+    /// One member's totals only (their counters under them: a few items).
+    user: Option<UserId>,
     from: Day,
     to: Day,
     group_by: GroupBy,
@@ -246,19 +249,28 @@ fn totals_query(req: &Request, now: Timestamp) -> Result<TotalsQuery, Error> {
         Some(raw) => GroupBy::parse(&raw).ok_or_else(|| Error::invalid_request("groupBy: member or day"))?,
         None => GroupBy::Member,
     };
-    Ok(TotalsQuery { metric, from, to, group_by })
+    let user = query_param(req, "userId")
+        .map(|raw| UserId::parse(&raw).ok_or_else(|| Error::invalid_request("userId: a user id")))
+        .transpose()?;
+    Ok(TotalsQuery { metric, user, from, to, group_by })
 }
 
 /// `GET /orgs/{orgId}/usage`: admins and owners (and services with `roster/admin`). The
 /// metric's counters over the days asked (both counted, 92 at most), summed by member or by
-/// day; totals are exact decimals in strings.
+/// day; with `userId`, that member's only (their own copy of the counters: one query of at
+/// most 92 items). Totals are exact decimals in strings.
 async fn totals(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, Error> {
     let org = org_id(req)?;
     let me = acting_member(app, who, &org).await?;
     access::require_admin(&me)?;
     // After authorization: a non-member learns nothing from a bad query (404).
     let query = totals_query(req, app.now())?;
-    let counters = app.store.usage_counters(&org, &query.metric, query.from, query.to).await?;
+    let counters = match &query.user {
+        Some(user) => {
+            app.store.member_usage_counters(&org, &query.metric, user, query.from, query.to).await?
+        }
+        None => app.store.usage_counters(&org, &query.metric, query.from, query.to).await?,
+    };
     let overflow = || {
         tracing::error!("a usage total is out of range");
         Error::Internal

@@ -26,6 +26,7 @@
 //! | email quota: inviter | `USER#<userId>` | `QUOTA#H#<yyyymmddhh>` |                 |                               |
 //! | bounce window       | `ORG#<orgId>`    | `MAILSTATS`        |                     |                               |
 //! | usage counter (member, metric, UTC day) | `ORG#<orgId>` | `USAGE#D#<metric>#<yyyymmdd>#<len>#<userId>` | |            |
+//! | the same, by member | `ORG#<orgId>` | `USAGE#U#<metric>#<len>#<userId>#<yyyymmdd>` |   |            |
 //! | usage record id (7 days) | `ORG#<orgId>` | `USAGE#ID#<recordId>` |                 |                               |
 //!
 //! GSI1 answers three questions: a user's memberships (`USER#`, the organizations list), an
@@ -105,6 +106,16 @@ pub fn usage_days(metric: &Metric, day: Day) -> String {
 /// Past every counter of a metric on `day`: `$` sorts right after `#`.
 pub fn usage_days_end(metric: &Metric, day: Day) -> String {
     format!("USAGE#D#{}#{}$", metric.as_str(), day.compact())
+}
+
+/// The same counter under its member: one member's days of a metric are one key range.
+pub fn usage_member_counter(metric: &Metric, user: &UserId, day: Day) -> String {
+    format!("{}{}", usage_member(metric, user), day.compact())
+}
+
+/// The start of a member's counters of a metric (`USAGE#U#<metric>#<len>#<userId>#`).
+pub fn usage_member(metric: &Metric, user: &UserId) -> String {
+    format!("USAGE#U#{}#{}#{}#", metric.as_str(), user.as_str().len(), user.as_str())
 }
 
 /// A reported record's id, kept 7 days (TTL) so that it counts once.

@@ -47,11 +47,12 @@ const TOTAL: &str = "total";
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 impl Store {
-    /// Counts one member's `records` (distinct ids, at most [`MAX_TRANSACTION_ITEMS`] less one
-    /// items with their distinct counters) in one transaction: each id's item put unless one
-    /// lives (TTL 7 days from now; an expired one DynamoDB has not deleted yet does not
-    /// count), the membership checked to exist, and each counter (member, metric, UTC day
-    /// of `at`) added to once with its records' exact sum (`ADD` on a `Number`). When ids
+    /// Counts one member's `records` (distinct ids; with the membership check and two
+    /// updates per distinct counter, at most [`MAX_TRANSACTION_ITEMS`] items) in one
+    /// transaction: each id's item put unless one lives (TTL 7 days from now; an expired one
+    /// DynamoDB has not deleted yet does not count), the membership checked to exist, and
+    /// each counter (member, metric, UTC day of `at`) added to once with its records' exact
+    /// sum (`ADD` on a `Number`), under the day and under the member alike. When ids
     /// were seen, they answer `Duplicate` and the rest go again without them.
     pub async fn record_usage(
         &self,
@@ -72,9 +73,24 @@ impl Store {
                 let sum = sums.entry((&r.metric, Day::of(r.at))).or_default();
                 *sum = sum.checked_add(r.quantity).ok_or(Error::Internal)?;
             }
-            items.extend(
-                sums.into_iter().map(|((metric, day), sum)| self.usage_add(org, user, metric, day, sum)),
-            );
+            for ((metric, day), sum) in sums {
+                items.push(self.usage_add(
+                    org,
+                    keys::usage_counter(metric, day, user),
+                    user,
+                    metric,
+                    day,
+                    sum,
+                ));
+                items.push(self.usage_add(
+                    org,
+                    keys::usage_member_counter(metric, user, day),
+                    user,
+                    metric,
+                    day,
+                    sum,
+                ));
+            }
             match self.transact("record_usage", items).await {
                 Ok(()) => break,
                 Err(TransactError::Failed(e)) => return Err(e),
@@ -135,6 +151,7 @@ impl Store {
     fn usage_add(
         &self,
         org: &OrgId,
+        sk: String,
         user: &UserId,
         metric: &Metric,
         day: Day,
@@ -143,7 +160,7 @@ impl Store {
         let update = Update::builder()
             .table_name(self.table())
             .key(keys::PK, s(keys::org(org)))
-            .key(keys::SK, s(keys::usage_counter(metric, day, user)))
+            .key(keys::SK, s(sk))
             .update_expression("ADD #total :q SET userId = :u, metric = :m, #day = :d")
             .expression_attribute_names("#total", TOTAL)
             .expression_attribute_names("#day", "day")
@@ -165,13 +182,18 @@ impl Store {
         from: Day,
         to: Day,
     ) -> Result<Vec<UsageCounter>, Error> {
+        self.read_counters(org, keys::usage_days(metric, from), keys::usage_days_end(metric, to)).await
+    }
+
+    /// The counters whose sort keys lie from `lo` to `hi`, every page.
+    async fn read_counters(&self, org: &OrgId, lo: String, hi: String) -> Result<Vec<UsageCounter>, Error> {
         let query = self
             .client()
             .query()
             .key_condition_expression("PK = :pk AND SK BETWEEN :lo AND :hi")
             .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":lo", s(keys::usage_days(metric, from)))
-            .expression_attribute_values(":hi", s(keys::usage_days_end(metric, to)))
+            .expression_attribute_values(":lo", s(lo))
+            .expression_attribute_values(":hi", s(hi))
             .projection_expression("userId, #day, #total")
             .expression_attribute_names("#day", "day")
             .expression_attribute_names("#total", TOTAL)
@@ -192,6 +214,21 @@ impl Store {
             counters.push(UsageCounter { user, day, total });
         }
         Ok(counters)
+    }
+
+    /// One member's counters of `metric` from `from` to `to` (both counted), strongly
+    /// consistent, by day: one query of at most 92 items.
+    pub async fn member_usage_counters(
+        &self,
+        org: &OrgId,
+        metric: &Metric,
+        user: &UserId,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<UsageCounter>, Error> {
+        let start = keys::usage_member(metric, user);
+        self.read_counters(org, format!("{start}{}", from.compact()), format!("{start}{}", to.compact()))
+            .await
     }
 
     /// Whether the organization exists (and is not deleted), with the memberships of `users`
