@@ -637,6 +637,7 @@ impl<'a> Driver<'a> {
         op: &Op,
         org: &str,
         by: UserIx,
+        only: Option<UserIx>,
         (metric, by_day, days): (usize, bool, i64),
     ) -> Result<(), String> {
         let now = self.app.now().epoch_millis();
@@ -647,13 +648,16 @@ impl<'a> Driver<'a> {
         };
         let to = now.div_euclid(DAY_MS);
         let from = to - (days - 1);
-        let path = format!(
+        let mut path = format!(
             "/orgs/{org}/usage?metric={}&from={}&to={}&groupBy={}",
             USAGE_METRICS[metric],
             day_text(from),
             day_text(to),
             if by_day { "day" } else { "member" }
         );
+        if let Some(user) = only {
+            path.push_str(&format!("&userId={}", self.sub(user)));
+        }
         let r = self.get(by, &path).await;
         let expected = self.model.apply(op, now);
         for label in outcome_labels(&expected) {
@@ -818,9 +822,9 @@ impl<'a> Driver<'a> {
                 self.usage_report(op, &id, records).await?;
                 return Ok(true);
             }
-            Act::ReadUsage { by: Some(by), org, metric, by_day, days } => {
+            Act::ReadUsage { by: Some(by), org, only, metric, by_day, days } => {
                 let Some(id) = self.org_ids.get(org).cloned() else { return Ok(false) };
-                self.usage_read(op, &id, *by, (*metric, *by_day, *days)).await?;
+                self.usage_read(op, &id, *by, *only, (*metric, *by_day, *days)).await?;
                 return Ok(true);
             }
             Act::SignUp { trigger, addr, verified } => {

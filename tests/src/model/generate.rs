@@ -449,7 +449,8 @@ impl Generator {
             let metric = r.below(USAGE_METRICS.len());
             let by_day = r.chance(50);
             let days = *r.pick(&[1, 2, 8, 30, 92]);
-            return Act::ReadUsage { by: Some(by), org, metric, by_day, days };
+            let only = if r.chance(30) { Some(r.below(model.users.len())) } else { None };
+            return Act::ReadUsage { by: Some(by), org, only, metric, by_day, days };
         }
         let n = 1 + r.below(4);
         let mut records = Vec::with_capacity(n);

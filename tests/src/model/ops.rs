@@ -499,10 +499,12 @@ pub enum Act {
         org: Ref,
         records: Vec<UsageRec>,
     },
-    /// `GET /orgs/{orgId}/usage?metric=&from=&to=&groupBy=`: the `days` days to today.
+    /// `GET /orgs/{orgId}/usage?metric=&from=&to=&groupBy=[&userId=]`: the `days` days to
+    /// today, of `only` when it names a user.
     ReadUsage {
         by: Option<UserIx>,
         org: Ref,
+        only: Option<UserIx>,
         metric: usize,
         by_day: bool,
         days: i64,
@@ -889,11 +891,12 @@ impl fmt::Display for Show<'_> {
                     .collect();
                 write!(f, "a service reports usage to {}: [{}]", org(o), list.join(", "))
             }
-            Act::ReadUsage { by, org: o, metric, by_day, days } => write!(
+            Act::ReadUsage { by, org: o, only, metric, by_day, days } => write!(
                 f,
-                "{} reads usage of {} metric={} by {} over {days} days",
+                "{} reads usage of {}{} metric={} by {} over {days} days",
                 who(by),
                 org(o),
+                only.map_or(String::new(), |u| format!(" for {}", self.names[u])),
                 USAGE_METRICS[*metric],
                 if *by_day { "day" } else { "member" }
             ),

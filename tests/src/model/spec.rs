@@ -1092,13 +1092,14 @@ impl Model {
             Act::Authorize { .. } | Act::Advance { .. } => Outcome::Local,
             Act::SesEvent { inv, kind, stale } => Outcome::Moved(self.ses_event(*inv, *kind, *stale)),
             Act::ReportUsage { org, records } => self.report_usage(*org, records, now)?,
-            Act::ReadUsage { by, org, metric, by_day, days } => {
+            Act::ReadUsage { by, org, only, metric, by_day, days } => {
                 self.admin(*org, *by)?;
                 let to = now.div_euclid(DAY_MS);
                 let from = to - (days - 1);
                 let mut sums: BTreeMap<UsageKey, i64> = BTreeMap::new();
                 for ((o, user, m, day), total) in &self.usage {
-                    if o == org && m == metric && (from..=to).contains(day) {
+                    if o == org && m == metric && (from..=to).contains(day) && only.is_none_or(|u| u == *user)
+                    {
                         let key = if *by_day { UsageKey::Day(*day) } else { UsageKey::Member(*user) };
                         *sums.entry(key).or_default() += total;
                     }
