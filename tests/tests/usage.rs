@@ -431,3 +431,27 @@ async fn one_members_totals_read_under_them() {
     let r = totals(&app, &olivia, &org, "metric=m&userId=a%20b").await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
 }
+
+#[tokio::test]
+async fn a_deleted_organizations_usage_is_gone_with_it() {
+    let app = TestApp::spawn().await;
+    let (olivia, org) = setup(&app).await;
+    let now = app.now().to_string();
+    assert_eq!(statuses(&app, &org, json!([record("r", "ann", "m", json!(1), &now)])).await, ["recorded"]);
+    let r = app.call(Some(&olivia), "DELETE", &format!("/orgs/{org}"), None).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let r = report(&app, &org, json!([record("s", "ann", "m", json!(1), &now)])).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    assert_eq!(totals(&app, &olivia, &org, "metric=m").await.status, 404);
+    // The purge removes its counters and ids with the rest of its partition.
+    app.advance(roster::store::purge::PURGE_GRACE + Duration::from_secs(1));
+    roster::handlers::purge::run(&app.app, || true).await.expect("purge");
+    let left: Vec<String> = app
+        .all_items()
+        .await
+        .iter()
+        .filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()).cloned())
+        .filter(|sk| sk.starts_with("USAGE#"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
