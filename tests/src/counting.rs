@@ -88,3 +88,130 @@ impl Intercept for CallCounter {
         Ok(())
     }
 }
+
+/// What DynamoDB read for the requests of a client, summed: items (a Query's `ScannedCount`,
+/// a GetItem's item, a BatchGetItem's and a TransactGetItems' responses) and, while [`ReadCounter::set_capacity`] is
+/// on, the read capacity DynamoDB reports (`ReturnConsumedCapacity=TOTAL` is added to every
+/// read; off, the requests go as the handler built them).
+#[derive(Debug, Clone, Default)]
+pub struct ReadCounter {
+    state: Arc<Mutex<Reads>>,
+    capacity: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// [`ReadCounter`]'s sums since the last take.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reads {
+    /// Read requests answered (Query, GetItem, BatchGetItem, TransactGetItems).
+    pub requests: usize,
+    pub items: usize,
+    /// `items` by operation (`"Query"`, `"GetItem"`...).
+    pub items_by_operation: std::collections::BTreeMap<&'static str, usize>,
+    /// Read capacity units reported (zero unless asked for, or not reported).
+    pub capacity: f64,
+    /// Whether any response carried `ConsumedCapacity`.
+    pub capacity_reported: bool,
+}
+
+impl ReadCounter {
+    /// Asks for (or stops asking for) consumed capacity on every read.
+    pub fn set_capacity(&self, on: bool) {
+        self.capacity.store(on, Ordering::SeqCst);
+    }
+
+    /// The sums since the last call.
+    pub fn take(&self) -> Reads {
+        std::mem::take(&mut *self.state.lock().expect("reads lock"))
+    }
+}
+
+impl Intercept for ReadCounter {
+    fn name(&self) -> &'static str {
+        "ReadCounter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextMut<
+            '_,
+        >,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemInput, get_item::GetItemInput, query::QueryInput,
+            transact_get_items::TransactGetItemsInput,
+        };
+        use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+        if !self.capacity.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let input = context.input_mut();
+        let total = Some(ReturnConsumedCapacity::Total);
+        if let Some(query) = input.downcast_mut::<QueryInput>() {
+            query.return_consumed_capacity = total;
+        } else if let Some(get) = input.downcast_mut::<GetItemInput>() {
+            get.return_consumed_capacity = total;
+        } else if let Some(batch) = input.downcast_mut::<BatchGetItemInput>() {
+            batch.return_consumed_capacity = total;
+        } else if let Some(transaction) = input.downcast_mut::<TransactGetItemsInput>() {
+            transaction.return_consumed_capacity = total;
+        }
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, query::QueryOutput,
+            transact_get_items::TransactGetItemsOutput,
+        };
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let (operation, items, capacity) = if let Some(query) = output.downcast_ref::<QueryOutput>() {
+            (
+                "Query",
+                usize::try_from(query.scanned_count).unwrap_or(0),
+                query.consumed_capacity.as_ref().map(|c| vec![c.capacity_units.unwrap_or(0.0)]),
+            )
+        } else if let Some(get) = output.downcast_ref::<GetItemOutput>() {
+            (
+                "GetItem",
+                usize::from(get.item.is_some()),
+                get.consumed_capacity.as_ref().map(|c| vec![c.capacity_units.unwrap_or(0.0)]),
+            )
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            (
+                "BatchGetItem",
+                batch.responses.as_ref().map_or(0, |r| r.values().map(Vec::len).sum()),
+                batch
+                    .consumed_capacity
+                    .as_ref()
+                    .map(|all| all.iter().map(|c| c.capacity_units.unwrap_or(0.0)).collect()),
+            )
+        } else if let Some(transaction) = output.downcast_ref::<TransactGetItemsOutput>() {
+            (
+                "TransactGetItems",
+                transaction.responses.as_ref().map_or(0, |r| r.iter().filter(|i| i.item.is_some()).count()),
+                transaction
+                    .consumed_capacity
+                    .as_ref()
+                    .map(|all| all.iter().map(|c| c.capacity_units.unwrap_or(0.0)).collect()),
+            )
+        } else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().expect("reads lock");
+        state.requests += 1;
+        state.items += items;
+        *state.items_by_operation.entry(operation).or_default() += items;
+        if let Some(units) = capacity {
+            state.capacity_reported = true;
+            state.capacity += units.iter().sum::<f64>();
+        }
+        Ok(())
+    }
+}

@@ -9,6 +9,7 @@ pub mod email;
 pub mod events;
 pub mod latency;
 pub mod scale;
+pub mod search;
 pub mod size;
 pub mod workspaces;
 

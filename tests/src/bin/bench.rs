@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use roster::http::routes::Function;
 use roster_tests::bench::{
-    authorize, cold_start, contention, deletion, email, events, latency, machine, scale, size, workspaces,
+    authorize, cold_start, contention, deletion, email, events, latency, machine, scale, search, size,
+    workspaces,
 };
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
 use roster_tests::harness::TestApp;
@@ -46,12 +47,47 @@ SES's default sending quota is 14 emails a second in production (1 in the sandbo
 there needs the emails sent after the response (a queue and a sender function), which \
 changes the contract's per-address `email_failed` result; it is left as a decision, not \
 done here.
-- **Late pages.** A late page is one `Query` that starts at its cursor's key \
-(`ExclusiveStartKey`, a seek, not a skip), the same request as the first page. The bare \
-DynamoDB Local rows show its own Query slowing after a deep start key by about as much; in \
-DynamoDB a Query's cost depends on the items it reads, not on where they sit. The \
+- **Late pages.** A page is one `Query` of the list's index run (the members' index items, \
+`shared/src/store/member_index.rs`) that starts at its cursor's key (`ExclusiveStartKey`, a \
+seek, not a skip), then one BatchGetItem of the page's memberships: a late page sends the \
+same requests as the first. The bare rows time that Query alone, from the start and from \
+the late page's key. DynamoDB Local's `begins_with` Query takes time with the size of the \
+partition (see Member search); in DynamoDB a Query's cost depends on the items it reads, not \
+on where they sit. The \
 10-member organization's page holds 11 members where the others hold 50, which accounts \
 for the first-page difference.
+";
+
+/// How to read the member search figures: what each request reads, by design
+/// (shared/src/store/member_index.rs), and why a ratio may miss its goal on this stack.
+const READING_SEARCH: &str = "\
+### Reading the member search figures
+
+- **Items read: met.** Every request is 3 DynamoDB reads (the caller's membership beside the \
+page's index items, then the page's memberships in one BatchGetItem), and what they read \
+depends on the page, not on the organization: a full page of 50 reads 104 items (51 index \
+items, 53 by BatchGetItem) at 10,000 and at 100,000 members; the 10 suspended members 23 at \
+every size; a search at most 100 word items (2 × the page) and the page's memberships. \
+Where a figure is smaller at 100 members it is because fewer members match (2 admins, 19 \
+`mar`), and a search for a surname grows with its holders (1, 10, 100) until the page is \
+full, then stops (153 at 100,000 with 100 holders). The read capacity DynamoDB Local reports \
+follows the same pattern.
+- **Latency within 1.5×: not met on this stack, and not for a reason in Roster.** The \
+growth is DynamoDB Local's: its Query with a `begins_with` key condition takes time in \
+proportion to the items of the partition, not to those it returns. The bare rows show it: \
+the same 10-item query of the suspended run takes about 0.7 ms in the 100-member \
+organization's partition (1,110 items) and about 350 ms in the 100,000-member one \
+(1,184,738 items), while the same range asked as `SK BETWEEN` takes 0.6 and 1.6 ms, and a \
+GetItem stays under 1 ms. Roster's requests all send `begins_with`, so their times follow \
+the partition's size (a full page reads 104 items at both sizes and still slows 20×). In \
+DynamoDB a Query's cost and latency depend on the items read (the RCU column), which these \
+requests hold constant. Sending the key condition as `BETWEEN <prefix> AND <prefix>` \
+followed by the highest code point (the same items, in DynamoDB as here) would take \
+DynamoDB Local's cost out of the figures; that is a change to the store, not to the bench, \
+and is left to it.
+- **p99** carries this 2-core machine's noise (DynamoDB Local's JVM shares the cores with \
+the bench and, during this run, with other work); its ratios move between runs far more \
+than the p50's.
 ";
 
 /// What the conflict proxy did to the scale phase's requests (Roster's own, not the bare rows).
@@ -80,6 +116,9 @@ async fn main() {
     // Permission checks: timed batches per case, and revocations (BENCH_REVOCATIONS for a
     // quick run).
     let az_requests = (requests / 4).max(50);
+    // Member search: timed rounds per request and organization size.
+    let search_reps: usize =
+        std::env::var("BENCH_SEARCH_REPS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
     let revocations: usize =
         std::env::var("BENCH_REVOCATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
     if std::env::var("BENCH_ONLY").as_deref() == Ok("authorize") {
@@ -106,6 +145,39 @@ async fn main() {
         let path = root.join("BENCHMARKS.md");
         let report = std::fs::read_to_string(&path).unwrap_or_default();
         std::fs::write(&path, replace_section(&report, "## Invitation email", "## Workspaces", &section))
+            .expect("write BENCHMARKS.md");
+        println!("{section}");
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("scale") {
+        let app = TestApp::spawn().await;
+        let scaled = scale::run(&app, 5).await;
+        let section = format!(
+            "## Scale\n\nMeasured alone (`BENCH_ONLY=scale make bench`) on {}, on {}.\n\n{}\n{}\n{}\n",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            machine(),
+            scale::markdown(&scaled),
+            conflict_note(app.conflict_stats()),
+            READING_SCALE,
+        );
+        let path = root.join("BENCHMARKS.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, replace_section(&report, "## Scale", "## Invitation email", &section))
+            .expect("write BENCHMARKS.md");
+        println!("{section}");
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("search") {
+        let section = format!(
+            "## Member search\n\nMeasured alone (`BENCH_ONLY=search make bench`) on {}, on {}.\n\n{}\n{}\n",
+            chrono::Utc::now().format("%Y-%m-%d"),
+            machine(),
+            search::markdown(&search::run(search_reps).await),
+            READING_SEARCH,
+        );
+        let path = root.join("BENCHMARKS.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, replace_section(&report, "## Member search", "## Invitation email", &section))
             .expect("write BENCHMARKS.md");
         println!("{section}");
         return;
@@ -164,6 +236,9 @@ async fn main() {
     let scale_app = TestApp::spawn().await;
     let scaled = scale::run(&scale_app, 5).await;
 
+    eprintln!("member search: organizations of 100, 10,000 and 100,000 members");
+    let searched = search::run(search_reps).await;
+
     eprintln!("invitation email: invites of 10 and 100, and 100 emails sent at 14/s");
     let mailed = email::run(5).await;
 
@@ -194,6 +269,7 @@ async fn main() {
          ## Cold start\n\nTargets: ≤ 10 ms to the first poll, ≤ 16 MB peak RSS.\n\n{cold}\n\
          ## Size\n\nTarget: zip ≤ 2.5 MB.\n\n{size}\n\
          ## Scale\n\n{scale}\n{conflicts}\n{reading}\n\
+         ## Member search\n\n{search}\n{reading_search}\n\
          ## Invitation email\n\n{email}\n\
          ## Workspaces\n\n{workspaces}\n\
          ## Permission checks\n\n{checks}\n\
@@ -219,6 +295,8 @@ async fn main() {
         cold = cold_start::markdown(&colds),
         size = size::markdown(&sizes),
         scale = scale::markdown(&scaled),
+        search = search::markdown(&searched),
+        reading_search = READING_SEARCH,
         reading = READING_SCALE,
         conflicts = conflict_note(scale_app.conflict_stats()),
         reading_latency = READING_LATENCY,
