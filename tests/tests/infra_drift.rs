@@ -22,7 +22,10 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
     // ROSTER_MAX_MEMBERS is set; `ConditionCheckItem` re-checks an acting admin's membership.
     match function {
         Function::CreateOrg => (&["PutItem"], &[]),
-        Function::List => (&["GetItem", "BatchGetItem", "Query", "UpdateItem"], &["Query"]),
+        // `PutItem`, `DeleteItem`: a reader's refreshed name moves their member index items.
+        Function::List => {
+            (&["GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem", "DeleteItem"], &["Query"])
+        }
         Function::Invite => (
             &[
                 "GetItem",
@@ -48,9 +51,18 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
             ],
             &[],
         ),
-        Function::ChangeRole => {
-            (&["GetItem", "BatchGetItem", "Query", "UpdateItem", "PutItem", "ConditionCheckItem"], &[])
-        }
+        Function::ChangeRole => (
+            &[
+                "GetItem",
+                "BatchGetItem",
+                "Query",
+                "UpdateItem",
+                "PutItem",
+                "DeleteItem",
+                "ConditionCheckItem",
+            ],
+            &[],
+        ),
         Function::Remove => {
             (&["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], &[])
         }

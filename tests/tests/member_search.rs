@@ -419,7 +419,11 @@ async fn the_upgrade_backfill_indexes_memberships_written_before_the_index() {
         .call(Some(&owner), "GET", &format!("/orgs/{org}/audit?action=member.added&limit=100"), None)
         .await;
     assert_eq!(audit.status, 200, "{:?}", audit.body);
-    assert_eq!(audit.body["events"].as_array().unwrap().len(), PEOPLE.len(), "old events are found by action");
+    assert_eq!(
+        audit.body["events"].as_array().unwrap().len(),
+        PEOPLE.len(),
+        "old events are found by action"
+    );
     let after = app.partition(&org).await;
     let unkeyed = after
         .iter()

@@ -69,9 +69,31 @@ pub fn web_markdown(root: &std::path::Path) -> String {
             p["membersPageInteractiveMs"].as_f64().map_or("?".to_owned(), |v| format!("{v:.0}"))
         )
     });
+    // `ROSTER_E2E_LARGE_ORG=100000 make test` (web/e2e/large-org.test.ts): both sizes in one
+    // run, medians of five interleaved rounds.
+    let large = read("target/web-perf-large.json").map_or(
+        "not measured (run `ROSTER_E2E_LARGE_ORG=100000 make test`)".to_owned(),
+        |p| {
+            let figure = |key: &str| {
+                let (small, large) =
+                    (p[key]["small"].as_f64().unwrap_or(0.0), p[key]["large"].as_f64().unwrap_or(0.0));
+                format!(
+                    "{small:.0} ms at 100, {large:.0} ms at {} ({:.2}×)",
+                    p["members"],
+                    large / small.max(1.0)
+                )
+            };
+            format!(
+                "interactive {}; a search by surname shown {}",
+                figure("interactiveMs"),
+                figure("searchMs")
+            )
+        },
+    );
     format!(
         "| Measure | Value |\n|---|---|\n\
          | all JavaScript and CSS of the app | {size} |\n\
-         | members page of a 100-member organization, navigation to the 50th row's role drop-down enabled (headless Chromium, local stack) | {perf} |\n"
+         | members page of a 100-member organization, navigation to the 50th row's role drop-down enabled (headless Chromium, local stack) | {perf} |\n\
+         | the same page of a very large organization against a 100-member one, in one run | {large} |\n"
     )
 }

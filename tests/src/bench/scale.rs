@@ -105,6 +105,17 @@ pub async fn seed_members(app: &TestApp, org: &str, count: usize) {
 /// membership's transactions would, with BatchWriteItem (25 items each, `in_flight` at a
 /// time, unprocessed items sent again). Returns the number of items written.
 pub async fn write_members(app: &TestApp, org: &str, members: Vec<Member>, in_flight: usize) -> usize {
+    write_members_to(&app.dynamo, app.table(), org, members, in_flight).await
+}
+
+/// [`write_members`] into any table (the browser tests' seeding binary, `seed-members`).
+pub async fn write_members_to(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    org: &str,
+    members: Vec<Member>,
+    in_flight: usize,
+) -> usize {
     let org = OrgId::parse(org).expect("org id");
     let writes: Vec<WriteRequest> = members
         .iter()
@@ -124,14 +135,13 @@ pub async fn write_members(app: &TestApp, org: &str, members: Vec<Member>, in_fl
         .for_each_concurrent(in_flight, |batch| async move {
             let mut pending = batch;
             while !pending.is_empty() {
-                let out = app
-                    .dynamo
+                let out = dynamo
                     .batch_write_item()
-                    .request_items(app.table(), pending)
+                    .request_items(table, pending)
                     .send()
                     .await
                     .expect("BatchWriteItem");
-                pending = out.unprocessed_items.and_then(|mut u| u.remove(app.table())).unwrap_or_default();
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(table)).unwrap_or_default();
             }
         })
         .await;
