@@ -298,9 +298,10 @@ impl Store {
         Ok(self
             .client
             .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .key_condition_expression("PK = :pk AND SK BETWEEN :prefix AND :past")
             .expression_attribute_values(":pk", s(keys::org(org)))
             .expression_attribute_values(":prefix", s(prefix))
+            .expression_attribute_values(":past", s(past(prefix)))
             .set_exclusive_start_key(after.map(|k| start_key(keys::org(org), k))))
     }
 
@@ -353,6 +354,25 @@ impl Store {
         };
         Ok(Page { items, last_key })
     }
+}
+
+/// The least string above every key that starts with `prefix`: its last character the
+/// next one. A range (`BETWEEN prefix AND past`) rather than `begins_with`: the same items
+/// in DynamoDB, and DynamoDB Local seeks a range but walks a prefix through the partition
+/// (BENCHMARKS.md "Member search": 349 ms against 1.6 ms at a million items). No key equals
+/// `past` itself (every index key goes on after its prefix with a separator and an id).
+pub(crate) fn past(prefix: impl AsRef<str>) -> String {
+    let prefix = prefix.as_ref();
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    // Only U+10FFFF characters: nothing sorts above them but longer strings of them.
+    format!("{prefix}\u{10FFFF}")
 }
 
 /// "Full jitter" exponential back-off (5 ms doubling, capped at 160 ms): contenders spread

@@ -202,8 +202,9 @@ impl Store {
             .limit(PAGE);
         query = match prefix {
             Some(prefix) => query
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":prefix", s(prefix)),
+                .key_condition_expression("PK = :pk AND SK BETWEEN :prefix AND :past")
+                .expression_attribute_values(":prefix", s(prefix))
+                .expression_attribute_values(":past", s(super::past(prefix))),
             None => query.key_condition_expression("PK = :pk"),
         };
         let out = query.send().await.map_err(|e| super::classify("purge_page", e))?;
