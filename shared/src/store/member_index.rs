@@ -167,18 +167,6 @@ pub(crate) fn index_write_count(org: &OrgId, before: Option<&Member>, after: Opt
     index_writes("", org, before, after).len()
 }
 
-/// The key range a page reads: the prefix's, from the cursor's key on (that key included:
-/// the caller drops its item). A range rather than `ExclusiveStartKey`: the same items in
-/// DynamoDB, while DynamoDB Local walks from the range's start to a start key (a late page
-/// of 100,000 members was 4× a first one; BENCHMARKS.md "Member search").
-fn key_range(prefix: &str, cursor: Option<&str>, ascending: bool) -> (String, String) {
-    match (cursor, ascending) {
-        (None, _) => (prefix.to_owned(), past(prefix)),
-        (Some(key), true) => (key.to_owned(), past(prefix)),
-        (Some(key), false) => (prefix.to_owned(), key.to_owned()),
-    }
-}
-
 /// One page of matching user ids, in order, and the cursor after it.
 pub(crate) struct IdPage {
     pub users: Vec<UserId>,
@@ -218,6 +206,36 @@ impl Store {
         Ok(super::Page { items, last_key: ids.last_key })
     }
 
+    /// A strongly consistent query of `read` index items of the key range a page reads: the
+    /// prefix's, from the cursor's key on (that key included: the caller drops its item). A
+    /// range rather than `ExclusiveStartKey`: the same items in DynamoDB, while DynamoDB Local
+    /// walks from the range's start to a start key (a late page of 100,000 members was 4× a
+    /// first one; BENCHMARKS.md "Member search").
+    fn range_query(
+        &self,
+        org: &OrgId,
+        prefix: &str,
+        cursor: Option<&str>,
+        ascending: bool,
+        read: usize,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let (low, high) = match (cursor, ascending) {
+            (None, _) => (prefix.to_owned(), past(prefix)),
+            (Some(key), true) => (key.to_owned(), past(prefix)),
+            (Some(key), false) => (prefix.to_owned(), key.to_owned()),
+        };
+        self.client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high))
+            .scan_index_forward(ascending)
+            .consistent_read(true)
+            .limit(i32::try_from(read).unwrap_or(i32::MAX))
+    }
+
     /// Without `q`: one run, from the cursor on.
     async fn sorted_ids(
         &self,
@@ -241,20 +259,10 @@ impl Store {
         };
         let prefix = run_prefix(query.sort, run);
         let cursor = after.map(|a| format!("{prefix}{a}"));
-        let (low, high) = key_range(&prefix, cursor.as_deref(), query.order.is_ascending());
-        let mut request = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":low", s(low))
-            .expression_attribute_values(":high", s(high))
-            .scan_index_forward(query.order.is_ascending())
-            .consistent_read(true)
-            // One more than the page to know whether more follow, one more for the cursor's
-            // own item (the range includes it).
-            .limit(i32::try_from(limit + 2).unwrap_or(i32::MAX));
+        // One more than the page to know whether more follow, one more for the cursor's own
+        // item (the range includes it).
+        let mut request =
+            self.range_query(org, &prefix, cursor.as_deref(), query.order.is_ascending(), limit + 2);
         if let Some((name, value)) = filter {
             request = request
                 .filter_expression("#other = :other")
@@ -292,18 +300,8 @@ impl Store {
         let prefix = format!("{WORD_PREFIX}{driver}");
         let read = (2 * limit).clamp(1, 200) + 1;
         let cursor = after.map(|a| format!("{WORD_PREFIX}{a}"));
-        let (low, high) = key_range(&prefix, cursor.as_deref(), query.order.is_ascending());
         let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":low", s(low))
-            .expression_attribute_values(":high", s(high))
-            .scan_index_forward(query.order.is_ascending())
-            .consistent_read(true)
-            .limit(i32::try_from(read).unwrap_or(i32::MAX))
+            .range_query(org, &prefix, cursor.as_deref(), query.order.is_ascending(), read)
             .send()
             .await
             .map_err(|e| super::classify("search_members", e))?;
