@@ -596,6 +596,40 @@ pub fn on_big_stack<F: Future<Output = ()> + 'static>(body: fn() -> F) {
 }
 
 impl TestApp {
+    /// Every page of the list at `path` (which may carry its query) as `by`, `limit` a page,
+    /// following `nextCursor` to the end: the items under `key`, in order, and how many
+    /// requests it took. Each page must answer 200 with at most `limit` items; more than
+    /// `max_requests` requests is a list that does not end.
+    pub async fn all_pages(
+        &self,
+        by: &User,
+        path: &str,
+        key: &str,
+        limit: usize,
+        max_requests: usize,
+    ) -> (Vec<Value>, usize) {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for request in 1..=max_requests {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let mut url = format!("{path}{sep}limit={limit}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let r = self.call(Some(by), "GET", &url, None).await;
+            assert_eq!(r.status, 200, "{url}: {:?}", r.body);
+            let page =
+                r.body[key].as_array().unwrap_or_else(|| panic!("{url}: no {key}: {:?}", r.body)).clone();
+            assert!(page.len() <= limit, "{url}: {} items for limit {limit}", page.len());
+            items.extend(page);
+            match r.body["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return (items, request),
+            }
+        }
+        panic!("{path}: the pages do not end");
+    }
+
     /// Every item of `org`'s partition, read consistently.
     pub async fn partition(
         &self,

@@ -67,25 +67,7 @@ async fn try_add(app: &TestApp, org: &str, user: &str, name: Option<&str>, role:
 /// Every page of `path` (which carries its query) at `limit`: the items of `key`, in order,
 /// and how many requests it took.
 async fn pages(app: &TestApp, by: &User, path: &str, key: &str, limit: usize) -> (Vec<Value>, usize) {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for request in 1..=500 {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut url = format!("{path}{sep}limit={limit}");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let r = app.call(Some(by), "GET", &url, None).await;
-        assert_eq!(r.status, 200, "{url}: {:?}", r.body);
-        let page = r.body[key].as_array().unwrap_or_else(|| panic!("{url}: no {key}: {:?}", r.body)).clone();
-        assert!(page.len() <= limit, "{url}: {} items for limit {limit}", page.len());
-        items.extend(page);
-        match r.body["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return (items, request),
-        }
-    }
-    panic!("{path}: the pages do not end");
+    app.all_pages(by, path, key, limit, 500).await
 }
 
 async fn members(app: &TestApp, by: &User, path: &str, limit: usize) -> Vec<String> {

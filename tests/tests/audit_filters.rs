@@ -26,28 +26,9 @@ use serde_json::{Value, json};
 
 /// Every event of `query`'s pages, `limit` a page, following `nextCursor` to the end.
 async fn all_pages(app: &TestApp, user: &User, org: &str, query: &str, limit: usize) -> Vec<Value> {
-    let mut events = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..2000 {
-        let mut path = format!("/orgs/{org}/audit?limit={limit}");
-        if !query.is_empty() {
-            path.push('&');
-            path.push_str(query);
-        }
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = app.call(Some(user), "GET", &path, None).await;
-        assert_eq!(page.status, 200, "{path}: {:?}", page.body);
-        let got = page.body["events"].as_array().expect("events").clone();
-        assert!(got.len() <= limit, "{path}: a page of {} for limit {limit}", got.len());
-        events.extend(got);
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return events,
-        }
-    }
-    panic!("{query}: no end of pages");
+    let path =
+        if query.is_empty() { format!("/orgs/{org}/audit") } else { format!("/orgs/{org}/audit?{query}") };
+    app.all_pages(user, &path, "events", limit, 2000).await.0
 }
 
 /// A query string's value, percent-encoded.

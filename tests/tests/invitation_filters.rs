@@ -12,28 +12,12 @@ use serde_json::{Value, json};
 
 /// Every invitation of `query`'s pages, `limit` a page; and how many pages it took.
 async fn all_pages(app: &TestApp, user: &User, org: &str, query: &str, limit: usize) -> (Vec<Value>, usize) {
-    let mut found = Vec::new();
-    let mut cursor: Option<String> = None;
-    for pages in 1..1000 {
-        let mut path = format!("/orgs/{org}/invitations?limit={limit}");
-        if !query.is_empty() {
-            path.push('&');
-            path.push_str(query);
-        }
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = app.call(Some(user), "GET", &path, None).await;
-        assert_eq!(page.status, 200, "{path}: {:?}", page.body);
-        let got = page.body["invitations"].as_array().expect("invitations").clone();
-        assert!(got.len() <= limit, "{path}: {} for limit {limit}", got.len());
-        found.extend(got);
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return (found, pages),
-        }
-    }
-    panic!("{query}: no end of pages");
+    let path = if query.is_empty() {
+        format!("/orgs/{org}/invitations")
+    } else {
+        format!("/orgs/{org}/invitations?{query}")
+    };
+    app.all_pages(user, &path, "invitations", limit, 999).await
 }
 
 fn ids(items: &[Value]) -> Vec<String> {

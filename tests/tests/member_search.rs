@@ -56,25 +56,7 @@ async fn org_of_people(app: &TestApp) -> (User, String) {
 
 /// Every page of `path` (which carries its query) at `limit`, in order.
 async fn all_pages(app: &TestApp, by: &User, path: &str, limit: usize) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..200 {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut url = format!("{path}{sep}limit={limit}");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let r = app.call(Some(by), "GET", &url, None).await;
-        assert_eq!(r.status, 200, "{url}: {:?}", r.body);
-        let page = r.body["members"].as_array().expect("members").clone();
-        assert!(page.len() <= limit, "{url}: {} items", page.len());
-        items.extend(page);
-        match r.body["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return items,
-        }
-    }
-    panic!("{path} did not end");
+    app.all_pages(by, path, "members", limit, 200).await.0
 }
 
 fn ids(items: &[Value]) -> Vec<String> {
