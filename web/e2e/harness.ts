@@ -173,3 +173,18 @@ export async function advanceClock(seconds: number): Promise<void> {
   });
   assert.equal(response.status, 200, "the local gateway must run with ROSTER_LOCAL_TIME_TRAVEL=1");
 }
+
+/** Milliseconds, in the page, from navigating to `org`'s members page until its 50th role
+ * drop-down is enabled: when a person can use the page (the performance tests' figure). */
+export async function membersInteractiveMs(page: Page, org: string, timeout: number): Promise<number> {
+  await page.goto(`/o/${org}/members`);
+  const handle = await page.waitForFunction(
+    () => {
+      const selects = document.querySelectorAll<HTMLSelectElement>("table.roster tbody select");
+      return selects.length >= 50 && !selects[49]!.disabled ? performance.now() : false;
+    },
+    undefined,
+    { polling: "raf", timeout },
+  );
+  return Math.round((await handle.jsonValue()) as number);
+}

@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import type { Page } from "playwright-core";
-import { orgOf, pageFor, person, shot, SHOTS, useBrowser } from "./harness";
+import { membersInteractiveMs, orgOf, pageFor, person, shot, SHOTS, useBrowser } from "./harness";
 
 const LARGE = Number(process.env.ROSTER_E2E_LARGE_ORG ?? 0);
 const ROUNDS = 5;
@@ -25,20 +25,6 @@ function seed(org: string, count: number): void {
     { cwd: joinPath(SHOTS, "..", ".."), env: { ...process.env, TABLE_NAME: process.env.ROSTER_E2E_TABLE ?? "roster-e2e" } },
   );
   console.log(`seeded ${org}: ${out.toString().trim()}`);
-}
-
-/// Milliseconds from navigation start until 50 role drop-downs are enabled, in the page.
-async function interactive(page: Page, org: string): Promise<number> {
-  await page.goto(`/o/${org}/members`);
-  const handle = await page.waitForFunction(
-    () => {
-      const selects = document.querySelectorAll<HTMLSelectElement>("table.roster tbody select");
-      return selects.length >= 50 && !selects[49]!.disabled ? performance.now() : false;
-    },
-    undefined,
-    { polling: "raf", timeout: 30_000 },
-  );
-  return Math.round((await handle.jsonValue()) as number);
 }
 
 /// Milliseconds from the last key of a search until a row of its result shows.
@@ -77,7 +63,7 @@ test("performance: the members page of a very large organization against a 100-m
   // Interleaved, so that the machine's moments fall on both alike.
   for (let round = 0; round < ROUNDS; round++) {
     for (const [key, org] of [["small", small], ["large", large]] as const) {
-      figures[key]!.interactive.push(await interactive(page, org));
+      figures[key]!.interactive.push(await membersInteractiveMs(page, org, 30_000));
       figures[key]!.search.push(await searched(page, "okonkwo"));
     }
   }

@@ -13,6 +13,7 @@ import {
   BASE,
   checkA11y,
   mailbox,
+  membersInteractiveMs,
   newPage,
   orgOf,
   pageFor,
@@ -643,17 +644,7 @@ test("performance: a 100-member page until its 50th row can be used (printed, no
   await join(pam, org, "member", Array.from({ length: 99 }, (_, i) => person(`perf${String(i).padStart(2, "0")}`)));
   const page = await pageFor(browser(), pam);
   const started = Date.now();
-  await page.goto(`/o/${org}/members`);
-  // In the page: milliseconds from navigation start until 50 role drop-downs are enabled.
-  const handle = await page.waitForFunction(
-    () => {
-      const selects = document.querySelectorAll<HTMLSelectElement>("table.roster tbody select");
-      return selects.length >= 50 && !selects[49]!.disabled ? performance.now() : false;
-    },
-    undefined,
-    { polling: "raf", timeout: 15_000 },
-  );
-  const inPage = Math.round((await handle.jsonValue()) as number);
+  const inPage = await membersInteractiveMs(page, org, 15_000);
   const outside = Date.now() - started;
   console.log(`members page interactive: ${inPage} ms (${outside} ms seen by the test)`);
   writeFileSync(
