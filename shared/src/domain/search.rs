@@ -199,6 +199,11 @@ pub struct MemberQuery {
 }
 
 impl MemberQuery {
+    /// Whether a member of `role` and `status` passes the query's filters.
+    pub fn admits(&self, role: Role, status: Status) -> bool {
+        self.role.is_none_or(|r| r == role) && self.status.is_none_or(|s| s == status)
+    }
+
     /// Every part of the query, canonically: a cursor is bound to it.
     pub fn canonical(&self) -> String {
         format!(

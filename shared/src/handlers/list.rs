@@ -118,8 +118,7 @@ async fn members(app: &App, who: &Acting, req: &Request) -> Result<Response<Body
     {
         *row = me;
     }
-    page.items
-        .retain(|m| query.role.is_none_or(|r| m.role == r) && query.status.is_none_or(|s| m.status == s));
+    page.items.retain(|m| query.admits(m.role, m.status));
     list("members", &page.items, next_cursor(app, &scope, page.last_key)?)
 }
 

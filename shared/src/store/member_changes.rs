@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::member_index::{index_write_count, index_writes};
+use super::member_index::{index_items, index_writes};
 use super::members::{as_read, member_item};
 use super::ops::{delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim, push_actor_check};
@@ -140,7 +140,8 @@ const REMOVAL_ITEMS_PER_TRANSACTION: usize = 98;
 
 /// The items one member's removal takes in a transaction.
 fn removal_items(org: &OrgId, member: &Member) -> usize {
-    4 + usize::from(super::workspaces::has_access_items(member)) + index_write_count(org, Some(member), None)
+    // A removal deletes every index item of the member.
+    4 + usize::from(super::workspaces::has_access_items(member)) + index_items(org, member).len()
 }
 
 impl Store {

@@ -162,11 +162,6 @@ pub(crate) fn index_writes(
     writes
 }
 
-/// How many index writes a change from `before` to `after` takes (for sizing transactions).
-pub(crate) fn index_write_count(org: &OrgId, before: Option<&Member>, after: Option<&Member>) -> usize {
-    index_writes("", org, before, after).len()
-}
-
 /// One page of matching user ids, in order, and the cursor after it.
 pub(crate) struct IdPage {
     pub users: Vec<UserId>,
@@ -195,12 +190,8 @@ impl Store {
         let mut items = Vec::with_capacity(users.len());
         for user in &users {
             // Present unless removed between the two reads (then it is not listed).
-            if let Some(member) = found.get(user.as_str()) {
-                let role_ok = query.role.is_none_or(|r| member.role == r);
-                let status_ok = query.status.is_none_or(|s| member.status == s);
-                if role_ok && status_ok {
-                    items.push(member.clone());
-                }
+            if let Some(member) = found.get(user.as_str()).filter(|m| query.admits(m.role, m.status)) {
+                items.push(member.clone());
             }
         }
         Ok(super::Page { items, last_key: ids.last_key })
