@@ -246,7 +246,15 @@ async fn dynamodb_stopping_mid_run_is_503_and_leaves_nothing_half_written() {
         .filter(|i| i.get("holder").and_then(|v| v.as_s().ok()).is_some_and(|h| h == "invitation"))
         .count();
     assert_eq!(kind("invitation"), slots, "one slot per invitation");
-    assert_eq!(kind("token"), kind("invitation") + 1, "one token per invitation, plus the link's");
+    // Since invitation email left the request path (issue 26) an invitation has its token
+    // item once the sender minted it (`issuedSend` is its current send); one still queued,
+    // its email not yet sent when DynamoDB stopped, has none.
+    let minted = scan
+        .iter()
+        .filter(|i| i.get("type").and_then(|v| v.as_s().ok()).is_some_and(|t| t == "invitation"))
+        .filter(|i| i.get("issuedSend").is_some() && i.get("issuedSend") == i.get("sendNumber"))
+        .count();
+    assert_eq!(kind("token"), minted + 1, "one token per invitation whose token was minted, plus the link's");
     let joined = listed.iter().filter(|m| m["role"] != "owner").count();
     let audit = call_app(&app, Some(&owner), "GET", &format!("/orgs/{org}/audit?limit=100"), None).await;
     let accepted = audit.audit_actions().iter().filter(|a| **a == "invitation.accepted").count();
