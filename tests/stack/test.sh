@@ -42,7 +42,9 @@ oidc_port=${TEST_OIDC_PORT:-13120}
 export ROSTER_FROM_EMAIL="Roster <roster@example.com>" ROSTER_CURSOR_KEYS=$(head -c 32 /dev/urandom | base64)
 # The gateways' senders: fast, so browser tests do not wait behind a sandbox account's rate.
 export ROSTER_SEND_RATE=50
-ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_APP_URL="http://127.0.0.1:$e2e_port" start_gateway "$e2e_port"
+# usage.test.ts reports usage as the service dev-service (a token it signs itself).
+ROSTER_SERVICE_CLIENTS=dev-service ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_APP_URL="http://127.0.0.1:$e2e_port" \
+  start_gateway "$e2e_port"
 TABLE_NAME=roster-e2e-oidc ROSTER_APP_URL="http://127.0.0.1:$oidc_app_port" start_oidc_gateway "$oidc_app_port" "$oidc_port" roster-web
 (cd web && ROSTER_E2E_URL="http://127.0.0.1:$e2e_port" ROSTER_E2E_SES_STORE="$ROSTER_TEST_SES_STORE" \
   ROSTER_E2E_OIDC_URL="http://127.0.0.1:$oidc_app_port" ROSTER_E2E_OIDC_ISSUER="http://127.0.0.1:$oidc_port" \

@@ -3,6 +3,7 @@
 // the SES emulator received, an axe-core check, and screenshots under target/.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -166,12 +167,35 @@ export async function shot(page: Page, name: string): Promise<void> {
  * expiry is reached without sleeping. The offset stays for the rest of the run, so tests
  * that use it make their own invitations after it. */
 export async function advanceClock(seconds: number): Promise<void> {
+  await clockOffset(seconds);
+}
+
+/** The local stack's clock now, in milliseconds (moved forward by the tests before). */
+export async function stackNow(): Promise<number> {
+  return Date.now() + (await clockOffset(0)) * 1000;
+}
+
+/** Moves the local stack's clock by `seconds` (0: not at all); its offset afterwards. */
+async function clockOffset(seconds: number): Promise<number> {
   const response = await fetch(`${BASE}/_local/clock`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ advanceSeconds: seconds }),
   });
   assert.equal(response.status, 200, "the local gateway must run with ROSTER_LOCAL_TIME_TRAVEL=1");
+  return ((await response.json()) as { offsetSeconds: number }).offsetSeconds;
+}
+
+/** A service's access token for the local gateway (`dev-token --client ... --scope ...`):
+ * the client-credentials claims tests/src/token.rs mints, signed with the same development
+ * secret (ROSTER_DEV_JWT_SECRET, else its default). */
+export function serviceToken(client: string, scope: string): string {
+  const secret = process.env.ROSTER_DEV_JWT_SECRET || "roster-dev-secret-for-local-use-only";
+  const now = Math.floor(Date.now() / 1000);
+  const part = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const claims = { sub: client, client_id: client, token_use: "access", scope, iat: now, exp: now + 3600, iss: "roster-local" };
+  const signed = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+  return `${signed}.${createHmac("sha256", secret).update(signed).digest("base64url")}`;
 }
 
 /** Milliseconds, in the page, from navigating to `org`'s members page until its 50th role

@@ -23,10 +23,18 @@ export type OidcSignIn = {
   selfSignUp?: boolean;
 };
 
+/** A usage metric the app shows (API.md "Usage per member"): `key` as services report it,
+ * `label` the words for it ("Credits"; default: the key). */
+export type UsageMetric = { key: string; label: string };
+
 export type WebConfig = {
   signIn:
     | { kind: "local" } // dev tokens from /_local/dev-token (roster-local only)
     | OidcSignIn;
+  /** The metrics the host product reports, the first shown in the members table. The API
+   * reads totals one metric at a time and keeps no list of the metrics reported, so the
+   * deployment names them. Absent: the app shows no usage and asks for none. */
+  usage?: { metrics: UsageMetric[] };
 };
 
 let current: WebConfig = { signIn: { kind: "local" } };
@@ -91,12 +99,14 @@ export function parseConfig(json: unknown): WebConfig {
 
   if (!isObject(json)) fail("The configuration", "must be a JSON object");
   const root = json as Json;
-  only(root, "", ["signIn"]);
+  only(root, "", ["signIn", "usage"]);
+  const usage = root.usage === undefined ? undefined : parseUsage(root.usage, fail, only);
   const s = root.signIn;
   if (!isObject(s)) return fail("signIn", "must be an object");
+  const withUsage = (config: WebConfig): WebConfig => (usage ? { ...config, usage } : config);
   if (s.kind === "local") {
     only(s, "signIn", ["kind"]);
-    return { signIn: { kind: "local" } };
+    return withUsage({ signIn: { kind: "local" } });
   }
   if (s.kind !== "oidc") fail("signIn.kind", 'must be "local" or "oidc"');
   only(s, "signIn", ["kind", "clientId", "scope", "authorizationEndpoint", "tokenEndpoint", "signUpEndpoint", "logout", "selfSignUp"]);
@@ -121,5 +131,27 @@ export function parseConfig(json: unknown): WebConfig {
     if (l.style !== "oidc" && l.style !== "cognito") fail("signIn.logout.style", 'must be "oidc" or "cognito"');
     signIn.logout = { endpoint: url(l, "endpoint", "signIn.logout"), style: l.style as "oidc" | "cognito" };
   }
-  return { signIn };
+  return withUsage({ signIn });
+}
+
+/** `usage`: `{metrics: [{key, label?}, …]}`, 1–10 metrics of the API's pattern, none twice. */
+function parseUsage(
+  u: unknown,
+  fail: (field: string, what: string) => never,
+  only: (o: Json, at: string, keys: string[]) => void,
+): { metrics: UsageMetric[] } {
+  if (!isObject(u)) return fail("usage", "must be an object");
+  only(u, "usage", ["metrics"]);
+  const list = u.metrics;
+  if (!Array.isArray(list) || list.length < 1 || list.length > 10) return fail("usage.metrics", "must be a list of 1 to 10 metrics");
+  const metrics = list.map((m, i): UsageMetric => {
+    const at = `usage.metrics[${i}]`;
+    if (!isObject(m)) return fail(at, "must be an object");
+    only(m, at, ["key", "label"]);
+    if (typeof m.key !== "string" || !/^[a-z0-9_.-]{1,64}$/.test(m.key)) fail(`${at}.key`, "must match [a-z0-9_.-]{1,64}");
+    if (m.label !== undefined && (typeof m.label !== "string" || !m.label.trim())) fail(`${at}.label`, "must be a non-empty string");
+    return { key: m.key as string, label: ((m.label as string | undefined) ?? (m.key as string)).trim() };
+  });
+  if (new Set(metrics.map((m) => m.key)).size !== metrics.length) fail("usage.metrics", "must not name a metric twice");
+  return { metrics };
 }

@@ -19,3 +19,11 @@ export function withArticle(role: string): string {
 export function listed(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
+
+/** A total as the API gives it (an exact decimal string, never a float) with its thousands
+ * grouped: "12345.5" → "12,345.5". */
+export function amount(total: string): string {
+  const parts = /^(-?)(\d+)(\.\d+)?$/.exec(total);
+  if (!parts) return total;
+  return `${parts[1]}${parts[2]!.replace(/\B(?=(\d{3})+$)/g, ",")}${parts[3] ?? ""}`;
+}

@@ -1,6 +1,8 @@
 // Activity (admins): the organization's audit trail, newest first, each event a sentence,
 // narrowed by the server to a kind of change (`action=member.`) and a time range (`from`,
-// `to`). The people a page names are looked up in one call before it shows.
+// `to`). The people a page names are looked up in one call before it shows. Above it, for
+// admins and owners of a deployment that names usage metrics, the organization's usage by
+// day over the last 30 days (usage/UsageChart).
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent } from "../api/client";
 import { dateTime } from "../format";
@@ -11,6 +13,7 @@ import { useAction } from "../components/useAction";
 import type { OrgContext } from "./orgContext";
 import { useCustomRoles } from "../customRoles";
 import { ActionKind, eventPeople } from "./activity/filters";
+import { UsageChart } from "./usage/UsageChart";
 
 export function Activity({ context }: { context: OrgContext }) {
   const orgId = context.org.id;
@@ -84,10 +87,12 @@ export function Activity({ context }: { context: OrgContext }) {
   const filtered = !!(kind || from || to);
   const stale = shownFor !== key;
   const none = events?.length === 0 && !stale;
+  const metrics = context.usageMetrics;
 
   return (
     <div class="activity">
       <h2 class="sr-only">Activity</h2>
+      {metrics.length > 0 && <UsageChart orgId={orgId} metrics={metrics} by="in the organization" />}
       <div class="toolbar" role="group" aria-label="Show activity">
         <ActionKind id={`${id}k`} value={kind} onChange={setKind} />
         <div class="field">

@@ -3,7 +3,8 @@
 // suspend or reactivate; make owner; remove), their workspaces (to themselves and to admins
 // and owners), and, for admins and owners, the audit events they took part in: those by them
 // (`actor=`) and those about them (`target=`), two lists of the server merged newest first,
-// narrowed to a kind of change if asked.
+// narrowed to a kind of change if asked; for admins and owners of a deployment that names
+// usage metrics, the member's usage by day over the last 30 days (usage/UsageChart).
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ok, type AuditEvent, type Member } from "../api/client";
 import { sentence } from "../api/messages";
@@ -19,6 +20,7 @@ import { remember, resolveNames, useNames } from "./members/names";
 import { ActionKind, eventPeople } from "./activity/filters";
 import { lazy } from "../components/lazy";
 import { can, type OrgContext } from "./orgContext";
+import { UsageChart } from "./usage/UsageChart";
 
 /** A member's workspaces: with the workspace pages, loaded when first shown. */
 const MemberWorkspaces = lazy(() => import("./WorkspacePages").then((m) => m.MemberWorkspaces));
@@ -111,6 +113,7 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
   const manage = actions.may.manage(member);
   const busy = actions.saving.has(member.userId);
   const outranked = admin && !manage && member.userId !== me.userId;
+  const metrics = context.usageMetrics;
   return (
     <div class="member-details">
       {back}
@@ -176,6 +179,7 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
         )}
       </div>
       {actions.dialogs}
+      {metrics.length > 0 && <UsageChart orgId={org.id} metrics={metrics} userId={member.userId} by={`by ${who}`} />}
       {(can(context, "workspaces:manage") || member.userId === me.userId) && <MemberWorkspaces orgId={org.id} userId={member.userId} who={who} />}
       {can(context, "audit:read") && <MemberEvents context={context} userId={member.userId} who={displayName(member)} name={name} />}
     </div>

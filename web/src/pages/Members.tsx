@@ -22,6 +22,7 @@ import { MemberRows, type RowNote } from "./members/MemberRows";
 import { useMemberQuery, type MemberList } from "./members/useMemberQuery";
 import { InviteButton } from "./InviteDialog";
 import { can, type OrgContext } from "./orgContext";
+import { useMemberUsage } from "../usage";
 
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -55,6 +56,8 @@ export function Members({ context }: { context: OrgContext }) {
   // Inviting brings the invitations into the list, the invite button and bulk actions.
   const admin = can(context, "members:invite");
   const list = useMemberQuery(orgId, admin);
+  // Each member's usage over 30 days: a column once anyone in the organization used some.
+  const usage = useMemberUsage(orgId, context.usageMetrics);
   const { members, invitations, shownInvitations } = list;
 
   const [notice, setNotice] = useState<string | null>(null);
@@ -113,7 +116,7 @@ export function Members({ context }: { context: OrgContext }) {
 
   const chosenMembers = (members ?? []).filter((m) => selected.has(m.userId) && actions.may.manage(m));
   const chosenInvitations = shownInvitations.filter((i) => invitations.selected.has(i.id));
-  const columns = admin ? 6 : 5;
+  const columns = (admin ? 6 : 5) + (usage ? 1 : 0);
   const empty = !list.loading && members !== null && members.length + shownInvitations.length === 0;
 
   return (
@@ -181,6 +184,12 @@ export function Members({ context }: { context: OrgContext }) {
               <th scope="col" class="optional">
                 {admin ? "Joined or invited" : "Joined"}
               </th>
+              {usage && (
+                <th scope="col" class="optional usage-col">
+                  Usage (30 days)
+                  <span class="sub">{usage.metric.label}</span>
+                </th>
+              )}
               <th scope="col" class="act">
                 <span class="sr-only">Actions</span>
               </th>
@@ -193,6 +202,7 @@ export function Members({ context }: { context: OrgContext }) {
             columns={columns}
             menuItems={invitationActions.menuItems}
             paused={!!paused}
+            usageColumn={!!usage}
           />
           <MemberRows
             context={context}
@@ -212,6 +222,7 @@ export function Members({ context }: { context: OrgContext }) {
             }
             note={rowNote}
             columns={columns}
+            usage={usage?.totals}
           />
         </table>
       )}

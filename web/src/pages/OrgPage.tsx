@@ -15,6 +15,7 @@ import { leaveNotice } from "../pageNotice";
 import { Members } from "./Members";
 import { OrgSwitcher } from "./OrgSwitcher";
 import { lazy } from "../components/lazy";
+import { usageMetrics } from "../usage";
 import { can, type OrgContext, type Permission, type Seats, type Tab } from "./orgContext";
 
 // The workspace and group pages load when first opened (build.mjs: code splitting).
@@ -129,7 +130,7 @@ export function OrgPage({ orgId, tab, item }: { orgId: string; tab: Tab; item?: 
     );
   }
 
-  const context: OrgContext = { ...ctx, reload };
+  const context: OrgContext = { ...ctx, usageMetrics: usageMetrics(ctx.me.role), reload };
   const offered: Record<"links" | "activity" | "settings", boolean> = {
     links: can(ctx, "members:invite"),
     activity: can(ctx, "audit:read"),

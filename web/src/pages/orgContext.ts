@@ -2,6 +2,7 @@
 // tabs and the page that holds them do not import each other.
 import type { Member, Org } from "../api/client";
 import type { components } from "../api/schema";
+import type { UsageMetric } from "../config";
 
 /** A permission key, `resource:action` (API.md "Roles and permissions"). */
 export type Permission = components["schemas"]["Permission"];
@@ -24,6 +25,9 @@ export type OrgContext = {
   onlyOwner: boolean;
   /** The viewer's organization permissions (`you.permissions`): what the page offers. */
   permissions: Permission[];
+  /** The usage metrics the viewer is shown (usage.ts): none unless the deployment names some
+   * and the viewer is an admin or owner. */
+  usageMetrics: UsageMetric[];
   reload: () => Promise<void>;
 };
 

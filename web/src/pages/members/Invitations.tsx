@@ -241,6 +241,8 @@ export function InvitationRows(props: {
   menuItems: (i: Invitation) => MenuItem[];
   /** The organization's invitation emails are paused: a problem row offers no Resend. */
   paused: boolean;
+  /** The table has the members' usage column (an invitation has none). */
+  usageColumn: boolean;
 }) {
   const { context, list, shown } = props;
   const names = useNames(context.org.id);
@@ -357,6 +359,7 @@ export function InvitationRows(props: {
               <span class={badge}>{label}</span>
             </td>
             <td class="optional">{date(i.createdAt)}</td>
+            {props.usageColumn && <td class="optional" />}
             <td class="act">
               <Menu label={`Actions for ${i.email}`} items={props.menuItems(i)} />
             </td>

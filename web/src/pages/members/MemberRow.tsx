@@ -3,7 +3,7 @@
 // menu; for admins and owners a checkbox when they may remove the member. The outcome of a
 // change to the member is said in the row.
 import type { Member } from "../../api/client";
-import { date } from "../../format";
+import { amount, date } from "../../format";
 import { onLinkClick } from "../../router";
 import { displayName } from "../../session";
 import { Menu } from "../../components/Menu";
@@ -21,6 +21,8 @@ export function MemberRow(props: {
   selected: boolean;
   onSelect: (on: boolean) => void;
   note: RowNote | null;
+  /** The member's usage total, when the table shows the usage column. */
+  usage?: string | undefined;
 }) {
   const { member: m, actions, note } = props;
   const name = displayName(m);
@@ -61,6 +63,7 @@ export function MemberRow(props: {
         <span class={`badge ${badge}`}>{label}</span>
       </td>
       <td class="optional">{date(m.joinedAt)}</td>
+      {props.usage !== undefined && <td class="optional usage">{amount(props.usage)}</td>}
       <td class="act">
         <Menu label={`Actions for ${name}`} items={actions.menuItems(m)} />
       </td>

@@ -17,6 +17,8 @@ export function MemberRows(props: {
   onSelect: (userIds: string[], on: boolean) => void;
   note: RowNote | null;
   columns: number;
+  /** Each member's usage total by user id, when the table shows the usage column. */
+  usage?: Map<string, string> | undefined;
 }) {
   const { context, members, actions, selecting, selected } = props;
   const selectable = members.filter((m) => actions.may.manage(m));
@@ -54,6 +56,7 @@ export function MemberRows(props: {
           selected={selected.has(m.userId)}
           onSelect={(on) => props.onSelect([m.userId], on)}
           note={props.note?.userId === m.userId ? props.note : null}
+          usage={props.usage && (props.usage.get(m.userId) ?? "0")}
         />
       ))}
     </tbody>
