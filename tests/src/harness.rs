@@ -83,6 +83,18 @@ impl TestResponse {
     }
 }
 
+/// Asserts an error answer: the status and code, as `application/problem+json`, with no
+/// AWS text or stack trace in it.
+#[track_caller]
+pub fn problem(r: &TestResponse, status: u16, code: &str, what: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{what}: {:?}", r.body);
+    assert_eq!(r.content_type.as_deref(), Some("application/problem+json"), "{what}: {:?}", r.body);
+    let text = r.body.to_string();
+    for leak in ["Exception", "dynamodb", "panicked", "ValidationException", "at src/"] {
+        assert!(!text.contains(leak), "{what}: the problem leaks {leak:?}: {text}");
+    }
+}
+
 pub struct TestApp {
     pub app: App,
     pub dynamo: aws_sdk_dynamodb::Client,

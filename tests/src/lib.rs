@@ -21,3 +21,4 @@ pub mod ses_proxy;
 pub mod streams;
 pub mod table;
 pub mod token;
+pub mod usage;

@@ -14,23 +14,11 @@
 use std::collections::BTreeSet;
 
 use roster_tests::harness::{
-    TestApp, TestResponse, User, call_app_with_claims, on_big_stack, service_claims,
+    TestApp, TestResponse, User, call_app_with_claims, on_big_stack, problem, service_claims,
 };
 use serde_json::{Value, json};
 
 const ADMIN: (&str, &str) = ("dev-backend", "roster/admin");
-
-/// Asserts an error answer: the status and code, as `application/problem+json`, with no
-/// AWS text or stack trace in it.
-#[track_caller]
-fn problem(r: &TestResponse, status: u16, code: &str, what: &str) {
-    assert_eq!((r.status, r.code()), (status, code), "{what}: {:?}", r.body);
-    assert_eq!(r.content_type.as_deref(), Some("application/problem+json"), "{what}: {:?}", r.body);
-    let text = r.body.to_string();
-    for leak in ["Exception", "dynamodb", "panicked", "ValidationException", "at src/"] {
-        assert!(!text.contains(leak), "{what}: the problem leaks {leak:?}: {text}");
-    }
-}
 
 /// A query string's value, percent-encoded.
 fn enc(value: &str) -> String {

@@ -4,66 +4,15 @@
 
 use std::time::Duration;
 
-use roster_tests::harness::{TestApp, TestResponse, User};
+use roster_tests::harness::TestApp;
+use roster_tests::usage::{USAGE, by_key, pairs, record, report, setup, statuses, totals};
 use serde_json::{Value, json};
 
-const USAGE: (&str, &str) = ("dev-service", "roster/usage");
 const DAY: Duration = Duration::from_secs(24 * 3600);
-
-async fn report(app: &TestApp, org: &str, records: Value) -> TestResponse {
-    app.call_as_service(
-        USAGE.0,
-        USAGE.1,
-        "POST",
-        &format!("/orgs/{org}/usage"),
-        Some(json!({ "records": records })),
-    )
-    .await
-}
-
-/// The statuses of a batch that answered `200`.
-async fn statuses(app: &TestApp, org: &str, records: Value) -> Vec<String> {
-    let r = report(app, org, records).await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["results"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap().to_owned()).collect()
-}
-
-fn record(id: &str, user: &str, metric: &str, quantity: Value, at: &str) -> Value {
-    json!({ "id": id, "userId": user, "metric": metric, "quantity": quantity, "at": at })
-}
 
 /// `at` a while before the app's now.
 fn ago(app: &TestApp, by: Duration) -> String {
     app.now().plus_millis(-i64::try_from(by.as_millis()).unwrap()).to_string()
-}
-
-async fn totals(app: &TestApp, by: &User, org: &str, query: &str) -> TestResponse {
-    app.call(Some(by), "GET", &format!("/orgs/{org}/usage?{query}"), None).await
-}
-
-/// `{key: total}` of a totals answer.
-fn by_key(r: &TestResponse, key: &str) -> Vec<(String, String)> {
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body["totals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t[key].as_str().unwrap().to_owned(), t["total"].as_str().unwrap().to_owned()))
-        .collect()
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-/// An organization of `olivia` (owner), `ann` (member) and `sam` (member, suspended).
-async fn setup(app: &TestApp) -> (User, String) {
-    let olivia = app.user("olivia");
-    let org = app.create_org(&olivia, "Acme").await;
-    app.add_member(&olivia, &org, &app.user("ann"), "member").await;
-    app.add_member(&olivia, &org, &app.user("sam"), "member").await;
-    app.suspend(&olivia, &org, "sam").await;
-    (olivia, org)
 }
 
 #[tokio::test]

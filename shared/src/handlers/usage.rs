@@ -15,7 +15,7 @@ use crate::App;
 use crate::domain::usage::{self, Day, GroupBy, Metric, Quantity, RecordId};
 use crate::domain::{Principal, Timestamp, UserId, access};
 use crate::error::Error;
-use crate::http::request::{json_from, query_param};
+use crate::http::request::{json_object_from, query_param};
 use crate::http::response::ok;
 use crate::http::routes::scopes;
 use crate::store::usage::{MAX_TRANSACTION_ITEMS, Recorded, UsageRecord};
@@ -67,15 +67,26 @@ struct ReportBody<'a> {
     records: Vec<&'a RawValue>,
 }
 
+/// A record's fields as their own JSON text: a number is never read through a float, in any
+/// field (one no float holds, `1e400`, is that record's `invalid`, not the batch's `400`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRecord<'a> {
-    id: Option<Value>,
-    user_id: Option<Value>,
-    metric: Option<Value>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    metric: Option<&'a RawValue>,
     #[serde(borrow)]
     quantity: Option<&'a RawValue>,
-    at: Option<Value>,
+    #[serde(borrow)]
+    at: Option<&'a RawValue>,
+}
+
+/// A field's string (its escapes read), if it is one.
+fn text(field: Option<&RawValue>) -> Option<String> {
+    field.and_then(|raw| serde_json::from_str(raw.get()).ok())
 }
 
 /// The body's records: their ids, each with the record when every value is valid. The
@@ -89,11 +100,10 @@ fn read_records(req: &Request, now: Timestamp) -> Result<Vec<(RecordId, Option<U
     };
     let content_type =
         req.headers().get(lambda_http::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    // Size, media type, well-formed JSON, an object: as every body.
-    json_from::<Value>(content_type, bytes)?;
-    // Again, keeping each quantity's own text: a number is never read through a float.
-    let body: ReportBody =
-        serde_json::from_slice(bytes).map_err(|_| Error::invalid_request("records: an array of records"))?;
+    // Size, media type, well-formed JSON, an object: as every body, its numbers kept as text.
+    let body = json_object_from(content_type, bytes)?;
+    let body: ReportBody = serde_json::from_str(body.get())
+        .map_err(|_| Error::invalid_request("records: an array of records"))?;
     if body.records.is_empty() || body.records.len() > MAX_RECORDS {
         return Err(Error::invalid_request(format!("records: 1 to {MAX_RECORDS} records")));
     }
@@ -101,15 +111,18 @@ fn read_records(req: &Request, now: Timestamp) -> Result<Vec<(RecordId, Option<U
         .iter()
         .enumerate()
         .map(|(i, raw)| {
-            let record: RawRecord = serde_json::from_str(raw.get())
-                .map_err(|_| Error::invalid_request(format!("records[{i}]: an object")))?;
-            let id =
-                record.id.as_ref().and_then(Value::as_str).and_then(RecordId::parse).ok_or_else(|| {
-                    Error::invalid_request(format!(
-                        "records[{i}].id: 1 to {} characters, none of them control characters",
-                        RecordId::MAX_LEN
-                    ))
-                })?;
+            let not_object = || Error::invalid_request(format!("records[{i}]: an object"));
+            // Serde would read a record from an array of its fields in order too.
+            if !raw.get().starts_with('{') {
+                return Err(not_object());
+            }
+            let record: RawRecord = serde_json::from_str(raw.get()).map_err(|_| not_object())?;
+            let id = text(record.id).as_deref().and_then(RecordId::parse).ok_or_else(|| {
+                Error::invalid_request(format!(
+                    "records[{i}].id: 1 to {} characters, none of them control characters",
+                    RecordId::MAX_LEN
+                ))
+            })?;
             let checked = check(&id, &record, now);
             Ok((id, checked))
         })
@@ -118,16 +131,15 @@ fn read_records(req: &Request, now: Timestamp) -> Result<Vec<(RecordId, Option<U
 
 /// The record when each of its values is valid and `at` lies in the window.
 fn check(id: &RecordId, record: &RawRecord, now: Timestamp) -> Option<UsageRecord> {
-    let user = record.user_id.as_ref()?.as_str().and_then(UserId::person)?;
-    let metric = record.metric.as_ref()?.as_str().and_then(Metric::parse)?;
-    let quantity = record.quantity?.get();
+    let user = UserId::person(&text(record.user_id)?)?;
+    let metric = Metric::parse(&text(record.metric)?)?;
     // A number, or the same digits in a string (for clients whose JSON reads numbers as floats).
-    let quantity = match serde_json::from_str::<String>(quantity) {
-        Ok(text) => Quantity::parse(&text),
-        Err(_) => Quantity::parse(quantity),
+    let quantity = match text(record.quantity) {
+        Some(text) => Quantity::parse(&text),
+        None => Quantity::parse(record.quantity?.get()),
     }
     .ok()?;
-    let at = Timestamp::parse(record.at.as_ref()?.as_str()?)?;
+    let at = Timestamp::parse(&text(record.at)?)?;
     usage::in_window(at, now).then(|| UsageRecord { id: id.clone(), user, metric, quantity, at })
 }
 

@@ -4,6 +4,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::error::Error;
 
@@ -52,6 +53,30 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
 /// [`json_body`] of a body and its `content-type` value read without `lambda_http` (the
 /// `authorize` function reads its event with a type of its own), under the same rules.
 pub fn json_from<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) -> Result<T, Error> {
+    declared_json(content_type, bytes)?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    // Every body is an object: serde would read a struct from an array of its fields in
+    // order too (`["Acme"]` as `{"name": "Acme"}`), which no client means.
+    if !value.is_object() {
+        return Err(Error::invalid_request("the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| json_error(&e))
+}
+
+/// [`json_from`]'s checks of a body (size, media type, well-formed JSON, an object) without
+/// reading it into a type: its numbers stay text, so that one no float holds (`1e400`, valid
+/// JSON) is left to the reader to judge rather than making the body `invalid_json`.
+pub fn json_object_from<'a>(content_type: Option<&str>, bytes: &'a [u8]) -> Result<&'a RawValue, Error> {
+    declared_json(content_type, bytes)?;
+    let raw: &RawValue = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+    if !raw.get().starts_with('{') {
+        return Err(Error::invalid_request("the body must be a JSON object"));
+    }
+    Ok(raw)
+}
+
+/// At most 64 KiB, not blank, and declared as JSON.
+fn declared_json(content_type: Option<&str>, bytes: &[u8]) -> Result<(), Error> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
@@ -68,13 +93,7 @@ pub fn json_from<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8]) 
     if !declared_json {
         return Err(Error::UnsupportedMediaType);
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
-    // Every body is an object: serde would read a struct from an array of its fields in
-    // order too (`["Acme"]` as `{"name": "Acme"}`), which no client means.
-    if !value.is_object() {
-        return Err(Error::invalid_request("the body must be a JSON object"));
-    }
-    serde_json::from_value(value).map_err(|e| json_error(&e))
+    Ok(())
 }
 
 /// Like [`json_body`], but an absent body means `T::default()` (every field optional).

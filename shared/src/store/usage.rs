@@ -42,6 +42,8 @@ pub struct UsageCounter {
 }
 
 const TOTAL: &str = "total";
+/// When a record id was counted.
+const RECORDED_AT: &str = "recordedAt";
 
 /// Items one transaction holds (DynamoDB's limit).
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -49,8 +51,8 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 impl Store {
     /// Counts one member's `records` (distinct ids; with the membership check and two
     /// updates per distinct counter, at most [`MAX_TRANSACTION_ITEMS`] items) in one
-    /// transaction: each id's item put unless one lives (TTL 7 days from now; an expired one
-    /// DynamoDB has not deleted yet does not count), the membership checked to exist, and
+    /// transaction: each id's item put unless one was counted in the last 7 days (one DynamoDB
+    /// has not deleted yet after that does not count), the membership checked to exist, and
     /// each counter (member, metric, UTC day of `at`) added to once with its records' exact
     /// sum (`ADD` on a `Number`), under the day and under the member alike. When ids
     /// were seen, they answer `Duplicate` and the rest go again without them.
@@ -117,19 +119,24 @@ impl Store {
         Ok(outcome)
     }
 
+    /// An id counts once for 7 days to the millisecond: its item is put unless one was
+    /// counted since 7 days before `now` (by `recordedAt`, whose text sorts as instants do).
+    /// The TTL, whole seconds, is rounded up: DynamoDB may delete the item only after then,
+    /// and until it does, the condition alone decides.
     fn usage_claim(&self, org: &OrgId, record: &UsageRecord, now: Timestamp) -> TransactWriteItem {
-        let expires = now.as_datetime() + WINDOW;
+        let expires = (now.as_datetime() + WINDOW).timestamp_millis();
+        let spent = Timestamp::from(now.as_datetime() - WINDOW);
         let claim = Put::builder()
             .table_name(self.table())
             .item(keys::PK, s(keys::org(org)))
             .item(keys::SK, s(keys::usage_record(&record.id)))
             .item("userId", s(record.user.as_str()))
             .item("metric", s(record.metric.as_str()))
-            .item("recordedAt", s(now.to_string()))
-            .item(keys::TTL, n(expires.timestamp()))
-            .condition_expression("attribute_not_exists(PK) OR #ttl <= :now")
-            .expression_attribute_names("#ttl", keys::TTL)
-            .expression_attribute_values(":now", n(now.epoch_seconds()))
+            .item(RECORDED_AT, s(now.to_string()))
+            .item(keys::TTL, n((expires + 999).div_euclid(1000)))
+            .condition_expression("attribute_not_exists(PK) OR #recorded <= :spent")
+            .expression_attribute_names("#recorded", RECORDED_AT)
+            .expression_attribute_values(":spent", s(spent.to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build()
             .expect("table and item are set");

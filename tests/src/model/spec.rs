@@ -1132,11 +1132,7 @@ impl Model {
                 "invalid"
             } else if !members.contains(&r.user) {
                 "not_member"
-            } else if self
-                .usage_ids
-                .get(&(org, r.id))
-                .is_some_and(|seen| now.div_euclid(1000) < seen.div_euclid(1000) + USAGE_WINDOW_MS / 1000)
-            {
+            } else if self.usage_ids.get(&(org, r.id)).is_some_and(|seen| now < seen + USAGE_WINDOW_MS) {
                 "duplicate"
             } else {
                 self.usage_ids.insert((org, r.id), now);
