@@ -22,6 +22,9 @@ pub struct App {
     pub clock: Clock,
     /// The permissions catalog (`infra/permissions.json`), checked at cold start.
     pub catalog: Catalog,
+    /// The stack's user pool (`ROSTER_USER_POOL_ID`), for adding users with a temporary
+    /// password: built by the `accounts` function alone ([`run_accounts`]), none elsewhere.
+    pub accounts: Option<crate::accounts::Accounts>,
 }
 
 impl App {
@@ -30,7 +33,15 @@ impl App {
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = Mailer::new(sdk.into(), config.from_email.clone());
         let queue = EmailQueue::new(sdk.into(), config.mail.queue_url.clone());
-        Ok(Self { config, store, mailer, queue, clock: Clock::system(), catalog: Catalog::deployed()? })
+        Ok(Self {
+            config,
+            store,
+            mailer,
+            queue,
+            clock: Clock::system(),
+            catalog: Catalog::deployed()?,
+            accounts: None,
+        })
     }
 
     /// The instant a request is decided at; read once per request.
@@ -65,6 +76,32 @@ where
     crate::logging::init();
     let app = App::from_env().await?;
     require(&app.config)?;
+    serve_http(app, handle).await
+}
+
+/// The whole `main` of the `accounts` function: [`run`] with the user pool's client beside
+/// the others, when the deployment has the stack's pool (`ROSTER_USER_POOL_ID`; without it
+/// the route answers `501 accounts_unavailable`). It queues invitation emails too (an address
+/// that has an account is invited): the queue is required.
+pub async fn run_accounts() -> Result<(), lambda_http::Error> {
+    crate::logging::init();
+    let config = Config::from_env()?;
+    config.require_email_queue()?;
+    let sdk = crate::sdk::load_config().await;
+    let mut app = App::new(config, &sdk)?;
+    app.accounts =
+        app.config.user_pool_id.clone().map(|pool| {
+            crate::accounts::Accounts::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool)
+        });
+    serve_http(app, crate::handlers::accounts::handle).await
+}
+
+/// The Lambda loop of an HTTP function over `app`.
+async fn serve_http<F, Fut>(app: App, handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
     // The app lives as long as the process; leaking it gives handlers a plain `&'static`.
     let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(service_fn(move |req| {

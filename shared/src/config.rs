@@ -4,6 +4,7 @@ use std::env;
 
 use crate::domain::cursor::CursorKeys;
 use crate::domain::identity::ServiceClients;
+use crate::domain::password::PasswordPolicy;
 use crate::mail::branding::{AccentColor, Branding, LogoUrl, ProductName};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,14 @@ pub struct Config {
     /// callers"); none when unset.
     pub service_clients: ServiceClients,
     pub mail: MailSettings,
+    /// `ROSTER_USER_POOL_ID`: the stack's own Cognito user pool, in which admins add users
+    /// with a temporary password (API.md "Accounts"); unset where the stack signs people in
+    /// through another provider, and that route then answers `501 accounts_unavailable`.
+    pub user_pool_id: Option<String>,
+    /// That pool's password policy (`ROSTER_PASSWORD_MIN_LENGTH`, `ROSTER_PASSWORD_REQUIRE`,
+    /// which the template sets from the same values as the pool; Cognito's default policy
+    /// when unset).
+    pub password_policy: PasswordPolicy,
 }
 
 /// Invitation email off the request path (API.md "Email delivery").
@@ -141,6 +150,18 @@ impl MailSettings {
     }
 }
 
+/// The pool's password policy; both variables or neither (Cognito's default then).
+fn password_policy(get: &impl Fn(&str) -> Option<String>) -> Result<PasswordPolicy, ConfigError> {
+    match (get("ROSTER_PASSWORD_MIN_LENGTH"), get("ROSTER_PASSWORD_REQUIRE")) {
+        (None, None) => Ok(PasswordPolicy::default()),
+        (min, require) => {
+            PasswordPolicy::parse(min.as_deref().unwrap_or("8"), require.as_deref().unwrap_or("")).map_err(
+                |e| ConfigError(format!("ROSTER_PASSWORD_MIN_LENGTH / ROSTER_PASSWORD_REQUIRE: {e}")),
+            )
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
@@ -221,6 +242,8 @@ impl Config {
             branding,
             service_clients,
             mail: MailSettings::from_lookup(&get)?,
+            user_pool_id: get("ROSTER_USER_POOL_ID"),
+            password_policy: password_policy(&get)?,
         })
     }
 
@@ -265,6 +288,22 @@ mod tests {
         assert!(!c.one_org_per_user);
         assert_eq!(c.cursor_keys, None);
         assert!(c.require_cursor_keys().unwrap_err().to_string().contains("ROSTER_CURSOR_KEYS"));
+        assert_eq!((c.user_pool_id, c.password_policy), (None, PasswordPolicy::default()));
+    }
+
+    #[test]
+    fn user_pool_and_password_policy() {
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ROSTER_USER_POOL_ID", "us-east-1_abc"),
+            ("ROSTER_PASSWORD_MIN_LENGTH", "12"),
+            ("ROSTER_PASSWORD_REQUIRE", "lowercase,uppercase,numbers"),
+        ])
+        .unwrap();
+        assert_eq!(c.user_pool_id.as_deref(), Some("us-east-1_abc"));
+        assert_eq!((c.password_policy.min_length, c.password_policy.symbols), (12, false));
+        let error = config(&[("TABLE_NAME", "t"), ("ROSTER_PASSWORD_REQUIRE", "emoji")]).unwrap_err();
+        assert!(error.to_string().contains("ROSTER_PASSWORD_REQUIRE"), "{error}");
     }
 
     #[test]

@@ -69,6 +69,17 @@ pub enum Error {
     InvitationsPaused,
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable,
+    /// A temporary password the user pool's policy refuses: the rule it breaks, never the
+    /// password.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// Adding users with a temporary password needs the stack's own user pool
+    /// (`ROSTER_USER_POOL_ID`); a deployment that signs people in elsewhere has none.
+    #[error(
+        "this deployment signs people in through another identity provider: it cannot create \
+         accounts; invite the address instead"
+    )]
+    AccountsUnavailable,
     /// A defect on our side. The cause is logged, never sent.
     #[error("internal error")]
     Internal,
@@ -87,7 +98,7 @@ impl Error {
         use Error::*;
         match self {
             InvalidRequest(_) | InvalidJson(_) | InvalidEmail | InvalidRole | InvalidRoleNamed(_)
-            | InvalidCursor => StatusCode::BAD_REQUEST,
+            | InvalidCursor | WeakPassword(_) => StatusCode::BAD_REQUEST,
             Unauthenticated => StatusCode::UNAUTHORIZED,
             Forbidden(_) | Suspended | EmailMismatch | InvitationsPaused => StatusCode::FORBIDDEN,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -101,6 +112,7 @@ impl Error {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             EmailDeliveryFailed => StatusCode::BAD_GATEWAY,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AccountsUnavailable => StatusCode::NOT_IMPLEMENTED,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -134,6 +146,8 @@ impl Error {
             RateLimited { .. } => "rate_limited",
             InvitationsPaused => "invitations_paused",
             Unavailable => "unavailable",
+            WeakPassword(_) => "weak_password",
+            AccountsUnavailable => "accounts_unavailable",
             Internal => "internal_error",
         }
     }

@@ -1,6 +1,7 @@
 //! Roster's domain crate: everything the Lambda functions share. Each function binary is a
 //! one-line `main` over a handler in [`handlers`].
 
+pub mod accounts;
 pub mod app;
 pub mod config;
 pub mod domain;

@@ -43,6 +43,7 @@ pub async fn invoke(
         Function::Roles => roles::handle(app, request).await,
         Function::Authorize => authorize::handle(&authorize::Authorizer::of(app), request).await,
         Function::Usage => usage::handle(app, request).await,
+        Function::Accounts => accounts::handle(app, request).await,
         // Scheduled, stream-, queue- or event-fed or a Cognito trigger, never routed (see
         // `run_purges`, `run_sends`, `SES_EVENTS_PATH`, `PRE_SIGN_UP_PATH` and
         // `PRE_TOKEN_GENERATION_PATH`).

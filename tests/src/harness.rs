@@ -159,6 +159,8 @@ impl TestApp {
                 },
                 ..Default::default()
             },
+            user_pool_id: None,
+            password_policy: Default::default(),
         };
         configure(&mut config);
         // After `configure`: the queue redrives after the configured attempts.
@@ -187,6 +189,8 @@ impl TestApp {
             config,
             clock: offset_clock(&clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+            // Only the accounts tests have a user pool (tests/tests/accounts.rs).
+            accounts: None,
         };
         let pace = Arc::new(roster::handlers::send_invitations::Pace::per_second(f64::from(
             app.config.mail.send_rate,
@@ -205,6 +209,7 @@ impl TestApp {
             queue: email_queue(&sdk, &self.app.config, None),
             clock: offset_clock(&self.clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+            accounts: self.app.accounts.clone(),
         }
     }
 
@@ -324,6 +329,7 @@ impl TestApp {
             store: self.app.store.clone(),
             clock: offset_clock(&self.clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+            accounts: self.app.accounts.clone(),
         }
     }
 
@@ -555,6 +561,7 @@ impl TestApp {
             queue: email_queue(&sdk, &self.app.config, None),
             clock: offset_clock(&self.clock_offset),
             catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+            accounts: self.app.accounts.clone(),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cognito;
 pub mod conflicts;
 pub mod counting;
+pub mod cut;
 pub mod email_queue;
 pub mod entry_failures;
 pub mod event;

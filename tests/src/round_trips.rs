@@ -11,6 +11,8 @@ pub struct Measured {
     pub status: u16,
     pub dynamodb: usize,
     pub ses: usize,
+    /// Requests to the user pool (adding a user with a temporary password).
+    pub cognito: usize,
     /// The most DynamoDB round trips the route may take.
     pub budget: usize,
 }
@@ -50,11 +52,12 @@ impl Meter<'_> {
         let calls = self.app.calls.take();
         let dynamodb = calls.iter().filter(|c| c.starts_with("DynamoDB.")).count();
         let ses = calls.iter().filter(|c| c.starts_with("SESv2.")).count();
+        let cognito = calls.iter().filter(|c| c.starts_with("Cognito Identity Provider.")).count();
         let route = match routes::find(method, path.split('?').next().unwrap_or(path)) {
             routes::RouteMatch::Found(route, _) => route.key(),
             _ => panic!("no route for {method} {path}"),
         };
-        self.rows.push(Measured { route, case, status: response.status, dynamodb, ses, budget });
+        self.rows.push(Measured { route, case, status: response.status, dynamodb, ses, cognito, budget });
         response
     }
 }
@@ -104,6 +107,9 @@ pub async fn measure(app: &TestApp) -> Vec<Measured> {
     // Boxed, as a function of its own: one future for every route is too large for a stack.
     let ws = Box::pin(workspace_routes(&mut m, &owner, &org)).await;
     Box::pin(usage_routes(&mut m, &owner, &org)).await;
+    if app.app.accounts.is_some() {
+        Box::pin(account_routes(&mut m, &owner, &org)).await;
+    }
     let w = |p: &str| o(&format!("/workspaces/{ws}{p}"));
 
     let one = json!({ "invitations": [{ "email": app.email("ann") }] });
@@ -205,6 +211,50 @@ async fn usage_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
         .await;
 }
 
+/// Adding a user with a temporary password (an app with a user pool only): one read (the
+/// organization, the caller and the address's slot), the account intent's write, Cognito's
+/// `AdminCreateUser`, the membership's transaction. An address that has an account adds
+/// Cognito's `AdminGetUser`, then is invited as invite does it (the email quota's claim and
+/// the invitation's transaction instead of the membership's).
+async fn account_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
+    let path = format!("/orgs/{org}/members/accounts");
+    let add = |local: &str| {
+        json!({ "email": m.app.email(local), "name": "New Person", "role": "member",
+                "temporaryPassword": "Round-Trips-123", "sendEmail": false })
+    };
+    m.run("new account", 3, owner, "POST", &path, Some(add("account1"))).await;
+    // An address that signed up before (its account made straight in the pool).
+    let accounts = m.app.app.accounts.as_ref().expect("a user pool");
+    let email = roster::domain::Email::parse(&m.app.email("account2")).expect("address");
+    let name = roster::domain::DisplayName::clean("Signed Up").expect("name");
+    let account = roster::accounts::NewAccount {
+        email: &email,
+        name: &name,
+        password: "Signed-Up-123",
+        send_email: false,
+    };
+    assert!(accounts.create(account).await.is_ok(), "an account made in the pool");
+    // Older than the clock skew the route allows for, so that it is no account of its own.
+    let skew = u64::try_from(roster::handlers::accounts::CLOCK_SKEW_MS).expect("positive");
+    tokio::time::sleep(std::time::Duration::from_millis(skew + 1_000)).await;
+    m.run("address with an account", 4, owner, "POST", &path, Some(add("account2"))).await;
+    // The first address, in another organization while the first one's intent holds it:
+    // invited without asking the pool.
+    let other_owner = m.app.user("other-owner");
+    let other = crate::harness::call_app(
+        &m.app.app,
+        Some(&other_owner),
+        "POST",
+        "/orgs",
+        Some(json!({ "name": "Other" })),
+    )
+    .await;
+    let other = other.body["org"]["id"].as_str().expect("org").to_owned();
+    let path = format!("/orgs/{other}/members/accounts");
+    m.run("address another organization just added", 4, &other_owner, "POST", &path, Some(add("account1")))
+        .await;
+}
+
 /// The workspace and group routes; answers the workspace's id (deleted at the end of the walk).
 async fn workspace_routes(m: &mut Meter<'_>, owner: &User, org: &str) -> String {
     // Reads in one wave (two when the caller is in a group), each write one transaction.
@@ -272,9 +322,11 @@ pub fn markdown(rows: &[Measured]) -> String {
     let mut out =
         String::from("| Route | Case | Status | DynamoDB | SES | Budget |\n|---|---|---|---|---|---|\n");
     for r in rows {
+        // Cognito's requests beside the case, on the one route that makes any.
+        let cognito = if r.cognito > 0 { format!(" (+{} Cognito)", r.cognito) } else { String::new() };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            r.route, r.case, r.status, r.dynamodb, r.ses, r.budget
+            "| `{}` | {}{} | {} | {} | {} | {} |\n",
+            r.route, r.case, cognito, r.status, r.dynamodb, r.ses, r.budget
         ));
     }
     out

@@ -127,7 +127,7 @@ async fn serve(
 }
 
 /// Taken from this process's environment: credentials, region and the local endpoints.
-const PASSED_THROUGH: [&str; 7] = [
+const PASSED_THROUGH: [&str; 8] = [
     "PATH",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -135,6 +135,7 @@ const PASSED_THROUGH: [&str; 7] = [
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SESV2",
     "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
 ];
 
 /// `binary` with only what Lambda would set, pointed at the runtime API on `port`: this

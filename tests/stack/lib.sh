@@ -136,8 +136,9 @@ start_moto() { # port
   "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"${LOG_DIR:-/tmp}/moto-$port.log" 2>&1 &
   PIDS+=($!)
   wait_port "$port" "moto's server" 60
-  export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$port" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
-  log "EventBridge and SQS (moto) on http://127.0.0.1:$port"
+  export AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$port" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port" \
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="http://127.0.0.1:$port"
+  log "EventBridge, SQS and Cognito (moto) on http://127.0.0.1:$port"
 }
 
 stop_stack() {

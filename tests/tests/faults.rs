@@ -67,6 +67,8 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         branding: Default::default(),
         service_clients: Default::default(),
         mail: Default::default(),
+        user_pool_id: None,
+        password_policy: Default::default(),
     };
     App {
         store: roster::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo), table_name),
@@ -75,6 +77,7 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         config,
         clock: roster::domain::Clock::system(),
         catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+        accounts: None,
     }
 }
 

@@ -135,6 +135,10 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         // batch; a record's transaction puts its id's item, checks the membership and adds
         // to its counter; totals are one Query of a metric's days.
         Function::Usage => (&["BatchGetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"], &[]),
+        // Adding a user: the read of the caller, organization and slot; the account intent
+        // and the membership written as a service's direct add; and, for an address that has
+        // an account, an invitation written as invite writes one: invite's list.
+        Function::Accounts => planned_dynamodb_actions(Function::Invite),
     }
 }
 
@@ -143,6 +147,14 @@ const SENDS_EMAIL: Function = Function::SendInvitations;
 
 /// The only function that puts invitation emails on the queue (invite and resend).
 const QUEUES_EMAIL: Function = Function::Invite;
+
+/// The other function that puts invitation emails on the queue (an address that already has
+/// an account is invited), and the only one that acts on the user pool's accounts.
+const ADDS_ACCOUNTS: Function = Function::Accounts;
+
+/// What adding a user with a temporary password asks of the stack's user pool, on it alone.
+const ACCOUNT_ACTIONS: [&str; 3] =
+    ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminSetUserPassword"];
 
 /// The only function that follows SES's events of invitation emails.
 const FOLLOWS_EMAIL: Function = Function::EmailEvents;
@@ -949,6 +961,8 @@ enum Target {
     EventBus,
     /// An SQS queue of the template, by logical id (`!GetAtt <queue>.Arn`).
     Queue(String),
+    /// The stack's Cognito user pool (`!GetAtt <pool>.Arn`).
+    UserPool,
     SesIdentity,
     /// An SES configuration set of the template, by logical id
     /// (`arn:...:configuration-set/${<set>}`).
@@ -971,6 +985,7 @@ fn target(template: &Template, resource: &Value) -> Target {
             ("AWS::DynamoDB::Table", "StreamArn") if id == table_id => return Target::Stream,
             ("AWS::Events::EventBus", "Arn") => return Target::EventBus,
             ("AWS::SQS::Queue", "Arn") => return Target::Queue(id),
+            ("AWS::Cognito::UserPool", "Arn") => return Target::UserPool,
             _ => {}
         }
     }
@@ -1009,7 +1024,7 @@ fn target(template: &Template, resource: &Value) -> Target {
 /// events function's stream mapping's on-failure destination, the invitation email queue
 /// invite names in ROSTER_EMAIL_QUEUE_URL, and the email-events function's on-failure
 /// destination (`AWS::Lambda::EventInvokeConfig`).
-fn queue_writers(template: &Template) -> BTreeMap<String, Function> {
+fn queue_writers(template: &Template) -> BTreeMap<String, Vec<Function>> {
     let functions = template.functions();
     let mut writers = BTreeMap::new();
     let (_, events) = functions[PUBLISHES_EVENTS.name()];
@@ -1017,37 +1032,65 @@ fn queue_writers(template: &Template) -> BTreeMap<String, Function> {
         if let Some((queue, _)) =
             get_att(&event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
         {
-            writers.insert(queue, PUBLISHES_EVENTS);
+            writers.insert(queue, vec![PUBLISHES_EVENTS]);
         }
     }
-    writers.insert(email_queue(template), QUEUES_EMAIL);
+    writers.insert(email_queue(template), vec![QUEUES_EMAIL, ADDS_ACCOUNTS]);
     let (follower_id, _) = functions[FOLLOWS_EMAIL.name()];
     for (_, config) in template.of_type("AWS::Lambda::EventInvokeConfig") {
         if referenced_resource(&config["Properties"]["FunctionName"]).as_deref() == Some(follower_id) {
             if let Some((queue, _)) =
                 get_att(&config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
             {
-                writers.insert(queue, FOLLOWS_EMAIL);
+                writers.insert(queue, vec![FOLLOWS_EMAIL]);
             }
         }
     }
     writers
 }
 
-/// The invitation email queue: the one invite names in ROSTER_EMAIL_QUEUE_URL (`!Ref`, the
-/// queue's URL), given to no other function.
+/// The invitation email queue: the one invite (and accounts, which invites an address that
+/// has an account) names in ROSTER_EMAIL_QUEUE_URL (`!Ref`, the queue's URL), given to no
+/// other function.
 fn email_queue(template: &Template) -> String {
-    let (id, value) =
-        environment_of_only(template, "ROSTER_EMAIL_QUEUE_URL", QUEUES_EMAIL, "queues no invitation email");
-    let queue = referenced_resource(value)
-        .filter(|_| intrinsic(value).is_some_and(|(name, _)| name == "Ref"))
-        .unwrap_or_else(|| panic!("{id}: ROSTER_EMAIL_QUEUE_URL must be !Ref <queue>"));
-    assert_eq!(
-        template.resource(&queue)["Type"].as_str(),
-        Some("AWS::SQS::Queue"),
-        "{id}: ROSTER_EMAIL_QUEUE_URL names {queue}, which is no SQS queue"
+    let named = environment_of_each(
+        template,
+        "ROSTER_EMAIL_QUEUE_URL",
+        &[QUEUES_EMAIL, ADDS_ACCOUNTS],
+        "queues no invitation email",
     );
-    queue
+    let queues: BTreeSet<String> = named
+        .iter()
+        .map(|(_, id, value)| {
+            let queue = referenced_resource(value)
+                .filter(|_| intrinsic(value).is_some_and(|(name, _)| name == "Ref"))
+                .unwrap_or_else(|| panic!("{id}: ROSTER_EMAIL_QUEUE_URL must be !Ref <queue>"));
+            assert_eq!(
+                template.resource(&queue)["Type"].as_str(),
+                Some("AWS::SQS::Queue"),
+                "{id}: ROSTER_EMAIL_QUEUE_URL names {queue}, which is no SQS queue"
+            );
+            queue
+        })
+        .collect();
+    assert_eq!(queues.len(), 1, "invite and accounts queue to one queue: {queues:?}");
+    queues.into_iter().next().expect("one queue")
+}
+
+/// A role's inline policies, each `!If [<condition>, <policy>, !Ref AWS::NoValue]` read as
+/// its policy (the grant it makes when the condition holds).
+fn role_policies(role: &Value) -> Vec<Value> {
+    role["Properties"]["Policies"]
+        .as_sequence()
+        .expect("the role's Policies")
+        .iter()
+        .map(|policy| match intrinsic(policy) {
+            Some((name, argument)) if name == "Fn::If" => {
+                argument.as_sequence().expect("!If [condition, then, else]")[1].clone()
+            }
+            _ => policy.clone(),
+        })
+        .collect()
 }
 
 #[test]
@@ -1079,7 +1122,7 @@ fn every_function_has_least_privilege() {
         );
 
         let mut dynamodb: BTreeMap<Target, BTreeSet<String>> = BTreeMap::new();
-        for policy in role["Properties"]["Policies"].as_sequence().expect("the role's Policies") {
+        for policy in &role_policies(role) {
             let statements = &policy["PolicyDocument"]["Statement"];
             for (n, statement) in statements.as_sequence().expect("Statement list").iter().enumerate() {
                 let what = format!("role {role_id} ({binary}) statement {n}");
@@ -1156,11 +1199,20 @@ fn every_function_has_least_privilege() {
                             // Each queue has one writer: the events function's on-failure
                             // queue, the invitation email queue (invite), the email-events
                             // function's on-failure queue (checked in full below).
-                            ("sqs", Target::Queue(queue)) if name == "SendMessage" => assert_eq!(
-                                writers.get(queue),
-                                Some(&function_kind),
-                                "{what}: sqs:SendMessage on {queue} is granted to `{binary}`, which is not the queue's one writer"
+                            ("sqs", Target::Queue(queue)) if name == "SendMessage" => assert!(
+                                writers.get(queue).is_some_and(|w| w.contains(&function_kind)),
+                                "{what}: sqs:SendMessage on {queue} is granted to `{binary}`, which is not one of the queue's writers"
                             ),
+                            ("cognito-idp", Target::UserPool)
+                                if ACCOUNT_ACTIONS.contains(&action.as_str()) =>
+                            {
+                                assert_eq!(
+                                    function_kind,
+                                    ADDS_ACCOUNTS,
+                                    "{what}: `{action}` is granted to `{binary}`; only `{}` acts on accounts",
+                                    ADDS_ACCOUNTS.name()
+                                )
+                            }
                             // Only the sender's event source mapping reads the email queue.
                             ("sqs", Target::Queue(queue))
                                 if QUEUE_CONSUMER_ACTIONS.contains(&action.as_str()) =>
@@ -1221,7 +1273,7 @@ fn every_function_has_least_privilege() {
 fn grants(template: &Template, role_id: &str) -> BTreeSet<(String, Target)> {
     let role = template.resource(role_id);
     let mut found = BTreeSet::new();
-    for policy in role["Properties"]["Policies"].as_sequence().expect("the role's Policies") {
+    for policy in &role_policies(role) {
         for (n, statement) in
             policy["PolicyDocument"]["Statement"].as_sequence().expect("Statement list").iter().enumerate()
         {
@@ -1953,6 +2005,11 @@ fn invitation_email_is_queued_sent_and_followed_as_wired() {
     let mut expected = table_grants(QUEUES_EMAIL);
     expected.insert(("sqs:SendMessage".to_owned(), Target::Queue(queue.clone())));
     assert_eq!(grants_beyond_logs(&template, QUEUES_EMAIL), expected, "invite's role: the plan exactly");
+    // Accounts queues an invitation's email too, and acts on the user pool's accounts.
+    let mut expected = table_grants(ADDS_ACCOUNTS);
+    expected.insert(("sqs:SendMessage".to_owned(), Target::Queue(queue.clone())));
+    expected.extend(ACCOUNT_ACTIONS.iter().map(|a| ((*a).to_owned(), Target::UserPool)));
+    assert_eq!(grants_beyond_logs(&template, ADDS_ACCOUNTS), expected, "accounts' role: the plan exactly");
 
     // -------- the configuration set and its events
     let (destination_id, destination) = the_one(&template, "AWS::SES::ConfigurationSetEventDestination");
@@ -2092,20 +2149,22 @@ fn invitation_email_is_queued_sent_and_followed_as_wired() {
     );
 
     // -------- limits and thresholds: each to the function applying it, the code's defaults
+    let queuers: &[Function] = &[QUEUES_EMAIL, ADDS_ACCOUNTS];
     let settings = [
-        ("ROSTER_INVITE_EMAILS_PER_ORG_HOUR", "InviteEmailsPerOrgHour", QUEUES_EMAIL),
-        ("ROSTER_INVITE_EMAILS_PER_ORG_DAY", "InviteEmailsPerOrgDay", QUEUES_EMAIL),
-        ("ROSTER_INVITE_EMAILS_PER_INVITER_HOUR", "InviteEmailsPerInviterHour", QUEUES_EMAIL),
-        ("ROSTER_PAUSE_BOUNCE_PERCENT", "PauseBouncePercent", FOLLOWS_EMAIL),
-        ("ROSTER_PAUSE_COMPLAINT_PERCENT", "PauseComplaintPercent", FOLLOWS_EMAIL),
-        ("ROSTER_PAUSE_WINDOW", "PauseWindow", FOLLOWS_EMAIL),
-        ("ROSTER_SEND_RATE", "SendRate", SENDS_EMAIL),
-        ("ROSTER_SEND_CONCURRENCY", "SendConcurrency", SENDS_EMAIL),
-        ("ROSTER_SEND_ATTEMPTS", "SendAttempts", SENDS_EMAIL),
+        ("ROSTER_INVITE_EMAILS_PER_ORG_HOUR", "InviteEmailsPerOrgHour", queuers),
+        ("ROSTER_INVITE_EMAILS_PER_ORG_DAY", "InviteEmailsPerOrgDay", queuers),
+        ("ROSTER_INVITE_EMAILS_PER_INVITER_HOUR", "InviteEmailsPerInviterHour", queuers),
+        ("ROSTER_PAUSE_BOUNCE_PERCENT", "PauseBouncePercent", &[FOLLOWS_EMAIL]),
+        ("ROSTER_PAUSE_COMPLAINT_PERCENT", "PauseComplaintPercent", &[FOLLOWS_EMAIL]),
+        ("ROSTER_PAUSE_WINDOW", "PauseWindow", &[FOLLOWS_EMAIL]),
+        ("ROSTER_SEND_RATE", "SendRate", &[SENDS_EMAIL]),
+        ("ROSTER_SEND_CONCURRENCY", "SendConcurrency", &[SENDS_EMAIL]),
+        ("ROSTER_SEND_ATTEMPTS", "SendAttempts", &[SENDS_EMAIL]),
     ];
-    for (variable, parameter, owner) in settings {
-        let (id, value) = environment_of_only(&template, variable, owner, "does not apply it");
-        assert_ref(value, parameter, &format!("{id}: {variable}"));
+    for (variable, parameter, owners) in settings {
+        for (_, id, value) in environment_of_each(&template, variable, owners, "does not apply it") {
+            assert_ref(value, parameter, &format!("{id}: {variable}"));
+        }
     }
     let defaults: Vec<(&str, String)> =
         settings.iter().map(|(variable, parameter, _)| (*variable, parameter_default(parameter))).collect();
@@ -2121,4 +2180,59 @@ fn invitation_email_is_queued_sent_and_followed_as_wired() {
         roster::config::MailSettings::default(),
         "the template's defaults are the code's"
     );
+}
+
+/// Adding users with a temporary password: the accounts function is told the stack's pool only
+/// when the stack creates one (else it answers 501), and that pool's password policy exactly,
+/// which it checks given passwords against and generates to; its Cognito grants exist only
+/// with the pool.
+#[test]
+fn accounts_know_the_stacks_pool_and_its_password_policy() {
+    let template = Template::load();
+    let (pool_id, pool) = the_one(&template, "AWS::Cognito::UserPool");
+    let (id, value) =
+        environment_of_only(&template, "ROSTER_USER_POOL_ID", ADDS_ACCOUNTS, "adds no accounts");
+    let (name, argument) =
+        intrinsic(value).unwrap_or_else(|| panic!("{id}: ROSTER_USER_POOL_ID is not an !If"));
+    let branches = argument.as_sequence().filter(|_| name == "Fn::If").expect("!If [CreatePool, ...]");
+    assert_eq!(branches[0].as_str(), Some("CreatePool"), "{id}");
+    assert_eq!(referenced_resource(&branches[1]).as_deref(), Some(pool_id), "{id}");
+    assert_eq!(branches[2].as_str(), Some(""), "{id}: no pool without CreatePool");
+
+    let policy = &pool["Properties"]["Policies"]["PasswordPolicy"];
+    let min = policy["MinimumLength"].as_u64().expect("the pool's MinimumLength").to_string();
+    let require: Vec<&str> = [
+        ("RequireLowercase", "lowercase"),
+        ("RequireUppercase", "uppercase"),
+        ("RequireNumbers", "numbers"),
+        ("RequireSymbols", "symbols"),
+    ]
+    .into_iter()
+    .filter(|(key, _)| policy[*key].as_bool() == Some(true))
+    .map(|(_, class)| class)
+    .collect();
+    let expected = roster::domain::password::PasswordPolicy::parse(&min, &require.join(",")).expect("policy");
+    let variable = |name: &str| {
+        let (_, value) = environment_of_only(&template, name, ADDS_ACCOUNTS, "adds no accounts");
+        value.as_str().unwrap_or_else(|| panic!("{name} is a literal")).to_owned()
+    };
+    let configured = roster::domain::password::PasswordPolicy::parse(
+        &variable("ROSTER_PASSWORD_MIN_LENGTH"),
+        &variable("ROSTER_PASSWORD_REQUIRE"),
+    )
+    .expect("the function's policy parses");
+    assert_eq!(configured, expected, "the accounts function's password policy is the pool's");
+
+    let functions = template.functions();
+    let (_, function) = functions[ADDS_ACCOUNTS.name()];
+    let role = template.resource(&referenced_resource(&function["Properties"]["Role"]).expect("a role"));
+    let on_pool: Vec<&Value> = role["Properties"]["Policies"]
+        .as_sequence()
+        .expect("policies")
+        .iter()
+        .filter(|p| format!("{p:?}").contains("cognito-idp"))
+        .collect();
+    assert_eq!(on_pool.len(), 1, "one policy grants the pool's actions");
+    let (name, argument) = intrinsic(on_pool[0]).expect("the pool's policy is an !If");
+    assert_eq!((name.as_str(), argument[0].as_str()), ("Fn::If", Some("CreatePool")));
 }

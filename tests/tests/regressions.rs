@@ -99,6 +99,7 @@ async fn members_sharing_an_address_or_locked_elsewhere_can_be_removed() {
         queue: roster::mail::queue::EmailQueue::new((&roster::sdk::load_config().await).into(), None),
         clock: app.app.clock.clone(),
         catalog: roster::domain::permission::Catalog::deployed().expect("the deployed catalog"),
+        accounts: None,
     };
     let token = link_token(&app, &owner, &org).await;
     for user in [&first, &second] {

@@ -21,7 +21,9 @@ fn every_route_is_within_its_round_trip_budget() {
 }
 
 async fn check_every_route() {
-    let app = TestApp::spawn().await;
+    // With a user pool on moto's server, so that adding a user is measured too.
+    let pool = roster_tests::cognito::LocalPool::create(&roster::sdk::load_config().await).await;
+    let (app, _) = TestApp::spawn().await.with_user_pool(&pool).await;
     let rows = Box::pin(measure(&app)).await;
     println!("{}", markdown(&rows));
     for route in ROUTES {

@@ -198,6 +198,7 @@ async fn fails_open_when_the_table_cannot_be_read() {
         config: app.app.config.clone(),
         clock: roster::domain::Clock::system(),
         catalog: roster::domain::permission::Catalog::deployed().unwrap(),
+        accounts: None,
     };
     for version in ["1", "2"] {
         let sent = pre_token_generation_event(version, "TokenGeneration_HostedAuth", &bob.sub);

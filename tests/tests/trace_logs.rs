@@ -5,7 +5,9 @@
 //! request), previewed, accepted, declined and refused (in the event). The emails are sent
 //! by the `send-invitations` binary, fed the queue's messages as SQS events: the token is
 //! minted there. Their whole stdout and
-//! stderr must hold TRACE lines, and neither any token nor any accept link.
+//! stderr must hold TRACE lines, and neither any token nor any accept link. The `accounts`
+//! binary adds users with temporary passwords (on moto's Cognito API): no password may reach
+//! its output either, given, retried or refused as weak.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use roster_tests::harness::{TestApp, User};
 use roster_tests::runtime_api::{RuntimeApi, function_command};
 use serde_json::{Value, json};
 
-const FUNCTIONS: [&str; 4] = ["create-org", "invite", "accept", "send-invitations"];
+const FUNCTIONS: [&str; 5] = ["create-org", "invite", "accept", "send-invitations", "accounts"];
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
 /// Builds the function binaries (debug is enough: logging is the same) beside this test.
@@ -63,6 +65,9 @@ impl Function {
                 config.mail.queue_url.as_deref().expect("the harness makes a queue"),
             )
             .env("ROSTER_SEND_RATE", "100")
+            .envs(config.user_pool_id.as_ref().map(|pool| ("ROSTER_USER_POOL_ID", pool)))
+            .env("ROSTER_PASSWORD_MIN_LENGTH", config.password_policy.min_length.to_string())
+            .env("ROSTER_PASSWORD_REQUIRE", "lowercase,uppercase,numbers")
             // The SDK's own switches for logging request and response bodies at TRACE: even
             // with them on, nothing may leak.
             .env("LOG_SIGNABLE_BODY", "true")
@@ -186,12 +191,14 @@ async fn mailed_link(app: &TestApp, address: &str) -> String {
 #[tokio::test]
 async fn no_token_reaches_the_logs_at_trace() {
     let dir = tokio::task::spawn_blocking(build_functions).await.expect("build");
-    let app = TestApp::spawn().await;
+    let pool = roster_tests::cognito::LocalPool::create(&roster::sdk::load_config().await).await;
+    let (app, _) = TestApp::spawn().await.with_user_pool(&pool).await;
     let (alice, bob, carol, dave) = (app.user("alice"), app.user("bob"), app.user("carol"), app.user("dave"));
     let mut create_org = Function::start(&dir, "create-org", &app).await;
     let mut invite = Function::start(&dir, "invite", &app).await;
     let mut accept = Function::start(&dir, "accept", &app).await;
     let mut sender = Function::start(&dir, "send-invitations", &app).await;
+    let mut accounts = Function::start(&dir, "accounts", &app).await;
     let mut secrets = Vec::new(); // every token and accept link that went by
 
     let (status, body) =
@@ -253,11 +260,30 @@ async fn no_token_reaches_the_logs_at_trace() {
         accept.call(None, "POST", "/invitations/accept", Some(json!({ "token": bob_token }))).await;
     assert_eq!(status, 401);
 
+    // Temporary passwords: a new account's, the same request again (a retry sets its
+    // password), another account's with the email on, and one refused as weak.
+    let random = || format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let password = |tag: &str| format!("Tr4ce{tag}{}", random());
+    let path = format!("/orgs/{org}/members/accounts");
+    for (email, given, send_email, expected) in [
+        (app.email("erin"), password("A"), false, 201),
+        (app.email("erin"), password("B"), false, 201),
+        (app.email("frank"), password("C"), true, 201),
+        (app.email("gina"), format!("weak-no-capitals-{}", random()), false, 400),
+    ] {
+        let body = json!({ "email": email, "name": "Trace Person", "role": "member",
+                           "temporaryPassword": given, "sendEmail": send_email });
+        let (status, body) = accounts.call(Some(&alice), "POST", &path, Some(body)).await;
+        assert_eq!(status, expected, "{email} {send_email}: {body}");
+        secrets.push(given);
+    }
+    assert_eq!(pool.user_count().await, 2);
+
     // Kept for reading when this test fails (removed when it passes).
     let logs = std::env::temp_dir().join(format!("roster-trace-logs-{}", app.id));
     std::fs::create_dir_all(&logs).expect("a folder for the logs");
     let mut leaks = Vec::new();
-    for function in [create_org, invite, accept, sender] {
+    for function in [create_org, invite, accept, sender, accounts] {
         let name = function.name;
         let output = function.finish();
         let file = logs.join(format!("{name}.log"));

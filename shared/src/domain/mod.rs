@@ -10,6 +10,7 @@ pub mod ids;
 pub mod invitation;
 pub mod metadata;
 pub mod model;
+pub mod password;
 pub mod permission;
 pub mod role;
 pub mod search;

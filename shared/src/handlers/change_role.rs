@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Acting, Roles, acting_input, org_id, serve_org};
 use crate::App;
@@ -374,17 +374,7 @@ async fn add(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, E
                 Some(SeatClaim::members(seats, max, 1))
             }
         };
-        let mut details = json!({ "userId": member.user_id, "role": member.role, "email": member.email });
-        if let Some(custom) = &member.custom_role {
-            details["customRole"] = json!(custom);
-        }
-        let event = AuditEvent::new(
-            now,
-            &actor.user_id,
-            AuditAction::MemberAdded,
-            Some(member.user_id.to_string()),
-            details,
-        );
+        let event = added_event(now, &actor, &member, json!({}));
         let one_org = app.config.one_org_per_user;
         match app.store.add_member(&org, &actor, &member, &event, one_org, seats).await {
             Ok(()) => return created(&json!({ "member": member })),
@@ -393,4 +383,17 @@ async fn add(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>, E
         }
     }
     Err(Error::Conflict("the organization's seats keep changing; retry".into()))
+}
+
+/// `member.added` for `member` added directly by `actor` (not by an invitation): who, in which
+/// role, at which address, and whatever `more` the way of adding records.
+pub(crate) fn added_event(now: Timestamp, actor: &Member, member: &Member, more: Value) -> AuditEvent {
+    let mut details = json!({ "userId": member.user_id, "role": member.role, "email": member.email });
+    if let Some(custom) = &member.custom_role {
+        details["customRole"] = json!(custom);
+    }
+    if let (Some(details), Value::Object(more)) = (details.as_object_mut(), more) {
+        details.extend(more);
+    }
+    AuditEvent::new(now, &actor.user_id, AuditAction::MemberAdded, Some(member.user_id.to_string()), details)
 }

@@ -192,11 +192,39 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         results.push(InviteResult::status(email, status));
     }
 
-    // The batch's emails are claimed from the quotas before anything is written: a batch
-    // past them is refused whole.
+    let written = write_drafts(app, &actor, &org, &drafts, now).await?;
+    for ((draft, _), (outcome, queued)) in drafts.iter().zip(written) {
+        let result = &mut results[draft.index];
+        match outcome {
+            InviteOutcome::Invited => {
+                result.status = if queued { "invited" } else { "email_failed" };
+                result.invitation = Some(written_view(draft, queued, now));
+            }
+            InviteOutcome::AlreadyMember => result.status = "already_member",
+            InviteOutcome::AlreadyInvited => result.status = "already_invited",
+            InviteOutcome::Failed(Error::SeatLimit) => result.status = "seat_limit",
+            InviteOutcome::Failed(e) => {
+                result.status = "failed";
+                result.code = Some(e.code());
+            }
+            InviteOutcome::SeatsChanged => unreachable!("seat changes are settled before answering"),
+        }
+    }
+    ok(&json!({ "results": results }))
+}
+
+/// Claims the drafts' emails from the quotas (refused whole when past them, before anything
+/// is written), writes the invitations and queues their emails: each draft's outcome, and
+/// whether its email was queued (one the queue refused is kept, `failed`: resend it later).
+async fn write_drafts(
+    app: &App,
+    actor: &Member,
+    org: &Org,
+    drafts: &[(Drafted, Slot)],
+    now: Timestamp,
+) -> Result<Vec<(InviteOutcome, bool)>, Error> {
     let emails = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
     app.store.claim_email_quota(&org.id, &actor.user_id, emails, app.config.mail.quotas, now).await?;
-
     let planned: Vec<PlannedInvitation> = drafts
         .iter()
         .map(|(d, slot)| PlannedInvitation {
@@ -204,9 +232,7 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
             slot: slot.clone(),
         })
         .collect();
-    let outcomes = write_within_seats(app, &actor, &org, planned, now).await?;
-
-    // Queue the emails of the invitations written; one the queue refused is `failed`.
+    let outcomes = write_within_seats(app, actor, org, planned, now).await?;
     let written: Vec<&Drafted> = drafts
         .iter()
         .zip(&outcomes)
@@ -225,31 +251,70 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
     for (d, _) in written.iter().zip(&queued).filter(|(_, queued)| !**queued) {
         refused_by_queue(app, &org.id, &d.invitation).await;
     }
-    let mut written = written.into_iter().zip(queued);
-    for ((draft, _), outcome) in drafts.iter().zip(outcomes) {
-        let result = &mut results[draft.index];
-        match outcome {
-            InviteOutcome::Invited => {
-                let (_, queued) = written.next().expect("one send per written invitation");
-                let mut invitation = draft.invitation.clone();
-                if !queued {
-                    invitation.email_delivery = Delivery::Failed;
-                    invitation.email_delivery_reason = Some(DeliveryReason::QueueRefused);
-                }
-                result.status = if queued { "invited" } else { "email_failed" };
-                result.invitation = Some(invitation.view(now, None));
-            }
-            InviteOutcome::AlreadyMember => result.status = "already_member",
-            InviteOutcome::AlreadyInvited => result.status = "already_invited",
-            InviteOutcome::Failed(Error::SeatLimit) => result.status = "seat_limit",
-            InviteOutcome::Failed(e) => {
-                result.status = "failed";
-                result.code = Some(e.code());
-            }
-            InviteOutcome::SeatsChanged => unreachable!("seat changes are settled before answering"),
+    let mut queued = queued.into_iter();
+    Ok(outcomes
+        .into_iter()
+        .map(|outcome| {
+            let sent = outcome == InviteOutcome::Invited && queued.next().unwrap_or(false);
+            (outcome, sent)
+        })
+        .collect())
+}
+
+/// A written invitation as answered: `failed` when the queue refused its email.
+fn written_view(draft: &Drafted, queued: bool, now: Timestamp) -> Value {
+    let mut invitation = draft.invitation.clone();
+    if !queued {
+        invitation.email_delivery = Delivery::Failed;
+        invitation.email_delivery_reason = Some(DeliveryReason::QueueRefused);
+    }
+    invitation.view(now, None)
+}
+
+/// An ordinary invitation of one address in `role`, by `actor` who may grant it, the address's
+/// slot as read (`POST /orgs/{orgId}/members/accounts` for an address that has an account):
+/// the invitation as answered, or why there is none (`409` when the address is a member or
+/// invited already, the batch's other refusals as errors).
+pub(crate) async fn invite_address(
+    app: &App,
+    actor: &Member,
+    org: &Org,
+    (email, role, slot): (Email, Assigned, Slot),
+    now: Timestamp,
+) -> Result<Value, Error> {
+    if org.invitations_paused.is_some() {
+        return Err(Error::InvitationsPaused);
+    }
+    let expires_at = now.plus_hours(app.config.invite_ttl_hours);
+    let assignments = Assignments::default();
+    let drafted = draft(org, actor, 0, (email, role, Metadata::default(), assignments), (now, expires_at))?;
+    let drafts = [(drafted, slot)];
+    let written = write_drafts(app, actor, org, &drafts, now).await?;
+    match written.into_iter().next() {
+        Some((InviteOutcome::Invited, queued)) => Ok(written_view(&drafts[0].0, queued, now)),
+        Some((InviteOutcome::AlreadyMember, _)) => Err(already(AlreadyThere::Member)),
+        Some((InviteOutcome::AlreadyInvited, _)) => Err(already(AlreadyThere::Invited)),
+        Some((InviteOutcome::Failed(e), _)) => Err(e),
+        Some((InviteOutcome::SeatsChanged, _)) | None => {
+            Err(Error::Conflict("the organization's seats keep changing; retry".into()))
         }
     }
-    ok(&json!({ "results": results }))
+}
+
+/// Why an address cannot be added to an organization it is already in.
+pub(crate) enum AlreadyThere {
+    Member,
+    Invited,
+}
+
+pub(crate) fn already(there: AlreadyThere) -> Error {
+    Error::Conflict(
+        match there {
+            AlreadyThere::Member => "the address is a member of this organization already",
+            AlreadyThere::Invited => "the address has a pending invitation to this organization already",
+        }
+        .into(),
+    )
 }
 
 /// Writes the planned invitations. With a seat limit, the batch is refused whole when the

@@ -2,6 +2,7 @@
 //! key, and maps the outcome to a response once.
 
 pub mod accept;
+pub mod accounts;
 pub mod authorize;
 pub mod change_role;
 pub mod create_org;

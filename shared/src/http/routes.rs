@@ -36,10 +36,12 @@ pub enum Function {
     EmailEvents,
     /// Usage per member: services report it, admins read the totals.
     Usage,
+    /// Admins add a user with a temporary password (the stack's user pool only).
+    Accounts,
 }
 
 impl Function {
-    pub const ALL: [Function; 17] = [
+    pub const ALL: [Function; 18] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -57,6 +59,7 @@ impl Function {
         Function::SendInvitations,
         Function::EmailEvents,
         Function::Usage,
+        Function::Accounts,
     ];
 
     /// The binary's (and the crate's) name.
@@ -79,6 +82,7 @@ impl Function {
             Function::SendInvitations => "send-invitations",
             Function::EmailEvents => "email-events",
             Function::Usage => "usage",
+            Function::Accounts => "accounts",
         }
     }
 }
@@ -167,6 +171,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/invitations/accept", Accept),
     route("POST", "/invitations/decline", Accept),
     route("PATCH", "/orgs/{orgId}/members/{userId}", ChangeRole),
+    // A new account with a temporary password, or an invitation when the address has one.
+    route("POST", "/orgs/{orgId}/members/accounts", Accounts),
     route("POST", "/orgs/{orgId}/transfer-ownership", ChangeRole),
     // A known user added directly, by a service (API.md "Service callers").
     service("POST", "/orgs/{orgId}/members", ChangeRole, scopes::ADMIN),

@@ -1,6 +1,7 @@
 //! Roster's single DynamoDB table. Every invariant is enforced by a condition or a
 //! transaction here; nothing reads a value to decide whether a write is allowed.
 
+pub mod accounts;
 mod audit;
 pub mod authorize;
 pub mod backfill;

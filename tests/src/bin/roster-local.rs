@@ -63,6 +63,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let send_rate = f64::from(config.mail.send_rate);
     let mut app = App::new(config, &sdk)?;
+    // Adding users with a temporary password, with a user pool named (moto's server locally:
+    // AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER); without one that route answers 501.
+    app.accounts = app.config.user_pool_id.clone().map(|pool| {
+        roster::accounts::Accounts::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool)
+    });
     let clock_offset = (std::env::var("ROSTER_LOCAL_TIME_TRAVEL").as_deref() == Ok("1")).then(|| {
         let offset = Arc::new(AtomicI64::new(0));
         app.clock = offset_clock(&offset);
