@@ -17,7 +17,7 @@ REQUIREMENTS="$ROOT/infra/requirements.txt"
 STAMP="$VENV/.infra-requirements"
 TEMPLATE=infra/template.yaml
 OPENAPI=infra/openapi.yaml
-FUNCTIONS=(create-org invite accept change-role remove list workspaces groups roles purge events pre-sign-up authorize token-claims send-invitations email-events usage accounts)
+FUNCTIONS=(create-org invite accept change-role remove list workspaces groups roles purge events pre-sign-up post-confirmation authorize token-claims send-invitations email-events usage accounts)
 TARGET=aarch64-unknown-linux-gnu
 
 log() { printf '\033[1m[infra]\033[0m %s\n' "$*" >&2; }

@@ -20,6 +20,9 @@ pub struct Config {
     pub max_members: Option<u32>,
     /// A user belongs to at most one organization.
     pub one_org_per_user: bool,
+    /// `ROSTER_CREATE_ORG_ON_SIGN_UP`: the post-confirmation trigger gives each user who signs
+    /// up an organization of their own (API.md "Accounts").
+    pub create_org_on_sign_up: bool,
     /// An organization has exactly one owner: no route grants `owner`; ownership moves only
     /// by transfer (the last-owner rule then keeps the one owner from being removed,
     /// suspended or demoted).
@@ -202,6 +205,7 @@ impl Config {
             Some(other) => Err(ConfigError(format!("{name} must be true or false, got {other:?}"))),
         };
         let one_org_per_user = flag("ROSTER_ONE_ORG_PER_USER")?;
+        let create_org_on_sign_up = flag("ROSTER_CREATE_ORG_ON_SIGN_UP")?;
         let single_owner = flag("ROSTER_SINGLE_OWNER")?;
         // The error names the variable but never repeats its value: it is a secret.
         let cursor_keys = get("ROSTER_CURSOR_KEYS")
@@ -237,6 +241,7 @@ impl Config {
             invite_ttl_hours,
             max_members,
             one_org_per_user,
+            create_org_on_sign_up,
             single_owner,
             cursor_keys,
             branding,

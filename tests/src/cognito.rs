@@ -259,3 +259,30 @@ impl crate::harness::TestApp {
         (self, sent)
     }
 }
+
+/// A post-confirmation event as Cognito sends it to Lambda (the shape of
+/// tests/fixtures/cognito/post-confirmation.json, from AWS's documented example), for the
+/// user `sub` with these attributes (every value a string); `trigger_source` is
+/// `PostConfirmation_ConfirmSignUp` or `PostConfirmation_ConfirmForgotPassword`.
+pub fn post_confirmation_event(
+    trigger_source: &str,
+    sub: &str,
+    email: Option<&str>,
+    verified: bool,
+    name: Option<&str>,
+) -> Value {
+    let mut event: Value = serde_json::from_str(include_str!("../fixtures/cognito/post-confirmation.json"))
+        .expect("the fixture");
+    event["userName"] = json!(sub);
+    event["triggerSource"] = json!(trigger_source);
+    let attributes = event["request"]["userAttributes"].as_object_mut().expect("attributes");
+    attributes.insert("sub".into(), json!(sub));
+    attributes.insert("email_verified".into(), json!(verified.to_string()));
+    for (key, value) in [("email", email), ("cognito:email_alias", email), ("name", name)] {
+        match value {
+            Some(v) => attributes.insert(key.into(), json!(v)),
+            None => attributes.remove(key),
+        };
+    }
+    event
+}

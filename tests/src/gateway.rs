@@ -45,11 +45,12 @@ pub async fn invoke(
         Function::Usage => usage::handle(app, request).await,
         Function::Accounts => accounts::handle(app, request).await,
         // Scheduled, stream-, queue- or event-fed or a Cognito trigger, never routed (see
-        // `run_purges`, `run_sends`, `SES_EVENTS_PATH`, `PRE_SIGN_UP_PATH` and
-        // `PRE_TOKEN_GENERATION_PATH`).
+        // `run_purges`, `run_sends`, `SES_EVENTS_PATH`, `PRE_SIGN_UP_PATH`,
+        // `POST_CONFIRMATION_PATH` and `PRE_TOKEN_GENERATION_PATH`).
         Function::Purge
         | Function::Events
         | Function::PreSignUp
+        | Function::PostConfirmation
         | Function::TokenClaims
         | Function::SendInvitations
         | Function::EmailEvents => Error::NotFound.to_response(),
@@ -101,6 +102,9 @@ impl Gateway {
             RouteMatch::Unknown if path == DEV_TOKEN_PATH => return dev_token(&self.secret, method, body),
             RouteMatch::Unknown if path == PRE_SIGN_UP_PATH => {
                 return pre_sign_up(&self.app, method, body).await;
+            }
+            RouteMatch::Unknown if path == POST_CONFIRMATION_PATH => {
+                return post_confirmation(&self.app, method, body).await;
             }
             RouteMatch::Unknown if path == PRE_TOKEN_GENERATION_PATH => {
                 return pre_token_generation(&self.app, method, body).await;
@@ -326,6 +330,30 @@ async fn pre_sign_up(app: &App, method: &str, body: &[u8]) -> lambda_http::Respo
             .body(Body::Text(event.to_string()))
             .expect("static response parts"),
         Err(refused) => refused.to_response(),
+    }
+}
+
+/// Plays Cognito invoking the `post-confirmation` trigger (local only, for the local sign-in
+/// provider, which calls it once a sign-up's address is confirmed): the body is the
+/// trigger's event exactly as Cognito sends it to Lambda, handled by the same handler with
+/// this gateway's app and clock. `200` with the event handed back; a problem when the
+/// handler fails (Cognito would show the sign-up that error, and retry).
+pub const POST_CONFIRMATION_PATH: &str = "/_local/post-confirmation";
+
+async fn post_confirmation(app: &App, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
+    if method != "POST" {
+        return Error::MethodNotAllowed.to_response();
+    }
+    let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Error::InvalidJson("the body is not JSON".into()).to_response();
+    };
+    match roster::handlers::post_confirmation::handle(app, event).await {
+        Ok(event) => lambda_http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::Text(event.to_string()))
+            .expect("static response parts"),
+        Err(failed) => failed.to_response(),
     }
 }
 

@@ -141,6 +141,7 @@ impl TestApp {
             invite_ttl_hours: 72,
             max_members: None,
             one_org_per_user: false,
+            create_org_on_sign_up: false,
             single_owner: false,
             // Per test app, as per deployment: nothing may depend on a well-known key.
             cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),

@@ -45,7 +45,9 @@ export ROSTER_SEND_RATE=50
 # usage.test.ts reports usage as the service dev-service (a token it signs itself).
 ROSTER_SERVICE_CLIENTS=dev-service ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-e2e ROSTER_APP_URL="http://127.0.0.1:$e2e_port" \
   start_gateway "$e2e_port"
-TABLE_NAME=roster-e2e-oidc ROSTER_APP_URL="http://127.0.0.1:$oidc_app_port" start_oidc_gateway "$oidc_app_port" "$oidc_port" roster-web
+# The sign-in gateway as a stack with CreateOrgOnSignUp=true: sign-in.test.ts plays Cognito
+# calling the post-confirmation trigger there.
+ROSTER_CREATE_ORG_ON_SIGN_UP=true TABLE_NAME=roster-e2e-oidc ROSTER_APP_URL="http://127.0.0.1:$oidc_app_port" start_oidc_gateway "$oidc_app_port" "$oidc_port" roster-web
 (cd web && ROSTER_E2E_URL="http://127.0.0.1:$e2e_port" ROSTER_E2E_SES_STORE="$ROSTER_TEST_SES_STORE" \
   ROSTER_E2E_OIDC_URL="http://127.0.0.1:$oidc_app_port" ROSTER_E2E_OIDC_ISSUER="http://127.0.0.1:$oidc_port" \
   ROSTER_E2E_OIDC_CLIENT=roster-web ROSTER_E2E_SHOTS="$ROOT/target/screenshots" npm run --silent e2e)

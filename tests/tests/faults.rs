@@ -62,6 +62,7 @@ async fn app_with_dynamodb_at(endpoint: &str, table_name: &str) -> App {
         invite_ttl_hours: 72,
         max_members: None,
         one_org_per_user: false,
+        create_org_on_sign_up: false,
         single_owner: false,
         cursor_keys: Some(roster::domain::cursor::CursorKeys::generate().expect("OS random source")),
         branding: Default::default(),

@@ -119,6 +119,10 @@ fn planned_dynamodb_actions(function: Function) -> (&'static [&'static str], &'s
         // An address's pending invitations on GSI1, then their organizations (deleted ones
         // do not count).
         Function::PreSignUp => (&["BatchGetItem"], &["Query"]),
+        // As the pre-sign-up trigger, then one transaction of puts: the organization, the
+        // owner's membership and index items, the address slot, the audit event, the
+        // sign-up record and the one-org lock.
+        Function::PostConfirmation => (&["BatchGetItem", "PutItem"], &["Query"]),
         // Two waves of strongly consistent reads, nothing else: batches, and in wave 2 the
         // `Query` of an organization's custom roles when a check may meet one.
         Function::Authorize => (&["BatchGetItem", "Query"], &[]),

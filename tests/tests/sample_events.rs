@@ -1,6 +1,7 @@
 //! The sample events under `tests/events/` (for `cargo lambda invoke`) stay valid: each parses
 //! as lambda_http parses it, names a real route, and reaches a handler of that route's function.
-//! The Cognito trigger's samples under `functions/pre-sign-up/events/` reach its handler.
+//! The Cognito triggers' samples under `functions/pre-sign-up/events/` and
+//! `functions/post-confirmation/events/` reach their handlers.
 
 use roster::http::routes::ROUTES;
 use roster_tests::gateway::invoke;
@@ -60,4 +61,24 @@ async fn pre_sign_up_sample_events_reach_the_handler() {
         seen += 1;
     }
     assert!(seen >= 2, "only {seen} pre-sign-up sample events");
+}
+
+#[tokio::test]
+async fn post_confirmation_sample_events_reach_the_handler() {
+    use roster::handlers::post_confirmation::handle;
+    let app = TestApp::spawn_with(|c| c.create_org_on_sign_up = true).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/post-confirmation/events");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(handle(&app.app, event.clone()).await, Ok(event), "{path:?}: handed back");
+        seen += 1;
+    }
+    assert!(seen >= 2, "only {seen} post-confirmation sample events");
+    // The sign-up's sample made its user an organization; the password reset's did not.
+    let user = roster_tests::harness::User::new("4b1e7a53-6d0c-4f0e-8c3a-9e2d51f7a6b0");
+    let orgs = app.call(Some(&user), "GET", "/orgs", None).await;
+    assert_eq!(orgs.body["orgs"].as_array().map(Vec::len), Some(1), "{:?}", orgs.body);
 }

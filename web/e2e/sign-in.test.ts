@@ -31,6 +31,9 @@ before(async () => {
     appOrigins: [APP],
     sesUrl: new URL(SES_STORE).origin,
     preSignUpUrl: `${APP}/_local/pre-sign-up`,
+    // The gateway runs with ROSTER_CREATE_ORG_ON_SIGN_UP (tests/stack/test.sh): an invited
+    // sign-up gets no organization of its own, a stranger's (with sign-up open) does.
+    postConfirmationUrl: `${APP}/_local/post-confirmation`,
     preTokenGenerationUrl: `${APP}/_local/pre-token-generation`,
   });
 });
@@ -246,6 +249,47 @@ test("a stranger's sign-up is refused (invitation-only) and no account is create
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+});
+
+test("with sign-up open and CreateOrgOnSignUp, a new user lands in an organization of their own, as its owner", { skip }, async () => {
+  // The deployment's other sign-up setting: anyone may sign up (no pre-sign-up trigger).
+  const invitationOnly = provider.options.preSignUpUrl;
+  provider.options.preSignUpUrl = undefined;
+  try {
+    const who = person("zoe");
+    const page = await newPage(browser(), 1280, APP);
+    await page.goto("/sign-in");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(atProvider("/interaction/"));
+    await page.getByRole("link", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Create account" }).waitFor();
+    await page.getByLabel("Email").fill(who.email);
+    await page.getByLabel("Name").fill("Zoe Ortiz");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Verify your email" }).waitFor();
+    await page.getByLabel("Verification code").fill(await verificationCode(who.email));
+    await page.getByRole("button", { name: "Verify" }).click();
+
+    // Back in the app, signed in: their organization is there from the first minute.
+    await page.waitForURL((url) => url.origin === APP && !url.pathname.startsWith("/auth/"));
+    await page.getByText("Zoe Ortiz's organization").first().waitFor();
+    await checkA11y(page, "first sign-in after sign-up (own organization)");
+    await shot(page, "oidc-sign-up-own-organization");
+    const account = provider.accountByEmail(who.email)!;
+    const mine = await apiAt<{ orgs: { org: { id: string; name: string }; membership: { role: string } }[] }>(
+      APP,
+      { ...who, sub: account.sub, name: "Zoe Ortiz" },
+      "GET",
+      "/orgs",
+    );
+    assert.deepEqual(
+      mine.orgs.map((o) => [o.org.name, o.membership.role]),
+      [["Zoe Ortiz's organization", "owner"]],
+    );
+  } finally {
+    provider.options.preSignUpUrl = invitationOnly;
+  }
 });
 
 test("an invite link's page offers no new account while sign-up is by invitation only", { skip }, async () => {

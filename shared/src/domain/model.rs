@@ -31,6 +31,12 @@ pub struct Org {
     /// email-events function, lifted by the deployment's operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitations_paused: Option<InvitationsPaused>,
+    /// Made for its owner when they signed up (API.md "Accounts"), and nobody invited to it
+    /// since: with one organization per user, accepting an invitation replaces it while they
+    /// are its only member. The first invitation or link clears it for good. Stored, never
+    /// shown.
+    #[serde(default, skip_serializing)]
+    pub personal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

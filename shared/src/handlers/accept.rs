@@ -7,11 +7,11 @@ use serde_json::json;
 use super::serve;
 use crate::App;
 use crate::domain::token::Token;
-use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp, standing};
+use crate::domain::{AuditAction, AuditEvent, Caller, Member, Org, Status, Timestamp, UserId, standing};
 use crate::error::Error;
 use crate::http::request::{json_body, route_key};
 use crate::http::response::{no_content, ok, respond};
-use crate::store::{AcceptOutcome, SeatClaim, Slot, TokenKind, TokenRecord};
+use crate::store::{AcceptOutcome, OrgLock, SeatClaim, Slot, TokenKind, TokenRecord};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     // Preview needs no sign-in: it answers with or without a caller.
@@ -108,7 +108,10 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
     let token = token(req)?;
     let hash = token.hash();
     let email = caller.verified_email();
-    for _ in 0..3 {
+    // With one organization per user, the personal organization this join replaces, once a
+    // join found the user's lock on it (API.md "Accounts").
+    let mut replacing: Option<Org> = None;
+    for _ in 0..4 {
         let context = app.store.accept_context(token.org(), &hash, &caller.user_id, email, now).await?;
         let record = context.token.ok_or(Error::InvitationNotFound)?;
         let mut org = context.org.ok_or(Error::InvitationNotFound)?;
@@ -158,17 +161,41 @@ async fn accept(app: &App, caller: &Caller, req: &Request) -> Result<Response<Bo
         )
         .with_custom_role(record.custom_role.clone());
         let event = joined_event(now, &record, &member, &context.slot);
-        let one_org = app.config.one_org_per_user;
-        match app.store.join((&record, &hash), &member, &context.slot, &event, one_org, seat_claim).await? {
-            AcceptOutcome::Joined => {
+        let replaced =
+            replacing.as_ref().map(|personal| replaced_event(now, &caller.user_id, personal, &org));
+        let lock = match (&replacing, &replaced) {
+            (Some(personal), Some(deleted)) => OrgLock::Replace(personal, deleted, now),
+            _ if app.config.one_org_per_user => OrgLock::New,
+            _ => OrgLock::None,
+        };
+        match app.store.join((&record, &hash), &member, &context.slot, &event, lock, seat_claim).await {
+            Ok(AcceptOutcome::Joined) => {
                 org.member_count += 1;
                 return ok(&json!({ "org": org, "membership": member }));
             }
-            AcceptOutcome::Existing(existing) => return already_member(org, *existing),
-            AcceptOutcome::Retry => continue,
+            Ok(AcceptOutcome::Existing(existing)) => return already_member(org, *existing),
+            Ok(AcceptOutcome::Retry) => replacing = None,
+            Err(Error::AlreadyInOrg) if replacing.is_none() => {
+                replacing = app.store.replaceable_org(&caller.user_id, &org.id).await?;
+                if replacing.is_none() {
+                    return Err(Error::AlreadyInOrg);
+                }
+            }
+            Err(e) => return Err(e),
         }
     }
     Err(Error::Conflict("the organization keeps changing; retry".into()))
+}
+
+/// On the replaced personal organization's trail: deleted by its owner's joining `joined`.
+fn replaced_event(now: Timestamp, owner: &UserId, personal: &Org, joined: &Org) -> AuditEvent {
+    AuditEvent::new(
+        now,
+        owner,
+        AuditAction::OrgDeleted,
+        Some(personal.id.to_string()),
+        json!({ "name": personal.name, "memberCount": 1, "replacedBy": joined.id }),
+    )
 }
 
 /// The join's audit event. A join that consumes a pending invitation to the joiner's

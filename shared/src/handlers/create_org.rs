@@ -68,6 +68,7 @@ async fn create(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         metadata: Metadata::default(),
         version: 0,
         invitations_paused: None,
+        personal: false,
     };
     let owner = Member::joining(owner_id, email, display_name, Role::Owner, now, None, Metadata::default());
     let event = AuditEvent::new(

@@ -328,7 +328,7 @@ async fn write_within_seats(
     now: Timestamp,
 ) -> Result<Vec<InviteOutcome>, Error> {
     let Some(max) = app.config.max_members else {
-        return Ok(app.store.create_invitations(&org.id, actor, &mut planned, None, now).await);
+        return Ok(app.store.create_invitations(org, actor, &mut planned, None, now).await);
     };
     if planned.is_empty() {
         return Ok(Vec::new());
@@ -337,8 +337,7 @@ async fn write_within_seats(
     if !seats.fit(u32::try_from(planned.len()).unwrap_or(u32::MAX), max) {
         return Err(Error::SeatLimit);
     }
-    let mut outcomes =
-        app.store.create_invitations(&org.id, actor, &mut planned, Some((seats, max)), now).await;
+    let mut outcomes = app.store.create_invitations(org, actor, &mut planned, Some((seats, max)), now).await;
     for _ in 0..3 {
         let waiting: Vec<usize> =
             (0..outcomes.len()).filter(|&i| outcomes[i] == InviteOutcome::SeatsChanged).collect();
@@ -356,7 +355,7 @@ async fn write_within_seats(
         let (fit, over) = waiting.split_at(free.min(waiting.len()));
         over.iter().for_each(|&i| outcomes[i] = InviteOutcome::Failed(Error::SeatLimit));
         let mut retry: Vec<PlannedInvitation> = fit.iter().map(|&i| planned[i].clone()).collect();
-        let again = app.store.create_invitations(&org.id, actor, &mut retry, Some((seats, max)), now).await;
+        let again = app.store.create_invitations(org, actor, &mut retry, Some((seats, max)), now).await;
         for (&i, outcome) in fit.iter().zip(again) {
             outcomes[i] = outcome;
         }
@@ -634,7 +633,7 @@ async fn create_link(app: &App, who: &Acting, req: &Request) -> Result<Response<
             "maxUses": max_uses, "label": link.label,
         }),
     );
-    app.store.create_link(&org.id, &actor, &link, &token.hash(), &record, &event).await?;
+    app.store.create_link(&org, &actor, &link, &token.hash(), &record, &event).await?;
     let mut shown = link.view(now, None);
     shown["token"] = json!(token.expose());
     shown["url"] = json!(crate::mail::accept_url(&app.config.app_url, &token));

@@ -12,13 +12,12 @@
 //! organizations with a pending invitation, to drop deleted ones); 1 when the address has
 //! no pending invitation; none for AdminCreateUser or an event refused on its face.
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::cognito_event::TriggerEvent;
 use crate::App;
-use crate::domain::{Email, OrgId, Timestamp};
+use crate::domain::Email;
 use crate::error::Error;
-use crate::store::InviteeInvitation;
 
 /// What Cognito shows the visitor, after its own "PreSignUp failed with error ". The same
 /// for every refusal, so that a stranger learns nothing about which addresses are invited.
@@ -98,40 +97,13 @@ pub fn screen(trigger: Option<Trigger>, email: Option<&str>, email_verified: boo
     }
 }
 
-/// The organizations (each once) where an invitation is still pending at `now`. Expiry is
-/// checked here, not left to DynamoDB's TTL, which deletes expired items only eventually.
-pub fn pending_orgs(invitations: &[InviteeInvitation], now: Timestamp) -> Vec<OrgId> {
-    let mut orgs: Vec<OrgId> =
-        invitations.iter().filter(|i| !i.expires_at.is_reached_at(now)).map(|i| i.org.clone()).collect();
-    orgs.sort();
-    orgs.dedup();
-    orgs
-}
-
-/// The parts of Cognito's event the rule reads; the rest is handed back untouched.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Event {
-    trigger_source: String,
-    request: EventRequest,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventRequest {
-    /// Every value a string, as Cognito sends them; absent or null holds no address.
-    #[serde(default)]
-    user_attributes: Option<Map<String, Value>>,
-}
-
 /// Decides one event at the app's clock: `Ok` with the event as received when admitted,
 /// `Forbidden(INVITATION_ONLY)` when refused, `InvalidRequest` for something that is no
 /// pre-sign-up event. The address is never logged.
 pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
-    let parsed =
-        Event::deserialize(&event).map_err(|_| Error::invalid_request("not a Cognito pre-sign-up event"))?;
+    let parsed = TriggerEvent::parse(&event, "pre-sign-up")?;
     let trigger = Trigger::parse(&parsed.trigger_source);
-    let attribute = |name: &str| parsed.request.user_attributes.as_ref().and_then(|a| a.get(name));
+    let attribute = |name: &str| parsed.attribute(name);
     let email = attribute("email").and_then(Value::as_str);
     // Cognito passes every attribute as a string; a boolean true proves as much.
     let email_verified = matches!(attribute("email_verified"), Some(Value::Bool(true)))
@@ -141,7 +113,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         Screening::Admit => None,
         Screening::Refuse(refusal) => Some(refusal),
         Screening::NeedsInvitation(email) => {
-            (!invited(app, &email, now).await?).then_some(Refusal::NoInvitation)
+            (!app.store.invited(&email, now).await?).then_some(Refusal::NoInvitation)
         }
     };
     match refusal {
@@ -154,15 +126,6 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             Err(Error::forbidden(INVITATION_ONLY))
         }
     }
-}
-
-/// Whether `email` has an invitation pending at `now` in an organization that is not deleted.
-async fn invited(app: &App, email: &Email, now: Timestamp) -> Result<bool, Error> {
-    let pending = pending_orgs(&app.store.invitations_to(email).await?, now);
-    if pending.is_empty() {
-        return Ok(false);
-    }
-    Ok(!app.store.live_orgs(&pending).await?.is_empty())
 }
 
 #[cfg(test)]
@@ -201,16 +164,5 @@ mod tests {
             screen(Some(Trigger::ExternalProvider), Some("ann@example.com"), false),
             Screening::Refuse(Refusal::UnverifiedEmail)
         );
-    }
-
-    #[test]
-    fn only_unexpired_invitations_count_each_org_once() {
-        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
-        let (a, b, c) = (OrgId::new(), OrgId::new(), OrgId::new());
-        let at =
-            |org: &OrgId, millis| InviteeInvitation { org: org.clone(), expires_at: now.plus_millis(millis) };
-        let invitations = [at(&a, 1), at(&b, 0), at(&c, -1), at(&a, 5_000)];
-        assert_eq!(pending_orgs(&invitations, now), vec![a]);
-        assert!(pending_orgs(&[], now).is_empty());
     }
 }

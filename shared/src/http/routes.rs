@@ -38,10 +38,13 @@ pub enum Function {
     Usage,
     /// Admins add a user with a temporary password (the stack's user pool only).
     Accounts,
+    /// Cognito's post-confirmation trigger, no routes: a user who signs up gets an
+    /// organization of their own (`ROSTER_CREATE_ORG_ON_SIGN_UP`).
+    PostConfirmation,
 }
 
 impl Function {
-    pub const ALL: [Function; 18] = [
+    pub const ALL: [Function; 19] = [
         Function::CreateOrg,
         Function::Invite,
         Function::Accept,
@@ -60,6 +63,7 @@ impl Function {
         Function::EmailEvents,
         Function::Usage,
         Function::Accounts,
+        Function::PostConfirmation,
     ];
 
     /// The binary's (and the crate's) name.
@@ -83,6 +87,7 @@ impl Function {
             Function::EmailEvents => "email-events",
             Function::Usage => "usage",
             Function::Accounts => "accounts",
+            Function::PostConfirmation => "post-confirmation",
         }
     }
 }
@@ -293,6 +298,7 @@ mod tests {
                 Function::Purge
                     | Function::Events
                     | Function::PreSignUp
+                    | Function::PostConfirmation
                     | Function::TokenClaims
                     | Function::SendInvitations
                     | Function::EmailEvents

@@ -312,13 +312,14 @@ impl Store {
     /// room; when they are not, the addresses not yet written answer `SeatsChanged`.
     pub async fn create_invitations(
         &self,
-        org: &OrgId,
+        read: &Org,
         actor: &Member,
         planned: &mut [PlannedInvitation<'_>],
         mut seats: Option<(Seats, u32)>,
         now: Timestamp,
     ) -> Vec<InviteOutcome> {
         let table = self.table();
+        let org = &read.id;
         let mut outcomes: Vec<Option<InviteOutcome>> = vec![None; planned.len()];
         // The custom roles the batch grants: each chunk checks them all (one item each; a
         // transaction may name an item only once).
@@ -358,7 +359,7 @@ impl Store {
                 items.extend(roles.iter().map(|key| role_check(table, org, key)));
                 let invited = u32::try_from(live.len()).unwrap_or(u32::MAX);
                 let claim = seats.map(|(counted, max)| SeatClaim::invitations(counted, max, invited));
-                let delta = OrgDelta::default().with_seats(claim);
+                let delta = OrgDelta::default().with_seats(claim).inviting_into(read);
                 let org_index = delta.push_to(&mut items, table, org);
                 let actor_index = push_actor_check(&mut items, table, org, actor);
                 let cancelled = match self.transact("create_invitations", items).await {

@@ -14,7 +14,27 @@ pub struct InviteeInvitation {
     pub expires_at: Timestamp,
 }
 
+/// The organizations (each once) where an invitation is still pending at `now`. Expiry is
+/// checked here, not left to DynamoDB's TTL, which deletes expired items only eventually.
+pub fn pending_orgs(invitations: &[InviteeInvitation], now: Timestamp) -> Vec<OrgId> {
+    let mut orgs: Vec<OrgId> =
+        invitations.iter().filter(|i| !i.expires_at.is_reached_at(now)).map(|i| i.org.clone()).collect();
+    orgs.sort();
+    orgs.dedup();
+    orgs
+}
+
 impl Store {
+    /// Whether `email` has an invitation pending at `now` in an organization that is not
+    /// deleted: one Query, and one BatchGetItem when there is any.
+    pub async fn invited(&self, email: &Email, now: Timestamp) -> Result<bool, Error> {
+        let pending = pending_orgs(&self.invitations_to(email).await?, now);
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        Ok(!self.live_orgs(&pending).await?.is_empty())
+    }
+
     /// Every invitation to `email`, in any organization: one Query (another per MB of
     /// results, which one address never comes near: it has at most one invitation per
     /// organization). Only the organization and the expiry are read.
@@ -66,5 +86,21 @@ impl Store {
                 string_attr(item, keys::PK)?.strip_prefix(keys::ORG_PREFIX).and_then(OrgId::parse)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unexpired_invitations_count_each_org_once() {
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let (a, b, c) = (OrgId::new(), OrgId::new(), OrgId::new());
+        let at =
+            |org: &OrgId, millis| InviteeInvitation { org: org.clone(), expires_at: now.plus_millis(millis) };
+        let invitations = [at(&a, 1), at(&b, 0), at(&c, -1), at(&a, 5_000)];
+        assert_eq!(pending_orgs(&invitations, now), vec![a]);
+        assert!(pending_orgs(&[], now).is_empty());
     }
 }

@@ -26,6 +26,19 @@ pub enum AcceptOutcome {
     Retry,
 }
 
+/// The one-organization-per-user lock a join takes.
+#[derive(Debug, Clone, Copy)]
+pub enum OrgLock<'a> {
+    /// Users may belong to any number of organizations.
+    None,
+    /// The user's first organization: the lock must be free.
+    New,
+    /// The user's lock is on their personal organization, alone in it (API.md "Accounts"):
+    /// the join deletes that organization (`event` on its trail) and moves the lock, if it is
+    /// still personal and theirs alone when the join is written.
+    Replace(&'a Org, &'a AuditEvent, Timestamp),
+}
+
 /// What accept needs, read in one consistent round trip.
 pub struct AcceptContext {
     pub token: Option<TokenRecord>,
@@ -44,6 +57,8 @@ struct Joining {
     org_index: Option<usize>,
     lock_index: Option<usize>,
     role_index: Option<usize>,
+    /// The replaced personal organization's items (`OrgLock::Replace`).
+    replaced: std::ops::Range<usize>,
 }
 
 fn add_use(table: &str, pk: String, sk: String, condition: &str) -> TransactWriteItem {
@@ -179,6 +194,24 @@ impl Store {
         Ok(context)
     }
 
+    /// The personal organization an accept of an invitation to `joining` would replace, with
+    /// one organization per user: the one the user's lock names, if it is personal and has
+    /// one member (the join's conditions decide for good). Two consistent reads, made only
+    /// after a join found the lock taken.
+    pub async fn replaceable_org(&self, user: &UserId, joining: &OrgId) -> Result<Option<Org>, Error> {
+        let lock = self.get("get_org_lock", keys::user(user), keys::ORG_LOCK_SK.to_owned()).await?;
+        let Some(locked) = lock.as_ref().and_then(|l| string_attr(l, "orgId")).and_then(OrgId::parse) else {
+            return Ok(None);
+        };
+        if &locked == joining {
+            return Ok(None);
+        }
+        let item = self.get("get_personal_org", keys::org(&locked), keys::ORG_SK.to_owned()).await?;
+        let Some(item) = item.filter(|i| !super::orgs::is_deleted(i)) else { return Ok(None) };
+        let org: Org = decode(item)?;
+        Ok((org.personal && org.member_count == 1).then_some(org))
+    }
+
     /// Joins `member` by the token of `record`: an email invitation is consumed, a link's use
     /// counted (refused past `maxUses`). `slot` is the caller's address slot as read.
     #[allow(clippy::too_many_arguments)]
@@ -188,7 +221,7 @@ impl Store {
         member: &Member,
         slot: &Slot,
         event: &AuditEvent,
-        one_org_per_user: bool,
+        lock: OrgLock<'_>,
         seats: Option<SeatClaim>,
     ) -> Result<AcceptOutcome, Error> {
         let org = &record.org_id;
@@ -241,13 +274,36 @@ impl Store {
             let slot_indices = (first_slot..items.len()).collect();
             let org_index = delta.push_to(&mut items, table, org);
             items.push(self.audit_put(org, event));
-            let lock_index = one_org_per_user.then(|| {
-                items.push(put_if(table, super::orgs::org_lock_item(&member.user_id, org), NEW, &[]));
+            let new_lock = super::orgs::org_lock_item(&member.user_id, org);
+            let lock_index = match lock {
+                OrgLock::None => None,
+                OrgLock::New => Some(put_if(table, new_lock, NEW, &[])),
+                OrgLock::Replace(personal, ..) => Some(put_if(
+                    table,
+                    new_lock,
+                    Some("orgId = :personal"),
+                    &[(":personal", personal.id.as_str())],
+                )),
+            }
+            .map(|put| {
+                items.push(put);
                 items.len() - 1
             });
+            let replaced_from = items.len();
+            if let OrgLock::Replace(personal, deleted, now) = lock {
+                items.extend(replacing(self, personal, &member.user_id, deleted, now));
+            }
+            let replaced = replaced_from..items.len();
             let access_items = access.push_to(&mut items, table, org, &member);
-            let places =
-                Joining { token_index, voucher_index, slot_indices, org_index, lock_index, role_index };
+            let places = Joining {
+                token_index,
+                voucher_index,
+                slot_indices,
+                org_index,
+                lock_index,
+                role_index,
+                replaced,
+            };
             items.extend(index_writes(table, org, None, Some(&member)));
             match self.transact("join", items).await {
                 Ok(()) => return Ok(AcceptOutcome::Joined),
@@ -260,6 +316,35 @@ impl Store {
             }
         }
     }
+}
+
+/// The writes that delete `personal`, the organization a join replaces: its tombstone
+/// (while it is personal and has one member), the check that the member is `user`, its
+/// purge list entry and `deleted` on its trail. Its items go with the purge, as any deleted
+/// organization's; the purge leaves the user's lock alone, which names the new organization.
+fn replacing(
+    store: &Store,
+    personal: &Org,
+    user: &UserId,
+    deleted: &AuditEvent,
+    now: Timestamp,
+) -> Vec<TransactWriteItem> {
+    let table = store.table();
+    let [tombstone, listed] =
+        super::purge::deletion_items(table, &personal.id, now, super::purge::Deleting::PersonalAlone);
+    let theirs = ConditionCheck::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::org(&personal.id)))
+        .key(keys::SK, s(keys::member(user)))
+        .condition_expression("attribute_exists(PK)")
+        .build()
+        .expect("table, key and condition are set");
+    vec![
+        tombstone,
+        TransactWriteItem::builder().condition_check(theirs).build(),
+        listed,
+        store.audit_put(&personal.id, deleted),
+    ]
 }
 
 /// The workspaces and groups a join gives, and what the attempts so far found of them.
@@ -449,8 +534,14 @@ fn refusal(
     if places.role_index.is_some_and(failed) {
         return Err(Error::Conflict("the invitation's role is being changed; retry".into()));
     }
+    if places.replaced.clone().any(failed) {
+        // Someone joined the personal organization, or it got an invitation, or it is gone:
+        // decide again.
+        return Ok(AcceptOutcome::Retry);
+    }
     if places.lock_index.is_some_and(failed) {
-        return Err(Error::AlreadyInOrg);
+        // A lock that was to move from the personal organization moved elsewhere: decide again.
+        return if places.replaced.is_empty() { Err(Error::AlreadyInOrg) } else { Ok(AcceptOutcome::Retry) };
     }
     if let Some(i) = places.org_index.filter(|&i| failed(i)) {
         return match delta.refusal(cancelled.old_item(i)) {

@@ -10,6 +10,7 @@
 //! | audit event         | `ORG#<orgId>`    | `AUDIT#<eventId>`  | `AUDA#<orgId>#<actor>` | `AUDIT#<eventId>` (its SK) |
 //! | token (by hash)     | `TOKEN#<sha256>` | `TOKEN`            |                     |                               |
 //! | one-org lock        | `USER#<userId>`  | `ORG_LOCK`         |                     |                               |
+//! | sign-up's organization | `USER#<userId>` | `SIGN_UP`        |                     |                               |
 //! | purge list entry    | `PURGE`          | `ORG#<orgId>`      |                     |                               |
 //! | workspace           | `ORG#<orgId>`    | `WS#<wsId>`        |                     |                               |
 //! | workspace member    | `ORG#<orgId>`    | `WSM#<wsId>#<userId>` |                  |                               |
@@ -80,6 +81,8 @@ pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const ORG_PREFIX: &str = "ORG#";
 pub const TOKEN_SK: &str = "TOKEN";
 pub const ORG_LOCK_SK: &str = "ORG_LOCK";
+/// A user's sign-up made their personal organization (see `store::orgs`).
+pub const SIGN_UP_SK: &str = "SIGN_UP";
 /// The partition that lists deleted organizations whose items are still being removed.
 pub const PURGE_PK: &str = "PURGE";
 

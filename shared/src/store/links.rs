@@ -3,11 +3,12 @@
 
 use super::invitations::{TokenRecord, token_bearing_item, token_delete, token_item};
 use super::ops::{EXISTS, NEW, delete_if, put_if};
+use super::org_update::OrgDelta;
 use super::slots::TOKEN_HASH;
 use super::{Item, Page, Store, decode, keys, string_attr};
 use crate::domain::invitation::InviteLink;
 use crate::domain::token::TokenHash;
-use crate::domain::{AuditEvent, LinkId, Member, OrgId, UserId};
+use crate::domain::{AuditEvent, LinkId, Member, Org, OrgId, UserId};
 use crate::error::Error;
 
 fn link_item(org: &OrgId, link: &InviteLink, hash: &TokenHash) -> Item {
@@ -17,7 +18,7 @@ fn link_item(org: &OrgId, link: &InviteLink, hash: &TokenHash) -> Item {
 impl Store {
     pub async fn create_link(
         &self,
-        org: &OrgId,
+        read: &Org,
         actor: &Member,
         link: &InviteLink,
         hash: &TokenHash,
@@ -25,17 +26,21 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), Error> {
         let table = self.table();
+        let org = &read.id;
         let mut items = vec![
             put_if(table, link_item(org, link, hash), NEW, &[]),
             put_if(table, token_item(hash, record), NEW, &[]),
         ];
-        // The link and token keys are fresh: only the actor check, or the custom role's,
-        // can fail.
+        // The link and token keys are fresh: only the actor check, the custom role's, or (in
+        // a personal organization, whose first link ends that) the organization's can fail;
+        // the last only when it was deleted meanwhile.
+        let ends_personal = OrgDelta::default().inviting_into(read).push_to(&mut items, table, org);
         let otherwise = match &link.custom_role {
             Some(key) => {
                 items.push(super::roles::role_check(table, org, key));
                 super::roles::role_gone(key)
             }
+            None if ends_personal.is_some() => Error::NotFound,
             None => Error::Internal,
         };
         self.admin_transact("create_link", (org, actor, event), items, otherwise).await

@@ -50,10 +50,10 @@ pub use invitations::{
     TokenRecord,
 };
 pub use invitees::InviteeInvitation;
-pub use joining::{AcceptContext, AcceptOutcome};
+pub use joining::{AcceptContext, AcceptOutcome, OrgLock};
 pub use member_changes::{BulkRemoval, ChangeError};
 pub use org_update::{SeatClaim, Seats};
-pub use orgs::UserOrg;
+pub use orgs::{Created, UserOrg};
 pub use slots::Slot;
 pub use vouchers::Vouched;
 

@@ -74,6 +74,11 @@ pub(crate) struct OrgDelta {
     pub active_owners: i64,
     /// With a seat limit, for a write that takes seats.
     pub seats: Option<SeatClaim>,
+    /// The first invitation or link of a personal organization: it stops being personal
+    /// (`Org::personal`), so that accepting another organization's invitation no longer
+    /// replaces it. Set only when the organization was read as personal, so others' writes
+    /// stay off its item.
+    pub ends_personal: bool,
 }
 
 /// Why the organization item refused a transaction.
@@ -105,11 +110,18 @@ impl OrgDelta {
                 - count(before, |m| m.status == Status::Active),
             active_owners: count(after, Member::is_active_owner) - count(before, Member::is_active_owner),
             seats: None,
+            ends_personal: false,
         }
     }
 
     pub fn with_seats(mut self, claim: Option<SeatClaim>) -> Self {
         self.seats = claim;
+        self
+    }
+
+    /// See [`OrgDelta::ends_personal`]: `org` as read.
+    pub fn inviting_into(mut self, org: &crate::domain::Org) -> Self {
+        self.ends_personal = org.personal;
         self
     }
 
@@ -121,6 +133,7 @@ impl OrgDelta {
             active_members: self.active_members + other.active_members,
             active_owners: self.active_owners + other.active_owners,
             seats: None,
+            ends_personal: self.ends_personal || other.ends_personal,
         }
     }
 
@@ -175,11 +188,19 @@ impl OrgDelta {
                 update = update.expression_attribute_values(":one", n(1));
             }
         }
-        if adds.is_empty() {
+        let mut expression = Vec::new();
+        if !adds.is_empty() {
+            expression.push(format!("ADD {}", adds.join(", ")));
+        }
+        if self.ends_personal {
+            expression.push("REMOVE #personal".to_owned());
+            update = update.expression_attribute_names("#personal", super::orgs::PERSONAL);
+        }
+        if expression.is_empty() {
             return None;
         }
         let update = update
-            .update_expression(format!("ADD {}", adds.join(", ")))
+            .update_expression(expression.join(" "))
             .condition_expression(conditions.join(" AND "))
             .build()
             .expect("table, key and expression are set");

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::codec::METADATA;
 use super::member_changes::ChangeError;
@@ -51,7 +51,7 @@ impl UserOrg {
 }
 
 fn org_item(org: &Org) -> Item {
-    encode(
+    let mut item = encode(
         org,
         &[
             (keys::PK, s(keys::org(&org.id))),
@@ -64,7 +64,36 @@ fn org_item(org: &Org) -> Item {
             (counters::SEAT_VERSION, n(0)),
             (ORG_VERSION, n(org.version)),
         ],
-    )
+    );
+    if org.personal {
+        item.insert(PERSONAL.to_owned(), AttributeValue::Bool(true));
+    }
+    item
+}
+
+/// Set on a personal organization's item (see `Org::personal`); removed by the first
+/// invitation or link made in it (`OrgDelta::made_invitation`, `Store::create_link`).
+pub(crate) const PERSONAL: &str = "personal";
+
+/// The record that a user's sign-up made their organization: written in the organization's
+/// own transaction, so that however often Cognito delivers the trigger (it retries, and may
+/// run it twice at once), one organization is made. Kept after that organization is deleted:
+/// a sign-up is confirmed once.
+fn sign_up_item(user: &UserId, org: &OrgId) -> Item {
+    Item::from([
+        (keys::PK.to_owned(), s(keys::user(user))),
+        (keys::SK.to_owned(), s(keys::SIGN_UP_SK)),
+        ("type".to_owned(), s("sign_up")),
+        ("orgId".to_owned(), s(org.as_str())),
+    ])
+}
+
+/// What `Store::create_org` made of a sign-up's organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Created,
+    /// The user's sign-up made one already (Cognito delivered the trigger again).
+    SignedUpBefore,
 }
 
 /// The organization's settings version (see `Org::version`).
@@ -89,7 +118,8 @@ pub(crate) fn org_lock_item(user: &UserId, org: &OrgId) -> Item {
 
 impl Store {
     /// Creates the organization with its first owner, in one transaction. The owner's address
-    /// takes its slot when `claims_address` (a verified one); a service's is display-only.
+    /// takes its slot when `claims_address` (a verified one); a service's is display-only. A
+    /// personal organization (`org.personal`) is made by its owner's sign-up, at most once.
     pub async fn create_org(
         &self,
         org: &Org,
@@ -97,7 +127,7 @@ impl Store {
         event: &AuditEvent,
         one_org_per_user: bool,
         claims_address: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<Created, Error> {
         let table = self.table();
         let mut items = vec![
             put_new(table, org_item(org)),
@@ -111,9 +141,17 @@ impl Store {
         if one_org_per_user {
             items.push(put_new(table, org_lock_item(&owner.user_id, &org.id)));
         }
+        let sign_up_index = items.len();
+        if org.personal {
+            items.push(put_new(table, sign_up_item(&owner.user_id, &org.id)));
+        }
         items.extend(super::member_index::index_writes(table, &org.id, None, Some(owner)));
         match self.transact("create_org", items).await {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(Created::Created),
+            // Checked first: on a redelivery the user's one-org lock is this organization's.
+            Err(TransactError::Cancelled(c)) if org.personal && c.failed(sign_up_index) => {
+                Ok(Created::SignedUpBefore)
+            }
             Err(TransactError::Cancelled(c)) if one_org_per_user && c.failed(lock_index) => {
                 Err(Error::AlreadyInOrg)
             }

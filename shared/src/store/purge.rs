@@ -13,7 +13,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
+};
 
 use super::member_changes::ChangeError;
 use super::org_update::push_actor_check;
@@ -66,6 +68,65 @@ pub struct PurgeProgress {
     pub done: bool,
 }
 
+/// Which organization a deletion may delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deleting {
+    /// Any that exists and is not deleted yet (its owner deletes it).
+    Any,
+    /// Only a personal one with a single member (an accept replaces it: `Store::join`).
+    PersonalAlone,
+}
+
+/// A deletion's two writes: the organization item replaced by its tombstone (conditioned on
+/// the organization existing, not deleted yet, and as `deleting` requires), and its entry on
+/// the purge list.
+pub(crate) fn deletion_items(
+    table: &str,
+    org: &OrgId,
+    now: Timestamp,
+    deleting: Deleting,
+) -> [TransactWriteItem; 2] {
+    let tombstone = Item::from([
+        (keys::PK.to_owned(), s(keys::org(org))),
+        (keys::SK.to_owned(), s(keys::ORG_SK)),
+        ("type".to_owned(), s("org")),
+        (DELETED_AT.to_owned(), s(now.to_string())),
+    ]);
+    let mut replace = Put::builder()
+        .table_name(table)
+        .set_item(Some(tombstone))
+        .expression_attribute_names("#deleted", DELETED_AT)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    replace = match deleting {
+        Deleting::Any => {
+            replace.condition_expression("attribute_exists(PK) AND attribute_not_exists(#deleted)")
+        }
+        Deleting::PersonalAlone => replace
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(#deleted) AND #personal = :personal \
+                 AND #members = :one",
+            )
+            .expression_attribute_names("#personal", super::orgs::PERSONAL)
+            .expression_attribute_names("#members", super::org_update::counters::MEMBERS)
+            .expression_attribute_values(":personal", AttributeValue::Bool(true))
+            .expression_attribute_values(":one", super::n(1)),
+    };
+    let listed = Put::builder()
+        .table_name(table)
+        .set_item(Some(Item::from([
+            (keys::PK.to_owned(), s(keys::PURGE_PK)),
+            (keys::SK.to_owned(), s(keys::org(org))),
+            ("orgId".to_owned(), s(org.as_str())),
+            (DELETED_AT.to_owned(), s(now.to_string())),
+        ])))
+        .build()
+        .expect("table and item are set");
+    [
+        TransactWriteItem::builder().put(replace.build().expect("table, item and condition are set")).build(),
+        TransactWriteItem::builder().put(listed).build(),
+    ]
+}
+
 impl Store {
     /// Deletes `org` in one transaction: its item becomes a tombstone, it joins the purge
     /// list, and `event` is written. Conditioned on the organization still existing and on
@@ -78,32 +139,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), ChangeError> {
         let table = self.table();
-        let tombstone = Item::from([
-            (keys::PK.to_owned(), s(keys::org(&org.id))),
-            (keys::SK.to_owned(), s(keys::ORG_SK)),
-            ("type".to_owned(), s("org")),
-            (DELETED_AT.to_owned(), s(now.to_string())),
-        ]);
-        let replace = Put::builder()
-            .table_name(table)
-            .set_item(Some(tombstone))
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(#deleted)")
-            .expression_attribute_names("#deleted", DELETED_AT)
-            .build()
-            .expect("table, item and condition are set");
-        let listed = Put::builder()
-            .table_name(table)
-            .set_item(Some(Item::from([
-                (keys::PK.to_owned(), s(keys::PURGE_PK)),
-                (keys::SK.to_owned(), s(keys::org(&org.id))),
-                ("orgId".to_owned(), s(org.id.as_str())),
-                (DELETED_AT.to_owned(), s(now.to_string())),
-            ])))
-            .build()
-            .expect("table and item are set");
-        let mut items = vec![TransactWriteItem::builder().put(replace).build()];
+        let [replace, listed] = deletion_items(table, &org.id, now, Deleting::Any);
+        let mut items = vec![replace];
         push_actor_check(&mut items, table, &org.id, actor);
-        items.push(TransactWriteItem::builder().put(listed).build());
+        items.push(listed);
         items.push(self.audit_put(&org.id, event));
         match self.transact("delete_org", items).await {
             Ok(()) => Ok(()),

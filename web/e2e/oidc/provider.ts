@@ -10,6 +10,11 @@
 // as a deployment with AllowSelfSignUp=false: each sign-up is first sent there as the
 // Cognito PreSignUp trigger's event, and a refusal's message is shown as Cognito shows it.
 //
+// With `postConfirmationUrl` (the gateway's `/_local/post-confirmation`) a confirmed sign-up
+// is sent there as the Cognito PostConfirmation trigger's event (a deployment with
+// CreateOrgOnSignUp=true: the new user gets an organization of their own); a failure is
+// shown as Cognito shows it, the account confirmed all the same.
+//
 // With `preTokenGenerationUrl` (the gateway's `/_local/pre-token-generation`) every ID token
 // carries what the token-claims trigger adds (`roster_orgs`, ...), as the stack's pool with
 // its V2_0 pre-token-generation trigger: the event is sent there as Cognito sends it, and a
@@ -32,6 +37,8 @@ export type ProviderOptions = {
   sesUrl: string;
   /** Invitation-only sign-up: where the PreSignUp event goes (the gateway's /_local/pre-sign-up). */
   preSignUpUrl?: string;
+  /** Sign-up creates an organization: where the PostConfirmation event goes (the gateway's /_local/post-confirmation). */
+  postConfirmationUrl?: string;
   /** Claims as the pre-token-generation trigger adds them (the gateway's /_local/pre-token-generation). */
   preTokenGenerationUrl?: string;
   idTokenTtlSeconds?: number;
@@ -41,6 +48,8 @@ export type Account = { sub: string; email: string; name: string; salt: Buffer; 
 
 export type LocalProvider = {
   issuer: string;
+  /** The settings, read as each request needs them: a test may change the triggers. */
+  options: ProviderOptions;
   /** The accounts, by sub. */
   accounts: Map<string, Account>;
   addAccount(account: { email: string; name: string; password: string; sub?: string }): Account;
@@ -182,26 +191,58 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     if (!response.ok) throw new Error(`SES emulator: ${response.status} ${await response.text()}`);
   }
 
-  /** Cognito's PreSignUp trigger, played by the gateway's route: null when admitted, else the message. */
-  async function preSignUp(email: string, name: string): Promise<string | null> {
-    const event = {
+  /** Sends `url` a Cognito trigger's event as Cognito invokes a Lambda trigger: the fields
+   * every trigger's event has, then `fields`. */
+  function invokeTrigger(
+    url: string,
+    fields: { version?: string; triggerSource: string; userName: string; request: unknown; response: unknown },
+  ): Promise<Response> {
+    const common = {
       version: "1",
-      triggerSource: "PreSignUp_SignUp",
       region: "us-east-1",
       userPoolId: "us-east-1_Local",
-      userName: randomUUID(),
       callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: options.clientId },
-      request: { userAttributes: { email, name }, validationData: null, clientMetadata: null },
-      response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
     };
-    const response = await fetch(options.preSignUpUrl!, {
+    return fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(event),
+      body: JSON.stringify({ ...common, ...fields }),
+    });
+  }
+
+  /** Cognito's PreSignUp trigger, played by the gateway's route: null when admitted, else the message. */
+  async function preSignUp(email: string, name: string): Promise<string | null> {
+    const response = await invokeTrigger(options.preSignUpUrl!, {
+      triggerSource: "PreSignUp_SignUp",
+      userName: randomUUID(),
+      request: { userAttributes: { email, name }, validationData: null, clientMetadata: null },
+      response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
     });
     if (response.status === 200) return null;
     const problem = (await response.json().catch(() => ({}))) as { detail?: string };
     return response.status === 403 && problem.detail ? problem.detail : `the sign-up check answered ${response.status}`;
+  }
+
+  /** Cognito's PostConfirmation trigger, played by the gateway's route: null when it took the event, else the message. */
+  async function postConfirmation(account: Account): Promise<string | null> {
+    const response = await invokeTrigger(options.postConfirmationUrl!, {
+      triggerSource: "PostConfirmation_ConfirmSignUp",
+      userName: account.sub,
+      request: {
+        userAttributes: {
+          sub: account.sub,
+          "cognito:user_status": "CONFIRMED",
+          email_verified: "true",
+          "cognito:email_alias": account.email,
+          name: account.name,
+          email: account.email,
+        },
+      },
+      response: {},
+    });
+    if (response.ok) return null;
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
+    return problem.detail ?? problem.title ?? `status ${response.status}`;
   }
 
   /** Cognito's pre-token-generation trigger (V2_0), played by the gateway's route: the claims it adds to the ID token. */
@@ -210,10 +251,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
     const event = {
       version: "2",
       triggerSource: "TokenGeneration_HostedAuth",
-      region: "us-east-1",
-      userPoolId: "us-east-1_Local",
       userName: account.sub,
-      callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: options.clientId },
       request: {
         userAttributes: {
           sub: account.sub,
@@ -228,11 +266,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
       response: { claimsAndScopeOverrideDetails: null },
     };
     try {
-      const response = await fetch(options.preTokenGenerationUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(event),
-      });
+      const response = await invokeTrigger(options.preTokenGenerationUrl, event);
       if (!response.ok) throw new Error(`answered ${response.status}`);
       const answer = (await response.json()) as {
         response?: { claimsAndScopeOverrideDetails?: { idTokenGeneration?: { claimsToAddOrOverride?: Record<string, unknown> } } };
@@ -293,7 +327,12 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
         }
         pending.delete(uid);
         if (accountByEmail(signUp.email)) return send(res, signInPage(details, { email: signUp.email, error: "An account with the given email already exists." }), 400);
-        return finish(addAccount(signUp).sub);
+        const account = addAccount(signUp);
+        if (options.postConfirmationUrl) {
+          const failed = await postConfirmation(account);
+          if (failed) return send(res, signInPage(details, { email: account.email, error: `PostConfirmation failed with error ${failed.replace(/\.$/, "")}.` }), 400);
+        }
+        return finish(account.sub);
       }
       case "abort":
         return provider.interactionFinished(
@@ -324,6 +363,7 @@ export async function startProvider(options: ProviderOptions): Promise<LocalProv
 
   return {
     issuer,
+    options,
     accounts,
     addAccount,
     accountByEmail,
@@ -439,6 +479,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     appOrigins: env("ROSTER_OIDC_APP", "http://127.0.0.1:3000").split(","),
     sesUrl: env("ROSTER_OIDC_SES", "http://127.0.0.1:8005"),
     preSignUpUrl: process.env.ROSTER_OIDC_PRE_SIGN_UP || undefined,
+    postConfirmationUrl: process.env.ROSTER_OIDC_POST_CONFIRMATION || undefined,
     preTokenGenerationUrl: process.env.ROSTER_OIDC_PRE_TOKEN_GENERATION || undefined,
   });
   console.error(`OpenID Connect provider on ${local.issuer} (accounts in memory; Ctrl-C stops it)`);
