@@ -146,6 +146,7 @@ const WORKSPACE_OBSERVATION_EVERY: u64 = 5;
 fn act_org(act: &Act) -> Option<Ref> {
     match act {
         Act::Invite { org, .. }
+        | Act::AddUser { org, .. }
         | Act::Resend { org, .. }
         | Act::RevokeInvitation { org, .. }
         | Act::CreateLink { org, .. }
@@ -309,6 +310,14 @@ impl<'a> Driver<'a> {
                 let mut r = req(by, "POST", format!("/orgs/{}/invitations", org(o)?), with_bad(bad, body));
                 r.ses_down = *ses_down && bad.is_none();
                 r
+            }
+            Act::AddUser { by, org: o, addr, role, weak } => {
+                let password = if *weak { "alllowercase-and-long" } else { "Model-Password-1234" };
+                let body = json!({
+                    "email": self.world.pool.render(*addr), "name": "Added Person", "role": role.as_str(),
+                    "temporaryPassword": password, "sendEmail": false,
+                });
+                req(by, "POST", format!("/orgs/{}/members/accounts", org(o)?), Body::Json(body))
             }
             Act::Resend { by, org: o, inv, ses_down } => {
                 let path = format!("/orgs/{}/invitations/{}/resend", org(o)?, self.inv_ids.get(inv)?);
@@ -1110,6 +1119,9 @@ impl<'a> Driver<'a> {
                     r.status,
                     r.body
                 );
+                if let Act::AddUser { addr, .. } = &op.act {
+                    self.no_account_made(*addr).await?;
+                }
                 ensure!(
                     r.content_type.as_deref() == Some("application/problem+json"),
                     "content type {:?}",
@@ -1197,6 +1209,10 @@ impl<'a> Driver<'a> {
                         self.tokens.insert(inv, token);
                     }
                 }
+            }
+            Outcome::AccountInvited(inv) => {
+                status_is(201)?;
+                self.account_invited(r, *inv, (before, after), mail_since).await?;
             }
             Outcome::Resent(inv) => {
                 status_is(200)?;
@@ -2325,3 +2341,6 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         other => vec![format!("{}", format!("{other:?}").split([' ', '(']).next().unwrap_or("ok"))],
     }
 }
+
+/// Adding a user with a temporary password (after the macros it uses).
+mod accounts;

@@ -61,6 +61,10 @@ pub struct Generator {
     /// whether to draw them (issue 28: a case kept from before replays without).
     usage_rng: Rng,
     pub usage: bool,
+    /// The draws of adding users with a temporary password, apart from the others for the
+    /// same reason; and whether to draw them (issue 28, with `accounts=on`).
+    accounts_rng: Rng,
+    pub accounts: bool,
     catalog: super::authorize::Catalog,
     /// Every workspace and group seen live, to name a deleted one now and then.
     seen_ws: Vec<Ref>,
@@ -95,6 +99,9 @@ pub const SEARCH_SHARE: u32 = 5;
 /// The share of SES events and pause lifts, in percent.
 pub const MAIL_SHARE: u32 = 5;
 
+/// The share of users added with a temporary password, in percent.
+pub const ACCOUNT_SHARE: u32 = 4;
+
 /// The share of usage reports and reads, in percent.
 pub const USAGE_SHARE: u32 = 5;
 
@@ -114,9 +121,12 @@ impl Generator {
         let mail_rng = Rng::new(rng.clone().next_u64() ^ 0x5345_5345_5345_5345);
         let search_rng = Rng::new(rng.clone().next_u64() ^ 0x5152_5152_5152_5152);
         let usage_rng = Rng::new(rng.clone().next_u64() ^ 0x5553_5553_5553_5553);
+        let accounts_rng = Rng::new(rng.clone().next_u64() ^ 0x4143_4143_4143_4143);
         Self {
             usage_rng,
             usage: true,
+            accounts_rng,
+            accounts: true,
             search_rng,
             search: true,
             rng,
@@ -162,6 +172,13 @@ impl Generator {
             && self.search_rng.chance(SEARCH_SHARE)
         {
             return self.search_act(model);
+        }
+        if self.accounts
+            && !self.skips("accounts")
+            && !model.orgs.is_empty()
+            && self.accounts_rng.chance(ACCOUNT_SHARE)
+        {
+            return self.add_user_act(model);
         }
         if self.usage && !self.skips("usage") && !model.orgs.is_empty() && self.usage_rng.chance(USAGE_SHARE)
         {
@@ -419,6 +436,41 @@ impl Generator {
         let status = r.chance(20).then(|| *r.pick(&[Status::Active, Status::Suspended]));
         let search = self.search();
         Act::ListMembers { by: Some(by), org, limit, role, status, bad: None, search }
+    }
+
+    /// Adding a user (API.md "Accounts"), drawn from `accounts_rng` alone: mostly by an admin
+    /// or owner of a live organization, of a user's address (which has an account); an address
+    /// nobody signs in with only with a weak password or by a caller who may not add users.
+    fn add_user_act(&mut self, model: &Model) -> Act {
+        let r = &mut self.accounts_rng;
+        let orgs: Vec<Ref> = model.orgs.keys().copied().collect();
+        let org = orgs[r.below(orgs.len())];
+        let admins: Vec<UserIx> = model.orgs[&org]
+            .members
+            .iter()
+            .filter(|(_, m)| matches!(m.role, Role::Owner | Role::Admin))
+            .map(|(u, _)| *u)
+            .collect();
+        let by = if !admins.is_empty() && r.chance(85) {
+            admins[r.below(admins.len())]
+        } else {
+            r.below(model.users.len())
+        };
+        let role = [Role::Member, Role::Viewer, Role::Admin, Role::Owner][r.below(4)];
+        let weak = r.chance(10);
+        let with_account: Vec<usize> = (0..self.pool.addresses.len())
+            .filter(|i| model.accounts.contains(&self.pool.addresses[*i]))
+            .collect();
+        let may_add = admins.contains(&by) && !weak;
+        let index = if may_add || r.chance(50) {
+            with_account[r.below(with_account.len())]
+        } else {
+            r.below(self.pool.addresses.len())
+        };
+        let without = !model.accounts.contains(&self.pool.addresses[index]);
+        // An address without an account only where nothing is created.
+        let weak = weak || (without && admins.contains(&by));
+        Act::AddUser { by: Some(by), org, addr: Addr::Valid { index, variant: 0 }, role, weak }
     }
 
     /// A usage report (a service's, of a few records: members' mostly, ids from a small pool

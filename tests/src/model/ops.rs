@@ -493,6 +493,17 @@ pub enum Act {
     LiftPause {
         org: Ref,
     },
+    /// `POST /orgs/{orgId}/members/accounts` (API.md "Accounts"): `addr` is a user's (who has
+    /// an account, made in the user pool when the run starts) or one nobody signs in with (no
+    /// account: drawn only where the request is refused, for the model cannot name the user an
+    /// account would make); `weak`: a temporary password the pool's policy refuses.
+    AddUser {
+        by: Option<UserIx>,
+        org: Ref,
+        addr: Addr,
+        role: Role,
+        weak: bool,
+    },
     /// `POST /orgs/{orgId}/usage`, by a service holding `roster/usage` (API.md "Usage per
     /// member").
     ReportUsage {
@@ -605,6 +616,7 @@ impl Act {
             Act::Authorize { .. } => "authorize",
             Act::SesEvent { .. } => "ses-event",
             Act::LiftPause { .. } => "lift-email-pause",
+            Act::AddUser { .. } => "add-user",
             Act::ReportUsage { .. } => "report-usage",
             Act::ReadUsage { .. } => "read-usage",
             Act::CreateRole { .. } => "create-role",
@@ -874,6 +886,15 @@ impl fmt::Display for Show<'_> {
                 if *stale { " (of the send before)" } else { "" }
             ),
             Act::LiftPause { org: o } => write!(f, "the operator lifts the email pause of {}", org(o)),
+            Act::AddUser { by, org: o, addr, role, weak } => write!(
+                f,
+                "{} adds the user {:?} to {} as {}{}",
+                who(by),
+                self.pool.render(*addr),
+                org(o),
+                role.as_str(),
+                if *weak { " with a weak password" } else { "" }
+            ),
             Act::ReportUsage { org: o, records } => {
                 let list: Vec<String> = records
                     .iter()

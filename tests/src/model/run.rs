@@ -48,6 +48,36 @@ async fn spawn(setting: Setting) -> TestApp {
     .await
 }
 
+/// `app` with a user pool in which every address of the run's users has an account (signed up
+/// and confirmed: no temporary password of this route's).
+async fn with_accounts(app: TestApp) -> TestApp {
+    let pool = crate::cognito::LocalPool::create(&roster::sdk::load_config().await).await;
+    let (app, _) = app.with_user_pool(&pool).await;
+    let addresses: std::collections::BTreeSet<String> =
+        world(&app).infos.iter().filter_map(|u| u.email_claim.as_ref().map(|e| e.to_lowercase())).collect();
+    for user in addresses {
+        pool.client
+            .admin_create_user()
+            .user_pool_id(&pool.pool_id)
+            .username(&user)
+            .temporary_password("Signed-Up-1234")
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("an account");
+        pool.client
+            .admin_set_user_password()
+            .user_pool_id(&pool.pool_id)
+            .username(&user)
+            .password("Signed-Up-1234")
+            .permanent(true)
+            .send()
+            .await
+            .expect("confirmed");
+    }
+    app
+}
+
 fn model(setting: Setting, app: &TestApp, w: &super::driver::World) -> Model {
     let cfg = Cfg {
         max_members: setting.max_members,
@@ -55,6 +85,10 @@ fn model(setting: Setting, app: &TestApp, w: &super::driver::World) -> Model {
         ttl_hours: i64::from(app.app.config.invite_ttl_hours),
     };
     let mut m = Model::new(cfg, w.infos.clone(), w.pool.clone());
+    if app.app.accounts.is_some() {
+        m.accounts =
+            w.infos.iter().filter_map(|u| u.email_claim.as_ref().map(|e| e.to_lowercase())).collect();
+    }
     // `generate::TEMPORARY_SKIPS`: a tag to lift the removal clean-up's expectation.
     m.cleanup_on_sweep = !super::generate::skip_tags().iter().any(|t| t == "removal-cleanup");
     m
@@ -68,8 +102,12 @@ pub async fn generate(
     seed: u64,
     steps: usize,
     (workspaces, authorize, mail, search, usage): (bool, bool, bool, bool, bool),
+    accounts: bool,
 ) -> Result<Done, Failure> {
     let app = spawn(setting).await;
+    // Users added with a temporary password (`accounts=on`): a user pool on moto's server, in
+    // which every user of the run has an account.
+    let app = if accounts { with_accounts(app).await } else { app };
     let w = world(&app);
     let pool = w.pool.clone();
     let m = model(setting, &app, &w);
@@ -81,6 +119,7 @@ pub async fn generate(
     generator.mail = mail;
     generator.search = search;
     generator.usage = usage;
+    generator.accounts = accounts;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();
@@ -106,6 +145,11 @@ pub async fn generate(
 /// Replays `ops` on a fresh app: the index of the failing step and why, if one fails.
 pub async fn replay(setting: Setting, ops: &[Op]) -> Option<(usize, String)> {
     let app = spawn(setting).await;
+    let app = if ops.iter().any(|o| matches!(o.act, super::ops::Act::AddUser { .. })) {
+        with_accounts(app).await
+    } else {
+        app
+    };
     let w = world(&app);
     let m = model(setting, &app, &w);
     let mut driver = Driver::new(&app, m, w, 7).await;

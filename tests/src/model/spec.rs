@@ -236,6 +236,8 @@ pub enum Outcome {
     NoContent,
     OrgCreated(Ref),
     Invited(Vec<InviteItem>),
+    /// `201 {result: "invited", invitation}` of adding a user whose address has an account.
+    AccountInvited(Ref),
     Resent(Ref),
     LinkCreated(Ref),
     /// `200` of a preview.
@@ -390,6 +392,8 @@ pub fn valid_address(address: &str) -> bool {
 
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The addresses that have an account in the user pool (API.md "Accounts"): the users'.
+    pub accounts: BTreeSet<String>,
     pub cfg: Cfg,
     pub users: Vec<UserInfo>,
     pub pool: Pool,
@@ -453,6 +457,7 @@ impl Model {
             deleted_groups: BTreeMap::new(),
             usage: BTreeMap::new(),
             usage_ids: BTreeMap::new(),
+            accounts: BTreeSet::new(),
         }
     }
 
@@ -759,6 +764,9 @@ impl Model {
         let step = op.id;
         Ok(match &op.act {
             Act::CreateOrg { by, name } => self.create_org(step, *by, name)?,
+            Act::AddUser { by, org, addr, role, weak } => {
+                self.add_user(step, now, (*by, *org), (*addr, *role), *weak)?
+            }
             Act::Invite { by, org, entries, hours, metadata, ses_down, bad } => {
                 let (me, member) = self.admin(*org, *by)?;
                 if let Some(bad) = bad {
@@ -1793,3 +1801,5 @@ impl Model {
         })
     }
 }
+
+mod accounts;
