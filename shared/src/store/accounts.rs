@@ -16,12 +16,7 @@ use crate::error::Error;
 /// first attempt began. Long enough for an outage of the table to pass.
 pub const INTENT_HOURS: u32 = 24;
 
-const INTENT_SK: &str = "INTENT";
 const SINCE: &str = "sinceMs";
-
-fn intent_pk(email: &Email) -> String {
-    format!("ACCOUNT#{email}")
-}
 
 /// Who holds an address's intent once [`Store::hold_account_intent`] has run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +40,8 @@ impl Store {
     ) -> Result<Intent, Error> {
         let expires = now.plus_hours(INTENT_HOURS);
         let item = Item::from([
-            (keys::PK.to_owned(), s(intent_pk(email))),
-            (keys::SK.to_owned(), s(INTENT_SK)),
+            (keys::PK.to_owned(), s(keys::account_intent(email))),
+            (keys::SK.to_owned(), s(keys::ACCOUNT_INTENT_SK)),
             ("type".to_owned(), s("account_intent")),
             ("orgId".to_owned(), s(org.as_str())),
             (SINCE.to_owned(), n(now.epoch_millis())),

@@ -29,6 +29,7 @@
 //! | usage counter (member, metric, UTC day) | `ORG#<orgId>` | `USAGE#D#<metric>#<yyyymmdd>#<len>#<userId>` | |            |
 //! | the same, by member | `ORG#<orgId>` | `USAGE#U#<metric>#<len>#<userId>#<yyyymmdd>` |   |            |
 //! | usage record id (7 days) | `ORG#<orgId>` | `USAGE#ID#<recordId>` |                 |                               |
+//! | account intent (24 hours; `store::accounts`) | `ACCOUNT#<email>` | `INTENT` |      |                               |
 //!
 //! GSI1 answers three questions: a user's memberships (`USER#`, the organizations list), an
 //! address's invitations in every organization (`INVITEE#`, the pre-sign-up trigger) and an
@@ -125,6 +126,13 @@ pub fn usage_member(metric: &Metric, user: &UserId) -> String {
 pub fn usage_record(id: &RecordId) -> String {
     format!("USAGE#ID#{}", id.as_str())
 }
+
+/// An address's account intent (`store::accounts`): one organization's, for a day.
+pub fn account_intent(email: &Email) -> String {
+    format!("ACCOUNT#{email}")
+}
+
+pub const ACCOUNT_INTENT_SK: &str = "INTENT";
 
 pub fn org(org: &OrgId) -> String {
     format!("{ORG_PREFIX}{org}")
