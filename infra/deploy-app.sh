@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The end of `make deploy`, and `make deploy-app` alone (after a change to web/ only): uploads
-# the built web app and its sign-in settings (config.json, made from the stack's outputs) to
+# the built web app and its settings (config.json, made from the stack's outputs) to
 # the stack's bucket and invalidates the distribution's cache. The stack must be deployed.
 #
 #   make deploy-app                  builds web/ (npm run build), then runs this script
@@ -83,16 +83,18 @@ print(json.dumps(config))
 PY
 )
 fi
-# The app fetches the token endpoint, which its Content-Security-Policy must allow.
-python3 - "$SIGN_IN" "$(output SignInOrigin)" >"$CONFIG" <<'PY'
+# The app fetches the token endpoint, which its Content-Security-Policy must allow. Beside
+# "signIn", the app's other settings as the stack states them (WebAppConfig: "Add user", one
+# owner); a stack deployed before that output has none, and its app shows neither.
+python3 - "$SIGN_IN" "$(output SignInOrigin)" "$(output WebAppConfig)" >"$CONFIG" <<'PY'
 import json, sys
 from urllib.parse import urlsplit
-sign_in, allowed = json.loads(sys.argv[1]), sys.argv[2]
+sign_in, allowed, app = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 token = urlsplit(sign_in["tokenEndpoint"])
 if f"{token.scheme}://{token.netloc}" != allowed:
     sys.exit(f"the token endpoint {sign_in['tokenEndpoint']} is not on {allowed}, the origin the app may "
              "fetch: deploy with OidcTokenOrigin set to its origin")
-print(json.dumps({"signIn": sign_in}, indent=2))
+print(json.dumps({"signIn": sign_in, **(json.loads(app) if app else {})}, indent=2))
 PY
 
 log "uploading $WEB_DIST and config.json to s3://$BUCKET"

@@ -3,13 +3,15 @@
 # run for real against moto's CloudFormation, S3 and CloudFront with the AWS CLI of
 # .venv-moto (tests/stack/requirements-moto.txt), never a global one:
 #
-#   a. a stack with the user pool's outputs (WebSignInConfig), found through a samconfig.toml
-#      naming another region than AWS_REGION: every file of the built app in the bucket but
-#      size.json and the app's own config.json, an object the app no longer has deleted,
-#      config.json exactly {"signIn": WebSignInConfig} as application/json (and never
-#      touched by the sync), no-cache, and one invalidation of /* on the distribution;
-#   b. a stack with an external OIDC provider (JwtIssuer, OidcClientId, OidcScopes): config.json
-#      made from the issuer's discovery document, served here on 127.0.0.1;
+#   a. a stack with the user pool's outputs (WebSignInConfig, WebAppConfig), found through a
+#      samconfig.toml naming another region than AWS_REGION: every file of the built app in
+#      the bucket but size.json and the app's own config.json, an object the app no longer
+#      has deleted, config.json exactly {"signIn": WebSignInConfig, ...WebAppConfig} as
+#      application/json (and never touched by the sync), no-cache, and one invalidation of /*
+#      on the distribution;
+#   b. a stack with an external OIDC provider (JwtIssuer, OidcClientId, OidcScopes), deployed
+#      before the WebAppConfig output: config.json made from the issuer's discovery document,
+#      served here on 127.0.0.1, and nothing else;
 #   c. the same with a token endpoint on another origin than SignInOrigin, which the app's
 #      Content-Security-Policy would block: the script fails naming OidcTokenOrigin, and
 #      uploads and invalidates nothing.
@@ -97,9 +99,10 @@ invalidations() {
       --query 'Invalidation.InvalidationBatch.Paths.Items' --output text
   done
 }
-# config.json's body equals {"signIn": SIGN_IN} (as JSON, whatever the spacing).
-same_config() { # body, sign-in JSON
-  python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1]) != {"signIn": json.loads(sys.argv[2])})' "$1" "$2"
+# config.json's body equals {"signIn": SIGN_IN, ...APP} (as JSON, whatever the spacing).
+same_config() { # body, sign-in JSON, the app's other settings (JSON; none if left out)
+  python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1]) != {"signIn": json.loads(sys.argv[2]), **json.loads(sys.argv[3])})' \
+    "$1" "$2" "${3:-{\}}"
 }
 
 # The built app, as web/dist holds it: size.json (the size budget's report) and a
@@ -115,16 +118,18 @@ echo 'old' >"$WORK/stale"
 run=$RANDOM$RANDOM
 
 # ------------------------------------------------------------------ a. the user pool's outputs
-log "deploy-app, a: a stack with the user pool (WebSignInConfig), through samconfig.toml"
+log "deploy-app, a: a stack with the user pool (WebSignInConfig, WebAppConfig), through samconfig.toml"
 region_a=eu-west-1 bucket_a="roster-app-a-$run"
 login="https://roster-$run.auth.$region_a.amazoncognito.com"
 sign_in_a='{"kind":"oidc","clientId":"abc123client","scope":"openid email profile","authorizationEndpoint":"'$login'/oauth2/authorize","tokenEndpoint":"'$login'/oauth2/token","signUpEndpoint":"'$login'/signup","logout":{"endpoint":"'$login'/logout","style":"cognito"}}'
+# The template's, for a stack with its pool and SingleOwner=true.
+app_a='{"addUser":true,"singleOwner":true}'
 dist_a=$(distribution "$bucket_a")
 stack "roster-a-$run" "$region_a" "$bucket_a" "$(python3 -c '
 import json, sys
 print(json.dumps({"AppDistributionId": sys.argv[1], "AppUrl": "https://d111111abcdef8.cloudfront.net",
-  "WebSignInConfig": sys.argv[2], "SignInOrigin": sys.argv[3],
-  "JwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"}))' "$dist_a" "$sign_in_a" "$login")"
+  "WebSignInConfig": sys.argv[2], "SignInOrigin": sys.argv[3], "WebAppConfig": sys.argv[4],
+  "JwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"}))' "$dist_a" "$sign_in_a" "$login" "$app_a")"
 # What a previous upload left: a file the app no longer has, and its config.json. Versioning
 # shows whether the sync touched config.json (it must not: the app would briefly have
 # none, or the local one) before the script's own upload of it.
@@ -159,7 +164,7 @@ expect "a: index.html's Cache-Control" \
   "$(aws s3api head-object --region "$region_a" --bucket "$bucket_a" --key index.html --query CacheControl --output text 2>&1)" \
   no-cache
 body=$(aws s3 cp --region "$region_a" "s3://$bucket_a/config.json" - 2>&1 || true)
-if same_config "$body" "$sign_in_a" 2>/dev/null; then pass; else fail "a: config.json is $body"; fi
+if same_config "$body" "$sign_in_a" "$app_a" 2>/dev/null; then pass; else fail "a: config.json is $body"; fi
 expect "a: config.json's versions and delete markers (the previous one, then the upload's)" \
   "$(aws s3api list-object-versions --region "$region_a" --bucket "$bucket_a" --prefix config.json \
       --query '[length(Versions || `[]`), length(DeleteMarkers || `[]`)]' --output text 2>&1)" \

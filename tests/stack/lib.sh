@@ -121,6 +121,30 @@ EOF
   ROSTER_OIDC_ISSUER=$issuer ROSTER_OIDC_AUDIENCE=$client ROSTER_WEB_CONFIG=$config start_gateway "$port"
 }
 
+# A stack with its own user pool (CreateUserPool=true), for the gateway started next: a pool
+# on moto's server (start_moto first) with the template's password policy, made with
+# .venv-moto's AWS CLI, and a /config.json of the dev sign-in whose app offers "Add user" (and
+# follows ROSTER_SINGLE_OWNER's one owner when SINGLE_OWNER is true). Sets POOL_ID and
+# POOL_WEB_CONFIG; the caller passes them on as ROSTER_USER_POOL_ID and ROSTER_WEB_CONFIG, with
+# the pool's policy (ROSTER_PASSWORD_MIN_LENGTH=12, ROSTER_PASSWORD_REQUIRE as the template's).
+local_pool() { # name, single owner (true|false)
+  POOL_ID=$(AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "$ROOT/.venv-moto/bin/aws" \
+    --region "$AWS_REGION" --endpoint-url "$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER" cognito-idp create-user-pool \
+    --pool-name "$1" --username-attributes email \
+    --policies 'PasswordPolicy={MinimumLength=12,RequireLowercase=true,RequireUppercase=true,RequireNumbers=true,RequireSymbols=false,TemporaryPasswordValidityDays=7}' \
+    --query UserPool.Id --output text) || { log "could not create a user pool on moto's server"; return 1; }
+  POOL_WEB_CONFIG="${LOG_DIR:-/tmp}/web-config-$1.json"
+  echo "{\"signIn\": {\"kind\": \"local\"}, \"addUser\": true, \"singleOwner\": $2}" >"$POOL_WEB_CONFIG"
+  log "user pool $POOL_ID (moto)"
+}
+
+# A gateway as a stack with its own user pool (local_pool) and ROSTER_SINGLE_OWNER as given.
+start_pool_gateway() { # port, single owner (true|false)
+  local_pool "roster-$1" "$2" || return 1
+  ROSTER_USER_POOL_ID=$POOL_ID ROSTER_PASSWORD_MIN_LENGTH=12 ROSTER_PASSWORD_REQUIRE=lowercase,uppercase,numbers \
+    ROSTER_SINGLE_OWNER=$2 ROSTER_WEB_CONFIG=$POOL_WEB_CONFIG start_gateway "$1"
+}
+
 # moto's server (PyPI, pinned in tests/stack/requirements-moto.txt): EventBridge and SQS for
 # the events tests; CloudFormation, S3 and CloudFront for tests/stack/deploy-app-test.sh, with
 # the AWS CLI installed beside it (.venv-moto/bin/aws).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the API and the members web app locally on http://127.0.0.1:3000: DynamoDB Local on
 # 8000 (data kept in .local/dynamodb), the SES v2 emulator on 8005, moto's server on 8010
-# (the invitation email queue, SQS), and the local gateway, which sends the queued emails.
+# (the invitation email queue, SQS, and a Cognito user pool for "Add user"), and the local
+# gateway, which sends the queued emails.
 # Ctrl-C stops all.
 source "$(dirname "$0")/lib.sh"
 trap stop_stack EXIT
@@ -32,6 +33,18 @@ if [ -z "${ROSTER_CURSOR_KEYS:-}" ]; then
   ROSTER_CURSOR_KEYS=$(cat "$ROOT/.local/cursor-keys")
 fi
 export ROSTER_CURSOR_KEYS
+# "Add user": the gateway as a stack with its own user pool, one made on moto's server at each
+# start (its accounts last as long as that server), and a /config.json that offers it (and one
+# owner with ROSTER_SINGLE_OWNER=true). Not when ROSTER_WEB_CONFIG or the build names the
+# app's settings, nor when ROSTER_USER_POOL_ID names a pool.
+if [ -z "${ROSTER_WEB_CONFIG:-}${ROSTER_USER_POOL_ID:-}" ] && [ ! -f "$ROOT/web/dist/config.json" ]; then
+  single_owner=false
+  case "${ROSTER_SINGLE_OWNER:-}" in true | 1) single_owner=true ;; esac
+  if local_pool roster-dev "$single_owner"; then
+    export ROSTER_USER_POOL_ID=$POOL_ID ROSTER_WEB_CONFIG=$POOL_WEB_CONFIG \
+      ROSTER_PASSWORD_MIN_LENGTH=12 ROSTER_PASSWORD_REQUIRE=lowercase,uppercase,numbers
+  fi
+fi
 "$ROOT/target/debug/roster-local" &
 PIDS+=($!)
 wait "${PIDS[-1]}"

@@ -48,7 +48,12 @@ ROSTER_SERVICE_CLIENTS=dev-service ROSTER_LOCAL_TIME_TRAVEL=1 TABLE_NAME=roster-
 # The sign-in gateway as a stack with CreateOrgOnSignUp=true: sign-in.test.ts plays Cognito
 # calling the post-confirmation trigger there.
 ROSTER_CREATE_ORG_ON_SIGN_UP=true TABLE_NAME=roster-e2e-oidc ROSTER_APP_URL="http://127.0.0.1:$oidc_app_port" start_oidc_gateway "$oidc_app_port" "$oidc_port" roster-web
+# accounts.test.ts: a third gateway as a stack with its own user pool (a pool on moto, "Add
+# user") and SingleOwner=true, its /config.json saying both.
+accounts_port=${TEST_ACCOUNTS_GATEWAY_PORT:-13130}
+TABLE_NAME=roster-e2e-accounts ROSTER_APP_URL="http://127.0.0.1:$accounts_port" start_pool_gateway "$accounts_port" true
 (cd web && ROSTER_E2E_URL="http://127.0.0.1:$e2e_port" ROSTER_E2E_SES_STORE="$ROSTER_TEST_SES_STORE" \
+  ROSTER_E2E_ACCOUNTS_URL="http://127.0.0.1:$accounts_port" \
   ROSTER_E2E_OIDC_URL="http://127.0.0.1:$oidc_app_port" ROSTER_E2E_OIDC_ISSUER="http://127.0.0.1:$oidc_port" \
   ROSTER_E2E_OIDC_CLIENT=roster-web ROSTER_E2E_SHOTS="$ROOT/target/screenshots" npm run --silent e2e)
 log "screenshots of every screen: target/screenshots/"

@@ -35,6 +35,13 @@ export type WebConfig = {
    * reads totals one metric at a time and keeps no list of the metrics reported, so the
    * deployment names them. Absent: the app shows no usage and asks for none. */
   usage?: { metrics: UsageMetric[] };
+  /** true: admins and owners may add a user with a temporary password ("Add user", API.md
+   * "Accounts"): the deployment has a user pool of its own (the stack's CreateUserPool).
+   * Absent: false, only invitations (the route would answer 501). */
+  addUser?: boolean;
+  /** true: an organization has exactly one owner (ROSTER_SINGLE_OWNER): no role picker offers
+   * Owner, and the owner's role and membership change only by a transfer. Absent: false. */
+  singleOwner?: boolean;
 };
 
 let current: WebConfig = { signIn: { kind: "local" } };
@@ -99,14 +106,21 @@ export function parseConfig(json: unknown): WebConfig {
 
   if (!isObject(json)) fail("The configuration", "must be a JSON object");
   const root = json as Json;
-  only(root, "", ["signIn", "usage"]);
+  only(root, "", ["signIn", "usage", "addUser", "singleOwner"]);
   const usage = root.usage === undefined ? undefined : parseUsage(root.usage, fail, only);
+  const flags: Pick<WebConfig, "addUser" | "singleOwner"> = {};
+  for (const key of ["addUser", "singleOwner"] as const) {
+    const v = root[key];
+    if (v === undefined) continue;
+    if (typeof v !== "boolean") fail(key, "must be true or false");
+    flags[key] = v as boolean;
+  }
   const s = root.signIn;
   if (!isObject(s)) return fail("signIn", "must be an object");
-  const withUsage = (config: WebConfig): WebConfig => (usage ? { ...config, usage } : config);
+  const withSettings = (config: WebConfig): WebConfig => ({ ...config, ...(usage ? { usage } : {}), ...flags });
   if (s.kind === "local") {
     only(s, "signIn", ["kind"]);
-    return withUsage({ signIn: { kind: "local" } });
+    return withSettings({ signIn: { kind: "local" } });
   }
   if (s.kind !== "oidc") fail("signIn.kind", 'must be "local" or "oidc"');
   only(s, "signIn", ["kind", "clientId", "scope", "authorizationEndpoint", "tokenEndpoint", "signUpEndpoint", "logout", "selfSignUp"]);
@@ -131,7 +145,7 @@ export function parseConfig(json: unknown): WebConfig {
     if (l.style !== "oidc" && l.style !== "cognito") fail("signIn.logout.style", 'must be "oidc" or "cognito"');
     signIn.logout = { endpoint: url(l, "endpoint", "signIn.logout"), style: l.style as "oidc" | "cognito" };
   }
-  return withUsage({ signIn });
+  return withSettings({ signIn });
 }
 
 /** `usage`: `{metrics: [{key, label?}, …]}`, 1–10 metrics of the API's pattern, none twice. */

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Role } from "./api/client";
 import type { components } from "./api/schema";
-import { ROLE_LABEL, ROLES } from "./roles";
+import { offered, ROLE_LABEL, ROLES } from "./roles";
 
 export type RoleDefinition = components["schemas"]["RoleDefinition"];
 
@@ -61,6 +61,16 @@ export function useCustomRoles(orgId: string): RoleDefinition[] {
     };
   }, [orgId]);
   return roles;
+}
+
+/** What a role picker offers `viewer` in the organization (inviting, an invite link, adding a
+ * user): the built-in roles they may give, then the custom ones, each choice's label, and the
+ * organization's custom roles (for their ranks). */
+export function useRoleChoices(orgId: string, viewer: Role) {
+  const builtin = offered(viewer);
+  const customs = useCustomRoles(orgId);
+  const roles: string[] = [...builtin, ...grantableCustom(viewer, customs).map((r) => r.key)];
+  return { builtin, customs, roles, labels: roleLabels(customs) };
 }
 
 /** Labels of role choices: the built-in roles', and each custom role's name with its rank. */

@@ -17,6 +17,19 @@ export function RoleOptions<R extends string = Role>({ roles, labels }: { roles:
   );
 }
 
+/** "Role": a drop-down of an organization's role choices (built-in roles and custom roles'
+ * keys), each by its label. */
+export function RoleSelect(props: { value: string; roles: string[]; labels: Record<string, string>; onChange: (role: string) => void }) {
+  return (
+    <label>
+      Role
+      <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <RoleOptions roles={props.roles} labels={props.labels} />
+      </select>
+    </label>
+  );
+}
+
 /** "Expires in" choices, in hours; "" leaves the deployment's default (72 hours). */
 const EXPIRY_CHOICES: [string, string][] = [
   ["24", "1 day"],

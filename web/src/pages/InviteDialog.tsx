@@ -7,10 +7,9 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type InviteResult, type Role } from "../api/client";
 import { INVITE_RESULT } from "../api/messages";
-import { grantable } from "../roles";
-import { grantableCustom, roleLabels, useCustomRoles } from "../customRoles";
+import { useRoleChoices } from "../customRoles";
 import { Dialog } from "../components/Dialog";
-import { ExpirySelect, RoleOptions } from "../components/Fields";
+import { ExpirySelect, RoleSelect } from "../components/Fields";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { AddressField, chipText, type Chip, type Mark } from "./invite/AddressField";
@@ -62,10 +61,7 @@ export function InviteButton(props: { context: OrgContext; onInvited: () => void
 }
 
 function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sent: boolean) => void }) {
-  const builtin = grantable(context.me.role);
-  const customs = useCustomRoles(context.org.id);
-  const labels = roleLabels(customs);
-  const roles: string[] = [...builtin, ...grantableCustom(context.me.role, customs).map((r) => r.key)];
+  const { builtin, roles, labels } = useRoleChoices(context.org.id, context.me.role);
   const firstRole: Role = builtin.includes("member") ? "member" : builtin[0]!;
   const [groups, setGroups] = useState<Group[]>([{ key: 0, role: firstRole, chips: [], text: "" }]);
   const [expires, setExpires] = useState("");
@@ -300,12 +296,7 @@ function InviteDialog({ context, onClose }: { context: OrgContext; onClose: (sen
                 onFix={(chip, email) => fix(g.key, chip, email)}
               />
               <div class="group-side">
-                <label>
-                  Role
-                  <select value={g.role} onChange={(e) => change(g.key, (x) => ({ ...x, role: e.currentTarget.value }))}>
-                    <RoleOptions roles={roles} labels={labels} />
-                  </select>
-                </label>
+                <RoleSelect value={g.role} roles={roles} labels={labels} onChange={(role) => change(g.key, (x) => ({ ...x, role }))} />
                 {groups.length > 1 && (
                   <button
                     type="button"

@@ -12,8 +12,8 @@ import { grantable, ROLE_LABEL } from "../roles";
 import { resolveNames, useNames } from "./members/names";
 import { revokedCause } from "../revoked";
 import { Confirm, Dialog } from "../components/Dialog";
-import { ExpirySelect, RoleOptions } from "../components/Fields";
-import { baseOf, grantableCustom, roleLabels, roleName, useCustomRoles } from "../customRoles";
+import { ExpirySelect, RoleSelect } from "../components/Fields";
+import { baseOf, roleName, useCustomRoles, useRoleChoices } from "../customRoles";
 import { ErrorText, Notice } from "../components/Status";
 import { useAction } from "../components/useAction";
 import { useJoins, type Join } from "./links/joins";
@@ -260,10 +260,8 @@ function CreateLink({
   created: NewInviteLink | null;
   onCreated: (link: NewInviteLink) => void;
 }) {
-  const builtin = grantable(context.me.role);
-  const customs = useCustomRoles(context.org.id);
   // A built-in role or a custom role's key.
-  const roles: string[] = [...builtin, ...grantableCustom(context.me.role, customs).map((r) => r.key)];
+  const { builtin, customs, roles, labels } = useRoleChoices(context.org.id, context.me.role);
   // Viewer, the API's default and the least a link can grant.
   const [role, setRole] = useState<string>(builtin.includes("viewer") ? "viewer" : builtin[0]!);
   const [label, setLabel] = useState("");
@@ -364,12 +362,7 @@ function CreateLink({
             </span>
           )}
         </label>
-        <label>
-          Role
-          <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-            <RoleOptions roles={roles} labels={roleLabels(customs)} />
-          </select>
-        </label>
+        <RoleSelect value={role} roles={roles} labels={labels} onChange={setRole} />
         <ExpirySelect value={expires} onChange={setExpires} />
         <label>
           Maximum uses

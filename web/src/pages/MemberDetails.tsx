@@ -12,6 +12,7 @@ import { describeEvent } from "../audit";
 import { date, dateTime } from "../format";
 import { navigate, onLinkClick } from "../router";
 import { displayName } from "../session";
+import { config } from "../config";
 import { leaveNotice } from "../pageNotice";
 import { ErrorText } from "../components/Status";
 import { useAction } from "../components/useAction";
@@ -175,7 +176,11 @@ export function MemberDetails({ context, userId }: { context: OrgContext; userId
           </div>
         )}
         {outranked && (
-          <p class="muted outranked">Only an owner can change {who}'s role or membership.</p>
+          <p class="muted outranked">
+            {member.role === "owner" && config().singleOwner
+              ? `${who} is the owner of ${org.name}: their role and membership change only when they transfer ownership.`
+              : `Only an owner can change ${who}'s role or membership.`}
+          </p>
         )}
       </div>
       {actions.dialogs}

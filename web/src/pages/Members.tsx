@@ -21,6 +21,7 @@ import { InvitationRows, useDelivery, useInvitationActions } from "./members/Inv
 import { MemberRows, type RowNote } from "./members/MemberRows";
 import { useMemberQuery, type MemberList } from "./members/useMemberQuery";
 import { InviteButton } from "./InviteDialog";
+import { AddUserButton, type Added } from "./members/AddUser";
 import { can, type OrgContext } from "./orgContext";
 import { useMemberUsage } from "../usage";
 
@@ -113,6 +114,15 @@ export function Members({ context }: { context: OrgContext }) {
     void list.refresh();
     void context.reload();
   };
+  // A user added with an account is listed at once (the dialog says so); an address that
+  // could already sign in was invited, and the invitations are read again.
+  const added = (what: Added) => {
+    if ("member" in what) {
+      const { member } = what;
+      list.setMembers((old) => old && [member, ...old.filter((m) => m.userId !== member.userId)]);
+      void context.reload();
+    } else invited();
+  };
 
   const chosenMembers = (members ?? []).filter((m) => selected.has(m.userId) && actions.may.manage(m));
   const chosenInvitations = shownInvitations.filter((i) => invitations.selected.has(i.id));
@@ -125,7 +135,12 @@ export function Members({ context }: { context: OrgContext }) {
         <h2 ref={heading} tabIndex={-1}>
           Members
         </h2>
-        {admin && <InviteButton context={context} onInvited={invited} pausedBy={paused ? pausedId : undefined} />}
+        {admin && (
+          <span class="head-actions">
+            <AddUserButton context={context} onAdded={added} />
+            <InviteButton context={context} onInvited={invited} pausedBy={paused ? pausedId : undefined} />
+          </span>
+        )}
       </div>
       {paused && words && (
         <div class="full paused" id={pausedId}>

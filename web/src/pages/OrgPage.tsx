@@ -5,7 +5,7 @@ import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ApiError, ok, onOrgNotFound, type Member, type Org } from "../api/client";
 import { sentence } from "../api/messages";
 import { navigate, onLinkClick } from "../router";
-import { ROLE_LABEL } from "../roles";
+import { article, ROLE_LABEL } from "../roles";
 import { roleName, useCustomRoles } from "../customRoles";
 import { Confirm } from "../components/Dialog";
 import { ErrorText } from "../components/Status";
@@ -218,10 +218,6 @@ function YourRole({ context }: { context: OrgContext }) {
       You are {article(me.role)} {ROLE_LABEL[me.role].toLowerCase()}.
     </>
   );
-}
-
-function article(role: string) {
-  return role === "owner" || role === "admin" ? "an" : "a";
 }
 
 function Leave({ context }: { context: OrgContext }) {

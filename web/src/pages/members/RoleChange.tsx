@@ -4,8 +4,8 @@
 import { useEffect, useId, useRef } from "preact/hooks";
 import type { Role } from "../../api/client";
 import { RoleOptions } from "../../components/Fields";
+import { article } from "../../roles";
 
-const article = (role: Role) => (role === "owner" || role === "admin" ? "an" : "a");
 const privileged = (role: Role) => role === "owner" || role === "admin";
 const ADMIN_CAN = "invite people, change roles of members and viewers, and remove them";
 

@@ -6,7 +6,8 @@
 import { useState } from "preact/hooks";
 import { api, ok, type Member, type Role } from "../../api/client";
 import { sentence } from "../../api/messages";
-import { canManage, grantable, ROLES } from "../../roles";
+import { article, canManage, offered } from "../../roles";
+import { config } from "../../config";
 import { baseOf, grantableCustom, roleLabels, roleName, useCustomRoles } from "../../customRoles";
 import { displayName } from "../../session";
 import { Confirm } from "../../components/Dialog";
@@ -37,8 +38,6 @@ export type Outcomes = {
   /** Focus when a dialog closes and what opened it is gone. */
   refocus: () => void;
 };
-
-export const article = (role: Role) => (role === "owner" || role === "admin" ? "an" : "a");
 
 /** The actions on members for the viewer of `context`, and the dialogs they open (render
  * `dialogs` once, wherever the page keeps them). */
@@ -201,7 +200,9 @@ export function useMemberActions(context: OrgContext, outcomes: Outcomes) {
     return items;
   };
   const roleChoices = (m: Member): string[] => {
-    const builtin: Role[] = isMe(m) ? (me.role === "owner" ? ROLES : []) : may.manage(m) ? grantable(me.role) : [];
+    // An owner may step down, but not the one owner of a single-owner deployment.
+    const stepDown = me.role === "owner" && !config().singleOwner;
+    const builtin: Role[] = isMe(m) ? (stepDown ? offered(me.role) : []) : may.manage(m) ? offered(me.role) : [];
     if (builtin.length === 0) return [];
     return [...builtin, ...grantableCustom(me.role, customs).map((r) => r.key)];
   };
