@@ -19,7 +19,7 @@ use roster::domain::{GroupId, OrgId, UserId, WorkspaceId};
 use roster::store::keys;
 use serde_json::{Value, json};
 
-use super::{ms, quantile};
+use super::{load_average, load_note, ms, quantile};
 use crate::conflicts::ConflictProxy;
 use crate::harness::{TestApp, TestResponse, User, call_app_with_claims, service_claims};
 
@@ -134,10 +134,6 @@ pub struct Report {
     pub revocation: Revocation,
     /// The machine's 1-minute load average when the section started and when it ended.
     pub load: (Option<f64>, Option<f64>),
-}
-
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 async fn created(app: &TestApp, by: &User, path: &str, body: Value, key: &str) -> String {
@@ -566,18 +562,7 @@ pub fn markdown(report: &Report) -> String {
             t.case, t.odd, t.requests
         ));
     }
-    if let (Some(start), Some(end)) = report.load {
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let shared = if start.max(end) > cores as f64 {
-            "above the core count: other work shared the machine, and the p99s carry it"
-        } else {
-            "at most the core count"
-        };
-        out.push_str(&format!(
-            "\nThe machine's 1-minute load average was {start:.1} when this section started and \
-             {end:.1} when it ended, on {cores} cores: {shared}.\n"
-        ));
-    }
+    out.push_str(&load_note(report.load));
     let r = &report.revocation;
     let conflicts = match r.conflicts {
         Some((attempts, cancelled)) => format!(

@@ -11,6 +11,7 @@ pub mod latency;
 pub mod scale;
 pub mod search;
 pub mod size;
+pub mod usage;
 pub mod workspaces;
 
 use std::time::Duration;
@@ -48,4 +49,27 @@ pub fn machine() -> String {
         })
         .map_or_else(|| "?".into(), |kb| format!("{} GiB", kb / 1024 / 1024));
     format!("{cpu}, {cores} cores, {memory} memory, {}", std::env::consts::ARCH)
+}
+
+/// The machine's 1-minute load average (`/proc/loadavg`): how busy the shared machine was.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// A section's load averages at its start and end in a sentence ("" without them), saying
+/// whether other work shared the cores.
+pub fn load_note((start, end): (Option<f64>, Option<f64>)) -> String {
+    let (Some(start), Some(end)) = (start, end) else {
+        return String::new();
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let shared = if start.max(end) > cores as f64 {
+        "above the core count: other work shared the machine, and the p99s carry it"
+    } else {
+        "at most the core count"
+    };
+    format!(
+        "\nThe machine's 1-minute load average was {start:.1} when this section started and \
+         {end:.1} when it ended, on {cores} cores: {shared}.\n"
+    )
 }

@@ -130,6 +130,18 @@ pub async fn write_members_to(
         })
         .collect();
     let written = writes.len();
+    write_items(dynamo, table, writes, in_flight).await;
+    written
+}
+
+/// Sends `writes` with BatchWriteItem, 25 to a request, `in_flight` requests at a time,
+/// unprocessed items sent again.
+pub async fn write_items(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    writes: Vec<WriteRequest>,
+    in_flight: usize,
+) {
     let batches: Vec<Vec<WriteRequest>> = writes.chunks(25).map(<[WriteRequest]>::to_vec).collect();
     futures::stream::iter(batches)
         .for_each_concurrent(in_flight, |batch| async move {
@@ -145,7 +157,6 @@ pub async fn write_members_to(
             }
         })
         .await;
-    written
 }
 
 /// The run an unfiltered list by name reads (its key prefix), and the key of seeded member

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use roster::http::routes::Function;
 use roster_tests::bench::{
-    authorize, cold_start, contention, deletion, email, events, latency, machine, scale, search, size,
+    authorize, cold_start, contention, deletion, email, events, latency, machine, scale, search, size, usage,
     workspaces,
 };
 use roster_tests::conflicts::{ConflictProxy, ConflictStats};
@@ -88,6 +88,31 @@ the bench and, during this run, with other work); its ratios move between runs f
 than the p50's.
 ";
 
+/// How to read the usage figures: what each side does, by design.
+const READING_USAGE: &str = "\
+### Reading the usage figures
+
+- **Records a second.** A batch through the handler is the bare side's transactions plus \
+one consistent BatchGetItem before them (the organization with the batch's memberships: a \
+record for a non-member is refused per record, not by failing its member's transaction), \
+the JSON of 100 records read and checked (decimal quantities parsed from their text), and \
+the results written; the bare side sends only the transactions. DynamoDB Local applies a \
+transaction's items one after another, so both sides spend most of a batch there.
+- **A month's totals** read every counter of the month: members × days with usage, one \
+Query of 1 MB pages, one after another (a page's key is the next one's start). Its time grows \
+with the counters, not with the organization's other items, and faster than they do on \
+this stack: the bare Query grows alike, so the growth is DynamoDB Local's (in DynamoDB a \
+Query costs by the items it reads). The handler's own share, summing 10,000 members' \
+decimals and writing them as JSON, is at most the difference from the bare column (at \
+100,000 counters that also holds pages the SDK asked again after an attempt timed out). With 100,000 \
+counters on this loaded machine a page can take longer than the function's DynamoDB timeouts \
+(2 s an attempt, 5 s a request: `shared/src/sdk.rs`), and the read answers `503` (the bare \
+Query, with the same SDK settings, times out alike). Every member on all 30 days (300,000 \
+counters) is not measured: DynamoDB Local, with the 512 MB heap the stack gives it, ran out \
+of memory answering that query. A rollup per member and month, kept by the same \
+transactions, would make the month one item per member; not built.
+";
+
 /// What the conflict proxy did to the scale phase's requests (Roster's own, not the bare rows).
 fn conflict_note(stats: ConflictStats) -> String {
     if ConflictProxy::shared().is_none() {
@@ -119,80 +144,57 @@ async fn main() {
         std::env::var("BENCH_SEARCH_REPS").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
     let revocations: usize =
         std::env::var("BENCH_REVOCATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("authorize") {
+    // Usage: batches per reporter per round, rounds, and reads of a month's totals.
+    let env =
+        |name: &str, default: usize| std::env::var(name).ok().and_then(|n| n.parse().ok()).unwrap_or(default);
+    let usage_shape =
+        (env("BENCH_USAGE_BATCHES", 20), env("BENCH_USAGE_ROUNDS", 3), env("BENCH_USAGE_READS", 10));
+    // One section alone, written into BENCHMARKS.md in place of its previous figures (the
+    // other sections keep theirs, from the run that made them).
+    if let Some(only) = std::env::var("BENCH_ONLY").ok().filter(|o| !o.is_empty()) {
+        let (title, before, body) = match only.as_str() {
+            "usage" => {
+                let used = usage::run(usage_shape.0, usage_shape.1, usage_shape.2).await;
+                ("Usage per member", "## Contention", format!("{}\n{READING_USAGE}", usage::markdown(&used)))
+            }
+            "authorize" => (
+                "Permission checks",
+                "## Contention",
+                authorize::markdown(&authorize::run(az_requests, revocations).await),
+            ),
+            "email" => ("Invitation email", "## Workspaces", email::markdown(&email::run(5).await)),
+            "scale" => {
+                let app = TestApp::spawn().await;
+                let scaled = scale::run(&app, 5).await;
+                let body = format!(
+                    "{}\n{}\n{READING_SCALE}",
+                    scale::markdown(&scaled),
+                    conflict_note(app.conflict_stats())
+                );
+                ("Scale", "## Invitation email", body)
+            }
+            "search" => (
+                "Member search",
+                "## Invitation email",
+                format!("{}\n{READING_SEARCH}", search::markdown(&search::run(search_reps).await)),
+            ),
+            "workspaces" => {
+                let rows =
+                    workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
+                ("Workspaces", "## Contention", workspaces::markdown(&rows, shape))
+            }
+            other => panic!(
+                "BENCH_ONLY={other}: not a section (usage, authorize, email, scale, search, workspaces)"
+            ),
+        };
         let section = format!(
-            "## Permission checks\n\nMeasured alone (`BENCH_ONLY=authorize make bench`) on {}, on {}.\n\n{}\n",
+            "## {title}\n\nMeasured alone (`BENCH_ONLY={only} make bench`) on {}, on {}.\n\n{body}\n",
             chrono::Utc::now().format("%Y-%m-%d"),
             machine(),
-            authorize::markdown(&authorize::run(az_requests, revocations).await)
         );
         let path = root.join("BENCHMARKS.md");
         let report = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, replace_section(&report, "## Permission checks", "## Contention", &section))
-            .expect("write BENCHMARKS.md");
-        println!("{section}");
-        return;
-    }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("email") {
-        let section = format!(
-            "## Invitation email\n\nMeasured alone (`BENCH_ONLY=email make bench`) on {}, on {}.\n\n{}\n",
-            chrono::Utc::now().format("%Y-%m-%d"),
-            machine(),
-            email::markdown(&email::run(5).await)
-        );
-        let path = root.join("BENCHMARKS.md");
-        let report = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, replace_section(&report, "## Invitation email", "## Workspaces", &section))
-            .expect("write BENCHMARKS.md");
-        println!("{section}");
-        return;
-    }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("scale") {
-        let app = TestApp::spawn().await;
-        let scaled = scale::run(&app, 5).await;
-        let section = format!(
-            "## Scale\n\nMeasured alone (`BENCH_ONLY=scale make bench`) on {}, on {}.\n\n{}\n{}\n{}\n",
-            chrono::Utc::now().format("%Y-%m-%d"),
-            machine(),
-            scale::markdown(&scaled),
-            conflict_note(app.conflict_stats()),
-            READING_SCALE,
-        );
-        let path = root.join("BENCHMARKS.md");
-        let report = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, replace_section(&report, "## Scale", "## Invitation email", &section))
-            .expect("write BENCHMARKS.md");
-        println!("{section}");
-        return;
-    }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("search") {
-        let section = format!(
-            "## Member search\n\nMeasured alone (`BENCH_ONLY=search make bench`) on {}, on {}.\n\n{}\n{}\n",
-            chrono::Utc::now().format("%Y-%m-%d"),
-            machine(),
-            search::markdown(&search::run(search_reps).await),
-            READING_SEARCH,
-        );
-        let path = root.join("BENCHMARKS.md");
-        let report = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, replace_section(&report, "## Member search", "## Invitation email", &section))
-            .expect("write BENCHMARKS.md");
-        println!("{section}");
-        return;
-    }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("workspaces") {
-        // That section alone, written into BENCHMARKS.md in place of its previous figures
-        // (the other sections keep theirs, from the run that made them).
-        let rows = workspaces::run(&TestApp::spawn().await, shape.0, shape.1, shape.2, ws_requests).await;
-        let section = format!(
-            "## Workspaces\n\nMeasured alone (`BENCH_ONLY=workspaces make bench`) on {}, on {}.\n\n{}\n",
-            chrono::Utc::now().format("%Y-%m-%d"),
-            machine(),
-            workspaces::markdown(&rows, shape)
-        );
-        let path = root.join("BENCHMARKS.md");
-        let report = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, replace_section(&report, "## Workspaces", "## Contention", &section))
+        std::fs::write(&path, replace_section(&report, &format!("## {title}"), before, &section))
             .expect("write BENCHMARKS.md");
         println!("{section}");
         return;
@@ -252,6 +254,9 @@ async fn main() {
     eprintln!("permission checks: {az_requests} batches per case, {revocations} revocations");
     let checks = authorize::run(az_requests, revocations).await;
 
+    eprintln!("usage per member: 10 reporters, and a 10,000-member organization's month");
+    let used = usage::run(usage_shape.0, usage_shape.1, usage_shape.2).await;
+
     eprintln!("contention: concurrent accepts of one link");
     let contended = contention::run(&TestApp::spawn().await, 50, 5).await;
 
@@ -271,6 +276,7 @@ async fn main() {
          ## Invitation email\n\n{email}\n\
          ## Workspaces\n\n{workspaces}\n\
          ## Permission checks\n\n{checks}\n\
+         ## Usage per member\n\n{usage}\n{reading_usage}\n\
          ## Contention\n\nFifty people accept one invite link at the same instant: each join is a \
          transaction on the organization's counters, which DynamoDB cancels while another is in \
          flight; Roster retries it with jittered back-off (conflict emulation on).\n\n{contention}\n\
@@ -286,6 +292,8 @@ async fn main() {
         workspaces = workspaces::markdown(&ws_rows, shape),
         email = email::markdown(&mailed),
         checks = authorize::markdown(&checks),
+        usage = usage::markdown(&used),
+        reading_usage = READING_USAGE,
         deletion = deletion::markdown(&deleted),
         events = events::markdown(&event_latency),
         web = deletion::web_markdown(&root),
