@@ -7,7 +7,7 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 
 install_stack
-FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p roles -p purge -p events -p pre-sign-up -p post-confirmation -p authorize -p token-claims -p send-invitations -p email-events -p usage)
+FUNCTIONS=(-p create-org -p invite -p accept -p change-role -p remove -p list -p workspaces -p groups -p roles -p purge -p events -p pre-sign-up -p post-confirmation -p authorize -p token-claims -p send-invitations -p email-events -p usage -p accounts)
 # BENCH_ONLY=workspaces (or authorize, email, scale, search, usage): that section alone, through the handlers in
 # process (no binaries).
 if [ -z "${BENCH_ONLY:-}" ]; then

@@ -53,7 +53,8 @@
 //!   `mail=on`, with SES events and pause lifts (issue 26; off when not said, so that the
 //!   cases kept before replay unchanged); with `search=on`, members lists with searches,
 //!   sorts and orders (issue 27; off when not said, likewise); with `usage=on`, usage
-//!   reports and reads (issue 28; off when not said, likewise).
+//!   reports and reads (issue 28; off when not said, likewise); with `accounts=on`, users
+//!   added with a temporary password and sign-ups' post-confirmations (issue 28, likewise).
 //! - `concurrent ... round=`: that round of the run seeded `seed`, alone on a fresh app, with
 //!   the calls so numbered (in the order the round generates them; all if no `calls=`). Played
 //!   once per run: a race need not come out the same way every time, but every run plays it

@@ -168,6 +168,7 @@ fn act_org(act: &Act) -> Option<Ref> {
         | Act::DeleteRole { org, .. } => Some(*org),
         Act::CreateOrg { .. } | Act::Preview { .. } | Act::Accept { .. } | Act::Decline { .. } => None,
         Act::MyOrgs { .. } | Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => None,
+        Act::ConfirmSignUp { .. } => None,
         // Workspace and group steps are observed apart (`Driver::look_after`).
         _ => None,
     }
@@ -550,7 +551,7 @@ impl<'a> Driver<'a> {
                 req(by, "PATCH", path, Body::Json(body))
             }
             // Not an API request: Cognito invokes the trigger (see `step`).
-            Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } => return None,
+            Act::Advance { .. } | Act::Sweep | Act::SignUp { .. } | Act::ConfirmSignUp { .. } => return None,
             // Sent with a service's claims, or handed to `email-events` (see `step`).
             Act::Authorize { .. } | Act::SesEvent { .. } | Act::LiftPause { .. } => return None,
             Act::ReportUsage { .. } | Act::ReadUsage { .. } => return None,
@@ -836,6 +837,11 @@ impl<'a> Driver<'a> {
                 self.usage_read(op, &id, *by, *only, (*metric, *by_day, *days)).await?;
                 return Ok(true);
             }
+            Act::ConfirmSignUp { by, reset } => {
+                self.clear_of_expiries();
+                self.confirm_sign_up(op, *by, *reset).await?;
+                return Ok(true);
+            }
             Act::SignUp { trigger, addr, verified } => {
                 // The handler the `pre-sign-up` function runs, as Cognito would invoke it.
                 self.clear_of_expiries();
@@ -867,9 +873,14 @@ impl<'a> Driver<'a> {
         let before = self.app.now().epoch_millis();
         let response = self.send(&req).await;
         let after = self.app.now().epoch_millis();
+        let replaced_before = self.model.replaced;
         let expected = self.model.apply(op, before);
         for label in outcome_labels(&expected) {
             *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+        }
+        if self.model.replaced > replaced_before {
+            *self.tally.entry(format!("{} replaces a personal organization", op.act.kind())).or_default() +=
+                1;
         }
         if response.status >= 500 && response.status != 502 {
             return Err(format!("answered {} {}", response.status, response.body));
@@ -1107,7 +1118,9 @@ impl<'a> Driver<'a> {
             Ok(())
         };
         match expected {
-            Outcome::SignUp(_) => return Err("a sign-up is checked where it runs, in `step`".into()),
+            Outcome::SignUp(_) | Outcome::SignUpOrg(_) => {
+                return Err("a sign-up is checked where it runs, in `step`".into());
+            }
             Outcome::Moved(_) => return Err("an SES event is checked where it runs, in `step`".into()),
             Outcome::UsageResults(_) | Outcome::UsageTotals { .. } => {
                 return Err("usage is checked where it runs, in `step`".into());
@@ -1811,6 +1824,46 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
+    /// Cognito's post-confirmation trigger for `by`, as their claims describe them: the event
+    /// comes back untouched, and their organizations are then the model's (a new one's id is
+    /// learnt from the list, where it is the one not seen before).
+    async fn confirm_sign_up(&mut self, op: &Op, by: UserIx, reset: bool) -> Result<(), String> {
+        let info = &self.world.infos[by];
+        let trigger =
+            if reset { "PostConfirmation_ConfirmForgotPassword" } else { "PostConfirmation_ConfirmSignUp" };
+        let event = crate::cognito::post_confirmation_event(
+            trigger,
+            &info.sub,
+            info.email_claim.as_deref(),
+            info.email_verified == Some(true),
+            Some(&info.name),
+        );
+        let before = self.app.now().epoch_millis();
+        self.requests += 1;
+        let answer = roster::handlers::post_confirmation::handle(&self.app.app, event.clone()).await;
+        let expected = self.model.apply(op, before);
+        for label in outcome_labels(&expected) {
+            *self.tally.entry(format!("{} {label}", op.act.kind())).or_default() += 1;
+        }
+        ensure!(answer.as_ref() == Ok(&event), "the trigger answered {answer:?}, not the event back");
+        let Outcome::SignUpOrg(made) = expected else {
+            return Err(format!("the model answered {expected:?} to a post-confirmation"));
+        };
+        let path = "/orgs?limit=100";
+        let items = self.pages(by, path, "orgs", 100, None).await?;
+        if let Some(org) = made {
+            let known: HashSet<&String> = self.org_ids.values().collect();
+            let new: Vec<String> = items
+                .iter()
+                .filter_map(|i| i["org"]["id"].as_str().map(str::to_owned))
+                .filter(|id| !known.contains(id))
+                .collect();
+            ensure!(new.len() == 1, "the sign-up made {new:?} but the model says one organization");
+            self.org_ids.insert(org, new[0].clone());
+        }
+        self.check_my_orgs(&items, by)
+    }
+
     fn check_my_orgs(&self, items: &[Value], user: UserIx) -> Result<(), String> {
         // Oldest first (README): in the order the organizations were created.
         let want: Vec<Ref> =
@@ -2334,6 +2387,7 @@ fn outcome_labels(outcome: &Outcome) -> Vec<String> {
         Outcome::UsageResults(items) => items.iter().map(|s| format!("item {s}")).collect(),
         Outcome::UsageTotals { rows, .. } => vec![(if rows.is_empty() { "none" } else { "totals" }).into()],
         Outcome::SignUp(admitted) => vec![(if *admitted { "admitted" } else { "refused" }).into()],
+        Outcome::SignUpOrg(made) => vec![(if made.is_some() { "org made" } else { "no org" }).into()],
         Outcome::Moved(moved) => vec![(if *moved { "moved" } else { "ignored" }).into()],
         Outcome::Preview(view) => {
             vec![format!("{} {}", view.status, view.reason.unwrap_or_default()).trim_end().into()]

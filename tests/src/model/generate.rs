@@ -61,6 +61,10 @@ pub struct Generator {
     /// whether to draw them (issue 28: a case kept from before replays without).
     usage_rng: Rng,
     pub usage: bool,
+    /// The draws of post-confirmations (sign-ups that make an organization), apart from the
+    /// others for the same reason; and whether to draw them (issue 28, with `accounts=on`).
+    sign_up_rng: Rng,
+    pub sign_ups: bool,
     /// The draws of adding users with a temporary password, apart from the others for the
     /// same reason; and whether to draw them (issue 28, with `accounts=on`).
     accounts_rng: Rng,
@@ -105,6 +109,9 @@ pub const ACCOUNT_SHARE: u32 = 4;
 /// The share of usage reports and reads, in percent.
 pub const USAGE_SHARE: u32 = 5;
 
+/// The share of post-confirmations, in percent.
+pub const SIGN_UP_SHARE: u32 = 3;
+
 /// How long before the request a usage record's `at` lies, in minutes: each well inside or
 /// well outside the 7 days (exactly 7 days is decided at an instant the model cannot know;
 /// tests/tests/usage.rs holds that edge), and one in the future.
@@ -122,7 +129,10 @@ impl Generator {
         let search_rng = Rng::new(rng.clone().next_u64() ^ 0x5152_5152_5152_5152);
         let usage_rng = Rng::new(rng.clone().next_u64() ^ 0x5553_5553_5553_5553);
         let accounts_rng = Rng::new(rng.clone().next_u64() ^ 0x4143_4143_4143_4143);
+        let sign_up_rng = Rng::new(rng.clone().next_u64() ^ 0x5043_5043_5043_5043);
         Self {
+            sign_up_rng,
+            sign_ups: true,
             usage_rng,
             usage: true,
             accounts_rng,
@@ -172,6 +182,12 @@ impl Generator {
             && self.search_rng.chance(SEARCH_SHARE)
         {
             return self.search_act(model);
+        }
+        if self.sign_ups && !self.skips("sign-ups") && self.sign_up_rng.chance(SIGN_UP_SHARE) {
+            // Mostly a sign-up's confirmation (again, now and then: Cognito retries), now and
+            // then a password reset's.
+            let by = self.sign_up_rng.below(model.users.len());
+            return Act::ConfirmSignUp { by, reset: self.sign_up_rng.chance(10) };
         }
         if self.accounts
             && !self.skips("accounts")

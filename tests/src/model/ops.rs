@@ -371,6 +371,13 @@ pub enum Act {
         /// The event's `email_verified` attribute (`None`: absent).
         verified: Option<bool>,
     },
+    /// Cognito's post-confirmation trigger for user `by` (their sub, address, name and
+    /// `email_verified` as their claims have them): a confirmed sign-up, or a password
+    /// reset's confirmation (`reset`). The deployment creates organizations on sign-up.
+    ConfirmSignUp {
+        by: UserIx,
+        reset: bool,
+    },
     /// `POST /orgs/{orgId}/workspaces`.
     CreateWorkspace {
         by: Option<UserIx>,
@@ -596,6 +603,7 @@ impl Act {
             Act::ListLinks { .. } => "list-links",
             Act::MyOrgs { .. } => "my-orgs",
             Act::SignUp { .. } => "sign-up",
+            Act::ConfirmSignUp { .. } => "confirm-sign-up",
             Act::CreateWorkspace { .. } => "create-workspace",
             Act::UpdateWorkspace { .. } => "update-workspace",
             Act::DeleteWorkspace { .. } => "delete-workspace",
@@ -774,6 +782,10 @@ impl fmt::Display for Show<'_> {
                 write!(f, "{} lists links of {} limit={limit}{}", who(by), org(o), bad(b))
             }
             Act::MyOrgs { by, limit } => write!(f, "{} lists their orgs limit={limit}", who(by)),
+            Act::ConfirmSignUp { by, reset } => {
+                let what = if *reset { "a password reset" } else { "their sign-up" };
+                write!(f, "{} confirms {what} (post-confirmation)", self.names[*by])
+            }
             Act::SignUp { trigger, addr, verified } => {
                 let verified = match verified {
                     Some(v) => format!(", email_verified={v}"),

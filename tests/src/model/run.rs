@@ -44,6 +44,8 @@ async fn spawn(setting: Setting) -> TestApp {
     TestApp::spawn_with(|c| {
         c.max_members = setting.max_members;
         c.one_org_per_user = setting.one_org_per_user;
+        // Only the post-confirmation trigger reads it (`Act::ConfirmSignUp`).
+        c.create_org_on_sign_up = true;
     })
     .await
 }
@@ -120,6 +122,9 @@ pub async fn generate(
     generator.search = search;
     generator.usage = usage;
     generator.accounts = accounts;
+    // Issue 28's accounts: users added with a temporary password, and sign-ups' own
+    // organizations (`accounts=on` only, so that kept cases replay unchanged).
+    generator.sign_ups = accounts;
     let mut ops = Vec::with_capacity(steps);
     let mut skipped = 0;
     let verbose = std::env::var_os("ROSTER_MODEL_VERBOSE").is_some();

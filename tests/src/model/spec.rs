@@ -152,6 +152,10 @@ pub struct Org {
     pub paused: bool,
     pub bounces: u32,
     pub complaints: u32,
+    /// Made by its owner's sign-up and nobody invited to it since (API.md "Accounts"): with
+    /// one organization per user, an accepted invitation replaces it while its owner is its
+    /// only member.
+    pub personal: bool,
 }
 
 /// Where access to a workspace comes from (API.md: `org_role`, `direct`, `group:{id}`).
@@ -274,6 +278,9 @@ pub enum Outcome {
     MyOrgs(UserIx),
     /// The pre-sign-up trigger's answer: admitted (the event handed back) or refused.
     SignUp(bool),
+    /// The post-confirmation trigger's: the organization it made, if any (the event comes
+    /// back untouched either way).
+    SignUpOrg(Option<Ref>),
     /// `email-events`' answer: whether the SES event moved the invitation's delivery.
     Moved(bool),
     /// `201 {workspace}` with the creator's `you`.
@@ -429,6 +436,10 @@ pub struct Model {
     /// Usage record ids by organization, with when they were counted: each counts once for
     /// [`USAGE_WINDOW_MS`].
     pub usage_ids: BTreeMap<(Ref, u32), i64>,
+    /// Users whose sign-up was confirmed (made them an organization or not): decided once.
+    pub signed_up: BTreeSet<UserIx>,
+    /// Personal organizations an accept replaced (a count, for the coverage tally).
+    pub replaced: u32,
 }
 
 type Check<T> = Result<T, Outcome>;
@@ -458,6 +469,8 @@ impl Model {
             usage: BTreeMap::new(),
             usage_ids: BTreeMap::new(),
             accounts: BTreeSet::new(),
+            signed_up: BTreeSet::new(),
+            replaced: 0,
         }
     }
 
@@ -848,6 +861,7 @@ impl Model {
                         voucher,
                     },
                 );
+                self.orgs.get_mut(org).expect("org").personal = false;
                 Outcome::LinkCreated(link)
             }
             Act::RevokeLink { by, org, link } => {
@@ -1079,6 +1093,9 @@ impl Model {
                 let address = addr.map(|a| self.pool.render(a));
                 Outcome::SignUp(self.may_sign_up(*trigger, address.as_deref(), *verified, now))
             }
+            Act::ConfirmSignUp { by, reset } => {
+                Outcome::SignUpOrg(self.confirm_sign_up(step, *by, *reset, now))
+            }
             Act::CreateWorkspace { .. }
             | Act::UpdateWorkspace { .. }
             | Act::DeleteWorkspace { .. }
@@ -1170,11 +1187,59 @@ impl Model {
             paused: false,
             bounces: 0,
             complaints: 0,
+            personal: false,
         };
         let owner = self.joining(Role::Owner, email, None, 0);
         org.members.insert(by, owner);
         self.orgs.insert(id, org);
         Ok(Outcome::OrgCreated(id))
+    }
+
+    /// Cognito's post-confirmation trigger (the deployment creates organizations on
+    /// sign-up): "{name}'s organization", personal, for a user's first confirmed sign-up,
+    /// when their verified address has no pending invitation and (one organization per user)
+    /// they belong to none; nothing otherwise.
+    fn confirm_sign_up(&mut self, step: u32, by: UserIx, reset: bool, now: i64) -> Option<Ref> {
+        if reset || self.signed_up.contains(&by) {
+            return None;
+        }
+        let email = self.users[by].verified_email();
+        let invited = email.as_ref().is_some_and(|e| {
+            self.invitations.values().any(|i| &i.email == e && i.expires_at > now && !i.declined)
+        });
+        // Decided once: a sign-up that made none is recorded too, so that a redelivery after
+        // they accepted (or left) makes none either.
+        self.signed_up.insert(by);
+        if invited || (self.cfg.one_org_per_user && self.in_any_org(by)) {
+            return None;
+        }
+        let id = Ref { step, n: 0 };
+        let owner = self.joining(Role::Owner, email, None, 0);
+        let name = format!("{}'s organization", self.users[by].name);
+        self.orgs.insert(
+            id,
+            Org {
+                name,
+                metadata: 0,
+                members: BTreeMap::from([(by, owner)]),
+                workspaces: BTreeMap::new(),
+                groups: BTreeMap::new(),
+                roles: BTreeMap::new(),
+                paused: false,
+                bounces: 0,
+                complaints: 0,
+                personal: true,
+            },
+        );
+        self.signed_up.insert(by);
+        Some(id)
+    }
+
+    /// With one organization per user, the organization an accept by `by` replaces: their
+    /// one (live) organization, if it is personal and they are its only member.
+    fn replaceable(&self, by: UserIx) -> Option<Ref> {
+        let (id, org) = self.orgs.iter().find(|(_, o)| o.members.contains_key(&by))?;
+        (org.personal && org.members.len() == 1).then_some(*id)
     }
 
     /// What SES's event does: it moves the current send only, and only forward (API.md
@@ -1302,6 +1367,8 @@ impl Model {
             );
             results[index].status = if ses_down { "email_failed" } else { "invited" };
             results[index].invitation = Some(r);
+            // Its first invitation ends a personal organization's being personal.
+            self.orgs.get_mut(&org).expect("org").personal = false;
         }
         Ok(Outcome::Invited(results))
     }
@@ -1372,8 +1439,11 @@ impl Model {
         if self.revoked(org_of, voucher, role).is_some() {
             return Err(err(404, "invitation_not_found"));
         }
+        // With one organization per user, a personal organization of theirs alone is
+        // replaced (deleted as this join is written); any other keeps them out.
+        let mut replaced = None;
         if self.cfg.one_org_per_user && self.in_any_org(by) {
-            return Err(err(409, "already_in_org"));
+            replaced = Some(self.replaceable(by).ok_or(err(409, "already_in_org"))?);
         }
         let (role, sender, metadata) = match target {
             TokenFor::Invitation(i) => {
@@ -1394,6 +1464,13 @@ impl Model {
         };
         let member = self.joining(role, verified, Some(sender), metadata);
         self.orgs.get_mut(&org).expect("org").members.insert(by, member);
+        if let Some(personal) = replaced {
+            // Deleted: nothing of it was anyone else's. Its member's lock moved with the join,
+            // so the purge has none of it to wait for.
+            self.orgs.remove(&personal);
+            self.deleted.insert(personal, (now, BTreeSet::new()));
+            self.replaced += 1;
+        }
         Ok(Outcome::Joined { org, user: by })
     }
 
