@@ -16,6 +16,7 @@ import { Members } from "./Members";
 import { OrgSwitcher } from "./OrgSwitcher";
 import { lazy } from "../components/lazy";
 import { usageMetrics } from "../usage";
+import { config } from "../config";
 import { can, type OrgContext, type Permission, type Seats, type Tab } from "./orgContext";
 
 // The workspace and group pages load when first opened (build.mjs: code splitting).
@@ -245,7 +246,8 @@ function Leave({ context }: { context: OrgContext }) {
           Leave organization
         </button>
         <p class="muted reason" id={reasonId}>
-          You are the only owner. Make someone else an owner, or{" "}
+          You are the only owner.{" "}
+          {config().singleOwner ? "Transfer ownership to another member" : "Make someone else an owner"}, or{" "}
           <a href={`/o/${context.org.id}/settings`} onClick={onLinkClick}>
             delete the organization
           </a>
