@@ -260,6 +260,23 @@ impl crate::harness::TestApp {
     }
 }
 
+/// Delivers a post-confirmation `event` to `app`'s trigger until the handler takes it, as
+/// Cognito retries a trigger that failed (in tests: a transaction conflict the proxy made,
+/// answered 503); Cognito must get its event back untouched.
+pub async fn deliver_post_confirmation(app: &roster::App, event: &Value) {
+    for _ in 0..10 {
+        match roster::handlers::post_confirmation::handle(app, event.clone()).await {
+            Ok(back) => {
+                assert_eq!(&back, event, "Cognito gets its event back");
+                return;
+            }
+            Err(e) if e.status().as_u16() == 503 => continue,
+            Err(e) => panic!("the trigger failed: {e:?}"),
+        }
+    }
+    panic!("the trigger kept failing");
+}
+
 /// A post-confirmation event as Cognito sends it to Lambda (the shape of
 /// tests/fixtures/cognito/post-confirmation.json, from AWS's documented example), for the
 /// user `sub` with these attributes (every value a string); `trigger_source` is

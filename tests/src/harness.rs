@@ -678,6 +678,25 @@ impl TestApp {
         }
     }
 
+    /// The item at (`pk`, `sk`), read straight from the table, consistently.
+    pub async fn item(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.dynamo
+            .get_item()
+            .table_name(self.table())
+            .key("PK", AttributeValue::S(pk.to_owned()))
+            .key("SK", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
     /// Where `org`'s member index disagrees with its memberships (empty: it agrees).
     pub async fn index_drift(&self, org: &str) -> Vec<String> {
         let org_id = roster::domain::OrgId::parse(org).expect("an org id");

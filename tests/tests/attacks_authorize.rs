@@ -143,18 +143,7 @@ async fn remove_from_org(app: &App, by: &User, org: &str, user: &str) {
 
 /// The stored item of `org`'s partition with sort key `sk`, if any.
 async fn stored(app: &TestApp, org: &str, sk: &str) -> bool {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    app.dynamo
-        .get_item()
-        .table_name(app.table())
-        .key("PK", AttributeValue::S(format!("ORG#{org}")))
-        .key("SK", AttributeValue::S(sk.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
-        .is_some()
+    app.item(&format!("ORG#{org}"), sk).await.is_some()
 }
 
 // ------------------------------------------------------------------------ claims forged

@@ -140,16 +140,7 @@ fn number(item: &Item, attr: &str) -> i64 {
 /// The organization's item under `sk`, read straight from the table (a count that went wrong
 /// may not even decode through the API).
 async fn raw_item(app: &TestApp, org: &str, sk: &str) -> Option<Item> {
-    app.dynamo
-        .get_item()
-        .table_name(app.table())
-        .key("PK", AttributeValue::S(format!("ORG#{org}")))
-        .key("SK", AttributeValue::S(sk.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
+    app.item(&format!("ORG#{org}"), sk).await
 }
 
 /// A workspace's or group's stored `memberCount`.

@@ -78,14 +78,17 @@ pub(crate) const PERSONAL: &str = "personal";
 /// The record that a user's sign-up made their organization: written in the organization's
 /// own transaction, so that however often Cognito delivers the trigger (it retries, and may
 /// run it twice at once), one organization is made. Kept after that organization is deleted:
-/// a sign-up is confirmed once.
-fn sign_up_item(user: &UserId, org: &OrgId) -> Item {
-    Item::from([
+/// a sign-up is confirmed once. Without `org`: the sign-up made none (`record_sign_up`).
+fn sign_up_item(user: &UserId, org: Option<&OrgId>) -> Item {
+    let mut item = Item::from([
         (keys::PK.to_owned(), s(keys::user(user))),
         (keys::SK.to_owned(), s(keys::SIGN_UP_SK)),
         ("type".to_owned(), s("sign_up")),
-        ("orgId".to_owned(), s(org.as_str())),
-    ])
+    ]);
+    if let Some(org) = org {
+        item.insert("orgId".to_owned(), s(org.as_str()));
+    }
+    item
 }
 
 /// What `Store::create_org` made of a sign-up's organization.
@@ -143,7 +146,7 @@ impl Store {
         }
         let sign_up_index = items.len();
         if org.personal {
-            items.push(put_new(table, sign_up_item(&owner.user_id, &org.id)));
+            items.push(put_new(table, sign_up_item(&owner.user_id, Some(&org.id))));
         }
         items.extend(super::member_index::index_writes(table, &org.id, None, Some(owner)));
         match self.transact("create_org", items).await {
@@ -160,6 +163,27 @@ impl Store {
                 Err(Error::Internal)
             }
             Err(TransactError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// Records that `user`'s sign-up made no organization (their address was invited, or they
+    /// had one): a later delivery of the same sign-up then makes none either, whatever changed
+    /// meanwhile (they accepted the invitation, or left). A record already there stays.
+    pub async fn record_sign_up(&self, user: &UserId) -> Result<(), Error> {
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(sign_up_item(user, None)))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(super::classify("put_sign_up", e)),
         }
     }
 
