@@ -417,3 +417,40 @@ async fn the_upgrade_backfill_indexes_memberships_written_before_the_index() {
     assert_eq!(again["next"], Value::Null);
     assert!(app.index_drift(&org).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_join_with_25_workspaces_and_a_16_word_name_is_indexed_whole() {
+    // 25 assignments (API.md's most) take 85 items of the join's transaction; the member's
+    // index items (6 sort items, up to 16 words) would pass DynamoDB's 100, so the words
+    // that do not fit follow in a write of their own: the join answers 200 and every word
+    // finds the member.
+    let app = TestApp::spawn().await;
+    let owner = app.user("owner");
+    let org = app.create_org(&owner, "Acme").await;
+    let mut workspaces = Vec::new();
+    for i in 0..25 {
+        workspaces.push(json!({ "id": app.create_workspace(&owner, &org, &format!("Space {i}")).await }));
+    }
+    let link = app
+        .call(
+            Some(&owner),
+            "POST",
+            &format!("/orgs/{org}/invite-links"),
+            Some(json!({ "role": "member", "workspaces": workspaces })),
+        )
+        .await;
+    assert_eq!(link.status, 201, "{:?}", link.body);
+    let token = link.body["link"]["token"].as_str().unwrap().to_owned();
+    let words: Vec<String> = (0..16).map(|i| format!("word{i:02}x")).collect();
+    let mut joiner = app.user("joiner");
+    joiner.name = Some(words.join(" "));
+    let joined = app.call(Some(&joiner), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
+    assert_eq!(joined.status, 200, "{:?}", joined.body);
+    for word in &words {
+        let found = all_pages(&app, &owner, &format!("/orgs/{org}/members?q={word}"), 50).await;
+        assert_eq!(ids(&found), ["joiner"], "{word}");
+    }
+    assert!(app.index_drift(&org).await.is_empty(), "{:?}", app.index_drift(&org).await);
+    let access = app.call(Some(&joiner), "GET", &format!("/orgs/{org}/members/joiner/workspaces"), None).await;
+    assert_eq!(access.status, 200, "{:?}", access.body);
+}

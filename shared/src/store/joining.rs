@@ -8,6 +8,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::invitations::{TokenKind, TokenOutcome, TokenRecord, token_delete, token_use};
 use super::member_index::index_writes;
+
+/// DynamoDB's limit on the items of one transaction.
+const TRANSACTION_ITEMS: usize = 100;
 use super::members::member_item;
 use super::ops::{NEW, delete_if, put_if};
 use super::org_update::{OrgDelta, OrgRefusal, SeatClaim};
@@ -194,6 +197,49 @@ impl Store {
         Ok(context)
     }
 
+    /// Writes every index item of the member `joined` as it is now (a join's overflow, see
+    /// `join`): put on the condition that the membership is still as read, read again and
+    /// written again when it moved (a change writes only the items it alters, so the items
+    /// of the state it found must be there). Nothing when the member has gone (their removal
+    /// deleted their items). A process stopped between the join and this leaves the member
+    /// unfound by some words until the upgrade backfill (README "Upgrading a stack") runs.
+    async fn index_rest(&self, org: &OrgId, joined: &Member) -> Result<(), Error> {
+        let table = self.table();
+        let mut member = joined.clone();
+        for _ in 0..4 {
+            let (condition, values) = super::members::as_read(&member);
+            let mut check = ConditionCheck::builder()
+                .table_name(table)
+                .key(keys::PK, s(keys::org(org)))
+                .key(keys::SK, s(keys::member(&member.user_id)))
+                .condition_expression(condition);
+            for (name, value) in values {
+                check = check.expression_attribute_values(name, value);
+            }
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .condition_check(check.build().expect("table, key and condition"))
+                    .build(),
+            ];
+            items.extend(
+                super::member_index::index_items(org, &member)
+                    .into_values()
+                    .map(|item| super::ops::put_if(table, item, None, &[])),
+            );
+            match self.transact("join_index", items).await {
+                Ok(()) => return Ok(()),
+                Err(TransactError::Failed(e)) => return Err(e),
+                Err(TransactError::Cancelled(_)) => match self.membership(org, &member.user_id).await? {
+                    Some(now) => member = now,
+                    None => return Ok(()),
+                },
+            }
+        }
+        Err(Error::Conflict(
+            "the member keeps changing; their search index is completed by the next change".into(),
+        ))
+    }
+
     /// The personal organization an accept of an invitation to `joining` would replace, with
     /// one organization per user: the one the user's lock names, if it is personal and has
     /// one member (the join's conditions decide for good). Two consistent reads, made only
@@ -304,9 +350,23 @@ impl Store {
                 role_index,
                 replaced,
             };
-            items.extend(index_writes(table, org, None, Some(&member)));
+            // The member's index items ride on the join, as on every membership write; only
+            // when a join with many workspaces and groups would pass DynamoDB's 100 items
+            // (API.md allows 25 assignments, README "arithmetic") do some of its word items
+            // follow in a write of their own (`Store::index_rest`). The sort items come first
+            // (their keys sort before the words'), so the member is listed at once.
+            let mut index = index_writes(table, org, None, Some(&member));
+            let rest = index.split_off(index.len().min(TRANSACTION_ITEMS.saturating_sub(items.len())));
+            items.extend(index);
             match self.transact("join", items).await {
-                Ok(()) => return Ok(AcceptOutcome::Joined),
+                Ok(()) if rest.is_empty() => return Ok(AcceptOutcome::Joined),
+                Ok(()) => {
+                    // Joined either way: a failure here is the index's, not the join's.
+                    if let Err(e) = self.index_rest(org, &member).await {
+                        tracing::error!(error = %e, "a join's remaining index items were not written");
+                    }
+                    return Ok(AcceptOutcome::Joined);
+                }
                 Err(TransactError::Failed(e)) => return Err(e),
                 Err(TransactError::Cancelled(c)) => {
                     if !access.learn(&c, &access_items) {
