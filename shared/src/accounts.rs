@@ -12,6 +12,11 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use crate::domain::{DisplayName, Email, Timestamp};
 use crate::error::Error;
 
+/// Cognito's longest username (`AdminCreateUser`'s `Username`), and so, in a pool whose
+/// usernames are addresses, the longest address an account can have: shorter than the 254
+/// an address may have elsewhere.
+pub const USERNAME_MAX_LEN: usize = 128;
+
 /// The pool's client and id, built once per cold start.
 #[derive(Clone, Debug)]
 pub struct Accounts {

@@ -130,6 +130,20 @@ impl LocalPool {
             .collect()
     }
 
+    /// An account made outside Roster (the console, a script): `email` with the temporary
+    /// `password`, awaiting its first sign-in, Cognito's message suppressed.
+    pub async fn create_outside(&self, email: &str, password: &str) {
+        self.client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(email)
+            .temporary_password(password)
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("AdminCreateUser");
+    }
+
     /// Every user of the pool.
     pub async fn user_count(&self) -> usize {
         let out = self.client.list_users().user_pool_id(&self.pool_id).send().await.expect("ListUsers");

@@ -427,6 +427,22 @@ impl TestApp {
         self.app.store.pending_purges().await.expect("purge list")
     }
 
+    /// Every item of the table as its key, `"PK SK"`, sorted: what a request wrote, compared
+    /// before and after.
+    pub async fn item_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .all_items()
+            .await
+            .iter()
+            .map(|i| {
+                let s = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                format!("{} {}", s("PK"), s("SK"))
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// Every item of the table, for checks that nothing was half-written.
     pub async fn all_items(
         &self,

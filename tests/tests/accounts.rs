@@ -50,18 +50,10 @@ async fn audit(app: &TestApp, by: &User, org: &str) -> Vec<Value> {
 /// The items of the table an add writes besides the membership: account intents,
 /// invitations and address slots.
 async fn written_by_adds(app: &TestApp) -> Vec<String> {
-    let mut keys: Vec<String> = app
-        .all_items()
-        .await
-        .iter()
-        .map(|i| {
-            let s = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            format!("{} {}", s("PK"), s("SK"))
-        })
+    let keys = app.item_keys().await;
+    keys.into_iter()
         .filter(|k| k.starts_with("ACCOUNT#") || k.contains(" INV#") || k.contains(" EMAIL#"))
-        .collect();
-    keys.sort();
-    keys
+        .collect()
 }
 
 #[tokio::test]
@@ -158,15 +150,7 @@ async fn an_address_that_has_an_account_is_invited_in_an_answer_of_the_same_shap
     let org = app.create_org(&olivia, "Acme").await;
     // An account of long standing: signed up and confirmed.
     let kim = app.email("kim");
-    pool.client
-        .admin_create_user()
-        .user_pool_id(&pool.pool_id)
-        .username(&kim)
-        .temporary_password(PASSWORD)
-        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
+    pool.create_outside(&kim, PASSWORD).await;
     pool.client
         .admin_set_user_password()
         .user_pool_id(&pool.pool_id)

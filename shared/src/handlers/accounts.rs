@@ -16,7 +16,7 @@ use serde_json::json;
 use super::invite::{AlreadyThere, already, invite_address};
 use super::{Acting, Roles, acting_input, org_id, serve};
 use crate::App;
-use crate::accounts::{Accounts, CreateError, NewAccount};
+use crate::accounts::{Accounts, CreateError, NewAccount, USERNAME_MAX_LEN};
 use crate::domain::custom_role::{Assigned, RoleName};
 use crate::domain::{DisplayName, Email, Member, Metadata, Org, Timestamp, UserId, access};
 use crate::error::Error;
@@ -69,6 +69,13 @@ struct Input {
 fn input(app: &App, req: &Request) -> Result<Input, Error> {
     let body: AddUserRequest = json_body(req)?;
     let email = Email::parse(body.email.trim()).map_err(|_| Error::InvalidEmail)?;
+    // Refused here, before the intent is held: Cognito would refuse it as a malformed
+    // request (500), and no account in the pool can have it.
+    if email.as_str().len() > USERNAME_MAX_LEN {
+        return Err(Error::invalid_request(format!(
+            "email: an account's address has at most {USERNAME_MAX_LEN} characters"
+        )));
+    }
     let name = super::service_display_name(Some(&body.name), "name")?
         .ok_or_else(|| Error::invalid_request("name is required"))?;
     let role = RoleName::parse(&body.role)?;
@@ -119,7 +126,21 @@ async fn add_user(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
     };
     let account = match app.store.hold_account_intent(&org.id, &input.email, now).await? {
         Intent::Elsewhere => None,
-        Intent::Ours { since } => create_account(app, accounts, &input, since).await?,
+        Intent::Ours { since } => match create_account(app, accounts, &input, since).await? {
+            Made::Ours(sub) => Some(sub),
+            Made::Before(sub) => {
+                // A membership this route wrote keeps its address display-only, so it has no
+                // address slot for the check above to find: its account's sub finds it.
+                let member = match UserId::person(&sub) {
+                    Some(user_id) => app.store.membership(&org.id, &user_id).await?,
+                    None => None,
+                };
+                if member.is_some() {
+                    return Err(already(AlreadyThere::Member));
+                }
+                None
+            }
+        },
     };
     let Some(sub) = account else {
         let invitation = invite_address(app, &actor, &org, (input.email, role, slot), now).await?;
@@ -133,15 +154,21 @@ async fn add_user(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
     created(&json!({ "result": "account_created", "member": member }))
 }
 
-/// The account's `sub`: created now, or by this organization's earlier attempt that held the
-/// intent since `since` (a retry, or a request racing this one). `None` when the address had
-/// an account before: it is invited instead.
+/// Whose the address's account is, by its `sub`.
+enum Made {
+    /// Created now, or by this organization's earlier attempt that held the intent since
+    /// then (a retry, or a request racing this one).
+    Ours(String),
+    /// The address had it before: it is invited instead.
+    Before(String),
+}
+
 async fn create_account(
     app: &App,
     accounts: &Accounts,
     input: &Input,
     since: Timestamp,
-) -> Result<Option<String>, Error> {
+) -> Result<Made, Error> {
     let generated;
     let password = match &input.password {
         Some(given) => given.as_str(),
@@ -156,7 +183,7 @@ async fn create_account(
     let account =
         NewAccount { email: &input.email, name: &input.name, password, send_email: input.send_email };
     match accounts.create(account).await {
-        Ok(sub) => return Ok(Some(sub)),
+        Ok(sub) => return Ok(Made::Ours(sub)),
         Err(CreateError::Exists) => {}
         Err(CreateError::Password) => return Err(pool_refused_password()),
         Err(CreateError::Failed(e)) => return Err(e),
@@ -168,7 +195,7 @@ async fn create_account(
     let ours = found.awaiting_first_sign_in
         && found.created_at.is_some_and(|at| at >= since.plus_millis(-CLOCK_SKEW_MS));
     if !ours {
-        return Ok(None);
+        return Ok(Made::Before(found.sub));
     }
     // The admin hands this password over themself: make it the one that works, whichever
     // attempt's password the account was created with.
@@ -179,7 +206,7 @@ async fn create_account(
             Err(CreateError::Exists) | Err(CreateError::Failed(_)) => return Err(Error::Unavailable),
         }
     }
-    Ok(Some(found.sub))
+    Ok(Made::Ours(found.sub))
 }
 
 fn pool_refused_password() -> Error {
