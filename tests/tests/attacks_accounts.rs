@@ -442,3 +442,35 @@ async fn the_answer_says_nothing_of_other_organizations() {
     let text = for_lee.body.to_string();
     assert!(!text.contains(&others) && !text.contains("Secret") && !text.contains("otto"), "{text}");
 }
+
+/// Bodies of the wrong shape, and a full organization: refused before any account or item.
+#[tokio::test]
+async fn malformed_bodies_and_a_full_organization_create_nothing() {
+    let pool = LocalPool::create(&roster::sdk::load_config().await).await;
+    let (app, _) = TestApp::spawn_with(|c| c.max_members = Some(2)).await.with_user_pool(&pool).await;
+    let olivia = app.user("olivia");
+    let org = app.create_org(&olivia, "Acme").await;
+    let email = app.email("dana");
+    let before = app.item_keys().await;
+    for request in [
+        json!({ "email": email, "name": "Dana", "role": "member", "temporaryPassword": PASSWORD }),
+        json!({ "email": email, "name": "Dana", "role": "member", "temporaryPassword": PASSWORD, "sendEmail": "false" }),
+        json!({ "email": [email], "name": "Dana", "role": "member", "temporaryPassword": PASSWORD, "sendEmail": false }),
+        json!({ "email": email, "name": "Dana", "role": "member", "temporaryPassword": 123456789012_u64, "sendEmail": false }),
+        json!({ "email": email, "name": "Dana", "role": ["member"], "temporaryPassword": PASSWORD, "sendEmail": false }),
+        json!({ "email": email, "name": "Dana", "role": "member", "temporaryPassword": PASSWORD, "sendEmail": false, "emailVerified": true }),
+        json!([body(&email, "member")]),
+    ] {
+        let r = add(&app.app, &olivia, &org, request.clone()).await;
+        assert_eq!(r.status, 400, "{request}: {:?}", r.body);
+        refused_and_nothing_written(&app, &pool, &before, &r, (400, r.code()), &request.to_string()).await;
+    }
+    // One seat left: the first add takes it; the second is refused before Cognito is asked.
+    let r = add(&app.app, &olivia, &org, body(&email, "member")).await;
+    assert_eq!(r.body["result"], "account_created", "{:?}", r.body);
+    let before = app.item_keys().await;
+    let r = add(&app.app, &olivia, &org, body(&app.email("eve"), "member")).await;
+    assert_eq!(r.code(), "seat_limit", "{:?}", r.body);
+    assert_eq!(app.item_keys().await, before, "nothing written");
+    assert_eq!(pool.user_count().await, 1, "no second account");
+}
