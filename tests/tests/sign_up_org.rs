@@ -332,3 +332,27 @@ async fn an_invite_link_made_while_its_owner_accepts_elsewhere_never_outlives_a_
     eprintln!("link first {links_first}, accept first {accepts_first}");
     assert!(links_first > 0 && accepts_first > 0, "both orders seen: {links_first} / {accepts_first}");
 }
+
+#[tokio::test]
+async fn a_personal_organization_left_to_a_member_a_service_added_is_theirs_to_keep() {
+    // Its sign-up owner made the added member an owner and left: personal still, and that
+    // member its only one, but their accept elsewhere replaces only what their own sign-up
+    // made.
+    let app = spawn(true).await;
+    let alice = app.user("alice");
+    let acme = app.create_org(&alice, "Acme").await;
+    let ann = named(&app, "ann", "Ann");
+    deliver(&app, &confirmed(&ann)).await;
+    let personal = orgs_of(&app, &ann).await[0].0.clone();
+    let path = format!("/orgs/{personal}/members");
+    let dan = app.user("dan");
+    let body = json!({ "userId": "dan", "email": dan.email, "role": "owner" });
+    let added = app.call_as_service(ADMIN.0, ADMIN.1, "POST", &path, Some(body)).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let left = app.call(Some(&ann), "DELETE", &format!("/orgs/{personal}/members/ann"), None).await;
+    assert_eq!(left.status, 204, "{:?}", left.body);
+    invite(&app, &alice, &acme, dan.email.as_deref().unwrap()).await;
+    let refused = accept(&app, &dan, dan.email.as_deref().unwrap()).await;
+    assert_eq!((refused.status, refused.body["code"].as_str()), (409, Some("already_in_org")));
+    assert_eq!(app.call(Some(&dan), "GET", &format!("/orgs/{personal}"), None).await.status, 200);
+}

@@ -245,11 +245,22 @@ impl Store {
     /// one member (the join's conditions decide for good). Two consistent reads, made only
     /// after a join found the lock taken.
     pub async fn replaceable_org(&self, user: &UserId, joining: &OrgId) -> Result<Option<Org>, Error> {
-        let lock = self.get("get_org_lock", keys::user(user), keys::ORG_LOCK_SK.to_owned()).await?;
-        let Some(locked) = lock.as_ref().and_then(|l| string_attr(l, "orgId")).and_then(OrgId::parse) else {
-            return Ok(None);
+        let wanted = vec![
+            (keys::user(user), keys::ORG_LOCK_SK.to_owned()),
+            (keys::user(user), keys::SIGN_UP_SK.to_owned()),
+        ];
+        let items = self.get_many("get_org_lock", wanted).await?;
+        let org_of = |sk: &str| {
+            items
+                .iter()
+                .find(|i| string_attr(i, keys::SK) == Some(sk))
+                .and_then(|i| string_attr(i, "orgId"))
+                .and_then(OrgId::parse)
         };
-        if &locked == joining {
+        // Only the organization their own sign-up made: not one a service added them to
+        // whose sign-up owner has left (it would be personal still, and theirs alone).
+        let Some(locked) = org_of(keys::ORG_LOCK_SK) else { return Ok(None) };
+        if &locked == joining || org_of(keys::SIGN_UP_SK).as_ref() != Some(&locked) {
             return Ok(None);
         }
         let item = self.get("get_personal_org", keys::org(&locked), keys::ORG_SK.to_owned()).await?;
@@ -379,9 +390,10 @@ impl Store {
 }
 
 /// The writes that delete `personal`, the organization a join replaces: its tombstone
-/// (while it is personal and has one member), the check that the member is `user`, its
-/// purge list entry and `deleted` on its trail. Its items go with the purge, as any deleted
-/// organization's; the purge leaves the user's lock alone, which names the new organization.
+/// (while it is personal and has one member), the checks that the member is `user` and that
+/// `user`'s sign-up made it, its purge list entry and `deleted` on its trail. Its items go
+/// with the purge, as any deleted organization's; the purge leaves the user's lock alone,
+/// which names the new organization.
 fn replacing(
     store: &Store,
     personal: &Org,
@@ -399,9 +411,19 @@ fn replacing(
         .condition_expression("attribute_exists(PK)")
         .build()
         .expect("table, key and condition are set");
+    // Their own sign-up made it (see `Store::replaceable_org`).
+    let made_by_their_sign_up = ConditionCheck::builder()
+        .table_name(table)
+        .key(keys::PK, s(keys::user(user)))
+        .key(keys::SK, s(keys::SIGN_UP_SK))
+        .condition_expression("orgId = :personal")
+        .expression_attribute_values(":personal", s(personal.id.as_str()))
+        .build()
+        .expect("table, key and condition are set");
     vec![
         tombstone,
         TransactWriteItem::builder().condition_check(theirs).build(),
+        TransactWriteItem::builder().condition_check(made_by_their_sign_up).build(),
         listed,
         store.audit_put(&personal.id, deleted),
     ]

@@ -438,6 +438,8 @@ pub struct Model {
     pub usage_ids: BTreeMap<(Ref, u32), i64>,
     /// Users whose sign-up was confirmed (made them an organization or not): decided once.
     pub signed_up: BTreeSet<UserIx>,
+    /// The organization each user's sign-up made: only that one an accept of theirs replaces.
+    pub sign_up_orgs: BTreeMap<UserIx, Ref>,
     /// Personal organizations an accept replaced (a count, for the coverage tally).
     pub replaced: u32,
 }
@@ -470,6 +472,7 @@ impl Model {
             usage_ids: BTreeMap::new(),
             accounts: BTreeSet::new(),
             signed_up: BTreeSet::new(),
+            sign_up_orgs: BTreeMap::new(),
             replaced: 0,
         }
     }
@@ -1231,7 +1234,7 @@ impl Model {
                 personal: true,
             },
         );
-        self.signed_up.insert(by);
+        self.sign_up_orgs.insert(by, id);
         Some(id)
     }
 
@@ -1239,7 +1242,8 @@ impl Model {
     /// one (live) organization, if it is personal and they are its only member.
     fn replaceable(&self, by: UserIx) -> Option<Ref> {
         let (id, org) = self.orgs.iter().find(|(_, o)| o.members.contains_key(&by))?;
-        (org.personal && org.members.len() == 1).then_some(*id)
+        let theirs = self.sign_up_orgs.get(&by) == Some(id);
+        (org.personal && org.members.len() == 1 && theirs).then_some(*id)
     }
 
     /// What SES's event does: it moves the current send only, and only forward (API.md
