@@ -444,13 +444,15 @@ async fn a_join_with_25_workspaces_and_a_16_word_name_is_indexed_whole() {
     let words: Vec<String> = (0..16).map(|i| format!("word{i:02}x")).collect();
     let mut joiner = app.user("joiner");
     joiner.name = Some(words.join(" "));
-    let joined = app.call(Some(&joiner), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
+    let joined =
+        app.call(Some(&joiner), "POST", "/invitations/accept", Some(json!({ "token": token }))).await;
     assert_eq!(joined.status, 200, "{:?}", joined.body);
     for word in &words {
         let found = all_pages(&app, &owner, &format!("/orgs/{org}/members?q={word}"), 50).await;
         assert_eq!(ids(&found), ["joiner"], "{word}");
     }
     assert!(app.index_drift(&org).await.is_empty(), "{:?}", app.index_drift(&org).await);
-    let access = app.call(Some(&joiner), "GET", &format!("/orgs/{org}/members/joiner/workspaces"), None).await;
+    let access =
+        app.call(Some(&joiner), "GET", &format!("/orgs/{org}/members/joiner/workspaces"), None).await;
     assert_eq!(access.status, 200, "{:?}", access.body);
 }
