@@ -407,3 +407,57 @@ async fn two_racing_requests_make_one_account_and_one_member() {
     let added = audit(&app, &olivia, &org).await.iter().filter(|e| e["action"] == "member.added").count();
     assert_eq!(added, 3);
 }
+
+#[tokio::test]
+async fn the_emailed_password_is_mail_the_organization_sends_paused_and_quotas_alike() {
+    // Cognito's email of the temporary password goes out through the stack's SES identity,
+    // as invitations do: the inviter's hourly quota counts it, and a paused organization
+    // sends none. Without the email, neither applies.
+    let (mut app, _pool, sent) = setup().await;
+    app.app.config.mail.quotas.inviter_per_hour = 2;
+    let olivia = app.user("olivia");
+    let org = app.create_org(&olivia, "Acme").await;
+    for local in ["q1", "q2"] {
+        let r = add(&app.app, &olivia, &org, body(&app.email(local), "member", None, true)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let before = app.item_keys().await;
+    let r = add(&app.app, &olivia, &org, body(&app.email("q3"), "member", None, true)).await;
+    assert_eq!((r.status, r.code()), (429, "rate_limited"), "{:?}", r.body);
+    assert_eq!(sent.of("AdminCreateUser").len(), 2, "no account made past the quota");
+    assert_eq!(app.item_keys().await, before, "nothing written");
+    let quiet = add(&app.app, &olivia, &org, body(&app.email("q3"), "member", Some(PASSWORD), false)).await;
+    assert_eq!(
+        (quiet.status, quiet.body["result"].as_str()),
+        (201, Some("account_created")),
+        "{:?}",
+        quiet.body
+    );
+
+    // A paused organization: no emailed password; one handed over by the admin is fine.
+    let dynamo = aws_sdk_dynamodb::Client::new(&roster::sdk::load_config().await);
+    dynamo
+        .update_item()
+        .table_name(app.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{org}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("ORG".into()))
+        .update_expression("SET invitationsPaused = :p")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::M(
+                [
+                    ("at".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(app.now().to_string())),
+                    ("reason".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S("bounces".into())),
+                ]
+                .into(),
+            ),
+        )
+        .send()
+        .await
+        .expect("pause");
+    let paused = add(&app.app, &olivia, &org, body(&app.email("p1"), "member", None, true)).await;
+    assert_eq!((paused.status, paused.code()), (403, "invitations_paused"), "{:?}", paused.body);
+    assert_eq!(sent.of("AdminCreateUser").len(), 3);
+    let handed = add(&app.app, &olivia, &org, body(&app.email("p1"), "member", Some(PASSWORD), false)).await;
+    assert_eq!(handed.status, 201, "{:?}", handed.body);
+}

@@ -13,7 +13,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::invite::{AlreadyThere, already, invite_address};
+use super::invite::{AlreadyThere, Quota, already, invite_address};
 use super::{Acting, Roles, acting_input, org_id, serve};
 use crate::App;
 use crate::accounts::{Accounts, CreateError, NewAccount, USERNAME_MAX_LEN};
@@ -29,8 +29,9 @@ use crate::store::{ChangeError, SeatClaim, Slot};
 /// down) when judging whether an account was created since this organization's intent was
 /// held. An account another organization's request created is older than the intent by at
 /// least the intent's lifetime (hours), since its own intent held the address until then; so
-/// only an account made outside this route (the console, a script) in these seconds before
-/// the request would be taken for this organization's.
+/// only an account made outside this route (the console, a script) while this organization's
+/// intent stands (up to its 24 hours), or in these seconds before it, would be taken for this
+/// organization's (README "Adding a user with a temporary password").
 pub const CLOCK_SKEW_MS: i64 = 3_000;
 
 /// Seat counts that kept changing under the membership's write.
@@ -124,6 +125,18 @@ async fn add_user(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
             Some(SeatClaim::members(seats, max, 1))
         }
     };
+    // Cognito's email of the password is mail the organization sends, as an invitation's
+    // is: the same pause and the same quotas, claimed before anything is made. The one email
+    // claimed is the invitation's when the address turns out to have an account.
+    let quota = if input.send_email {
+        if org.invitations_paused.is_some() {
+            return Err(Error::InvitationsPaused);
+        }
+        app.store.claim_email_quota(&org.id, &actor.user_id, 1, app.config.mail.quotas, now).await?;
+        Quota::Claimed
+    } else {
+        Quota::Claim
+    };
     let account = match app.store.hold_account_intent(&org.id, &input.email, now).await? {
         Intent::Elsewhere => None,
         Intent::Ours { since } => match create_account(app, accounts, &input, since).await? {
@@ -143,7 +156,7 @@ async fn add_user(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
         },
     };
     let Some(sub) = account else {
-        let invitation = invite_address(app, &actor, &org, (input.email, role, slot), now).await?;
+        let invitation = invite_address(app, &actor, &org, (input.email, role, slot), quota, now).await?;
         return created(&json!({ "result": "invited", "invitation": invitation }));
     };
     let user_id = UserId::person(&sub).ok_or_else(|| {
@@ -203,7 +216,8 @@ async fn create_account(
         match accounts.set_temporary_password(&input.email, given).await {
             Ok(()) => {}
             Err(CreateError::Password) => return Err(pool_refused_password()),
-            Err(CreateError::Exists) | Err(CreateError::Failed(_)) => return Err(Error::Unavailable),
+            Err(CreateError::Exists) => return Err(Error::Unavailable),
+            Err(CreateError::Failed(e)) => return Err(e),
         }
     }
     Ok(Made::Ours(found.sub))

@@ -192,7 +192,7 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
         results.push(InviteResult::status(email, status));
     }
 
-    let written = write_drafts(app, &actor, &org, &drafts, now).await?;
+    let written = write_drafts(app, &actor, &org, &drafts, Quota::Claim, now).await?;
     for ((draft, _), (outcome, queued)) in drafts.iter().zip(written) {
         let result = &mut results[draft.index];
         match outcome {
@@ -216,15 +216,27 @@ async fn invite(app: &App, who: &Acting, req: &Request) -> Result<Response<Body>
 /// Claims the drafts' emails from the quotas (refused whole when past them, before anything
 /// is written), writes the invitations and queues their emails: each draft's outcome, and
 /// whether its email was queued (one the queue refused is kept, `failed`: resend it later).
+/// Whether a write of invitations still claims its emails from the quotas.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quota {
+    Claim,
+    /// The caller claimed them already (adding a user claims the one email it may send,
+    /// Cognito's or, for an address with an account, the invitation's).
+    Claimed,
+}
+
 async fn write_drafts(
     app: &App,
     actor: &Member,
     org: &Org,
     drafts: &[(Drafted, Slot)],
+    quota: Quota,
     now: Timestamp,
 ) -> Result<Vec<(InviteOutcome, bool)>, Error> {
-    let emails = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
-    app.store.claim_email_quota(&org.id, &actor.user_id, emails, app.config.mail.quotas, now).await?;
+    if quota == Quota::Claim {
+        let emails = u32::try_from(drafts.len()).unwrap_or(u32::MAX);
+        app.store.claim_email_quota(&org.id, &actor.user_id, emails, app.config.mail.quotas, now).await?;
+    }
     let planned: Vec<PlannedInvitation> = drafts
         .iter()
         .map(|(d, slot)| PlannedInvitation {
@@ -280,6 +292,7 @@ pub(crate) async fn invite_address(
     actor: &Member,
     org: &Org,
     (email, role, slot): (Email, Assigned, Slot),
+    quota: Quota,
     now: Timestamp,
 ) -> Result<Value, Error> {
     if org.invitations_paused.is_some() {
@@ -289,7 +302,7 @@ pub(crate) async fn invite_address(
     let assignments = Assignments::default();
     let drafted = draft(org, actor, 0, (email, role, Metadata::default(), assignments), (now, expires_at))?;
     let drafts = [(drafted, slot)];
-    let written = write_drafts(app, actor, org, &drafts, now).await?;
+    let written = write_drafts(app, actor, org, &drafts, quota, now).await?;
     match written.into_iter().next() {
         Some((InviteOutcome::Invited, queued)) => Ok(written_view(&drafts[0].0, queued, now)),
         Some((InviteOutcome::AlreadyMember, _)) => Err(already(AlreadyThere::Member)),
