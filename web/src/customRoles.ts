@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Role } from "./api/client";
 import type { components } from "./api/schema";
 import { offered, ROLE_LABEL, ROLES } from "./roles";
+import { config } from "./config";
 
 export type RoleDefinition = components["schemas"]["RoleDefinition"];
 
@@ -36,7 +37,8 @@ export function forgetRoles(orgId: string): void {
 
 /** The custom roles `viewer` may give: an owner any, an admin those ranked member or viewer. */
 export function grantableCustom(viewer: Role, roles: RoleDefinition[]): RoleDefinition[] {
-  if (viewer === "owner") return roles;
+  // With one owner per organization no route grants a role that ranks as owner.
+  if (viewer === "owner") return config().singleOwner ? roles.filter((r) => r.base !== "owner") : roles;
   if (viewer === "admin") return roles.filter((r) => r.base === "member" || r.base === "viewer");
   return [];
 }

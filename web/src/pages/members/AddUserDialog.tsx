@@ -186,10 +186,8 @@ export function AddUserDialog(props: { context: OrgContext; onAdded: (added: Add
               )}
             </>
           ) : (
-            <p>
-              The address can already sign in, so no account was created.
-              {outcome.passwordUnused && " The password you entered was not used."}
-            </p>
+            // The sentence above says what happened; no more is said of the address's account.
+            outcome.passwordUnused && <p>The password you entered was not used.</p>
           )}
           <div class="actions">
             <button type="button" class="secondary" onClick={again}>
