@@ -162,8 +162,8 @@ export function AddUserDialog(props: { context: OrgContext; onAdded: (added: Add
                 {outcome.emailed
                   ? `Their temporary password was emailed to ${outcome.email}.`
                   : `No email was sent: give ${outcome.name} the password yourself.`}{" "}
-                At their first sign-in they confirm the address with a code sent to it, then choose their own
-                password.
+                At their first sign-in they choose their own password, and the sign-in page asks them to confirm
+                the address with a code sent to it.
               </p>
               {!outcome.emailed && (
                 <div class="password-field">
