@@ -214,8 +214,9 @@ async fn usage_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
 /// Adding a user with a temporary password (an app with a user pool only): one read (the
 /// organization, the caller and the address's slot), the account intent's write, Cognito's
 /// `AdminCreateUser`, the membership's transaction. An address that has an account adds
-/// Cognito's `AdminGetUser`, then is invited as invite does it (the email quota's claim and
-/// the invitation's transaction instead of the membership's).
+/// Cognito's `AdminGetUser` and the read of that account's membership here (an added user
+/// who signed in is a member no slot shows), then is invited as invite does it (the email
+/// quota's claim and the invitation's transaction instead of the membership's).
 async fn account_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
     let path = format!("/orgs/{org}/members/accounts");
     let add = |local: &str| {
@@ -237,7 +238,7 @@ async fn account_routes(m: &mut Meter<'_>, owner: &User, org: &str) {
     // Older than the clock skew the route allows for, so that it is no account of its own.
     let skew = u64::try_from(roster::handlers::accounts::CLOCK_SKEW_MS).expect("positive");
     tokio::time::sleep(std::time::Duration::from_millis(skew + 1_000)).await;
-    m.run("address with an account", 4, owner, "POST", &path, Some(add("account2"))).await;
+    m.run("address with an account", 5, owner, "POST", &path, Some(add("account2"))).await;
     // The first address, in another organization while the first one's intent holds it:
     // invited without asking the pool.
     let other_owner = m.app.user("other-owner");
