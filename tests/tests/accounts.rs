@@ -461,3 +461,27 @@ async fn the_emailed_password_is_mail_the_organization_sends_paused_and_quotas_a
     let handed = add(&app.app, &olivia, &org, body(&app.email("p1"), "member", Some(PASSWORD), false)).await;
     assert_eq!(handed.status, 201, "{:?}", handed.body);
 }
+
+#[tokio::test]
+async fn an_account_cognito_refuses_for_good_leaves_no_intent_behind() {
+    // Cognito refuses the account (here: the pool is gone, ResourceNotFoundException): no
+    // account exists, so the intent this request took is let go at once; kept, it would have
+    // had other organizations invite the address for a day as if it had an account.
+    let (mut app, _pool, _sent) = setup().await;
+    let working = app.app.accounts.take();
+    let client = aws_sdk_cognitoidentityprovider::Client::new(&roster::sdk::load_config().await);
+    app.app.accounts = Some(roster::accounts::Accounts::new(client, "us-east-1_Gone0000".into()));
+    let olivia = app.user("olivia");
+    let org = app.create_org(&olivia, "Acme").await;
+    let address = app.email("refused");
+    let before = written_by_adds(&app).await;
+    let r = add(&app.app, &olivia, &org, body(&address, "member", Some(PASSWORD), false)).await;
+    assert!(r.status >= 400, "{:?}", r.body);
+    assert_eq!(written_by_adds(&app).await, before, "no intent, invitation or slot left");
+    // Another organization, with the pool back: an account, not an invitation.
+    app.app.accounts = working;
+    let other = app.user("other");
+    let theirs = app.create_org(&other, "Other").await;
+    let r = add(&app.app, &other, &theirs, body(&address, "member", Some(PASSWORD), false)).await;
+    assert_eq!((r.status, r.body["result"].as_str()), (201, Some("account_created")), "{:?}", r.body);
+}

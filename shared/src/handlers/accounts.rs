@@ -18,7 +18,7 @@ use super::{Acting, Roles, acting_input, org_id, serve};
 use crate::App;
 use crate::accounts::{Accounts, CreateError, NewAccount, USERNAME_MAX_LEN};
 use crate::domain::custom_role::{Assigned, RoleName};
-use crate::domain::{DisplayName, Email, Member, Metadata, Org, Timestamp, UserId, access};
+use crate::domain::{DisplayName, Email, Member, Metadata, Org, OrgId, Timestamp, UserId, access};
 use crate::error::Error;
 use crate::http::request::json_body;
 use crate::http::response::created;
@@ -139,7 +139,7 @@ async fn add_user(app: &App, who: &Acting, req: &Request) -> Result<Response<Bod
     };
     let account = match app.store.hold_account_intent(&org.id, &input.email, now).await? {
         Intent::Elsewhere => None,
-        Intent::Ours { since } => match create_account(app, accounts, &input, since).await? {
+        Intent::Ours { since } => match create_account(app, accounts, (&org.id, &input), since).await? {
             Made::Ours(sub) => Some(sub),
             Made::Before(sub) => {
                 // A membership this route wrote keeps its address display-only, so it has no
@@ -179,7 +179,7 @@ enum Made {
 async fn create_account(
     app: &App,
     accounts: &Accounts,
-    input: &Input,
+    (org, input): (&OrgId, &Input),
     since: Timestamp,
 ) -> Result<Made, Error> {
     let generated;
@@ -195,11 +195,19 @@ async fn create_account(
     };
     let account =
         NewAccount { email: &input.email, name: &input.name, password, send_email: input.send_email };
-    match accounts.create(account).await {
+    let refused = match accounts.create(account).await {
         Ok(sub) => return Ok(Made::Ours(sub)),
-        Err(CreateError::Exists) => {}
-        Err(CreateError::Password) => return Err(pool_refused_password()),
-        Err(CreateError::Failed(e)) => return Err(e),
+        Err(CreateError::Exists) => None,
+        Err(CreateError::Password) => Some(pool_refused_password()),
+        Err(CreateError::Failed(e)) => Some(e),
+    };
+    if let Some(refused) = refused {
+        // No account exists (Cognito answers an existing one as such): a refusal for good
+        // lets go of this organization's intent; a temporary one keeps it for the retry.
+        if refused != Error::Unavailable {
+            app.store.release_account_intent(org, &input.email, since).await?;
+        }
+        return Err(refused);
     }
     let Some(found) = accounts.find(&input.email).await? else {
         // Deleted between the two calls: nothing to invite or to finish.

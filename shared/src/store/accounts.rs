@@ -74,4 +74,35 @@ impl Store {
             .ok_or(Error::Internal)?;
         Ok(Intent::Ours { since })
     }
+
+    /// Lets go of the address's intent that `org` took at `since`, after Cognito refused to
+    /// create the account for good (no account exists of it): otherwise for its 24 hours
+    /// other organizations' requests for the address would be answered as for an existing
+    /// account. Conditioned on the intent being that one, so another hold is never undone.
+    pub async fn release_account_intent(
+        &self,
+        org: &OrgId,
+        email: &Email,
+        since: Timestamp,
+    ) -> Result<(), Error> {
+        let deleted = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .key(keys::PK, s(keys::account_intent(email)))
+            .key(keys::SK, s(keys::ACCOUNT_INTENT_SK))
+            .condition_expression("orgId = :org AND #since = :since")
+            .expression_attribute_names("#since", SINCE)
+            .expression_attribute_values(":org", s(org.as_str()))
+            .expression_attribute_values(":since", n(since.epoch_millis()))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(super::classify("release_account_intent", e)),
+        }
+    }
 }
