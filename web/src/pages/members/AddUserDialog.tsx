@@ -6,7 +6,7 @@
 // and the dialog says no more than that answer does. Nothing is shown as done before the API
 // has answered.
 import type { InputHTMLAttributes } from "preact";
-import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, ok, type Role } from "../../api/client";
 import { sentence } from "../../api/messages";
 import { useRoleChoices } from "../../customRoles";
@@ -45,9 +45,18 @@ export function AddUserDialog(props: { context: OrgContext; onAdded: (added: Add
   const done = useRef<HTMLButtonElement>(null);
   const ids = { password: useId(), hint: useId(), warning: useId(), error: useId() };
 
-  // The result takes the form's place: focus goes to its Done button.
+  // The result takes the form's place: focus goes to its Done button. "Add another" brings
+  // the form back: its first field takes the focus as soon as it is there (a layout effect:
+  // in the same task as the render, before anyone can type or look).
+  const refocus = useRef(false);
   useEffect(() => {
     if (outcome) done.current?.focus();
+  }, [outcome]);
+  useLayoutEffect(() => {
+    if (!outcome && refocus.current) {
+      refocus.current = false;
+      fields.name.current?.focus();
+    }
   }, [outcome]);
 
   /** Says why the form was not sent, marking and focusing the field at fault. */
@@ -136,8 +145,7 @@ export function AddUserDialog(props: { context: OrgContext; onAdded: (added: Add
     setPassword("");
     setCopied(null);
     setError(null);
-    // The form comes back: its first field takes the focus once it is there.
-    setTimeout(() => fields.name.current?.focus(), 0);
+    refocus.current = true;
   };
 
   // "a viewer", "an admin"; a custom role by its name ("Billing (ranks as Member)").
