@@ -20,8 +20,19 @@ if [ ! -x "$VENV/bin/st" ] || [ "$REQUIREMENTS" -nt "$VENV/.stamp" ]; then
 fi
 
 cargo build --quiet -p roster-tests --bin roster-local --bin dev-token
+# A user pool on moto's server (tests/stack/test.sh starts it), with the template's password
+# policy: adding a user is fuzzed as a stack with its own pool serves it, not answered 501.
+POOL=()
+if [ -n "${AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER:-}" ] && [ -x "$ROOT/.venv-moto/bin/aws" ]; then
+  pool_id=$(AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "$ROOT/.venv-moto/bin/aws" \
+    --region "${AWS_REGION:-us-east-1}" --endpoint-url "$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER" \
+    cognito-idp create-user-pool --pool-name "roster-fuzz-$$" --username-attributes email \
+    --policies 'PasswordPolicy={MinimumLength=12,RequireLowercase=true,RequireUppercase=true,RequireNumbers=true,RequireSymbols=false,TemporaryPasswordValidityDays=7}' \
+    --query UserPool.Id --output text)
+  POOL=(ROSTER_USER_POOL_ID="$pool_id" ROSTER_PASSWORD_MIN_LENGTH=12 ROSTER_PASSWORD_REQUIRE=lowercase,uppercase,numbers)
+fi
 # A fresh cursor key per run (the gateway, like the list function, does not start without one).
-TABLE_NAME="roster-fuzz-$$" ROSTER_PORT=$PORT ROSTER_FROM_EMAIL=roster@example.test RUST_LOG=warn \
+env "${POOL[@]}" TABLE_NAME="roster-fuzz-$$" ROSTER_PORT=$PORT ROSTER_FROM_EMAIL=roster@example.test RUST_LOG=warn \
   ROSTER_CURSOR_KEYS="$(head -c 32 /dev/urandom | base64)" \
   target/debug/roster-local 2>"${LOG_DIR:-/tmp}/fuzz-gateway.log" &
 GATEWAY=$!
