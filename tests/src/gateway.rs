@@ -101,10 +101,16 @@ impl Gateway {
             RouteMatch::WrongMethod => return Error::MethodNotAllowed.to_response(),
             RouteMatch::Unknown if path == DEV_TOKEN_PATH => return dev_token(&self.secret, method, body),
             RouteMatch::Unknown if path == PRE_SIGN_UP_PATH => {
-                return pre_sign_up(&self.app, method, body).await;
+                return cognito_trigger(method, body, |e| {
+                    roster::handlers::pre_sign_up::handle(&self.app, e)
+                })
+                .await;
             }
             RouteMatch::Unknown if path == POST_CONFIRMATION_PATH => {
-                return post_confirmation(&self.app, method, body).await;
+                return cognito_trigger(method, body, |e| {
+                    roster::handlers::post_confirmation::handle(&self.app, e)
+                })
+                .await;
             }
             RouteMatch::Unknown if path == PRE_TOKEN_GENERATION_PATH => {
                 return pre_token_generation(&self.app, method, body).await;
@@ -316,14 +322,20 @@ fn dev_token(secret: &str, method: &str, body: &[u8]) -> lambda_http::Response<B
 /// `400` problem for a body that is no such event.
 pub const PRE_SIGN_UP_PATH: &str = "/_local/pre-sign-up";
 
-async fn pre_sign_up(app: &App, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
+/// A Cognito trigger's event, POSTed as Cognito sends it to Lambda, answered by `handle`:
+/// `200` with the event it hands back, else its problem.
+async fn cognito_trigger<F, Fut>(method: &str, body: &[u8], handle: F) -> lambda_http::Response<Body>
+where
+    F: FnOnce(serde_json::Value) -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, Error>>,
+{
     if method != "POST" {
         return Error::MethodNotAllowed.to_response();
     }
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
         return Error::InvalidJson("the body is not JSON".into()).to_response();
     };
-    match roster::handlers::pre_sign_up::handle(app, event).await {
+    match handle(event).await {
         Ok(event) => lambda_http::Response::builder()
             .status(200)
             .header("content-type", "application/json")
@@ -339,23 +351,6 @@ async fn pre_sign_up(app: &App, method: &str, body: &[u8]) -> lambda_http::Respo
 /// this gateway's app and clock. `200` with the event handed back; a problem when the
 /// handler fails (Cognito would show the sign-up that error, and retry).
 pub const POST_CONFIRMATION_PATH: &str = "/_local/post-confirmation";
-
-async fn post_confirmation(app: &App, method: &str, body: &[u8]) -> lambda_http::Response<Body> {
-    if method != "POST" {
-        return Error::MethodNotAllowed.to_response();
-    }
-    let Ok(event) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Error::InvalidJson("the body is not JSON".into()).to_response();
-    };
-    match roster::handlers::post_confirmation::handle(app, event).await {
-        Ok(event) => lambda_http::Response::builder()
-            .status(200)
-            .header("content-type", "application/json")
-            .body(Body::Text(event.to_string()))
-            .expect("static response parts"),
-        Err(failed) => failed.to_response(),
-    }
-}
 
 /// Plays Cognito invoking the `token-claims` trigger (local only, for the local sign-in
 /// provider, which calls it for every ID token it issues): the body is the
